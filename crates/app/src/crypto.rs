@@ -1,0 +1,281 @@
+//! Keyed hashes, sealing of personal data, and secure randomness.
+//!
+//! Codes, tokens and session ids are stored only as keyed hashes, so a copy
+//! of the database opens nothing. Contacts and names are sealed with an AEAD
+//! under a key kept outside the database; lookups go through a blind index
+//! (a keyed hash of the canonical value), never through the plaintext.
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use rand::{Rng, RngCore, rngs::OsRng};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A 256-bit key.
+#[derive(Clone)]
+pub struct Key(pub [u8; 32]);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(***)")
+    }
+}
+
+impl Key {
+    pub fn generate() -> Self {
+        let mut k = [0u8; 32];
+        OsRng.fill_bytes(&mut k);
+        Self(k)
+    }
+
+    pub fn from_base64(s: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(s.trim().trim_end_matches('='))
+            .ok()?;
+        Some(Self(bytes.try_into().ok()?))
+    }
+
+    pub fn to_base64(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+}
+
+/// Every secret the application holds, loaded once at start.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    /// Keys the blind indexes and the hashes of codes, tokens and sessions.
+    pub hmac_key: Key,
+    /// Encryption keys by id; values sealed under any of them can be opened.
+    pub encryption_keys: Vec<(u8, Key)>,
+    /// The key new values are sealed with.
+    pub current_encryption_key: u8,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("sealed value is malformed")]
+    Malformed,
+    #[error("sealed value names unknown key {0}")]
+    UnknownKey(u8),
+    #[error("sealed value failed authentication")]
+    Forged,
+}
+
+/// What a keyed hash is of; the purpose is mixed into the hash so that a
+/// hash of one kind can never stand for another.
+#[derive(Debug, Clone, Copy)]
+pub enum HashPurpose {
+    PhoneIndex,
+    EmailIndex,
+    SnilsIndex,
+    ConfirmationCode,
+    EmailToken,
+    SessionToken,
+    ClientIp,
+}
+
+impl HashPurpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Self::PhoneIndex => b"phone-index",
+            Self::EmailIndex => b"email-index",
+            Self::SnilsIndex => b"snils-index",
+            Self::ConfirmationCode => b"confirmation-code",
+            Self::EmailToken => b"email-token",
+            Self::SessionToken => b"session-token",
+            Self::ClientIp => b"client-ip",
+        }
+    }
+}
+
+const SEAL_VERSION: u8 = 1;
+const NONCE_LEN: usize = 24;
+
+#[derive(Debug, Clone)]
+pub struct Crypto {
+    secrets: Secrets,
+}
+
+impl Crypto {
+    pub fn new(secrets: Secrets) -> Self {
+        Self { secrets }
+    }
+
+    pub fn keyed_hash(&self, purpose: HashPurpose, value: &[u8]) -> Vec<u8> {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.secrets.hmac_key.0)
+            .expect("HMAC takes keys of any length");
+        mac.update(purpose.label());
+        mac.update(&[0]);
+        mac.update(value);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Seals `plaintext`; `field` is bound in as associated data so a sealed
+    /// surname cannot be passed off as a sealed phone.
+    pub fn seal(&self, field: &str, plaintext: &str) -> Vec<u8> {
+        let key_id = self.secrets.current_encryption_key;
+        let key = self
+            .key(key_id)
+            .expect("the current encryption key is among the keys");
+        let cipher = XChaCha20Poly1305::new((&key.0).into());
+        let mut nonce = [0u8; NONCE_LEN];
+        OsRng.fill_bytes(&mut nonce);
+        let aad = [field.as_bytes(), &[SEAL_VERSION, key_id]].concat();
+        let ciphertext = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &aad,
+                },
+            )
+            .expect("XChaCha20-Poly1305 encryption of an in-memory value cannot fail");
+        let mut out = Vec::with_capacity(2 + NONCE_LEN + ciphertext.len());
+        out.push(SEAL_VERSION);
+        out.push(key_id);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        out
+    }
+
+    pub fn open(&self, field: &str, sealed: &[u8]) -> Result<String, CryptoError> {
+        if sealed.len() < 2 + NONCE_LEN || sealed[0] != SEAL_VERSION {
+            return Err(CryptoError::Malformed);
+        }
+        let key_id = sealed[1];
+        let key = self.key(key_id).ok_or(CryptoError::UnknownKey(key_id))?;
+        let cipher = XChaCha20Poly1305::new((&key.0).into());
+        let aad = [field.as_bytes(), &[SEAL_VERSION, key_id]].concat();
+        let plaintext = cipher
+            .decrypt(
+                XNonce::from_slice(&sealed[2..2 + NONCE_LEN]),
+                Payload {
+                    msg: &sealed[2 + NONCE_LEN..],
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CryptoError::Forged)?;
+        String::from_utf8(plaintext).map_err(|_| CryptoError::Malformed)
+    }
+
+    fn key(&self, id: u8) -> Option<&Key> {
+        self.secrets
+            .encryption_keys
+            .iter()
+            .find(|(kid, _)| *kid == id)
+            .map(|(_, k)| k)
+    }
+}
+
+/// A token of 256 random bits, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A numeric one-time code of six digits, uniform over 000000–999999.
+pub fn random_six_digit_code() -> String {
+    format!("{:06}", OsRng.gen_range(0..1_000_000u32))
+}
+
+/// Compares secrets without revealing by timing where they first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crypto() -> Crypto {
+        Crypto::new(Secrets {
+            hmac_key: Key([7; 32]),
+            encryption_keys: vec![(1, Key([1; 32])), (2, Key([2; 32]))],
+            current_encryption_key: 2,
+        })
+    }
+
+    #[test]
+    fn sealed_values_open_and_are_bound_to_their_field() {
+        let c = crypto();
+        let sealed = c.seal("phone", "+79253910202");
+        assert_eq!(c.open("phone", &sealed).unwrap(), "+79253910202");
+        assert!(matches!(c.open("email", &sealed), Err(CryptoError::Forged)));
+        assert_ne!(c.seal("phone", "+79253910202"), sealed, "nonces differ");
+        let mut tampered = sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert!(matches!(
+            c.open("phone", &tampered),
+            Err(CryptoError::Forged)
+        ));
+        assert!(matches!(
+            c.open("phone", &[1, 9]),
+            Err(CryptoError::Malformed)
+        ));
+    }
+
+    #[test]
+    fn values_sealed_under_an_older_key_still_open() {
+        let old = Crypto::new(Secrets {
+            current_encryption_key: 1,
+            ..crypto().secrets
+        });
+        let sealed = old.seal("surname", "Иванов");
+        assert_eq!(sealed[1], 1);
+        assert_eq!(crypto().open("surname", &sealed).unwrap(), "Иванов");
+        let without_old = Crypto::new(Secrets {
+            encryption_keys: vec![(2, Key([2; 32]))],
+            ..crypto().secrets
+        });
+        assert!(matches!(
+            without_old.open("surname", &sealed),
+            Err(CryptoError::UnknownKey(1))
+        ));
+    }
+
+    #[test]
+    fn keyed_hashes_depend_on_purpose_and_key() {
+        let c = crypto();
+        let a = c.keyed_hash(HashPurpose::PhoneIndex, b"+79253910202");
+        assert_eq!(a, c.keyed_hash(HashPurpose::PhoneIndex, b"+79253910202"));
+        assert_ne!(a, c.keyed_hash(HashPurpose::EmailIndex, b"+79253910202"));
+        let other = Crypto::new(Secrets {
+            hmac_key: Key([8; 32]),
+            ..c.secrets.clone()
+        });
+        assert_ne!(
+            a,
+            other.keyed_hash(HashPurpose::PhoneIndex, b"+79253910202")
+        );
+    }
+
+    #[test]
+    fn codes_and_tokens_have_the_promised_shape() {
+        for _ in 0..200 {
+            let code = random_six_digit_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+        let token = random_token();
+        assert_eq!(URL_SAFE_NO_PAD.decode(&token).unwrap().len(), 32);
+        assert_ne!(random_token(), token);
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn keys_round_trip_through_base64() {
+        let k = Key::generate();
+        assert_eq!(Key::from_base64(&k.to_base64()).unwrap().0, k.0);
+        assert!(Key::from_base64("short").is_none());
+        assert_eq!(format!("{k:?}"), "Key(***)");
+    }
+}

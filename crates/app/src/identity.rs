@@ -1,0 +1,849 @@
+//! Use cases of the simplified account: register, confirm the contact, set a
+//! password, log in and out, read one's data, unlock.
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+use uslugi_domain::{
+    AccountId, AccountLevel, Email, NewPassword, PasswordContext, PasswordProblem, PersonName,
+    PhoneNumber, RegistrationId, Snils,
+};
+
+use crate::clock::Clock;
+use crate::crypto::{self, Crypto, CryptoError, HashPurpose};
+use crate::lang::Lang;
+use crate::messages;
+use crate::password_hasher::{HashError, PasswordHasher};
+use crate::ports::{
+    AccountRecord, Channel, LoginKind, Message, Messenger, RateDecision, RegistrationRecord,
+    SessionRecord, Store, StoreError, UniqueField,
+};
+use crate::settings::Policy;
+
+/// A phone or an e-mail: the contact a simplified account is built on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contact {
+    Phone(PhoneNumber),
+    Email(Email),
+}
+
+impl Contact {
+    pub fn channel(&self) -> Channel {
+        match self {
+            Self::Phone(_) => Channel::Sms,
+            Self::Email(_) => Channel::Email,
+        }
+    }
+}
+
+/// Something went wrong that the person cannot fix: storage, the hash pool,
+/// a key, or the message transport. The cause goes to the log, not to them.
+#[derive(Debug, thiserror::Error)]
+pub enum InternalError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("stored value is corrupt: {0}")]
+    Corrupt(&'static str),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    #[error("too many requests; try again later")]
+    RateLimited { retry_at: OffsetDateTime },
+    #[error("registration not found or expired")]
+    NotFound,
+    #[error("the code is not six digits")]
+    MalformedCode,
+    #[error("wrong code")]
+    WrongCode { attempts_left: u32 },
+    #[error("the code has expired")]
+    CodeExpired,
+    #[error("the code was entered wrongly too many times")]
+    AttemptsExhausted,
+    #[error("the link is invalid or has been used")]
+    LinkInvalid,
+    #[error("the link has expired")]
+    LinkExpired,
+    #[error("confirm the contact first")]
+    NotConfirmed,
+    #[error("the password does not meet the rules")]
+    Password {
+        problems: Vec<PasswordProblem>,
+        mismatch: bool,
+    },
+    #[error("an account with this contact already exists")]
+    AccountExists,
+    #[error("the message could not be sent")]
+    Undeliverable(#[source] crate::ports::DeliveryError),
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<StoreError> for RegistrationError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+impl From<CryptoError> for RegistrationError {
+    fn from(e: CryptoError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+impl From<HashError> for RegistrationError {
+    fn from(e: HashError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown login, wrong password, throttled or locked: one answer for all.
+    #[error("wrong login or password")]
+    BadCredentials,
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<StoreError> for LoginError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+pub struct StartRegistration {
+    pub surname: PersonName,
+    pub given_name: PersonName,
+    pub contact: Contact,
+    pub lang: Lang,
+    pub client_ip: IpAddr,
+}
+
+#[derive(Debug, Clone)]
+pub struct RegistrationStarted {
+    pub id: RegistrationId,
+    pub channel: Channel,
+    /// Until when the code (SMS) or link (e-mail) is valid.
+    pub secret_expires_at: OffsetDateTime,
+    /// When a new code may be asked for.
+    pub resend_at: OffsetDateTime,
+}
+
+/// What the confirmation and password pages show of a registration.
+#[derive(Debug, Clone)]
+pub struct RegistrationView {
+    pub id: RegistrationId,
+    pub channel: Channel,
+    pub surname: PersonName,
+    pub given_name: PersonName,
+    pub contact: Contact,
+    pub secret_expires_at: OffsetDateTime,
+    pub resend_at: OffsetDateTime,
+    pub confirmed: bool,
+    pub attempts_left: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Confirmation {
+    Code(String),
+    Token(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub account_id: AccountId,
+    pub expires_at: OffsetDateTime,
+    pub remember: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSession {
+    pub account_id: AccountId,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub account_id: AccountId,
+    pub level: AccountLevel,
+    pub surname: String,
+    pub given_name: String,
+    pub phone: Option<PhoneNumber>,
+    pub email: Option<Email>,
+}
+
+const RATE_WINDOW: Duration = Duration::HOUR;
+const BUCKET_CONTACT: &str = "sends-per-contact";
+const BUCKET_IP: &str = "sends-per-ip";
+
+const F_SURNAME: &str = "surname";
+const F_GIVEN_NAME: &str = "given_name";
+const F_CONTACT: &str = "contact";
+const F_PHONE: &str = "phone";
+const F_EMAIL: &str = "email";
+
+pub struct Identity {
+    store: Arc<dyn Store>,
+    messenger: Arc<dyn Messenger>,
+    hasher: Arc<PasswordHasher>,
+    crypto: Crypto,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+}
+
+impl Identity {
+    pub fn new(
+        store: Arc<dyn Store>,
+        messenger: Arc<dyn Messenger>,
+        hasher: Arc<PasswordHasher>,
+        crypto: Crypto,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+    ) -> Self {
+        Self {
+            store,
+            messenger,
+            hasher,
+            crypto,
+            clock,
+            policy,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    fn contact_index(&self, contact: &Contact) -> Vec<u8> {
+        match contact {
+            Contact::Phone(p) => self
+                .crypto
+                .keyed_hash(HashPurpose::PhoneIndex, p.e164().as_bytes()),
+            Contact::Email(e) => self
+                .crypto
+                .keyed_hash(HashPurpose::EmailIndex, e.canonical().as_bytes()),
+        }
+    }
+
+    fn secret_hash(&self, channel: Channel, secret: &str) -> Vec<u8> {
+        let purpose = match channel {
+            Channel::Sms => HashPurpose::ConfirmationCode,
+            Channel::Email => HashPurpose::EmailToken,
+        };
+        self.crypto.keyed_hash(purpose, secret.as_bytes())
+    }
+
+    fn secret_ttl(&self, channel: Channel) -> Duration {
+        match channel {
+            Channel::Sms => self.policy.sms_code_ttl,
+            Channel::Email => self.policy.email_link_ttl,
+        }
+    }
+
+    /// Counts one message sent to `contact_index` from `ip` against the limits.
+    async fn spend_send_quota(
+        &self,
+        contact_index: &[u8],
+        ip: IpAddr,
+    ) -> Result<(), RegistrationError> {
+        let now = self.clock.now();
+        let ip_key = self
+            .crypto
+            .keyed_hash(HashPurpose::ClientIp, ip.to_string().as_bytes());
+        let checks = [
+            (
+                BUCKET_IP,
+                ip_key.as_slice(),
+                self.policy.sends_per_ip_per_hour,
+            ),
+            (
+                BUCKET_CONTACT,
+                contact_index,
+                self.policy.sends_per_contact_per_hour,
+            ),
+        ];
+        for (bucket, key, limit) in checks {
+            if let RateDecision::Refused { retry_at } = self
+                .store
+                .hit_rate_limit(bucket, key, now, RATE_WINDOW, limit)
+                .await?
+            {
+                return Err(RegistrationError::RateLimited { retry_at });
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the message for a (re)send: a code or a link for a new contact;
+    /// for a contact that already has an account, a note saying so instead.
+    fn confirmation_message(
+        &self,
+        lang: Lang,
+        contact: &Contact,
+        given_name: &PersonName,
+        existing_account: bool,
+        secret: &str,
+        expires_at: OffsetDateTime,
+    ) -> Message {
+        let base = &self.policy.base_url;
+        match contact {
+            Contact::Phone(phone) => Message {
+                channel: Channel::Sms,
+                to: phone.e164().to_owned(),
+                subject: String::new(),
+                body: if existing_account {
+                    messages::already_registered_sms(lang, base)
+                } else {
+                    messages::registration_code_sms(lang, secret)
+                },
+            },
+            Contact::Email(email) => {
+                let letter = if existing_account {
+                    messages::already_registered_letter(lang, base)
+                } else {
+                    let link = format!("{base}/register/confirm-email?token={secret}");
+                    let until =
+                        messages::format_local(expires_at, self.policy.display_offset, lang);
+                    messages::registration_link_letter(lang, given_name.as_str(), &link, &until)
+                };
+                Message {
+                    channel: Channel::Email,
+                    to: email.as_str().to_owned(),
+                    subject: letter.subject,
+                    body: letter.body,
+                }
+            }
+        }
+    }
+
+    fn new_secret(channel: Channel) -> String {
+        match channel {
+            Channel::Sms => crypto::random_six_digit_code(),
+            Channel::Email => crypto::random_token(),
+        }
+    }
+
+    /// Starts a registration and sends the code or link. A contact that
+    /// already has an account goes through the very same steps (so neither the
+    /// answer nor its timing tells it apart) but is sent a note instead.
+    pub async fn start_registration(
+        &self,
+        input: StartRegistration,
+    ) -> Result<RegistrationStarted, RegistrationError> {
+        let now = self.clock.now();
+        let channel = input.contact.channel();
+        let contact_index = self.contact_index(&input.contact);
+        self.spend_send_quota(&contact_index, input.client_ip)
+            .await?;
+
+        let kind = match channel {
+            Channel::Sms => LoginKind::Phone,
+            Channel::Email => LoginKind::Email,
+        };
+        let existing_account = self
+            .store
+            .account_by_login(kind, &contact_index)
+            .await?
+            .is_some();
+        let secret = Self::new_secret(channel);
+        let secret_expires_at = now + self.secret_ttl(channel);
+        let contact_plain = match &input.contact {
+            Contact::Phone(p) => p.e164().to_owned(),
+            Contact::Email(e) => e.as_str().to_owned(),
+        };
+        let record = RegistrationRecord {
+            id: RegistrationId::random(),
+            channel,
+            lang: input.lang.code().to_owned(),
+            surname: self.crypto.seal(F_SURNAME, input.surname.as_str()),
+            given_name: self.crypto.seal(F_GIVEN_NAME, input.given_name.as_str()),
+            contact: self.crypto.seal(F_CONTACT, &contact_plain),
+            contact_index,
+            existing_account,
+            secret_hash: self.secret_hash(channel, &secret),
+            secret_expires_at,
+            attempts: 0,
+            sent_at: now,
+            sends: 1,
+            confirmed_at: None,
+            created_at: now,
+            expires_at: now + self.policy.registration_ttl.max(self.secret_ttl(channel)),
+        };
+        self.store.insert_registration(&record).await?;
+        let message = self.confirmation_message(
+            input.lang,
+            &input.contact,
+            &input.given_name,
+            existing_account,
+            &secret,
+            secret_expires_at,
+        );
+        if let Err(e) = self.messenger.deliver(&message).await {
+            // Nothing half-done: without the message the registration is useless.
+            self.store.delete_registration(record.id).await?;
+            return Err(RegistrationError::Undeliverable(e));
+        }
+        Ok(RegistrationStarted {
+            id: record.id,
+            channel,
+            secret_expires_at,
+            resend_at: now + self.policy.resend_interval,
+        })
+    }
+
+    async fn live_registration(
+        &self,
+        id: RegistrationId,
+    ) -> Result<RegistrationRecord, RegistrationError> {
+        let now = self.clock.now();
+        match self.store.registration(id).await? {
+            Some(r) if r.expires_at > now => Ok(r),
+            _ => Err(RegistrationError::NotFound),
+        }
+    }
+
+    fn open_contact(&self, r: &RegistrationRecord) -> Result<Contact, InternalError> {
+        let plain = self.crypto.open(F_CONTACT, &r.contact)?;
+        match r.channel {
+            Channel::Sms => PhoneNumber::from_e164(&plain)
+                .map(Contact::Phone)
+                .ok_or(InternalError::Corrupt("registration phone")),
+            Channel::Email => Email::parse(&plain)
+                .map(Contact::Email)
+                .map_err(|_| InternalError::Corrupt("registration e-mail")),
+        }
+    }
+
+    fn open_name(&self, field: &str, sealed: &[u8]) -> Result<PersonName, InternalError> {
+        let plain = self.crypto.open(field, sealed)?;
+        PersonName::parse(&plain).map_err(|_| InternalError::Corrupt("stored name"))
+    }
+
+    pub async fn registration(
+        &self,
+        id: RegistrationId,
+    ) -> Result<RegistrationView, RegistrationError> {
+        let r = self.live_registration(id).await?;
+        Ok(RegistrationView {
+            id: r.id,
+            channel: r.channel,
+            surname: self.open_name(F_SURNAME, &r.surname)?,
+            given_name: self.open_name(F_GIVEN_NAME, &r.given_name)?,
+            contact: self.open_contact(&r)?,
+            secret_expires_at: r.secret_expires_at,
+            resend_at: r.sent_at + self.policy.resend_interval,
+            confirmed: r.confirmed_at.is_some(),
+            attempts_left: self.policy.code_max_attempts.saturating_sub(r.attempts),
+        })
+    }
+
+    /// Sends a new code (or link), which voids the previous one.
+    pub async fn resend(
+        &self,
+        id: RegistrationId,
+        client_ip: IpAddr,
+    ) -> Result<RegistrationStarted, RegistrationError> {
+        let now = self.clock.now();
+        let r = self.live_registration(id).await?;
+        if r.confirmed_at.is_some() {
+            return Err(RegistrationError::NotFound);
+        }
+        let resend_at = r.sent_at + self.policy.resend_interval;
+        if now < resend_at {
+            return Err(RegistrationError::RateLimited {
+                retry_at: resend_at,
+            });
+        }
+        self.spend_send_quota(&r.contact_index, client_ip).await?;
+        let secret = Self::new_secret(r.channel);
+        let secret_expires_at = now + self.secret_ttl(r.channel);
+        let replaced = self
+            .store
+            .replace_registration_secret(
+                id,
+                r.sent_at,
+                &self.secret_hash(r.channel, &secret),
+                secret_expires_at,
+                now,
+            )
+            .await?;
+        if !replaced {
+            // A concurrent resend won; its message is on the way.
+            return Err(RegistrationError::RateLimited {
+                retry_at: now + self.policy.resend_interval,
+            });
+        }
+        let contact = self.open_contact(&r)?;
+        let given_name = self.open_name(F_GIVEN_NAME, &r.given_name)?;
+        let lang = Lang::parse(&r.lang).unwrap_or_default();
+        let message = self.confirmation_message(
+            lang,
+            &contact,
+            &given_name,
+            r.existing_account,
+            &secret,
+            secret_expires_at,
+        );
+        self.messenger
+            .deliver(&message)
+            .await
+            .map_err(RegistrationError::Undeliverable)?;
+        Ok(RegistrationStarted {
+            id,
+            channel: r.channel,
+            secret_expires_at,
+            resend_at: now + self.policy.resend_interval,
+        })
+    }
+
+    /// Confirms the contact of registration `id` with the SMS code or the
+    /// e-mail token. Confirming twice is harmless.
+    pub async fn confirm(
+        &self,
+        id: RegistrationId,
+        with: Confirmation,
+    ) -> Result<(), RegistrationError> {
+        let now = self.clock.now();
+        let r = self.live_registration(id).await?;
+        if r.confirmed_at.is_some() {
+            return Ok(());
+        }
+        match (r.channel, with) {
+            (Channel::Sms, Confirmation::Code(code)) => {
+                let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+                if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(RegistrationError::MalformedCode);
+                }
+                if now > r.secret_expires_at {
+                    return Err(RegistrationError::CodeExpired);
+                }
+                let max = self.policy.code_max_attempts;
+                // The attempt is taken before the code is compared, so that
+                // concurrent guesses can never exceed the limit.
+                let Some(attempt) = self.store.take_code_attempt(id, max).await? else {
+                    return Err(RegistrationError::AttemptsExhausted);
+                };
+                let matches = crypto::constant_time_eq(
+                    &self.secret_hash(Channel::Sms, &code),
+                    &r.secret_hash,
+                );
+                if matches && !r.existing_account {
+                    self.store.mark_registration_confirmed(id, now).await?;
+                    Ok(())
+                } else if attempt >= max {
+                    Err(RegistrationError::AttemptsExhausted)
+                } else {
+                    Err(RegistrationError::WrongCode {
+                        attempts_left: max - attempt,
+                    })
+                }
+            }
+            (Channel::Email, Confirmation::Token(token)) => {
+                let matches = crypto::constant_time_eq(
+                    &self.secret_hash(Channel::Email, token.trim()),
+                    &r.secret_hash,
+                );
+                if !matches || r.existing_account {
+                    return Err(RegistrationError::LinkInvalid);
+                }
+                if now > r.secret_expires_at {
+                    return Err(RegistrationError::LinkExpired);
+                }
+                self.store.mark_registration_confirmed(id, now).await?;
+                Ok(())
+            }
+            (Channel::Sms, Confirmation::Token(_)) => Err(RegistrationError::MalformedCode),
+            (Channel::Email, Confirmation::Code(_)) => Err(RegistrationError::LinkInvalid),
+        }
+    }
+
+    /// Follows an e-mail link: finds the registration by its token alone (the
+    /// letter may be opened in another browser) and confirms it.
+    pub async fn confirm_email_link(
+        &self,
+        token: &str,
+    ) -> Result<RegistrationId, RegistrationError> {
+        let hash = self.secret_hash(Channel::Email, token.trim());
+        let Some(r) = self.store.registration_by_secret(&hash).await? else {
+            return Err(RegistrationError::LinkInvalid);
+        };
+        if r.channel != Channel::Email || r.existing_account || r.expires_at <= self.clock.now() {
+            return Err(RegistrationError::LinkInvalid);
+        }
+        self.confirm(r.id, Confirmation::Token(token.to_owned()))
+            .await?;
+        Ok(r.id)
+    }
+
+    /// Sets the password of a confirmed registration, which creates the
+    /// account and ends the registration in one transaction.
+    pub async fn set_password(
+        &self,
+        id: RegistrationId,
+        password: &str,
+        confirmation: &str,
+    ) -> Result<AccountId, RegistrationError> {
+        let now = self.clock.now();
+        let r = self.live_registration(id).await?;
+        if r.confirmed_at.is_none() {
+            return Err(RegistrationError::NotConfirmed);
+        }
+        let surname = self.open_name(F_SURNAME, &r.surname)?;
+        let given_name = self.open_name(F_GIVEN_NAME, &r.given_name)?;
+        let contact = self.open_contact(&r)?;
+        let ctx = PasswordContext {
+            surname: Some(&surname),
+            given_name: Some(&given_name),
+            phone: match &contact {
+                Contact::Phone(p) => Some(p),
+                Contact::Email(_) => None,
+            },
+            email: match &contact {
+                Contact::Email(e) => Some(e),
+                Contact::Phone(_) => None,
+            },
+        };
+        let mismatch = password != confirmation;
+        let password = match NewPassword::parse(password, &ctx) {
+            Ok(p) if !mismatch => p,
+            Ok(_) => {
+                return Err(RegistrationError::Password {
+                    problems: Vec::new(),
+                    mismatch,
+                });
+            }
+            Err(problems) => return Err(RegistrationError::Password { problems, mismatch }),
+        };
+        let password_hash = self.hasher.hash(password.expose()).await?;
+        let (phone, phone_index, email, email_index) = match contact {
+            Contact::Phone(p) => (
+                Some(self.crypto.seal(F_PHONE, p.e164())),
+                Some(r.contact_index.clone()),
+                None,
+                None,
+            ),
+            Contact::Email(e) => (
+                None,
+                None,
+                Some(self.crypto.seal(F_EMAIL, e.as_str())),
+                Some(r.contact_index.clone()),
+            ),
+        };
+        let account = AccountRecord {
+            id: AccountId::random(),
+            level: AccountLevel::Simplified,
+            surname: r.surname.clone(),
+            given_name: r.given_name.clone(),
+            phone,
+            phone_index,
+            email,
+            email_index,
+            snils_index: None,
+            password_hash,
+            failed_logins: 0,
+            throttled_until: None,
+            locked: false,
+            created_at: now,
+        };
+        match self.store.complete_registration(id, &account).await {
+            Ok(()) => Ok(account.id),
+            Err(StoreError::Conflict(UniqueField::Phone | UniqueField::Email)) => {
+                Err(RegistrationError::AccountExists)
+            }
+            Err(StoreError::NotFound) => Err(RegistrationError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The ways a login may be read: a phone, an e-mail, a SNILS. Eleven
+    /// digits may be both a phone and a SNILS, so both are tried.
+    fn login_candidates(&self, login: &str) -> Vec<(LoginKind, Vec<u8>)> {
+        let mut out = Vec::new();
+        if let Ok(p) = PhoneNumber::parse(login) {
+            out.push((
+                LoginKind::Phone,
+                self.crypto
+                    .keyed_hash(HashPurpose::PhoneIndex, p.e164().as_bytes()),
+            ));
+        }
+        if let Ok(e) = Email::parse(login) {
+            out.push((
+                LoginKind::Email,
+                self.crypto
+                    .keyed_hash(HashPurpose::EmailIndex, e.canonical().as_bytes()),
+            ));
+        }
+        if let Ok(s) = Snils::parse(login) {
+            out.push((
+                LoginKind::Snils,
+                self.crypto
+                    .keyed_hash(HashPurpose::SnilsIndex, s.digits().as_bytes()),
+            ));
+        }
+        out
+    }
+
+    async fn find_login(&self, login: &str) -> Result<Option<AccountRecord>, StoreError> {
+        for (kind, index) in self.login_candidates(login) {
+            if let Some(account) = self.store.account_by_login(kind, &index).await? {
+                return Ok(Some(account));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Logs in with a phone, e-mail or SNILS and a password. Unknown logins,
+    /// wrong passwords, throttled and locked accounts all get the same answer
+    /// after the same work.
+    pub async fn log_in(
+        &self,
+        login: &str,
+        password: &str,
+        remember: bool,
+    ) -> Result<NewSession, LoginError> {
+        let now = self.clock.now();
+        let Some(account) = self.find_login(login).await? else {
+            self.hasher.verify_dummy(password).await;
+            return Err(LoginError::BadCredentials);
+        };
+        let throttled = account.throttled_until.is_some_and(|until| now < until);
+        if account.locked || throttled {
+            self.hasher.verify_dummy(password).await;
+            return Err(LoginError::BadCredentials);
+        }
+        let ok = self
+            .hasher
+            .verify(password, &account.password_hash)
+            .await
+            .map_err(InternalError::from)?;
+        if !ok {
+            let failures = self.store.add_failed_login(account.id).await?;
+            let locked = failures >= self.policy.lock_after_failures;
+            let until = self.policy.throttle_delay(failures).map(|d| now + d);
+            if locked || until.is_some() {
+                self.store
+                    .set_login_restriction(account.id, until, locked)
+                    .await?;
+            }
+            if locked {
+                tracing::warn!(account = %account.id, "account locked after repeated wrong passwords");
+            }
+            return Err(LoginError::BadCredentials);
+        }
+        if account.failed_logins > 0 || account.throttled_until.is_some() {
+            self.store.clear_login_failures(account.id).await?;
+        }
+        let token = crypto::random_token();
+        let (idle, lifetime) = if remember {
+            (self.policy.session_remember, self.policy.session_remember)
+        } else {
+            (self.policy.session_idle, self.policy.session_absolute)
+        };
+        let session = SessionRecord {
+            token_hash: self
+                .crypto
+                .keyed_hash(HashPurpose::SessionToken, token.as_bytes()),
+            account_id: account.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + lifetime,
+            idle_timeout: idle,
+            remember,
+        };
+        self.store.insert_session(&session).await?;
+        Ok(NewSession {
+            token,
+            account_id: account.id,
+            expires_at: session.expires_at,
+            remember,
+        })
+    }
+
+    /// Finds the live session a token stands for, and notes the activity.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<AuthSession>, InternalError> {
+        let now = self.clock.now();
+        let hash = self
+            .crypto
+            .keyed_hash(HashPurpose::SessionToken, token.as_bytes());
+        let Some(s) = self.store.session(&hash).await? else {
+            return Ok(None);
+        };
+        if now >= s.expires_at || now >= s.last_seen_at + s.idle_timeout {
+            self.store.delete_session(&hash).await?;
+            return Ok(None);
+        }
+        // Writing on every request would make reads pay for writes; a minute
+        // of slack in the idle timeout costs nothing.
+        if now - s.last_seen_at >= Duration::MINUTE {
+            self.store.touch_session(&hash, now).await?;
+        }
+        Ok(Some(AuthSession {
+            account_id: s.account_id,
+            expires_at: s.expires_at.min(now + s.idle_timeout),
+        }))
+    }
+
+    pub async fn log_out(&self, token: &str) -> Result<(), InternalError> {
+        let hash = self
+            .crypto
+            .keyed_hash(HashPurpose::SessionToken, token.as_bytes());
+        Ok(self.store.delete_session(&hash).await?)
+    }
+
+    pub async fn profile(&self, id: AccountId) -> Result<Option<Profile>, InternalError> {
+        let Some(a) = self.store.account(id).await? else {
+            return Ok(None);
+        };
+        let phone = match &a.phone {
+            Some(sealed) => Some(
+                PhoneNumber::from_e164(&self.crypto.open(F_PHONE, sealed)?)
+                    .ok_or(InternalError::Corrupt("account phone"))?,
+            ),
+            None => None,
+        };
+        let email = match &a.email {
+            Some(sealed) => Some(
+                Email::parse(&self.crypto.open(F_EMAIL, sealed)?)
+                    .map_err(|_| InternalError::Corrupt("account e-mail"))?,
+            ),
+            None => None,
+        };
+        Ok(Some(Profile {
+            account_id: a.id,
+            level: a.level,
+            surname: self.crypto.open(F_SURNAME, &a.surname)?,
+            given_name: self.crypto.open(F_GIVEN_NAME, &a.given_name)?,
+            phone,
+            email,
+        }))
+    }
+
+    /// Lifts throttling and the lock of the account with this login; returns
+    /// whether such an account exists. For administrators.
+    pub async fn unlock(&self, login: &str) -> Result<bool, InternalError> {
+        match self.find_login(login).await? {
+            Some(a) => {
+                self.store.clear_login_failures(a.id).await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Removes what has expired: registrations, sessions, old rate events.
+    pub async fn sweep(&self) -> Result<(), InternalError> {
+        let now = self.clock.now();
+        self.store.delete_expired_registrations(now).await?;
+        self.store.delete_expired_sessions(now).await?;
+        self.store.purge_rate_events(now - RATE_WINDOW * 2).await?;
+        Ok(())
+    }
+}

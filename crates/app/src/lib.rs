@@ -1,0 +1,19 @@
+//! Use cases of uslugi, written against ports: storage, messages, clock,
+//! the password hash. Nothing here knows about HTTP or SQL.
+
+pub mod clock;
+pub mod crypto;
+pub mod identity;
+pub mod lang;
+pub mod messages;
+pub mod password_hasher;
+pub mod ports;
+pub mod settings;
+
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use identity::{
+    AuthSession, Confirmation, Contact, Identity, InternalError, LoginError, NewSession, Profile,
+    RegistrationError, RegistrationStarted, RegistrationView, StartRegistration,
+};
+pub use lang::Lang;
+pub use settings::Policy;

@@ -1,0 +1,150 @@
+//! The texts of the SMS and letters the identity system sends.
+//!
+//! An SMS with a code carries that code as its only six-digit number, so a
+//! phone (or a test) can pick it out without reading the words around it.
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::lang::Lang;
+
+pub fn format_local(at: OffsetDateTime, offset: UtcOffset, lang: Lang) -> String {
+    let local = at.to_offset(offset);
+    let zone = if offset.whole_hours() == 3 && offset.minutes_past_hour() == 0 {
+        match lang {
+            Lang::Ru => "МСК".to_owned(),
+            Lang::En => "Moscow time".to_owned(),
+        }
+    } else {
+        let (h, m, _) = offset.as_hms();
+        format!(
+            "UTC{}{:02}:{:02}",
+            if h < 0 || m < 0 { '-' } else { '+' },
+            h.abs(),
+            m.abs()
+        )
+    };
+    format!(
+        "{:02}.{:02}.{} {:02}:{:02} ({zone})",
+        local.day(),
+        u8::from(local.month()),
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+pub fn registration_code_sms(lang: Lang, code: &str) -> String {
+    match lang {
+        Lang::Ru => format!(
+            "Код подтверждения: {code}. Никому не сообщайте его, даже сотрудникам портала. Госуслуги (uslugi)"
+        ),
+        Lang::En => format!(
+            "Confirmation code: {code}. Do not tell it to anyone, not even portal staff. uslugi"
+        ),
+    }
+}
+
+pub fn already_registered_sms(lang: Lang, base_url: &str) -> String {
+    match lang {
+        Lang::Ru => format!(
+            "На этот номер уже зарегистрирована учётная запись. Войдите: {base_url}/login. Если не помните пароль, восстановите доступ в центре обслуживания. Госуслуги (uslugi)"
+        ),
+        Lang::En => format!(
+            "An account is already registered to this number. Log in: {base_url}/login. If you forgot the password, restore access at a service center. uslugi"
+        ),
+    }
+}
+
+pub struct Letter {
+    pub subject: String,
+    pub body: String,
+}
+
+pub fn registration_link_letter(
+    lang: Lang,
+    given_name: &str,
+    link: &str,
+    valid_until: &str,
+) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Подтверждение электронной почты".into(),
+            body: format!(
+                "Здравствуйте, {given_name}!\n\nВы начали регистрацию на портале государственных услуг. \
+                 Чтобы подтвердить адрес электронной почты и задать пароль, перейдите по ссылке:\n\n{link}\n\n\
+                 Ссылка действует до {valid_until} и может быть использована один раз.\n\n\
+                 Если вы не регистрировались, просто не отвечайте на это письмо: без перехода по ссылке учётная запись не будет создана.\n"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Confirm your e-mail address".into(),
+            body: format!(
+                "Hello, {given_name}!\n\nYou have started registering on the state services portal. \
+                 To confirm your e-mail address and set a password, follow the link:\n\n{link}\n\n\
+                 The link is valid until {valid_until} and can be used once.\n\n\
+                 If you did not register, ignore this letter: no account is created without the link.\n"
+            ),
+        },
+    }
+}
+
+pub fn already_registered_letter(lang: Lang, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Учётная запись уже существует".into(),
+            body: format!(
+                "Здравствуйте!\n\nКто-то начал регистрацию на портале государственных услуг с этим адресом электронной почты, \
+                 но учётная запись с этим адресом уже есть.\n\nВойти: {base_url}/login\n\n\
+                 Если вы не помните пароль, восстановите доступ в центре обслуживания. \
+                 Если регистрацию начинали не вы, ничего делать не нужно.\n"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "You already have an account".into(),
+            body: format!(
+                "Hello!\n\nSomeone started registering on the state services portal with this e-mail address, \
+                 but an account with this address already exists.\n\nLog in: {base_url}/login\n\n\
+                 If you forgot the password, restore access at a service center. \
+                 If it was not you, there is nothing to do.\n"
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn six_digit_numbers(s: &str) -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .filter(|w| w.len() == 6)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn code_sms_holds_the_code_as_its_only_six_digit_number() {
+        for lang in [Lang::Ru, Lang::En] {
+            assert_eq!(
+                six_digit_numbers(&registration_code_sms(lang, "042917")),
+                ["042917"]
+            );
+            assert!(
+                six_digit_numbers(&already_registered_sms(lang, "https://uslugi.example:8443"))
+                    .is_empty()
+            );
+        }
+    }
+
+    #[test]
+    fn times_are_shown_in_moscow_time_by_default() {
+        let at = datetime!(2026-03-02 21:30 UTC);
+        let msk = UtcOffset::from_hms(3, 0, 0).unwrap();
+        assert_eq!(format_local(at, msk, Lang::Ru), "03.03.2026 00:30 (МСК)");
+        let yekt = UtcOffset::from_hms(5, 0, 0).unwrap();
+        assert_eq!(
+            format_local(at, yekt, Lang::En),
+            "03.03.2026 02:30 (UTC+05:00)"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! Value types and rules of the identity system. No I/O lives here: every
+//! type is parsed once at the edge (`Snils::parse`, `PhoneNumber::parse`…)
+//! and is valid from then on.
+
+pub mod email;
+pub mod ids;
+pub mod level;
+pub mod name;
+pub mod password;
+pub mod phone;
+pub mod snils;
+
+pub use email::{Email, EmailError};
+pub use ids::{AccountId, RegistrationId};
+pub use level::AccountLevel;
+pub use name::{NameError, PersonName};
+pub use password::{
+    NewPassword, PasswordAssessment, PasswordContext, PasswordProblem, PasswordStrength,
+    assess_password,
+};
+pub use phone::{PhoneError, PhoneNumber};
+pub use snils::{Snils, SnilsError};

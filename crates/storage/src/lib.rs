@@ -1,0 +1,173 @@
+//! The two storage engines behind uslugi's storage ports: SQLite (embedded
+//! default, one file) and PostgreSQL (several nodes on one cluster), chosen
+//! by the scheme of the database URL.
+//!
+//! Both engines share one body of SQL (see [`sql_store!`]); what differs
+//! (connection set-up, migration locking, how a rate limit is serialised)
+//! stays in the engine's own module. Business code never asks which engine
+//! it runs on.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uslugi_app::ports::{Store, StoreError, UniqueField};
+
+#[macro_use]
+mod sql;
+mod migrate;
+pub mod postgres;
+pub mod sqlite;
+
+pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
+
+/// What the command line and the health check need besides the ports.
+#[async_trait]
+pub trait Maintenance: Send + Sync {
+    /// Applies the migrations not yet applied; safe to run from several nodes.
+    async fn migrate(&self) -> Result<Vec<i64>, StoreError>;
+    /// Answers whether the database is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Which engine this is, for logs and benchmarks.
+    fn engine(&self) -> &'static str;
+}
+
+pub trait Backend: Store + Maintenance {}
+impl<T: Store + Maintenance> Backend for T {}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("unsupported database URL scheme (use sqlite:// or postgres://)")]
+    UnsupportedScheme,
+    #[error("cannot open the database")]
+    Open(#[source] sqlx::Error),
+}
+
+/// Connects to the database the URL names: `sqlite://PATH` or `postgres://…`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Backend>, ConnectError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PgStore::open(url).await?))
+    } else {
+        Err(ConnectError::UnsupportedScheme)
+    }
+}
+
+/// Hides the password of a database URL, for printing.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        let field = if text.contains("phone_index") {
+            UniqueField::Phone
+        } else if text.contains("email_index") {
+            UniqueField::Email
+        } else if text.contains("snils_index") {
+            UniqueField::Snils
+        } else {
+            UniqueField::Other
+        };
+        return StoreError::Conflict(field);
+    }
+    StoreError::Backend(Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_urls_hide_passwords() {
+        assert_eq!(
+            redact_url("postgres://uslugi:s3cret@db.local:5432/uslugi"),
+            "postgres://uslugi:***@db.local:5432/uslugi"
+        );
+        assert_eq!(
+            redact_url("postgres://uslugi@db/u"),
+            "postgres://uslugi@db/u"
+        );
+        assert_eq!(
+            redact_url("sqlite://./data/uslugi.db"),
+            "sqlite://./data/uslugi.db"
+        );
+    }
+}
+
+/// Fresh databases for tests: a new SQLite file, or a new PostgreSQL database
+/// on the server named by `USLUGI_TEST_DATABASE_URL` when that is set.
+pub mod testing {
+    use sqlx::Connection as _;
+
+    pub const POSTGRES_ENV: &str = "USLUGI_TEST_DATABASE_URL";
+
+    /// A database that exists for one test. The SQLite file lives in a
+    /// temporary folder removed on drop; a PostgreSQL database is dropped by
+    /// [`TestDatabase::drop_database`].
+    pub struct TestDatabase {
+        pub url: String,
+        admin_url: Option<String>,
+        name: String,
+        _dir: Option<tempfile::TempDir>,
+    }
+
+    impl TestDatabase {
+        pub fn sqlite() -> Self {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let url = format!("sqlite://{}", dir.path().join("uslugi.db").display());
+            Self {
+                url,
+                admin_url: None,
+                name: String::new(),
+                _dir: Some(dir),
+            }
+        }
+
+        /// `None` when no PostgreSQL server is configured for tests.
+        pub async fn postgres() -> Option<Self> {
+            let admin_url = std::env::var(POSTGRES_ENV).ok()?;
+            let name = format!("uslugi_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .expect("create a test database");
+            let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+            Some(Self {
+                url: format!("{base}/{name}"),
+                admin_url: Some(admin_url),
+                name,
+                _dir: None,
+            })
+        }
+
+        pub async fn drop_database(self) {
+            if let Some(admin_url) = &self.admin_url
+                && let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await
+            {
+                // Best effort: a leftover test database harms nothing.
+                let _ = sqlx::query(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .execute(&mut admin)
+                .await;
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! PostgreSQL: the scale-out engine. Several stateless nodes share one
+//! cluster, so whatever must hold across nodes (migrations, rate limits) is
+//! serialised in the database with advisory locks.
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::migrate::{CREATE_MIGRATIONS_TABLE, MIGRATIONS_POSTGRES, Migration};
+use crate::{ConnectError, Maintenance};
+
+/// The advisory-lock id under which migrations run ("uslugi" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7573_6c75_6769;
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    read: PgPool,
+    write: PgPool,
+}
+
+impl PgStore {
+    pub async fn open(url: &str) -> Result<Self, ConnectError> {
+        let connections = std::thread::available_parallelism().map_or(8, |n| n.get() * 4);
+        let pool = PgPoolOptions::new()
+            .max_connections(u32::try_from(connections).unwrap_or(16))
+            .connect(url)
+            .await
+            .map_err(ConnectError::Open)?;
+        Ok(Self {
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+
+    /// Serialises rate-limit checks of one key across every node until the
+    /// transaction ends. The key is already a keyed hash, so its first eight
+    /// bytes are as good a lock id as any; the bucket is mixed in.
+    async fn lock_rate_key(
+        tx: &mut Transaction<'_, Postgres>,
+        bucket: &str,
+        key: &[u8],
+    ) -> Result<(), sqlx::Error> {
+        let mut id = [0u8; 8];
+        for (i, b) in key.iter().take(8).enumerate() {
+            id[i] = *b;
+        }
+        let mut lock = i64::from_le_bytes(id);
+        for b in bucket.bytes() {
+            lock = lock.rotate_left(5) ^ i64::from(b);
+        }
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(lock)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+sql_store!(PgStore, sqlx::Postgres);
+
+#[async_trait]
+impl Maintenance for PgStore {
+    async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        // Nodes starting together wait for each other here.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(CREATE_MIGRATIONS_TABLE)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut applied = Vec::new();
+        let pending: Vec<&Migration> = MIGRATIONS_POSTGRES
+            .iter()
+            .filter(|m| !done.contains(&m.version))
+            .collect();
+        for m in pending {
+            for statement in m.statements() {
+                sqlx::query(&statement)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            applied.push(m.version);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(applied)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn engine(&self) -> &'static str {
+        "postgres"
+    }
+}
