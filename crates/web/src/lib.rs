@@ -1,1 +1,164 @@
-//! (filled in below)
+//! The web face of uslugi: server-rendered pages for people, the JSON API
+//! for apps and kiosks, and the development outbox.
+use std::sync::Arc;
+
+use askama::Template;
+use async_trait::async_trait;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Json, Router, routing};
+use uslugi_app::Identity;
+
+pub mod api;
+pub mod error;
+pub mod forms;
+pub mod http;
+pub mod i18n;
+pub mod messaging;
+pub mod pages;
+
+use crate::messaging::{LocalOutbox, OutboxEntry};
+
+/// Largest request body accepted; registration forms are a few hundred bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    async fn ready(&self) -> bool;
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub identity: Arc<Identity>,
+    /// Present only in the embedded default: with real transports the
+    /// `/dev/outbox` pages do not exist.
+    pub outbox: Option<Arc<LocalOutbox>>,
+    pub readiness: Arc<dyn Readiness>,
+    pub trust_forwarded_for: bool,
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .route("/health", routing::get(health))
+        .route("/static/app.css", routing::get(css))
+        .route("/static/app.js", routing::get(js));
+    if state.outbox.is_some() {
+        app = app
+            .route("/dev/outbox", routing::get(outbox_page))
+            .route("/dev/outbox.json", routing::get(outbox_json));
+    }
+    let trust = http::TrustForwardedFor(state.trust_forwarded_for);
+    app.fallback(page_not_found)
+        .layer(middleware::from_fn(http::csrf_cookie))
+        .layer(middleware::from_fn(security_headers))
+        .layer(axum::Extension(trust))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn page_not_found(lang: http::Language) -> error::PageError {
+    error::PageError::not_found(lang.0)
+}
+
+/// Headers every answer carries: no framing (clickjacking), no sniffing,
+/// no referrer leaking tokens from URLs, scripts only from this site.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    if state.readiness.ready().await {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.js"),
+    )
+        .into_response()
+}
+
+async fn outbox_entries(state: &AppState) -> Result<Vec<OutboxEntry>, Response> {
+    let outbox = state
+        .outbox
+        .as_ref()
+        .ok_or_else(|| StatusCode::NOT_FOUND.into_response())?;
+    outbox.list().await.map_err(|e| {
+        error::log_internal(&e);
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    })
+}
+
+async fn outbox_json(State(state): State<AppState>) -> Response {
+    match outbox_entries(&state).await {
+        Ok(entries) => Json(entries).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    tr: &'static i18n::Tr,
+    chrome: pages::Chrome,
+    entries: Vec<OutboxEntry>,
+}
+
+async fn outbox_page(State(state): State<AppState>, ctx: pages::Ctx) -> Response {
+    match outbox_entries(&state).await {
+        Ok(entries) => match (OutboxPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            entries,
+        })
+        .render()
+        {
+            Ok(html) => Html(html).into_response(),
+            Err(e) => error::PageError::internal(ctx.lang.0, &e).into_response(),
+        },
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,282 @@
+//! The JSON API: the contract for the mobile app, kiosks and partners.
+//! Field names, paths and statuses are fixed; see `openapi.json`.
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing};
+use serde::Deserialize;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use uslugi_app::{Confirmation, LoginError, RegistrationError, StartRegistration};
+use uslugi_domain::RegistrationId;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::forms::{self, RegistrationInput};
+use crate::http::{
+    ApiJson, ClientIp, Language, SESSION_COOKIE, clear_cookie, session_token, set_cookie,
+};
+use crate::i18n::Tr;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", routing::get(openapi))
+        .route("/registrations", routing::post(start_registration))
+        .route("/registrations/{id}/confirm", routing::post(confirm))
+        .route("/registrations/{id}/resend", routing::post(resend))
+        .route("/registrations/{id}/password", routing::post(set_password))
+        .route("/sessions", routing::post(log_in))
+        .route("/sessions/current", routing::delete(log_out))
+        .route("/me", routing::get(me))
+        .fallback(not_found)
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../openapi.json"),
+    )
+        .into_response()
+}
+
+async fn not_found(lang: Language) -> ApiError {
+    ApiError::not_found(lang.tr())
+}
+
+fn registration_error(t: &Tr, state: &AppState, e: RegistrationError) -> ApiError {
+    if let Some(fields) = forms::registration_field_errors(t, &e) {
+        let code = forms::registration_error_code(&e);
+        let mut err = ApiError::invalid(t, fields);
+        err.code = code;
+        return err;
+    }
+    match e {
+        RegistrationError::NotFound => ApiError::registration_not_found(t),
+        RegistrationError::RateLimited { retry_at } => {
+            ApiError::rate_limited(t, (retry_at - state.identity.now()).whole_seconds())
+        }
+        RegistrationError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
+        RegistrationError::AccountExists => {
+            ApiError::conflict("account_exists", t.err_account_exists)
+        }
+        RegistrationError::Undeliverable(ref cause) => {
+            crate::error::log_internal(cause);
+            ApiError::unavailable(t)
+        }
+        other => ApiError::internal(t, &other),
+    }
+}
+
+fn parse_registration_id(t: &Tr, id: &str) -> Result<RegistrationId, ApiError> {
+    id.parse().map_err(|_| ApiError::registration_not_found(t))
+}
+
+async fn start_registration(
+    State(state): State<AppState>,
+    lang: Language,
+    ClientIp(ip): ClientIp,
+    ApiJson(input): ApiJson<RegistrationInput>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let parsed = forms::parse_registration(t, &input).map_err(|f| ApiError::invalid(t, f))?;
+    let started = state
+        .identity
+        .start_registration(StartRegistration {
+            surname: parsed.surname,
+            given_name: parsed.given_name,
+            contact: parsed.contact,
+            lang: lang.0,
+            client_ip: ip,
+        })
+        .await
+        .map_err(|e| registration_error(t, &state, e))?;
+    Ok(registration_accepted(&state, &started))
+}
+
+fn registration_accepted(state: &AppState, started: &uslugi_app::RegistrationStarted) -> Response {
+    let expires_in = (started.secret_expires_at - state.identity.now()).whole_seconds();
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "registration_id": started.id.to_string(),
+            "channel": started.channel.as_str(),
+            "expires_in": expires_in,
+            "resend_in": (started.resend_at - state.identity.now()).whole_seconds(),
+        })),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct ConfirmInput {
+    code: Option<String>,
+    token: Option<String>,
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    lang: Language,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ConfirmInput>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let id = parse_registration_id(t, &id)?;
+    let with = match (input.code, input.token) {
+        (Some(code), None) => Confirmation::Code(code),
+        (None, Some(token)) => Confirmation::Token(token),
+        _ => return Err(ApiError::invalid_field(t, "code", t.err_required)),
+    };
+    state
+        .identity
+        .confirm(id, with)
+        .await
+        .map_err(|e| registration_error(t, &state, e))?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"registration_id": id.to_string(), "confirmed": true})),
+    )
+        .into_response())
+}
+
+async fn resend(
+    State(state): State<AppState>,
+    lang: Language,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let id = parse_registration_id(t, &id)?;
+    let started = state
+        .identity
+        .resend(id, ip)
+        .await
+        .map_err(|e| registration_error(t, &state, e))?;
+    Ok(registration_accepted(&state, &started))
+}
+
+#[derive(Deserialize)]
+struct PasswordInput {
+    password: Option<String>,
+    password_confirmation: Option<String>,
+}
+
+async fn set_password(
+    State(state): State<AppState>,
+    lang: Language,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PasswordInput>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let id = parse_registration_id(t, &id)?;
+    let password = input.password.unwrap_or_default();
+    let confirmation = input.password_confirmation.unwrap_or_default();
+    let account = state
+        .identity
+        .set_password(id, &password, &confirmation)
+        .await
+        .map_err(|e| registration_error(t, &state, e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"account_id": account.to_string()})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginInput {
+    login: Option<String>,
+    password: Option<String>,
+    remember_me: Option<bool>,
+}
+
+async fn log_in(
+    State(state): State<AppState>,
+    lang: Language,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let mut fields = crate::error::FieldErrors::new();
+    let login = input.login.unwrap_or_default();
+    let password = input.password.unwrap_or_default();
+    if login.trim().is_empty() {
+        fields.insert("login".into(), t.err_required.into());
+    }
+    if password.is_empty() {
+        fields.insert("password".into(), t.err_required.into());
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::invalid(t, fields));
+    }
+    let remember = input.remember_me.unwrap_or(false);
+    let session = match state
+        .identity
+        .log_in(login.trim(), &password, remember)
+        .await
+    {
+        Ok(s) => s,
+        Err(LoginError::BadCredentials) => return Err(ApiError::bad_credentials(t)),
+        Err(LoginError::Internal(e)) => return Err(ApiError::internal(t, &e)),
+    };
+    let max_age = remember.then(|| (session.expires_at - state.identity.now()).whole_seconds());
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, &session.token, max_age),
+        )],
+        Json(json!({
+            "session_token": session.token,
+            "expires_at": session.expires_at.format(&Rfc3339).unwrap_or_default(),
+        })),
+    )
+        .into_response())
+}
+
+async fn log_out(
+    State(state): State<AppState>,
+    lang: Language,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let token = session_token(&headers).ok_or_else(|| ApiError::unauthorized(t))?;
+    state
+        .identity
+        .log_out(&token)
+        .await
+        .map_err(|e| ApiError::internal(t, &e))?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clear_cookie(SESSION_COOKIE))],
+    )
+        .into_response())
+}
+
+async fn me(
+    State(state): State<AppState>,
+    lang: Language,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let token = session_token(&headers).ok_or_else(|| ApiError::unauthorized(t))?;
+    let session = state
+        .identity
+        .authenticate(&token)
+        .await
+        .map_err(|e| ApiError::internal(t, &e))?
+        .ok_or_else(|| ApiError::unauthorized(t))?;
+    let profile = state
+        .identity
+        .profile(session.account_id)
+        .await
+        .map_err(|e| ApiError::internal(t, &e))?
+        .ok_or_else(|| ApiError::unauthorized(t))?;
+    Ok(Json(json!({
+        "account_id": profile.account_id.to_string(),
+        "level": profile.level.as_str(),
+        "surname": profile.surname,
+        "given_name": profile.given_name,
+        "phone": profile.phone.map(|p| p.e164().to_owned()),
+        "email": profile.email.map(|e| e.as_str().to_owned()),
+    }))
+    .into_response())
+}

@@ -1,0 +1,240 @@
+//! The two error types of the web layer: JSON for the API, pages for people.
+//! Each variant has its status written out; the cause of an internal error
+//! goes to the log, the person gets a clear message in their language.
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use uslugi_app::Lang;
+
+use crate::i18n::{Tr, fill, tr};
+
+/// Field name → message, in the request's language.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// Logs an internal error with its whole cause chain (no personal data is
+/// ever put into errors, so the chain is safe to log).
+pub fn log_internal(e: &(dyn std::error::Error + 'static)) {
+    let mut chain = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    tracing::error!(error = %chain, "request failed");
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub fields: FieldErrors,
+    pub retry_after: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ApiErrorBody<'a> {
+    error: ApiErrorInner<'a>,
+}
+
+#[derive(Serialize)]
+struct ApiErrorInner<'a> {
+    code: &'a str,
+    message: &'a str,
+    fields: &'a FieldErrors,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: FieldErrors::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn malformed(t: &Tr) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed", t.err_malformed_json)
+    }
+    pub fn unsupported_media(t: &Tr) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            t.err_unsupported_media,
+        )
+    }
+    pub fn too_large(t: &Tr) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", t.too_large)
+    }
+    pub fn unauthorized(t: &Tr) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", t.err_unauthorized)
+    }
+    pub fn bad_credentials(t: &Tr) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            t.bad_credentials,
+        )
+    }
+    pub fn not_found(t: &Tr) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", t.not_found)
+    }
+    pub fn registration_not_found(t: &Tr) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "registration_not_found",
+            t.registration_gone,
+        )
+    }
+    pub fn conflict(code: &'static str, message: &str) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+    pub fn invalid(t: &Tr, fields: FieldErrors) -> Self {
+        Self {
+            fields,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                t.err_invalid_fields,
+            )
+        }
+    }
+    pub fn invalid_with_code(code: &'static str, field: &str, message: &str) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+        e.fields.insert(field.to_owned(), message.to_owned());
+        e
+    }
+    pub fn invalid_field(t: &Tr, field: &str, message: &str) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), message.to_owned());
+        Self::invalid(t, fields)
+    }
+    pub fn rate_limited(t: &Tr, retry_after_secs: i64) -> Self {
+        let secs = retry_after_secs.max(1);
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                fill(t.too_many, secs),
+            )
+        }
+    }
+    pub fn unavailable(t: &Tr) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            t.unavailable,
+        )
+    }
+    pub fn internal(t: &Tr, e: &(dyn std::error::Error + 'static)) -> Self {
+        log_internal(e);
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", t.internal)
+    }
+    pub fn from_body_rejection(t: &Tr, status: StatusCode) -> Self {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::too_large(t)
+        } else {
+            Self::malformed(t)
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ApiErrorBody {
+            error: ApiErrorInner {
+                code: self.code,
+                message: &self.message,
+                fields: &self.fields,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub tr: &'static Tr,
+    pub chrome: crate::pages::Chrome,
+    pub title: String,
+    pub message: String,
+    pub link: Option<(String, String)>,
+}
+
+/// An error shown as a page.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub lang: Lang,
+    pub message: String,
+    pub retry_after: Option<i64>,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, lang: Lang, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            lang,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+    pub fn csrf(lang: Lang) -> Self {
+        Self::new(StatusCode::FORBIDDEN, lang, tr(lang).forbidden_csrf)
+    }
+    pub fn bad_request(lang: Lang) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, lang, tr(lang).bad_request)
+    }
+    pub fn not_found(lang: Lang) -> Self {
+        Self::new(StatusCode::NOT_FOUND, lang, tr(lang).not_found)
+    }
+    pub fn internal(lang: Lang, e: &(dyn std::error::Error + 'static)) -> Self {
+        log_internal(e);
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, lang, tr(lang).internal)
+    }
+    pub fn from_body_rejection(lang: Lang, status: StatusCode) -> Self {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(status, lang, tr(lang).too_large)
+        } else {
+            Self::bad_request(lang)
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let t = tr(self.lang);
+        let page = MessagePage {
+            tr: t,
+            chrome: crate::pages::Chrome::plain(),
+            title: t.error_title.to_owned(),
+            message: self.message,
+            link: Some(("/".to_owned(), t.back_home.to_owned())),
+        };
+        let mut response = match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, t.internal).into_response(),
+        };
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

@@ -1,0 +1,293 @@
+//! Request plumbing shared by pages and the API: cookies, language, client
+//! address, CSRF tokens, and the body extractors that turn bad input into a
+//! clear answer instead of a crash.
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::de::DeserializeOwned;
+use uslugi_app::Lang;
+
+use crate::error::{ApiError, PageError};
+use crate::i18n::{Tr, tr};
+
+pub const SESSION_COOKIE: &str = "__Host-uslugi-session";
+pub const CSRF_COOKIE: &str = "__Host-uslugi-csrf";
+pub const REGISTRATION_COOKIE: &str = "__Host-uslugi-registration";
+pub const LANG_COOKIE: &str = "__Host-uslugi-lang";
+pub const CSRF_FIELD: &str = "csrf_token";
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `__Host-` cookie: only over HTTPS (browsers treat loopback as such),
+/// for the whole site, never readable by scripts.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: Option<i64>) -> HeaderValue {
+    let max_age = max_age_secs
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax{max_age}"
+    ))
+    .expect("cookie values are URL-safe base64 or ids")
+}
+
+pub fn clear_cookie(name: &str) -> HeaderValue {
+    set_cookie(name, "", Some(0))
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// The person's language: the switcher's cookie, else `Accept-Language`.
+#[derive(Clone, Copy)]
+pub struct Language(pub Lang);
+
+impl Language {
+    pub fn tr(self) -> &'static Tr {
+        tr(self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Language {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(lang_of(&parts.headers)))
+    }
+}
+
+/// The address the request came from. Behind a reverse proxy, set
+/// `trust_forwarded_for` so the proxy's `X-Forwarded-For` is believed.
+#[derive(Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+#[derive(Clone, Copy)]
+pub struct TrustForwardedFor(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let trust = parts
+            .extensions
+            .get::<TrustForwardedFor>()
+            .is_some_and(|t| t.0);
+        if trust
+            && let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next_back())
+                .and_then(|v| v.trim().parse().ok())
+        {
+            return Ok(Self(ip));
+        }
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        Ok(Self(ip))
+    }
+}
+
+/// This browser's CSRF token, made by [`csrf_cookie`] when it had none.
+#[derive(Clone)]
+pub struct CsrfToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .unwrap_or_else(|| Self(String::new())))
+    }
+}
+
+/// Gives every browser a CSRF token in a cookie; forms echo it back in a
+/// hidden field, which a page on another site can neither read nor set.
+pub async fn csrf_cookie(mut request: Request, next: Next) -> Response {
+    let existing = cookie(request.headers(), CSRF_COOKIE)
+        .filter(|t| t.len() >= 32)
+        .map(str::to_owned);
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => (uslugi_app::crypto::random_token(), true),
+    };
+    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(request).await;
+    if fresh {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, None));
+    }
+    response
+}
+
+/// A form body, accepted only with this browser's CSRF token.
+pub struct CsrfForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
+    type Rejection = PageError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(req.headers());
+        let expected = req
+            .extensions()
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let had_cookie = cookie(req.headers(), CSRF_COOKIE).is_some();
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| PageError::from_body_rejection(lang, e.status()))?;
+        let fields: HashMap<String, String> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::bad_request(lang))?;
+        let given = fields.get(CSRF_FIELD).map(String::as_str).unwrap_or("");
+        if !had_cookie
+            || expected.is_empty()
+            || !uslugi_app::crypto::constant_time_eq(given.as_bytes(), expected.as_bytes())
+        {
+            return Err(PageError::csrf(lang));
+        }
+        serde_urlencoded::from_bytes(&bytes)
+            .map(CsrfForm)
+            .map_err(|_| PageError::bad_request(lang))
+    }
+}
+
+/// A JSON body: 415 without the JSON content type, 400 when it is not JSON,
+/// 422 naming the field when a value has the wrong type, 413 when too large.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let t = tr(lang_of(req.headers()));
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::unsupported_media(t));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::from_body_rejection(t, e.status()))?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(de) {
+            Ok(v) => Ok(Self(v)),
+            Err(e) if e.inner().is_data() => {
+                let path = e.path().to_string();
+                Err(ApiError::invalid_field(t, &path, t.err_field_type))
+            }
+            Err(_) => Err(ApiError::malformed(t)),
+        }
+    }
+}
+
+/// The session token of the request: the `Authorization: Bearer` header
+/// (apps and kiosks) or the session cookie (browsers).
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .or_else(|| cookie(headers, SESSION_COOKIE).map(str::to_owned))
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+}
+
+/// Only paths on this site may be redirected to after login or a language
+/// switch: no `//host`, no scheme, no backslashes.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains("://")
+                && n.len() <= 512 =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+pub fn url_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; __Host-uslugi-lang=en; b=2"),
+        );
+        assert_eq!(cookie(&h, LANG_COOKIE), Some("en"));
+        assert_eq!(cookie(&h, "c"), None);
+        assert_eq!(lang_of(&h), Lang::En);
+    }
+
+    #[test]
+    fn redirects_stay_on_the_site() {
+        assert_eq!(safe_next(Some("/me")), "/me");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn bearer_wins_over_cookie() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-uslugi-session=cookie-token"),
+        );
+        assert_eq!(session_token(&h).as_deref(), Some("cookie-token"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer api-token"),
+        );
+        assert_eq!(session_token(&h).as_deref(), Some("api-token"));
+    }
+}

@@ -1,0 +1,972 @@
+//! Server-rendered pages. Every page works without JavaScript; the script
+//! only adds the live countdown and the password-strength meter.
+use askama::Template;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Router, routing};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uslugi_app::ports::Channel;
+use uslugi_app::{
+    Confirmation, Contact, LoginError, RegistrationError, RegistrationView, StartRegistration,
+    messages,
+};
+use uslugi_domain::{AccountLevel, PasswordContext, RegistrationId, assess_password};
+
+use crate::AppState;
+use crate::error::{FieldErrors, PageError};
+use crate::forms::{self, RegistrationInput};
+use crate::http::{
+    ClientIp, CsrfForm, CsrfToken, LANG_COOKIE, Language, REGISTRATION_COOKIE, SESSION_COOKIE,
+    clear_cookie, cookie, safe_next, session_token, set_cookie, url_encode,
+};
+use crate::i18n::{Tr, fill};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", routing::get(home))
+        .route("/services", routing::get(services))
+        .route("/terms", routing::get(terms))
+        .route("/privacy", routing::get(privacy))
+        .route("/lang/{code}", routing::get(switch_language))
+        .route(
+            "/register",
+            routing::get(register_form).post(register_submit),
+        )
+        .route(
+            "/register/confirm",
+            routing::get(confirm_form).post(confirm_submit),
+        )
+        .route("/register/resend", routing::post(resend_submit))
+        .route("/register/confirm-email", routing::get(confirm_email_link))
+        .route(
+            "/register/password",
+            routing::get(password_form).post(password_submit),
+        )
+        .route("/register/done", routing::get(done))
+        .route("/login", routing::get(login_form).post(login_submit))
+        .route("/logout", routing::post(logout_submit))
+        .route("/me", routing::get(me))
+}
+
+/// What every page's frame needs: the CSRF token for its forms, where the
+/// language switcher should come back to, and whether someone is logged in.
+pub struct Chrome {
+    pub csrf: String,
+    pub next_enc: String,
+    pub logged_in: bool,
+}
+
+impl Chrome {
+    pub fn plain() -> Self {
+        Self {
+            csrf: String::new(),
+            next_enc: "%2F".into(),
+            logged_in: false,
+        }
+    }
+}
+
+/// Per-request page context, built from the request's headers.
+pub struct Ctx {
+    pub tr: &'static Tr,
+    pub lang: Language,
+    pub chrome: Chrome,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Language::from_request_parts(parts, s).await?;
+        let CsrfToken(csrf) = CsrfToken::from_request_parts(parts, s).await?;
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        Ok(Self {
+            tr: lang.tr(),
+            lang,
+            chrome: Chrome {
+                csrf,
+                next_enc: url_encode(path),
+                logged_in: session_token(&parts.headers).is_some(),
+            },
+        })
+    }
+}
+
+fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => PageError::internal(uslugi_app::Lang::Ru, &e).into_response(),
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+fn local_time(state: &AppState, at: OffsetDateTime, ctx: &Ctx) -> String {
+    messages::format_local(at, state.identity.policy().display_offset, ctx.lang.0)
+}
+
+// ---------------------------------------------------------------- static pages
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    tr: &'static Tr,
+    chrome: Chrome,
+}
+
+async fn home(ctx: Ctx) -> Response {
+    render(
+        StatusCode::OK,
+        &HomePage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "terms.html")]
+struct TermsPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+}
+
+async fn terms(ctx: Ctx) -> Response {
+    render(
+        StatusCode::OK,
+        &TermsPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct PrivacyPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+}
+
+async fn privacy(ctx: Ctx) -> Response {
+    render(
+        StatusCode::OK,
+        &PrivacyPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+        },
+    )
+}
+
+pub struct Service {
+    pub title: &'static str,
+    pub description: &'static str,
+    pub level_name: &'static str,
+    pub available: bool,
+}
+
+#[derive(Template)]
+#[template(path = "services.html")]
+struct ServicesPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    services: Vec<Service>,
+    level: Option<AccountLevel>,
+}
+
+/// The catalogue shown on the services page: what each level opens.
+fn catalogue(tr: &Tr) -> Vec<(&'static str, &'static str, AccountLevel)> {
+    if tr.lang == "ru" {
+        vec![
+            (
+                "Справочная информация об услугах",
+                "Сроки, стоимость, перечень документов и адреса ведомств.",
+                AccountLevel::Simplified,
+            ),
+            (
+                "Проверка штрафов ГИБДД",
+                "По номеру водительского удостоверения и свидетельства о регистрации транспортного средства.",
+                AccountLevel::Simplified,
+            ),
+            (
+                "Запись в центр обслуживания",
+                "Выбор удобного времени визита.",
+                AccountLevel::Simplified,
+            ),
+            (
+                "Проверка налоговой задолженности",
+                "По ИНН; требуются проверенные личные данные.",
+                AccountLevel::Standard,
+            ),
+            (
+                "Сведения о пенсионных накоплениях",
+                "Выписка из индивидуального лицевого счёта в Социальном фонде.",
+                AccountLevel::Standard,
+            ),
+            (
+                "Замена паспорта гражданина РФ",
+                "Заявление в МВД России.",
+                AccountLevel::Confirmed,
+            ),
+            (
+                "Регистрация по месту жительства",
+                "Заявление о регистрации по месту жительства и по месту пребывания.",
+                AccountLevel::Confirmed,
+            ),
+            (
+                "Запись ребёнка в детский сад",
+                "Постановка на учёт в дошкольное учреждение.",
+                AccountLevel::Confirmed,
+            ),
+        ]
+    } else {
+        vec![
+            (
+                "Information about services",
+                "Terms, fees, required documents and office addresses.",
+                AccountLevel::Simplified,
+            ),
+            (
+                "Traffic fines",
+                "By driving licence and vehicle registration numbers.",
+                AccountLevel::Simplified,
+            ),
+            (
+                "Appointment at a service center",
+                "Choose a convenient time for your visit.",
+                AccountLevel::Simplified,
+            ),
+            (
+                "Tax debts",
+                "By taxpayer number; needs verified personal data.",
+                AccountLevel::Standard,
+            ),
+            (
+                "Pension savings statement",
+                "Statement of your individual account at the Social Fund.",
+                AccountLevel::Standard,
+            ),
+            (
+                "Replacing a Russian passport",
+                "Application to the Ministry of Internal Affairs.",
+                AccountLevel::Confirmed,
+            ),
+            (
+                "Registration of residence",
+                "Registration at the place of residence or stay.",
+                AccountLevel::Confirmed,
+            ),
+            (
+                "Kindergarten enrolment",
+                "Putting a child on a kindergarten waiting list.",
+                AccountLevel::Confirmed,
+            ),
+        ]
+    }
+}
+
+async fn current_level(state: &AppState, headers: &HeaderMap) -> Option<AccountLevel> {
+    let token = session_token(headers)?;
+    let session = state.identity.authenticate(&token).await.ok()??;
+    Some(
+        state
+            .identity
+            .profile(session.account_id)
+            .await
+            .ok()??
+            .level,
+    )
+}
+
+async fn services(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    let level = current_level(&state, &headers).await;
+    let services = catalogue(ctx.tr)
+        .into_iter()
+        .map(|(title, description, needs)| Service {
+            title,
+            description,
+            level_name: ctx.tr.level(needs),
+            available: level.is_some_and(|l| l >= needs),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ServicesPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            services,
+            level,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn switch_language(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let lang = uslugi_app::Lang::parse(&code).unwrap_or_default();
+    let next = safe_next(q.next.as_deref());
+    (
+        [(
+            header::SET_COOKIE,
+            set_cookie(LANG_COOKIE, lang.code(), Some(365 * 24 * 3600)),
+        )],
+        Redirect::to(&next),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- registration
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    by_email: bool,
+    values: RegistrationInput,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+struct RegisterQuery {
+    via: Option<String>,
+    edit: Option<String>,
+}
+
+fn registration_id(headers: &HeaderMap) -> Option<RegistrationId> {
+    cookie(headers, REGISTRATION_COOKIE).and_then(|v| v.parse().ok())
+}
+
+async fn register_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(q): Query<RegisterQuery>,
+) -> Response {
+    let mut values = RegistrationInput::default();
+    let mut by_email = q.via.as_deref() == Some("email");
+    // «Изменить данные»: back to the form with what was entered.
+    if q.edit.is_some()
+        && let Some(id) = registration_id(&headers)
+        && let Ok(view) = state.identity.registration(id).await
+    {
+        values.surname = Some(view.surname.as_str().to_owned());
+        values.given_name = Some(view.given_name.as_str().to_owned());
+        match view.contact {
+            Contact::Phone(p) => {
+                values.phone = Some(p.to_string());
+                by_email = q.via.as_deref() == Some("email");
+            }
+            Contact::Email(e) => {
+                values.email = Some(e.as_str().to_owned());
+                by_email = q.via.as_deref() != Some("phone");
+            }
+        }
+        values.accept_terms = Some(true);
+    }
+    render(
+        StatusCode::OK,
+        &RegisterPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            by_email,
+            values,
+            errors: FieldErrors::new(),
+        },
+    )
+}
+
+fn registration_error_page(ctx: &Ctx, e: RegistrationError, state: &AppState) -> PageError {
+    let t = ctx.tr;
+    match e {
+        RegistrationError::NotFound => {
+            PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, t.registration_gone)
+        }
+        RegistrationError::RateLimited { retry_at } => {
+            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
+            let mut err = PageError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ctx.lang.0,
+                fill(t.too_many, secs),
+            );
+            err.retry_after = Some(secs);
+            err
+        }
+        RegistrationError::Undeliverable(ref cause) => {
+            crate::error::log_internal(cause);
+            PageError::new(StatusCode::SERVICE_UNAVAILABLE, ctx.lang.0, t.unavailable)
+        }
+        RegistrationError::AccountExists => {
+            PageError::new(StatusCode::CONFLICT, ctx.lang.0, t.err_account_exists)
+        }
+        RegistrationError::NotConfirmed => {
+            PageError::new(StatusCode::CONFLICT, ctx.lang.0, t.err_not_confirmed)
+        }
+        other => PageError::internal(ctx.lang.0, &other),
+    }
+}
+
+async fn register_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    CsrfForm(input): CsrfForm<RegistrationInput>,
+) -> Result<Response, PageError> {
+    let by_email = input.email.is_some();
+    let parsed = match forms::parse_registration(ctx.tr, &input) {
+        Ok(p) => p,
+        Err(errors) => {
+            return Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &RegisterPage {
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    by_email,
+                    values: input,
+                    errors,
+                },
+            ));
+        }
+    };
+    let started = state
+        .identity
+        .start_registration(StartRegistration {
+            surname: parsed.surname,
+            given_name: parsed.given_name,
+            contact: parsed.contact,
+            lang: ctx.lang.0,
+            client_ip: ip,
+        })
+        .await
+        .map_err(|e| registration_error_page(&ctx, e, &state))?;
+    let max_age = state.identity.policy().registration_ttl.whole_seconds();
+    Ok((
+        [(
+            header::SET_COOKIE,
+            set_cookie(REGISTRATION_COOKIE, &started.id.to_string(), Some(max_age)),
+        )],
+        Redirect::to("/register/confirm"),
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    by_email: bool,
+    who: String,
+    expires_unix: i64,
+    email_sent_text: String,
+    valid_until_text: String,
+    seconds_left: i64,
+    resend_unix: i64,
+    resend_after_text: String,
+    can_resend_now: bool,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+}
+
+fn confirm_page(
+    state: &AppState,
+    ctx: Ctx,
+    view: &RegistrationView,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+) -> ConfirmPage {
+    let now = state.identity.now();
+    let who = match &view.contact {
+        Contact::Phone(p) => format!("{} {}, {}", view.surname, view.given_name, p),
+        Contact::Email(e) => format!("{} {}, {}", view.surname, view.given_name, e.as_str()),
+    };
+    ConfirmPage {
+        by_email: view.channel == Channel::Email,
+        who,
+        expires_unix: view.secret_expires_at.unix_timestamp(),
+        email_sent_text: fill(
+            ctx.tr.email_sent,
+            local_time(state, view.secret_expires_at, &ctx),
+        ),
+        valid_until_text: fill(
+            ctx.tr.code_valid_until,
+            local_time(state, view.secret_expires_at, &ctx),
+        ),
+        seconds_left: (view.secret_expires_at - now).whole_seconds().max(0),
+        resend_unix: view.resend_at.unix_timestamp(),
+        resend_after_text: fill(ctx.tr.resend_after, local_time(state, view.resend_at, &ctx)),
+        can_resend_now: now >= view.resend_at,
+        notice,
+        errors,
+        tr: ctx.tr,
+        chrome: ctx.chrome,
+    }
+}
+
+#[derive(Deserialize)]
+struct ConfirmQuery {
+    sent: Option<String>,
+}
+
+async fn current_registration(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+) -> Result<RegistrationView, PageError> {
+    let id = registration_id(headers).ok_or_else(|| {
+        PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.registration_gone)
+    })?;
+    state
+        .identity
+        .registration(id)
+        .await
+        .map_err(|e| registration_error_page(ctx, e, state))
+}
+
+async fn confirm_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(q): Query<ConfirmQuery>,
+) -> Result<Response, PageError> {
+    let view = current_registration(&state, &ctx, &headers).await?;
+    if view.confirmed {
+        return Ok(see_other("/register/password"));
+    }
+    let notice = q
+        .sent
+        .is_some()
+        .then_some(if view.channel == Channel::Email {
+            ctx.tr.new_letter_sent
+        } else {
+            ctx.tr.new_code_sent
+        });
+    Ok(render(
+        StatusCode::OK,
+        &confirm_page(&state, ctx, &view, notice, FieldErrors::new()),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: Option<String>,
+}
+
+async fn confirm_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Result<Response, PageError> {
+    let view = current_registration(&state, &ctx, &headers).await?;
+    let code = form.code.unwrap_or_default();
+    match state
+        .identity
+        .confirm(view.id, Confirmation::Code(code))
+        .await
+    {
+        Ok(()) => Ok(see_other("/register/password")),
+        Err(e) => match forms::registration_field_errors(ctx.tr, &e) {
+            Some(errors) => {
+                let view = current_registration(&state, &ctx, &headers).await?;
+                Ok(render(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &confirm_page(&state, ctx, &view, None, errors),
+                ))
+            }
+            None => Err(registration_error_page(&ctx, e, &state)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn resend_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    let view = current_registration(&state, &ctx, &headers).await?;
+    match state.identity.resend(view.id, ip).await {
+        Ok(_) => Ok(see_other("/register/confirm?sent=1")),
+        Err(RegistrationError::RateLimited { retry_at }) => {
+            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
+            let mut errors = FieldErrors::new();
+            errors.insert("resend".into(), fill(ctx.tr.too_many, secs));
+            let mut response = render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &confirm_page(&state, ctx, &view, None, errors),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            Ok(response)
+        }
+        Err(e) => Err(registration_error_page(&ctx, e, &state)),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn confirm_email_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, PageError> {
+    let token = q.token.unwrap_or_default();
+    match state.identity.confirm_email_link(&token).await {
+        Ok(id) => {
+            let max_age = state.identity.policy().registration_ttl.whole_seconds();
+            Ok((
+                [(
+                    header::SET_COOKIE,
+                    set_cookie(REGISTRATION_COOKIE, &id.to_string(), Some(max_age)),
+                )],
+                Redirect::to("/register/password"),
+            )
+                .into_response())
+        }
+        Err(
+            e @ (RegistrationError::LinkInvalid
+            | RegistrationError::LinkExpired
+            | RegistrationError::NotFound),
+        ) => {
+            let message = if matches!(e, RegistrationError::LinkExpired) {
+                ctx.tr.link_expired
+            } else {
+                ctx.tr.link_invalid
+            };
+            let page = crate::error::MessagePage {
+                tr: ctx.tr,
+                title: ctx.tr.link_invalid_title.to_owned(),
+                message: message.to_owned(),
+                link: Some((
+                    "/register?via=email".to_owned(),
+                    ctx.tr.register_again.to_owned(),
+                )),
+                chrome: ctx.chrome,
+            };
+            Ok(render(StatusCode::GONE, &page))
+        }
+        Err(e) => Err(registration_error_page(&ctx, e, &state)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    strength: Option<&'static str>,
+    errors: FieldErrors,
+}
+
+async fn password_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let view = current_registration(&state, &ctx, &headers).await?;
+    if !view.confirmed {
+        return Ok(see_other("/register/confirm"));
+    }
+    Ok(render(
+        StatusCode::OK,
+        &PasswordPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            strength: None,
+            errors: FieldErrors::new(),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    password: Option<String>,
+    password_confirmation: Option<String>,
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, PageError> {
+    let view = current_registration(&state, &ctx, &headers).await?;
+    let password = form.password.unwrap_or_default();
+    let confirmation = form.password_confirmation.unwrap_or_default();
+    match state
+        .identity
+        .set_password(view.id, &password, &confirmation)
+        .await
+    {
+        Ok(_) => Ok((
+            [(header::SET_COOKIE, clear_cookie(REGISTRATION_COOKIE))],
+            Redirect::to("/register/done"),
+        )
+            .into_response()),
+        Err(e) => match forms::registration_field_errors(ctx.tr, &e) {
+            Some(errors) => {
+                let (phone, email) = match &view.contact {
+                    Contact::Phone(p) => (Some(p), None),
+                    Contact::Email(e) => (None, Some(e)),
+                };
+                let assessed = assess_password(
+                    &password,
+                    &PasswordContext {
+                        surname: Some(&view.surname),
+                        given_name: Some(&view.given_name),
+                        phone,
+                        email,
+                    },
+                );
+                Ok(render(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &PasswordPage {
+                        strength: (!password.is_empty())
+                            .then(|| ctx.tr.strength(assessed.strength)),
+                        tr: ctx.tr,
+                        chrome: ctx.chrome,
+                        errors,
+                    },
+                ))
+            }
+            None => Err(registration_error_page(&ctx, e, &state)),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "done.html")]
+struct DonePage {
+    tr: &'static Tr,
+    chrome: Chrome,
+}
+
+async fn done(ctx: Ctx) -> Response {
+    render(
+        StatusCode::OK,
+        &DonePage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- login
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    next: String,
+    login: String,
+    remember: bool,
+    error: Option<&'static str>,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    logged_out: Option<String>,
+}
+
+async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            tr: ctx.tr,
+            notice: q.logged_out.is_some().then_some(ctx.tr.logged_out),
+            chrome: ctx.chrome,
+            next: safe_next(q.next.as_deref()),
+            login: String::new(),
+            remember: false,
+            error: None,
+            errors: FieldErrors::new(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    login: Option<String>,
+    password: Option<String>,
+    remember_me: Option<String>,
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, PageError> {
+    let login = form.login.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    let remember = form.remember_me.is_some();
+    let next = safe_next(form.next.as_deref());
+    let mut errors = FieldErrors::new();
+    if login.trim().is_empty() {
+        errors.insert("login".into(), ctx.tr.err_required.into());
+    }
+    if password.is_empty() {
+        errors.insert("password".into(), ctx.tr.err_required.into());
+    }
+    let result = if errors.is_empty() {
+        Some(
+            state
+                .identity
+                .log_in(login.trim(), &password, remember)
+                .await,
+        )
+    } else {
+        None
+    };
+    match result {
+        Some(Ok(session)) => {
+            // The old session, if any, ends: a new id at every login.
+            if let Some(old) = session_token(&headers) {
+                state
+                    .identity
+                    .log_out(&old)
+                    .await
+                    .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+            }
+            let max_age =
+                remember.then(|| (session.expires_at - state.identity.now()).whole_seconds());
+            let to = if next == "/" { "/me".to_owned() } else { next };
+            Ok((
+                [(
+                    header::SET_COOKIE,
+                    set_cookie(SESSION_COOKIE, &session.token, max_age),
+                )],
+                Redirect::to(&to),
+            )
+                .into_response())
+        }
+        Some(Err(LoginError::Internal(e))) => Err(PageError::internal(ctx.lang.0, &e)),
+        other => {
+            let status = if other.is_some() {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok(render(
+                status,
+                &LoginPage {
+                    tr: ctx.tr,
+                    error: other.is_some().then_some(ctx.tr.bad_credentials),
+                    chrome: ctx.chrome,
+                    next,
+                    login,
+                    remember,
+                    notice: None,
+                    errors,
+                },
+            ))
+        }
+    }
+}
+
+async fn logout_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    if let Some(token) = session_token(&headers) {
+        state
+            .identity
+            .log_out(&token)
+            .await
+            .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+    }
+    Ok((
+        [(header::SET_COOKIE, clear_cookie(SESSION_COOKIE))],
+        Redirect::to("/login?logged_out=1"),
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------- my data
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    level: AccountLevel,
+}
+
+async fn me(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let to_login = || see_other("/login?next=%2Fme");
+    let Some(token) = session_token(&headers) else {
+        return Ok(to_login());
+    };
+    let Some(session) = state
+        .identity
+        .authenticate(&token)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+    else {
+        return Ok((
+            [(header::SET_COOKIE, clear_cookie(SESSION_COOKIE))],
+            to_login(),
+        )
+            .into_response());
+    };
+    let Some(profile) = state
+        .identity
+        .profile(session.account_id)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+    else {
+        return Ok(to_login());
+    };
+    let mut response = render(
+        StatusCode::OK,
+        &MePage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            name: format!("{} {}", profile.surname, profile.given_name),
+            phone: profile.phone.map(|p| p.to_string()),
+            email: profile.email.map(|e| e.as_str().to_owned()),
+            level: profile.level,
+        },
+    );
+    // Personal data must not linger in shared caches or the back button.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,293 @@
+//! The `uslugi` command line.
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Overrides, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "uslugi",
+    version,
+    about = "State-services portal with its citizen identity system",
+    long_about = "State-services portal with its citizen identity system.\n\n\
+        With no configuration, `uslugi serve` starts on 127.0.0.1:8080 and keeps everything \
+        (SQLite database, generated secrets, local outbox of SMS and e-mail) in ./uslugi-data.\n\
+        Settings come from defaults, then the TOML file (--config / USLUGI_CONFIG), then USLUGI_… \
+        environment variables (nested keys with __, secrets from …_FILE), then flags."
+)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "USLUGI_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct Common {
+    /// Directory for the SQLite database, generated secrets and the local outbox.
+    #[arg(long, env = "USLUGI_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST/DB (PostgreSQL for several nodes).
+    #[arg(long, env = "USLUGI_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the portal: pages, JSON API and background work, in one process.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "USLUGI_LISTEN", value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Apply database migrations and exit (serve also does this at start).
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show the messages held by the local outbox (embedded default), newest first.
+    Outbox {
+        #[command(flatten)]
+        common: Common,
+        /// Print JSON, as /dev/outbox.json does.
+        #[arg(long)]
+        json: bool,
+        /// Show at most this many messages.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Administration: accounts and keys.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Check that a running node answers and its database is reachable (exit 0 if so).
+    Healthcheck {
+        /// Base URL of the node (default: http:// plus the listen address).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Lift the throttling and lock of an account after repeated wrong passwords.
+    Unlock {
+        /// The account's phone, e-mail or SNILS.
+        login: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Keys for hashing and encryption.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Write a new secrets file (for the first node of a PostgreSQL deployment).
+    Generate {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+fn settings(
+    config: Option<&PathBuf>,
+    listen: Option<String>,
+    common: &Common,
+) -> anyhow::Result<Settings> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let overrides = Overrides {
+        listen,
+        data_dir: common.data_dir.clone(),
+        database_url: common.database_url.clone(),
+    };
+    let (settings, unknown) = Settings::load(config.map(PathBuf::as_path), &env, &overrides)?;
+    for key in unknown {
+        tracing::warn!(setting = %key, "unknown setting ignored");
+    }
+    Ok(settings)
+}
+
+fn init_logging() {
+    let filter: tracing_subscriber::filter::Targets = std::env::var("USLUGI_LOG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| "info".parse().expect("static filter"));
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config.as_ref();
+    match cli.command {
+        Command::Serve { listen, common } => {
+            let settings = settings(config, listen, &common)?;
+            let addr = settings.listen_addr()?;
+            let app =
+                crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), true).await?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let base = settings.base_url()?;
+            println!(
+                "uslugi is listening on http://{} — open {base}/",
+                listener.local_addr()?
+            );
+            println!(
+                "database: {}",
+                uslugi_storage::redact_url(&settings.database_url())
+            );
+            if let Some(path) = &app.outbox_path {
+                println!(
+                    "messages go to the local outbox: {base}/dev/outbox, {base}/dev/outbox.json, `uslugi outbox` ({})",
+                    path.display()
+                );
+            }
+            crate::server::serve(app, listener, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { common } => {
+            let settings = settings(config, None, &common)?;
+            std::fs::create_dir_all(&settings.data_dir)?;
+            crate::server::open_store(&settings).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox {
+            common,
+            json,
+            limit,
+        } => {
+            let settings = settings(config, None, &common)?;
+            let entries =
+                uslugi_web::messaging::read_outbox(&crate::server::outbox_path(&settings)).await?;
+            let entries: Vec<_> = entries.into_iter().take(limit).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else if entries.is_empty() {
+                println!("the outbox is empty");
+            } else {
+                for m in entries {
+                    println!("— {} {} to {}", m.created_at, m.channel, m.to);
+                    if !m.subject.is_empty() {
+                        println!("  {}", m.subject);
+                    }
+                    for line in m.body.lines() {
+                        println!("  {line}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            command: AdminCommand::Unlock { login, common },
+        } => {
+            let settings = settings(config, None, &common)?;
+            let app =
+                crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
+            if app.state.identity.unlock(&login).await? {
+                println!("unlocked");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("no account with that phone, e-mail or SNILS");
+                Ok(ExitCode::from(2))
+            }
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Secrets {
+                    command: SecretsCommand::Generate { out },
+                },
+        } => {
+            crate::secrets::write_new(&out)?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck { url } => {
+            let base = match url {
+                Some(u) => u,
+                None => settings(config, None, &Common::default())?.base_url()?,
+            };
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()?;
+            match client
+                .get(format!("{}/health", base.trim_end_matches('/')))
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => {
+                    println!("ok");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(r) => {
+                    eprintln!("unhealthy: {}", r.status());
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => {
+                    eprintln!("unreachable: {}", e.without_url());
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,409 @@
+//! Settings, layered: defaults → TOML file → `USLUGI_…` environment → flags.
+//! Nested keys are reached from the environment with `__`, e.g.
+//! `USLUGI_LIMITS__SENDS_PER_IP_PER_HOUR=100`. Secrets may come from a file
+//! named by the variable with `_FILE` appended.
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use uslugi_web::messaging::{SmsGatewaySettings, SmtpSettings};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` (default: a file in the data directory) or `postgres://…`.
+    pub database_url: Option<String>,
+    /// The public address of the portal; links in messages are built from it.
+    pub base_url: Option<String>,
+    /// Believe `X-Forwarded-For` (only behind your own reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// Keys for hashing and encryption (default: `secrets.toml` in the data
+    /// directory, generated on first start).
+    pub secrets_file: Option<PathBuf>,
+    /// Offset in which times are shown to people, e.g. "+03:00" (Moscow).
+    pub display_utc_offset: String,
+    pub password_hash: PasswordHashSettings,
+    pub limits: LimitSettings,
+    pub smtp: Option<SmtpSettings>,
+    pub sms_gateway: Option<SmsGatewaySettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PasswordHashSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashing threads; 0 means one per core.
+    pub workers: usize,
+}
+
+impl Default for PasswordHashSettings {
+    fn default() -> Self {
+        let p = uslugi_app::password_hasher::HashParams::OWASP;
+        Self {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+            workers: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitSettings {
+    pub sends_per_contact_per_hour: u32,
+    pub sends_per_ip_per_hour: u32,
+    pub throttle_after_failures: u32,
+    pub lock_after_failures: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        let p = uslugi_app::Policy::new("");
+        Self {
+            sends_per_contact_per_hour: p.sends_per_contact_per_hour,
+            sends_per_ip_per_hour: p.sends_per_ip_per_hour,
+            throttle_after_failures: p.throttle_after_failures,
+            lock_after_failures: p.lock_after_failures,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./uslugi-data"),
+            database_url: None,
+            base_url: None,
+            trust_forwarded_for: false,
+            secrets_file: None,
+            display_utc_offset: "+03:00".into(),
+            password_hash: PasswordHashSettings::default(),
+            limits: LimitSettings::default(),
+            smtp: None,
+            sms_gateway: None,
+        }
+    }
+}
+
+/// What the command line may set on top of the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+const ENV_PREFIX: &str = "USLUGI_";
+/// Variables that are not settings (they choose the file, or are read elsewhere).
+const ENV_NOT_SETTINGS: &[&str] = &["USLUGI_CONFIG", "USLUGI_LOG", "USLUGI_TEST_DATABASE_URL"];
+
+impl Settings {
+    /// Loads the layers. `env` is passed in so tests need not touch the
+    /// process environment.
+    pub fn load(
+        config_file: Option<&Path>,
+        env: &[(String, String)],
+        overrides: &Overrides,
+    ) -> anyhow::Result<(Self, Vec<String>)> {
+        let mut tree = toml::Value::try_from(Settings::default()).context("default settings")?;
+        if let Some(path) = config_file {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the configuration file {}", path.display())
+            })?;
+            let file: toml::Value = toml::from_str(&text).with_context(|| {
+                format!(
+                    "the configuration file {} is not valid TOML",
+                    path.display()
+                )
+            })?;
+            merge(&mut tree, file);
+        }
+        for (name, value) in env {
+            if !name.starts_with(ENV_PREFIX) || ENV_NOT_SETTINGS.contains(&name.as_str()) {
+                continue;
+            }
+            let (key, value) = match name.strip_suffix("_FILE") {
+                Some(base) => {
+                    let text = std::fs::read_to_string(value)
+                        .with_context(|| format!("{name}: cannot read {value}"))?;
+                    (base, text.trim_end_matches(['\n', '\r']).to_owned())
+                }
+                None => (name.as_str(), value.clone()),
+            };
+            let path: Vec<String> = key[ENV_PREFIX.len()..]
+                .split("__")
+                .map(str::to_ascii_lowercase)
+                .collect();
+            set_path(&mut tree, &path, env_value(&value));
+        }
+        if let Some(v) = &overrides.listen {
+            set_path(
+                &mut tree,
+                &["listen".into()],
+                toml::Value::String(v.clone()),
+            );
+        }
+        if let Some(v) = &overrides.data_dir {
+            set_path(
+                &mut tree,
+                &["data_dir".into()],
+                toml::Value::String(v.display().to_string()),
+            );
+        }
+        if let Some(v) = &overrides.database_url {
+            set_path(
+                &mut tree,
+                &["database_url".into()],
+                toml::Value::String(v.clone()),
+            );
+        }
+        let mut unknown = Vec::new();
+        let relaxed = strip_unknown(tree, &mut unknown)?;
+        let settings: Settings = relaxed.try_into().context("invalid settings")?;
+        Ok((settings, unknown))
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen.parse().with_context(|| {
+            format!(
+                "listen: '{}' is not an address like 127.0.0.1:8080",
+                self.listen
+            )
+        })
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("uslugi.db").display()))
+    }
+
+    pub fn base_url(&self) -> anyhow::Result<String> {
+        let url = match &self.base_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        };
+        check_base_url(&url)?;
+        Ok(url)
+    }
+
+    pub fn secrets_path(&self) -> (PathBuf, bool) {
+        match &self.secrets_file {
+            Some(p) => (p.clone(), false),
+            None => (self.data_dir.join("secrets.toml"), true),
+        }
+    }
+
+    pub fn display_offset(&self) -> anyhow::Result<time::UtcOffset> {
+        let format =
+            time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+        time::UtcOffset::parse(&self.display_utc_offset, &format).with_context(|| {
+            format!(
+                "display_utc_offset: '{}' is not like +03:00",
+                self.display_utc_offset
+            )
+        })
+    }
+}
+
+/// Plain HTTP only where nobody can listen in: on the loopback interface.
+pub fn check_base_url(url: &str) -> anyhow::Result<()> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        bail!("base_url must start with https:// (or http:// on loopback): {url}");
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        bail!(
+            "base_url {url} uses plain HTTP on a non-loopback host: session cookies are Secure, so put uslugi behind a TLS proxy and set base_url to https://…"
+        );
+    }
+    Ok(())
+}
+
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_owned()),
+    }
+}
+
+fn merge(base: &mut toml::Value, top: toml::Value) {
+    match (base, top) {
+        (toml::Value::Table(b), toml::Value::Table(t)) => {
+            for (k, v) in t {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, t) => *b = t,
+    }
+}
+
+fn set_path(tree: &mut toml::Value, path: &[String], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = tree;
+    for p in parents {
+        let toml::Value::Table(t) = node else { return };
+        node = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    }
+    if let toml::Value::Table(t) = node {
+        // Strings that name numbers stay strings where the setting is text.
+        let value = match (t.get(last), value) {
+            (Some(toml::Value::String(_)), toml::Value::Integer(i)) => {
+                toml::Value::String(i.to_string())
+            }
+            (_, v) => v,
+        };
+        t.insert(last.clone(), value);
+    }
+}
+
+/// Drops keys that no setting has, naming each, so a typo warns instead of
+/// stopping the service (or silently doing nothing).
+fn strip_unknown(tree: toml::Value, unknown: &mut Vec<String>) -> anyhow::Result<toml::Value> {
+    let probe: Result<Settings, _> =
+        serde_ignored::deserialize(tree.clone(), |path| unknown.push(path.to_string()));
+    if unknown.is_empty() {
+        probe.context("invalid settings")?;
+        return Ok(tree);
+    }
+    let mut tree = tree;
+    for path in unknown.iter() {
+        remove_path(&mut tree, &path.split('.').collect::<Vec<_>>());
+    }
+    Ok(tree)
+}
+
+fn remove_path(tree: &mut toml::Value, path: &[&str]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = tree;
+    for p in parents {
+        match node {
+            toml::Value::Table(t) => match t.get_mut(*p) {
+                Some(n) => node = n,
+                None => return,
+            },
+            _ => return,
+        }
+    }
+    if let toml::Value::Table(t) = node {
+        t.remove(*last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_serve_the_embedded_product() {
+        let (s, unknown) = Settings::load(None, &[], &Overrides::default()).unwrap();
+        assert!(unknown.is_empty());
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.database_url(), "sqlite://./uslugi-data/uslugi.db");
+        assert_eq!(s.base_url().unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(s.password_hash.memory_kib, 19456);
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_env_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("uslugi.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/file\"\n[limits]\nsends_per_ip_per_hour = 7\n",
+        )
+        .unwrap();
+        let secret = dir.path().join("smtp-password");
+        std::fs::write(&secret, "s3cret\n").unwrap();
+        let e = env(&[
+            ("USLUGI_DATA_DIR", "/srv/env"),
+            ("USLUGI_LIMITS__SENDS_PER_CONTACT_PER_HOUR", "9"),
+            ("USLUGI_SMTP__HOST", "smtp.example"),
+            ("USLUGI_SMTP__FROM", "uslugi@example.org"),
+            ("USLUGI_SMTP__PASSWORD_FILE", secret.to_str().unwrap()),
+            ("PATH", "/bin"),
+        ]);
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9100".into()),
+            ..Overrides::default()
+        };
+        let (s, _) = Settings::load(Some(&file), &e, &flags).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9100", "flag over file");
+        assert_eq!(
+            s.data_dir,
+            PathBuf::from("/srv/env"),
+            "environment over file"
+        );
+        assert_eq!(s.limits.sends_per_ip_per_hour, 7, "file over default");
+        assert_eq!(s.limits.sends_per_contact_per_hour, 9);
+        let smtp = s.smtp.unwrap();
+        assert_eq!(smtp.password.as_deref(), Some("s3cret"));
+        assert_eq!(smtp.host, "smtp.example");
+    }
+
+    #[test]
+    fn unknown_settings_warn_and_bad_values_stop() {
+        let (_, unknown) = Settings::load(
+            None,
+            &env(&[("USLUGI_LISTEN_ADDR", "x")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(unknown, ["listen_addr"]);
+        let bad = Settings::load(
+            None,
+            &env(&[("USLUGI_LIMITS__SENDS_PER_IP_PER_HOUR", "many")]),
+            &Overrides::default(),
+        );
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("http://localhost:8080/").is_ok());
+        assert!(check_base_url("http://[::1]:8080").is_ok());
+        assert!(check_base_url("https://uslugi.example").is_ok());
+        assert!(check_base_url("http://uslugi.example").is_err());
+        assert!(check_base_url("http://10.0.0.5:8080").is_err());
+        assert!(check_base_url("ftp://x").is_err());
+    }
+}

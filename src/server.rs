@@ -1,0 +1,177 @@
+//! Wires the product together: storage, keys, hashing, messages, the web
+//! application, and the background sweeper.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use async_trait::async_trait;
+use tokio::net::TcpListener;
+use uslugi_app::password_hasher::{HashParams, PasswordHasher};
+use uslugi_app::ports::Messenger;
+use uslugi_app::{Clock, Identity, Policy};
+use uslugi_storage::Backend;
+use uslugi_web::messaging::{HttpSmsGateway, LocalOutbox, Router as MessageRouter, SmtpMailer};
+use uslugi_web::{AppState, Readiness};
+
+use crate::config::Settings;
+
+struct StoreReadiness(Arc<dyn Backend>);
+
+#[async_trait]
+impl Readiness for StoreReadiness {
+    async fn ready(&self) -> bool {
+        self.0.ping().await.is_ok()
+    }
+}
+
+/// The running parts of one node, before it starts listening.
+pub struct App {
+    pub state: AppState,
+    pub store: Arc<dyn Backend>,
+    pub outbox_path: Option<PathBuf>,
+}
+
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Backend>> {
+    let url = settings.database_url();
+    let store = uslugi_storage::connect(&url).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            uslugi_storage::redact_url(&url)
+        )
+    })?;
+    let applied = store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(store)
+}
+
+pub fn outbox_path(settings: &Settings) -> PathBuf {
+    settings.data_dir.join("outbox.jsonl")
+}
+
+pub async fn build(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    echo_outbox: bool,
+) -> anyhow::Result<App> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let base_url = settings.base_url()?;
+    let (secrets_path, default_location) = settings.secrets_path();
+    let secrets = crate::secrets::load(&secrets_path, default_location)?;
+    let store = open_store(settings).await?;
+
+    let h = &settings.password_hash;
+    let workers = if h.workers == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+    } else {
+        h.workers
+    };
+    let hasher = PasswordHasher::start(
+        HashParams {
+            memory_kib: h.memory_kib,
+            iterations: h.iterations,
+            parallelism: h.parallelism,
+        },
+        workers,
+    )
+    .context("password hashing")?;
+
+    let (messenger, outbox, outbox_path): (Arc<dyn Messenger>, _, _) = match (
+        &settings.smtp,
+        &settings.sms_gateway,
+    ) {
+        (None, None) => {
+            let path = outbox_path(settings);
+            let outbox = Arc::new(LocalOutbox::new(
+                path.clone(),
+                Arc::clone(&clock),
+                echo_outbox,
+            ));
+            (
+                outbox.clone() as Arc<dyn Messenger>,
+                Some(outbox),
+                Some(path),
+            )
+        }
+        (Some(smtp), Some(sms)) => {
+            let email = SmtpMailer::new(smtp).map_err(|e| anyhow::anyhow!("smtp: {e}"))?;
+            let sms = HttpSmsGateway::new(sms.clone())
+                .map_err(|e| anyhow::anyhow!("sms_gateway: {e}"))?;
+            (
+                Arc::new(MessageRouter {
+                    sms: Arc::new(sms),
+                    email: Arc::new(email),
+                }) as Arc<dyn Messenger>,
+                None,
+                None,
+            )
+        }
+        _ => bail!(
+            "configure both [smtp] and [sms_gateway] for real delivery, or neither for the local outbox; \
+             with only one, the other channel's messages would be lost"
+        ),
+    };
+
+    let mut policy = Policy::new(base_url);
+    policy.sends_per_contact_per_hour = settings.limits.sends_per_contact_per_hour;
+    policy.sends_per_ip_per_hour = settings.limits.sends_per_ip_per_hour;
+    policy.throttle_after_failures = settings.limits.throttle_after_failures;
+    policy.lock_after_failures = settings.limits.lock_after_failures;
+    policy.display_offset = settings.display_offset()?;
+
+    let identity = Identity::new(
+        store.clone(),
+        messenger,
+        Arc::new(hasher),
+        uslugi_app::crypto::Crypto::new(secrets),
+        clock,
+        policy,
+    );
+    let state = AppState {
+        identity: Arc::new(identity),
+        outbox,
+        readiness: Arc::new(StoreReadiness(store.clone())),
+        trust_forwarded_for: settings.trust_forwarded_for,
+    };
+    Ok(App {
+        state,
+        store,
+        outbox_path,
+    })
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let identity = Arc::clone(&app.state.identity);
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = identity.sweep().await {
+                tracing::warn!(error = %e, "sweeping expired records failed");
+            }
+        }
+    });
+    let router = uslugi_web::router(app.state);
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    sweeper.abort();
+    result.context("server failed")
+}
