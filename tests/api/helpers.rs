@@ -1,0 +1,193 @@
+//! `spawn_app()`: the real application on port 0 with a fresh database (a
+//! SQLite file, or a new PostgreSQL database when USLUGI_TEST_DATABASE_URL
+//! is set), a fake clock, cheap password hashing, and the local outbox.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+use time::Duration;
+use uslugi::config::Settings;
+use uslugi_app::FakeClock;
+use uslugi_storage::Backend;
+use uslugi_storage::testing::TestDatabase;
+use uslugi_web::messaging::{OutboxEntry, read_outbox};
+
+pub const PASSWORD: &str = "зелёный слон танцует";
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: FakeClock,
+    pub client: reqwest::Client,
+    pub outbox: PathBuf,
+    pub data_dir: PathBuf,
+    pub store: Arc<dyn Backend>,
+    pub identity: Arc<uslugi_app::Identity>,
+    pub on_postgres: bool,
+    _dir: tempfile::TempDir,
+    _db: Option<TestDatabase>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut settings = Settings {
+        listen: addr.to_string(),
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    settings.base_url = Some(format!("http://{addr}"));
+    settings.password_hash.memory_kib = 64;
+    settings.password_hash.iterations = 1;
+    settings.password_hash.workers = 2;
+    let db = TestDatabase::postgres().await;
+    if let Some(db) = &db {
+        settings.database_url = Some(db.url.clone());
+    }
+    configure(&mut settings);
+    let clock = FakeClock::default();
+    let app = uslugi::server::build(&settings, Arc::new(clock.clone()), false)
+        .await
+        .expect("build the application");
+    let store = app.store.clone();
+    let identity = app.state.identity.clone();
+    tokio::spawn(uslugi::server::serve(app, listener, std::future::pending()));
+    TestApp {
+        base: format!("http://{addr}"),
+        clock,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        outbox: dir.path().join("outbox.jsonl"),
+        data_dir: dir.path().to_path_buf(),
+        store,
+        identity,
+        on_postgres: db.is_some(),
+        _dir: dir,
+        _db: db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&'static str, &str)]) -> reqwest::Response {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        self.client
+            .post(self.url(path))
+            .headers(h)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_bearer(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn messages(&self) -> Vec<OutboxEntry> {
+        read_outbox(&self.outbox).await.unwrap()
+    }
+
+    pub async fn messages_to(&self, to: &str) -> Vec<OutboxEntry> {
+        self.messages().await.into_iter().filter(|m| m.to == to).collect()
+    }
+
+    /// The code in the newest SMS to `phone`, read as a person reads it.
+    pub async fn last_code(&self, phone: &str) -> String {
+        let m = self.messages_to(phone).await.into_iter().next().expect("an SMS was sent");
+        six_digit_numbers(&m.body).pop().expect("the SMS holds a code")
+    }
+
+    pub async fn last_link(&self, email: &str) -> String {
+        let m = self.messages_to(email).await.into_iter().next().expect("a letter was sent");
+        m.body
+            .split_whitespace()
+            .find(|w| w.contains("/register/confirm-email?token="))
+            .expect("the letter holds a link")
+            .to_owned()
+    }
+
+    pub async fn start_phone(&self, phone: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/registrations",
+                &json!({"surname": "Иванов", "given_name": "Иван", "phone": phone, "accept_terms": true}),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+        r.json::<Value>().await.unwrap()["registration_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn confirm_code(&self, id: &str, code: &str) -> reqwest::Response {
+        self.post(&format!("/api/v1/registrations/{id}/confirm"), &json!({"code": code}))
+            .await
+    }
+
+    pub async fn set_password(&self, id: &str, password: &str) -> reqwest::Response {
+        self.post(
+            &format!("/api/v1/registrations/{id}/password"),
+            &json!({"password": password, "password_confirmation": password}),
+        )
+        .await
+    }
+
+    /// A whole registration by phone; returns the account id.
+    pub async fn register_phone(&self, phone: &str) -> String {
+        let id = self.start_phone(phone).await;
+        let code = self.last_code(&e164(phone)).await;
+        assert_eq!(self.confirm_code(&id, &code).await.status(), 200);
+        let r = self.set_password(&id, PASSWORD).await;
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["account_id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn log_in(&self, login: &str, password: &str) -> reqwest::Response {
+        self.post("/api/v1/sessions", &json!({"login": login, "password": password}))
+            .await
+    }
+
+    pub async fn token(&self, login: &str, password: &str) -> String {
+        let r = self.log_in(login, password).await;
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["session_token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+}
+
+pub fn six_digit_numbers(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter(|w| w.len() == 6)
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn e164(phone: &str) -> String {
+    uslugi_domain::PhoneNumber::parse(phone).unwrap().e164().to_owned()
+}
+
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}

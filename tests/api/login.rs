@@ -1,0 +1,144 @@
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn one_field_takes_a_phone_in_any_spelling_or_an_email() {
+    let app = spawn_app().await;
+    app.register_phone("+79101234567").await;
+    for login in ["+79101234567", "89101234567", "8 910 123 45 67", "+7 (910) 123-45-67"] {
+        assert_eq!(app.log_in(login, PASSWORD).await.status(), 201, "{login}");
+    }
+    let r = app.log_in("+79101234567", "wrong password").await;
+    assert_eq!(r.status(), 401);
+    let wrong: Value = r.json().await.unwrap();
+    let r = app.log_in("+79109999999", PASSWORD).await;
+    assert_eq!(r.status(), 401);
+    let unknown: Value = r.json().await.unwrap();
+    assert_eq!(wrong, unknown, "an unknown login and a wrong password answer alike");
+    let r = app.log_in("123-456-789 01", PASSWORD).await;
+    assert_eq!(r.status(), 401, "the SNILS path exists and finds no account");
+}
+
+#[tokio::test]
+async fn wrong_passwords_throttle_then_lock_until_unlocked() {
+    let app = spawn_app().await;
+    app.register_phone("+79101234568").await;
+    for _ in 0..5 {
+        assert_eq!(app.log_in("+79101234568", "not the password").await.status(), 401);
+    }
+    // Throttled: even the right password is refused, with the same answer.
+    let r = app.log_in("+79101234568", PASSWORD).await;
+    assert_eq!(r.status(), 401);
+    app.advance(Duration::seconds(2));
+    assert_eq!(app.log_in("+79101234568", PASSWORD).await.status(), 201, "the wait is over");
+
+    // Each further wrong try waits longer.
+    for _ in 0..5 {
+        app.log_in("+79101234568", "not the password").await;
+    }
+    app.advance(Duration::seconds(2));
+    app.log_in("+79101234568", "not the password").await; // sixth in a row: 4 s
+    app.advance(Duration::seconds(3));
+    assert_eq!(app.log_in("+79101234568", PASSWORD).await.status(), 401, "still waiting");
+    app.advance(Duration::seconds(1));
+    assert_eq!(app.log_in("+79101234568", PASSWORD).await.status(), 201);
+
+    // A hundred in a row lock the account.
+    for _ in 0..100 {
+        app.advance(Duration::minutes(31));
+        assert_eq!(app.log_in("+79101234568", "not the password").await.status(), 401);
+    }
+    app.advance(Duration::days(1));
+    let r = app.log_in("+79101234568", PASSWORD).await;
+    assert_eq!(r.status(), 401, "locked until access is recovered");
+    assert!(app.identity.unlock("8 910 123 45 68").await.unwrap());
+    assert_eq!(app.log_in("+79101234568", PASSWORD).await.status(), 201);
+    assert!(!app.identity.unlock("+79990000000").await.unwrap());
+}
+
+#[tokio::test]
+async fn a_session_ends_after_thirty_idle_minutes() {
+    let app = spawn_app().await;
+    app.register_phone("+79101234569").await;
+    let token = app.token("+79101234569", PASSWORD).await;
+    app.advance(Duration::minutes(29));
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200);
+    app.advance(Duration::minutes(29));
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200, "activity keeps it alive");
+    app.advance(Duration::minutes(31));
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_session_ends_after_twelve_hours_however_active() {
+    let app = spawn_app().await;
+    app.register_phone("+79101234570").await;
+    let token = app.token("+79101234570", PASSWORD).await;
+    for _ in 0..30 {
+        app.advance(Duration::minutes(29));
+        if app.get_bearer("/api/v1/me", &token).await.status() != 200 {
+            break;
+        }
+    }
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
+}
+
+#[tokio::test]
+async fn remember_me_keeps_the_session_thirty_days() {
+    let app = spawn_app().await;
+    app.register_phone("+79101234571").await;
+    let r = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"login": "+79101234571", "password": PASSWORD, "remember_me": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-uslugi-session="))
+        .unwrap();
+    assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
+    for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let token = r.json::<Value>().await.unwrap()["session_token"].as_str().unwrap().to_owned();
+    app.advance(Duration::days(10));
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200);
+    app.advance(Duration::days(21));
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
+}
+
+#[tokio::test]
+async fn each_login_gets_a_new_session_and_logout_ends_it() {
+    let app = spawn_app().await;
+    app.register_phone("+79101234572").await;
+    let a = app.token("+79101234572", PASSWORD).await;
+    let b = app.token("+79101234572", PASSWORD).await;
+    assert_ne!(a, b);
+    assert!(a.len() >= 43, "at least 256 bits");
+    // The cookie works as well as the bearer header.
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", format!("__Host-uslugi-session={a}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let r = app
+        .client
+        .delete(app.url("/api/v1/sessions/current"))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.get_bearer("/api/v1/me", &a).await.status(), 401);
+    assert_eq!(app.get_bearer("/api/v1/me", &b).await.status(), 200);
+}

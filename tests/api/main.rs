@@ -1,0 +1,8 @@
+//! API and page tests against the real application (see `helpers.rs`).
+mod helpers;
+
+mod errors;
+mod login;
+mod messaging;
+mod pages;
+mod registration;

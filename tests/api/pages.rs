@@ -1,0 +1,237 @@
+//! The pages, walked as a browser without JavaScript would: cookies kept by
+//! hand, forms posted with their CSRF token.
+use std::collections::HashMap;
+
+use crate::helpers::*;
+
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: HashMap<String, String>,
+    lang: &'static str,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookies: HashMap::new(),
+            lang: "ru",
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
+        let r = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        (r.status().as_u16(), r.text().await.unwrap(), location)
+    }
+
+    fn csrf(&self) -> String {
+        self.cookies.get("__Host-uslugi-csrf").cloned().unwrap_or_default()
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
+        let csrf = self.csrf();
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+        form.extend_from_slice(fields);
+        let r = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        (r.status().as_u16(), r.text().await.unwrap(), location)
+    }
+}
+
+#[tokio::test]
+async fn a_person_registers_logs_in_and_sees_their_data_without_javascript() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    let (s, html, _) = b.get("/register").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("У меня нет мобильного телефона"));
+    assert!(html.contains("Уже зарегистрированы?"));
+
+    let (s, _, to) = b
+        .post(
+            "/register",
+            &[("surname", "Смирнова"), ("given_name", "Ольга"), ("phone", "+7 (926) 100-20-30"), ("accept_terms", "true")],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/register/confirm")));
+    let (_, html, _) = b.get("/register/confirm").await;
+    assert!(html.contains("Подтверждение номера телефона"));
+    assert!(html.contains("Смирнова Ольга, +7 (926) 100-20-30"));
+    assert!(html.contains("Код действителен до 02.03.2026 12:05 (МСК)"), "without JS the page says until when");
+    assert!(html.contains("Изменить данные"));
+
+    // «Изменить данные» keeps the entries.
+    let (_, html, _) = b.get("/register?edit=1").await;
+    assert!(html.contains("value=\"Смирнова\"") && html.contains("value=\"+7 (926) 100-20-30\""));
+
+    let code = app.last_code("+79261002030").await;
+    let (s, html, _) = b.post("/register/confirm", &[("code", "12")]).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("Код состоит из 6 цифр"));
+    let (s, _, to) = b.post("/register/confirm", &[("code", &code)]).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/register/password")));
+
+    let (s, html, _) = b.get("/register/password").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Задайте пароль"));
+    let (s, html, _) = b
+        .post("/register/password", &[("password", "12345678"), ("password_confirmation", "12345678")])
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("Безопасность пароля: <strong>низкая</strong>"));
+    let (s, _, to) = b
+        .post("/register/password", &[("password", PASSWORD), ("password_confirmation", PASSWORD)])
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/register/done")));
+    let (_, html, _) = b.get("/register/done").await;
+    assert!(html.contains("Перейти к получению государственных услуг"));
+    assert!(html.contains("Войти и заполнить личные данные"));
+
+    let (_, _, to) = b.get("/me").await;
+    assert_eq!(to.as_deref(), Some("/login?next=%2Fme"));
+    let (s, html, _) = b
+        .post("/login", &[("login", "89261002030"), ("password", "wrong one!"), ("next", "/me")])
+        .await;
+    assert_eq!(s, 401);
+    assert!(html.contains("Неверный логин или пароль"));
+    let (s, _, to) = b
+        .post("/login", &[("login", "89261002030"), ("password", PASSWORD), ("next", "/me")])
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me")));
+    let (s, html, _) = b.get("/me").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Смирнова Ольга"));
+    assert!(html.contains("упрощённая"));
+    assert!(html.contains("Стандартная учётная запись открывает"));
+
+    let first_session = b.cookies["__Host-uslugi-session"].clone();
+    let (_, _, to) = b.post("/logout", &[]).await;
+    assert_eq!(to.as_deref(), Some("/login?logged_out=1"));
+    assert_eq!(app.get_bearer("/api/v1/me", &first_session).await.status(), 401);
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.get("/register").await;
+    let r = app
+        .client
+        .post(app.url("/register"))
+        .header("cookie", b.cookie_header())
+        .form(&[("csrf_token", "forged"), ("surname", "Иванов"), ("given_name", "Иван"), ("phone", "+79261002031"), ("accept_terms", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("login", "+79261002031"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no cookie, no token");
+    assert!(app.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_email_link_opened_in_another_browser_leads_to_the_password() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.lang = "en";
+    let (_, html, _) = b.get("/register?via=email").await;
+    assert!(html.contains("E-mail") && html.contains("Use a mobile phone"));
+    let (s, _, _) = b
+        .post(
+            "/register",
+            &[("surname", "Volkov"), ("given_name", "Ivan"), ("email", "volkov@example.org"), ("accept_terms", "true")],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html, _) = b.get("/register/confirm").await;
+    assert!(html.contains("Use the link no later than 05.03.2026 12:00 (Moscow time)"), "{html}");
+
+    let link = app.last_link("volkov@example.org").await;
+    let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    let mut phone = Browser::new(&app);
+    let (s, _, to) = phone.get(&path).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/register/password")));
+    let (s, _, to) = phone
+        .post("/register/password", &[("password", PASSWORD), ("password_confirmation", PASSWORD)])
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/register/done")));
+    let (s, html, _) = phone.get(&path).await;
+    assert_eq!(s, 410, "the link worked once");
+    assert!(html.contains("Ссылка недействительна"));
+}
+
+#[tokio::test]
+async fn the_language_switcher_stays_on_the_page_and_only_on_this_site() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    let (s, _, to) = b.get("/lang/en?next=%2Fregister%3Fvia%3Demail").await;
+    assert_eq!((s, to.as_deref()), (303, Some("/register?via=email")));
+    let (_, html, _) = b.get("/register").await;
+    assert!(html.contains("<html lang=\"en\">"));
+    let (_, _, to) = b.get("/lang/ru?next=https%3A%2F%2Fevil.example").await;
+    assert_eq!(to.as_deref(), Some("/"));
+    let (s, html, _) = b.get("/no-such-page").await;
+    assert_eq!(s, 404);
+    assert!(html.contains("Страница не найдена") || html.contains("Page not found"));
+}
+
+#[tokio::test]
+async fn pages_carry_protective_headers() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/register")).send().await.unwrap();
+    let h = r.headers();
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let csrf = h
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("__Host-uslugi-csrf="))
+        .unwrap();
+    assert!(csrf.contains("Secure") && csrf.contains("HttpOnly") && csrf.contains("SameSite=Lax"));
+    assert_eq!(app.client.get(app.url("/health")).send().await.unwrap().status(), 200);
+}
