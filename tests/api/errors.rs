@@ -12,17 +12,45 @@ async fn bad_input_gets_a_clear_json_answer_never_a_500() {
     let app = spawn_app().await;
     let url = app.url("/api/v1/registrations");
 
-    let (s, b) = body(app.client.post(&url).header("content-type", "application/json").body("{\"surname\":").send().await.unwrap()).await;
+    let (s, b) = body(
+        app.client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body("{\"surname\":")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, error_code(&b)), (400, "malformed"));
 
-    let (s, b) = body(app.client.post(&url).body("surname=x").send().await.unwrap()).await;
+    let (s, b) = body(
+        app.client
+            .post(&url)
+            .body("surname=x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, error_code(&b)), (415, "unsupported_media_type"));
 
     let huge = "я".repeat(100_000);
-    let (s, b) = body(app.post("/api/v1/registrations", &json!({"surname": huge})).await).await;
+    let (s, b) = body(
+        app.post("/api/v1/registrations", &json!({"surname": huge}))
+            .await,
+    )
+    .await;
     assert_eq!((s, error_code(&b)), (413, "too_large"));
 
-    let (s, b) = body(app.post("/api/v1/registrations", &json!({"surname": 42, "given_name": "Иван"})).await).await;
+    let (s, b) = body(
+        app.post(
+            "/api/v1/registrations",
+            &json!({"surname": 42, "given_name": "Иван"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 422);
     assert!(b["error"]["fields"]["surname"].is_string());
 
@@ -41,15 +69,32 @@ async fn bad_input_gets_a_clear_json_answer_never_a_500() {
     }
     assert_eq!(fields["given_name"], "Заполните это поле");
 
-    let (s, b) = body(app.post("/api/v1/registrations/not-an-id/confirm", &json!({"code": "123456"})).await).await;
-    assert_eq!((s, error_code(&b)), (404, "registration_not_found"));
     let (s, b) = body(
-        app.post(&format!("/api/v1/registrations/{}/resend", uuid::Uuid::new_v4()), &json!({}))
-            .await,
+        app.post(
+            "/api/v1/registrations/not-an-id/confirm",
+            &json!({"code": "123456"}),
+        )
+        .await,
     )
     .await;
     assert_eq!((s, error_code(&b)), (404, "registration_not_found"));
-    let (s, b) = body(app.client.get(app.url("/api/v1/nothing-here")).send().await.unwrap()).await;
+    let (s, b) = body(
+        app.post(
+            &format!("/api/v1/registrations/{}/resend", uuid::Uuid::new_v4()),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, error_code(&b)), (404, "registration_not_found"));
+    let (s, b) = body(
+        app.client
+            .get(app.url("/api/v1/nothing-here"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, error_code(&b)), (404, "not_found"));
     let (s, b) = body(app.client.get(app.url("/api/v1/me")).send().await.unwrap()).await;
     assert_eq!((s, error_code(&b)), (401, "unauthorized"));

@@ -80,10 +80,20 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
-    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&'static str, &str)]) -> reqwest::Response {
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&'static str, &str)],
+    ) -> reqwest::Response {
         let mut h = HeaderMap::new();
         for (k, v) in headers {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
@@ -98,7 +108,12 @@ impl TestApp {
     }
 
     pub async fn get_bearer(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn messages(&self) -> Vec<OutboxEntry> {
@@ -106,17 +121,33 @@ impl TestApp {
     }
 
     pub async fn messages_to(&self, to: &str) -> Vec<OutboxEntry> {
-        self.messages().await.into_iter().filter(|m| m.to == to).collect()
+        self.messages()
+            .await
+            .into_iter()
+            .filter(|m| m.to == to)
+            .collect()
     }
 
     /// The code in the newest SMS to `phone`, read as a person reads it.
     pub async fn last_code(&self, phone: &str) -> String {
-        let m = self.messages_to(phone).await.into_iter().next().expect("an SMS was sent");
-        six_digit_numbers(&m.body).pop().expect("the SMS holds a code")
+        let m = self
+            .messages_to(phone)
+            .await
+            .into_iter()
+            .next()
+            .expect("an SMS was sent");
+        six_digit_numbers(&m.body)
+            .pop()
+            .expect("the SMS holds a code")
     }
 
     pub async fn last_link(&self, email: &str) -> String {
-        let m = self.messages_to(email).await.into_iter().next().expect("a letter was sent");
+        let m = self
+            .messages_to(email)
+            .await
+            .into_iter()
+            .next()
+            .expect("a letter was sent");
         m.body
             .split_whitespace()
             .find(|w| w.contains("/register/confirm-email?token="))
@@ -139,8 +170,11 @@ impl TestApp {
     }
 
     pub async fn confirm_code(&self, id: &str, code: &str) -> reqwest::Response {
-        self.post(&format!("/api/v1/registrations/{id}/confirm"), &json!({"code": code}))
-            .await
+        self.post(
+            &format!("/api/v1/registrations/{id}/confirm"),
+            &json!({"code": code}),
+        )
+        .await
     }
 
     pub async fn set_password(&self, id: &str, password: &str) -> reqwest::Response {
@@ -158,18 +192,27 @@ impl TestApp {
         assert_eq!(self.confirm_code(&id, &code).await.status(), 200);
         let r = self.set_password(&id, PASSWORD).await;
         assert_eq!(r.status(), 201);
-        r.json::<Value>().await.unwrap()["account_id"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["account_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn log_in(&self, login: &str, password: &str) -> reqwest::Response {
-        self.post("/api/v1/sessions", &json!({"login": login, "password": password}))
-            .await
+        self.post(
+            "/api/v1/sessions",
+            &json!({"login": login, "password": password}),
+        )
+        .await
     }
 
     pub async fn token(&self, login: &str, password: &str) -> String {
         let r = self.log_in(login, password).await;
         assert_eq!(r.status(), 201);
-        r.json::<Value>().await.unwrap()["session_token"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["session_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub fn advance(&self, by: Duration) {
@@ -185,7 +228,10 @@ pub fn six_digit_numbers(s: &str) -> Vec<String> {
 }
 
 pub fn e164(phone: &str) -> String {
-    uslugi_domain::PhoneNumber::parse(phone).unwrap().e164().to_owned()
+    uslugi_domain::PhoneNumber::parse(phone)
+        .unwrap()
+        .e164()
+        .to_owned()
 }
 
 pub fn error_code(body: &Value) -> &str {

@@ -7,7 +7,12 @@ use crate::helpers::*;
 async fn one_field_takes_a_phone_in_any_spelling_or_an_email() {
     let app = spawn_app().await;
     app.register_phone("+79101234567").await;
-    for login in ["+79101234567", "89101234567", "8 910 123 45 67", "+7 (910) 123-45-67"] {
+    for login in [
+        "+79101234567",
+        "89101234567",
+        "8 910 123 45 67",
+        "+7 (910) 123-45-67",
+    ] {
         assert_eq!(app.log_in(login, PASSWORD).await.status(), 201, "{login}");
     }
     let r = app.log_in("+79101234567", "wrong password").await;
@@ -16,9 +21,16 @@ async fn one_field_takes_a_phone_in_any_spelling_or_an_email() {
     let r = app.log_in("+79109999999", PASSWORD).await;
     assert_eq!(r.status(), 401);
     let unknown: Value = r.json().await.unwrap();
-    assert_eq!(wrong, unknown, "an unknown login and a wrong password answer alike");
+    assert_eq!(
+        wrong, unknown,
+        "an unknown login and a wrong password answer alike"
+    );
     let r = app.log_in("123-456-789 01", PASSWORD).await;
-    assert_eq!(r.status(), 401, "the SNILS path exists and finds no account");
+    assert_eq!(
+        r.status(),
+        401,
+        "the SNILS path exists and finds no account"
+    );
 }
 
 #[tokio::test]
@@ -26,13 +38,22 @@ async fn wrong_passwords_throttle_then_lock_until_unlocked() {
     let app = spawn_app().await;
     app.register_phone("+79101234568").await;
     for _ in 0..5 {
-        assert_eq!(app.log_in("+79101234568", "not the password").await.status(), 401);
+        assert_eq!(
+            app.log_in("+79101234568", "not the password")
+                .await
+                .status(),
+            401
+        );
     }
     // Throttled: even the right password is refused, with the same answer.
     let r = app.log_in("+79101234568", PASSWORD).await;
     assert_eq!(r.status(), 401);
     app.advance(Duration::seconds(2));
-    assert_eq!(app.log_in("+79101234568", PASSWORD).await.status(), 201, "the wait is over");
+    assert_eq!(
+        app.log_in("+79101234568", PASSWORD).await.status(),
+        201,
+        "the wait is over"
+    );
 
     // Each further wrong try waits longer.
     for _ in 0..5 {
@@ -41,14 +62,23 @@ async fn wrong_passwords_throttle_then_lock_until_unlocked() {
     app.advance(Duration::seconds(2));
     app.log_in("+79101234568", "not the password").await; // sixth in a row: 4 s
     app.advance(Duration::seconds(3));
-    assert_eq!(app.log_in("+79101234568", PASSWORD).await.status(), 401, "still waiting");
+    assert_eq!(
+        app.log_in("+79101234568", PASSWORD).await.status(),
+        401,
+        "still waiting"
+    );
     app.advance(Duration::seconds(1));
     assert_eq!(app.log_in("+79101234568", PASSWORD).await.status(), 201);
 
     // A hundred in a row lock the account.
     for _ in 0..100 {
         app.advance(Duration::minutes(31));
-        assert_eq!(app.log_in("+79101234568", "not the password").await.status(), 401);
+        assert_eq!(
+            app.log_in("+79101234568", "not the password")
+                .await
+                .status(),
+            401
+        );
     }
     app.advance(Duration::days(1));
     let r = app.log_in("+79101234568", PASSWORD).await;
@@ -66,7 +96,11 @@ async fn a_session_ends_after_thirty_idle_minutes() {
     app.advance(Duration::minutes(29));
     assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200);
     app.advance(Duration::minutes(29));
-    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200, "activity keeps it alive");
+    assert_eq!(
+        app.get_bearer("/api/v1/me", &token).await.status(),
+        200,
+        "activity keeps it alive"
+    );
     app.advance(Duration::minutes(31));
     assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
 }
@@ -107,7 +141,10 @@ async fn remember_me_keeps_the_session_thirty_days() {
     for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie}");
     }
-    let token = r.json::<Value>().await.unwrap()["session_token"].as_str().unwrap().to_owned();
+    let token = r.json::<Value>().await.unwrap()["session_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.advance(Duration::days(10));
     assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200);
     app.advance(Duration::days(21));

@@ -19,7 +19,10 @@ type Seen = Arc<Mutex<Vec<String>>>;
 async fn sms_gateway() -> (String, Seen) {
     let seen: Seen = Arc::default();
     async fn receive(State(seen): State<Seen>, headers: HeaderMap, body: String) -> &'static str {
-        let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let auth = headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
         seen.lock().await.push(format!("{auth}\n{body}"));
         "accepted"
     }
@@ -40,7 +43,9 @@ async fn smtp_sink() -> (u16, Seen) {
     let store = seen.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((socket, _)) = listener.accept().await else { return };
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
             let store = store.clone();
             tokio::spawn(async move {
                 let (read, mut write) = socket.into_split();
@@ -58,7 +63,11 @@ async fn smtp_sink() -> (u16, Seen) {
                         }
                         continue;
                     }
-                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250-sink\r\n250 8BITMIME\r\n",
                         "DATA" => {
@@ -99,8 +108,24 @@ async fn with_real_transports_messages_leave_by_http_and_smtp_and_there_is_no_de
         });
     })
     .await;
-    assert_eq!(app.client.get(app.url("/dev/outbox.json")).send().await.unwrap().status(), 404);
-    assert_eq!(app.client.get(app.url("/dev/outbox")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.client
+            .get(app.url("/dev/outbox.json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/dev/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 
     app.start_phone("+79261112233").await;
     let sms = sms_seen.lock().await.clone();
@@ -124,8 +149,14 @@ async fn with_real_transports_messages_leave_by_http_and_smtp_and_there_is_no_de
     assert!(mail[0].contains("Content-Transfer-Encoding: base64"));
     let (_, encoded) = mail[0].split_once("\n\n").unwrap();
     let encoded: String = encoded.split_whitespace().collect();
-    let text = String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded).unwrap()).unwrap();
-    assert!(text.contains(&format!("{}/register/confirm-email?token=", app.base)), "{text}");
+    let text = String::from_utf8(
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        text.contains(&format!("{}/register/confirm-email?token=", app.base)),
+        "{text}"
+    );
     assert!(text.starts_with("Здравствуйте, Глеб!"));
 }
 
@@ -156,5 +187,11 @@ async fn an_unreachable_gateway_is_a_clear_503_and_nothing_is_left_half_done() {
         )
         .await;
     assert_eq!(r.status(), 503);
-    assert_eq!(app.store.delete_expired_registrations(app.clock.now() + time::Duration::days(30)).await.unwrap(), 0);
+    assert_eq!(
+        app.store
+            .delete_expired_registrations(app.clock.now() + time::Duration::days(30))
+            .await
+            .unwrap(),
+        0
+    );
 }

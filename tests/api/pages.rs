@@ -20,7 +20,11 @@ impl<'a> Browser<'a> {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn keep(&mut self, r: &reqwest::Response) {
@@ -47,12 +51,18 @@ impl<'a> Browser<'a> {
             .await
             .unwrap();
         self.keep(&r);
-        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
         (r.status().as_u16(), r.text().await.unwrap(), location)
     }
 
     fn csrf(&self) -> String {
-        self.cookies.get("__Host-uslugi-csrf").cloned().unwrap_or_default()
+        self.cookies
+            .get("__Host-uslugi-csrf")
+            .cloned()
+            .unwrap_or_default()
     }
 
     async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
@@ -70,7 +80,10 @@ impl<'a> Browser<'a> {
             .await
             .unwrap();
         self.keep(&r);
-        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
         (r.status().as_u16(), r.text().await.unwrap(), location)
     }
 }
@@ -87,14 +100,22 @@ async fn a_person_registers_logs_in_and_sees_their_data_without_javascript() {
     let (s, _, to) = b
         .post(
             "/register",
-            &[("surname", "Смирнова"), ("given_name", "Ольга"), ("phone", "+7 (926) 100-20-30"), ("accept_terms", "true")],
+            &[
+                ("surname", "Смирнова"),
+                ("given_name", "Ольга"),
+                ("phone", "+7 (926) 100-20-30"),
+                ("accept_terms", "true"),
+            ],
         )
         .await;
     assert_eq!((s, to.as_deref()), (303, Some("/register/confirm")));
     let (_, html, _) = b.get("/register/confirm").await;
     assert!(html.contains("Подтверждение номера телефона"));
     assert!(html.contains("Смирнова Ольга, +7 (926) 100-20-30"));
-    assert!(html.contains("Код действителен до 02.03.2026 12:05 (МСК)"), "without JS the page says until when");
+    assert!(
+        html.contains("Код действителен до 02.03.2026 12:05 (МСК)"),
+        "without JS the page says until when"
+    );
     assert!(html.contains("Изменить данные"));
 
     // «Изменить данные» keeps the entries.
@@ -112,12 +133,21 @@ async fn a_person_registers_logs_in_and_sees_their_data_without_javascript() {
     assert_eq!(s, 200);
     assert!(html.contains("Задайте пароль"));
     let (s, html, _) = b
-        .post("/register/password", &[("password", "12345678"), ("password_confirmation", "12345678")])
+        .post(
+            "/register/password",
+            &[
+                ("password", "12345678"),
+                ("password_confirmation", "12345678"),
+            ],
+        )
         .await;
     assert_eq!(s, 422);
     assert!(html.contains("Безопасность пароля: <strong>низкая</strong>"));
     let (s, _, to) = b
-        .post("/register/password", &[("password", PASSWORD), ("password_confirmation", PASSWORD)])
+        .post(
+            "/register/password",
+            &[("password", PASSWORD), ("password_confirmation", PASSWORD)],
+        )
         .await;
     assert_eq!((s, to.as_deref()), (303, Some("/register/done")));
     let (_, html, _) = b.get("/register/done").await;
@@ -127,12 +157,26 @@ async fn a_person_registers_logs_in_and_sees_their_data_without_javascript() {
     let (_, _, to) = b.get("/me").await;
     assert_eq!(to.as_deref(), Some("/login?next=%2Fme"));
     let (s, html, _) = b
-        .post("/login", &[("login", "89261002030"), ("password", "wrong one!"), ("next", "/me")])
+        .post(
+            "/login",
+            &[
+                ("login", "89261002030"),
+                ("password", "wrong one!"),
+                ("next", "/me"),
+            ],
+        )
         .await;
     assert_eq!(s, 401);
     assert!(html.contains("Неверный логин или пароль"));
     let (s, _, to) = b
-        .post("/login", &[("login", "89261002030"), ("password", PASSWORD), ("next", "/me")])
+        .post(
+            "/login",
+            &[
+                ("login", "89261002030"),
+                ("password", PASSWORD),
+                ("next", "/me"),
+            ],
+        )
         .await;
     assert_eq!((s, to.as_deref()), (303, Some("/me")));
     let (s, html, _) = b.get("/me").await;
@@ -144,7 +188,10 @@ async fn a_person_registers_logs_in_and_sees_their_data_without_javascript() {
     let first_session = b.cookies["__Host-uslugi-session"].clone();
     let (_, _, to) = b.post("/logout", &[]).await;
     assert_eq!(to.as_deref(), Some("/login?logged_out=1"));
-    assert_eq!(app.get_bearer("/api/v1/me", &first_session).await.status(), 401);
+    assert_eq!(
+        app.get_bearer("/api/v1/me", &first_session).await.status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -156,7 +203,13 @@ async fn forms_without_the_csrf_token_are_refused() {
         .client
         .post(app.url("/register"))
         .header("cookie", b.cookie_header())
-        .form(&[("csrf_token", "forged"), ("surname", "Иванов"), ("given_name", "Иван"), ("phone", "+79261002031"), ("accept_terms", "true")])
+        .form(&[
+            ("csrf_token", "forged"),
+            ("surname", "Иванов"),
+            ("given_name", "Иван"),
+            ("phone", "+79261002031"),
+            ("accept_terms", "true"),
+        ])
         .send()
         .await
         .unwrap();
@@ -182,12 +235,20 @@ async fn an_email_link_opened_in_another_browser_leads_to_the_password() {
     let (s, _, _) = b
         .post(
             "/register",
-            &[("surname", "Volkov"), ("given_name", "Ivan"), ("email", "volkov@example.org"), ("accept_terms", "true")],
+            &[
+                ("surname", "Volkov"),
+                ("given_name", "Ivan"),
+                ("email", "volkov@example.org"),
+                ("accept_terms", "true"),
+            ],
         )
         .await;
     assert_eq!(s, 303);
     let (_, html, _) = b.get("/register/confirm").await;
-    assert!(html.contains("Use the link no later than 05.03.2026 12:00 (Moscow time)"), "{html}");
+    assert!(
+        html.contains("Use the link no later than 05.03.2026 12:00 (Moscow time)"),
+        "{html}"
+    );
 
     let link = app.last_link("volkov@example.org").await;
     let path = link.strip_prefix(&app.base).unwrap().to_owned();
@@ -195,7 +256,10 @@ async fn an_email_link_opened_in_another_browser_leads_to_the_password() {
     let (s, _, to) = phone.get(&path).await;
     assert_eq!((s, to.as_deref()), (303, Some("/register/password")));
     let (s, _, to) = phone
-        .post("/register/password", &[("password", PASSWORD), ("password_confirmation", PASSWORD)])
+        .post(
+            "/register/password",
+            &[("password", PASSWORD), ("password_confirmation", PASSWORD)],
+        )
         .await;
     assert_eq!((s, to.as_deref()), (303, Some("/register/done")));
     let (s, html, _) = phone.get(&path).await;
@@ -223,7 +287,12 @@ async fn pages_carry_protective_headers() {
     let app = spawn_app().await;
     let r = app.client.get(app.url("/register")).send().await.unwrap();
     let h = r.headers();
-    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
     let csrf = h
@@ -233,5 +302,13 @@ async fn pages_carry_protective_headers() {
         .find(|v| v.starts_with("__Host-uslugi-csrf="))
         .unwrap();
     assert!(csrf.contains("Secure") && csrf.contains("HttpOnly") && csrf.contains("SameSite=Lax"));
-    assert_eq!(app.client.get(app.url("/health")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.client
+            .get(app.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

@@ -22,7 +22,11 @@ async fn a_phone_registration_runs_from_form_to_my_data() {
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].channel, "sms");
     let codes = six_digit_numbers(&sms[0].body);
-    assert_eq!(codes.len(), 1, "the code is the SMS's only six-digit number");
+    assert_eq!(
+        codes.len(),
+        1,
+        "the code is the SMS's only six-digit number"
+    );
 
     assert_eq!(app.confirm_code(&id, &codes[0]).await.status(), 200);
     let r = app.set_password(&id, PASSWORD).await;
@@ -30,7 +34,12 @@ async fn a_phone_registration_runs_from_form_to_my_data() {
     let account: Value = r.json().await.unwrap();
 
     let token = app.token("+7 (925) 391-02-02", PASSWORD).await;
-    let me: Value = app.get_bearer("/api/v1/me", &token).await.json().await.unwrap();
+    let me: Value = app
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         me,
         json!({
@@ -57,17 +66,26 @@ async fn an_email_registration_uses_a_link_built_from_the_configured_base_url() 
     assert_eq!(body["channel"], "email");
     assert_eq!(body["expires_in"], 3 * 24 * 3600);
     let link = app.last_link("Anna.Petrova@mail.ru").await;
-    assert!(link.starts_with(&format!("{}/register/confirm-email?token=", app.base)), "{link}");
+    assert!(
+        link.starts_with(&format!("{}/register/confirm-email?token=", app.base)),
+        "{link}"
+    );
     let token = link.split("token=").nth(1).unwrap();
     assert!(token.len() >= 43, "at least 256 bits, URL-safe base64");
 
     let id = body["registration_id"].as_str().unwrap();
     let r = app
-        .post(&format!("/api/v1/registrations/{id}/confirm"), &json!({"token": "wrong"}))
+        .post(
+            &format!("/api/v1/registrations/{id}/confirm"),
+            &json!({"token": "wrong"}),
+        )
         .await;
     assert_eq!(r.status(), 422);
     let r = app
-        .post(&format!("/api/v1/registrations/{id}/confirm"), &json!({"token": token}))
+        .post(
+            &format!("/api/v1/registrations/{id}/confirm"),
+            &json!({"token": token}),
+        )
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(app.set_password(id, PASSWORD).await.status(), 201);
@@ -104,12 +122,18 @@ async fn the_email_link_is_refused_after_three_days() {
             &json!({"surname": "Сидоров", "given_name": "Олег", "email": "oleg@example.ru", "accept_terms": true}),
         )
         .await;
-    let id = r.json::<Value>().await.unwrap()["registration_id"].as_str().unwrap().to_owned();
+    let id = r.json::<Value>().await.unwrap()["registration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let link = app.last_link("oleg@example.ru").await;
     let token = link.split("token=").nth(1).unwrap().to_owned();
     app.advance(Duration::days(3) + Duration::seconds(1));
     let r = app
-        .post(&format!("/api/v1/registrations/{id}/confirm"), &json!({"token": token}))
+        .post(
+            &format!("/api/v1/registrations/{id}/confirm"),
+            &json!({"token": token}),
+        )
         .await;
     assert!(r.status() == 422 || r.status() == 404, "{}", r.status());
     let page = app.client.get(&link).send().await.unwrap();
@@ -126,16 +150,29 @@ async fn three_wrong_codes_kill_the_code_and_a_new_one_must_be_requested() {
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert_eq!(error_code(&body), "code_wrong");
-    assert!(body["error"]["fields"]["code"].as_str().unwrap().contains('2'));
+    assert!(
+        body["error"]["fields"]["code"]
+            .as_str()
+            .unwrap()
+            .contains('2')
+    );
     app.confirm_code(&id, wrong).await;
     let r = app.confirm_code(&id, wrong).await;
-    assert_eq!(error_code(&r.json().await.unwrap()), "code_attempts_exhausted");
+    assert_eq!(
+        error_code(&r.json().await.unwrap()),
+        "code_attempts_exhausted"
+    );
     let r = app.confirm_code(&id, &code).await;
     assert_eq!(r.status(), 422, "the right code is dead too");
-    assert_eq!(error_code(&r.json().await.unwrap()), "code_attempts_exhausted");
+    assert_eq!(
+        error_code(&r.json().await.unwrap()),
+        "code_attempts_exhausted"
+    );
 
     app.advance(Duration::seconds(60));
-    let r = app.post(&format!("/api/v1/registrations/{id}/resend"), &json!({})).await;
+    let r = app
+        .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+        .await;
     assert_eq!(r.status(), 202);
     let fresh = app.last_code("+79001112235").await;
     assert_eq!(app.confirm_code(&id, &fresh).await.status(), 200);
@@ -154,7 +191,12 @@ async fn fifty_concurrent_wrong_codes_count_as_at_most_three_attempts() {
             let url = app.url(&format!("/api/v1/registrations/{id}/confirm"));
             let wrong = wrong.clone();
             tokio::spawn(async move {
-                let r = client.post(url).json(&json!({"code": wrong})).send().await.unwrap();
+                let r = client
+                    .post(url)
+                    .json(&json!({"code": wrong}))
+                    .send()
+                    .await
+                    .unwrap();
                 let body: Value = r.json().await.unwrap();
                 error_code(&body).to_owned()
             })
@@ -168,7 +210,10 @@ async fn fifty_concurrent_wrong_codes_count_as_at_most_three_attempts() {
             other => panic!("unexpected answer {other}"),
         }
     }
-    assert!(judged_wrong <= 2, "at most three attempts were compared ({judged_wrong} + the last)");
+    assert!(
+        judged_wrong <= 2,
+        "at most three attempts were compared ({judged_wrong} + the last)"
+    );
     let r = app.confirm_code(&id, &code).await;
     assert_eq!(r.status(), 422, "the right code is then refused");
 }
@@ -178,14 +223,20 @@ async fn a_new_code_waits_sixty_seconds_and_voids_the_previous_one() {
     let app = spawn_app().await;
     let id = app.start_phone("+79001112237").await;
     let first = app.last_code("+79001112237").await;
-    let r = app.post(&format!("/api/v1/registrations/{id}/resend"), &json!({})).await;
+    let r = app
+        .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+        .await;
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "60");
     app.advance(Duration::seconds(59));
-    let r = app.post(&format!("/api/v1/registrations/{id}/resend"), &json!({})).await;
+    let r = app
+        .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+        .await;
     assert_eq!(r.headers()["retry-after"], "1");
     app.advance(Duration::seconds(1));
-    let r = app.post(&format!("/api/v1/registrations/{id}/resend"), &json!({})).await;
+    let r = app
+        .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+        .await;
     assert_eq!(r.status(), 202);
     let second = app.last_code("+79001112237").await;
     if first != second {
@@ -201,11 +252,15 @@ async fn at_most_five_codes_per_phone_per_hour() {
     let id = app.start_phone("+79001112238").await;
     for _ in 0..4 {
         app.advance(Duration::seconds(60));
-        let r = app.post(&format!("/api/v1/registrations/{id}/resend"), &json!({})).await;
+        let r = app
+            .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+            .await;
         assert_eq!(r.status(), 202);
     }
     app.advance(Duration::seconds(60));
-    let r = app.post(&format!("/api/v1/registrations/{id}/resend"), &json!({})).await;
+    let r = app
+        .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+        .await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().contains_key("retry-after"));
     // A fresh registration of the same phone is counted against the same limit.
@@ -218,7 +273,9 @@ async fn at_most_five_codes_per_phone_per_hour() {
     assert_eq!(r.status(), 429);
     assert_eq!(app.messages_to("+79001112238").await.len(), 5);
     app.advance(Duration::hours(1));
-    let r = app.post(&format!("/api/v1/registrations/{id}/resend"), &json!({})).await;
+    let r = app
+        .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+        .await;
     assert_eq!(r.status(), 202);
 }
 
@@ -263,7 +320,10 @@ async fn a_known_phone_gets_the_same_answer_and_a_note_instead_of_a_code() {
     assert_eq!(known["channel"], unknown["channel"]);
 
     let note = &app.messages_to("+79003334455").await[0];
-    assert!(six_digit_numbers(&note.body).is_empty(), "no code for an existing account");
+    assert!(
+        six_digit_numbers(&note.body).is_empty(),
+        "no code for an existing account"
+    );
     assert!(note.body.contains("/login"), "{}", note.body);
     // Whatever is typed, the known phone's registration never confirms.
     let id = known["registration_id"].as_str().unwrap();
@@ -275,13 +335,22 @@ async fn a_known_phone_gets_the_same_answer_and_a_note_instead_of_a_code() {
 async fn a_known_email_gets_the_same_answer_and_a_note_instead_of_a_link() {
     let app = spawn_app().await;
     let body = json!({"surname": "Орлова", "given_name": "Мария", "email": "orlova@example.ru", "accept_terms": true});
-    let id = app.post("/api/v1/registrations", &body).await.json::<Value>().await.unwrap()["registration_id"]
+    let id = app
+        .post("/api/v1/registrations", &body)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["registration_id"]
         .as_str()
         .unwrap()
         .to_owned();
     let link = app.last_link("orlova@example.ru").await;
     let token = link.split("token=").nth(1).unwrap();
-    app.post(&format!("/api/v1/registrations/{id}/confirm"), &json!({"token": token})).await;
+    app.post(
+        &format!("/api/v1/registrations/{id}/confirm"),
+        &json!({"token": token}),
+    )
+    .await;
     assert_eq!(app.set_password(&id, PASSWORD).await.status(), 201);
 
     let again = app.post("/api/v1/registrations", &body).await;
@@ -316,7 +385,10 @@ async fn passwords_are_checked_and_explained_per_field() {
             .await;
         assert_eq!(r.status(), 422, "{password}");
         let body: Value = r.json().await.unwrap();
-        assert!(body["error"]["fields"][field].is_string(), "{password}: {body}");
+        assert!(
+            body["error"]["fields"][field].is_string(),
+            "{password}: {body}"
+        );
     }
     let r = app
         .post_with(
@@ -326,7 +398,10 @@ async fn passwords_are_checked_and_explained_per_field() {
         )
         .await;
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"]["fields"]["password"], "This password is too common and easy to guess");
+    assert_eq!(
+        body["error"]["fields"]["password"],
+        "This password is too common and easy to guess"
+    );
     // A 64-character passphrase is welcome.
     let long = "в лесу родилась ёлочка, в лесу она росла; зимой и летом стройная";
     assert!(long.chars().count() >= 64);
@@ -343,9 +418,18 @@ async fn codes_contacts_and_names_are_not_stored_in_the_clear() {
     let code = app.last_code("+79005556677").await;
     let db = std::fs::read(app.data_dir.join("uslugi.db")).unwrap();
     let wal = std::fs::read(app.data_dir.join("uslugi.db-wal")).unwrap_or_default();
-    for needle in [code.as_bytes(), b"+79005556677", "Иванов".as_bytes(), b"9005556677"] {
+    for needle in [
+        code.as_bytes(),
+        b"+79005556677",
+        "Иванов".as_bytes(),
+        b"9005556677",
+    ] {
         let found = |hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
-        assert!(!found(&db) && !found(&wal), "{} stored in the clear", String::from_utf8_lossy(needle));
+        assert!(
+            !found(&db) && !found(&wal),
+            "{} stored in the clear",
+            String::from_utf8_lossy(needle)
+        );
     }
     assert_eq!(app.confirm_code(&id, &code).await.status(), 200);
 }
