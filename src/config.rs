@@ -1,7 +1,8 @@
 //! Settings, layered: defaults → TOML file → `USLUGI_…` environment → flags.
 //! Nested keys are reached from the environment with `__`, e.g.
-//! `USLUGI_LIMITS__SENDS_PER_IP_PER_HOUR=100`. Secrets may come from a file
-//! named by the variable with `_FILE` appended.
+//! `USLUGI_LIMITS__SENDS_PER_IP_PER_HOUR=100`. Secrets (the database URL, the
+//! SMTP password, the SMS gateway's auth header) may come from a file named
+//! by the variable with `_FILE` appended.
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -103,6 +104,13 @@ pub struct Overrides {
 const ENV_PREFIX: &str = "USLUGI_";
 /// Variables that are not settings (they choose the file, or are read elsewhere).
 const ENV_NOT_SETTINGS: &[&str] = &["USLUGI_CONFIG", "USLUGI_LOG", "USLUGI_TEST_DATABASE_URL"];
+/// Secrets that may be read from a file named by `…_FILE` (other settings
+/// ending in `_FILE`, like `USLUGI_SECRETS_FILE`, are paths themselves).
+const ENV_SECRETS: &[&str] = &[
+    "USLUGI_DATABASE_URL",
+    "USLUGI_SMTP__PASSWORD",
+    "USLUGI_SMS_GATEWAY__AUTH_HEADER",
+];
 
 impl Settings {
     /// Loads the layers. `env` is passed in so tests need not touch the
@@ -129,7 +137,10 @@ impl Settings {
             if !name.starts_with(ENV_PREFIX) || ENV_NOT_SETTINGS.contains(&name.as_str()) {
                 continue;
             }
-            let (key, value) = match name.strip_suffix("_FILE") {
+            let (key, value) = match name
+                .strip_suffix("_FILE")
+                .filter(|base| ENV_SECRETS.contains(base))
+            {
                 Some(base) => {
                     let text = std::fs::read_to_string(value)
                         .with_context(|| format!("{name}: cannot read {value}"))?;
@@ -359,6 +370,7 @@ mod tests {
             ("USLUGI_SMTP__HOST", "smtp.example"),
             ("USLUGI_SMTP__FROM", "uslugi@example.org"),
             ("USLUGI_SMTP__PASSWORD_FILE", secret.to_str().unwrap()),
+            ("USLUGI_SECRETS_FILE", "/etc/uslugi/secrets.toml"),
             ("PATH", "/bin"),
         ]);
         let flags = Overrides {
@@ -377,6 +389,11 @@ mod tests {
         let smtp = s.smtp.unwrap();
         assert_eq!(smtp.password.as_deref(), Some("s3cret"));
         assert_eq!(smtp.host, "smtp.example");
+        assert_eq!(
+            s.secrets_file,
+            Some(PathBuf::from("/etc/uslugi/secrets.toml")),
+            "a path, not a secret"
+        );
     }
 
     #[test]
