@@ -203,9 +203,29 @@ impl Messenger for SmtpMailer {
             .send(email)
             .await
             .map_err(|e| DeliveryError {
-                reason: format!("smtp: {e}"),
+                reason: smtp_failure(&e),
             })?;
         Ok(())
+    }
+}
+
+/// Describes an SMTP failure without the server's text, which often quotes
+/// the recipient's address: addresses must not reach the log.
+fn smtp_failure(e: &lettre::transport::smtp::Error) -> String {
+    let kind = if e.is_permanent() {
+        "permanent rejection"
+    } else if e.is_transient() {
+        "transient rejection"
+    } else if e.is_timeout() {
+        "timeout"
+    } else if e.is_tls() {
+        "TLS failure"
+    } else {
+        "connection or protocol failure"
+    };
+    match e.status() {
+        Some(code) => format!("smtp: {kind} (reply {code})"),
+        None => format!("smtp: {kind}"),
     }
 }
 
