@@ -68,11 +68,35 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The registry simulator: stands in for the Social Fund and the Interior Ministry.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
     /// Check that a running node answers and its database is reachable (exit 0 if so).
     Healthcheck {
         /// Base URL of the node (default: http:// plus the listen address).
         #[arg(long, value_name = "URL")]
         url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    /// Serve the simulated registries over HTTP (protocol: docs/registries.md).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// Citizens' records (JSON array); without it, the built-in demo set.
+        #[arg(long, value_name = "FILE")]
+        citizens: Option<PathBuf>,
+        /// How long an answer takes, in milliseconds: MIN or MIN-MAX.
+        #[arg(long, value_name = "MIN[-MAX]", default_value = "2000-5000")]
+        delay_ms: String,
+        /// Share of calls that fail (503 or timeout), from 0 to 1.
+        #[arg(long, value_name = "R", value_parser = uslugi_sim::parse_failure_rate, default_value_t = uslugi_sim::DEFAULT_FAILURE_RATE)]
+        failure_rate: f64,
     },
 }
 
@@ -238,6 +262,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             crate::secrets::write_new(&out)?;
             println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sim {
+            command:
+                SimCommand::Serve {
+                    listen,
+                    citizens,
+                    delay_ms,
+                    failure_rate,
+                },
+        } => {
+            let settings =
+                uslugi_sim::SimSettings::from_parts(citizens, Some(&delay_ms), Some(failure_rate))?;
+            println!("registry simulator listening on http://{listen}");
+            uslugi_sim::serve_standalone(listen, &settings, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => {

@@ -201,3 +201,54 @@ fn secrets_are_generated_once_and_a_missing_configured_file_stops_start_up() {
     assert!(!http.status.success());
     assert!(String::from_utf8(http.stderr).unwrap().contains("TLS"));
 }
+
+#[tokio::test]
+async fn the_standalone_registry_simulator_answers_over_http() {
+    use uslugi_app::registries::{
+        PersonFacts, RegistryAnswer, RegistryGateway, RegistryRequest, Sex,
+    };
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _sim = Server(
+        Command::new(BIN)
+            .args([
+                "sim",
+                "serve",
+                "--listen",
+                &listen,
+                "--delay-ms",
+                "0",
+                "--failure-rate",
+                "0",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let gateway =
+        uslugi_sim::HttpRegistryGateway::new(&format!("http://{listen}"), Duration::from_secs(5))
+            .unwrap();
+    let request = RegistryRequest::Sfr {
+        snils: "11223344595".into(),
+        person: PersonFacts {
+            surname: "ИВАНОВ".into(),
+            given_name: "Иван".into(),
+            patronymic: Some("Иванович".into()),
+            birth_date: time::macros::date!(1980 - 05 - 17),
+        },
+        sex: Sex::Male,
+    };
+    let started = Instant::now();
+    let id = loop {
+        match gateway.submit("cli-test-1", &request).await {
+            Ok(id) => break id,
+            Err(_) if started.elapsed() < Duration::from_secs(30) => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("the simulator did not start: {e}"),
+        }
+    };
+    let answer = gateway.poll(&id).await.unwrap();
+    assert_eq!(answer, Some(RegistryAnswer::SfrMatch));
+}

@@ -8,6 +8,7 @@ pub mod lang;
 pub mod messages;
 pub mod password_hasher;
 pub mod ports;
+pub mod registries;
 pub mod settings;
 
 pub use clock::{Clock, FakeClock, SystemClock};
