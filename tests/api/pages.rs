@@ -249,6 +249,10 @@ async fn an_email_link_opened_in_another_browser_leads_to_the_password() {
         html.contains("Use the link no later than 05.03.2026 12:00 (Moscow time)"),
         "{html}"
     );
+    assert!(
+        html.contains("You can have the letter sent again at") && !html.contains("new code"),
+        "a letter is not a code: {html}"
+    );
 
     let link = app.last_link("volkov@example.org").await;
     let path = link.strip_prefix(&app.base).unwrap().to_owned();
@@ -311,4 +315,39 @@ async fn pages_carry_protective_headers() {
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn a_code_entered_wrongly_three_times_stops_counting_down() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.get("/register").await;
+    b.post(
+        "/register",
+        &[
+            ("surname", "Смирнова"),
+            ("given_name", "Ольга"),
+            ("phone", "+79261002030"),
+            ("accept_terms", "true"),
+        ],
+    )
+    .await;
+    let code = app.last_code("+79261002030").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..3 {
+        let (s, _, _) = b.post("/register/confirm", &[("code", wrong)]).await;
+        assert_eq!(s, 422);
+    }
+    let (_, html, _) = b.get("/register/confirm").await;
+    assert!(
+        html.contains("Код введён неверно слишком много раз"),
+        "the page says the code is dead: {html}"
+    );
+    assert!(
+        !html.contains("data-countdown-until") && !html.contains("Код действителен до"),
+        "no countdown for a dead code"
+    );
+    let (s, html, _) = b.post("/register/confirm", &[("code", &code)]).await;
+    assert_eq!(s, 422, "even the right code no longer works");
+    assert!(html.contains("Запросите новый код"));
 }

@@ -476,6 +476,9 @@ struct ConfirmPage {
     resend_unix: i64,
     resend_after_text: String,
     can_resend_now: bool,
+    /// Three wrong entries killed the code: the page must not keep counting
+    /// down the life of a code that can no longer be used.
+    code_dead: bool,
     notice: Option<&'static str>,
     errors: FieldErrors,
 }
@@ -506,8 +509,16 @@ fn confirm_page(
         ),
         seconds_left: (view.secret_expires_at - now).whole_seconds().max(0),
         resend_unix: view.resend_at.unix_timestamp(),
-        resend_after_text: fill(ctx.tr.resend_after, local_time(state, view.resend_at, &ctx)),
+        resend_after_text: fill(
+            if view.channel == Channel::Email {
+                ctx.tr.resend_letter_after
+            } else {
+                ctx.tr.resend_after
+            },
+            local_time(state, view.resend_at, &ctx),
+        ),
         can_resend_now: now >= view.resend_at,
+        code_dead: view.attempts_left == 0,
         notice,
         errors,
         tr: ctx.tr,
