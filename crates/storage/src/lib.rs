@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use uslugi_app::ports::{Store, StoreError, UniqueField};
+use uslugi_app::ports::{AccountRecord, SessionRecord, Store, StoreError, UniqueField};
 
 #[macro_use]
 mod sql;
@@ -29,7 +29,17 @@ pub trait Maintenance: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
     /// Which engine this is, for logs and benchmarks.
     fn engine(&self) -> &'static str;
+    /// Inserts many accounts at once, in one transaction (all or none), with
+    /// multi-row statements. For filling a database for benchmarks or a
+    /// migration from another system; the product never calls it.
+    async fn import_accounts(&self, accounts: &[AccountRecord]) -> Result<(), StoreError>;
+    /// Inserts many sessions at once, in one transaction (all or none).
+    async fn import_sessions(&self, sessions: &[SessionRecord]) -> Result<(), StoreError>;
 }
+
+/// Rows per multi-row `INSERT` of a bulk import: 15 parameters a row stays
+/// under both engines' limits on parameters (SQLite 32,766; PostgreSQL 65,535).
+pub(crate) const IMPORT_ROWS_PER_STATEMENT: usize = 1000;
 
 pub trait Backend: Store + Maintenance {}
 impl<T: Store + Maintenance> Backend for T {}

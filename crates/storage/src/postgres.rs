@@ -30,6 +30,11 @@ impl PgStore {
         })
     }
 
+    /// A connection for one read, from the pool.
+    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, sqlx::Error> {
+        self.read.acquire().await
+    }
+
     /// Serialises rate-limit checks of one key across every node until the
     /// transaction ends. The key is already a keyed hash, so its first eight
     /// bytes are as good a lock id as any; the bucket is mixed in.
@@ -103,7 +108,7 @@ impl Maintenance for PgStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
-            .execute(&self.read)
+            .execute(&mut *self.reader().await.map_err(backend)?)
             .await
             .map_err(backend)?;
         Ok(())
@@ -111,5 +116,13 @@ impl Maintenance for PgStore {
 
     fn engine(&self) -> &'static str {
         "postgres"
+    }
+
+    async fn import_accounts(&self, accounts: &[AccountRecord]) -> Result<(), StoreError> {
+        self.import_accounts_in_bulk(accounts).await
+    }
+
+    async fn import_sessions(&self, sessions: &[SessionRecord]) -> Result<(), StoreError> {
+        self.import_sessions_in_bulk(sessions).await
     }
 }

@@ -1,6 +1,7 @@
 //! The SQL both engines share. The macro is instantiated once per engine, so
 //! each gets its own statically typed code from the same statements; the
-//! engine module supplies `read`/`write` pools and `lock_rate_key`.
+//! engine module supplies `reader()` (a connection for one read), the `write`
+//! pool and `lock_rate_key`.
 //!
 //! Parameters are written `$1, $2, …`, which both engines accept.
 
@@ -158,7 +159,7 @@ macro_rules! sql_store {
                 let sql = format!("SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE id = $1");
                 sqlx::query(&sql)
                     .bind(id.to_string())
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                     .await
                     .map_err(backend)?
                     .as_ref()
@@ -170,7 +171,7 @@ macro_rules! sql_store {
                 let sql = format!("SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE secret_hash = $1");
                 sqlx::query(&sql)
                     .bind(secret_hash)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                     .await
                     .map_err(backend)?
                     .as_ref()
@@ -291,7 +292,7 @@ macro_rules! sql_store {
                 let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
                 sqlx::query(&sql)
                     .bind(id.to_string())
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                     .await
                     .map_err(backend)?
                     .as_ref()
@@ -308,7 +309,7 @@ macro_rules! sql_store {
                 let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = $1");
                 sqlx::query(&sql)
                     .bind(index)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                     .await
                     .map_err(backend)?
                     .as_ref()
@@ -385,7 +386,7 @@ macro_rules! sql_store {
                      idle_timeout_s, remember FROM sessions WHERE token_hash = $1",
                 )
                 .bind(token_hash)
-                .fetch_optional(&self.read)
+                .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                 .await
                 .map_err(backend)?
                 .as_ref()
@@ -431,6 +432,62 @@ macro_rules! sql_store {
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected())
+            }
+        }
+
+        impl $store {
+            /// The body of `Maintenance::import_accounts`: one transaction,
+            /// multi-row `INSERT`s of up to `IMPORT_ROWS_PER_STATEMENT` rows.
+            async fn import_accounts_in_bulk(&self, accounts: &[AccountRecord]) -> StoreResult<()> {
+                let mut tx = self.write.begin().await.map_err(backend)?;
+                for chunk in accounts.chunks($crate::IMPORT_ROWS_PER_STATEMENT) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO accounts (id, level, surname, given_name, phone, phone_index, \
+                         email, email_index, snils_index, password_hash, failed_logins, \
+                         throttled_until, locked, created_at, updated_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, a| {
+                        row.push_bind(a.id.to_string())
+                            .push_bind(a.level.as_str())
+                            .push_bind(&a.surname)
+                            .push_bind(&a.given_name)
+                            .push_bind(&a.phone)
+                            .push_bind(&a.phone_index)
+                            .push_bind(&a.email)
+                            .push_bind(&a.email_index)
+                            .push_bind(&a.snils_index)
+                            .push_bind(&a.password_hash)
+                            .push_bind(i64::from(a.failed_logins))
+                            .push_bind(a.throttled_until.map(ts))
+                            .push_bind(a.locked)
+                            .push_bind(ts(a.created_at))
+                            .push_bind(ts(a.created_at));
+                    });
+                    insert.build().execute(&mut *tx).await.map_err(backend)?;
+                }
+                tx.commit().await.map_err(backend)
+            }
+
+            /// The body of `Maintenance::import_sessions`, like the above.
+            async fn import_sessions_in_bulk(&self, sessions: &[SessionRecord]) -> StoreResult<()> {
+                let mut tx = self.write.begin().await.map_err(backend)?;
+                for chunk in sessions.chunks($crate::IMPORT_ROWS_PER_STATEMENT) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, \
+                         expires_at, idle_timeout_s, remember) ",
+                    );
+                    insert.push_values(chunk, |mut row, s| {
+                        row.push_bind(&s.token_hash)
+                            .push_bind(s.account_id.to_string())
+                            .push_bind(ts(s.created_at))
+                            .push_bind(ts(s.last_seen_at))
+                            .push_bind(ts(s.expires_at))
+                            .push_bind(s.idle_timeout.whole_seconds())
+                            .push_bind(s.remember);
+                    });
+                    insert.build().execute(&mut *tx).await.map_err(backend)?;
+                }
+                tx.commit().await.map_err(backend)
             }
         }
 

@@ -4,18 +4,92 @@
 //! writer at a time anyway, and queueing in-process avoids the busy errors a
 //! deferred transaction meets when it upgrades from reading to writing.
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions as _, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
 use crate::migrate::{CREATE_MIGRATIONS_TABLE, MIGRATIONS_SQLITE, Migration};
 use crate::{ConnectError, Maintenance};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    read: SqlitePool,
+    read: Arc<Readers>,
     write: SqlitePool,
+}
+
+/// The read-only connections. Not an sqlx pool: its pool pings every
+/// connection it takes back (a round trip to the connection's thread, and a
+/// spawned task), which on the hottest path (`GET /api/v1/me`: two reads) cost
+/// as much as the queries themselves (see docs/benchmarks.md). A read that is
+/// cancelled half-way leaves nothing behind: sqlx resets the statement when
+/// its result is dropped, and autocommit reads hold no transaction.
+#[derive(Debug)]
+struct Readers {
+    connections: Vec<Mutex<SqliteConnection>>,
+    free: Semaphore,
+    next: AtomicUsize,
+}
+
+/// One read connection, for as long as the guard lives.
+struct Reader<'a> {
+    connection: MutexGuard<'a, SqliteConnection>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.connection
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.connection
+    }
+}
+
+impl Readers {
+    async fn open(options: &SqliteConnectOptions, count: usize) -> Result<Self, sqlx::Error> {
+        let mut connections = Vec::with_capacity(count);
+        for _ in 0..count.max(1) {
+            connections.push(Mutex::new(options.connect().await?));
+        }
+        Ok(Self {
+            free: Semaphore::new(connections.len()),
+            connections,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Waits (first come, first served) for a free connection. Holding one of
+    /// as many permits as there are connections, some connection is free.
+    async fn get(&self) -> Result<Reader<'_>, sqlx::Error> {
+        let permit = self
+            .free
+            .acquire()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let n = self.connections.len();
+        for i in 0..n {
+            if let Ok(connection) = self.connections[(start + i) % n].try_lock() {
+                return Ok(Reader {
+                    connection,
+                    _permit: permit,
+                });
+            }
+        }
+        // Unreachable by the count above; waiting is still correct.
+        Ok(Reader {
+            connection: self.connections[start % n].lock().await,
+            _permit: permit,
+        })
+    }
 }
 
 impl SqliteStore {
@@ -27,18 +101,29 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(StdDuration::from_secs(10));
+        // No ping before each use (sqlx's default): a connection to a local
+        // file does not go stale, and the ping is one more round trip to the
+        // connection's thread for every query — measured in
+        // docs/benchmarks.md. Without it, acquiring has no await point that
+        // a cancelled request could interrupt and so drop the connection.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(ConnectError::Open)?;
         let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
-        let read = SqlitePoolOptions::new()
-            .max_connections(u32::try_from(readers).unwrap_or(8))
-            .connect_with(options.read_only(true))
+        let read = Readers::open(&options.read_only(true), readers)
             .await
             .map_err(ConnectError::Open)?;
-        Ok(Self { read, write })
+        Ok(Self {
+            read: Arc::new(read),
+            write,
+        })
+    }
+
+    async fn reader(&self) -> Result<Reader<'_>, sqlx::Error> {
+        self.read.get().await
     }
 
     /// Nothing to do: the single writer connection already serialises every
@@ -104,8 +189,9 @@ impl Maintenance for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        let mut reader = self.reader().await.map_err(backend)?;
         sqlx::query("SELECT 1")
-            .execute(&self.read)
+            .execute(&mut *reader)
             .await
             .map_err(backend)?;
         Ok(())
@@ -113,5 +199,13 @@ impl Maintenance for SqliteStore {
 
     fn engine(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn import_accounts(&self, accounts: &[AccountRecord]) -> Result<(), StoreError> {
+        self.import_accounts_in_bulk(accounts).await
+    }
+
+    async fn import_sessions(&self, sessions: &[SessionRecord]) -> Result<(), StoreError> {
+        self.import_sessions_in_bulk(sessions).await
     }
 }

@@ -57,6 +57,7 @@ contract!(
     rate_limits_hold_under_concurrency,
     rate_limits_slide_with_time,
     expired_registrations_are_swept,
+    accounts_and_sessions_import_in_bulk,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -469,6 +470,66 @@ async fn expired_registrations_are_swept(store: Arc<dyn Backend>) {
         1
     );
     assert_eq!(store.registration(r.id).await.unwrap(), None);
+}
+
+async fn accounts_and_sessions_import_in_bulk(store: Arc<dyn Backend>) {
+    // More rows than one multi-row statement takes, so the import spans several.
+    let accounts: Vec<AccountRecord> = (0..2500u32)
+        .map(|i| {
+            let mut a = account_for(&registration(Channel::Sms, format!("bulk-{i}").as_bytes()));
+            a.failed_logins = i % 3;
+            a.throttled_until = (i % 2 == 0).then_some(T0 + Duration::seconds(i64::from(i)));
+            a.locked = i % 5 == 0;
+            a
+        })
+        .collect();
+    store.import_accounts(&accounts).await.unwrap();
+    for a in [
+        &accounts[0],
+        &accounts[999],
+        &accounts[1000],
+        &accounts[2499],
+    ] {
+        assert_eq!(store.account(a.id).await.unwrap().as_ref(), Some(a));
+        let found = store
+            .account_by_login(LoginKind::Phone, a.phone_index.as_deref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(found.map(|f| f.id), Some(a.id));
+    }
+    store.import_accounts(&[]).await.unwrap();
+
+    // All or none: a taken phone anywhere in the batch imports nothing.
+    let fresh = account_for(&registration(Channel::Sms, b"bulk-fresh"));
+    let taken = account_for(&registration(Channel::Sms, b"bulk-7"));
+    assert!(matches!(
+        store.import_accounts(&[fresh.clone(), taken]).await,
+        Err(StoreError::Conflict(UniqueField::Phone))
+    ));
+    assert_eq!(store.account(fresh.id).await.unwrap(), None);
+
+    let sessions: Vec<SessionRecord> = (0..1500u32)
+        .map(|i| SessionRecord {
+            token_hash: format!("bulk-token-{i}").into_bytes(),
+            account_id: accounts[i as usize % accounts.len()].id,
+            created_at: T0,
+            last_seen_at: T0 + Duration::seconds(i64::from(i)),
+            expires_at: T0 + Duration::hours(12),
+            idle_timeout: Duration::minutes(30),
+            remember: i % 2 == 1,
+        })
+        .collect();
+    store.import_sessions(&sessions).await.unwrap();
+    for s in [&sessions[0], &sessions[1000], &sessions[1499]] {
+        assert_eq!(
+            store.session(&s.token_hash).await.unwrap().as_ref(),
+            Some(s)
+        );
+    }
+    assert_eq!(
+        store.delete_account_sessions(accounts[0].id).await.unwrap(),
+        1
+    );
 }
 
 /// Both migration folders must describe the same tables and columns.
