@@ -1,0 +1,96 @@
+// The portal in a real browser: every journey in every configuration.
+//
+//   Russian:  phone 360×740, desktop 1366×768, kiosk 1080×1920 — JS on and off
+//   English:  desktop — JS on and off (Accept-Language: en)
+//   Keyboard: the phone journey with Tab/Space/Enter/typing only, desktop, JS on and off, both languages
+//
+// One server and one Chromium serve the whole run; journeys run a few at a
+// time, each in its own browser context with its own phone number or e-mail.
+import { after, before, describe, test } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ARTIFACTS, Journey, RUN_ID, auditStats, axeFindings, config, launchBrowser } from '../lib/harness.js';
+import * as J from '../lib/journeys.js';
+import { Outbox } from '../lib/outbox.js';
+import { startServer } from '../lib/server.js';
+
+const JOURNEYS = [
+  ['register by phone → code → password → success → log in → my data', 'phone', J.registerByPhone],
+  ['register by e-mail → link → password → log in by e-mail', 'email', J.registerByEmail],
+  ['wrong code three times → a new code is needed', 'wrong-code', J.wrongCodeThreeTimes],
+  ['«change data» keeps the entries', 'change-data', J.changeData],
+  ['log in by phone and by e-mail', 'login', J.logInByPhoneAndEmail],
+  ['log out', 'logout', J.logOutJourney],
+  ['language switcher', 'language', J.switchLanguage],
+  ['home, services, terms, privacy', 'static', J.staticPages],
+];
+
+const CONFIGS = [
+  ...['desktop', 'phone', 'kiosk'].flatMap((vp) => [config(vp, true, 'ru'), config(vp, false, 'ru')]),
+  config('desktop', true, 'en'),
+  config('desktop', false, 'en'),
+];
+
+const KEYBOARD_CONFIGS = [
+  config('desktop', true, 'ru'),
+  config('desktop', false, 'ru'),
+  config('desktop', true, 'en'),
+  config('desktop', false, 'en'),
+];
+
+const CONCURRENCY = Number(process.env.E2E_CONCURRENCY || 3);
+
+let server;
+let browser;
+let outbox;
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer({ logFile: path.join(ARTIFACTS, 'server.log') });
+  outbox = new Outbox(server.baseUrl);
+  browser = await launchBrowser();
+  console.log(`# run ${RUN_ID}: ${server.binary} at ${server.baseUrl}, Chromium ${browser.version()}, screenshots in ${ARTIFACTS}`);
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+  const report = path.join(ARTIFACTS, 'axe-minor-findings.json');
+  fs.writeFileSync(report, JSON.stringify(axeFindings, null, 2));
+  console.log(`# axe-core checked ${auditStats.run} pages; ${auditStats.skipped} more had markup already checked in the same configuration`);
+  if (axeFindings.length) {
+    console.log(`# axe: ${axeFindings.length} moderate/minor findings (not failing), see ${report}`);
+  }
+});
+
+let seq = 0;
+
+function journeyTest(cfg, title, slug, fn) {
+  const n = ++seq;
+  test(`${cfg.name} › ${title}`, { timeout: 120_000 }, async () => {
+    const j = new Journey({ browser, cfg, slug, seq: n, outbox, baseUrl: server.baseUrl });
+    await j.open();
+    try {
+      await fn(j);
+    } catch (e) {
+      // Leave what the person saw when it went wrong.
+      await j.page?.screenshot({ path: path.join(j.dir, 'FAILED.png'), fullPage: true }).catch(() => {});
+      const html = await j.page?.content().catch(() => '');
+      if (html) fs.writeFileSync(path.join(j.dir, 'FAILED.html'), html);
+      e.message = `${e.message}\n    at page ${j.page?.url()} (screenshots: ${j.dir})`;
+      throw e;
+    } finally {
+      await j.close();
+    }
+  });
+}
+
+describe('uslugi in the browser', { concurrency: CONCURRENCY }, () => {
+  for (const [title, slug, fn] of JOURNEYS) {
+    for (const cfg of CONFIGS) journeyTest(cfg, title, slug, fn);
+  }
+  for (const cfg of KEYBOARD_CONFIGS) {
+    journeyTest(cfg, 'keyboard only: register by phone → log in → log out', 'keyboard', J.keyboardOnly);
+    journeyTest(cfg, 'keyboard only: register by e-mail, resend, password', 'keyboard-email', J.keyboardOnlyEmail);
+  }
+});
