@@ -7,6 +7,7 @@ pub mod ids;
 pub mod level;
 pub mod name;
 pub mod password;
+pub mod personal;
 pub mod phone;
 pub mod snils;
 
@@ -17,6 +18,11 @@ pub use name::{NameError, PersonName};
 pub use password::{
     NewPassword, PasswordAssessment, PasswordContext, PasswordProblem, PasswordStrength,
     assess_password,
+};
+pub use personal::{
+    Address, AddressForm, Citizenship, DepartmentCode, DocumentForm, DocumentType, FieldProblem,
+    FreeText, IdentityDocument, PassportNumber, PersonalData, PersonalDataForm, PostalCode,
+    Problem, Sex, TextProblem,
 };
 pub use phone::{PhoneError, PhoneNumber};
 pub use snils::{Snils, SnilsError};
