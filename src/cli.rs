@@ -37,6 +37,25 @@ struct Common {
     database_url: Option<String>,
 }
 
+/// The in-process registry simulator of `serve` (also `USLUGI_SIM_CITIZENS_FILE`,
+/// `USLUGI_SIM_DELAY_MS`, `USLUGI_SIM_FAILURE_RATE`, or `[registries.sim]`).
+#[derive(Args, Clone, Default)]
+struct SimFlags {
+    /// Citizens the simulated registries know (JSON array); default: the demo set.
+    #[arg(long, value_name = "FILE")]
+    sim_citizens: Option<PathBuf>,
+    /// How long a simulated registry takes to answer, in ms: MIN or MIN-MAX (default 2000-5000).
+    #[arg(long, value_name = "MIN[-MAX]", value_parser = check_delay)]
+    sim_delay_ms: Option<String>,
+    /// Share of simulated registry calls that fail, 0 to 1 (default 0.05).
+    #[arg(long, value_name = "R", value_parser = uslugi_sim::parse_failure_rate)]
+    sim_failure_rate: Option<f64>,
+}
+
+fn check_delay(s: &str) -> Result<String, uslugi_sim::SettingsError> {
+    uslugi_sim::parse_delay_ms(s).map(|_| s.to_owned())
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the portal: pages, JSON API and background work, in one process.
@@ -46,6 +65,8 @@ enum Command {
         listen: Option<String>,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        sim: SimFlags,
     },
     /// Apply database migrations and exit (serve also does this at start).
     Migrate {
@@ -130,11 +151,23 @@ fn settings(
     listen: Option<String>,
     common: &Common,
 ) -> anyhow::Result<Settings> {
+    settings_with_sim(config, listen, common, &SimFlags::default())
+}
+
+fn settings_with_sim(
+    config: Option<&PathBuf>,
+    listen: Option<String>,
+    common: &Common,
+    sim: &SimFlags,
+) -> anyhow::Result<Settings> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let overrides = Overrides {
         listen,
         data_dir: common.data_dir.clone(),
         database_url: common.database_url.clone(),
+        sim_citizens_file: sim.sim_citizens.clone(),
+        sim_delay_ms: sim.sim_delay_ms.clone(),
+        sim_failure_rate: sim.sim_failure_rate,
     };
     let (settings, unknown) = Settings::load(config.map(PathBuf::as_path), &env, &overrides)?;
     for key in unknown {
@@ -181,8 +214,12 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_ref();
     match cli.command {
-        Command::Serve { listen, common } => {
-            let settings = settings(config, listen, &common)?;
+        Command::Serve {
+            listen,
+            common,
+            sim,
+        } => {
+            let settings = settings_with_sim(config, listen, &common, &sim)?;
             let addr = settings.listen_addr()?;
             let app =
                 crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), true).await?;

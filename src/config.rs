@@ -30,6 +30,73 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub smtp: Option<SmtpSettings>,
     pub sms_gateway: Option<SmsGatewaySettings>,
+    pub registries: RegistrySettings,
+}
+
+/// Where the Social Fund and the Interior Ministry are reached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegistrySettings {
+    /// `sim`: the simulator, started inside this process (the embedded
+    /// default); `http`: a gateway at `url` (`uslugi sim serve`, or a real
+    /// interagency-exchange adapter speaking docs/registries.md).
+    pub gateway: String,
+    pub url: Option<String>,
+    /// How long one call to the gateway may take.
+    pub timeout_ms: u64,
+    pub sim: RegistrySimSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegistrySimSettings {
+    /// Citizens' records (JSON array); without it, the built-in demo set.
+    pub citizens_file: Option<PathBuf>,
+    /// `MIN` or `MIN-MAX` milliseconds before an answer is ready.
+    #[serde(deserialize_with = "text_or_number")]
+    pub delay_ms: String,
+    /// Share of calls that fail, 0 to 1.
+    #[serde(deserialize_with = "float_or_integer")]
+    pub failure_rate: f64,
+    /// How long a simulated timeout holds the answer back, in ms.
+    pub timeout_hold_ms: u64,
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        Self {
+            gateway: "sim".into(),
+            url: None,
+            timeout_ms: 10_000,
+            sim: RegistrySimSettings::default(),
+        }
+    }
+}
+
+impl Default for RegistrySimSettings {
+    fn default() -> Self {
+        let (min, max) = uslugi_sim::DEFAULT_DELAY_MS;
+        Self {
+            citizens_file: None,
+            delay_ms: format!("{min}-{max}"),
+            failure_rate: uslugi_sim::DEFAULT_FAILURE_RATE,
+            timeout_hold_ms: u64::try_from(uslugi_sim::DEFAULT_TIMEOUT_HOLD.as_millis())
+                .unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl RegistrySimSettings {
+    pub fn to_sim(&self) -> anyhow::Result<uslugi_sim::SimSettings> {
+        let mut sim = uslugi_sim::SimSettings::from_parts(
+            self.citizens_file.clone(),
+            Some(&self.delay_ms),
+            Some(self.failure_rate),
+        )
+        .context("registries.sim")?;
+        sim.timeout_hold = std::time::Duration::from_millis(self.timeout_hold_ms);
+        Ok(sim)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +156,7 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             smtp: None,
             sms_gateway: None,
+            registries: RegistrySettings::default(),
         }
     }
 }
@@ -99,6 +167,9 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub sim_citizens_file: Option<PathBuf>,
+    pub sim_delay_ms: Option<String>,
+    pub sim_failure_rate: Option<f64>,
 }
 
 const ENV_PREFIX: &str = "USLUGI_";
@@ -106,6 +177,18 @@ const ENV_PREFIX: &str = "USLUGI_";
 const ENV_NOT_SETTINGS: &[&str] = &["USLUGI_CONFIG", "USLUGI_LOG", "USLUGI_TEST_DATABASE_URL"];
 /// Secrets that may be read from a file named by `…_FILE` (other settings
 /// ending in `_FILE`, like `USLUGI_SECRETS_FILE`, are paths themselves).
+/// Short names of nested settings, fixed by the contract of `uslugi serve`.
+const ENV_ALIASES: &[(&str, &[&str])] = &[
+    (
+        "USLUGI_SIM_CITIZENS_FILE",
+        &["registries", "sim", "citizens_file"],
+    ),
+    ("USLUGI_SIM_DELAY_MS", &["registries", "sim", "delay_ms"]),
+    (
+        "USLUGI_SIM_FAILURE_RATE",
+        &["registries", "sim", "failure_rate"],
+    ),
+];
 const ENV_SECRETS: &[&str] = &[
     "USLUGI_DATABASE_URL",
     "USLUGI_SMTP__PASSWORD",
@@ -148,10 +231,13 @@ impl Settings {
                 }
                 None => (name.as_str(), value.clone()),
             };
-            let path: Vec<String> = key[ENV_PREFIX.len()..]
-                .split("__")
-                .map(str::to_ascii_lowercase)
-                .collect();
+            let path: Vec<String> = match ENV_ALIASES.iter().find(|(alias, _)| *alias == key) {
+                Some((_, path)) => path.iter().map(|p| (*p).to_owned()).collect(),
+                None => key[ENV_PREFIX.len()..]
+                    .split("__")
+                    .map(str::to_ascii_lowercase)
+                    .collect(),
+            };
             set_path(&mut tree, &path, env_value(&value));
         }
         if let Some(v) = &overrides.listen {
@@ -174,6 +260,26 @@ impl Settings {
                 &["database_url".into()],
                 toml::Value::String(v.clone()),
             );
+        }
+        let sim = |tree: &mut toml::Value, key: &str, value: toml::Value| {
+            set_path(
+                tree,
+                &["registries".into(), "sim".into(), key.into()],
+                value,
+            );
+        };
+        if let Some(v) = &overrides.sim_citizens_file {
+            sim(
+                &mut tree,
+                "citizens_file",
+                toml::Value::String(v.display().to_string()),
+            );
+        }
+        if let Some(v) = &overrides.sim_delay_ms {
+            sim(&mut tree, "delay_ms", toml::Value::String(v.clone()));
+        }
+        if let Some(v) = overrides.sim_failure_rate {
+            sim(&mut tree, "failure_rate", toml::Value::Float(v));
         }
         let mut unknown = Vec::new();
         let relaxed = strip_unknown(tree, &mut unknown)?;
@@ -245,6 +351,40 @@ pub fn check_base_url(url: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `delay_ms = 0` and `delay_ms = "0-500"` both mean what they say, in a
+/// file as in the environment.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        Text(String),
+        Number(i64),
+    }
+    Ok(match V::deserialize(d)? {
+        V::Text(s) => s,
+        V::Number(n) => n.to_string(),
+    })
+}
+
+fn float_or_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        Float(f64),
+        Integer(i64),
+        Text(String),
+    }
+    match V::deserialize(d)? {
+        V::Float(f) => Ok(f),
+        #[expect(clippy::cast_precision_loss, reason = "a rate is 0 or 1 when whole")]
+        V::Integer(i) => Ok(i as f64),
+        V::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a number"))),
+    }
 }
 
 fn env_value(raw: &str) -> toml::Value {

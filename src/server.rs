@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use tokio::net::TcpListener;
 use uslugi_app::password_hasher::{HashParams, PasswordHasher};
 use uslugi_app::ports::Messenger;
+use uslugi_app::registries::RegistryGateway;
+use uslugi_app::verification::{Verification, VerificationPolicy};
 use uslugi_app::{Clock, Identity, Policy};
 use uslugi_storage::Backend;
 use uslugi_web::messaging::{HttpSmsGateway, LocalOutbox, Router as MessageRouter, SmtpMailer};
@@ -29,6 +31,11 @@ pub struct App {
     pub state: AppState,
     pub store: Arc<dyn Backend>,
     pub outbox_path: Option<PathBuf>,
+    /// The in-process registry simulator, when the settings choose it.
+    pub sim: Option<uslugi_sim::RunningSim>,
+    /// Run the checks and the outbox in the background (tests drive them
+    /// by hand instead).
+    pub run_workers: bool,
 }
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Backend>> {
@@ -128,16 +135,29 @@ pub async fn build(
     policy.lock_after_failures = settings.limits.lock_after_failures;
     policy.display_offset = settings.display_offset()?;
 
+    let crypto = uslugi_app::crypto::Crypto::new(secrets);
+    let (gateway, sim) = registry_gateway(settings, Arc::clone(&clock)).await?;
+    let verification = Verification::new(
+        store.clone(),
+        gateway,
+        Arc::clone(&messenger),
+        crypto.clone(),
+        Arc::clone(&clock),
+        &policy,
+        VerificationPolicy::default(),
+        true,
+    );
     let identity = Identity::new(
         store.clone(),
         messenger,
         Arc::new(hasher),
-        uslugi_app::crypto::Crypto::new(secrets),
+        crypto,
         clock,
         policy,
     );
     let state = AppState {
         identity: Arc::new(identity),
+        verification: Arc::new(verification),
         outbox,
         readiness: Arc::new(StoreReadiness(store.clone())),
         trust_forwarded_for: settings.trust_forwarded_for,
@@ -146,7 +166,42 @@ pub async fn build(
         state,
         store,
         outbox_path,
+        sim,
+        run_workers: true,
     })
+}
+
+/// The gateway to the registries: the simulator in this process (embedded
+/// default), or a gateway at a URL.
+async fn registry_gateway(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(Arc<dyn RegistryGateway>, Option<uslugi_sim::RunningSim>)> {
+    let r = &settings.registries;
+    let timeout = std::time::Duration::from_millis(r.timeout_ms);
+    match r.gateway.as_str() {
+        "sim" => {
+            let sim = uslugi_sim::spawn_in_process(&r.sim.to_sim()?, clock)
+                .await
+                .context("cannot start the registry simulator")?;
+            let gateway = uslugi_sim::HttpRegistryGateway::new(&sim.base_url, timeout)
+                .context("registry gateway")?;
+            tracing::info!(
+                citizens = sim.state.registry().citizens().len(),
+                "registries: the simulator, in this process"
+            );
+            Ok((Arc::new(gateway), Some(sim)))
+        }
+        "http" => {
+            let Some(url) = &r.url else {
+                bail!("registries.url is needed when registries.gateway = \"http\"");
+            };
+            let gateway =
+                uslugi_sim::HttpRegistryGateway::new(url, timeout).context("registries.url")?;
+            Ok((Arc::new(gateway), None))
+        }
+        other => bail!("registries.gateway must be \"sim\" or \"http\", not \"{other}\""),
+    }
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -165,6 +220,10 @@ pub async fn serve(
             }
         }
     });
+    let workers = app.run_workers.then(|| {
+        let verification = Arc::clone(&app.state.verification);
+        tokio::spawn(async move { run_workers(&verification).await })
+    });
     let router = uslugi_web::router(app.state);
     let result = axum::serve(
         listener,
@@ -173,5 +232,30 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    if let Some(w) = workers {
+        w.abort();
+    }
+    if let Some(sim) = app.sim {
+        sim.task.abort();
+    }
     result.context("server failed")
+}
+
+/// Runs the registry checks and the outbox: at once when there is new work,
+/// otherwise twice a second. State lives in the database, so several nodes
+/// may run workers side by side.
+async fn run_workers(verification: &Verification) {
+    loop {
+        match verification.run_once().await {
+            Ok(done) if !done.is_idle() => continue,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "background work failed; trying again shortly");
+            }
+        }
+        tokio::select! {
+            () = verification.wait_for_work() => {}
+            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+        }
+    }
 }

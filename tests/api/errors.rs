@@ -136,6 +136,10 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/sessions",
         "/api/v1/sessions/current",
         "/api/v1/me",
+        "/api/v1/me/personal-data",
+        "/api/v1/me/personal-data/submit",
+        "/api/v1/me/verification",
+        "/api/v1/me/addresses",
     ] {
         assert!(paths.contains_key(p), "{p}");
     }

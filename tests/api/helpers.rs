@@ -23,6 +23,10 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     pub store: Arc<dyn Backend>,
     pub identity: Arc<uslugi_app::Identity>,
+    /// The checks and the outbox; the test runs them (see [`TestApp::settle`]).
+    pub verification: Arc<uslugi_app::verification::Verification>,
+    /// The in-process registry simulator, on the test's fake clock.
+    pub sim: uslugi_sim::SimState,
     pub on_postgres: bool,
     _dir: tempfile::TempDir,
     _db: Option<TestDatabase>,
@@ -45,17 +49,31 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.password_hash.memory_kib = 64;
     settings.password_hash.iterations = 1;
     settings.password_hash.workers = 2;
+    // The registries answer 2 s (of the fake clock) after a request and never
+    // fail unless a test says so; a simulated timeout is over quickly.
+    settings.registries.sim.delay_ms = "2000".into();
+    settings.registries.sim.failure_rate = 0.0;
+    settings.registries.sim.timeout_hold_ms = 400;
+    settings.registries.timeout_ms = 200;
     let db = TestDatabase::postgres().await;
     if let Some(db) = &db {
         settings.database_url = Some(db.url.clone());
     }
     configure(&mut settings);
     let clock = FakeClock::default();
-    let app = uslugi::server::build(&settings, Arc::new(clock.clone()), false)
+    let mut app = uslugi::server::build(&settings, Arc::new(clock.clone()), false)
         .await
         .expect("build the application");
+    app.run_workers = false;
     let store = app.store.clone();
     let identity = app.state.identity.clone();
+    let verification = app.state.verification.clone();
+    let sim = app
+        .sim
+        .as_ref()
+        .expect("the in-process simulator")
+        .state
+        .clone();
     tokio::spawn(uslugi::server::serve(app, listener, std::future::pending()));
     TestApp {
         base: format!("http://{addr}"),
@@ -68,6 +86,8 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         data_dir: dir.path().to_path_buf(),
         store,
         identity,
+        verification,
+        sim,
         on_postgres: db.is_some(),
         _dir: dir,
         _db: db,
@@ -218,6 +238,59 @@ impl TestApp {
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }
+
+    /// Runs the workers, a second of the fake clock at a time, until nothing
+    /// is left to do (at most `seconds`).
+    pub async fn settle(&self, seconds: i64) {
+        for _ in 0..seconds {
+            while !self.verification.run_once().await.unwrap().is_idle() {}
+            self.advance(Duration::seconds(1));
+        }
+        while !self.verification.run_once().await.unwrap().is_idle() {}
+    }
+
+    pub async fn put_bearer(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_bearer(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A registered, logged-in account: its session token.
+    pub async fn citizen(&self, phone: &str) -> String {
+        self.register_phone(phone).await;
+        self.token(phone, PASSWORD).await
+    }
+
+    pub async fn verification_of(&self, token: &str) -> Value {
+        let r = self.get_bearer("/api/v1/me/verification", token).await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+}
+
+/// Иванов Иван Иванович of the simulator's demo set: both registries agree.
+pub fn ivanov() -> Value {
+    json!({
+        "surname": "Иванов", "given_name": "Иван", "patronymic": "Иванович",
+        "sex": "male", "birth_date": "1980-05-17", "birth_place": "гор. Москва",
+        "snils": "112-233-445 95", "citizenship": "RUS",
+        "document": {"type": "rf_passport", "series_number": "4510 123456",
+            "issue_date": "2000-06-01", "issued_by": "ОВД района Арбат гор. Москвы",
+            "department_code": "770-001"}
+    })
 }
 
 pub fn six_digit_numbers(s: &str) -> Vec<String> {

@@ -6,3 +6,4 @@ mod login;
 mod messaging;
 mod pages;
 mod registration;
+mod verification;

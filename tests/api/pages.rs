@@ -351,3 +351,192 @@ async fn a_code_entered_wrongly_three_times_stops_counting_down() {
     assert_eq!(s, 422, "even the right code no longer works");
     assert!(html.contains("Запросите новый код"));
 }
+
+/// A registered person logged in through the pages.
+async fn logged_in<'a>(app: &'a TestApp, phone: &str) -> Browser<'a> {
+    app.register_phone(phone).await;
+    let mut b = Browser::new(app);
+    b.get("/login").await;
+    let (s, _, to) = b
+        .post(
+            "/login",
+            &[("login", phone), ("password", PASSWORD), ("next", "/me")],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me")));
+    b
+}
+
+fn ivanov_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("surname", "Иванов"),
+        ("given_name", "Иван"),
+        ("patronymic", "Иванович"),
+        ("sex", "male"),
+        ("birth_date", "17.05.1980"),
+        ("birth_place", "гор. Москва"),
+        ("snils", "112 233 445 95"),
+        ("citizenship", "RUS"),
+        ("document.type", "rf_passport"),
+        ("document.series_number", "4510123456"),
+        ("document.issue_date", "01.06.2000"),
+        ("document.issued_by", "ОВД района Арбат гор. Москвы"),
+        ("document.department_code", "770001"),
+    ]
+}
+
+#[tokio::test]
+async fn personal_data_are_filled_in_checked_and_shown_without_javascript() {
+    let app = spawn_app().await;
+    let mut b = logged_in(&app, "+79261003001").await;
+    let (_, html, _) = b.get("/me").await;
+    assert!(html.contains("Заполнить личные данные"));
+
+    let (s, html, _) = b.get("/me/personal-data").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Заполните личные данные"));
+    assert!(html.contains("Отчество (если есть)"));
+    assert!(
+        html.contains("value=\"Иванов\""),
+        "pre-filled with the registration's names"
+    );
+    assert!(html.contains("Ввод личных данных") && html.contains("Подтверждение личности"));
+
+    // «Продолжить позже» keeps whatever was typed.
+    let mut draft = ivanov_form();
+    draft[6] = ("snils", "112-233-445 96");
+    draft.push(("action", "draft"));
+    let (s, _, to) = b.post("/me/personal-data", &draft).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me/personal-data?saved=1")));
+    let (_, html, _) = b.get("/me/personal-data?saved=1").await;
+    assert!(html.contains("Данные сохранены"));
+    assert!(html.contains("value=\"112-233-445 96\""));
+    assert!(html.contains("value=\"17.05.1980\""));
+
+    // «Продолжить» with a mistake: named in the summary, entries kept.
+    draft.pop();
+    draft.push(("action", "submit"));
+    let (s, html, _) = b.post("/me/personal-data", &draft).await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("href=\"#snils\">СНИЛС: СНИЛС введён с ошибкой"),
+        "{html}"
+    );
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(html.contains("value=\"ОВД района Арбат гор. Москвы\""));
+
+    let mut good = ivanov_form();
+    good.push(("action", "submit"));
+    let (s, _, to) = b.post("/me/personal-data", &good).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me/verification")));
+    let (s, html, _) = b.get("/me/verification").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Выполняется проверка ваших личных данных"));
+    assert!(html.contains("Проверка СНИЛС и персональных данных в Социальном фонде России"));
+    assert!(html.contains("Проверка документа, удостоверяющего личность, в МВД России"));
+    assert!(
+        html.contains("+7 (926) 100-30-01"),
+        "says where the result goes"
+    );
+    assert!(
+        html.contains("<noscript><meta http-equiv=\"refresh\""),
+        "without JS the page refreshes"
+    );
+    let (_, html, _) = b.get("/me/personal-data").await;
+    assert!(html.contains("Ваши данные сейчас проверяются") && html.contains(" disabled"));
+
+    app.settle(5).await;
+    let (_, html, _) = b.get("/me/verification").await;
+    assert!(html.contains("Проверка ваших личных данных завершена"));
+    assert!(
+        !html.contains("http-equiv=\"refresh\""),
+        "a final page stays still"
+    );
+    let (_, html, _) = b.get("/me").await;
+    assert!(
+        html.contains("Стандартная") || html.contains("стандартная"),
+        "{html}"
+    );
+    assert!(html.contains("112-233-445 95"));
+    assert!(html.contains("4510 123456, выдан 01.06.2000"));
+}
+
+#[tokio::test]
+async fn a_failed_check_says_what_to_correct() {
+    let app = spawn_app().await;
+    let mut b = logged_in(&app, "+79261003002").await;
+    b.get("/me/personal-data").await;
+    let mut form = ivanov_form();
+    form[6] = ("snils", "198-765-432 47");
+    form.push(("action", "submit"));
+    b.post("/me/personal-data", &form).await;
+    app.settle(5).await;
+    let (_, html, _) = b.get("/me/verification").await;
+    assert!(html.contains("Личные данные не прошли проверку"));
+    assert!(html.contains("СНИЛС не найден"));
+    assert!(html.contains("href=\"/me/personal-data\""));
+    let (_, html, _) = b.get("/me/personal-data").await;
+    assert!(
+        html.contains("value=\"198-765-432 47\""),
+        "entries kept for correction"
+    );
+    assert!(!html.contains(" disabled"));
+}
+
+#[tokio::test]
+async fn addresses_are_given_on_their_page() {
+    let app = spawn_app().await;
+    let mut b = logged_in(&app, "+79261003003").await;
+    let (s, html, _) = b.get("/me/addresses").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Адрес регистрации") && html.contains("Совпадает с адресом регистрации"));
+    let fields = [
+        ("registration.postal_code", "248000"),
+        ("registration.region", "Калужская обл."),
+        ("registration.locality", "г. Калуга"),
+        ("registration.street", "ул. Достоевского"),
+        ("registration.house", "39"),
+        ("registration.building", ""),
+        ("registration.flat", ""),
+        ("same", "1"),
+    ];
+    let (s, html, _) = b.post("/me/addresses", &fields[..4]).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("Дом: Заполните поле"), "{html}");
+    let (s, _, to) = b.post("/me/addresses", &fields).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me?addresses_saved=1")));
+    let (_, html, _) = b.get("/me?addresses_saved=1").await;
+    assert!(html.contains("Адреса сохранены"));
+    assert!(html.contains("248000, Калужская обл., г. Калуга, ул. Достоевского, 39"));
+}
+
+#[tokio::test]
+async fn the_check_page_streams_its_state() {
+    let app = spawn_app().await;
+    let mut b = logged_in(&app, "+79261003004").await;
+    b.get("/me/personal-data").await;
+    let mut form = ivanov_form();
+    form.push(("action", "submit"));
+    b.post("/me/personal-data", &form).await;
+    app.settle(5).await;
+    // Once final, the stream sends the state and ends.
+    let r = app
+        .client
+        .get(app.url("/me/verification/events"))
+        .header("cookie", b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let body = r.text().await.unwrap();
+    assert!(body.starts_with("event: state\ndata: {"), "{body}");
+    assert!(body.contains("\"status\":\"verified\""), "{body}");
+    let anonymous = app
+        .client
+        .get(app.url("/me/verification/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}

@@ -180,11 +180,11 @@ const RATE_WINDOW: Duration = Duration::HOUR;
 const BUCKET_CONTACT: &str = "sends-per-contact";
 const BUCKET_IP: &str = "sends-per-ip";
 
-const F_SURNAME: &str = "surname";
-const F_GIVEN_NAME: &str = "given_name";
-const F_CONTACT: &str = "contact";
-const F_PHONE: &str = "phone";
-const F_EMAIL: &str = "email";
+pub(crate) const F_SURNAME: &str = "surname";
+pub(crate) const F_GIVEN_NAME: &str = "given_name";
+pub(crate) const F_CONTACT: &str = "contact";
+pub(crate) const F_PHONE: &str = "phone";
+pub(crate) const F_EMAIL: &str = "email";
 
 pub struct Identity {
     store: Arc<dyn Store>,
@@ -304,6 +304,7 @@ impl Identity {
                 } else {
                     messages::registration_code_sms(lang, secret)
                 },
+                idempotency_key: None,
             },
             Contact::Email(email) => {
                 let letter = if existing_account {
@@ -319,6 +320,7 @@ impl Identity {
                     to: email.as_str().to_owned(),
                     subject: letter.subject,
                     body: letter.body,
+                    idempotency_key: None,
                 }
             }
         }

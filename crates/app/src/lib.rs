@@ -10,6 +10,7 @@ pub mod password_hasher;
 pub mod ports;
 pub mod registries;
 pub mod settings;
+pub mod verification;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use identity::{

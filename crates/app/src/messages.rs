@@ -148,3 +148,53 @@ mod tests {
         );
     }
 }
+
+/// The result of the personal data checks: a short SMS, or a letter.
+pub fn verification_result(lang: Lang, base_url: &str, outcome: VerificationOutcome) -> Letter {
+    let link = format!("{base_url}/me/verification");
+    match (lang, outcome) {
+        (Lang::Ru, VerificationOutcome::Passed) => Letter {
+            subject: "Личные данные проверены".into(),
+            body: format!(
+                "Ваши личные данные успешно проверены, учётная запись стала стандартной. Подтвердите личность, чтобы получить доступ ко всем услугам: {link} Госуслуги (uslugi)"
+            ),
+        },
+        (Lang::Ru, VerificationOutcome::Failed) => Letter {
+            subject: "Личные данные не прошли проверку".into(),
+            body: format!(
+                "Проверка личных данных завершилась с ошибкой. Посмотрите, что исправить, и отправьте данные ещё раз: {link} Госуслуги (uslugi)"
+            ),
+        },
+        (Lang::Ru, VerificationOutcome::SnilsTaken) => Letter {
+            subject: "СНИЛС уже используется".into(),
+            body: format!(
+                "Этот СНИЛС уже подтверждён в другой учётной записи. Войдите в неё или восстановите к ней доступ: {base_url}/login Госуслуги (uslugi)"
+            ),
+        },
+        (Lang::En, VerificationOutcome::Passed) => Letter {
+            subject: "Your personal data are verified".into(),
+            body: format!(
+                "Your personal data passed the checks; your account is now standard. Confirm your identity to use every service: {link} uslugi"
+            ),
+        },
+        (Lang::En, VerificationOutcome::Failed) => Letter {
+            subject: "Your personal data did not pass the checks".into(),
+            body: format!(
+                "The check of your personal data failed. See what to correct and submit them again: {link} uslugi"
+            ),
+        },
+        (Lang::En, VerificationOutcome::SnilsTaken) => Letter {
+            subject: "This SNILS is already in use".into(),
+            body: format!(
+                "This SNILS is already verified in another account. Log in to it or recover access to it: {base_url}/login uslugi"
+            ),
+        },
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationOutcome {
+    Passed,
+    Failed,
+    SnilsTaken,
+}

@@ -206,13 +206,262 @@ pub trait RateLimitStore: Send + Sync {
     async fn purge_rate_events(&self, before: OffsetDateTime) -> StoreResult<u64>;
 }
 
+/// Where a person's personal data stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationStatus {
+    /// Nothing submitted yet (perhaps a draft).
+    Draft,
+    /// The registries are checking the submitted data.
+    InProgress,
+    /// The last submission passed both checks.
+    Verified,
+    /// The last submission failed a check; it may be corrected and resubmitted.
+    Failed,
+}
+
+impl VerificationStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::InProgress => "in_progress",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(Self::Draft),
+            "in_progress" => Some(Self::InProgress),
+            "verified" => Some(Self::Verified),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One account's personal data: the draft, the submission under check (or
+/// that failed) and the data in force, each sealed JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalDataRecord {
+    pub account_id: AccountId,
+    pub status: VerificationStatus,
+    /// The form's raw entries kept by «Продолжить позже».
+    pub draft: Option<Sealed>,
+    /// The last submitted data (under check, or failed).
+    pub submitted: Option<Sealed>,
+    pub submission_id: Option<SubmissionId>,
+    pub submitted_at: Option<OffsetDateTime>,
+    /// The data that passed the checks; they stay in force while newer data
+    /// are checked or after those fail.
+    pub verified: Option<Sealed>,
+    pub verified_at: Option<OffsetDateTime>,
+    pub addresses: Option<Sealed>,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One submission of personal data to the registries.
+pub type SubmissionId = uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    Pending,
+    /// The gateway failed; the check runs again later.
+    Retrying,
+    Passed,
+    Failed,
+}
+
+impl CheckStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Retrying => "retrying",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "retrying" => Some(Self::Retrying),
+            "passed" => Some(Self::Passed),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+
+    pub const fn is_open(self) -> bool {
+        matches!(self, Self::Pending | Self::Retrying)
+    }
+}
+
+/// A check at one registry. The row is also the job that runs it: workers
+/// lease due rows, so a crash only delays a check, never loses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRecord {
+    pub id: uuid::Uuid,
+    pub submission_id: SubmissionId,
+    pub account_id: AccountId,
+    pub registry: crate::registries::Registry,
+    pub status: CheckStatus,
+    /// Why it failed, as a stable code (`snils_not_found`, `data_mismatch`…).
+    pub reason: Option<String>,
+    /// The sealed JSON of the [`crate::registries::RegistryRequest`].
+    pub request: Sealed,
+    /// The registry's handle once the request was accepted.
+    pub gateway_request_id: Option<String>,
+    /// Failed calls to the gateway so far.
+    pub attempts: u32,
+    pub next_run_at: OffsetDateTime,
+    /// After this the check gives up as «не удалось проверить».
+    pub deadline_at: OffsetDateTime,
+    pub leased_until: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// A notification written in the same transaction as the state change it
+/// tells about; delivered at least once by a worker, with its id as the
+/// idempotency key downstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRecord {
+    pub id: uuid::Uuid,
+    /// At most one message per key, whatever retries happen.
+    pub dedupe_key: String,
+    pub account_id: Option<AccountId>,
+    pub channel: Channel,
+    pub recipient: Sealed,
+    pub subject: Sealed,
+    pub body: Sealed,
+    pub created_at: OffsetDateTime,
+    pub next_attempt_at: OffsetDateTime,
+    pub attempts: u32,
+    pub leased_until: Option<OffsetDateTime>,
+    pub delivered_at: Option<OffsetDateTime>,
+}
+
+/// What the end of a submission writes, all at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub account_id: AccountId,
+    pub submission_id: SubmissionId,
+    /// `Verified` or `Failed`.
+    pub status: VerificationStatus,
+    /// On success: the verified names (sealed) and the SNILS's keyed hash,
+    /// which become the account's; the level rises to standard unless it
+    /// is higher.
+    pub verified: Option<VerifiedIdentity>,
+    pub message: Option<OutboxRecord>,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedIdentity {
+    pub surname: Sealed,
+    pub given_name: Sealed,
+    pub snils_index: KeyedHash,
+}
+
+#[async_trait]
+pub trait VerificationStore: Send + Sync {
+    async fn personal_data(&self, account: AccountId) -> StoreResult<Option<PersonalDataRecord>>;
+    /// Keeps the form's entries (creating the row as a draft if needed).
+    async fn save_draft(
+        &self,
+        account: AccountId,
+        draft: &[u8],
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn save_addresses(
+        &self,
+        account: AccountId,
+        addresses: &[u8],
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// In one transaction: the submitted data, status `in_progress`, the draft
+    /// dropped, and the checks inserted. `Conflict(Other)` when a submission
+    /// is already in progress.
+    async fn submit_personal_data(
+        &self,
+        account: AccountId,
+        submission_id: SubmissionId,
+        submitted: &[u8],
+        checks: &[CheckRecord],
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn checks_of_submission(&self, id: SubmissionId) -> StoreResult<Vec<CheckRecord>>;
+    /// Leases up to `limit` open checks that are due at `now` and not leased,
+    /// until `lease_until`; concurrent workers never lease the same check.
+    async fn lease_due_checks(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<CheckRecord>>;
+    async fn record_gateway_request(
+        &self,
+        check: uuid::Uuid,
+        gateway_request_id: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Leaves an open check open: new status, attempts and time; lease released.
+    async fn reschedule_check(
+        &self,
+        check: uuid::Uuid,
+        status: CheckStatus,
+        attempts: u32,
+        next_run_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Closes an open check. Returns false, changing nothing, when it was
+    /// already closed: running a job twice has no second effect.
+    async fn finish_check(
+        &self,
+        check: uuid::Uuid,
+        status: CheckStatus,
+        reason: Option<&str>,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Submissions still `in_progress` whose checks have all closed.
+    async fn submissions_to_complete(
+        &self,
+        limit: u32,
+    ) -> StoreResult<Vec<(AccountId, SubmissionId)>>;
+    /// Applies a completion in one transaction, if the submission is still the
+    /// account's and in progress; returns false (nothing written) otherwise.
+    /// `Conflict(Snils)` when the SNILS was verified for another account
+    /// meanwhile (nothing written).
+    async fn complete_submission(&self, c: &Completion) -> StoreResult<bool>;
+    /// Leases up to `limit` undelivered messages due at `now`.
+    async fn lease_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxRecord>>;
+    async fn mark_outbox_delivered(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()>;
+    async fn reschedule_outbox(
+        &self,
+        id: uuid::Uuid,
+        attempts: u32,
+        next_attempt_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+}
+
 /// Everything the use cases need from storage, in one object.
 pub trait Store:
-    RegistrationStore + AccountStore + SessionStore + RateLimitStore + Send + Sync
+    RegistrationStore + AccountStore + SessionStore + RateLimitStore + VerificationStore + Send + Sync
 {
 }
-impl<T: RegistrationStore + AccountStore + SessionStore + RateLimitStore + Send + Sync> Store
-    for T
+impl<
+    T: RegistrationStore
+        + AccountStore
+        + SessionStore
+        + RateLimitStore
+        + VerificationStore
+        + Send
+        + Sync,
+> Store for T
 {
 }
 
@@ -224,6 +473,10 @@ pub struct Message {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// Set for messages from the outbox, which may be handed over more than
+    /// once after a crash: transports pass it on (as the letter's Message-ID,
+    /// the SMS gateway's `{id}`) so the person receives the message once.
+    pub idempotency_key: Option<String>,
 }
 
 impl std::fmt::Debug for Message {

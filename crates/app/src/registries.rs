@@ -14,12 +14,8 @@ pub enum Registry {
     Mvd,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sex {
-    Male,
-    Female,
-}
+/// Sex as both registries record it (`"male"` / `"female"`).
+pub use uslugi_domain::Sex;
 
 /// The person's name and birth date as both registries compare them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

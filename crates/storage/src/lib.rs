@@ -14,6 +14,8 @@ use uslugi_app::ports::{AccountRecord, SessionRecord, Store, StoreError, UniqueF
 
 #[macro_use]
 mod sql;
+#[macro_use]
+mod sql_verification;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;

@@ -60,6 +60,7 @@ impl PgStore {
 }
 
 sql_store!(PgStore, sqlx::Postgres);
+sql_verification_store!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Maintenance for PgStore {

@@ -5,6 +5,8 @@ use uslugi_domain::{EmailError, NameError, PasswordProblem, PasswordStrength, Ph
 
 pub struct Tr {
     pub lang: &'static str,
+    /// Personal data, addresses and the check page.
+    pub pd: &'static crate::i18n_personal::PdTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,
@@ -167,6 +169,7 @@ pub struct Tr {
 
 pub const RU: Tr = Tr {
     lang: "ru",
+    pd: &crate::i18n_personal::RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",
@@ -329,6 +332,7 @@ pub const RU: Tr = Tr {
 
 pub const EN: Tr = Tr {
     lang: "en",
+    pd: &crate::i18n_personal::EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

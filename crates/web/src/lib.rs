@@ -16,8 +16,10 @@ pub mod error;
 pub mod forms;
 pub mod http;
 pub mod i18n;
+pub mod i18n_personal;
 pub mod messaging;
 pub mod pages;
+pub mod personal;
 
 use crate::messaging::{LocalOutbox, OutboxEntry};
 
@@ -32,6 +34,7 @@ pub trait Readiness: Send + Sync {
 #[derive(Clone)]
 pub struct AppState {
     pub identity: Arc<Identity>,
+    pub verification: Arc<uslugi_app::verification::Verification>,
     /// Present only in the embedded default: with real transports the
     /// `/dev/outbox` pages do not exist.
     pub outbox: Option<Arc<LocalOutbox>>,
@@ -42,7 +45,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(personal::routes())
+        .nest("/api/v1", api::routes().merge(personal::api_routes()))
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))
         .route("/static/app.js", routing::get(js));

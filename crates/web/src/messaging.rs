@@ -66,11 +66,25 @@ pub async fn read_outbox(path: &std::path::Path) -> std::io::Result<Vec<OutboxEn
     Ok(entries)
 }
 
+impl LocalOutbox {
+    async fn holds(&self, id: &str) -> bool {
+        let Ok(text) = tokio::fs::read_to_string(&self.path).await else {
+            return false;
+        };
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<OutboxEntry>(l).ok())
+            .any(|e| e.id == id)
+    }
+}
+
 #[async_trait]
 impl Messenger for LocalOutbox {
     async fn deliver(&self, m: &Message) -> Result<(), DeliveryError> {
         let entry = OutboxEntry {
-            id: uslugi_app::crypto::random_token()[..16].to_owned(),
+            id: m
+                .idempotency_key
+                .clone()
+                .unwrap_or_else(|| uslugi_app::crypto::random_token()[..16].to_owned()),
             channel: m.channel.as_str().to_owned(),
             to: m.to.clone(),
             subject: m.subject.clone(),
@@ -82,6 +96,11 @@ impl Messenger for LocalOutbox {
         })?;
         line.push('\n');
         let _guard = self.lock.lock().await;
+        // A message handed over again after a crash carries the same key:
+        // the phone already has it.
+        if m.idempotency_key.is_some() && self.holds(&entry.id).await {
+            return Ok(());
+        }
         let mut file = tokio::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -194,6 +213,8 @@ impl Messenger for SmtpMailer {
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.clone())
+            // Mail systems drop a second copy with the same Message-ID.
+            .message_id(m.idempotency_key.as_ref().map(|k| format!("<{k}@uslugi>")))
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(m.body.clone())
             .map_err(|e| DeliveryError {
@@ -265,6 +286,7 @@ impl HttpSmsGateway {
             .unwrap_or(r#"{"to":"{to}","text":"{text}"}"#)
             .replace("{to}", &escape(&m.to))
             .replace("{text}", &escape(&m.body))
+            .replace("{id}", &escape(m.idempotency_key.as_deref().unwrap_or("")))
     }
 }
 
@@ -276,6 +298,10 @@ impl Messenger for HttpSmsGateway {
             .post(&self.settings.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(self.body_for(m));
+        if let Some(key) = &m.idempotency_key {
+            // Aggregators accept a client message id and send it once.
+            request = request.header("Idempotency-Key", key);
+        }
         if let Some(auth) = &self.settings.auth_header {
             request = request.header(reqwest::header::AUTHORIZATION, auth);
         }

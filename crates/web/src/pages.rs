@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
 
 /// What every page's frame needs: the CSRF token for its forms, where the
 /// language switcher should come back to, and whether someone is logged in.
+#[derive(Clone)]
 pub struct Chrome {
     pub csrf: String,
     pub next_enc: String,
@@ -96,18 +97,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     }
 }
 
-fn render(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => PageError::internal(uslugi_app::Lang::Ru, &e).into_response(),
     }
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-fn local_time(state: &AppState, at: OffsetDateTime, ctx: &Ctx) -> String {
+pub(crate) fn local_time(state: &AppState, at: OffsetDateTime, ctx: &Ctx) -> String {
     messages::format_local(at, state.identity.policy().display_offset, ctx.lang.0)
 }
 
@@ -932,12 +933,20 @@ struct MePage {
     phone: Option<String>,
     email: Option<String>,
     level: AccountLevel,
+    pd: crate::personal::MyPersonalData,
+    addresses_saved: bool,
+}
+
+#[derive(Deserialize)]
+struct MeQuery {
+    addresses_saved: Option<String>,
 }
 
 async fn me(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    Query(q): Query<MeQuery>,
 ) -> Result<Response, PageError> {
     let to_login = || see_other("/login?next=%2Fme");
     let Some(token) = session_token(&headers) else {
@@ -963,6 +972,11 @@ async fn me(
     else {
         return Ok(to_login());
     };
+    let view = state
+        .verification
+        .personal_data(session.account_id)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
     let mut response = render(
         StatusCode::OK,
         &MePage {
@@ -972,6 +986,8 @@ async fn me(
             phone: profile.phone.map(|p| p.to_string()),
             email: profile.email.map(|e| e.as_str().to_owned()),
             level: profile.level,
+            pd: crate::personal::my_personal_data(ctx.tr, &view),
+            addresses_saved: q.addresses_saved.is_some(),
         },
     );
     // Personal data must not linger in shared caches or the back button.

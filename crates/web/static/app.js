@@ -1,6 +1,8 @@
 // uslugi: small improvements on top of server-rendered pages. Everything
 // works without this file; it adds a live countdown, a resend button that
-// wakes up on time, and a password-strength meter.
+// wakes up on time, a password-strength meter, checks of the personal data
+// form as a person types (the server checks again, and decides), and live
+// updates of the registry checks.
 (function () {
   "use strict";
 
@@ -70,10 +72,119 @@
     });
   }
 
+  // SNILS check number: as uslugi_domain::snils::check_number_for.
+  function snilsOk(digits) {
+    var sum = 0;
+    for (var i = 0; i < 9; i++) sum += parseInt(digits[i], 10) * (9 - i);
+    var check = sum < 100 ? sum : (sum === 100 || sum === 101 ? 0 : sum % 101);
+    if (check === 100) check = 0;
+    var first = parseInt(digits.slice(0, 9), 10);
+    if (first <= 1001998) return true;
+    return check === parseInt(digits.slice(9), 10);
+  }
+
+  // The format each kind of field takes; the messages come from the page.
+  var CHECKS = {
+    snils: function (v) {
+      var d = v.replace(/[\s-]/g, "");
+      if (!/^\d*$/.test(d)) return "chars";
+      if (d.length !== 11) return "length";
+      return snilsOk(d) ? null : "check";
+    },
+    passport: function (v) { return /^\d{10}$/.test(v.replace(/[\s-]/g, "")) ? null : "format"; },
+    department: function (v) { return /^\d{6}$/.test(v.replace(/[\s-]/g, "")) ? null : "format"; },
+    postal: function (v) { return /^\d{6}$/.test(v.trim()) ? null : "format"; },
+    date: function (v) {
+      var m = /^(\d{2})\.(\d{2})\.(\d{4})$/.exec(v.trim()) || null;
+      var iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v.trim());
+      var d, mo, y;
+      if (m) { d = +m[1]; mo = +m[2]; y = +m[3]; } else if (iso) { y = +iso[1]; mo = +iso[2]; d = +iso[3]; } else return "format";
+      var date = new Date(Date.UTC(y, mo - 1, d));
+      return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d ? null : "format";
+    },
+    name: function () { return null; }
+  };
+
+  function liveCheck(input) {
+    var kind = input.getAttribute("data-check");
+    var check = CHECKS[kind];
+    var form = input.form;
+    var out = document.getElementById(input.id + "-error");
+    if (!check || !form || !out) return;
+    function run() {
+      var v = input.value;
+      var problem = v.trim() === "" ? null : check(v);
+      var text = problem ? form.getAttribute("data-msg-" + kind + "-" + problem) : "";
+      if (text) {
+        out.textContent = text;
+        out.hidden = false;
+        input.setAttribute("aria-invalid", "true");
+        input.closest(".field").classList.add("has-error");
+      } else if (!input.hasAttribute("data-server-error")) {
+        out.textContent = "";
+        out.hidden = true;
+        input.removeAttribute("aria-invalid");
+        input.closest(".field").classList.remove("has-error");
+      }
+    }
+    if (input.getAttribute("aria-invalid") === "true") input.setAttribute("data-server-error", "");
+    input.addEventListener("blur", run);
+    input.addEventListener("input", function () {
+      input.removeAttribute("data-server-error");
+      if (input.getAttribute("aria-invalid") === "true") run();
+    });
+  }
+
+  // «Совпадает с адресом регистрации» hides the second address.
+  function sameAddress(box) {
+    var actual = document.getElementById("actual-address");
+    if (!actual) return;
+    function apply() { actual.hidden = box.checked; }
+    box.addEventListener("change", apply);
+    apply();
+  }
+
+  // The check page follows the registries' answers as they come.
+  function verificationEvents(el) {
+    if (!window.EventSource) return;
+    var source = new EventSource(el.getAttribute("data-events"));
+    source.addEventListener("state", function (e) {
+      var state;
+      try { state = JSON.parse(e.data); } catch (err) { return; }
+      state.checks.forEach(function (c) {
+        var li = document.getElementById("check-" + c.registry);
+        if (!li) return;
+        li.className = "check check-" + c.status;
+        li.querySelector(".check-state").textContent = c.status_text;
+        var reason = li.querySelector(".check-reason");
+        reason.textContent = "";
+        if (c.reason_text) {
+          reason.appendChild(document.createElement("br"));
+          reason.appendChild(document.createTextNode(c.reason_text));
+        }
+      });
+      if (state.status !== "in_progress") {
+        source.close();
+        // The result page differs in more than the two lines: load it.
+        window.location.reload();
+      }
+    });
+    source.onerror = function () {
+      // The browser reconnects by itself; after the stream ends for good,
+      // reloading shows the final state.
+      if (source.readyState === EventSource.CLOSED) window.location.reload();
+    };
+  }
+
   function init() {
     document.querySelectorAll("[data-countdown-until]").forEach(countdown);
     document.querySelectorAll("[data-enable-at]").forEach(resendButton);
     document.querySelectorAll("[data-strength-meter]").forEach(strengthMeter);
+    document.querySelectorAll("input[data-check]").forEach(liveCheck);
+    var same = document.getElementById("same");
+    if (same) sameAddress(same);
+    var v = document.querySelector("[data-events]");
+    if (v) verificationEvents(v);
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();
   }

@@ -1,0 +1,515 @@
+//! The SQL of personal data, registry checks and the outbox, shared by both
+//! engines like [`sql_store!`]. Leasing uses one `UPDATE … WHERE id IN
+//! (SELECT …)` that re-checks the lease in its outer condition, so two
+//! workers (or nodes) can never take the same row: on PostgreSQL a row
+//! changed by a concurrent lease fails the re-check, and SQLite has a single
+//! writer.
+
+use uslugi_app::ports::{CheckStatus, StoreError, VerificationStatus};
+use uslugi_app::registries::Registry;
+
+pub(crate) fn parse_status(s: &str) -> Result<VerificationStatus, StoreError> {
+    VerificationStatus::parse(s).ok_or_else(|| crate::sql::corrupt("verification status"))
+}
+
+pub(crate) fn parse_check_status(s: &str) -> Result<CheckStatus, StoreError> {
+    CheckStatus::parse(s).ok_or_else(|| crate::sql::corrupt("check status"))
+}
+
+pub(crate) fn registry_str(r: Registry) -> &'static str {
+    match r {
+        Registry::Sfr => "sfr",
+        Registry::Mvd => "mvd",
+    }
+}
+
+pub(crate) fn parse_registry(s: &str) -> Result<Registry, StoreError> {
+    match s {
+        "sfr" => Ok(Registry::Sfr),
+        "mvd" => Ok(Registry::Mvd),
+        _ => Err(crate::sql::corrupt("registry")),
+    }
+}
+
+pub(crate) fn parse_uuid(s: &str) -> Result<uuid::Uuid, StoreError> {
+    uuid::Uuid::parse_str(s).map_err(|_| crate::sql::corrupt("id"))
+}
+
+macro_rules! sql_verification_store {
+    ($store:ident, $db:ty) => {
+        mod verification_sql {
+            use async_trait::async_trait;
+            use sqlx::Row as _;
+            use time::OffsetDateTime;
+            use uslugi_app::ports::{
+                CheckRecord, CheckStatus, Completion, OutboxRecord, PersonalDataRecord,
+                StoreError, StoreResult, SubmissionId, VerificationStatus, VerificationStore,
+            };
+            use uslugi_domain::AccountId;
+
+            use super::$store;
+            use $crate::backend;
+            use $crate::sql::{count, from_ts, parse_channel, parse_id, ts};
+            use $crate::sql_verification::{
+                parse_check_status, parse_registry, parse_status, parse_uuid, registry_str,
+            };
+
+            type Row = <$db as sqlx::Database>::Row;
+
+            const PERSONAL_COLUMNS: &str = "account_id, status, draft, submitted, submission_id, \
+                submitted_at, verified, verified_at, addresses, updated_at";
+            const CHECK_COLUMNS: &str = "id, submission_id, account_id, registry, status, reason, \
+                request, gateway_request_id, attempts, next_run_at, deadline_at, leased_until, \
+                created_at, finished_at";
+            const OUTBOX_COLUMNS: &str = "id, dedupe_key, account_id, channel, recipient, subject, \
+                body, created_at, next_attempt_at, attempts, leased_until, delivered_at";
+
+            fn opt_ts(row: &Row, col: &str) -> StoreResult<Option<OffsetDateTime>> {
+                row.try_get::<Option<i64>, _>(col)
+                    .map_err(backend)?
+                    .map(from_ts)
+                    .transpose()
+            }
+
+            fn personal_from_row(row: &Row) -> StoreResult<PersonalDataRecord> {
+                let get = |e: sqlx::Error| backend(e);
+                Ok(PersonalDataRecord {
+                    account_id: parse_id(&row.try_get::<String, _>("account_id").map_err(get)?)?,
+                    status: parse_status(&row.try_get::<String, _>("status").map_err(get)?)?,
+                    draft: row.try_get("draft").map_err(get)?,
+                    submitted: row.try_get("submitted").map_err(get)?,
+                    submission_id: row
+                        .try_get::<Option<String>, _>("submission_id")
+                        .map_err(get)?
+                        .as_deref()
+                        .map(parse_uuid)
+                        .transpose()?,
+                    submitted_at: opt_ts(row, "submitted_at")?,
+                    verified: row.try_get("verified").map_err(get)?,
+                    verified_at: opt_ts(row, "verified_at")?,
+                    addresses: row.try_get("addresses").map_err(get)?,
+                    updated_at: from_ts(row.try_get("updated_at").map_err(get)?)?,
+                })
+            }
+
+            fn check_from_row(row: &Row) -> StoreResult<CheckRecord> {
+                let get = |e: sqlx::Error| backend(e);
+                Ok(CheckRecord {
+                    id: parse_uuid(&row.try_get::<String, _>("id").map_err(get)?)?,
+                    submission_id: parse_uuid(
+                        &row.try_get::<String, _>("submission_id").map_err(get)?,
+                    )?,
+                    account_id: parse_id(&row.try_get::<String, _>("account_id").map_err(get)?)?,
+                    registry: parse_registry(&row.try_get::<String, _>("registry").map_err(get)?)?,
+                    status: parse_check_status(&row.try_get::<String, _>("status").map_err(get)?)?,
+                    reason: row.try_get("reason").map_err(get)?,
+                    request: row.try_get("request").map_err(get)?,
+                    gateway_request_id: row.try_get("gateway_request_id").map_err(get)?,
+                    attempts: count(row.try_get("attempts").map_err(get)?),
+                    next_run_at: from_ts(row.try_get("next_run_at").map_err(get)?)?,
+                    deadline_at: from_ts(row.try_get("deadline_at").map_err(get)?)?,
+                    leased_until: opt_ts(row, "leased_until")?,
+                    created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
+                    finished_at: opt_ts(row, "finished_at")?,
+                })
+            }
+
+            fn outbox_from_row(row: &Row) -> StoreResult<OutboxRecord> {
+                let get = |e: sqlx::Error| backend(e);
+                Ok(OutboxRecord {
+                    id: parse_uuid(&row.try_get::<String, _>("id").map_err(get)?)?,
+                    dedupe_key: row.try_get("dedupe_key").map_err(get)?,
+                    account_id: row
+                        .try_get::<Option<String>, _>("account_id")
+                        .map_err(get)?
+                        .as_deref()
+                        .map(parse_id)
+                        .transpose()?,
+                    channel: parse_channel(&row.try_get::<String, _>("channel").map_err(get)?)?,
+                    recipient: row.try_get("recipient").map_err(get)?,
+                    subject: row.try_get("subject").map_err(get)?,
+                    body: row.try_get("body").map_err(get)?,
+                    created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
+                    next_attempt_at: from_ts(row.try_get("next_attempt_at").map_err(get)?)?,
+                    attempts: count(row.try_get("attempts").map_err(get)?),
+                    leased_until: opt_ts(row, "leased_until")?,
+                    delivered_at: opt_ts(row, "delivered_at")?,
+                })
+            }
+
+            #[async_trait]
+            impl VerificationStore for $store {
+                async fn personal_data(
+                    &self,
+                    account: AccountId,
+                ) -> StoreResult<Option<PersonalDataRecord>> {
+                    let sql =
+                        format!("SELECT {PERSONAL_COLUMNS} FROM personal_data WHERE account_id = $1");
+                    sqlx::query(&sql)
+                        .bind(account.to_string())
+                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)?
+                        .as_ref()
+                        .map(personal_from_row)
+                        .transpose()
+                }
+
+                async fn save_draft(
+                    &self,
+                    account: AccountId,
+                    draft: &[u8],
+                    at: OffsetDateTime,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO personal_data (account_id, status, draft, updated_at) \
+                         VALUES ($1, 'draft', $2, $3) \
+                         ON CONFLICT (account_id) DO UPDATE SET draft = $2, updated_at = $3",
+                    )
+                    .bind(account.to_string())
+                    .bind(draft)
+                    .bind(ts(at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn save_addresses(
+                    &self,
+                    account: AccountId,
+                    addresses: &[u8],
+                    at: OffsetDateTime,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO personal_data (account_id, status, addresses, updated_at) \
+                         VALUES ($1, 'draft', $2, $3) \
+                         ON CONFLICT (account_id) DO UPDATE SET addresses = $2, updated_at = $3",
+                    )
+                    .bind(account.to_string())
+                    .bind(addresses)
+                    .bind(ts(at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn submit_personal_data(
+                    &self,
+                    account: AccountId,
+                    submission_id: SubmissionId,
+                    submitted: &[u8],
+                    checks: &[CheckRecord],
+                    at: OffsetDateTime,
+                ) -> StoreResult<()> {
+                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    sqlx::query(
+                        "INSERT INTO personal_data (account_id, status, updated_at) \
+                         VALUES ($1, 'draft', $2) ON CONFLICT (account_id) DO NOTHING",
+                    )
+                    .bind(account.to_string())
+                    .bind(ts(at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    let done = sqlx::query(
+                        "UPDATE personal_data SET status = 'in_progress', draft = NULL, \
+                         submitted = $2, submission_id = $3, submitted_at = $4, updated_at = $4 \
+                         WHERE account_id = $1 AND status <> 'in_progress'",
+                    )
+                    .bind(account.to_string())
+                    .bind(submitted)
+                    .bind(submission_id.to_string())
+                    .bind(ts(at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::Conflict(uslugi_app::ports::UniqueField::Other));
+                    }
+                    for c in checks {
+                        sqlx::query(
+                            "INSERT INTO checks (id, submission_id, account_id, registry, status, \
+                             reason, request, gateway_request_id, attempts, next_run_at, \
+                             deadline_at, leased_until, created_at, finished_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        )
+                        .bind(c.id.to_string())
+                        .bind(c.submission_id.to_string())
+                        .bind(c.account_id.to_string())
+                        .bind(registry_str(c.registry))
+                        .bind(c.status.as_str())
+                        .bind(&c.reason)
+                        .bind(&c.request)
+                        .bind(&c.gateway_request_id)
+                        .bind(i64::from(c.attempts))
+                        .bind(ts(c.next_run_at))
+                        .bind(ts(c.deadline_at))
+                        .bind(c.leased_until.map(ts))
+                        .bind(ts(c.created_at))
+                        .bind(c.finished_at.map(ts))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    }
+                    tx.commit().await.map_err(backend)
+                }
+
+                async fn checks_of_submission(
+                    &self,
+                    id: SubmissionId,
+                ) -> StoreResult<Vec<CheckRecord>> {
+                    let sql = format!(
+                        "SELECT {CHECK_COLUMNS} FROM checks WHERE submission_id = $1 ORDER BY registry DESC"
+                    );
+                    sqlx::query(&sql)
+                        .bind(id.to_string())
+                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)?
+                        .iter()
+                        .map(check_from_row)
+                        .collect()
+                }
+
+                async fn lease_due_checks(
+                    &self,
+                    now: OffsetDateTime,
+                    lease_until: OffsetDateTime,
+                    limit: u32,
+                ) -> StoreResult<Vec<CheckRecord>> {
+                    let sql = format!(
+                        "UPDATE checks SET leased_until = $1 \
+                         WHERE id IN (SELECT id FROM checks \
+                             WHERE status IN ('pending', 'retrying') AND next_run_at <= $2 \
+                             AND (leased_until IS NULL OR leased_until <= $2) \
+                             ORDER BY next_run_at LIMIT $3) \
+                         AND status IN ('pending', 'retrying') \
+                         AND (leased_until IS NULL OR leased_until <= $2) \
+                         RETURNING {CHECK_COLUMNS}"
+                    );
+                    sqlx::query(&sql)
+                        .bind(ts(lease_until))
+                        .bind(ts(now))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.write)
+                        .await
+                        .map_err(backend)?
+                        .iter()
+                        .map(check_from_row)
+                        .collect()
+                }
+
+                async fn record_gateway_request(
+                    &self,
+                    check: uuid::Uuid,
+                    gateway_request_id: Option<&str>,
+                ) -> StoreResult<()> {
+                    sqlx::query("UPDATE checks SET gateway_request_id = $2 WHERE id = $1")
+                        .bind(check.to_string())
+                        .bind(gateway_request_id)
+                        .execute(&self.write)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn reschedule_check(
+                    &self,
+                    check: uuid::Uuid,
+                    status: CheckStatus,
+                    attempts: u32,
+                    next_run_at: OffsetDateTime,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE checks SET status = $2, attempts = $3, next_run_at = $4, \
+                         leased_until = NULL WHERE id = $1 AND status IN ('pending', 'retrying')",
+                    )
+                    .bind(check.to_string())
+                    .bind(status.as_str())
+                    .bind(i64::from(attempts))
+                    .bind(ts(next_run_at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn finish_check(
+                    &self,
+                    check: uuid::Uuid,
+                    status: CheckStatus,
+                    reason: Option<&str>,
+                    at: OffsetDateTime,
+                ) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE checks SET status = $2, reason = $3, finished_at = $4, \
+                         leased_until = NULL WHERE id = $1 AND status IN ('pending', 'retrying')",
+                    )
+                    .bind(check.to_string())
+                    .bind(status.as_str())
+                    .bind(reason)
+                    .bind(ts(at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn submissions_to_complete(
+                    &self,
+                    limit: u32,
+                ) -> StoreResult<Vec<(AccountId, SubmissionId)>> {
+                    let rows = sqlx::query(
+                        "SELECT p.account_id, p.submission_id FROM personal_data p \
+                         WHERE p.status = 'in_progress' AND NOT EXISTS (SELECT 1 FROM checks c \
+                             WHERE c.submission_id = p.submission_id \
+                             AND c.status IN ('pending', 'retrying')) \
+                         LIMIT $1",
+                    )
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.reader().await.map_err(backend)?)
+                    .await
+                    .map_err(backend)?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok((
+                                parse_id(&r.try_get::<String, _>("account_id").map_err(backend)?)?,
+                                parse_uuid(
+                                    &r.try_get::<String, _>("submission_id").map_err(backend)?,
+                                )?,
+                            ))
+                        })
+                        .collect()
+                }
+
+                async fn complete_submission(&self, c: &Completion) -> StoreResult<bool> {
+                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let verified = c.status == VerificationStatus::Verified;
+                    let done = sqlx::query(
+                        "UPDATE personal_data SET status = $3, \
+                         verified = CASE WHEN $4 THEN submitted ELSE verified END, \
+                         verified_at = CASE WHEN $4 THEN $5 ELSE verified_at END, updated_at = $5 \
+                         WHERE account_id = $1 AND submission_id = $2 AND status = 'in_progress'",
+                    )
+                    .bind(c.account_id.to_string())
+                    .bind(c.submission_id.to_string())
+                    .bind(c.status.as_str())
+                    .bind(verified)
+                    .bind(ts(c.at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    if let Some(v) = &c.verified {
+                        sqlx::query(
+                            "UPDATE accounts SET surname = $2, given_name = $3, snils_index = $4, \
+                             level = CASE WHEN level = 'simplified' THEN 'standard' ELSE level END, \
+                             updated_at = $5 WHERE id = $1",
+                        )
+                        .bind(c.account_id.to_string())
+                        .bind(&v.surname)
+                        .bind(&v.given_name)
+                        .bind(&v.snils_index)
+                        .bind(ts(c.at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    }
+                    if let Some(m) = &c.message {
+                        sqlx::query(
+                            "INSERT INTO outbox (id, dedupe_key, account_id, channel, recipient, \
+                             subject, body, created_at, next_attempt_at, attempts, leased_until, \
+                             delivered_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                             ON CONFLICT (dedupe_key) DO NOTHING",
+                        )
+                        .bind(m.id.to_string())
+                        .bind(&m.dedupe_key)
+                        .bind(m.account_id.map(|a| a.to_string()))
+                        .bind(m.channel.as_str())
+                        .bind(&m.recipient)
+                        .bind(&m.subject)
+                        .bind(&m.body)
+                        .bind(ts(m.created_at))
+                        .bind(ts(m.next_attempt_at))
+                        .bind(i64::from(m.attempts))
+                        .bind(m.leased_until.map(ts))
+                        .bind(m.delivered_at.map(ts))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+
+                async fn lease_outbox(
+                    &self,
+                    now: OffsetDateTime,
+                    lease_until: OffsetDateTime,
+                    limit: u32,
+                ) -> StoreResult<Vec<OutboxRecord>> {
+                    let sql = format!(
+                        "UPDATE outbox SET leased_until = $1 \
+                         WHERE id IN (SELECT id FROM outbox \
+                             WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+                             AND (leased_until IS NULL OR leased_until <= $2) \
+                             ORDER BY next_attempt_at LIMIT $3) \
+                         AND delivered_at IS NULL \
+                         AND (leased_until IS NULL OR leased_until <= $2) \
+                         RETURNING {OUTBOX_COLUMNS}"
+                    );
+                    sqlx::query(&sql)
+                        .bind(ts(lease_until))
+                        .bind(ts(now))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.write)
+                        .await
+                        .map_err(backend)?
+                        .iter()
+                        .map(outbox_from_row)
+                        .collect()
+                }
+
+                async fn mark_outbox_delivered(
+                    &self,
+                    id: uuid::Uuid,
+                    at: OffsetDateTime,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE outbox SET delivered_at = $2, leased_until = NULL WHERE id = $1",
+                    )
+                    .bind(id.to_string())
+                    .bind(ts(at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn reschedule_outbox(
+                    &self,
+                    id: uuid::Uuid,
+                    attempts: u32,
+                    next_attempt_at: OffsetDateTime,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = $2, next_attempt_at = $3, leased_until = NULL \
+                         WHERE id = $1 AND delivered_at IS NULL",
+                    )
+                    .bind(id.to_string())
+                    .bind(i64::from(attempts))
+                    .bind(ts(next_attempt_at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+            }
+        }
+    };
+}
