@@ -3,6 +3,7 @@
 // last, checking what the person sees and calling `j.step()` on every page.
 import assert from 'node:assert/strict';
 import { createAccount } from './api.js';
+import { citizen } from './citizens.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -523,4 +524,120 @@ export async function keyboardOnlyEmail(j) {
   await navigate(j, () => kb.press('Enter'));
   await j.expectPath('/services');
   await j.step('services');
+}
+
+// ------------------------------------------------------------------ the standard account
+
+/** Types the personal data of `c` into the form (names are pre-filled). */
+async function fillPersonalData(j, c, snils) {
+  const { page } = j;
+  assert.equal(await page.inputValue('#surname'), c.surname, 'the surname comes from the registration');
+  assert.equal(await page.inputValue('#given_name'), c.givenName, 'the given name comes from the registration');
+  await page.fill('#patronymic', c.patronymic);
+  await page.selectOption('#sex', c.sex);
+  await page.fill('#birth_date', c.birthDate);
+  await page.fill('#birth_place', c.birthPlace);
+  await page.fill('#snils', snils);
+  await page.fill('[id="document.series_number"]', c.passport);
+  await page.fill('[id="document.issue_date"]', c.issueDate);
+  await page.fill('[id="document.issued_by"]', c.issuedBy);
+  await page.fill('[id="document.department_code"]', c.departmentCode);
+}
+
+/** Waits until the check page shows `text`: live with JS, by refresh without. */
+async function waitForCheckResult(j, text) {
+  await j.page.getByText(text, { exact: false }).first().waitFor({ timeout: 30_000 });
+  await j.page.waitForLoadState('load');
+}
+
+/**
+ * Log in → «Заполнить личные данные» → a typo in the SNILS → a SNILS the
+ * Social Fund does not know → the check fails and says why → «Исправить
+ * данные» → the right SNILS → both checks pass → «стандартная» → addresses →
+ * log in by SNILS.
+ */
+export async function standardAccount(j) {
+  const { t, page } = j;
+  const c = citizen(j.seq);
+  const phone = j.phone();
+  await createAccount(j.baseUrl, j.outbox, { surname: c.surname, givenName: c.givenName, phone, password: t.password, lang: t.lang });
+  await j.goto('/login?next=%2Fme');
+  await logIn(j, phone.typed, { stepName: 'login' });
+  await j.expectPath('/me');
+  await j.expectText(t.levelSimplified);
+
+  await clickLink(j, t.fillPersonalData);
+  await j.expectPath('/me/personal-data');
+  await j.expectH1(t.pdTitle);
+  await j.step('personal-data', { doc: '13-personal-data' });
+
+  // A typo in the SNILS: named, the rest kept.
+  const typo = c.snils.slice(0, -1) + String((Number(c.snils.slice(-1)) + 1) % 10);
+  await fillPersonalData(j, c, typo);
+  if (j.cfg.js) {
+    // Checked as the person types: leaving the field shows the problem.
+    await page.locator('#snils').blur();
+    assert.equal((await page.locator('#snils-error').innerText()).trim(), t.snilsCheck, 'the SNILS is checked in the browser');
+  }
+  assert.equal(await clickButton(j, t.pdSubmit), 422);
+  await expectFieldError(j, 'snils', t.snilsCheck);
+  await expectErrorSummaryFocused(j);
+  assert.equal(await page.inputValue('#birth_place'), c.birthPlace, 'entries kept');
+  await j.step('personal-data-errors');
+
+  // «Продолжить позже» keeps a draft.
+  await page.fill('#snils', c.unknownSnils);
+  await clickButton(j, t.pdLater);
+  await j.expectText(t.pdSaved);
+  assert.equal(await page.inputValue('#snils'), c.unknownSnils);
+
+  // A SNILS the Social Fund does not know: the check says so.
+  assert.equal(await clickButton(j, t.pdSubmit), 200);
+  await j.expectPath('/me/verification');
+  await j.expectText(t.checkSfr);
+  await j.expectText(t.checkMvd);
+  await j.step('checking', { doc: '14-checking' });
+  await waitForCheckResult(j, t.checkFailed);
+  await j.expectText(t.snilsNotFound);
+  await j.step('check-failed');
+
+  await clickLink(j, t.correctData);
+  await j.expectPath('/me/personal-data');
+  assert.equal(await page.inputValue('#snils'), c.unknownSnils, 'the entries wait for the correction');
+  await page.fill('#snils', c.snils);
+  assert.equal(await clickButton(j, t.pdSubmit), 200);
+  await j.expectPath('/me/verification');
+  await waitForCheckResult(j, t.verified);
+  await j.step('verified', { doc: '15-verified' });
+
+  await clickLink(j, t.toMyData);
+  await j.expectPath('/me');
+  await j.expectText(t.levelStandard);
+  await j.expectText(c.snils);
+  await j.expectText(c.passport);
+  await j.step('me-standard', { doc: '16-me-standard' });
+
+  // Addresses, the same for registration and living.
+  await clickLink(j, t.giveAddresses);
+  await j.expectPath('/me/addresses');
+  await j.expectH1(t.addressesTitle);
+  await page.fill('[id="registration.postal_code"]', '248000');
+  await page.fill('[id="registration.region"]', 'Калужская обл.');
+  await page.fill('[id="registration.locality"]', 'г. Калуга');
+  await page.fill('[id="registration.street"]', 'ул. Ленина');
+  await page.fill('[id="registration.house"]', '5');
+  await page.check('#same');
+  if (j.cfg.js) assert.equal(await page.locator('#actual-address').isVisible(), false, 'the second address folds away');
+  await j.step('addresses');
+  await clickButton(j, t.save);
+  await j.expectPath('/me?addresses_saved=1');
+  await j.expectText(t.addressesSaved);
+  await j.expectText('248000, Калужская обл., г. Калуга, ул. Ленина, 5');
+
+  // The SNILS logs in now.
+  await logOut(j);
+  await j.goto('/login?next=%2Fme');
+  await logIn(j, c.snils, { stepName: 'login-snils' });
+  await j.expectPath('/me');
+  await j.expectText(t.levelStandard);
 }

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeCitizens } from './citizens.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
@@ -44,6 +45,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function startServer({ logFile } = {}) {
   const binary = findBinary();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uslugi-e2e-'));
+  // The simulated registries know one citizen per journey, answer within
+  // a second or two and do not fail: the journeys are about the pages.
+  const citizens = writeCitizens(dataDir, 400);
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
@@ -58,7 +62,9 @@ export async function startServer({ logFile } = {}) {
     };
     for (const k of ['USLUGI_CONFIG', 'USLUGI_DATABASE_URL', 'USLUGI_LISTEN', 'USLUGI_DATA_DIR']) delete env[k];
     const out = logFile ? fs.openSync(logFile, 'a') : 'ignore';
-    const child = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir,
+      '--sim-citizens', citizens, '--sim-delay-ms', '800-2000', '--sim-failure-rate', '0'];
+    const child = spawn(binary, args, {
       env,
       stdio: ['ignore', out, out],
     });

@@ -23,6 +23,7 @@ const JOURNEYS = [
   ['log out', 'logout', J.logOutJourney],
   ['language switcher', 'language', J.switchLanguage],
   ['home, services, terms, privacy', 'static', J.staticPages],
+  ['personal data → checks → standard account → addresses → log in by SNILS', 'standard', J.standardAccount],
 ];
 
 const CONFIGS = [

@@ -156,12 +156,7 @@
         if (!li) return;
         li.className = "check check-" + c.status;
         li.querySelector(".check-state").textContent = c.status_text;
-        var reason = li.querySelector(".check-reason");
-        reason.textContent = "";
-        if (c.reason_text) {
-          reason.appendChild(document.createElement("br"));
-          reason.appendChild(document.createTextNode(c.reason_text));
-        }
+        li.querySelector(".check-reason").textContent = c.reason_text || "";
       });
       if (state.status !== "in_progress") {
         source.close();
