@@ -41,13 +41,13 @@ struct Common {
 /// `USLUGI_SIM_DELAY_MS`, `USLUGI_SIM_FAILURE_RATE`, or `[registries.sim]`).
 #[derive(Args, Clone, Default)]
 struct SimFlags {
-    /// Citizens the simulated registries know (JSON array); default: the demo set.
+    /// Citizens the simulated registries know (JSON array; also USLUGI_SIM_CITIZENS_FILE); default: the demo set.
     #[arg(long, value_name = "FILE")]
     sim_citizens: Option<PathBuf>,
-    /// How long a simulated registry takes to answer, in ms: MIN or MIN-MAX (default 2000-5000).
+    /// How long a simulated registry takes to answer, in ms: MIN or MIN-MAX (also USLUGI_SIM_DELAY_MS; default 2000-5000).
     #[arg(long, value_name = "MIN[-MAX]", value_parser = check_delay)]
     sim_delay_ms: Option<String>,
-    /// Share of simulated registry calls that fail, 0 to 1 (default 0.05).
+    /// Share of simulated registry calls that fail, 0 to 1 (also USLUGI_SIM_FAILURE_RATE; default 0.05).
     #[arg(long, value_name = "R", value_parser = uslugi_sim::parse_failure_rate)]
     sim_failure_rate: Option<f64>,
 }
@@ -127,6 +127,18 @@ enum AdminCommand {
     Unlock {
         /// The account's phone, e-mail or SNILS.
         login: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Seal all personal data in the database under a new encryption key
+    /// (added to the secrets file and made current; the old keys stay there so
+    /// nodes not yet given the new file keep working). Copy the file to every
+    /// node and restart them; then run with --retire.
+    RotateKeys {
+        /// Do not add a key: re-seal what is still under old keys with the
+        /// current one, then remove the old keys from the secrets file.
+        #[arg(long)]
+        retire: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -290,6 +302,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("no account with that phone, e-mail or SNILS");
                 Ok(ExitCode::from(2))
             }
+        }
+        Command::Admin {
+            command: AdminCommand::RotateKeys { retire, common },
+        } => {
+            let settings = settings(config, None, &common)?;
+            let (path, default_location) = settings.secrets_path();
+            crate::secrets::load(&path, default_location)?;
+            if !retire {
+                let id = crate::secrets::add_key(&path)?;
+                println!("new encryption key {id} is current in {}", path.display());
+            }
+            let secrets = crate::secrets::load(&path, false)?;
+            let store = crate::server::open_store(&settings).await?;
+            let crypto = uslugi_app::crypto::Crypto::new(secrets);
+            let (resealed, failed) = crate::server::reseal_all(store.as_ref(), &crypto).await?;
+            println!("re-sealed {resealed} values under the current key");
+            if failed > 0 {
+                eprintln!(
+                    "{failed} values could not be opened with any key in the file; they were left as they are"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            if retire {
+                let retired = crate::secrets::retire_old_keys(&path)?;
+                println!("retired keys {retired:?}; every value is under the current key");
+            } else {
+                println!(
+                    "copy {} to every node and restart them; then run `uslugi admin rotate-keys --retire`",
+                    path.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Admin {
             command:

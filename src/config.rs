@@ -484,6 +484,49 @@ mod tests {
     }
 
     #[test]
+    fn the_simulator_is_set_by_file_short_variables_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("uslugi.toml");
+        std::fs::write(
+            &file,
+            "[registries.sim]\ndelay_ms = 100\nfailure_rate = 0\ncitizens_file = \"/etc/a.json\"\n",
+        )
+        .unwrap();
+        let (s, unknown) = Settings::load(Some(&file), &[], &Overrides::default()).unwrap();
+        assert!(unknown.is_empty(), "{unknown:?}");
+        let sim = s.registries.sim.to_sim().unwrap();
+        assert_eq!((sim.delay_ms, sim.failure_rate), ((100, 100), 0.0));
+        let e = env(&[
+            ("USLUGI_SIM_DELAY_MS", "0"),
+            ("USLUGI_SIM_FAILURE_RATE", "0.25"),
+            ("USLUGI_SIM_CITIZENS_FILE", "/etc/b.json"),
+        ]);
+        let (s, unknown) = Settings::load(Some(&file), &e, &Overrides::default()).unwrap();
+        assert!(
+            unknown.is_empty(),
+            "the short names are settings: {unknown:?}"
+        );
+        let sim = s.registries.sim.to_sim().unwrap();
+        assert_eq!((sim.delay_ms, sim.failure_rate), ((0, 0), 0.25));
+        assert_eq!(sim.citizens_file.as_deref(), Some(Path::new("/etc/b.json")));
+        let flags = Overrides {
+            sim_delay_ms: Some("10-20".into()),
+            sim_failure_rate: Some(1.0),
+            sim_citizens_file: Some("/etc/c.json".into()),
+            ..Overrides::default()
+        };
+        let (s, _) = Settings::load(Some(&file), &e, &flags).unwrap();
+        let sim = s.registries.sim.to_sim().unwrap();
+        assert_eq!(
+            (sim.delay_ms, sim.failure_rate),
+            ((10, 20), 1.0),
+            "flags win"
+        );
+        assert_eq!(sim.citizens_file.as_deref(), Some(Path::new("/etc/c.json")));
+        assert_eq!(s.registries.gateway, "sim", "the embedded default");
+    }
+
+    #[test]
     fn defaults_serve_the_embedded_product() {
         let (s, unknown) = Settings::load(None, &[], &Overrides::default()).unwrap();
         assert!(unknown.is_empty());

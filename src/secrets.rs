@@ -98,6 +98,76 @@ pub fn parse(text: &str) -> anyhow::Result<Secrets> {
     })
 }
 
+/// Replaces the file's contents atomically (a crash leaves the old file or
+/// the new one, never half of one), keeping it private.
+fn replace(path: &Path, file: &SecretsFile) -> anyhow::Result<()> {
+    use std::io::Write;
+    let text = format!(
+        "# uslugi secrets: keep this file private and backed up apart from the database.\n\
+         # Every node of one deployment needs the same file.\n{}",
+        toml::to_string(file).context("secrets serialise")?
+    );
+    let tmp = path.with_extension("toml.new");
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+fn read_file(path: &Path) -> anyhow::Result<SecretsFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse(&text).with_context(|| format!("the secrets file {} is invalid", path.display()))?;
+    Ok(toml::from_str(&text)?)
+}
+
+/// Adds a new encryption key and makes it current; the old ones stay so
+/// values sealed under them can still be opened. Returns the new key's id.
+pub fn add_key(path: &Path) -> anyhow::Result<u8> {
+    let mut file = read_file(path)?;
+    let next = file
+        .encryption_keys
+        .iter()
+        .map(|k| k.id)
+        .max()
+        .unwrap_or(0)
+        .checked_add(1)
+        .context("all 255 key ids are used: retire old keys first (--retire)")?;
+    file.encryption_keys.push(EncryptionKey {
+        id: next,
+        key: Key::generate().to_base64(),
+    });
+    file.current_encryption_key = next;
+    replace(path, &file)?;
+    Ok(next)
+}
+
+/// Removes every encryption key but the current one; returns their ids.
+pub fn retire_old_keys(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut file = read_file(path)?;
+    let current = file.current_encryption_key;
+    let retired = file
+        .encryption_keys
+        .iter()
+        .map(|k| k.id)
+        .filter(|id| *id != current)
+        .collect();
+    file.encryption_keys.retain(|k| k.id == current);
+    replace(path, &file)?;
+    Ok(retired)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +191,32 @@ mod tests {
         assert!(
             parse("hmac_key = \"x\"\ncurrent_encryption_key = 1\nencryption_keys = []").is_err()
         );
+    }
+
+    #[test]
+    fn a_new_key_becomes_current_and_the_old_ones_stay_until_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.toml");
+        let first = load(&path, true).unwrap();
+        assert_eq!(add_key(&path).unwrap(), 2);
+        let second = load(&path, false).unwrap();
+        assert_eq!(second.current_encryption_key, 2);
+        assert_eq!(second.encryption_keys.len(), 2);
+        assert_eq!(
+            second.hmac_key.0, first.hmac_key.0,
+            "the keyed hashes stay valid"
+        );
+        assert_eq!(retire_old_keys(&path).unwrap(), vec![1]);
+        let third = load(&path, false).unwrap();
+        assert_eq!(third.encryption_keys.len(), 1);
+        assert_eq!(third.encryption_keys[0].1.0, second.encryption_keys[1].1.0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
     }
 }

@@ -259,3 +259,42 @@ async fn run_workers(verification: &Verification) {
         }
     }
 }
+
+/// Seals every sealed value again under the current key, column by column,
+/// a page at a time. A value changed meanwhile is left to its writer (who
+/// sealed it under the current key already). Returns how many values were
+/// re-sealed and how many could not be opened.
+pub async fn reseal_all(
+    store: &dyn Backend,
+    crypto: &uslugi_app::crypto::Crypto,
+) -> anyhow::Result<(u64, u64)> {
+    let (mut resealed, mut failed) = (0u64, 0u64);
+    for column in uslugi_app::crypto::SEALED_COLUMNS {
+        let mut after = String::new();
+        loop {
+            let page = store
+                .sealed_values(column, &after, 500)
+                .await
+                .with_context(|| format!("reading {}.{}", column.table, column.column))?;
+            let Some((last, _)) = page.last() else { break };
+            let last = last.clone();
+            for (key, old) in page {
+                match crypto.reseal(column.field, &old) {
+                    Ok(Some(new)) => {
+                        if store.replace_sealed(column, &key, &old, &new).await? {
+                            resealed += 1;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        // The key is not named: it identifies a person's row.
+                        tracing::error!(table = column.table, column = column.column, error = %e, "a sealed value cannot be opened");
+                        failed += 1;
+                    }
+                }
+            }
+            after = last;
+        }
+    }
+    Ok((resealed, failed))
+}

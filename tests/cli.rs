@@ -56,9 +56,33 @@ fn help_names_every_command() {
         "USLUGI_LISTEN",
         "USLUGI_DATA_DIR",
         "USLUGI_DATABASE_URL",
+        "--sim-citizens",
+        "--sim-delay-ms",
+        "--sim-failure-rate",
+        "USLUGI_SIM_CITIZENS_FILE",
     ] {
         assert!(serve.contains(flag), "{flag} in {serve}");
     }
+    let admin = String::from_utf8(
+        Command::new(BIN)
+            .args(["admin", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for command in ["unlock", "rotate-keys", "secrets"] {
+        assert!(admin.contains(command), "{command} in {admin}");
+    }
+    let bad = Command::new(BIN)
+        .args(["serve", "--sim-delay-ms", "5-2"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("greater than its maximum"),
+        "a reversed delay is named"
+    );
 }
 
 #[tokio::test]

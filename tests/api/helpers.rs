@@ -28,6 +28,9 @@ pub struct TestApp {
     /// The in-process registry simulator, on the test's fake clock.
     pub sim: uslugi_sim::SimState,
     pub on_postgres: bool,
+    /// What the application was built from, to start a second node on the
+    /// same data.
+    pub settings: Settings,
     _dir: tempfile::TempDir,
     _db: Option<TestDatabase>,
 }
@@ -61,6 +64,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
     configure(&mut settings);
     let clock = FakeClock::default();
+    let built_from = settings.clone();
     let mut app = uslugi::server::build(&settings, Arc::new(clock.clone()), false)
         .await
         .expect("build the application");
@@ -89,6 +93,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         verification,
         sim,
         on_postgres: db.is_some(),
+        settings: built_from,
         _dir: dir,
         _db: db,
     }

@@ -2,6 +2,7 @@
 mod helpers;
 
 mod errors;
+mod keys;
 mod login;
 mod messaging;
 mod pages;

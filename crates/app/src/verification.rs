@@ -33,13 +33,13 @@ use crate::registries::{
     RegistryRequest, RegistryRequestId,
 };
 
-const F_DRAFT: &str = "personal_data.draft";
-const F_SUBMITTED: &str = "personal_data.submitted";
-const F_ADDRESSES: &str = "personal_data.addresses";
-const F_REQUEST: &str = "checks.request";
-const F_RECIPIENT: &str = "outbox.recipient";
-const F_SUBJECT: &str = "outbox.subject";
-const F_BODY: &str = "outbox.body";
+pub(crate) const F_DRAFT: &str = "personal_data.draft";
+pub(crate) const F_SUBMITTED: &str = "personal_data.submitted";
+pub(crate) const F_ADDRESSES: &str = "personal_data.addresses";
+pub(crate) const F_REQUEST: &str = "checks.request";
+pub(crate) const F_RECIPIENT: &str = "outbox.recipient";
+pub(crate) const F_SUBJECT: &str = "outbox.subject";
+pub(crate) const F_BODY: &str = "outbox.body";
 
 /// How the checks and the outbox are run; an operator may tune it.
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use uslugi_app::crypto::SealedColumn;
 use uslugi_app::ports::{AccountRecord, SessionRecord, Store, StoreError, UniqueField};
 
 #[macro_use]
@@ -37,6 +38,22 @@ pub trait Maintenance: Send + Sync {
     async fn import_accounts(&self, accounts: &[AccountRecord]) -> Result<(), StoreError>;
     /// Inserts many sessions at once, in one transaction (all or none).
     async fn import_sessions(&self, sessions: &[SessionRecord]) -> Result<(), StoreError>;
+    /// Up to `limit` non-null values of a sealed column with keys after
+    /// `after`, in key order: for re-sealing under a new key.
+    async fn sealed_values(
+        &self,
+        column: &SealedColumn,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// Replaces one sealed value if it is still `old`; false otherwise.
+    async fn replace_sealed(
+        &self,
+        column: &SealedColumn,
+        key: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool, StoreError>;
 }
 
 /// Rows per multi-row `INSERT` of a bulk import: 15 parameters a row stays

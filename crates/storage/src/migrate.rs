@@ -76,4 +76,44 @@ mod tests {
             }
         }
     }
+
+    /// Every BLOB column holds either a keyed hash (looked up, never opened)
+    /// or a sealed value that `rotate-keys` must find in `SEALED_COLUMNS`.
+    #[test]
+    fn every_sealed_column_is_known_to_key_rotation() {
+        const HASHES: &[&str] = &[
+            "contact_index",
+            "secret_hash",
+            "phone_index",
+            "email_index",
+            "snils_index",
+            "token_hash",
+            "key",
+        ];
+        let mut blobs = Vec::new();
+        for m in MIGRATIONS_SQLITE {
+            for statement in m.statements() {
+                let Some(rest) = statement.strip_prefix("CREATE TABLE ") else {
+                    continue;
+                };
+                let table = rest.split_whitespace().next().unwrap();
+                for line in rest.lines().skip(1) {
+                    let mut words = line.split_whitespace();
+                    if let (Some(column), Some(kind)) = (words.next(), words.next())
+                        && kind.trim_end_matches(',') == "BLOB"
+                        && !HASHES.contains(&column)
+                    {
+                        blobs.push((table.to_owned(), column.to_owned()));
+                    }
+                }
+            }
+        }
+        let mut known: Vec<_> = uslugi_app::crypto::SEALED_COLUMNS
+            .iter()
+            .map(|c| (c.table.to_owned(), c.column.to_owned()))
+            .collect();
+        blobs.sort();
+        known.sort();
+        assert_eq!(blobs, known);
+    }
 }

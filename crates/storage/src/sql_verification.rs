@@ -31,6 +31,16 @@ pub(crate) fn parse_registry(s: &str) -> Result<Registry, StoreError> {
     }
 }
 
+/// Table and column names go into SQL text: only the known list may.
+pub(crate) fn known_column(
+    c: &uslugi_app::crypto::SealedColumn,
+) -> Result<&'static uslugi_app::crypto::SealedColumn, StoreError> {
+    uslugi_app::crypto::SEALED_COLUMNS
+        .iter()
+        .find(|k| *k == c)
+        .ok_or_else(|| StoreError::Backend("not a sealed column".into()))
+}
+
 pub(crate) fn parse_uuid(s: &str) -> Result<uuid::Uuid, StoreError> {
     uuid::Uuid::parse_str(s).map_err(|_| crate::sql::corrupt("id"))
 }
@@ -135,6 +145,65 @@ macro_rules! sql_verification_store {
                     leased_until: opt_ts(row, "leased_until")?,
                     delivered_at: opt_ts(row, "delivered_at")?,
                 })
+            }
+
+            impl $store {
+                /// Up to `limit` values of a sealed column, by key after `after`.
+                pub(crate) async fn sealed_values_page(
+                    &self,
+                    c: &uslugi_app::crypto::SealedColumn,
+                    after: &str,
+                    limit: u32,
+                ) -> StoreResult<Vec<(String, Vec<u8>)>> {
+                    let c = $crate::sql_verification::known_column(c)?;
+                    let sql = format!(
+                        "SELECT {key}, {column} FROM {table} WHERE {key} > $1 AND {column} IS NOT NULL \
+                         ORDER BY {key} LIMIT $2",
+                        key = c.key,
+                        column = c.column,
+                        table = c.table
+                    );
+                    sqlx::query(&sql)
+                        .bind(after)
+                        .bind(i64::from(limit))
+                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)?
+                        .iter()
+                        .map(|r| {
+                            Ok((
+                                r.try_get::<String, _>(0).map_err(backend)?,
+                                r.try_get::<Vec<u8>, _>(1).map_err(backend)?,
+                            ))
+                        })
+                        .collect()
+                }
+
+                /// Replaces a sealed value if it is still `old`, so a change made
+                /// meanwhile is never overwritten.
+                pub(crate) async fn replace_sealed_value(
+                    &self,
+                    c: &uslugi_app::crypto::SealedColumn,
+                    key: &str,
+                    old: &[u8],
+                    new: &[u8],
+                ) -> StoreResult<bool> {
+                    let c = $crate::sql_verification::known_column(c)?;
+                    let sql = format!(
+                        "UPDATE {table} SET {column} = $3 WHERE {key} = $1 AND {column} = $2",
+                        key = c.key,
+                        column = c.column,
+                        table = c.table
+                    );
+                    let done = sqlx::query(&sql)
+                        .bind(key)
+                        .bind(old)
+                        .bind(new)
+                        .execute(&self.write)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
             }
 
             #[async_trait]

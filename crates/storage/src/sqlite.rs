@@ -209,4 +209,23 @@ impl Maintenance for SqliteStore {
     async fn import_sessions(&self, sessions: &[SessionRecord]) -> Result<(), StoreError> {
         self.import_sessions_in_bulk(sessions).await
     }
+
+    async fn sealed_values(
+        &self,
+        column: &uslugi_app::crypto::SealedColumn,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.sealed_values_page(column, after, limit).await
+    }
+
+    async fn replace_sealed(
+        &self,
+        column: &uslugi_app::crypto::SealedColumn,
+        key: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.replace_sealed_value(column, key, old, new).await
+    }
 }

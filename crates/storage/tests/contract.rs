@@ -67,6 +67,7 @@ contract!(
     a_completion_applies_once_with_one_message,
     a_snils_verified_elsewhere_stops_the_completion,
     the_outbox_is_leased_delivered_and_rescheduled,
+    sealed_values_are_paged_and_replaced_only_if_unchanged,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -1059,4 +1060,55 @@ async fn the_outbox_is_leased_delivered_and_rescheduled(store: Arc<dyn Backend>)
         store.lease_outbox(far, far, 10).await.unwrap().is_empty(),
         "delivered: never again"
     );
+}
+
+async fn sealed_values_are_paged_and_replaced_only_if_unchanged(store: Arc<dyn Backend>) {
+    let mut ids = Vec::new();
+    for i in 0..3u8 {
+        ids.push(registered_account(&store, &[b'k', i]).await.id.to_string());
+    }
+    ids.sort();
+    let column = uslugi_app::crypto::SEALED_COLUMNS
+        .iter()
+        .find(|c| c.table == "accounts" && c.column == "surname")
+        .unwrap();
+    let first = store.sealed_values(column, "", 2).await.unwrap();
+    assert_eq!(
+        first.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+        ids[..2]
+    );
+    let rest = store.sealed_values(column, &first[1].0, 2).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+        ids[2..]
+    );
+    assert_eq!(rest[0].1, b"sealed-surname");
+
+    assert!(
+        store
+            .replace_sealed(column, &ids[0], b"sealed-surname", b"resealed")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .replace_sealed(column, &ids[0], b"sealed-surname", b"again")
+            .await
+            .unwrap(),
+        "a value changed meanwhile is left alone"
+    );
+    let acc = store
+        .account(ids[0].parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acc.surname, b"resealed");
+    // Only the known sealed columns may be named.
+    let forged = uslugi_app::crypto::SealedColumn {
+        table: "accounts",
+        key: "id",
+        column: "password_hash",
+        field: "surname",
+    };
+    assert!(store.sealed_values(&forged, "", 1).await.is_err());
 }

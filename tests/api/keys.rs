@@ -1,0 +1,130 @@
+//! `uslugi admin rotate-keys`: every sealed value moves to the new key, and
+//! a node that holds only the new key reads everything.
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use uslugi_app::crypto::{Crypto, SEALED_COLUMNS};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_reads_them() {
+    let app = spawn_app().await;
+    // Something in every sealed table: an account with verified personal
+    // data, addresses and a notification, and a registration in progress.
+    let token = app.citizen("+79261005001").await;
+    let r = app
+        .put_bearer("/api/v1/me/personal-data", &token, &ivanov())
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.post_bearer("/api/v1/me/personal-data/submit", &token)
+            .await
+            .status(),
+        202
+    );
+    app.settle(5).await;
+    let address = json!({"postal_code": "248000", "region": "Калужская обл.", "locality": "г. Калуга",
+        "street": "ул. Ленина", "house": "5", "building": "", "flat": ""});
+    app.put_bearer(
+        "/api/v1/me/addresses",
+        &token,
+        &json!({"registration": address, "actual": address}),
+    )
+    .await;
+    app.put_bearer(
+        "/api/v1/me/personal-data",
+        &token,
+        &json!({"surname": "Черновик"}),
+    )
+    .await;
+    app.start_phone("+79261005002").await;
+    let r = app
+        .post(
+            "/api/v1/registrations",
+            &json!({"surname": "Волков", "given_name": "Иван", "email": "volkov@example.org", "accept_terms": true}),
+        )
+        .await;
+    let id = r.json::<Value>().await.unwrap()["registration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = app.last_link("volkov@example.org").await;
+    let secret = link.split("token=").nth(1).unwrap().to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/registrations/{id}/confirm"),
+            &json!({"token": secret}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.set_password(&id, PASSWORD).await.status(), 201);
+
+    let path = app.data_dir.join("secrets.toml");
+    assert_eq!(uslugi::secrets::add_key(&path).unwrap(), 2);
+    let crypto = Crypto::new(uslugi::secrets::load(&path, false).unwrap());
+    let (resealed, failed) = uslugi::server::reseal_all(app.store.as_ref(), &crypto)
+        .await
+        .unwrap();
+    assert_eq!(failed, 0);
+    let mut columns_with_values = 0;
+    let mut values = 0;
+    for column in SEALED_COLUMNS {
+        let page = app.store.sealed_values(column, "", 1000).await.unwrap();
+        columns_with_values += usize::from(!page.is_empty());
+        for (_, sealed) in page {
+            values += 1;
+            assert_eq!(
+                sealed[1], 2,
+                "{}.{} under the new key",
+                column.table, column.column
+            );
+        }
+    }
+    assert_eq!(resealed, values, "every value was re-sealed once");
+    assert_eq!(
+        columns_with_values,
+        SEALED_COLUMNS.len(),
+        "the test covers every sealed column"
+    );
+    let (again, _) = uslugi::server::reseal_all(app.store.as_ref(), &crypto)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "a second run has nothing to do");
+
+    assert_eq!(uslugi::secrets::retire_old_keys(&path).unwrap(), vec![1]);
+    // A second node on the same data, with only the new key.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut node = uslugi::server::build(&app.settings, Arc::new(app.clock.clone()), false)
+        .await
+        .unwrap();
+    node.run_workers = false;
+    tokio::spawn(uslugi::server::serve(
+        node,
+        listener,
+        std::future::pending(),
+    ));
+    let get = |path: &'static str| {
+        let client = app.client.clone();
+        let url = format!("{base}{path}");
+        let token = token.clone();
+        async move {
+            let r = client.get(url).bearer_auth(token).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let me = get("/api/v1/me").await;
+    assert_eq!(
+        (me["level"].as_str(), me["phone"].as_str()),
+        (Some("standard"), Some("+79261005001"))
+    );
+    let pd = get("/api/v1/me/personal-data").await;
+    assert_eq!(pd["verified"]["snils"], "112-233-445 95");
+    assert_eq!(pd["form"]["surname"], "Черновик");
+    assert_eq!(
+        get("/api/v1/me/addresses").await["actual"]["street"],
+        "ул. Ленина"
+    );
+}
