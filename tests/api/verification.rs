@@ -521,3 +521,65 @@ async fn personal_data_need_a_session() {
         assert_eq!(r.status(), 401, "{method} {path}");
     }
 }
+
+/// A gateway that accepts every request and never answers.
+struct Silent;
+
+#[async_trait::async_trait]
+impl uslugi_app::registries::RegistryGateway for Silent {
+    async fn submit(
+        &self,
+        key: &str,
+        _: &uslugi_app::registries::RegistryRequest,
+    ) -> Result<uslugi_app::registries::RegistryRequestId, uslugi_app::registries::GatewayError>
+    {
+        Ok(uslugi_app::registries::RegistryRequestId(key.to_owned()))
+    }
+
+    async fn poll(
+        &self,
+        _: &uslugi_app::registries::RegistryRequestId,
+    ) -> Result<Option<uslugi_app::registries::RegistryAnswer>, uslugi_app::registries::GatewayError>
+    {
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn a_registry_that_accepts_but_never_answers_ends_as_unavailable_after_five_days() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261000009").await;
+    assert_eq!(submit(&app, &token, &ivanov()).await.status(), 202);
+    // The same store, keys and clock as the application, another gateway.
+    let secrets = uslugi::secrets::load(&app.data_dir.join("secrets.toml"), false).unwrap();
+    let outbox = uslugi_web::messaging::LocalOutbox::new(
+        app.outbox.clone(),
+        std::sync::Arc::new(app.clock.clone()),
+        false,
+    );
+    let silent = uslugi_app::verification::Verification::new(
+        app.store.clone(),
+        std::sync::Arc::new(Silent),
+        std::sync::Arc::new(outbox),
+        uslugi_app::crypto::Crypto::new(secrets),
+        std::sync::Arc::new(app.clock.clone()),
+        &uslugi_app::Policy::new(app.base.clone()),
+        uslugi_app::verification::VerificationPolicy::default(),
+        false,
+    );
+    silent.run_once().await.unwrap();
+    for _ in 0..20 {
+        app.advance(Duration::hours(6));
+        while !silent.run_once().await.unwrap().is_idle() {}
+    }
+    let token = app.token("+79261000009", PASSWORD).await;
+    let v = app.verification_of(&token).await;
+    assert_eq!(v["status"], "failed");
+    assert_eq!(
+        check_states(&v),
+        vec![
+            ("sfr".into(), "failed".into(), Some("unavailable".into())),
+            ("mvd".into(), "failed".into(), Some("unavailable".into()))
+        ]
+    );
+}

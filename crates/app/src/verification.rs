@@ -583,6 +583,13 @@ impl Verification {
             },
         };
         match self.gateway.poll(&request_id).await {
+            Ok(None) if self.clock.now() >= check.deadline_at => {
+                // A registry that accepts but never answers is as silent as
+                // one that cannot be reached.
+                tracing::warn!(check = %check.id, registry = ?check.registry, "a registry gave no answer in time; the check gives up");
+                self.close_check(check, CheckStatus::Failed, Some(FailureReason::Unavailable))
+                    .await
+            }
             Ok(None) => {
                 // Accepted, still working: ask again soon. A call that got an
                 // answer clears the failure count.

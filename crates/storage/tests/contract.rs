@@ -68,6 +68,7 @@ contract!(
     a_snils_verified_elsewhere_stops_the_completion,
     the_outbox_is_leased_delivered_and_rescheduled,
     sealed_values_are_paged_and_replaced_only_if_unchanged,
+    a_confirmed_account_stays_confirmed_when_new_data_pass,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -1111,4 +1112,51 @@ async fn sealed_values_are_paged_and_replaced_only_if_unchanged(store: Arc<dyn B
         field: "surname",
     };
     assert!(store.sealed_values(&forged, "", 1).await.is_err());
+}
+
+async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn Backend>) {
+    let mut a = account_for(&registration(Channel::Sms, b"confirmed-1"));
+    a.level = AccountLevel::Confirmed;
+    store
+        .import_accounts(std::slice::from_ref(&a))
+        .await
+        .unwrap();
+    let s = uuid::Uuid::new_v4();
+    let checks = both_checks(a.id, s);
+    store
+        .submit_personal_data(a.id, s, b"new-data", &checks, T0)
+        .await
+        .unwrap();
+    for c in &checks {
+        store
+            .finish_check(c.id, CheckStatus::Passed, None, T0)
+            .await
+            .unwrap();
+    }
+    let applied = store
+        .complete_submission(&Completion {
+            account_id: a.id,
+            submission_id: s,
+            status: VerificationStatus::Verified,
+            verified: Some(VerifiedIdentity {
+                surname: b"new-surname".to_vec(),
+                given_name: b"g".to_vec(),
+                snils_index: b"snils-confirmed".to_vec(),
+            }),
+            message: None,
+            at: T0,
+        })
+        .await
+        .unwrap();
+    assert!(applied);
+    let after = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(
+        after.level,
+        AccountLevel::Confirmed,
+        "never lowered to standard"
+    );
+    assert_eq!(
+        after.surname, b"new-surname",
+        "the new verified name is the account's"
+    );
 }
