@@ -641,3 +641,60 @@ export async function standardAccount(j) {
   await j.expectPath('/me');
   await j.expectText(t.levelStandard);
 }
+
+/** Personal data, the checks and the addresses with the keyboard alone. */
+export async function keyboardOnlyStandard(j) {
+  const { t, page } = j;
+  const kb = page.keyboard;
+  const c = citizen(j.seq);
+  const phone = j.phone();
+  await createAccount(j.baseUrl, j.outbox, { surname: c.surname, givenName: c.givenName, phone, password: t.password, lang: t.lang });
+  await j.goto('/login?next=%2Fme');
+  await typeInto(j, '#login', phone.typed);
+  await typeInto(j, '#password', t.password);
+  await navigate(j, () => kb.press('Enter'));
+  await j.expectPath('/me');
+
+  await tabTo(j, 'main a[href="/me/personal-data"]');
+  await navigate(j, () => kb.press('Enter'));
+  await j.expectPath('/me/personal-data');
+  await typeInto(j, '#patronymic', c.patronymic);
+  await tabTo(j, '#sex');
+  // A closed list moves with the arrows: «Не указан» → «Мужской» → «Женский».
+  await kb.press('ArrowDown');
+  await kb.press('ArrowDown');
+  assert.equal(await page.inputValue('#sex'), 'female', 'the sex is chosen with the arrow keys');
+  await typeInto(j, '#birth_date', c.birthDate);
+  await typeInto(j, '#birth_place', c.birthPlace);
+  await typeInto(j, '#snils', c.snils);
+  await typeInto(j, '[id="document.series_number"]', c.passport);
+  await typeInto(j, '[id="document.issue_date"]', c.issueDate);
+  await typeInto(j, '[id="document.issued_by"]', c.issuedBy);
+  await typeInto(j, '[id="document.department_code"]', c.departmentCode);
+  await j.step('personal-data-typed');
+  await tabTo(j, 'button[value="submit"]');
+  await navigate(j, () => kb.press('Enter'));
+  await j.expectPath('/me/verification');
+  await waitForCheckResult(j, t.verified);
+  await j.step('verified');
+
+  await tabTo(j, 'main a[href="/me"]');
+  await navigate(j, () => kb.press('Enter'));
+  await j.expectText(t.levelStandard);
+  await tabTo(j, 'main a[href="/me/addresses"]');
+  await navigate(j, () => kb.press('Enter'));
+  await j.expectPath('/me/addresses');
+  await typeInto(j, '[id="registration.postal_code"]', '248000');
+  await typeInto(j, '[id="registration.region"]', 'Калужская обл.');
+  await typeInto(j, '[id="registration.locality"]', 'г. Калуга');
+  await typeInto(j, '[id="registration.street"]', 'ул. Ленина');
+  await typeInto(j, '[id="registration.house"]', '5');
+  await tabTo(j, '#same');
+  await kb.press('Space');
+  assert.ok(await page.isChecked('#same'), 'Space ticks «same as registration»');
+  await tabTo(j, 'form button[type=submit]');
+  await navigate(j, () => kb.press('Enter'));
+  await j.expectPath('/me?addresses_saved=1');
+  await j.expectText(t.addressesSaved);
+  await j.step('addresses-saved');
+}

@@ -2,7 +2,7 @@
 //
 //   Russian:  phone 360×740, desktop 1366×768, kiosk 1080×1920 — JS on and off
 //   English:  desktop — JS on and off (Accept-Language: en)
-//   Keyboard: the phone journey with Tab/Space/Enter/typing only, desktop, JS on and off, both languages
+//   Keyboard: the phone, e-mail and personal data journeys with Tab/Space/Enter/typing only, desktop, JS on and off, both languages
 //
 // One server and one Chromium serve the whole run; journeys run a few at a
 // time, each in its own browser context with its own phone number or e-mail.
@@ -93,5 +93,6 @@ describe('uslugi in the browser', { concurrency: CONCURRENCY }, () => {
   for (const cfg of KEYBOARD_CONFIGS) {
     journeyTest(cfg, 'keyboard only: register by phone → log in → log out', 'keyboard', J.keyboardOnly);
     journeyTest(cfg, 'keyboard only: register by e-mail, resend, password', 'keyboard-email', J.keyboardOnlyEmail);
+    journeyTest(cfg, 'keyboard only: personal data → checks → addresses', 'keyboard-standard', J.keyboardOnlyStandard);
   }
 });
