@@ -949,20 +949,9 @@ async fn me(
     Query(q): Query<MeQuery>,
 ) -> Result<Response, PageError> {
     let to_login = || see_other("/login?next=%2Fme");
-    let Some(token) = session_token(&headers) else {
-        return Ok(to_login());
-    };
-    let Some(session) = state
-        .identity
-        .authenticate(&token)
-        .await
-        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
-    else {
-        return Ok((
-            [(header::SET_COOKIE, clear_cookie(SESSION_COOKIE))],
-            to_login(),
-        )
-            .into_response());
+    let session = match crate::personal::signed_in(&state, &ctx, &headers, "/me").await? {
+        crate::personal::Signed::In(s) => s,
+        crate::personal::Signed::Out(r) => return Ok(r),
     };
     let Some(profile) = state
         .identity

@@ -211,12 +211,15 @@ pub fn state_json(t: &Tr, s: &VerificationState) -> Value {
 
 // ------------------------------------------------------------------ sign-in
 
-enum Signed {
+/// Whether a page's visitor is logged in; if not, where to send them.
+pub(crate) enum Signed {
     In(AuthSession),
     Out(Response),
 }
 
-async fn signed_in(
+/// The session of a page's visitor, or the way to the login page (which
+/// comes back to `here`), clearing a stale session cookie.
+pub(crate) async fn signed_in(
     state: &AppState,
     ctx: &Ctx,
     headers: &HeaderMap,
