@@ -31,6 +31,10 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     pub sms_gateway: Option<SmsGatewaySettings>,
     pub registries: RegistrySettings,
+    /// Run the background work (registry checks, the outbox) on this node.
+    /// Off for nodes that only serve pages when others do the work; the state
+    /// is in the database, so any number of nodes may run it.
+    pub workers: bool,
 }
 
 /// Where the Social Fund and the Interior Ministry are reached.
@@ -157,6 +161,7 @@ impl Default for Settings {
             smtp: None,
             sms_gateway: None,
             registries: RegistrySettings::default(),
+            workers: true,
         }
     }
 }

@@ -167,7 +167,7 @@ pub async fn build(
         store,
         outbox_path,
         sim,
-        run_workers: true,
+        run_workers: settings.workers,
     })
 }
 

@@ -583,3 +583,26 @@ async fn a_registry_that_accepts_but_never_answers_ends_as_unavailable_after_fiv
         ]
     );
 }
+
+#[tokio::test]
+async fn a_node_runs_the_workers_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = uslugi::config::Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..uslugi::config::Settings::default()
+    };
+    settings.password_hash.memory_kib = 64;
+    let clock = std::sync::Arc::new(uslugi_app::FakeClock::default());
+    let app = uslugi::server::build(&settings, clock.clone(), false)
+        .await
+        .unwrap();
+    assert!(
+        app.run_workers,
+        "the embedded default does the background work"
+    );
+    settings.workers = false;
+    let app = uslugi::server::build(&settings, clock, false)
+        .await
+        .unwrap();
+    assert!(!app.run_workers);
+}

@@ -392,6 +392,10 @@ pub trait VerificationStore: Send + Sync {
         at: OffsetDateTime,
     ) -> StoreResult<()>;
     async fn checks_of_submission(&self, id: SubmissionId) -> StoreResult<Vec<CheckRecord>>;
+    /// Whether any worker has something to do at `now`: a due check, a
+    /// finished submission, a due message. One read, so an idle node's
+    /// passes cost next to nothing.
+    async fn has_due_work(&self, now: OffsetDateTime) -> StoreResult<bool>;
     /// Leases up to `limit` open checks that are due at `now` and not leased,
     /// until `lease_until`; concurrent workers never lease the same check.
     async fn lease_due_checks(

@@ -541,6 +541,9 @@ impl Verification {
 
     /// One pass of every worker: due checks, finished submissions, the outbox.
     pub async fn run_once(&self) -> Result<WorkDone, InternalError> {
+        if !self.store.has_due_work(self.clock.now()).await? {
+            return Ok(WorkDone::default());
+        }
         let checks_run = self.run_due_checks().await?;
         let submissions_completed = self.complete_finished().await?;
         let messages_delivered = self.deliver_outbox().await?;

@@ -342,6 +342,23 @@ macro_rules! sql_verification_store {
                         .collect()
                 }
 
+                async fn has_due_work(&self, now: OffsetDateTime) -> StoreResult<bool> {
+                    sqlx::query_scalar::<_, bool>(
+                        "SELECT (EXISTS (SELECT 1 FROM checks \
+                             WHERE status IN ('pending', 'retrying') AND next_run_at <= $1 \
+                             AND (leased_until IS NULL OR leased_until <= $1)) \
+                         OR EXISTS (SELECT 1 FROM outbox WHERE delivered_at IS NULL \
+                             AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)) \
+                         OR EXISTS (SELECT 1 FROM personal_data p WHERE p.status = 'in_progress' \
+                             AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.submission_id = p.submission_id \
+                             AND c.status IN ('pending', 'retrying'))))",
+                    )
+                    .bind(ts(now))
+                    .fetch_one(&mut *self.reader().await.map_err(backend)?)
+                    .await
+                    .map_err(backend)
+                }
+
                 async fn lease_due_checks(
                     &self,
                     now: OffsetDateTime,

@@ -69,6 +69,7 @@ contract!(
     the_outbox_is_leased_delivered_and_rescheduled,
     sealed_values_are_paged_and_replaced_only_if_unchanged,
     a_confirmed_account_stays_confirmed_when_new_data_pass,
+    idle_workers_see_no_work_and_busy_ones_do,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -1159,4 +1160,66 @@ async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn B
         after.surname, b"new-surname",
         "the new verified name is the account's"
     );
+}
+
+async fn idle_workers_see_no_work_and_busy_ones_do(store: Arc<dyn Backend>) {
+    assert!(!store.has_due_work(T0).await.unwrap(), "an empty database");
+    let a = registered_account(&store, b"due-1").await;
+    let s = uuid::Uuid::new_v4();
+    let checks = both_checks(a.id, s);
+    store
+        .submit_personal_data(a.id, s, b"data", &checks, T0)
+        .await
+        .unwrap();
+    assert!(store.has_due_work(T0).await.unwrap(), "new checks are due");
+    let lease = T0 + Duration::seconds(30);
+    store.lease_due_checks(T0, lease, 10).await.unwrap();
+    assert!(
+        !store.has_due_work(T0).await.unwrap(),
+        "leased checks are someone's"
+    );
+    store
+        .reschedule_check(
+            checks[0].id,
+            CheckStatus::Pending,
+            0,
+            T0 + Duration::seconds(5),
+        )
+        .await
+        .unwrap();
+    store
+        .finish_check(checks[1].id, CheckStatus::Passed, None, T0)
+        .await
+        .unwrap();
+    assert!(
+        !store.has_due_work(T0).await.unwrap(),
+        "not due before its time"
+    );
+    assert!(store.has_due_work(T0 + Duration::seconds(5)).await.unwrap());
+    store
+        .finish_check(checks[0].id, CheckStatus::Passed, None, T0)
+        .await
+        .unwrap();
+    assert!(
+        store.has_due_work(T0).await.unwrap(),
+        "a finished submission waits to be completed"
+    );
+    let m = message(a.id, "due-1");
+    store
+        .complete_submission(&Completion {
+            account_id: a.id,
+            submission_id: s,
+            status: VerificationStatus::Failed,
+            verified: None,
+            message: Some(m.clone()),
+            at: T0,
+        })
+        .await
+        .unwrap();
+    assert!(
+        store.has_due_work(T0).await.unwrap(),
+        "a message waits to be sent"
+    );
+    store.mark_outbox_delivered(m.id, T0).await.unwrap();
+    assert!(!store.has_due_work(T0).await.unwrap(), "all done");
 }
