@@ -40,12 +40,16 @@ impl Sex {
 }
 
 /// Digits of `input`, if it holds exactly `n` digits and otherwise only
-/// spaces and hyphens.
+/// spaces and hyphens between them (a stray leading or trailing hyphen is
+/// more likely a lost digit than a separator).
 fn digits_only(input: &str, n: usize) -> Option<String> {
     let input = input.trim();
-    if !input
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+    let ends_with_digits = input.starts_with(|c: char| c.is_ascii_digit())
+        && input.ends_with(|c: char| c.is_ascii_digit());
+    if !ends_with_digits
+        || !input
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
     {
         return None;
     }
@@ -961,12 +965,391 @@ mod tests {
         );
     }
 
+    #[test]
+    fn separators_stand_only_between_digits() {
+        assert_eq!(
+            PassportNumber::parse("4510--123456").unwrap().to_string(),
+            "4510 123456"
+        );
+        for s in [
+            "-4510123456",
+            "4510123456-",
+            "4510 123456 -",
+            "- 4510 123456",
+        ] {
+            assert_eq!(
+                PassportNumber::parse(s),
+                Err(Problem::PassportFormat),
+                "{s}"
+            );
+        }
+        assert_eq!(
+            DepartmentCode::parse(" 770 001 ").unwrap().to_string(),
+            "770-001"
+        );
+        for s in ["-770001", "770001-", "770-00-"] {
+            assert_eq!(
+                DepartmentCode::parse(s),
+                Err(Problem::DepartmentCodeFormat),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn closed_sets_read_their_codes_and_serialize_as_them() {
+        for (s, sex) in [
+            ("male", Sex::Male),
+            ("MALE", Sex::Male),
+            (" male\t", Sex::Male),
+            ("Female", Sex::Female),
+        ] {
+            assert_eq!(Sex::parse(s), Some(sex), "{s}");
+        }
+        assert_eq!(Sex::parse(""), None);
+        assert_eq!(Sex::parse("m"), None);
+        assert_eq!(Sex::Male.as_str(), "male");
+        assert_eq!(Sex::Female.as_str(), "female");
+        assert_eq!(serde_json::to_string(&Sex::Female).unwrap(), "\"female\"");
+        assert_eq!(serde_json::from_str::<Sex>("\"male\"").unwrap(), Sex::Male);
+
+        assert_eq!(Citizenship::parse("RUS"), Ok(Citizenship::Rus));
+        assert_eq!(Citizenship::parse(" rus "), Ok(Citizenship::Rus));
+        assert_eq!(
+            Citizenship::parse("RU"),
+            Err(Problem::UnsupportedCitizenship)
+        );
+        assert_eq!(Citizenship::parse("  "), Err(Problem::Missing));
+        assert_eq!(Citizenship::Rus.as_str(), "RUS");
+        assert_eq!(serde_json::to_string(&Citizenship::Rus).unwrap(), "\"RUS\"");
+        assert!(serde_json::from_str::<Citizenship>("\"BLR\"").is_err());
+
+        assert_eq!(DocumentType::RfPassport.as_str(), "rf_passport");
+        assert_eq!(DocumentType::parse(""), Err(Problem::Missing));
+        assert_eq!(
+            serde_json::to_string(&DocumentType::RfPassport).unwrap(),
+            "\"rf_passport\""
+        );
+    }
+
+    #[test]
+    fn dates_are_trimmed_and_must_exist() {
+        assert_eq!(parse_date(" 17.05.1980\n"), Ok(date!(1980 - 05 - 17)));
+        assert_eq!(parse_date("\t1980-05-17 "), Ok(date!(1980 - 05 - 17)));
+        assert_eq!(parse_date("29.02.2000"), Ok(date!(2000 - 02 - 29)));
+        for s in [
+            "2000-02-30",
+            "29.02.2001",
+            "00.01.2000",
+            "01.13.2000",
+            "1980-05-17T00:00",
+            "17.05.1980.",
+            "17.05.1980 г.",
+            "17 05 1980",
+        ] {
+            assert_eq!(parse_date(s), Err(Problem::DateFormat), "{s}");
+        }
+        let mut f = valid();
+        f.birth_date = "31.02.2000".into();
+        f.document.issue_date = "2020-13-01".into();
+        assert_eq!(
+            problems(&f),
+            vec![
+                ("birth_date", Problem::DateFormat),
+                ("document.issue_date", Problem::DateFormat),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_required_field_left_blank_is_missing() {
+        let blank = PersonalDataForm {
+            surname: " ".into(),
+            given_name: "\t".into(),
+            patronymic: " ".into(),
+            sex: " ".into(),
+            birth_date: " ".into(),
+            birth_place: " ".into(),
+            snils: " ".into(),
+            citizenship: " ".into(),
+            document: DocumentForm {
+                kind: " ".into(),
+                series_number: " ".into(),
+                issue_date: " ".into(),
+                issued_by: " ".into(),
+                department_code: " ".into(),
+            },
+        };
+        let expected: Vec<_> = [
+            "surname",
+            "given_name",
+            "sex",
+            "birth_date",
+            "birth_place",
+            "snils",
+            "citizenship",
+            "document.type",
+            "document.series_number",
+            "document.issue_date",
+            "document.issued_by",
+            "document.department_code",
+        ]
+        .into_iter()
+        .map(|field| (field, Problem::Missing))
+        .collect();
+        assert_eq!(problems(&blank), expected);
+        assert_eq!(problems(&PersonalDataForm::default()), expected);
+
+        let fields: Vec<_> = AddressForm::default()
+            .parse()
+            .unwrap_err()
+            .into_iter()
+            .map(|p| (p.field, p.problem))
+            .collect();
+        assert_eq!(
+            fields,
+            ["postal_code", "region", "locality", "street", "house"]
+                .into_iter()
+                .map(|field| (field, Problem::Missing))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    fn an_address() -> AddressForm {
+        AddressForm {
+            postal_code: "248000".into(),
+            region: "Калужская обл.".into(),
+            locality: "г. Калуга".into(),
+            street: "ул. Достоевского".into(),
+            house: "39".into(),
+            building: "2".into(),
+            flat: "14".into(),
+        }
+    }
+
+    #[test]
+    fn each_text_field_has_its_limit_in_characters() {
+        type Set = fn(&mut PersonalDataForm, String);
+        let personal: [(&str, usize, Set); 2] = [
+            ("birth_place", 200, |f, s| f.birth_place = s),
+            ("document.issued_by", 250, |f, s| f.document.issued_by = s),
+        ];
+        for (field, max, set) in personal {
+            let mut f = valid();
+            set(&mut f, "ж".repeat(max));
+            assert!(f.parse(TODAY).is_ok(), "{field} at {max}");
+            set(&mut f, "ж".repeat(max + 1));
+            assert_eq!(problems(&f), vec![(field, Problem::TooLong { max })]);
+        }
+
+        type SetAddress = fn(&mut AddressForm, String);
+        let address: [(&str, usize, SetAddress); 6] = [
+            ("region", 200, |a, s| a.region = s),
+            ("locality", 200, |a, s| a.locality = s),
+            ("street", 200, |a, s| a.street = s),
+            ("house", 20, |a, s| a.house = s),
+            ("building", 20, |a, s| a.building = s),
+            ("flat", 20, |a, s| a.flat = s),
+        ];
+        for (field, max, set) in address {
+            let mut a = an_address();
+            set(&mut a, "ж".repeat(max));
+            assert!(a.parse().is_ok(), "{field} at {max}");
+            set(&mut a, "ж".repeat(max + 1));
+            let got: Vec<_> = a
+                .parse()
+                .unwrap_err()
+                .into_iter()
+                .map(|p| (p.field, p.problem))
+                .collect();
+            assert_eq!(got, vec![(field, Problem::TooLong { max })]);
+        }
+        assert_eq!(FreeText::parse("ёжик", 4).unwrap().as_str(), "ёжик");
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_form_fields() {
+        let mut f = valid();
+        f.birth_place = "гор. Калуга\u{7}".into();
+        f.document.issued_by = "ОВД\u{1b}[31m".into();
+        assert_eq!(
+            problems(&f),
+            vec![
+                ("birth_place", Problem::Text(TextProblem::ControlCharacters)),
+                (
+                    "document.issued_by",
+                    Problem::Text(TextProblem::ControlCharacters)
+                ),
+            ]
+        );
+        let mut a = an_address();
+        a.flat = "1\u{7f}".into();
+        assert_eq!(
+            a.parse().unwrap_err(),
+            vec![FieldProblem {
+                field: "flat",
+                problem: Problem::Text(TextProblem::ControlCharacters)
+            }]
+        );
+        // Line breaks and tabs are whitespace: they collapse, not refuse.
+        a.flat = "1\r\n\t2".into();
+        assert_eq!(a.parse().unwrap().flat.unwrap().as_str(), "1 2");
+    }
+
+    #[test]
+    fn drafts_read_missing_entries_as_empty() {
+        assert_eq!(
+            serde_json::from_str::<PersonalDataForm>("{}").unwrap(),
+            PersonalDataForm::default()
+        );
+        let draft: PersonalDataForm =
+            serde_json::from_str(r#"{"surname":"Иванов","document":{"type":"rf_passport"}}"#)
+                .unwrap();
+        assert_eq!(draft.surname, "Иванов");
+        assert_eq!(draft.given_name, "");
+        assert_eq!(draft.document.kind, "rf_passport");
+        assert_eq!(draft.document.series_number, "");
+        assert_eq!(
+            serde_json::from_str::<AddressForm>(r#"{"house":"1"}"#).unwrap(),
+            AddressForm {
+                house: "1".into(),
+                ..AddressForm::default()
+            }
+        );
+    }
+
+    #[test]
+    fn stored_json_holds_canonical_strings_and_only_valid_values() {
+        let mut f = valid();
+        f.patronymic = String::new();
+        let d = f.parse(TODAY).unwrap();
+        assert_eq!(PersonalDataForm::from_data(&d).parse(TODAY), Ok(d.clone()));
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["sex"], "male");
+        assert_eq!(json["citizenship"], "RUS");
+        assert_eq!(json["snils"], "112-233-445 95");
+        assert_eq!(json["patronymic"], serde_json::Value::Null);
+        assert_eq!(json["document"]["issue_date"], "2000-06-01");
+        assert_eq!(json["document"]["department_code"], "770-001");
+        assert_eq!(
+            serde_json::from_value::<PersonalData>(json.clone()).unwrap(),
+            d
+        );
+        for (pointer, bad) in [
+            ("/snils", "112-233-445 96"),
+            ("/surname", "Ivan0v"),
+            ("/birth_date", "1980-02-30"),
+            ("/document/series_number", "4510 12345"),
+            ("/birth_place", "  "),
+        ] {
+            let mut broken = json.clone();
+            *broken.pointer_mut(pointer).unwrap() = bad.into();
+            assert!(
+                serde_json::from_value::<PersonalData>(broken).is_err(),
+                "{pointer}"
+            );
+        }
+
+        let a = an_address().parse().unwrap();
+        assert_eq!(a.building.as_ref().map(FreeText::as_str), Some("2"));
+        assert_eq!(AddressForm::from_address(&a), an_address());
+        assert_eq!(AddressForm::from_address(&a).parse(), Ok(a.clone()));
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.contains("\"postal_code\":\"248000\""), "{json}");
+        assert_eq!(serde_json::from_str::<Address>(&json).unwrap(), a);
+    }
+
+    /// A valid form for `TODAY`: a birth date at least 14 years back, a
+    /// passport issued between the 14th birthday and today.
+    fn valid_form() -> impl Strategy<Value = PersonalDataForm> {
+        let earliest = date!(1920 - 01 - 01).to_julian_day();
+        let latest = date!(2012 - 03 - 02).to_julian_day();
+        (
+            earliest..=latest,
+            any::<u32>(),
+            "[0-9]{10}",
+            "[0-9]{6}",
+            proptest::option::of(proptest::sample::select(vec!["Петрович", "Kızı"])),
+            proptest::sample::select(vec!["male", "female"]),
+            any::<bool>(),
+        )
+            .prop_map(|(birth, pick, passport, code, patronymic, sex, dotted)| {
+                let birth = Date::from_julian_day(birth).unwrap();
+                let fourteen = birthday(birth, MIN_AGE).unwrap();
+                let span = u32::try_from(TODAY.to_julian_day() - fourteen.to_julian_day()).unwrap();
+                let issued = Date::from_julian_day(
+                    fourteen.to_julian_day() + i32::try_from(pick % (span + 1)).unwrap(),
+                )
+                .unwrap();
+                let spell = |d: Date| {
+                    if dotted {
+                        format!("{:02}.{:02}.{:04}", d.day(), u8::from(d.month()), d.year())
+                    } else {
+                        format_iso(d)
+                    }
+                };
+                let mut f = valid();
+                f.birth_date = spell(birth);
+                f.document.issue_date = spell(issued);
+                f.document.series_number = passport;
+                f.document.department_code = code;
+                f.patronymic = patronymic.unwrap_or_default().to_owned();
+                f.sex = sex.to_owned();
+                f
+            })
+    }
+
     proptest! {
         #[test]
         fn any_ten_digits_make_a_passport_that_reparses(digits in "[0-9]{10}") {
             let p = PassportNumber::parse(&digits).unwrap();
             prop_assert_eq!(PassportNumber::parse(p.as_str()).unwrap(), p.clone());
             prop_assert_eq!(format!("{}{}", p.series(), p.number()), digits);
+        }
+
+        #[test]
+        fn passports_read_any_separators_between_digits(
+            digits in "[0-9]{10}",
+            gaps in proptest::collection::vec("[ -]{0,2}", 9),
+            before in "[ \t]{0,2}",
+            after in "[ \t\n]{0,2}",
+        ) {
+            let mut spelled = before;
+            for (i, digit) in digits.chars().enumerate() {
+                spelled.push(digit);
+                if let Some(gap) = gaps.get(i) {
+                    spelled.push_str(gap);
+                }
+            }
+            spelled.push_str(&after);
+            let p = PassportNumber::parse(&spelled).unwrap();
+            prop_assert_eq!(p.as_str(), format!("{} {}", &digits[..4], &digits[4..]));
+        }
+
+        #[test]
+        fn valid_data_round_trip_through_the_form_and_json(form in valid_form()) {
+            let d = form.parse(TODAY).unwrap();
+            prop_assert_eq!(PersonalDataForm::from_data(&d).parse(TODAY), Ok(d.clone()));
+            let json = serde_json::to_string(&d).unwrap();
+            prop_assert_eq!(serde_json::from_str::<PersonalData>(&json).unwrap(), d);
+        }
+
+        #[test]
+        fn parsing_never_panics(
+            birth_date in "\\PC{0,12}",
+            issue_date in "\\PC{0,12}",
+            series_number in "[0-9 -]{0,14}",
+        ) {
+            let mut f = valid();
+            f.birth_date = birth_date;
+            f.document.issue_date = issue_date;
+            f.document.series_number = series_number;
+            if let Err(problems) = f.parse(TODAY) {
+                let fields: Vec<_> = problems.iter().map(|p| p.field).collect();
+                let mut unique = fields.clone();
+                unique.dedup();
+                prop_assert_eq!(fields, unique);
+            }
         }
 
         #[test]
