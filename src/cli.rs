@@ -142,10 +142,32 @@ enum AdminCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Service centers: import and export (CSV or JSON, by the file's extension).
+    Centers {
+        #[command(subcommand)]
+        command: CentersCommand,
+    },
     /// Keys for hashing and encryption.
     Secrets {
         #[command(subcommand)]
         command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CentersCommand {
+    /// Add or replace the centers of FILE (.csv or .json), all or none: every
+    /// center is checked before any is written.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Write every center to FILE (.csv or .json).
+    Export {
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
     },
 }
 
@@ -302,6 +324,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("no account with that phone, e-mail or SNILS");
                 Ok(ExitCode::from(2))
             }
+        }
+        Command::Admin {
+            command: AdminCommand::Centers { command },
+        } => {
+            let (file, common, import) = match command {
+                CentersCommand::Import { file, common } => (file, common, true),
+                CentersCommand::Export { file, common } => (file, common, false),
+            };
+            let settings = settings(config, None, &common)?;
+            let store = crate::server::open_store(&settings).await?;
+            let centers =
+                uslugi_app::centers::Centers::new(store, Arc::new(uslugi_app::SystemClock));
+            if import {
+                let list = crate::centers_file::read(&file)?;
+                let n = centers.import(&list).await?;
+                println!("imported {n} centers from {}", file.display());
+            } else {
+                let list = centers.all().await?;
+                crate::centers_file::write(&file, &list)?;
+                println!("exported {} centers to {}", list.len(), file.display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Admin {
             command: AdminCommand::RotateKeys { retire, common },

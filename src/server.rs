@@ -152,10 +152,24 @@ pub async fn build(
         messenger,
         Arc::new(hasher),
         crypto,
-        clock,
+        Arc::clone(&clock),
         policy,
     );
+    let centers = uslugi_app::centers::Centers::new(store.clone(), clock);
+    let shipped = crate::centers_file::parse_json(crate::centers_file::SHIPPED)
+        .context("the shipped list of service centers")?;
+    let seeded = centers
+        .seed_if_empty(&shipped)
+        .await
+        .context("loading the shipped list of service centers")?;
+    if seeded > 0 {
+        tracing::info!(
+            centers = seeded,
+            "loaded the shipped list of service centers"
+        );
+    }
     let state = AppState {
+        centers: Arc::new(centers),
         identity: Arc::new(identity),
         verification: Arc::new(verification),
         outbox,

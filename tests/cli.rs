@@ -121,6 +121,49 @@ async fn serve_answers_and_the_operator_commands_work_on_its_data() {
     let health = uslugi(&["healthcheck", "--url", &base], dir.path());
     assert!(health.status.success());
 
+    // The shipped centers, exported, corrected in a spreadsheet, imported.
+    let csv = dir.path().join("centers.csv");
+    let out = uslugi(
+        &["admin", "centers", "export", csv.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.contains("kogalym-administration"));
+    std::fs::write(&csv, text.replace("ОАО «Ростелеком»", "ПАО «Ростелеком»")).unwrap();
+    let out = uslugi(
+        &["admin", "centers", "import", csv.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("imported 38 centers"));
+    let json = dir.path().join("centers.json");
+    let out = uslugi(
+        &["admin", "centers", "export", json.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(out.status.success());
+    assert!(
+        std::fs::read_to_string(&json)
+            .unwrap()
+            .contains("ПАО «Ростелеком»")
+    );
+    std::fs::write(&csv, "id,name\nx,y\n").unwrap();
+    let out = uslugi(
+        &["admin", "centers", "import", csv.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(!out.status.success(), "a broken file is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+
     let r: Value = client
         .post(format!("{base}/api/v1/registrations"))
         .json(&json!({"surname": "Иванов", "given_name": "Иван", "phone": "+79251234567", "accept_terms": true}))

@@ -698,3 +698,33 @@ export async function keyboardOnlyStandard(j) {
   await j.expectText(t.addressesSaved);
   await j.step('addresses-saved');
 }
+
+/** «Зарегистрироваться в центре обслуживания» → search → a center's week. */
+export async function serviceCenters(j) {
+  const { t, page } = j;
+  await j.goto('/register');
+  await clickLink(j, t.registerAtCenter);
+  await j.expectPath('/service-centers?service=registration');
+  await j.expectH1(t.centersTitle);
+  assert.equal(await page.inputValue('#service'), 'registration', 'the service comes from the link');
+  const all = Number((await j.expectText(t.centersFound)).match(t.centersFound)[1]);
+  assert.ok(all >= 30, `the shipped centers offer registration: ${all}`);
+  await j.step('centers', { doc: '17-centers' });
+
+  // Kogalym: one center registers; three confirm identity.
+  await page.fill('#q', 'Когалым');
+  await clickButton(j, t.centersSearch);
+  await j.expectText(t.centersFound);
+  assert.equal(await page.locator('li.center').count(), 1);
+  await page.selectOption('#service', 'identity_confirmation');
+  await clickButton(j, t.centersSearch);
+  assert.equal(await page.locator('li.center').count(), 3);
+  await j.expectText(t.centersLunch);
+  await j.expectText('UTC+05:00');
+  await j.step('centers-kogalym');
+
+  await page.fill('#q', 'Атлантида');
+  await clickButton(j, t.centersSearch);
+  await j.expectText(t.centersNone);
+  await j.step('centers-none');
+}

@@ -24,6 +24,7 @@ const JOURNEYS = [
   ['language switcher', 'language', J.switchLanguage],
   ['home, services, terms, privacy', 'static', J.staticPages],
   ['personal data → checks → standard account → addresses → log in by SNILS', 'standard', J.standardAccount],
+  ['service centers: search by text and service', 'centers', J.serviceCenters],
 ];
 
 const CONFIGS = [

@@ -140,6 +140,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/personal-data/submit",
         "/api/v1/me/verification",
         "/api/v1/me/addresses",
+        "/api/v1/service-centers",
     ] {
         assert!(paths.contains_key(p), "{p}");
     }

@@ -1,6 +1,7 @@
 //! API and page tests against the real application (see `helpers.rs`).
 mod helpers;
 
+mod centers;
 mod errors;
 mod keys;
 mod login;

@@ -452,9 +452,33 @@ pub trait VerificationStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// A service center as stored: its JSON, and the region to search by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CenterRecord {
+    pub id: String,
+    pub region: String,
+    pub json: String,
+}
+
+#[async_trait]
+pub trait CenterStore: Send + Sync {
+    /// Adds or replaces these centers, all in one transaction.
+    async fn upsert_centers(&self, centers: &[CenterRecord], at: OffsetDateTime)
+    -> StoreResult<()>;
+    /// Every center, by id.
+    async fn all_centers(&self) -> StoreResult<Vec<CenterRecord>>;
+}
+
 /// Everything the use cases need from storage, in one object.
 pub trait Store:
-    RegistrationStore + AccountStore + SessionStore + RateLimitStore + VerificationStore + Send + Sync
+    RegistrationStore
+    + AccountStore
+    + SessionStore
+    + RateLimitStore
+    + VerificationStore
+    + CenterStore
+    + Send
+    + Sync
 {
 }
 impl<
@@ -463,6 +487,7 @@ impl<
         + SessionStore
         + RateLimitStore
         + VerificationStore
+        + CenterStore
         + Send
         + Sync,
 > Store for T

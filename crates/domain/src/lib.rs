@@ -2,6 +2,7 @@
 //! type is parsed once at the edge (`Snils::parse`, `PhoneNumber::parse`…)
 //! and is valid from then on.
 
+pub mod center;
 pub mod email;
 pub mod ids;
 pub mod level;
@@ -11,6 +12,9 @@ pub mod personal;
 pub mod phone;
 pub mod snils;
 
+pub use center::{
+    CenterError, CenterKind, CenterService, DayHours, HoursError, ServiceCenter, WeekHours,
+};
 pub use email::{Email, EmailError};
 pub use ids::{AccountId, RegistrationId};
 pub use level::AccountLevel;

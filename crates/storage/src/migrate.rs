@@ -36,6 +36,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "personal_data",
         sql: include_str!("../migrations/sqlite/0002_personal_data.sql"),
     },
+    Migration {
+        version: 3,
+        name: "service_centers",
+        sql: include_str!("../migrations/sqlite/0003_service_centers.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -48,6 +53,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 2,
         name: "personal_data",
         sql: include_str!("../migrations/postgres/0002_personal_data.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "service_centers",
+        sql: include_str!("../migrations/postgres/0003_service_centers.sql"),
     },
 ];
 

@@ -207,6 +207,48 @@ macro_rules! sql_verification_store {
             }
 
             #[async_trait]
+            impl uslugi_app::ports::CenterStore for $store {
+                async fn upsert_centers(
+                    &self,
+                    centers: &[uslugi_app::ports::CenterRecord],
+                    at: OffsetDateTime,
+                ) -> StoreResult<()> {
+                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    for c in centers {
+                        sqlx::query(
+                            "INSERT INTO service_centers (id, region, data, updated_at) \
+                             VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (id) DO UPDATE SET region = $2, data = $3, updated_at = $4",
+                        )
+                        .bind(&c.id)
+                        .bind(&c.region)
+                        .bind(&c.json)
+                        .bind(ts(at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    }
+                    tx.commit().await.map_err(backend)
+                }
+
+                async fn all_centers(&self) -> StoreResult<Vec<uslugi_app::ports::CenterRecord>> {
+                    sqlx::query("SELECT id, region, data FROM service_centers ORDER BY id")
+                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)?
+                        .iter()
+                        .map(|r| {
+                            Ok(uslugi_app::ports::CenterRecord {
+                                id: r.try_get("id").map_err(backend)?,
+                                region: r.try_get("region").map_err(backend)?,
+                                json: r.try_get("data").map_err(backend)?,
+                            })
+                        })
+                        .collect()
+                }
+            }
+
+            #[async_trait]
             impl VerificationStore for $store {
                 async fn personal_data(
                     &self,

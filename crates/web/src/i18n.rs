@@ -7,6 +7,8 @@ pub struct Tr {
     pub lang: &'static str,
     /// Personal data, addresses and the check page.
     pub pd: &'static crate::i18n_personal::PdTr,
+    /// The service centers page.
+    pub centers: &'static crate::i18n_centers::CentersTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,
@@ -170,6 +172,7 @@ pub struct Tr {
 pub const RU: Tr = Tr {
     lang: "ru",
     pd: &crate::i18n_personal::RU,
+    centers: &crate::i18n_centers::RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",
@@ -333,6 +336,7 @@ pub const RU: Tr = Tr {
 pub const EN: Tr = Tr {
     lang: "en",
     pd: &crate::i18n_personal::EN,
+    centers: &crate::i18n_centers::EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

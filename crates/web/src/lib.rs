@@ -12,10 +12,12 @@ use axum::{Json, Router, routing};
 use uslugi_app::Identity;
 
 pub mod api;
+pub mod centers;
 pub mod error;
 pub mod forms;
 pub mod http;
 pub mod i18n;
+pub mod i18n_centers;
 pub mod i18n_personal;
 pub mod messaging;
 pub mod pages;
@@ -34,6 +36,7 @@ pub trait Readiness: Send + Sync {
 #[derive(Clone)]
 pub struct AppState {
     pub identity: Arc<Identity>,
+    pub centers: Arc<uslugi_app::centers::Centers>,
     pub verification: Arc<uslugi_app::verification::Verification>,
     /// Present only in the embedded default: with real transports the
     /// `/dev/outbox` pages do not exist.
@@ -46,7 +49,13 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(pages::routes())
         .merge(personal::routes())
-        .nest("/api/v1", api::routes().merge(personal::api_routes()))
+        .merge(centers::routes())
+        .nest(
+            "/api/v1",
+            api::routes()
+                .merge(personal::api_routes())
+                .merge(centers::api_routes()),
+        )
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))
         .route("/static/app.js", routing::get(js));
