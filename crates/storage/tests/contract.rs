@@ -70,6 +70,7 @@ contract!(
     sealed_values_are_paged_and_replaced_only_if_unchanged,
     a_confirmed_account_stays_confirmed_when_new_data_pass,
     idle_workers_see_no_work_and_busy_ones_do,
+    service_centers_are_upserted_by_id,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -1222,4 +1223,43 @@ async fn idle_workers_see_no_work_and_busy_ones_do(store: Arc<dyn Backend>) {
     );
     store.mark_outbox_delivered(m.id, T0).await.unwrap();
     assert!(!store.has_due_work(T0).await.unwrap(), "all done");
+}
+
+async fn service_centers_are_upserted_by_id(store: Arc<dyn Backend>) {
+    use uslugi_app::ports::CenterRecord;
+    let record = |id: &str, region: &str, json: &str| CenterRecord {
+        id: id.into(),
+        region: region.into(),
+        json: json.into(),
+    };
+    assert!(store.all_centers().await.unwrap().is_empty());
+    store
+        .upsert_centers(
+            &[
+                record("b", "Калужская область", "{\"n\":1}"),
+                record("a", "Калужская область", "{\"n\":2}"),
+            ],
+            T0,
+        )
+        .await
+        .unwrap();
+    store
+        .upsert_centers(
+            &[record(
+                "b",
+                "Ханты-Мансийский автономный округ — Югра",
+                "{\"n\":3}",
+            )],
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.all_centers().await.unwrap(),
+        vec![
+            record("a", "Калужская область", "{\"n\":2}"),
+            record("b", "Ханты-Мансийский автономный округ — Югра", "{\"n\":3}")
+        ],
+        "by id; the second import replaced b"
+    );
 }
