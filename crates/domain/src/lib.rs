@@ -5,6 +5,7 @@
 pub mod center;
 pub mod email;
 pub mod ids;
+pub mod letter;
 pub mod level;
 pub mod name;
 pub mod password;
@@ -17,6 +18,7 @@ pub use center::{
 };
 pub use email::{Email, EmailError};
 pub use ids::{AccountId, RegistrationId};
+pub use letter::{CodeError, LetterCode, TrackingError, TrackingNumber};
 pub use level::AccountLevel;
 pub use name::{NameError, PersonName};
 pub use password::{

@@ -1,0 +1,230 @@
+//! The code by registered letter: the code a citizen types, and the
+//! tracking number (ШПИ) the post gives the letter.
+use std::fmt;
+
+/// The letters and digits of a code: no 0/O, 1/I/L, which people confuse.
+pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+pub const CODE_LEN: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("the code is empty")]
+    Empty,
+    #[error("the code has 8 characters")]
+    WrongLength,
+    #[error("the code holds only Latin capital letters and digits, without 0, O, 1, I and L")]
+    InvalidCharacters,
+}
+
+/// A letter's confirmation code as typed: spaces and hyphens dropped, case
+/// ignored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LetterCode(String);
+
+impl fmt::Debug for LetterCode {
+    // A code is a secret until used.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LetterCode(***)")
+    }
+}
+
+impl LetterCode {
+    pub fn parse(input: &str) -> Result<Self, CodeError> {
+        let code: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect::<String>()
+            .to_uppercase();
+        if code.is_empty() {
+            return Err(CodeError::Empty);
+        }
+        if !code.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+            return Err(CodeError::InvalidCharacters);
+        }
+        if code.len() != CODE_LEN {
+            return Err(CodeError::WrongLength);
+        }
+        Ok(Self(code))
+    }
+
+    /// A code from `CODE_LEN` random indexes (the caller's secure source).
+    pub fn from_indexes(indexes: [u8; CODE_LEN]) -> Self {
+        Self(
+            indexes
+                .iter()
+                .map(|i| CODE_ALPHABET[usize::from(*i) % CODE_ALPHABET.len()] as char)
+                .collect(),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `ABCD-EFGH`, as printed in the letter.
+    pub fn grouped(&self) -> String {
+        format!("{}-{}", &self.0[..4], &self.0[4..])
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TrackingError {
+    #[error("a tracking number has 14 digits")]
+    Format,
+    #[error("the tracking number's check digit does not match")]
+    CheckDigit,
+}
+
+/// A Russian Post domestic tracking number (ШПИ): the 6-digit index of the
+/// office that accepted the letter, the month (2 digits), the letter's
+/// number (5 digits) and a check digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TrackingNumber(String);
+
+/// The check digit of the first 13 digits: digits in odd places count three
+/// times, in even places once; the digit brings the sum to a multiple of 10.
+pub fn tracking_check_digit(first13: &[u8; 13]) -> u8 {
+    let sum: u32 = first13
+        .iter()
+        .enumerate()
+        .map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    u8::try_from((10 - sum % 10) % 10).expect("a digit")
+}
+
+impl TrackingNumber {
+    pub fn parse(input: &str) -> Result<Self, TrackingError> {
+        let digits: Vec<u8> = input
+            .trim()
+            .bytes()
+            .filter(|b| *b != b' ')
+            .map(|b| {
+                if b.is_ascii_digit() {
+                    Ok(b - b'0')
+                } else {
+                    Err(TrackingError::Format)
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let digits: [u8; 14] = digits.try_into().map_err(|_| TrackingError::Format)?;
+        let first: [u8; 13] = digits[..13].try_into().expect("13 digits");
+        if tracking_check_digit(&first) != digits[13] {
+            return Err(TrackingError::CheckDigit);
+        }
+        Ok(Self(digits.iter().map(|d| char::from(b'0' + d)).collect()))
+    }
+
+    /// The number of the `serial`-th letter accepted at `office` (a 6-digit
+    /// postal index) in `month` (1–12).
+    pub fn assign(office: &str, month: u8, serial: u32) -> Option<Self> {
+        if office.len() != 6
+            || !office.bytes().all(|b| b.is_ascii_digit())
+            || !(1..=12).contains(&month)
+        {
+            return None;
+        }
+        let body = format!("{office}{month:02}{:05}", serial % 100_000);
+        let first: [u8; 13] = body
+            .bytes()
+            .map(|b| b - b'0')
+            .collect::<Vec<_>>()
+            .try_into()
+            .ok()?;
+        Some(Self(format!("{body}{}", tracking_check_digit(&first))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TrackingNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_typed_loosely_and_checked_strictly() {
+        assert_eq!(
+            LetterCode::parse(" abcd-efgh ").unwrap().as_str(),
+            "ABCDEFGH"
+        );
+        assert_eq!(
+            LetterCode::parse("AB CD EF GH").unwrap().grouped(),
+            "ABCD-EFGH"
+        );
+        assert_eq!(LetterCode::parse(""), Err(CodeError::Empty));
+        assert_eq!(LetterCode::parse("ABCDEFG"), Err(CodeError::WrongLength));
+        for lookalike in ["ABCDEFG0", "ABCDEFGO", "ABCDEFG1", "ABCDEFGI", "ABCDEFGL"] {
+            assert_eq!(
+                LetterCode::parse(lookalike),
+                Err(CodeError::InvalidCharacters),
+                "{lookalike}"
+            );
+        }
+        assert_eq!(
+            format!("{:?}", LetterCode::parse("ABCDEFGH").unwrap()),
+            "LetterCode(***)"
+        );
+    }
+
+    #[test]
+    fn the_alphabet_has_no_lookalikes() {
+        for c in b"0O1IL" {
+            assert!(!CODE_ALPHABET.contains(c));
+        }
+        assert_eq!(CODE_ALPHABET.len(), 31);
+    }
+
+    #[test]
+    fn a_known_tracking_number_checks() {
+        // 2480 17 (Kaluga office 248017), month 03, letter 00001.
+        let t = TrackingNumber::assign("248017", 3, 1).unwrap();
+        assert_eq!(&t.as_str()[..13], "2480170300001");
+        assert_eq!(TrackingNumber::parse(t.as_str()).unwrap(), t);
+        // Hand computed: odd places 2,8,1,0,0,0,1 → 12×3 = 36; even 4,0,7,3,0,0 → 14; 50 → 0.
+        assert_eq!(t.as_str(), "24801703000010");
+        assert_eq!(
+            TrackingNumber::parse("2480170300001 1"),
+            Err(TrackingError::CheckDigit)
+        );
+        assert_eq!(
+            TrackingNumber::parse("248017030000"),
+            Err(TrackingError::Format)
+        );
+        assert!(TrackingNumber::assign("24801", 3, 1).is_none());
+        assert!(TrackingNumber::assign("248017", 13, 1).is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn every_assigned_number_checks(office in "[0-9]{6}", month in 1u8..=12, serial in 0u32..100_000) {
+            let t = TrackingNumber::assign(&office, month, serial).unwrap();
+            prop_assert_eq!(t.as_str().len(), 14);
+            prop_assert_eq!(TrackingNumber::parse(t.as_str()).unwrap(), t);
+        }
+
+        #[test]
+        fn one_changed_digit_is_caught(office in "[0-9]{6}", month in 1u8..=12, serial in 0u32..100_000, at in 0usize..14, by in 1u8..10) {
+            let t = TrackingNumber::assign(&office, month, serial).unwrap();
+            let mut digits: Vec<u8> = t.as_str().bytes().map(|b| b - b'0').collect();
+            digits[at] = (digits[at] + by) % 10;
+            let typo: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+            prop_assert_eq!(TrackingNumber::parse(&typo), Err(TrackingError::CheckDigit));
+        }
+
+        #[test]
+        fn generated_codes_parse(indexes in proptest::array::uniform8(any::<u8>())) {
+            let c = LetterCode::from_indexes(indexes);
+            prop_assert_eq!(LetterCode::parse(c.as_str()).unwrap(), c.clone());
+            prop_assert_eq!(LetterCode::parse(&c.grouped().to_lowercase()).unwrap(), c);
+        }
+    }
+}
