@@ -204,7 +204,10 @@ pub struct FreeText(String);
 
 impl FreeText {
     pub fn parse(input: &str, max: usize) -> Result<Self, TextProblem> {
-        if input.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        if input
+            .chars()
+            .any(|c| (c.is_control() && !c.is_whitespace()) || is_invisible_format(c))
+        {
             return Err(TextProblem::ControlCharacters);
         }
         let text = input.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -228,6 +231,15 @@ impl<'de> Deserialize<'de> for FreeText {
         // Stored values were bounded when typed; the largest bound applies.
         FreeText::parse(&s, MAX_TEXT).map_err(|_| serde::de::Error::custom("invalid text"))
     }
+}
+
+/// Zero-width and direction-changing characters: invisible on screen, they
+/// would let an address or an authority read differently from what is stored.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+    )
 }
 
 const MAX_TEXT: usize = 250;
@@ -885,6 +897,18 @@ mod tests {
             problems(&f),
             vec![("patronymic", Problem::Name(NameError::InvalidCharacters))]
         );
+    }
+
+    #[test]
+    fn free_text_refuses_invisible_and_direction_characters() {
+        for c in ['\u{200B}', '\u{200E}', '\u{202E}', '\u{2066}', '\u{FEFF}'] {
+            let s = format!("ул. Ленина{c}, д. 5");
+            assert_eq!(
+                FreeText::parse(&s, 100),
+                Err(TextProblem::ControlCharacters),
+                "{c:?}"
+            );
+        }
     }
 
     #[test]
