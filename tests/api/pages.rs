@@ -306,6 +306,14 @@ async fn pages_carry_protective_headers() {
         .find(|v| v.starts_with("__Host-uslugi-csrf="))
         .unwrap();
     assert!(csrf.contains("Secure") && csrf.contains("HttpOnly") && csrf.contains("SameSite=Lax"));
+    // The JSON API and static files take no forms: no token is minted there.
+    for path in ["/api/v1/service-centers", "/static/app.css", "/health"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert!(
+            r.headers().get_all("set-cookie").iter().next().is_none(),
+            "{path} sets no cookie"
+        );
+    }
     assert_eq!(
         app.client
             .get(app.url("/health"))
