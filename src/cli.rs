@@ -67,6 +67,10 @@ enum Command {
         common: Common,
         #[command(flatten)]
         sim: SimFlags,
+        /// How long the simulated post takes to hand a letter over, in seconds
+        /// (also USLUGI_POST_DELIVERY_S; default 1209600, two weeks).
+        #[arg(long, value_name = "N")]
+        post_delivery_s: Option<u64>,
     },
     /// Apply database migrations and exit (serve also does this at start).
     Migrate {
@@ -152,6 +156,81 @@ enum AdminCommand {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Service-center operators: add one (prints a one-time enrolment link), list, disable.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+    /// Letters with identity codes, for the mailing center.
+    Letters {
+        #[command(subcommand)]
+        command: LettersCommand,
+    },
+    /// The append-only audit log of security events.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Operator,
+    Supervisor,
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Add an operator of a service center and print the one-time link with
+    /// which they choose a login and password and enrol their authenticator
+    /// app (valid 72 hours).
+    Add {
+        /// The service center's id (see `uslugi admin centers export`).
+        #[arg(long, value_name = "ID")]
+        center: String,
+        /// `operator` serves citizens; `supervisor` also reads the center's audit records.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List the operators of every center.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Disable an operator: their sessions end at once and they cannot log in.
+    Disable {
+        /// The operator's id (from `list`).
+        id: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum LettersCommand {
+    /// Write the letters handed to the post on a day as a PDF ready to print
+    /// (one page per letter) and a CSV registry of the batch.
+    Export {
+        /// The day, YYYY-MM-DD or DD.MM.YYYY, in the portal's display time.
+        #[arg(long, value_name = "D")]
+        date: String,
+        /// Folder for letters-D.pdf and letters-D.csv.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check that every record links to the one before it (exit 1 if not).
+    Verify {
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -185,7 +264,7 @@ fn settings(
     listen: Option<String>,
     common: &Common,
 ) -> anyhow::Result<Settings> {
-    settings_with_sim(config, listen, common, &SimFlags::default())
+    settings_with_sim(config, listen, common, &SimFlags::default(), None)
 }
 
 fn settings_with_sim(
@@ -193,6 +272,7 @@ fn settings_with_sim(
     listen: Option<String>,
     common: &Common,
     sim: &SimFlags,
+    post_delivery_s: Option<u64>,
 ) -> anyhow::Result<Settings> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let overrides = Overrides {
@@ -202,6 +282,7 @@ fn settings_with_sim(
         sim_citizens_file: sim.sim_citizens.clone(),
         sim_delay_ms: sim.sim_delay_ms.clone(),
         sim_failure_rate: sim.sim_failure_rate,
+        post_delivery_s,
     };
     let (settings, unknown) = Settings::load(config.map(PathBuf::as_path), &env, &overrides)?;
     for key in unknown {
@@ -252,8 +333,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             common,
             sim,
+            post_delivery_s,
         } => {
-            let settings = settings_with_sim(config, listen, &common, &sim)?;
+            let settings = settings_with_sim(config, listen, &common, &sim, post_delivery_s)?;
             let addr = settings.listen_addr()?;
             let app =
                 crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), true).await?;
@@ -389,6 +471,65 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Admin {
+            command: AdminCommand::Operator { command },
+        } => admin_operator(config, command).await,
+        Command::Admin {
+            command:
+                AdminCommand::Letters {
+                    command: LettersCommand::Export { date, out, common },
+                },
+        } => {
+            let day = crate::letters_file::parse_date(&date)?;
+            let settings = settings(config, None, &common)?;
+            let app =
+                crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
+            let (pdf, csv, n) = crate::letters_file::export(
+                &app.state.letters,
+                day,
+                &out,
+                &settings.letter_sender,
+                &settings.base_url()?,
+            )
+            .await?;
+            println!(
+                "{n} letters of {day}: {} and {}",
+                pdf.display(),
+                csv.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Audit {
+                    command: AuditCommand::Verify { common },
+                },
+        } => {
+            let settings = settings(config, None, &common)?;
+            let (path, default_location) = settings.secrets_path();
+            let secrets = crate::secrets::load(&path, default_location)?;
+            let store = crate::server::open_store(&settings).await?;
+            let log = uslugi_app::audit::AuditLog::new(Arc::new(uslugi_app::crypto::Crypto::new(
+                secrets,
+            )));
+            let report = log.verify(store.as_ref()).await?;
+            match report.first_problem {
+                None => {
+                    println!(
+                        "the audit log is whole: {} records, each linked to the one before",
+                        report.records
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((seq, problem)) => {
+                    eprintln!(
+                        "the audit log is broken at record {seq}: {problem} ({} records before it are sound)",
+                        report.records
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Sim {
             command:
                 SimCommand::Serve {
@@ -429,6 +570,86 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     eprintln!("unreachable: {}", e.without_url());
                     Ok(ExitCode::FAILURE)
                 }
+            }
+        }
+    }
+}
+
+async fn admin_operator(
+    config: Option<&PathBuf>,
+    command: OperatorCommand,
+) -> anyhow::Result<ExitCode> {
+    let common = match &command {
+        OperatorCommand::Add { common, .. }
+        | OperatorCommand::List { common }
+        | OperatorCommand::Disable { common, .. } => common.clone(),
+    };
+    let settings = settings(config, None, &common)?;
+    let app = crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
+    let operators = &app.state.operators;
+    match command {
+        OperatorCommand::Add { center, role, .. } => {
+            let role = match role {
+                RoleArg::Operator => uslugi_domain::OperatorRole::Operator,
+                RoleArg::Supervisor => uslugi_domain::OperatorRole::Supervisor,
+            };
+            match operators.add(&center, role).await {
+                Ok(op) => {
+                    println!("operator {} of {center} ({role}) added", op.id);
+                    println!(
+                        "one-time enrolment link (give it to the operator only; valid until {}):",
+                        op.expires_at
+                            .format(&time::format_description::well_known::Rfc3339)?
+                    );
+                    println!("{}", op.enrolment_link);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(uslugi_app::operators::AddOperatorError::UnknownCenter) => {
+                    eprintln!(
+                        "no service center with id {center:?}; `uslugi admin centers export centers.csv` lists them"
+                    );
+                    Ok(ExitCode::from(2))
+                }
+                Err(uslugi_app::operators::AddOperatorError::Internal(e)) => Err(e.into()),
+            }
+        }
+        OperatorCommand::List { .. } => {
+            let list = operators.list().await?;
+            if list.is_empty() {
+                println!(
+                    "no operators yet: `uslugi admin operator add --center ID --role operator`"
+                );
+            }
+            for o in list {
+                let state = if o.disabled {
+                    "disabled"
+                } else if o.enrolled {
+                    "active"
+                } else {
+                    "waiting for enrolment"
+                };
+                println!(
+                    "{}  {}  {}  {}  {}  {state}",
+                    o.id,
+                    o.center_id,
+                    o.role,
+                    o.login.as_deref().unwrap_or("-"),
+                    o.name.as_deref().unwrap_or("-"),
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        OperatorCommand::Disable { id, .. } => {
+            let Ok(id) = id.parse() else {
+                eprintln!("{id:?} is not an operator id");
+                return Ok(ExitCode::from(2));
+            };
+            if operators.disable(id).await? {
+                println!("disabled; the operator's sessions have ended");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("no such active operator");
+                Ok(ExitCode::from(2))
             }
         }
     }

@@ -35,6 +35,35 @@ pub struct Settings {
     /// Off for nodes that only serve pages when others do the work; the state
     /// is in the database, so any number of nodes may run it.
     pub workers: bool,
+    /// How long the simulated post takes to hand a letter over, in seconds
+    /// (about two weeks; seconds in tests).
+    pub post_delivery_s: u64,
+    /// The share of letters the simulated post refuses at first (the portal
+    /// hands them over again).
+    pub post_failure_rate: f64,
+    /// Who the letters with identity codes are from, as printed on them.
+    pub letter_sender: LetterSender,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LetterSender {
+    pub name: String,
+    /// The lines of the return address, the postal code first.
+    pub address: Vec<String>,
+}
+
+impl Default for LetterSender {
+    fn default() -> Self {
+        Self {
+            name: "Госуслуги (uslugi)".into(),
+            address: vec![
+                uslugi_sim::post::SENDING_OFFICE.into(),
+                "г. Москва".into(),
+                "Почтамт, а/я «Госуслуги»".into(),
+            ],
+        }
+    }
 }
 
 /// Where the Social Fund and the Interior Ministry are reached.
@@ -162,6 +191,10 @@ impl Default for Settings {
             sms_gateway: None,
             registries: RegistrySettings::default(),
             workers: true,
+            post_delivery_s: u64::try_from(uslugi_sim::DEFAULT_DELIVERY.whole_seconds())
+                .unwrap_or(1_209_600),
+            post_failure_rate: 0.02,
+            letter_sender: LetterSender::default(),
         }
     }
 }
@@ -175,6 +208,7 @@ pub struct Overrides {
     pub sim_citizens_file: Option<PathBuf>,
     pub sim_delay_ms: Option<String>,
     pub sim_failure_rate: Option<f64>,
+    pub post_delivery_s: Option<u64>,
 }
 
 const ENV_PREFIX: &str = "USLUGI_";
@@ -285,6 +319,13 @@ impl Settings {
         }
         if let Some(v) = overrides.sim_failure_rate {
             sim(&mut tree, "failure_rate", toml::Value::Float(v));
+        }
+        if let Some(v) = overrides.post_delivery_s {
+            set_path(
+                &mut tree,
+                &["post_delivery_s".into()],
+                toml::Value::Integer(i64::try_from(v).unwrap_or(i64::MAX)),
+            );
         }
         let mut unknown = Vec::new();
         let relaxed = strip_unknown(tree, &mut unknown)?;

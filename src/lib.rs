@@ -3,5 +3,6 @@
 pub mod centers_file;
 pub mod cli;
 pub mod config;
+pub mod letters_file;
 pub mod secrets;
 pub mod server;

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use uslugi_app::password_hasher::{HashParams, PasswordHasher};
 use uslugi_app::ports::Messenger;
 use uslugi_app::registries::RegistryGateway;
-use uslugi_app::verification::{Verification, VerificationPolicy};
+use uslugi_app::verification::{Verification, VerificationParts, VerificationPolicy};
 use uslugi_app::{Clock, Identity, Policy};
 use uslugi_storage::Backend;
 use uslugi_web::messaging::{HttpSmsGateway, LocalOutbox, Router as MessageRouter, SmtpMailer};
@@ -136,8 +136,30 @@ pub async fn build(
     policy.display_offset = settings.display_offset()?;
 
     let crypto = uslugi_app::crypto::Crypto::new(secrets);
+    let audit = uslugi_app::audit::AuditLog::new(Arc::new(crypto.clone()));
+    let hasher = Arc::new(hasher);
+    let post = uslugi_sim::SimPost::new(
+        Arc::clone(&clock),
+        time::Duration::seconds(i64::try_from(settings.post_delivery_s).unwrap_or(i64::MAX)),
+        Some(settings.data_dir.join("post.jsonl")),
+        outbox
+            .clone()
+            .map(|o| o as Arc<dyn uslugi_app::post::LetterCopy>),
+    )
+    .context("the post simulator's records")?
+    .with_failure_rate(settings.post_failure_rate);
+    let letters = Arc::new(uslugi_app::letters::Letters::new(
+        store.clone(),
+        Arc::new(post),
+        crypto.clone(),
+        Arc::clone(&clock),
+        uslugi_app::letters::LetterPolicy::default(),
+        policy.base_url.clone(),
+        policy.display_offset,
+        audit.clone(),
+    ));
     let (gateway, sim) = registry_gateway(settings, Arc::clone(&clock)).await?;
-    let verification = Verification::new(
+    let verification = Arc::new(Verification::new(
         store.clone(),
         gateway,
         Arc::clone(&messenger),
@@ -146,16 +168,25 @@ pub async fn build(
         &policy,
         VerificationPolicy::default(),
         true,
-    );
+        VerificationParts {
+            hasher: Arc::clone(&hasher),
+            audit: audit.clone(),
+            letters: Some(Arc::clone(&letters)),
+        },
+    ));
+    let base_url = policy.base_url.clone();
     let identity = Identity::new(
         store.clone(),
         messenger,
-        Arc::new(hasher),
-        crypto,
+        Arc::clone(&hasher),
+        crypto.clone(),
         Arc::clone(&clock),
         policy,
     );
-    let centers = uslugi_app::centers::Centers::new(store.clone(), clock);
+    let centers = Arc::new(uslugi_app::centers::Centers::new(
+        store.clone(),
+        Arc::clone(&clock),
+    ));
     let shipped = crate::centers_file::parse_json(crate::centers_file::SHIPPED)
         .context("the shipped list of service centers")?;
     let seeded = centers
@@ -168,10 +199,23 @@ pub async fn build(
             "loaded the shipped list of service centers"
         );
     }
+    let operators = uslugi_app::operators::Operators::new(
+        store.clone(),
+        hasher,
+        crypto,
+        clock,
+        uslugi_app::operators::OperatorPolicy::default(),
+        base_url,
+        audit,
+        Arc::clone(&centers),
+        Arc::clone(&verification),
+    );
     let state = AppState {
-        centers: Arc::new(centers),
+        letters,
+        operators: Arc::new(operators),
+        centers,
         identity: Arc::new(identity),
-        verification: Arc::new(verification),
+        verification,
         outbox,
         readiness: Arc::new(StoreReadiness(store.clone())),
         trust_forwarded_for: settings.trust_forwarded_for,
@@ -225,12 +269,20 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let identity = Arc::clone(&app.state.identity);
+    let letters = Arc::clone(&app.state.letters);
+    let operators = Arc::clone(&app.state.operators);
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
             if let Err(e) = identity.sweep().await {
                 tracing::warn!(error = %e, "sweeping expired records failed");
+            }
+            if let Err(e) = letters.sweep().await {
+                tracing::warn!(error = %e, "wiping the codes of dead letters failed");
+            }
+            if let Err(e) = operators.sweep().await {
+                tracing::warn!(error = %e, "sweeping console sessions failed");
             }
         }
     });

@@ -115,6 +115,7 @@ impl Filler {
                     expires_at: now + time::Duration::hours(12),
                     idle_timeout: time::Duration::minutes(30),
                     remember: false,
+                    must_change_password: false,
                 });
                 tokens.push(token);
             }
@@ -140,10 +141,15 @@ fn make_account(crypto: &Crypto, phc: &str, i: usize, now: OffsetDateTime) -> Ac
         email: None,
         email_index: None,
         snils_index: None,
+        passport_index: None,
         password_hash: phc.to_owned(),
+        must_change_password: false,
+        password_expires_at: None,
         failed_logins: 0,
         throttled_until: None,
         locked: false,
+        confirmed_at: None,
+        confirmed_via: None,
         created_at: now,
     }
 }

@@ -8,7 +8,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use time::Duration;
 use uslugi::config::Settings;
-use uslugi_app::FakeClock;
+use uslugi_app::{Clock as _, FakeClock};
 use uslugi_storage::Backend;
 use uslugi_storage::testing::TestDatabase;
 use uslugi_web::messaging::{OutboxEntry, read_outbox};
@@ -27,6 +27,8 @@ pub struct TestApp {
     pub verification: Arc<uslugi_app::verification::Verification>,
     /// The in-process registry simulator, on the test's fake clock.
     pub sim: uslugi_sim::SimState,
+    pub operators: Arc<uslugi_app::operators::Operators>,
+    pub letters: Arc<uslugi_app::letters::Letters>,
     pub on_postgres: bool,
     /// What the application was built from, to start a second node on the
     /// same data.
@@ -58,6 +60,8 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.registries.sim.failure_rate = 0.0;
     settings.registries.sim.timeout_hold_ms = 400;
     settings.registries.timeout_ms = 200;
+    // The post accepts every letter unless a test says otherwise.
+    settings.post_failure_rate = 0.0;
     let db = TestDatabase::postgres().await;
     if let Some(db) = &db {
         settings.database_url = Some(db.url.clone());
@@ -72,6 +76,8 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let store = app.store.clone();
     let identity = app.state.identity.clone();
     let verification = app.state.verification.clone();
+    let operators = app.state.operators.clone();
+    let letters = app.state.letters.clone();
     let sim = app
         .sim
         .as_ref()
@@ -92,6 +98,8 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         identity,
         verification,
         sim,
+        operators,
+        letters,
         on_postgres: db.is_some(),
         settings: built_from,
         _dir: dir,
@@ -279,6 +287,79 @@ impl TestApp {
         self.token(phone, PASSWORD).await
     }
 
+    /// A logged-in account whose personal data (Иванов's, unless `data` says
+    /// otherwise) passed both checks: standard.
+    pub async fn standard_citizen(&self, phone: &str, data: &Value) -> String {
+        let token = self.citizen(phone).await;
+        let r = self
+            .put_bearer("/api/v1/me/personal-data", &token, data)
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = self
+            .post_bearer("/api/v1/me/personal-data/submit", &token)
+            .await;
+        assert_eq!(r.status(), 202);
+        self.settle(8).await;
+        let me: Value = self
+            .get_bearer("/api/v1/me", &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["level"], "standard", "the checks passed");
+        token
+    }
+
+    /// An enrolled operator of `center`, logged in to the console.
+    pub async fn operator(
+        &self,
+        center: &str,
+        role: uslugi_domain::OperatorRole,
+        login: &str,
+    ) -> Operator<'_> {
+        let added = self.operators.add(center, role).await.unwrap();
+        let path = added
+            .enrolment_link
+            .strip_prefix(&self.base)
+            .unwrap()
+            .to_owned();
+        let mut browser = Browser::new(self);
+        let (s, html, _) = browser.get(&path).await;
+        assert_eq!(s, 200, "the enrolment page opens");
+        let key = between(&html, "<code id=\"totp-key\" class=\"key\">", "</code>");
+        let secret =
+            uslugi_app::totp::TotpSecret::from_base32(&key).expect("the page shows the key");
+        let token = path.split("token=").nth(1).unwrap().to_owned();
+        let code = totp_now(self, &secret);
+        let password = "пароль оператора смены";
+        let (s, html, to) = browser
+            .post(
+                "/operator/enrol",
+                &[
+                    ("token", &token),
+                    ("name", "Оператова Ольга Петровна"),
+                    ("login", login),
+                    ("password", password),
+                    ("password_confirmation", password),
+                    ("code", &code),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (s, to.as_deref()),
+            (303, Some("/operator/login?enrolled=1")),
+            "{html}"
+        );
+        let mut op = Operator {
+            browser,
+            secret,
+            login: login.to_owned(),
+            password: password.to_owned(),
+        };
+        op.log_in().await;
+        op
+    }
+
     pub async fn verification_of(&self, token: &str) -> Value {
         let r = self.get_bearer("/api/v1/me/verification", token).await;
         assert_eq!(r.status(), 200);
@@ -314,4 +395,159 @@ pub fn e164(phone: &str) -> String {
 
 pub fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
+}
+
+/// A browser without JavaScript: cookies kept by hand, forms posted with
+/// their CSRF token.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookies: std::collections::HashMap<String, String>,
+    pub lang: &'static str,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookies: std::collections::HashMap::new(),
+            lang: "ru",
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
+        let r = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (r.status().as_u16(), r.text().await.unwrap(), location)
+    }
+
+    pub fn csrf(&self) -> String {
+        self.cookies
+            .get("__Host-uslugi-csrf")
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub async fn post(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, Option<String>) {
+        let csrf = self.csrf();
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+        form.extend_from_slice(fields);
+        let r = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (r.status().as_u16(), r.text().await.unwrap(), location)
+    }
+}
+
+/// The text between two markers of a page.
+pub fn between(html: &str, start: &str, end: &str) -> String {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in the page"))
+        + start.len();
+    let len = html[from..].find(end).expect("the end marker");
+    html[from..from + len].to_owned()
+}
+
+/// The code an authenticator app shows now on the test's clock. Each call
+/// first moves the clock to the next 30-second step: a code works once.
+pub fn totp_now(app: &TestApp, secret: &uslugi_app::totp::TotpSecret) -> String {
+    app.advance(Duration::seconds(30));
+    let step = uslugi_app::totp::step_of(app.clock.now());
+    format!("{:06}", uslugi_app::totp::code_at_step(secret, step))
+}
+
+/// An operator at the console.
+pub struct Operator<'a> {
+    pub browser: Browser<'a>,
+    pub secret: uslugi_app::totp::TotpSecret,
+    pub login: String,
+    pub password: String,
+}
+
+impl Operator<'_> {
+    pub async fn log_in(&mut self) {
+        let code = totp_now(self.browser.app, &self.secret);
+        let (login, password) = (self.login.clone(), self.password.clone());
+        let (s, html, to) = self
+            .browser
+            .post(
+                "/operator/login",
+                &[("login", &login), ("password", &password), ("code", &code)],
+            )
+            .await;
+        assert_eq!((s, to.as_deref()), (303, Some("/operator")), "{html}");
+    }
+
+    pub async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
+        self.browser.get(path).await
+    }
+
+    pub async fn post(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, Option<String>) {
+        self.browser.post(path, fields).await
+    }
+
+    /// Searches and returns the account ids found.
+    pub async fn find(&mut self, by: &str, value: &str) -> Vec<String> {
+        let (s, html, _) = self
+            .post("/operator/search", &[("by", by), ("value", value)])
+            .await;
+        assert_eq!(s, 200, "{html}");
+        html.split("href=\"/operator/citizens/")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_owned())
+            .collect()
+    }
 }

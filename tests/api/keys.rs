@@ -32,6 +32,23 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
         &json!({"registration": address, "actual": address}),
     )
     .await;
+    // A letter with its code kept for printing, and an enrolled operator.
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/identity/letter"))
+        .bearer_auth(&token)
+        .json(&json!({"address": address}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    app.settle(1).await;
+    app.operator(
+        "kaluga-mfc-kaluga-ul-khrustalnaya-34a",
+        uslugi_domain::OperatorRole::Operator,
+        "keys.test",
+    )
+    .await;
     app.put_bearer(
         "/api/v1/me/personal-data",
         &token,

@@ -44,7 +44,8 @@ async fn a_phone_registration_runs_from_form_to_my_data() {
         me,
         json!({
             "account_id": account["account_id"], "level": "simplified", "surname": "Иванов",
-            "given_name": "Иван", "phone": "+79253910202", "email": null
+            "given_name": "Иван", "phone": "+79253910202", "email": null,
+            "confirmed_at": null, "confirmed_via": null, "password_change_required": false
         })
     );
     // The registration is over: its id leads nowhere now.

@@ -557,15 +557,30 @@ async fn a_registry_that_accepts_but_never_answers_ends_as_unavailable_after_fiv
         std::sync::Arc::new(app.clock.clone()),
         false,
     );
+    let crypto = uslugi_app::crypto::Crypto::new(secrets);
+    let hasher = uslugi_app::password_hasher::PasswordHasher::start(
+        uslugi_app::password_hasher::HashParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+        1,
+    )
+    .unwrap();
     let silent = uslugi_app::verification::Verification::new(
         app.store.clone(),
         std::sync::Arc::new(Silent),
         std::sync::Arc::new(outbox),
-        uslugi_app::crypto::Crypto::new(secrets),
+        crypto.clone(),
         std::sync::Arc::new(app.clock.clone()),
         &uslugi_app::Policy::new(app.base.clone()),
         uslugi_app::verification::VerificationPolicy::default(),
         false,
+        uslugi_app::verification::VerificationParts {
+            hasher: std::sync::Arc::new(hasher),
+            audit: uslugi_app::audit::AuditLog::new(std::sync::Arc::new(crypto)),
+            letters: None,
+        },
     );
     silent.run_once().await.unwrap();
     for _ in 0..20 {

@@ -104,8 +104,36 @@ pub enum LoginError {
     /// Unknown login, wrong password, throttled or locked: one answer for all.
     #[error("wrong login or password")]
     BadCredentials,
+    /// The right temporary password, after its 24 hours: said only to
+    /// someone who typed it, so it tells a stranger nothing.
+    #[error("the temporary password has expired")]
+    TemporaryPasswordExpired,
     #[error(transparent)]
     Internal(#[from] InternalError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("the current password is wrong")]
+    WrongCurrent,
+    #[error("the new password does not meet the rules")]
+    Password {
+        problems: Vec<PasswordProblem>,
+        mismatch: bool,
+    },
+    /// The new password is the one being replaced.
+    #[error("the new password is the same as the old one")]
+    Unchanged,
+    #[error("the session has ended")]
+    NoSession,
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<StoreError> for PasswordChangeError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.into())
+    }
 }
 
 impl From<StoreError> for LoginError {
@@ -158,12 +186,16 @@ pub struct NewSession {
     pub account_id: AccountId,
     pub expires_at: OffsetDateTime,
     pub remember: bool,
+    /// Logged in with a temporary password: the person must set their own
+    /// before anything else.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct AuthSession {
     pub account_id: AccountId,
     pub expires_at: OffsetDateTime,
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +206,9 @@ pub struct Profile {
     pub given_name: String,
     pub phone: Option<PhoneNumber>,
     pub email: Option<Email>,
+    /// When and how the identity was proven (a confirmed account).
+    pub confirmed_at: Option<OffsetDateTime>,
+    pub confirmed_via: Option<crate::ports::ConfirmedVia>,
 }
 
 const RATE_WINDOW: Duration = Duration::HOUR;
@@ -649,10 +684,15 @@ impl Identity {
             email,
             email_index,
             snils_index: None,
+            passport_index: None,
             password_hash,
+            must_change_password: false,
+            password_expires_at: None,
             failed_logins: 0,
             throttled_until: None,
             locked: false,
+            confirmed_at: None,
+            confirmed_via: None,
             created_at: now,
         };
         match self.store.complete_registration(id, &account).await {
@@ -743,6 +783,9 @@ impl Identity {
         if account.failed_logins > 0 || account.throttled_until.is_some() {
             self.store.clear_login_failures(account.id).await?;
         }
+        if account.must_change_password && account.password_expires_at.is_some_and(|at| now >= at) {
+            return Err(LoginError::TemporaryPasswordExpired);
+        }
         let token = crypto::random_token();
         let (idle, lifetime) = if remember {
             (self.policy.session_remember, self.policy.session_remember)
@@ -759,6 +802,7 @@ impl Identity {
             expires_at: now + lifetime,
             idle_timeout: idle,
             remember,
+            must_change_password: account.must_change_password,
         };
         self.store.insert_session(&session).await?;
         Ok(NewSession {
@@ -766,6 +810,7 @@ impl Identity {
             account_id: account.id,
             expires_at: session.expires_at,
             remember,
+            must_change_password: account.must_change_password,
         })
     }
 
@@ -790,7 +835,105 @@ impl Identity {
         Ok(Some(AuthSession {
             account_id: s.account_id,
             expires_at: s.expires_at.min(now + s.idle_timeout),
+            must_change_password: s.must_change_password,
         }))
+    }
+
+    /// Sets a new password. With a temporary password (just typed to log
+    /// in) the current one is not asked again and every other session
+    /// ends; otherwise the current password is checked, and other sessions
+    /// end when the person asks.
+    pub async fn change_password(
+        &self,
+        token: &str,
+        current: Option<&str>,
+        new: &str,
+        confirmation: &str,
+        end_others: bool,
+    ) -> Result<(), PasswordChangeError> {
+        let now = self.clock.now();
+        let Some(session) = self.authenticate(token).await? else {
+            return Err(PasswordChangeError::NoSession);
+        };
+        let Some(account) = self.store.account(session.account_id).await? else {
+            return Err(PasswordChangeError::NoSession);
+        };
+        if !session.must_change_password {
+            let ok = match current {
+                Some(c) => self
+                    .hasher
+                    .verify(c, &account.password_hash)
+                    .await
+                    .map_err(InternalError::from)?,
+                None => false,
+            };
+            if !ok {
+                return Err(PasswordChangeError::WrongCurrent);
+            }
+        }
+        let profile = self
+            .profile(account.id)
+            .await?
+            .ok_or(PasswordChangeError::NoSession)?;
+        let surname = PersonName::parse(&profile.surname).ok();
+        let given_name = PersonName::parse(&profile.given_name).ok();
+        let ctx = PasswordContext {
+            surname: surname.as_ref(),
+            given_name: given_name.as_ref(),
+            phone: profile.phone.as_ref(),
+            email: profile.email.as_ref(),
+        };
+        let mismatch = new != confirmation;
+        let password = match NewPassword::parse(new, &ctx) {
+            Ok(p) if !mismatch => p,
+            Ok(_) => {
+                return Err(PasswordChangeError::Password {
+                    problems: Vec::new(),
+                    mismatch,
+                });
+            }
+            Err(problems) => return Err(PasswordChangeError::Password { problems, mismatch }),
+        };
+        if self
+            .hasher
+            .verify(password.expose(), &account.password_hash)
+            .await
+            .map_err(InternalError::from)?
+        {
+            return Err(PasswordChangeError::Unchanged);
+        }
+        let hash = self
+            .hasher
+            .hash(password.expose())
+            .await
+            .map_err(InternalError::from)?;
+        let keep = self
+            .crypto
+            .keyed_hash(HashPurpose::SessionToken, token.as_bytes());
+        let temporary = session.must_change_password;
+        let audit = crate::audit::AuditLog::new(Arc::new(self.crypto.clone()))
+            .record(
+                crate::audit::Actor::Citizen(account.id),
+                crate::audit::action::PASSWORD_CHANGED,
+                if temporary {
+                    "temporary_replaced"
+                } else {
+                    "changed"
+                },
+                now,
+            )
+            .write();
+        self.store
+            .change_password(
+                account.id,
+                &hash,
+                &keep,
+                end_others || temporary,
+                now,
+                &audit,
+            )
+            .await?;
+        Ok(())
     }
 
     pub async fn log_out(&self, token: &str) -> Result<(), InternalError> {
@@ -825,6 +968,8 @@ impl Identity {
             given_name: self.crypto.open(F_GIVEN_NAME, &a.given_name)?,
             phone,
             email,
+            confirmed_at: a.confirmed_at,
+            confirmed_via: a.confirmed_via,
         }))
     }
 

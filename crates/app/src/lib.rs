@@ -1,22 +1,28 @@
 //! Use cases of uslugi, written against ports: storage, messages, clock,
 //! the password hash. Nothing here knows about HTTP or SQL.
 
+pub mod audit;
 pub mod centers;
 pub mod clock;
 pub mod crypto;
 pub mod identity;
 pub mod lang;
+pub mod letters;
 pub mod messages;
+pub mod operators;
 pub mod password_hasher;
 pub mod ports;
+pub mod post;
 pub mod registries;
 pub mod settings;
+pub mod totp;
 pub mod verification;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use identity::{
-    AuthSession, Confirmation, Contact, Identity, InternalError, LoginError, NewSession, Profile,
-    RegistrationError, RegistrationStarted, RegistrationView, StartRegistration,
+    AuthSession, Confirmation, Contact, Identity, InternalError, LoginError, NewSession,
+    PasswordChangeError, Profile, RegistrationError, RegistrationStarted, RegistrationView,
+    StartRegistration,
 };
 pub use lang::Lang;
 pub use settings::Policy;

@@ -198,3 +198,49 @@ pub enum VerificationOutcome {
     Failed,
     SnilsTaken,
 }
+
+/// «Личность подтверждена»: the account is confirmed.
+pub fn identity_confirmed(lang: Lang, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Учётная запись подтверждена".into(),
+            body: format!(
+                "Ваша личность подтверждена, учётная запись стала подтверждённой: вам доступны все услуги портала {base_url}/services Госуслуги (uslugi)"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Your account is confirmed".into(),
+            body: format!(
+                "Your identity is confirmed and your account is now confirmed: every service is open to you {base_url}/services uslugi"
+            ),
+        },
+    }
+}
+
+/// The first password of an account registered at a service center, or the
+/// one that restores access there. The only word of ten letters and digits.
+pub fn temporary_password_sms(
+    lang: Lang,
+    password: &str,
+    base_url: &str,
+    registered: bool,
+) -> String {
+    match (lang, registered) {
+        (Lang::Ru, true) => format!(
+            "Вы зарегистрированы на портале {base_url}, учётная запись подтверждена. Временный пароль: {password} \
+             (действует 24 часа). Логин: этот номер телефона. При первом входе задайте свой пароль. Госуслуги (uslugi)"
+        ),
+        (Lang::Ru, false) => format!(
+            "Доступ к учётной записи восстановлен в центре обслуживания. Временный пароль: {password} \
+             (действует 24 часа). Войдите на {base_url}/login и задайте свой пароль. Госуслуги (uslugi)"
+        ),
+        (Lang::En, true) => format!(
+            "You are registered at {base_url}; your account is confirmed. Temporary password: {password} \
+             (valid 24 hours). Login: this phone number. Set your own password at the first login. uslugi"
+        ),
+        (Lang::En, false) => format!(
+            "Access to your account was restored at a service center. Temporary password: {password} \
+             (valid 24 hours). Log in at {base_url}/login and set your own password. uslugi"
+        ),
+    }
+}

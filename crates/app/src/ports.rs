@@ -2,7 +2,7 @@
 //! keyed hashes: no plaintext personal data ever crosses this boundary.
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
-use uslugi_domain::{AccountId, AccountLevel, RegistrationId};
+use uslugi_domain::{AccountId, AccountLevel, OperatorId, OperatorRole, RegistrationId};
 
 /// A value sealed by [`crate::crypto::Crypto::seal`].
 pub type Sealed = Vec<u8>;
@@ -74,10 +74,18 @@ pub struct AccountRecord {
     pub email: Option<Sealed>,
     pub email_index: Option<KeyedHash>,
     pub snils_index: Option<KeyedHash>,
+    /// Keyed hash of the verified passport's series and number.
+    pub passport_index: Option<KeyedHash>,
     pub password_hash: String,
+    /// The password is a temporary one from a service center: it must be
+    /// replaced at the first login, and works only until `password_expires_at`.
+    pub must_change_password: bool,
+    pub password_expires_at: Option<OffsetDateTime>,
     pub failed_logins: u32,
     pub throttled_until: Option<OffsetDateTime>,
     pub locked: bool,
+    pub confirmed_at: Option<OffsetDateTime>,
+    pub confirmed_via: Option<ConfirmedVia>,
     pub created_at: OffsetDateTime,
 }
 
@@ -90,6 +98,8 @@ pub struct SessionRecord {
     pub expires_at: OffsetDateTime,
     pub idle_timeout: Duration,
     pub remember: bool,
+    /// Opened with a temporary password: only the new password may be set.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,6 +267,8 @@ pub struct PersonalDataRecord {
     pub verified: Option<Sealed>,
     pub verified_at: Option<OffsetDateTime>,
     pub addresses: Option<Sealed>,
+    /// The submission was made by an operator at a service center.
+    pub assisted: Option<Assisted>,
     pub updated_at: OffsetDateTime,
 }
 
@@ -343,7 +355,7 @@ pub struct OutboxRecord {
 }
 
 /// What the end of a submission writes, all at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Completion {
     pub account_id: AccountId,
     pub submission_id: SubmissionId,
@@ -354,6 +366,10 @@ pub struct Completion {
     /// is higher.
     pub verified: Option<VerifiedIdentity>,
     pub message: Option<OutboxRecord>,
+    /// A registration at a service center that passed: the account is
+    /// confirmed at once and gets this temporary password.
+    pub in_person: Option<TemporaryPassword>,
+    pub audit: Option<AuditWrite>,
     pub at: OffsetDateTime,
 }
 
@@ -362,6 +378,7 @@ pub struct VerifiedIdentity {
     pub surname: Sealed,
     pub given_name: Sealed,
     pub snils_index: KeyedHash,
+    pub passport_index: KeyedHash,
 }
 
 #[async_trait]
@@ -381,14 +398,16 @@ pub trait VerificationStore: Send + Sync {
         at: OffsetDateTime,
     ) -> StoreResult<()>;
     /// In one transaction: the submitted data, status `in_progress`, the draft
-    /// dropped, and the checks inserted. `Conflict(Other)` when a submission
-    /// is already in progress.
+    /// dropped, and the checks inserted; `assisted` names the operator who
+    /// submitted for the citizen (none: the citizen did). `Conflict(Other)`
+    /// when a submission is already in progress.
     async fn submit_personal_data(
         &self,
         account: AccountId,
         submission_id: SubmissionId,
         submitted: &[u8],
         checks: &[CheckRecord],
+        assisted: Option<&Assisted>,
         at: OffsetDateTime,
     ) -> StoreResult<()>;
     async fn checks_of_submission(&self, id: SubmissionId) -> StoreResult<Vec<CheckRecord>>;
@@ -452,6 +471,398 @@ pub trait VerificationStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Where a letter is on the portal's side: waiting for the post, or handed
+/// to it (then the post tells where it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LetterStatus {
+    Queued,
+    Sent,
+}
+
+impl LetterStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(Self::Queued),
+            "sent" => Some(Self::Sent),
+            _ => None,
+        }
+    }
+}
+
+/// A letter with an identity confirmation code. Until the post has it, the
+/// row is also the job that hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterRecord {
+    pub id: uuid::Uuid,
+    pub account_id: AccountId,
+    /// The language of the notice sent when the code confirms the account.
+    pub lang: String,
+    /// Keyed hash of the code: what an entered code is checked against.
+    pub code_hash: KeyedHash,
+    /// The code itself, sealed, kept only to print the letter; wiped when
+    /// the code is used, voided or expired.
+    pub code: Option<Sealed>,
+    /// Sealed full name of the addressee.
+    pub recipient: Sealed,
+    /// Sealed JSON of the address.
+    pub address: Sealed,
+    pub status: LetterStatus,
+    pub tracking_number: Option<String>,
+    /// A newer letter replaced this one: its code no longer works.
+    pub voided: bool,
+    /// Codes entered for this letter so far.
+    pub attempts: u32,
+    /// Failed hand-overs to the post so far.
+    pub dispatch_attempts: u32,
+    pub next_attempt_at: OffsetDateTime,
+    pub leased_until: Option<OffsetDateTime>,
+    pub sent_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub used_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+/// How many letters an account may order: at most `count` in `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LetterLimit {
+    pub count: u32,
+    pub window: Duration,
+}
+
+/// What ordering a letter answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LetterOrder {
+    Accepted,
+    /// The limits allow the next letter only then; nothing was written.
+    TooSoon(OffsetDateTime),
+}
+
+#[async_trait]
+pub trait LetterStore: Send + Sync {
+    /// In one transaction, serialised per account across nodes: checks the
+    /// limits, voids the account's earlier unused letters, inserts this one
+    /// and appends the audit record.
+    async fn order_letter(
+        &self,
+        letter: &LetterRecord,
+        limits: &[LetterLimit],
+        audit: &AuditWrite,
+    ) -> StoreResult<LetterOrder>;
+    /// The account's newest letter that is not voided.
+    async fn current_letter(&self, account: AccountId) -> StoreResult<Option<LetterRecord>>;
+    /// Leases up to `limit` queued letters due at `now`.
+    async fn lease_due_letters(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<LetterRecord>>;
+    /// Records the post's tracking number; false when the letter was not
+    /// queued any more (a second hand-over changes nothing).
+    async fn mark_letter_sent(
+        &self,
+        id: uuid::Uuid,
+        tracking_number: &str,
+        sent_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    async fn reschedule_letter(
+        &self,
+        id: uuid::Uuid,
+        dispatch_attempts: u32,
+        next_attempt_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Takes one attempt at the letter's code if fewer than `max` were taken;
+    /// returns the attempt's number, or `None` when they are used up.
+    async fn take_letter_attempt(&self, id: uuid::Uuid, max: u32) -> StoreResult<Option<u32>>;
+    /// In one transaction: marks the letter used (if it was not, and is not
+    /// voided) and wipes its code, confirms the account, writes `message` to
+    /// the outbox and appends the audit record. False, with nothing written,
+    /// when the letter was already used or voided.
+    async fn confirm_by_letter(
+        &self,
+        id: uuid::Uuid,
+        at: OffsetDateTime,
+        message: Option<&OutboxRecord>,
+        audit: &AuditWrite,
+    ) -> StoreResult<bool>;
+    /// Letters handed to the post in `[from, to)`, oldest first: a day's
+    /// batch for the mailing center.
+    async fn letters_sent_between(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<LetterRecord>>;
+    /// Wipes the sealed codes of letters whose code no longer works.
+    async fn wipe_dead_letter_codes(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
+/// One security-relevant event, as the use case describes it. No personal
+/// data: people and operators appear by id only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: uuid::Uuid,
+    pub at: OffsetDateTime,
+    /// `operator`, `citizen`, `admin` or `system`.
+    pub actor: String,
+    pub operator_id: Option<OperatorId>,
+    pub center_id: Option<String>,
+    pub account_id: Option<AccountId>,
+    pub action: String,
+    pub outcome: String,
+    /// A JSON object with what else matters (never personal data).
+    pub details: String,
+}
+
+/// A stored audit record: the entry, its place in the log and its link to
+/// the record before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub entry: AuditEntry,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// Computes the link of a record: a keyed hash over the previous record's
+/// link and this record, so that changing, removing or inserting a record
+/// anywhere breaks every link after it, and nobody without the key can
+/// forge a new chain.
+pub trait AuditChain: Send + Sync {
+    fn link(&self, prev_hash: &[u8], seq: i64, entry: &AuditEntry) -> Vec<u8>;
+}
+
+/// An entry to append, with what links it into the chain.
+#[derive(Clone)]
+pub struct AuditWrite {
+    pub entry: AuditEntry,
+    pub chain: std::sync::Arc<dyn AuditChain>,
+}
+
+impl std::fmt::Debug for AuditWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.entry.fmt(f)
+    }
+}
+
+/// Which records of the audit log to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditFilter {
+    pub center_id: Option<String>,
+    pub operator_id: Option<OperatorId>,
+    pub account_id: Option<AccountId>,
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends one record (in a transaction of its own).
+    async fn append_audit(&self, audit: &AuditWrite) -> StoreResult<i64>;
+    /// Records matching `filter`, newest first, with `seq` below `before`.
+    async fn audit_records(
+        &self,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditRecord>>;
+    /// Every record from `from_seq` on, oldest first: for checking the chain.
+    async fn audit_chain(&self, from_seq: i64, limit: u32) -> StoreResult<Vec<AuditRecord>>;
+}
+
+/// A service-center operator as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRecord {
+    pub id: OperatorId,
+    pub center_id: String,
+    pub role: OperatorRole,
+    /// Sealed full name, given at enrolment.
+    pub name: Option<Sealed>,
+    /// Chosen at enrolment.
+    pub login: Option<String>,
+    pub password_hash: Option<String>,
+    /// Sealed base32 TOTP key, made with the operator; shown only until the
+    /// enrolment is complete.
+    pub totp_secret: Sealed,
+    /// The last time step whose code was accepted: a code works once.
+    pub totp_last_step: Option<i64>,
+    pub enrol_token_hash: Option<KeyedHash>,
+    pub enrol_expires_at: Option<OffsetDateTime>,
+    pub enrolled_at: Option<OffsetDateTime>,
+    pub disabled_at: Option<OffsetDateTime>,
+    pub failed_logins: u32,
+    pub throttled_until: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorSessionRecord {
+    pub token_hash: KeyedHash,
+    pub operator_id: OperatorId,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// What an enrolment writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub name: Sealed,
+    pub login: String,
+    pub password_hash: String,
+    pub totp_step: i64,
+    pub at: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait OperatorStore: Send + Sync {
+    /// Adds an operator and the audit record, in one transaction.
+    /// `NotFound` when the center does not exist.
+    async fn insert_operator(&self, op: &OperatorRecord, audit: &AuditWrite) -> StoreResult<()>;
+    async fn operator(&self, id: OperatorId) -> StoreResult<Option<OperatorRecord>>;
+    async fn operator_by_enrol_token(&self, hash: &[u8]) -> StoreResult<Option<OperatorRecord>>;
+    async fn operator_by_login(&self, login: &str) -> StoreResult<Option<OperatorRecord>>;
+    async fn operators(&self) -> StoreResult<Vec<OperatorRecord>>;
+    /// Completes the enrolment of a not yet enrolled operator: the link dies.
+    /// False when it was completed already; `Conflict(Other)` when the login
+    /// is taken.
+    async fn complete_enrolment(
+        &self,
+        id: OperatorId,
+        enrolment: &Enrolment,
+        audit: &AuditWrite,
+    ) -> StoreResult<bool>;
+    /// Takes a TOTP step if it is later than the last one taken: false for a
+    /// replayed code (atomic across nodes).
+    async fn take_totp_step(&self, id: OperatorId, step: i64) -> StoreResult<bool>;
+    /// Adds one failed login; returns how many there now are in a row.
+    async fn add_operator_failure(
+        &self,
+        id: OperatorId,
+        throttled_until: Option<OffsetDateTime>,
+    ) -> StoreResult<u32>;
+    async fn clear_operator_failures(&self, id: OperatorId) -> StoreResult<()>;
+    /// Disables the operator and ends their sessions, in one transaction.
+    async fn disable_operator(
+        &self,
+        id: OperatorId,
+        at: OffsetDateTime,
+        audit: &AuditWrite,
+    ) -> StoreResult<bool>;
+    async fn insert_operator_session(&self, s: &OperatorSessionRecord) -> StoreResult<()>;
+    async fn operator_session(
+        &self,
+        token_hash: &[u8],
+    ) -> StoreResult<Option<OperatorSessionRecord>>;
+    async fn touch_operator_session(
+        &self,
+        token_hash: &[u8],
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn delete_operator_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+    async fn delete_expired_operator_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle: Duration,
+    ) -> StoreResult<u64>;
+}
+
+/// A registration at a service center: who took it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assisted {
+    pub operator_id: OperatorId,
+    pub center_id: String,
+}
+
+/// A temporary password, sent by SMS, to be replaced at the first login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemporaryPassword {
+    pub hash: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// How an identity was proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmedVia {
+    /// In person at a service center (or registered there).
+    Center,
+    /// The code of a registered letter.
+    Letter,
+}
+
+impl ConfirmedVia {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Center => "center",
+            Self::Letter => "letter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "center" => Some(Self::Center),
+            "letter" => Some(Self::Letter),
+            _ => None,
+        }
+    }
+}
+
+/// What the service centers do to citizens' accounts, each in one
+/// transaction with its audit record.
+#[async_trait]
+pub trait InPersonStore: Send + Sync {
+    /// Accounts whose verified passport has this keyed hash.
+    async fn accounts_by_passport(&self, index: &[u8]) -> StoreResult<Vec<AccountRecord>>;
+    /// Raises a standard account to confirmed; false (nothing written but
+    /// the audit record) unless it was standard.
+    async fn confirm_identity(
+        &self,
+        account: AccountId,
+        via: ConfirmedVia,
+        at: OffsetDateTime,
+        message: Option<&OutboxRecord>,
+        audit: &AuditWrite,
+    ) -> StoreResult<bool>;
+    /// Gives the account a temporary password: failed logins and the lock
+    /// cleared, every session ended, the SMS in the outbox.
+    async fn set_temporary_password(
+        &self,
+        account: AccountId,
+        password: &TemporaryPassword,
+        at: OffsetDateTime,
+        message: &OutboxRecord,
+        audit: &AuditWrite,
+    ) -> StoreResult<()>;
+    /// The account, its personal data under check and both checks, in one
+    /// transaction. `Conflict(Phone)` when the phone has an account.
+    async fn register_in_person(
+        &self,
+        account: &AccountRecord,
+        submission_id: SubmissionId,
+        submitted: &[u8],
+        checks: &[CheckRecord],
+        assisted: &Assisted,
+        audit: &AuditWrite,
+    ) -> StoreResult<()>;
+    /// Replaces the password (the temporary one, or after the current one
+    /// was given): the must-change mark cleared on the account and on the
+    /// session `keep`, every other session ended when `end_others`.
+    async fn change_password(
+        &self,
+        account: AccountId,
+        password_hash: &str,
+        keep: &[u8],
+        end_others: bool,
+        at: OffsetDateTime,
+        audit: &AuditWrite,
+    ) -> StoreResult<()>;
+}
+
 /// A service center as stored: its JSON, and the region to search by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CenterRecord {
@@ -477,6 +888,10 @@ pub trait Store:
     + RateLimitStore
     + VerificationStore
     + CenterStore
+    + LetterStore
+    + AuditStore
+    + OperatorStore
+    + InPersonStore
     + Send
     + Sync
 {
@@ -488,6 +903,10 @@ impl<
         + RateLimitStore
         + VerificationStore
         + CenterStore
+        + LetterStore
+        + AuditStore
+        + OperatorStore
+        + InPersonStore
         + Send
         + Sync,
 > Store for T

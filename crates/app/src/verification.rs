@@ -16,17 +16,20 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 use tokio::sync::Notify;
 use uslugi_domain::{
-    AccountId, Address, AddressForm, FieldProblem, PersonalData, PersonalDataForm, Snils,
+    AccountId, AccountLevel, Address, AddressForm, FieldProblem, PersonalData, PersonalDataForm,
+    PhoneNumber, Snils,
 };
 
+use crate::audit::{Actor, AuditLog, action};
 use crate::clock::Clock;
-use crate::crypto::{Crypto, HashPurpose};
+use crate::crypto::{self, Crypto, HashPurpose};
 use crate::identity::{F_EMAIL, F_GIVEN_NAME, F_PHONE, F_SURNAME, InternalError};
 use crate::lang::Lang;
 use crate::messages::{self, VerificationOutcome};
 use crate::ports::{
-    Channel, CheckRecord, CheckStatus, Completion, LoginKind, Message, Messenger, OutboxRecord,
-    Store, StoreError, SubmissionId, UniqueField, VerificationStatus, VerifiedIdentity,
+    AccountRecord, Assisted, Channel, CheckRecord, CheckStatus, Completion, LoginKind, Message,
+    Messenger, OutboxRecord, Store, StoreError, SubmissionId, TemporaryPassword, UniqueField,
+    VerificationStatus, VerifiedIdentity,
 };
 use crate::registries::{
     GatewayError, PassportInvalidity, PersonFacts, Registry, RegistryAnswer, RegistryGateway,
@@ -203,6 +206,7 @@ pub struct WorkDone {
     pub checks_run: usize,
     pub submissions_completed: usize,
     pub messages_delivered: usize,
+    pub letters_dispatched: usize,
 }
 
 impl WorkDone {
@@ -221,6 +225,18 @@ pub struct Verification {
     display_offset: time::UtcOffset,
     policy: VerificationPolicy,
     wake: Notify,
+    /// Hashes the temporary password of a registration at a center.
+    hasher: Arc<crate::password_hasher::PasswordHasher>,
+    audit: AuditLog,
+    /// The letters handed to the post are background work too.
+    letters: Option<Arc<crate::letters::Letters>>,
+}
+
+/// The ports and helpers the checks need besides the registry gateway.
+pub struct VerificationParts {
+    pub hasher: Arc<crate::password_hasher::PasswordHasher>,
+    pub audit: AuditLog,
+    pub letters: Option<Arc<crate::letters::Letters>>,
 }
 
 impl Verification {
@@ -234,6 +250,7 @@ impl Verification {
         identity_policy: &crate::settings::Policy,
         policy: VerificationPolicy,
         wake_now: bool,
+        parts: VerificationParts,
     ) -> Self {
         let v = Self {
             store,
@@ -245,6 +262,9 @@ impl Verification {
             display_offset: identity_policy.display_offset,
             policy,
             wake: Notify::new(),
+            hasher: parts.hasher,
+            audit: parts.audit,
+            letters: parts.letters,
         };
         if wake_now {
             v.wake.notify_one();
@@ -440,6 +460,30 @@ impl Verification {
             return Err(SubmitError::SnilsTaken);
         }
         let now = self.clock.now();
+        let (submission, checks, sealed) = self.prepare(account, data, lang, now);
+        match self
+            .store
+            .submit_personal_data(account, submission, &sealed, &checks, None, now)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(UniqueField::Other)) => return Err(SubmitError::InProgress),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(%account, %submission, "personal data submitted for checks");
+        self.wake.notify_one();
+        Ok(submission)
+    }
+
+    /// The submission of `data`: its id, both checks (each also its job) and
+    /// the sealed data.
+    fn prepare(
+        &self,
+        account: AccountId,
+        data: PersonalData,
+        lang: Lang,
+        now: OffsetDateTime,
+    ) -> (SubmissionId, Vec<CheckRecord>, Vec<u8>) {
         let submission = uuid::Uuid::new_v4();
         let person = PersonFacts {
             surname: data.surname.as_str().to_owned(),
@@ -486,16 +530,147 @@ impl Verification {
                 data,
             },
         );
+        (submission, checks, sealed)
+    }
+
+    /// Registration at a service center: the operator has the person's
+    /// passport and SNILS in hand. The account, its data and both checks
+    /// are written at once; when the checks pass, the account is confirmed
+    /// and the person gets a temporary password by SMS.
+    pub async fn register_in_person(
+        &self,
+        by: &Assisted,
+        data: PersonalData,
+        phone: &PhoneNumber,
+        lang: Lang,
+    ) -> Result<AccountId, InPersonError> {
+        let now = self.clock.now();
+        let phone_index = self
+            .crypto
+            .keyed_hash(HashPurpose::PhoneIndex, phone.e164().as_bytes());
+        if self
+            .store
+            .account_by_login(LoginKind::Phone, &phone_index)
+            .await?
+            .is_some()
+        {
+            return Err(InPersonError::PhoneTaken);
+        }
+        let snils_index = self.snils_index(&data.snils);
+        if self
+            .store
+            .account_by_login(LoginKind::Snils, &snils_index)
+            .await?
+            .is_some()
+        {
+            return Err(InPersonError::SnilsTaken);
+        }
+        // No password works until the checks pass and the SMS brings one.
+        let unusable = self
+            .hasher
+            .hash(&crypto::random_token())
+            .await
+            .map_err(InternalError::from)?;
+        let account = AccountRecord {
+            id: AccountId::random(),
+            level: AccountLevel::Simplified,
+            surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
+            given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
+            phone: Some(self.crypto.seal(F_PHONE, phone.e164())),
+            phone_index: Some(phone_index),
+            email: None,
+            email_index: None,
+            snils_index: None,
+            passport_index: None,
+            password_hash: unusable,
+            must_change_password: true,
+            password_expires_at: Some(now),
+            failed_logins: 0,
+            throttled_until: None,
+            locked: false,
+            confirmed_at: None,
+            confirmed_via: None,
+            created_at: now,
+        };
+        let (submission, checks, sealed) = self.prepare(account.id, data, lang, now);
+        let audit = self
+            .audit
+            .record(
+                Actor::Operator { id: by.operator_id },
+                action::REGISTERED_IN_PERSON,
+                "checks_started",
+                now,
+            )
+            .center(&by.center_id)
+            .account(account.id)
+            .details(serde_json::json!({ "submission": submission }))
+            .write();
         match self
             .store
-            .submit_personal_data(account, submission, &sealed, &checks, now)
+            .register_in_person(&account, submission, &sealed, &checks, by, &audit)
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Conflict(UniqueField::Other)) => return Err(SubmitError::InProgress),
+            Err(StoreError::Conflict(UniqueField::Phone)) => return Err(InPersonError::PhoneTaken),
             Err(e) => return Err(e.into()),
         }
-        tracing::info!(%account, %submission, "personal data submitted for checks");
+        tracing::info!(account = %account.id, %submission, "registration at a service center: checks started");
+        self.wake.notify_one();
+        Ok(account.id)
+    }
+
+    /// Corrected data of a registration at a center whose checks failed.
+    pub async fn resubmit_in_person(
+        &self,
+        by: &Assisted,
+        account: AccountId,
+        data: PersonalData,
+        lang: Lang,
+    ) -> Result<SubmissionId, InPersonError> {
+        let now = self.clock.now();
+        let (Some(record), Some(a)) = (
+            self.store.personal_data(account).await?,
+            self.store.account(account).await?,
+        ) else {
+            return Err(InPersonError::NotFound);
+        };
+        if record.assisted.is_none() || a.level != AccountLevel::Simplified {
+            return Err(InPersonError::NotFound);
+        }
+        if let Some(owner) = self
+            .store
+            .account_by_login(LoginKind::Snils, &self.snils_index(&data.snils))
+            .await?
+            && owner.id != account
+        {
+            return Err(InPersonError::SnilsTaken);
+        }
+        let (submission, checks, sealed) = self.prepare(account, data, lang, now);
+        match self
+            .store
+            .submit_personal_data(account, submission, &sealed, &checks, Some(by), now)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(UniqueField::Other)) => return Err(InPersonError::InProgress),
+            Err(e) => return Err(e.into()),
+        }
+        self.store
+            .append_audit(
+                &self
+                    .audit
+                    .record(
+                        Actor::Operator { id: by.operator_id },
+                        action::REGISTERED_IN_PERSON,
+                        "checks_restarted",
+                        now,
+                    )
+                    .center(&by.center_id)
+                    .account(account)
+                    .details(serde_json::json!({ "submission": submission }))
+                    .write(),
+            )
+            .await?;
         self.wake.notify_one();
         Ok(submission)
     }
@@ -547,10 +722,15 @@ impl Verification {
         let checks_run = self.run_due_checks().await?;
         let submissions_completed = self.complete_finished().await?;
         let messages_delivered = self.deliver_outbox().await?;
+        let letters_dispatched = match &self.letters {
+            Some(l) => l.dispatch_due().await?,
+            None => 0,
+        };
         Ok(WorkDone {
             checks_run,
             submissions_completed,
             messages_delivered,
+            letters_dispatched,
         })
     }
 
@@ -703,13 +883,34 @@ impl Verification {
         let checks = self.store.checks_of_submission(submission).await?;
         let passed = !checks.is_empty() && checks.iter().all(|c| c.status == CheckStatus::Passed);
         let now = self.clock.now();
+        let assisted = record.assisted.clone();
         let completion = |status, verified, outcome| -> Result<Completion, InternalError> {
+            // The person at a center hears a failure from the operator.
+            let message = if assisted.is_some() && status == VerificationStatus::Failed {
+                None
+            } else {
+                self.notification_to(&account_record, submission, lang, outcome, now)?
+            };
+            let audit = match (&assisted, status) {
+                (Some(by), VerificationStatus::Failed) => Some(
+                    self.audit
+                        .record(Actor::System, action::REGISTRATION_CHECKED, "failed", now)
+                        .operator(by.operator_id)
+                        .center(&by.center_id)
+                        .account(account)
+                        .details(serde_json::json!({ "submission": submission }))
+                        .write(),
+                ),
+                _ => None,
+            };
             Ok(Completion {
                 account_id: account,
                 submission_id: submission,
                 status,
                 verified,
-                message: self.notification_to(&account_record, submission, lang, outcome, now)?,
+                message,
+                in_person: None,
+                audit,
                 at: now,
             })
         };
@@ -730,12 +931,50 @@ impl Verification {
             surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
             given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
             snils_index: self.snils_index(&data.snils),
+            passport_index: passport_index(&self.crypto, &data.document.series_number),
         };
-        let c = completion(
+        let mut c = completion(
             VerificationStatus::Verified,
             Some(verified),
             VerificationOutcome::Passed,
         )?;
+        if let Some(by) = &record.assisted {
+            // Registered at a center: confirmed at once, and the first
+            // password comes by SMS instead of the usual result message.
+            let password = crypto::random_temporary_password();
+            let hash = self.hasher.hash(&password).await?;
+            c.in_person = Some(TemporaryPassword {
+                hash,
+                expires_at: now + TEMPORARY_PASSWORD_TTL,
+            });
+            c.message = match &account_record.phone {
+                Some(phone) => Some(outbox_message(
+                    &self.crypto,
+                    format!("temporary-password:{submission}"),
+                    account,
+                    Channel::Sms,
+                    &self.crypto.open(F_PHONE, phone)?,
+                    "",
+                    &messages::temporary_password_sms(lang, &password, &self.base_url, true),
+                    now,
+                )),
+                None => None,
+            };
+            c.audit = Some(
+                self.audit
+                    .record(
+                        Actor::System,
+                        action::REGISTRATION_CHECKED,
+                        "confirmed",
+                        now,
+                    )
+                    .operator(by.operator_id)
+                    .center(&by.center_id)
+                    .account(account)
+                    .details(serde_json::json!({ "submission": submission }))
+                    .write(),
+            );
+        }
         match self.store.complete_submission(&c).await {
             Ok(applied) => {
                 if applied {
@@ -781,20 +1020,16 @@ impl Verification {
             ),
             (None, None) => return Ok(None),
         };
-        Ok(Some(OutboxRecord {
-            id: uuid::Uuid::new_v4(),
-            dedupe_key: format!("verification:{submission}"),
-            account_id: Some(account.id),
+        Ok(Some(outbox_message(
+            &self.crypto,
+            format!("verification:{submission}"),
+            account.id,
             channel,
-            recipient: self.crypto.seal(F_RECIPIENT, &to),
-            subject: self.crypto.seal(F_SUBJECT, &subject),
-            body: self.crypto.seal(F_BODY, &letter.body),
-            created_at: now,
-            next_attempt_at: now,
-            attempts: 0,
-            leased_until: None,
-            delivered_at: None,
-        }))
+            &to,
+            &subject,
+            &letter.body,
+            now,
+        )))
     }
 
     /// Hands due messages of the outbox to the transport.
@@ -834,6 +1069,103 @@ impl Verification {
             }
         }
         Ok(delivered)
+    }
+}
+
+/// How long the temporary password of a registration or recovery at a
+/// service center works.
+pub const TEMPORARY_PASSWORD_TTL: Duration = Duration::hours(24);
+
+/// Why a registration at a service center was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InPersonError {
+    #[error("the phone already has an account")]
+    PhoneTaken,
+    #[error("the SNILS already has an account")]
+    SnilsTaken,
+    #[error("a check of this registration is in progress")]
+    InProgress,
+    #[error("no such registration at a center")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<StoreError> for InPersonError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// The blind index of a passport: its ten digits, keyed.
+pub fn passport_index(crypto: &Crypto, series_number: &uslugi_domain::PassportNumber) -> Vec<u8> {
+    let digits: String = series_number
+        .as_str()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    crypto.keyed_hash(HashPurpose::PassportIndex, digits.as_bytes())
+}
+
+/// The verified personal data of an account, if its data passed the checks.
+pub(crate) async fn verified_data(
+    crypto: &Crypto,
+    store: &dyn Store,
+    account: AccountId,
+) -> Result<Option<PersonalData>, InternalError> {
+    let Some(r) = store.personal_data(account).await? else {
+        return Ok(None);
+    };
+    let Some(sealed) = r.verified.as_deref() else {
+        return Ok(None);
+    };
+    let json = crypto.open(F_SUBMITTED, sealed)?;
+    let s: Submitted =
+        serde_json::from_str(&json).map_err(|_| InternalError::Corrupt(F_SUBMITTED))?;
+    Ok(Some(s.data))
+}
+
+/// «Фамилия Имя Отчество» as verified, for a letter's address block.
+pub(crate) async fn verified_full_name(
+    crypto: &Crypto,
+    store: &dyn Store,
+    account: &crate::ports::AccountRecord,
+) -> Result<Option<String>, InternalError> {
+    Ok(verified_data(crypto, store, account.id).await?.map(|d| {
+        let mut name = format!("{} {}", d.surname.as_str(), d.given_name.as_str());
+        if let Some(p) = &d.patronymic {
+            name.push(' ');
+            name.push_str(p.as_str());
+        }
+        name
+    }))
+}
+
+/// A message for the outbox, sealed, due now.
+#[expect(clippy::too_many_arguments, reason = "a message is that many things")]
+pub(crate) fn outbox_message(
+    crypto: &Crypto,
+    dedupe_key: String,
+    account: AccountId,
+    channel: Channel,
+    to: &str,
+    subject: &str,
+    body: &str,
+    now: OffsetDateTime,
+) -> OutboxRecord {
+    OutboxRecord {
+        id: uuid::Uuid::new_v4(),
+        dedupe_key,
+        account_id: Some(account),
+        channel,
+        recipient: crypto.seal(F_RECIPIENT, to),
+        subject: crypto.seal(F_SUBJECT, subject),
+        body: crypto.seal(F_BODY, body),
+        created_at: now,
+        next_attempt_at: now,
+        attempts: 0,
+        leased_until: None,
+        delivered_at: None,
     }
 }
 

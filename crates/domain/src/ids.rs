@@ -38,6 +38,10 @@ typed_id!(
     /// A registration in progress: contact given, not yet confirmed or without a password.
     RegistrationId
 );
+typed_id!(
+    /// A service-center operator (or supervisor).
+    OperatorId
+);
 
 #[cfg(test)]
 mod tests {

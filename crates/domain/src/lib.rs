@@ -8,6 +8,7 @@ pub mod ids;
 pub mod letter;
 pub mod level;
 pub mod name;
+pub mod operator;
 pub mod password;
 pub mod personal;
 pub mod phone;
@@ -17,10 +18,11 @@ pub use center::{
     CenterError, CenterKind, CenterService, DayHours, HoursError, ServiceCenter, WeekHours,
 };
 pub use email::{Email, EmailError};
-pub use ids::{AccountId, RegistrationId};
+pub use ids::{AccountId, OperatorId, RegistrationId};
 pub use letter::{CodeError, LetterCode, TrackingError, TrackingNumber};
 pub use level::AccountLevel;
 pub use name::{NameError, PersonName};
+pub use operator::{OperatorLogin, OperatorLoginError, OperatorRole};
 pub use password::{
     NewPassword, PasswordAssessment, PasswordContext, PasswordProblem, PasswordStrength,
     assess_password,

@@ -12,6 +12,7 @@
 
 mod citizens;
 mod client;
+pub mod post;
 mod server;
 mod settings;
 mod wire;
@@ -27,6 +28,7 @@ pub use citizens::{
     Citizen, CitizensError, DEMO_CITIZENS_JSON, PassportRecord, PassportStatus, SimRegistry,
 };
 pub use client::{DEFAULT_CLIENT_TIMEOUT, GatewayConfigError, HttpRegistryGateway};
+pub use post::{DEFAULT_DELIVERY, SimPost};
 pub use server::{PollOutcome, RETENTION, SimState, SubmitError, router, serve};
 pub use settings::{
     DEFAULT_DELAY_MS, DEFAULT_FAILURE_RATE, DEFAULT_TIMEOUT_HOLD, MAX_DELAY_MS, SettingsError,

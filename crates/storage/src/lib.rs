@@ -17,6 +17,8 @@ use uslugi_app::ports::{AccountRecord, SessionRecord, Store, StoreError, UniqueF
 mod sql;
 #[macro_use]
 mod sql_verification;
+#[macro_use]
+mod sql_operators;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;

@@ -9,7 +9,9 @@ pub struct Migration {
 
 impl Migration {
     /// The statements of the migration, one by one, without comments. Our
-    /// migrations hold no semicolons inside literals, so splitting is exact.
+    /// migrations hold no semicolons inside literals; the ones inside a
+    /// trigger's `BEGIN … END` (SQLite) or a `$$ … $$` body (PostgreSQL)
+    /// belong to their statement.
     pub fn statements(&self) -> Vec<String> {
         let code: String = self
             .sql
@@ -17,11 +19,28 @@ impl Migration {
             .filter(|l| !l.trim_start().starts_with("--"))
             .map(|l| format!("{l}\n"))
             .collect();
-        code.split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+        let mut out = Vec::new();
+        let mut current = String::new();
+        for piece in code.split_inclusive(';') {
+            current.push_str(piece);
+            let text = current.trim().trim_end_matches(';').trim_end();
+            let in_dollar_body = current.matches("$$").count() % 2 == 1;
+            let in_trigger_body = text.starts_with("CREATE TRIGGER")
+                && text.contains("\nBEGIN")
+                && !text.ends_with("END");
+            if in_dollar_body || in_trigger_body {
+                continue;
+            }
+            if !text.is_empty() {
+                out.push(text.to_owned());
+            }
+            current.clear();
+        }
+        let rest = current.trim();
+        if !rest.is_empty() {
+            out.push(rest.to_owned());
+        }
+        out
     }
 }
 
@@ -41,6 +60,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "service_centers",
         sql: include_str!("../migrations/sqlite/0003_service_centers.sql"),
     },
+    Migration {
+        version: 4,
+        name: "confirmed_account",
+        sql: include_str!("../migrations/sqlite/0004_confirmed_account.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -58,6 +82,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 3,
         name: "service_centers",
         sql: include_str!("../migrations/postgres/0003_service_centers.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "confirmed_account",
+        sql: include_str!("../migrations/postgres/0004_confirmed_account.sql"),
     },
 ];
 
@@ -82,9 +111,27 @@ mod tests {
         assert!(a.windows(2).all(|w| w[0].0 < w[1].0));
         for m in MIGRATIONS_SQLITE.iter().chain(MIGRATIONS_POSTGRES) {
             for s in m.statements() {
-                assert!(s.starts_with("CREATE"), "{s}");
+                assert!(
+                    s.starts_with("CREATE") || s.starts_with("ALTER TABLE"),
+                    "{s}"
+                );
             }
         }
+    }
+
+    #[test]
+    fn trigger_and_function_bodies_stay_whole() {
+        let m = Migration {
+            version: 0,
+            name: "t",
+            sql: "CREATE TABLE a (x INTEGER);\nCREATE TRIGGER t BEFORE DELETE ON a\nBEGIN\n    SELECT RAISE(ABORT, 'no');\nEND;\n\
+                  CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    RAISE EXCEPTION 'no';\nEND\n$$;\nCREATE INDEX i ON a (x);\n",
+        };
+        let s = m.statements();
+        assert_eq!(s.len(), 4, "{s:?}");
+        assert!(s[1].starts_with("CREATE TRIGGER") && s[1].ends_with("END"));
+        assert!(s[2].starts_with("CREATE FUNCTION") && s[2].ends_with("$$"));
+        assert_eq!(s[3], "CREATE INDEX i ON a (x)");
     }
 
     /// Every BLOB column holds either a keyed hash (looked up, never opened)
@@ -99,6 +146,11 @@ mod tests {
             "snils_index",
             "token_hash",
             "key",
+            "code_hash",
+            "enrol_token_hash",
+            "passport_index",
+            "prev_hash",
+            "hash",
         ];
         let mut blobs = Vec::new();
         for m in MIGRATIONS_SQLITE {

@@ -9,6 +9,8 @@ use crate::{ConnectError, Maintenance};
 
 /// The advisory-lock id under which migrations run ("uslugi" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7573_6c75_6769;
+/// The advisory-lock id that serialises appends to the audit log ("audit").
+const AUDIT_LOCK: i64 = 0x61_7564_6974;
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -59,8 +61,21 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// Appends to the audit log wait for each other across every node, so
+    /// each links to the one committed before it and the chain never forks.
+    async fn lock_audit_chain(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_LOCK)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
 sql_store!(PgStore, sqlx::Postgres);
 sql_verification_store!(PgStore, sqlx::Postgres);
+sql_operators_store!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Maintenance for PgStore {

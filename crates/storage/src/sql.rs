@@ -33,6 +33,10 @@ pub(crate) fn parse_level(s: &str) -> Result<AccountLevel, StoreError> {
     AccountLevel::parse(s).ok_or_else(|| corrupt("level"))
 }
 
+pub(crate) fn opt_ts(secs: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
+    secs.map(from_ts).transpose()
+}
+
 pub(crate) fn count(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -58,8 +62,9 @@ macro_rules! sql_store {
             sends, confirmed_at, created_at, expires_at";
 
         const ACCOUNT_COLUMNS: &str = "id, level, surname, given_name, phone, phone_index, \
-            email, email_index, snils_index, password_hash, failed_logins, throttled_until, \
-            locked, created_at";
+            email, email_index, snils_index, passport_index, password_hash, must_change_password, \
+            password_expires_at, failed_logins, throttled_until, locked, confirmed_at, \
+            confirmed_via, created_at";
 
         fn registration_from_row(row: &Row) -> StoreResult<RegistrationRecord> {
             let get = |e: sqlx::Error| backend(e);
@@ -99,7 +104,12 @@ macro_rules! sql_store {
                 email: row.try_get("email").map_err(get)?,
                 email_index: row.try_get("email_index").map_err(get)?,
                 snils_index: row.try_get("snils_index").map_err(get)?,
+                passport_index: row.try_get("passport_index").map_err(get)?,
                 password_hash: row.try_get("password_hash").map_err(get)?,
+                must_change_password: row.try_get("must_change_password").map_err(get)?,
+                password_expires_at: $crate::sql::opt_ts(
+                    row.try_get("password_expires_at").map_err(get)?,
+                )?,
                 failed_logins: count(row.try_get("failed_logins").map_err(get)?),
                 throttled_until: row
                     .try_get::<Option<i64>, _>("throttled_until")
@@ -107,8 +117,56 @@ macro_rules! sql_store {
                     .map(from_ts)
                     .transpose()?,
                 locked: row.try_get("locked").map_err(get)?,
+                confirmed_at: $crate::sql::opt_ts(row.try_get("confirmed_at").map_err(get)?)?,
+                confirmed_via: row
+                    .try_get::<Option<String>, _>("confirmed_via")
+                    .map_err(get)?
+                    .map(|v| {
+                        uslugi_app::ports::ConfirmedVia::parse(&v)
+                            .ok_or_else(|| $crate::sql::corrupt("confirmed_via"))
+                    })
+                    .transpose()?,
                 created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
             })
+        }
+
+        /// Inserts an account inside the caller's transaction.
+        async fn insert_account(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            a: &AccountRecord,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO accounts (id, level, surname, given_name, phone, phone_index, email, \
+                 email_index, snils_index, passport_index, password_hash, must_change_password, \
+                 password_expires_at, failed_logins, throttled_until, locked, confirmed_at, \
+                 confirmed_via, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20)",
+            )
+            .bind(a.id.to_string())
+            .bind(a.level.as_str())
+            .bind(&a.surname)
+            .bind(&a.given_name)
+            .bind(&a.phone)
+            .bind(&a.phone_index)
+            .bind(&a.email)
+            .bind(&a.email_index)
+            .bind(&a.snils_index)
+            .bind(&a.passport_index)
+            .bind(&a.password_hash)
+            .bind(a.must_change_password)
+            .bind(a.password_expires_at.map(ts))
+            .bind(i64::from(a.failed_logins))
+            .bind(a.throttled_until.map(ts))
+            .bind(a.locked)
+            .bind(a.confirmed_at.map(ts))
+            .bind(a.confirmed_via.map(uslugi_app::ports::ConfirmedVia::as_str))
+            .bind(ts(a.created_at))
+            .bind(ts(a.created_at))
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+            Ok(())
         }
 
         fn session_from_row(row: &Row) -> StoreResult<SessionRecord> {
@@ -121,6 +179,7 @@ macro_rules! sql_store {
                 expires_at: from_ts(row.try_get("expires_at").map_err(get)?)?,
                 idle_timeout: Duration::seconds(row.try_get("idle_timeout_s").map_err(get)?),
                 remember: row.try_get("remember").map_err(get)?,
+                must_change_password: row.try_get("must_change_password").map_err(get)?,
             })
         }
 
@@ -240,30 +299,7 @@ macro_rules! sql_store {
                 if removed.rows_affected() != 1 {
                     return Err(StoreError::NotFound);
                 }
-                sqlx::query(
-                    "INSERT INTO accounts (id, level, surname, given_name, phone, phone_index, email, \
-                     email_index, snils_index, password_hash, failed_logins, throttled_until, locked, \
-                     created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(a.id.to_string())
-                .bind(a.level.as_str())
-                .bind(&a.surname)
-                .bind(&a.given_name)
-                .bind(&a.phone)
-                .bind(&a.phone_index)
-                .bind(&a.email)
-                .bind(&a.email_index)
-                .bind(&a.snils_index)
-                .bind(&a.password_hash)
-                .bind(i64::from(a.failed_logins))
-                .bind(a.throttled_until.map(ts))
-                .bind(a.locked)
-                .bind(ts(a.created_at))
-                .bind(ts(a.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+                insert_account(&mut tx, a).await?;
                 tx.commit().await.map_err(backend)
             }
 
@@ -365,7 +401,8 @@ macro_rules! sql_store {
             async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, \
-                     expires_at, idle_timeout_s, remember) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     expires_at, idle_timeout_s, remember, must_change_password) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&s.token_hash)
                 .bind(s.account_id.to_string())
@@ -374,6 +411,7 @@ macro_rules! sql_store {
                 .bind(ts(s.expires_at))
                 .bind(s.idle_timeout.whole_seconds())
                 .bind(s.remember)
+                .bind(s.must_change_password)
                 .execute(&self.write)
                 .await
                 .map_err(backend)?;
@@ -383,7 +421,7 @@ macro_rules! sql_store {
             async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
                 sqlx::query(
                     "SELECT token_hash, account_id, created_at, last_seen_at, expires_at, \
-                     idle_timeout_s, remember FROM sessions WHERE token_hash = $1",
+                     idle_timeout_s, remember, must_change_password FROM sessions WHERE token_hash = $1",
                 )
                 .bind(token_hash)
                 .fetch_optional(&mut *self.reader().await.map_err(backend)?)
@@ -474,7 +512,7 @@ macro_rules! sql_store {
                 for chunk in sessions.chunks($crate::IMPORT_ROWS_PER_STATEMENT) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, \
-                         expires_at, idle_timeout_s, remember) ",
+                         expires_at, idle_timeout_s, remember, must_change_password) ",
                     );
                     insert.push_values(chunk, |mut row, s| {
                         row.push_bind(&s.token_hash)
@@ -483,7 +521,8 @@ macro_rules! sql_store {
                             .push_bind(ts(s.last_seen_at))
                             .push_bind(ts(s.expires_at))
                             .push_bind(s.idle_timeout.whole_seconds())
-                            .push_bind(s.remember);
+                            .push_bind(s.remember)
+                            .push_bind(s.must_change_password);
                     });
                     insert.build().execute(&mut *tx).await.map_err(backend)?;
                 }

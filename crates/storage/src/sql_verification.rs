@@ -67,7 +67,8 @@ macro_rules! sql_verification_store {
             type Row = <$db as sqlx::Database>::Row;
 
             const PERSONAL_COLUMNS: &str = "account_id, status, draft, submitted, submission_id, \
-                submitted_at, verified, verified_at, addresses, updated_at";
+                submitted_at, verified, verified_at, addresses, assisted_operator, assisted_center, \
+                updated_at";
             const CHECK_COLUMNS: &str = "id, submission_id, account_id, registry, status, reason, \
                 request, gateway_request_id, attempts, next_run_at, deadline_at, leased_until, \
                 created_at, finished_at";
@@ -98,6 +99,16 @@ macro_rules! sql_verification_store {
                     verified: row.try_get("verified").map_err(get)?,
                     verified_at: opt_ts(row, "verified_at")?,
                     addresses: row.try_get("addresses").map_err(get)?,
+                    assisted: match (
+                        row.try_get::<Option<String>, _>("assisted_operator").map_err(get)?,
+                        row.try_get::<Option<String>, _>("assisted_center").map_err(get)?,
+                    ) {
+                        (Some(op), Some(center)) => Some(uslugi_app::ports::Assisted {
+                            operator_id: parse_id(&op)?,
+                            center_id: center,
+                        }),
+                        _ => None,
+                    },
                     updated_at: from_ts(row.try_get("updated_at").map_err(get)?)?,
                 })
             }
@@ -206,6 +217,99 @@ macro_rules! sql_verification_store {
                 }
             }
 
+            /// Marks the account's personal data as submitted and under check,
+            /// inside the caller's transaction; `Conflict(Other)` when a
+            /// submission is in progress already.
+            pub(crate) async fn mark_submitted(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                account: AccountId,
+                submission_id: SubmissionId,
+                submitted: &[u8],
+                assisted: Option<&uslugi_app::ports::Assisted>,
+                at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE personal_data SET status = 'in_progress', draft = NULL, \
+                     submitted = $2, submission_id = $3, submitted_at = $4, updated_at = $4, \
+                     assisted_operator = $5, assisted_center = $6 \
+                     WHERE account_id = $1 AND status <> 'in_progress'",
+                )
+                .bind(account.to_string())
+                .bind(submitted)
+                .bind(submission_id.to_string())
+                .bind(ts(at))
+                .bind(assisted.map(|a| a.operator_id.to_string()))
+                .bind(assisted.map(|a| a.center_id.clone()))
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict(uslugi_app::ports::UniqueField::Other));
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn insert_checks(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                checks: &[CheckRecord],
+            ) -> StoreResult<()> {
+                for c in checks {
+                    sqlx::query(
+                        "INSERT INTO checks (id, submission_id, account_id, registry, status, \
+                         reason, request, gateway_request_id, attempts, next_run_at, \
+                         deadline_at, leased_until, created_at, finished_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    )
+                    .bind(c.id.to_string())
+                    .bind(c.submission_id.to_string())
+                    .bind(c.account_id.to_string())
+                    .bind(registry_str(c.registry))
+                    .bind(c.status.as_str())
+                    .bind(&c.reason)
+                    .bind(&c.request)
+                    .bind(&c.gateway_request_id)
+                    .bind(i64::from(c.attempts))
+                    .bind(ts(c.next_run_at))
+                    .bind(ts(c.deadline_at))
+                    .bind(c.leased_until.map(ts))
+                    .bind(ts(c.created_at))
+                    .bind(c.finished_at.map(ts))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn insert_outbox(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                m: &OutboxRecord,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO outbox (id, dedupe_key, account_id, channel, recipient, \
+                     subject, body, created_at, next_attempt_at, attempts, leased_until, \
+                     delivered_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(m.id.to_string())
+                .bind(&m.dedupe_key)
+                .bind(m.account_id.map(|a| a.to_string()))
+                .bind(m.channel.as_str())
+                .bind(&m.recipient)
+                .bind(&m.subject)
+                .bind(&m.body)
+                .bind(ts(m.created_at))
+                .bind(ts(m.next_attempt_at))
+                .bind(i64::from(m.attempts))
+                .bind(m.leased_until.map(ts))
+                .bind(m.delivered_at.map(ts))
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+                Ok(())
+            }
+
             #[async_trait]
             impl uslugi_app::ports::CenterStore for $store {
                 async fn upsert_centers(
@@ -312,6 +416,7 @@ macro_rules! sql_verification_store {
                     submission_id: SubmissionId,
                     submitted: &[u8],
                     checks: &[CheckRecord],
+                    assisted: Option<&uslugi_app::ports::Assisted>,
                     at: OffsetDateTime,
                 ) -> StoreResult<()> {
                     let mut tx = self.write.begin().await.map_err(backend)?;
@@ -324,46 +429,8 @@ macro_rules! sql_verification_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                    let done = sqlx::query(
-                        "UPDATE personal_data SET status = 'in_progress', draft = NULL, \
-                         submitted = $2, submission_id = $3, submitted_at = $4, updated_at = $4 \
-                         WHERE account_id = $1 AND status <> 'in_progress'",
-                    )
-                    .bind(account.to_string())
-                    .bind(submitted)
-                    .bind(submission_id.to_string())
-                    .bind(ts(at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(uslugi_app::ports::UniqueField::Other));
-                    }
-                    for c in checks {
-                        sqlx::query(
-                            "INSERT INTO checks (id, submission_id, account_id, registry, status, \
-                             reason, request, gateway_request_id, attempts, next_run_at, \
-                             deadline_at, leased_until, created_at, finished_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                        )
-                        .bind(c.id.to_string())
-                        .bind(c.submission_id.to_string())
-                        .bind(c.account_id.to_string())
-                        .bind(registry_str(c.registry))
-                        .bind(c.status.as_str())
-                        .bind(&c.reason)
-                        .bind(&c.request)
-                        .bind(&c.gateway_request_id)
-                        .bind(i64::from(c.attempts))
-                        .bind(ts(c.next_run_at))
-                        .bind(ts(c.deadline_at))
-                        .bind(c.leased_until.map(ts))
-                        .bind(ts(c.created_at))
-                        .bind(c.finished_at.map(ts))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                    }
+                    mark_submitted(&mut tx, account, submission_id, submitted, assisted, at).await?;
+                    insert_checks(&mut tx, checks).await?;
                     tx.commit().await.map_err(backend)
                 }
 
@@ -390,6 +457,8 @@ macro_rules! sql_verification_store {
                              WHERE status IN ('pending', 'retrying') AND next_run_at <= $1 \
                              AND (leased_until IS NULL OR leased_until <= $1)) \
                          OR EXISTS (SELECT 1 FROM outbox WHERE delivered_at IS NULL \
+                             AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)) \
+                         OR EXISTS (SELECT 1 FROM identity_letters WHERE status = 'queued' \
                              AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)) \
                          OR EXISTS (SELECT 1 FROM personal_data p WHERE p.status = 'in_progress' \
                              AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.submission_id = p.submission_id \
@@ -535,41 +604,42 @@ macro_rules! sql_verification_store {
                     if let Some(v) = &c.verified {
                         sqlx::query(
                             "UPDATE accounts SET surname = $2, given_name = $3, snils_index = $4, \
+                             passport_index = $5, \
                              level = CASE WHEN level = 'simplified' THEN 'standard' ELSE level END, \
-                             updated_at = $5 WHERE id = $1",
+                             updated_at = $6 WHERE id = $1",
                         )
                         .bind(c.account_id.to_string())
                         .bind(&v.surname)
                         .bind(&v.given_name)
                         .bind(&v.snils_index)
+                        .bind(&v.passport_index)
                         .bind(ts(c.at))
                         .execute(&mut *tx)
                         .await
                         .map_err(backend)?;
+                        if let Some(p) = &c.in_person {
+                            // Registered at a center: the identity was proven
+                            // there, and the first password is a temporary one.
+                            sqlx::query(
+                                "UPDATE accounts SET level = 'confirmed', confirmed_at = $2, \
+                                 confirmed_via = 'center', password_hash = $3, \
+                                 must_change_password = $4, password_expires_at = $5 WHERE id = $1",
+                            )
+                            .bind(c.account_id.to_string())
+                            .bind(ts(c.at))
+                            .bind(&p.hash)
+                            .bind(true)
+                            .bind(ts(p.expires_at))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        }
                     }
                     if let Some(m) = &c.message {
-                        sqlx::query(
-                            "INSERT INTO outbox (id, dedupe_key, account_id, channel, recipient, \
-                             subject, body, created_at, next_attempt_at, attempts, leased_until, \
-                             delivered_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                             ON CONFLICT (dedupe_key) DO NOTHING",
-                        )
-                        .bind(m.id.to_string())
-                        .bind(&m.dedupe_key)
-                        .bind(m.account_id.map(|a| a.to_string()))
-                        .bind(m.channel.as_str())
-                        .bind(&m.recipient)
-                        .bind(&m.subject)
-                        .bind(&m.body)
-                        .bind(ts(m.created_at))
-                        .bind(ts(m.next_attempt_at))
-                        .bind(i64::from(m.attempts))
-                        .bind(m.leased_until.map(ts))
-                        .bind(m.delivered_at.map(ts))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
+                        insert_outbox(&mut tx, m).await?;
+                    }
+                    if let Some(a) = &c.audit {
+                        super::operators_sql::append_audit(&mut tx, a).await?;
                     }
                     tx.commit().await.map_err(backend)?;
                     Ok(true)

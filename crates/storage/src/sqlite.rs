@@ -136,6 +136,12 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Nothing to do: the single writer connection already serialises the
+    /// appends to the audit log.
+    async fn lock_audit_chain(_tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
     /// Writes a consistent copy of the database to `path` (`VACUUM INTO`).
     pub async fn backup_to(&self, path: &str) -> Result<(), StoreError> {
         sqlx::query("VACUUM INTO $1")
@@ -149,6 +155,7 @@ impl SqliteStore {
 
 sql_store!(SqliteStore, sqlx::Sqlite);
 sql_verification_store!(SqliteStore, sqlx::Sqlite);
+sql_operators_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait]
 impl Maintenance for SqliteStore {

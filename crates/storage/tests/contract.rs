@@ -71,6 +71,21 @@ contract!(
     a_confirmed_account_stays_confirmed_when_new_data_pass,
     idle_workers_see_no_work_and_busy_ones_do,
     service_centers_are_upserted_by_id,
+    the_audit_log_links_each_record_to_the_one_before,
+    concurrent_audit_appends_make_one_chain,
+    audit_records_are_read_by_center_operator_and_account,
+    operators_enrol_once_with_a_login_of_their_own,
+    a_totp_step_is_taken_once,
+    disabling_an_operator_ends_their_sessions,
+    operator_sessions_expire_when_idle,
+    a_registration_at_a_center_is_written_whole_or_not_at_all,
+    only_a_standard_account_is_confirmed_in_person,
+    a_temporary_password_ends_every_session,
+    changing_the_password_keeps_this_session,
+    letters_are_ordered_within_the_limits_even_at_once,
+    a_new_letter_voids_the_last_one,
+    queued_letters_are_leased_sent_and_confirmed_once,
+    the_days_letters_and_their_codes,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -125,10 +140,15 @@ fn account_for(r: &RegistrationRecord) -> AccountRecord {
         email,
         email_index,
         snils_index: None,
+        passport_index: None,
         password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        must_change_password: false,
+        password_expires_at: None,
         failed_logins: 0,
         throttled_until: None,
         locked: false,
+        confirmed_at: None,
+        confirmed_via: None,
         created_at: T0,
     }
 }
@@ -363,12 +383,14 @@ async fn sessions_live_and_expire(store: Arc<dyn Backend>) {
         expires_at: T0 + Duration::hours(12),
         idle_timeout: Duration::minutes(30),
         remember: false,
+        must_change_password: false,
     };
     let long = SessionRecord {
         token_hash: b"token-2".to_vec(),
         expires_at: T0 + Duration::days(30),
         idle_timeout: Duration::days(30),
         remember: true,
+        must_change_password: false,
         ..short.clone()
     };
     store.insert_session(&short).await.unwrap();
@@ -530,6 +552,7 @@ async fn accounts_and_sessions_import_in_bulk(store: Arc<dyn Backend>) {
             expires_at: T0 + Duration::hours(12),
             idle_timeout: Duration::minutes(30),
             remember: i % 2 == 1,
+            must_change_password: false,
         })
         .collect();
     store.import_sessions(&sessions).await.unwrap();
@@ -673,7 +696,7 @@ async fn a_submission_writes_its_checks_atomically(store: Arc<dyn Backend>) {
     ];
     assert!(
         store
-            .submit_personal_data(a.id, bad, b"data", &twice, T0)
+            .submit_personal_data(a.id, bad, b"data", &twice, None, T0)
             .await
             .is_err()
     );
@@ -685,7 +708,7 @@ async fn a_submission_writes_its_checks_atomically(store: Arc<dyn Backend>) {
     let s = uuid::Uuid::new_v4();
     let checks = both_checks(a.id, s);
     store
-        .submit_personal_data(a.id, s, b"data", &checks, T0)
+        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
         .await
         .unwrap();
     let p = store.personal_data(a.id).await.unwrap().unwrap();
@@ -704,7 +727,7 @@ async fn a_submission_writes_its_checks_atomically(store: Arc<dyn Backend>) {
     let again = uuid::Uuid::new_v4();
     assert!(matches!(
         store
-            .submit_personal_data(a.id, again, b"other", &both_checks(a.id, again), T0)
+            .submit_personal_data(a.id, again, b"other", &both_checks(a.id, again), None, T0)
             .await,
         Err(StoreError::Conflict(UniqueField::Other))
     ));
@@ -721,7 +744,7 @@ async fn due_checks_are_leased_to_one_worker_at_a_time(store: Arc<dyn Backend>) 
         let checks = both_checks(a.id, s);
         all.extend(checks.iter().map(|c| c.id));
         store
-            .submit_personal_data(a.id, s, b"data", &checks, T0)
+            .submit_personal_data(a.id, s, b"data", &checks, None, T0)
             .await
             .unwrap();
     }
@@ -794,7 +817,7 @@ async fn a_check_finishes_once(store: Arc<dyn Backend>) {
     let s = uuid::Uuid::new_v4();
     let checks = both_checks(a.id, s);
     store
-        .submit_personal_data(a.id, s, b"data", &checks, T0)
+        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
         .await
         .unwrap();
     let at = T0 + Duration::seconds(3);
@@ -838,7 +861,7 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
     let s = uuid::Uuid::new_v4();
     let checks = both_checks(a.id, s);
     store
-        .submit_personal_data(a.id, s, b"data", &checks, T0)
+        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
         .await
         .unwrap();
     for c in &checks {
@@ -860,8 +883,11 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
             surname: b"new-surname".to_vec(),
             given_name: b"new-given".to_vec(),
             snils_index: b"snils-1".to_vec(),
+            passport_index: b"passport-index".to_vec(),
         }),
         message: Some(message(a.id, &format!("verification:{s}"))),
+        in_person: None,
+        audit: None,
         at,
     };
     assert!(store.complete_submission(&completion).await.unwrap());
@@ -912,7 +938,7 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
     let s2 = uuid::Uuid::new_v4();
     let checks2 = both_checks(a.id, s2);
     store
-        .submit_personal_data(a.id, s2, b"data-2", &checks2, at)
+        .submit_personal_data(a.id, s2, b"data-2", &checks2, None, at)
         .await
         .unwrap();
     for c in &checks2 {
@@ -927,6 +953,8 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
         status: VerificationStatus::Failed,
         verified: None,
         message: Some(message(a.id, &format!("verification:{s2}"))),
+        in_person: None,
+        audit: None,
         at,
     };
     assert!(store.complete_submission(&failed).await.unwrap());
@@ -954,7 +982,7 @@ async fn a_snils_verified_elsewhere_stops_the_completion(store: Arc<dyn Backend>
         let s = uuid::Uuid::new_v4();
         let checks = both_checks(a.id, s);
         store
-            .submit_personal_data(a.id, s, b"data", &checks, T0)
+            .submit_personal_data(a.id, s, b"data", &checks, None, T0)
             .await
             .unwrap();
         for c in &checks {
@@ -973,11 +1001,14 @@ async fn a_snils_verified_elsewhere_stops_the_completion(store: Arc<dyn Backend>
             surname: b"s".to_vec(),
             given_name: b"g".to_vec(),
             snils_index: b"same-snils".to_vec(),
+            passport_index: b"passport-index".to_vec(),
         }),
         message: Some(message(
             account_id,
             &format!("verification:{submission_id}"),
         )),
+        in_person: None,
+        audit: None,
         at: T0,
     };
     assert!(
@@ -1012,7 +1043,7 @@ async fn the_outbox_is_leased_delivered_and_rescheduled(store: Arc<dyn Backend>)
     let s = uuid::Uuid::new_v4();
     let checks = both_checks(a.id, s);
     store
-        .submit_personal_data(a.id, s, b"data", &checks, T0)
+        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
         .await
         .unwrap();
     for c in &checks {
@@ -1030,6 +1061,8 @@ async fn the_outbox_is_leased_delivered_and_rescheduled(store: Arc<dyn Backend>)
             verified: None,
             message: Some(m.clone()),
             at: T0,
+            in_person: None,
+            audit: None,
         })
         .await
         .unwrap();
@@ -1126,7 +1159,7 @@ async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn B
     let s = uuid::Uuid::new_v4();
     let checks = both_checks(a.id, s);
     store
-        .submit_personal_data(a.id, s, b"new-data", &checks, T0)
+        .submit_personal_data(a.id, s, b"new-data", &checks, None, T0)
         .await
         .unwrap();
     for c in &checks {
@@ -1144,9 +1177,12 @@ async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn B
                 surname: b"new-surname".to_vec(),
                 given_name: b"g".to_vec(),
                 snils_index: b"snils-confirmed".to_vec(),
+                passport_index: b"passport-index".to_vec(),
             }),
             message: None,
             at: T0,
+            in_person: None,
+            audit: None,
         })
         .await
         .unwrap();
@@ -1169,7 +1205,7 @@ async fn idle_workers_see_no_work_and_busy_ones_do(store: Arc<dyn Backend>) {
     let s = uuid::Uuid::new_v4();
     let checks = both_checks(a.id, s);
     store
-        .submit_personal_data(a.id, s, b"data", &checks, T0)
+        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
         .await
         .unwrap();
     assert!(store.has_due_work(T0).await.unwrap(), "new checks are due");
@@ -1214,6 +1250,8 @@ async fn idle_workers_see_no_work_and_busy_ones_do(store: Arc<dyn Backend>) {
             verified: None,
             message: Some(m.clone()),
             at: T0,
+            in_person: None,
+            audit: None,
         })
         .await
         .unwrap();
@@ -1262,4 +1300,931 @@ async fn service_centers_are_upserted_by_id(store: Arc<dyn Backend>) {
         ],
         "by id; the second import replaced b"
     );
+}
+
+// ------------------------------------------------------------------ the confirmed account
+
+use uslugi_app::ports::{
+    Assisted, AuditChain, AuditEntry, AuditFilter, AuditWrite, ConfirmedVia, Enrolment,
+    LetterLimit, LetterOrder, LetterRecord, LetterStatus, OperatorRecord, OperatorSessionRecord,
+    TemporaryPassword,
+};
+use uslugi_domain::{OperatorId, OperatorRole};
+
+/// A chain that is easy to recompute in a test: the previous hash, the
+/// place and the action, concatenated.
+struct TestChain;
+
+impl AuditChain for TestChain {
+    fn link(&self, prev: &[u8], seq: i64, e: &AuditEntry) -> Vec<u8> {
+        let mut v = prev.iter().take(8).copied().collect::<Vec<u8>>();
+        v.extend_from_slice(&seq.to_be_bytes());
+        v.extend_from_slice(e.action.as_bytes());
+        v
+    }
+}
+
+fn audit(action: &str) -> AuditWrite {
+    audit_of(action, None, None, None)
+}
+
+fn audit_of(
+    action: &str,
+    center: Option<&str>,
+    operator: Option<OperatorId>,
+    account: Option<AccountId>,
+) -> AuditWrite {
+    AuditWrite {
+        entry: AuditEntry {
+            id: uuid::Uuid::new_v4(),
+            at: T0,
+            actor: "operator".into(),
+            operator_id: operator,
+            center_id: center.map(str::to_owned),
+            account_id: account,
+            action: action.into(),
+            outcome: "ok".into(),
+            details: "{}".into(),
+        },
+        chain: Arc::new(TestChain),
+    }
+}
+
+async fn centers(store: &Arc<dyn Backend>) {
+    let rec = |id: &str| uslugi_app::ports::CenterRecord {
+        id: id.into(),
+        region: "Калужская область".into(),
+        json: "{}".into(),
+    };
+    store
+        .upsert_centers(&[rec("center-a"), rec("center-b")], T0)
+        .await
+        .unwrap();
+}
+
+fn new_operator(center: &str, token: &[u8]) -> OperatorRecord {
+    OperatorRecord {
+        id: OperatorId::random(),
+        center_id: center.into(),
+        role: OperatorRole::Operator,
+        name: None,
+        login: None,
+        password_hash: None,
+        totp_secret: b"sealed-key".to_vec(),
+        totp_last_step: None,
+        enrol_token_hash: Some(token.to_vec()),
+        enrol_expires_at: Some(T0 + Duration::hours(72)),
+        enrolled_at: None,
+        disabled_at: None,
+        failed_logins: 0,
+        throttled_until: None,
+        created_at: T0,
+    }
+}
+
+fn enrolment(login: &str, step: i64) -> Enrolment {
+    Enrolment {
+        name: b"sealed-name".to_vec(),
+        login: login.into(),
+        password_hash: "$argon2id$op".into(),
+        totp_step: step,
+        at: T0,
+    }
+}
+
+async fn all_audit(store: &Arc<dyn Backend>) -> Vec<uslugi_app::ports::AuditRecord> {
+    store.audit_chain(1, 10_000).await.unwrap()
+}
+
+async fn the_audit_log_links_each_record_to_the_one_before(store: Arc<dyn Backend>) {
+    for a in ["first", "second", "third"] {
+        store.append_audit(&audit(a)).await.unwrap();
+    }
+    let chain = all_audit(&store).await;
+    assert_eq!(chain.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        chain[0].prev_hash,
+        vec![0u8; 32],
+        "the first links to the genesis"
+    );
+    for w in chain.windows(2) {
+        assert_eq!(w[1].prev_hash, w[0].hash);
+        assert_eq!(w[1].hash, TestChain.link(&w[0].hash, w[1].seq, &w[1].entry));
+    }
+    assert_eq!(chain[2].entry.action, "third");
+    let e = &chain[0].entry;
+    assert_eq!(
+        (e.actor.as_str(), e.outcome.as_str(), e.details.as_str()),
+        ("operator", "ok", "{}")
+    );
+}
+
+async fn concurrent_audit_appends_make_one_chain(store: Arc<dyn Backend>) {
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.append_audit(&audit(&format!("a{i}"))).await.unwrap() })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let chain = all_audit(&store).await;
+    assert_eq!(chain.len(), 20);
+    for (i, w) in chain.windows(2).enumerate() {
+        assert_eq!(w[1].seq, w[0].seq + 1, "no gap at {i}");
+        assert_eq!(w[1].prev_hash, w[0].hash, "no fork at {i}");
+    }
+}
+
+async fn audit_records_are_read_by_center_operator_and_account(store: Arc<dyn Backend>) {
+    let (o1, o2) = (OperatorId::random(), OperatorId::random());
+    let citizen = AccountId::random();
+    store
+        .append_audit(&audit_of("x", Some("center-a"), Some(o1), None))
+        .await
+        .unwrap();
+    store
+        .append_audit(&audit_of("y", Some("center-a"), Some(o2), Some(citizen)))
+        .await
+        .unwrap();
+    store
+        .append_audit(&audit_of("z", Some("center-b"), None, Some(citizen)))
+        .await
+        .unwrap();
+    let read = |f: AuditFilter, before: Option<i64>| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .audit_records(&f, before, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.entry.action)
+                .collect::<Vec<_>>()
+        }
+    };
+    let center_a = AuditFilter {
+        center_id: Some("center-a".into()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        read(center_a.clone(), None).await,
+        ["y", "x"],
+        "newest first"
+    );
+    assert_eq!(read(center_a, Some(2)).await, ["x"]);
+    let mine = AuditFilter {
+        center_id: Some("center-a".into()),
+        operator_id: Some(o1),
+        ..AuditFilter::default()
+    };
+    assert_eq!(read(mine, None).await, ["x"]);
+    let theirs = AuditFilter {
+        account_id: Some(citizen),
+        ..AuditFilter::default()
+    };
+    assert_eq!(read(theirs, None).await, ["z", "y"]);
+}
+
+async fn operators_enrol_once_with_a_login_of_their_own(store: Arc<dyn Backend>) {
+    let op = new_operator("center-a", b"token-1");
+    assert!(
+        matches!(
+            store.insert_operator(&op, &audit("added")).await,
+            Err(StoreError::NotFound)
+        ),
+        "no such center"
+    );
+    assert!(all_audit(&store).await.is_empty(), "nothing written");
+    centers(&store).await;
+    store.insert_operator(&op, &audit("added")).await.unwrap();
+    assert_eq!(
+        store.operator_by_enrol_token(b"token-1").await.unwrap(),
+        Some(op.clone())
+    );
+    assert!(
+        store
+            .complete_enrolment(op.id, &enrolment("ivanova", 100), &audit("enrolled"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .complete_enrolment(op.id, &enrolment("other", 101), &audit("enrolled"))
+            .await
+            .unwrap(),
+        "once"
+    );
+    let done = store.operator_by_login("ivanova").await.unwrap().unwrap();
+    assert_eq!(done.id, op.id);
+    assert_eq!(done.enrol_token_hash, None, "the link died");
+    assert_eq!(done.totp_last_step, Some(100));
+    assert!(done.enrolled_at.is_some());
+    assert_eq!(
+        store.operator_by_enrol_token(b"token-1").await.unwrap(),
+        None
+    );
+    let second = new_operator("center-b", b"token-2");
+    store
+        .insert_operator(&second, &audit("added"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .complete_enrolment(second.id, &enrolment("ivanova", 5), &audit("enrolled"))
+            .await,
+        Err(StoreError::Conflict(UniqueField::Other))
+    ));
+    assert_eq!(store.operators().await.unwrap().len(), 2);
+    assert_eq!(all_audit(&store).await.len(), 3, "added, enrolled, added");
+}
+
+async fn a_totp_step_is_taken_once(store: Arc<dyn Backend>) {
+    centers(&store).await;
+    let op = new_operator("center-a", b"t");
+    store.insert_operator(&op, &audit("added")).await.unwrap();
+    store
+        .complete_enrolment(op.id, &enrolment("petrov", 10), &audit("e"))
+        .await
+        .unwrap();
+    assert!(
+        !store.take_totp_step(op.id, 10).await.unwrap(),
+        "the enrolment's code is used"
+    );
+    assert!(
+        !store.take_totp_step(op.id, 9).await.unwrap(),
+        "an older one too"
+    );
+    let tries: Vec<_> = (0..10)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.take_totp_step(op.id, 11).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tries {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1, "one code, one login, whatever the nodes");
+    assert_eq!(store.add_operator_failure(op.id, None).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .add_operator_failure(op.id, Some(T0 + Duration::minutes(1)))
+            .await
+            .unwrap(),
+        2
+    );
+    let o = store.operator(op.id).await.unwrap().unwrap();
+    assert_eq!(
+        (o.failed_logins, o.throttled_until),
+        (2, Some(T0 + Duration::minutes(1)))
+    );
+    store.clear_operator_failures(op.id).await.unwrap();
+    let o = store.operator(op.id).await.unwrap().unwrap();
+    assert_eq!((o.failed_logins, o.throttled_until), (0, None));
+}
+
+fn operator_session(op: OperatorId, token: &[u8]) -> OperatorSessionRecord {
+    OperatorSessionRecord {
+        token_hash: token.to_vec(),
+        operator_id: op,
+        created_at: T0,
+        last_seen_at: T0,
+        expires_at: T0 + Duration::hours(12),
+    }
+}
+
+async fn disabling_an_operator_ends_their_sessions(store: Arc<dyn Backend>) {
+    centers(&store).await;
+    let op = new_operator("center-a", b"t");
+    store.insert_operator(&op, &audit("added")).await.unwrap();
+    store
+        .insert_operator_session(&operator_session(op.id, b"s1"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .disable_operator(op.id, T0, &audit("disabled"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .disable_operator(op.id, T0, &audit("disabled"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.operator_session(b"s1").await.unwrap(), None);
+    assert!(
+        store
+            .operator(op.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled_at
+            .is_some()
+    );
+    assert_eq!(all_audit(&store).await.len(), 2);
+}
+
+async fn operator_sessions_expire_when_idle(store: Arc<dyn Backend>) {
+    centers(&store).await;
+    let op = new_operator("center-a", b"t");
+    store.insert_operator(&op, &audit("added")).await.unwrap();
+    store
+        .insert_operator_session(&operator_session(op.id, b"s1"))
+        .await
+        .unwrap();
+    store
+        .insert_operator_session(&operator_session(op.id, b"s2"))
+        .await
+        .unwrap();
+    store
+        .touch_operator_session(b"s2", T0 + Duration::minutes(10))
+        .await
+        .unwrap();
+    let idle = Duration::minutes(15);
+    assert_eq!(
+        store
+            .delete_expired_operator_sessions(T0 + Duration::minutes(16), idle)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.operator_session(b"s2").await.unwrap().is_some());
+    store.delete_operator_session(b"s2").await.unwrap();
+    assert_eq!(store.operator_session(b"s2").await.unwrap(), None);
+}
+
+fn assisted() -> Assisted {
+    Assisted {
+        operator_id: OperatorId::random(),
+        center_id: "center-a".into(),
+    }
+}
+
+fn in_person_account(phone_index: &[u8]) -> AccountRecord {
+    let r = registration(Channel::Sms, phone_index);
+    let mut a = account_for(&r);
+    a.must_change_password = true;
+    a
+}
+
+async fn a_registration_at_a_center_is_written_whole_or_not_at_all(store: Arc<dyn Backend>) {
+    let taken = registered_account(&store, b"phone-taken").await;
+    let before = all_audit(&store).await.len();
+    let a = in_person_account(b"phone-taken");
+    let s = uuid::Uuid::new_v4();
+    assert!(matches!(
+        store
+            .register_in_person(
+                &a,
+                s,
+                b"data",
+                &both_checks(a.id, s),
+                &assisted(),
+                &audit("registered")
+            )
+            .await,
+        Err(StoreError::Conflict(UniqueField::Phone))
+    ));
+    assert_eq!(store.account(a.id).await.unwrap(), None);
+    assert_eq!(store.personal_data(a.id).await.unwrap(), None);
+    assert!(store.checks_of_submission(s).await.unwrap().is_empty());
+    assert_eq!(
+        all_audit(&store).await.len(),
+        before,
+        "no audit record either"
+    );
+    assert!(store.account(taken.id).await.unwrap().is_some());
+
+    let a = in_person_account(b"phone-new");
+    let by = assisted();
+    store
+        .register_in_person(
+            &a,
+            s,
+            b"data",
+            &both_checks(a.id, s),
+            &by,
+            &audit("registered"),
+        )
+        .await
+        .unwrap();
+    let pd = store.personal_data(a.id).await.unwrap().unwrap();
+    assert_eq!(pd.status, VerificationStatus::InProgress);
+    assert_eq!(pd.assisted, Some(by));
+    assert_eq!(store.checks_of_submission(s).await.unwrap().len(), 2);
+    // Both checks passed: the completion confirms at once with a temporary password.
+    for c in store.checks_of_submission(s).await.unwrap() {
+        store
+            .finish_check(c.id, CheckStatus::Passed, None, T0)
+            .await
+            .unwrap();
+    }
+    let c = Completion {
+        account_id: a.id,
+        submission_id: s,
+        status: VerificationStatus::Verified,
+        verified: Some(VerifiedIdentity {
+            surname: b"s".to_vec(),
+            given_name: b"g".to_vec(),
+            snils_index: b"snils-center".to_vec(),
+            passport_index: b"passport-center".to_vec(),
+        }),
+        message: Some(message(a.id, "temporary-password:1")),
+        in_person: Some(TemporaryPassword {
+            hash: "$argon2id$temporary".into(),
+            expires_at: T0 + Duration::hours(24),
+        }),
+        audit: Some(audit("registration_checked")),
+        at: T0,
+    };
+    assert!(store.complete_submission(&c).await.unwrap());
+    let done = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(done.level, AccountLevel::Confirmed);
+    assert_eq!(done.confirmed_via, Some(ConfirmedVia::Center));
+    assert_eq!(done.password_hash, "$argon2id$temporary");
+    assert!(done.must_change_password);
+    assert_eq!(done.password_expires_at, Some(T0 + Duration::hours(24)));
+    assert_eq!(
+        store
+            .accounts_by_passport(b"passport-center")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        all_audit(&store).await.last().unwrap().entry.action,
+        "registration_checked"
+    );
+}
+
+async fn only_a_standard_account_is_confirmed_in_person(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"confirm-1").await;
+    assert!(
+        !store
+            .confirm_identity(a.id, ConfirmedVia::Center, T0, None, &audit("c"))
+            .await
+            .unwrap()
+    );
+    assert!(all_audit(&store).await.is_empty());
+    let s = uuid::Uuid::new_v4();
+    store
+        .submit_personal_data(a.id, s, b"d", &both_checks(a.id, s), None, T0)
+        .await
+        .unwrap();
+    for c in store.checks_of_submission(s).await.unwrap() {
+        store
+            .finish_check(c.id, CheckStatus::Passed, None, T0)
+            .await
+            .unwrap();
+    }
+    store
+        .complete_submission(&Completion {
+            account_id: a.id,
+            submission_id: s,
+            status: VerificationStatus::Verified,
+            verified: Some(VerifiedIdentity {
+                surname: b"s".to_vec(),
+                given_name: b"g".to_vec(),
+                snils_index: b"snils-c".to_vec(),
+                passport_index: b"passport-c".to_vec(),
+            }),
+            message: None,
+            in_person: None,
+            audit: None,
+            at: T0,
+        })
+        .await
+        .unwrap();
+    let m = message(a.id, "confirmed:1");
+    let at = T0 + Duration::hours(1);
+    assert!(
+        store
+            .confirm_identity(a.id, ConfirmedVia::Center, at, Some(&m), &audit("c"))
+            .await
+            .unwrap()
+    );
+    let done = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (done.level, done.confirmed_at, done.confirmed_via),
+        (
+            AccountLevel::Confirmed,
+            Some(at),
+            Some(ConfirmedVia::Center)
+        )
+    );
+    assert!(
+        !store
+            .confirm_identity(a.id, ConfirmedVia::Center, at, Some(&m), &audit("c"))
+            .await
+            .unwrap(),
+        "once"
+    );
+    assert_eq!(all_audit(&store).await.len(), 1);
+    let leased = store
+        .lease_outbox(at, at + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1, "one notice");
+}
+
+fn session_of(a: &AccountRecord, token: &[u8]) -> SessionRecord {
+    SessionRecord {
+        token_hash: token.to_vec(),
+        account_id: a.id,
+        created_at: T0,
+        last_seen_at: T0,
+        expires_at: T0 + Duration::hours(12),
+        idle_timeout: Duration::minutes(30),
+        remember: false,
+        must_change_password: false,
+    }
+}
+
+async fn a_temporary_password_ends_every_session(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"restore-1").await;
+    store.insert_session(&session_of(&a, b"s1")).await.unwrap();
+    store.add_failed_login(a.id).await.unwrap();
+    store
+        .set_login_restriction(a.id, Some(T0 + Duration::hours(1)), true)
+        .await
+        .unwrap();
+    let pw = TemporaryPassword {
+        hash: "$argon2id$temp".into(),
+        expires_at: T0 + Duration::hours(24),
+    };
+    store
+        .set_temporary_password(
+            a.id,
+            &pw,
+            T0,
+            &message(a.id, "access-restored:1"),
+            &audit("restored"),
+        )
+        .await
+        .unwrap();
+    let done = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(done.password_hash, "$argon2id$temp");
+    assert!(done.must_change_password && !done.locked);
+    assert_eq!((done.failed_logins, done.throttled_until), (0, None));
+    assert_eq!(store.session(b"s1").await.unwrap(), None);
+    assert!(matches!(
+        store
+            .set_temporary_password(
+                AccountId::random(),
+                &pw,
+                T0,
+                &message(a.id, "access-restored:2"),
+                &audit("restored")
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(all_audit(&store).await.len(), 1);
+}
+
+async fn changing_the_password_keeps_this_session(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"change-1").await;
+    let mut here = session_of(&a, b"here");
+    here.must_change_password = true;
+    store.insert_session(&here).await.unwrap();
+    store
+        .insert_session(&session_of(&a, b"there"))
+        .await
+        .unwrap();
+    store
+        .change_password(a.id, "$argon2id$new", b"here", false, T0, &audit("changed"))
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .session(b"here")
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+    assert!(
+        store.session(b"there").await.unwrap().is_some(),
+        "others stay unless asked"
+    );
+    store
+        .change_password(
+            a.id,
+            "$argon2id$newer",
+            b"here",
+            true,
+            T0,
+            &audit("changed"),
+        )
+        .await
+        .unwrap();
+    assert!(store.session(b"here").await.unwrap().is_some());
+    assert_eq!(store.session(b"there").await.unwrap(), None);
+    let done = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(done.password_hash, "$argon2id$newer");
+    assert!(!done.must_change_password && done.password_expires_at.is_none());
+}
+
+fn letter(a: AccountId, at: OffsetDateTime) -> LetterRecord {
+    LetterRecord {
+        id: uuid::Uuid::new_v4(),
+        account_id: a,
+        lang: "ru".into(),
+        code_hash: b"code-hash".to_vec(),
+        code: Some(b"sealed-code".to_vec()),
+        recipient: b"sealed-name".to_vec(),
+        address: b"sealed-address".to_vec(),
+        status: LetterStatus::Queued,
+        tracking_number: None,
+        voided: false,
+        attempts: 0,
+        dispatch_attempts: 0,
+        next_attempt_at: at,
+        leased_until: None,
+        sent_at: None,
+        expires_at: None,
+        used_at: None,
+        created_at: at,
+    }
+}
+
+const LIMITS: [LetterLimit; 2] = [
+    LetterLimit {
+        count: 1,
+        window: Duration::hours(24),
+    },
+    LetterLimit {
+        count: 4,
+        window: Duration::days(30),
+    },
+];
+
+async fn letters_are_ordered_within_the_limits_even_at_once(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"letters-1").await;
+    let tries: Vec<_> = (0..10)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .order_letter(&letter(a.id, T0), &LIMITS, &audit("ordered"))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            LetterOrder::Accepted => accepted += 1,
+            LetterOrder::TooSoon(at) => assert_eq!(at, T0 + Duration::hours(24)),
+        }
+    }
+    assert_eq!(accepted, 1, "ten orders at once: one letter");
+    assert_eq!(
+        all_audit(&store).await.len(),
+        1,
+        "refused orders write nothing"
+    );
+    for day in 1..4 {
+        let at = T0 + Duration::days(day);
+        assert_eq!(
+            store
+                .order_letter(&letter(a.id, at), &LIMITS, &audit("ordered"))
+                .await
+                .unwrap(),
+            LetterOrder::Accepted
+        );
+    }
+    let fifth = T0 + Duration::days(4);
+    assert_eq!(
+        store
+            .order_letter(&letter(a.id, fifth), &LIMITS, &audit("ordered"))
+            .await
+            .unwrap(),
+        LetterOrder::TooSoon(T0 + Duration::days(30)),
+        "four in thirty days"
+    );
+}
+
+async fn a_new_letter_voids_the_last_one(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"letters-2").await;
+    let first = letter(a.id, T0);
+    store
+        .order_letter(&first, &LIMITS, &audit("o"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.current_letter(a.id).await.unwrap().unwrap().id,
+        first.id
+    );
+    let second = letter(a.id, T0 + Duration::days(1));
+    store
+        .order_letter(&second, &LIMITS, &audit("o"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.current_letter(a.id).await.unwrap().unwrap().id,
+        second.id
+    );
+    let leased = store
+        .lease_due_letters(T0 + Duration::days(1), T0 + Duration::days(2), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        leased.iter().map(|l| l.id).collect::<Vec<_>>(),
+        [second.id],
+        "a voided letter is never sent"
+    );
+    assert!(
+        !store
+            .confirm_by_letter(first.id, T0, None, &audit("c"))
+            .await
+            .unwrap()
+    );
+}
+
+async fn queued_letters_are_leased_sent_and_confirmed_once(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"letters-3").await;
+    let l = letter(a.id, T0);
+    store.order_letter(&l, &LIMITS, &audit("o")).await.unwrap();
+    let lease = T0 + Duration::seconds(30);
+    assert_eq!(
+        store.lease_due_letters(T0, lease, 10).await.unwrap().len(),
+        1
+    );
+    assert!(
+        store
+            .lease_due_letters(T0, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "one worker at a time"
+    );
+    store
+        .reschedule_letter(l.id, 1, T0 + Duration::seconds(5))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .lease_due_letters(T0, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not yet due"
+    );
+    let at = T0 + Duration::seconds(5);
+    let leased = store
+        .lease_due_letters(at, at + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(leased[0].dispatch_attempts, 1);
+    assert!(
+        !store
+            .confirm_by_letter(l.id, at, None, &audit("c"))
+            .await
+            .unwrap(),
+        "not sent yet"
+    );
+    let expires = at + Duration::days(30);
+    assert!(
+        store
+            .mark_letter_sent(l.id, "10200012000017", at, expires)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .mark_letter_sent(l.id, "10200012000024", at, expires)
+            .await
+            .unwrap(),
+        "sent once"
+    );
+    let sent = store.current_letter(a.id).await.unwrap().unwrap();
+    assert_eq!(sent.status, LetterStatus::Sent);
+    assert_eq!(sent.tracking_number.as_deref(), Some("10200012000017"));
+    assert_eq!((sent.sent_at, sent.expires_at), (Some(at), Some(expires)));
+    assert_eq!(store.take_letter_attempt(l.id, 2).await.unwrap(), Some(1));
+    assert_eq!(store.take_letter_attempt(l.id, 2).await.unwrap(), Some(2));
+    assert_eq!(store.take_letter_attempt(l.id, 2).await.unwrap(), None);
+    let m = message(a.id, "confirmed:letter");
+    assert!(
+        store
+            .confirm_by_letter(l.id, at, Some(&m), &audit("confirmed"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .confirm_by_letter(l.id, at, Some(&m), &audit("confirmed"))
+            .await
+            .unwrap(),
+        "once"
+    );
+    let used = store.current_letter(a.id).await.unwrap().unwrap();
+    assert_eq!(used.used_at, Some(at));
+    assert_eq!(used.code, None, "the printable code is wiped");
+    let done = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (done.level, done.confirmed_via),
+        (AccountLevel::Confirmed, Some(ConfirmedVia::Letter))
+    );
+}
+
+async fn the_days_letters_and_their_codes(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"letters-4").await;
+    let b = registered_account(&store, b"letters-5").await;
+    for (acc, sent, tracking) in [
+        (a.id, T0, "10200012000017"),
+        (b.id, T0 + Duration::days(1), "10200012000024"),
+    ] {
+        let l = letter(acc, sent);
+        store.order_letter(&l, &LIMITS, &audit("o")).await.unwrap();
+        store
+            .mark_letter_sent(l.id, tracking, sent, sent + Duration::days(30))
+            .await
+            .unwrap();
+    }
+    let day = store
+        .letters_sent_between(T0 - Duration::hours(1), T0 + Duration::hours(23))
+        .await
+        .unwrap();
+    assert_eq!(day.len(), 1);
+    assert_eq!(day[0].tracking_number.as_deref(), Some("10200012000017"));
+    assert_eq!(
+        store
+            .wipe_dead_letter_codes(T0 + Duration::days(29))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .wipe_dead_letter_codes(T0 + Duration::days(30))
+            .await
+            .unwrap(),
+        1,
+        "expired codes are wiped"
+    );
+    assert_eq!(
+        store.current_letter(a.id).await.unwrap().unwrap().code,
+        None
+    );
+    assert!(
+        store
+            .current_letter(b.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .code
+            .is_some()
+    );
+}
+
+/// Neither an update nor a removal of an audit record gets past the
+/// database, whatever connects to it.
+#[tokio::test]
+async fn the_audit_log_refuses_changes_on_sqlite() {
+    let db = TestDatabase::sqlite();
+    let store = open(&db.url).await;
+    store.append_audit(&audit("kept")).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    for sql in [
+        "UPDATE audit_log SET outcome = 'forged'",
+        "DELETE FROM audit_log",
+    ] {
+        let e = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    assert_eq!(all_audit(&store).await[0].entry.outcome, "ok");
+}
+
+#[tokio::test]
+async fn the_audit_log_refuses_changes_on_postgres() {
+    let Some(db) = TestDatabase::postgres().await else {
+        eprintln!(
+            "skipped: {} is not set",
+            uslugi_storage::testing::POSTGRES_ENV
+        );
+        return;
+    };
+    let store = open(&db.url).await;
+    store.append_audit(&audit("kept")).await.unwrap();
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    for sql in [
+        "UPDATE audit_log SET outcome = 'forged'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let e = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    assert_eq!(all_audit(&store).await[0].entry.outcome, "ok");
+    pool.close().await;
+    drop(store);
+    db.drop_database().await;
 }

@@ -215,6 +215,9 @@ async fn log_in(
     {
         Ok(s) => s,
         Err(LoginError::BadCredentials) => return Err(ApiError::bad_credentials(t)),
+        Err(LoginError::TemporaryPasswordExpired) => {
+            return Err(ApiError::temporary_password_expired(t));
+        }
         Err(LoginError::Internal(e)) => return Err(ApiError::internal(t, &e)),
     };
     let max_age = remember.then(|| (session.expires_at - state.identity.now()).whole_seconds());
@@ -227,6 +230,7 @@ async fn log_in(
         Json(json!({
             "session_token": session.token,
             "expires_at": session.expires_at.format(&Rfc3339).unwrap_or_default(),
+            "password_change_required": session.must_change_password,
         })),
     )
         .into_response())
@@ -254,16 +258,9 @@ async fn log_out(
 async fn me(
     State(state): State<AppState>,
     lang: Language,
-    headers: HeaderMap,
+    crate::personal::AnyApiSession(session, _): crate::personal::AnyApiSession,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
-    let token = session_token(&headers).ok_or_else(|| ApiError::unauthorized(t))?;
-    let session = state
-        .identity
-        .authenticate(&token)
-        .await
-        .map_err(|e| ApiError::internal(t, &e))?
-        .ok_or_else(|| ApiError::unauthorized(t))?;
     let profile = state
         .identity
         .profile(session.account_id)
@@ -277,6 +274,9 @@ async fn me(
         "given_name": profile.given_name,
         "phone": profile.phone.map(|p| p.e164().to_owned()),
         "email": profile.email.map(|e| e.as_str().to_owned()),
+        "confirmed_at": profile.confirmed_at.and_then(|at| at.format(&Rfc3339).ok()),
+        "confirmed_via": profile.confirmed_via.map(uslugi_app::ports::ConfirmedVia::as_str),
+        "password_change_required": session.must_change_password,
     }))
     .into_response())
 }

@@ -86,12 +86,34 @@ impl ApiError {
     pub fn not_found(t: &Tr) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", t.not_found)
     }
+    /// Logged in with a temporary password: only `POST /me/password` (and
+    /// `GET /me`, logout) until it is replaced.
+    pub fn password_change_required(t: &Tr) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            t.account.must_change_intro,
+        )
+    }
+    pub fn temporary_password_expired(t: &Tr) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "temporary_password_expired",
+            t.account.temporary_expired,
+        )
+    }
     pub fn registration_not_found(t: &Tr) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "registration_not_found",
             t.registration_gone,
         )
+    }
+    /// The same error with another status (e.g. 404 with its own code).
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
     }
     pub fn conflict(code: &'static str, message: &str) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)

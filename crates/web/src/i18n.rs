@@ -9,6 +9,12 @@ pub struct Tr {
     pub pd: &'static crate::i18n_personal::PdTr,
     /// The service centers page.
     pub centers: &'static crate::i18n_centers::CentersTr,
+    /// Identity confirmation by letter.
+    pub letter: &'static crate::i18n_letter::LetterTr,
+    /// The operator console.
+    pub console: &'static crate::i18n_operator::ConsoleTr,
+    /// The citizen's password page.
+    pub account: &'static crate::i18n_operator::AccountTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,
@@ -173,6 +179,9 @@ pub const RU: Tr = Tr {
     lang: "ru",
     pd: &crate::i18n_personal::RU,
     centers: &crate::i18n_centers::RU,
+    letter: &crate::i18n_letter::RU,
+    console: &crate::i18n_operator::CONSOLE_RU,
+    account: &crate::i18n_operator::ACCOUNT_RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",
@@ -337,6 +346,9 @@ pub const EN: Tr = Tr {
     lang: "en",
     pd: &crate::i18n_personal::EN,
     centers: &crate::i18n_centers::EN,
+    letter: &crate::i18n_letter::EN,
+    console: &crate::i18n_operator::CONSOLE_EN,
+    account: &crate::i18n_operator::ACCOUNT_EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

@@ -18,10 +18,16 @@ pub mod forms;
 pub mod http;
 pub mod i18n;
 pub mod i18n_centers;
+pub mod i18n_letter;
+pub mod i18n_operator;
 pub mod i18n_personal;
+pub mod identity_letter;
 pub mod messaging;
+pub mod operator;
 pub mod pages;
+pub mod password;
 pub mod personal;
+pub mod qr;
 
 use crate::messaging::{LocalOutbox, OutboxEntry};
 
@@ -37,6 +43,8 @@ pub trait Readiness: Send + Sync {
 pub struct AppState {
     pub identity: Arc<Identity>,
     pub centers: Arc<uslugi_app::centers::Centers>,
+    pub letters: Arc<uslugi_app::letters::Letters>,
+    pub operators: Arc<uslugi_app::operators::Operators>,
     pub verification: Arc<uslugi_app::verification::Verification>,
     /// Present only in the embedded default: with real transports the
     /// `/dev/outbox` pages do not exist.
@@ -50,11 +58,16 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(personal::routes())
         .merge(centers::routes())
+        .merge(identity_letter::routes())
+        .merge(operator::routes())
+        .merge(password::routes())
         .nest(
             "/api/v1",
             api::routes()
                 .merge(personal::api_routes())
-                .merge(centers::api_routes()),
+                .merge(centers::api_routes())
+                .merge(identity_letter::api_routes())
+                .merge(password::api_routes()),
         )
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))

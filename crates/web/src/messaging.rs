@@ -67,6 +67,30 @@ pub async fn read_outbox(path: &std::path::Path) -> std::io::Result<Vec<OutboxEn
 }
 
 impl LocalOutbox {
+    /// Appends one entry; the caller holds the lock.
+    async fn write_line(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+        let fail = |e: std::io::Error| DeliveryError {
+            reason: format!("outbox: {e}"),
+        };
+        let mut line = serde_json::to_string(entry).map_err(|e| DeliveryError {
+            reason: e.to_string(),
+        })?;
+        line.push('\n');
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .await
+            .map_err(fail)?;
+        file.write_all(line.as_bytes()).await.map_err(fail)?;
+        file.flush().await.map_err(fail)
+    }
+
+    async fn append(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+        let _guard = self.lock.lock().await;
+        self.write_line(entry).await
+    }
+
     async fn holds(&self, id: &str) -> bool {
         let Ok(text) = tokio::fs::read_to_string(&self.path).await else {
             return false;
@@ -91,32 +115,13 @@ impl Messenger for LocalOutbox {
             body: m.body.clone(),
             created_at: self.clock.now().format(&Rfc3339).unwrap_or_default(),
         };
-        let mut line = serde_json::to_string(&entry).map_err(|e| DeliveryError {
-            reason: e.to_string(),
-        })?;
-        line.push('\n');
         let _guard = self.lock.lock().await;
         // A message handed over again after a crash carries the same key:
         // the phone already has it.
         if m.idempotency_key.is_some() && self.holds(&entry.id).await {
             return Ok(());
         }
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .await
-            .map_err(|e| DeliveryError {
-                reason: format!("outbox: {e}"),
-            })?;
-        file.write_all(line.as_bytes())
-            .await
-            .map_err(|e| DeliveryError {
-                reason: format!("outbox: {e}"),
-            })?;
-        file.flush().await.map_err(|e| DeliveryError {
-            reason: format!("outbox: {e}"),
-        })?;
+        self.write_line(&entry).await?;
         if self.echo {
             // The console is the developer's phone here; this is the dev
             // outbox by design, never the application log.
@@ -314,5 +319,29 @@ impl Messenger for HttpSmsGateway {
             });
         }
         Ok(())
+    }
+}
+
+/// The simulated post leaves each letter here too (channel `post`, `to` the
+/// address, the tracking number and the code in the body), so a developer
+/// reads it like an SMS.
+#[async_trait]
+impl uslugi_app::post::LetterCopy for LocalOutbox {
+    async fn copy(
+        &self,
+        tracking: &uslugi_domain::TrackingNumber,
+        letter: &uslugi_app::post::PostLetter,
+    ) {
+        let entry = OutboxEntry {
+            id: uslugi_app::crypto::random_token()[..16].to_owned(),
+            channel: "post".into(),
+            to: format!("{}, {}", letter.address_lines.join(", "), letter.recipient),
+            subject: format!("Заказное письмо {tracking}"),
+            body: format!("ШПИ {tracking}\n{}", letter.body),
+            created_at: self.clock.now().format(&Rfc3339).unwrap_or_default(),
+        };
+        if let Err(e) = self.append(&entry).await {
+            tracing::warn!(reason = %e.reason, "the local outbox could not keep a copy of a letter");
+        }
     }
 }

@@ -868,7 +868,13 @@ async fn login_submit(
             }
             let max_age =
                 remember.then(|| (session.expires_at - state.identity.now()).whole_seconds());
-            let to = if next == "/" { "/me".to_owned() } else { next };
+            let to = if session.must_change_password {
+                crate::password::PAGE.to_owned()
+            } else if next == "/" {
+                "/me".to_owned()
+            } else {
+                next
+            };
             Ok((
                 [(
                     header::SET_COOKIE,
@@ -879,6 +885,19 @@ async fn login_submit(
                 .into_response())
         }
         Some(Err(LoginError::Internal(e))) => Err(PageError::internal(ctx.lang.0, &e)),
+        Some(Err(LoginError::TemporaryPasswordExpired)) => Ok(render(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                tr: ctx.tr,
+                error: Some(ctx.tr.account.temporary_expired),
+                chrome: ctx.chrome,
+                next,
+                login,
+                remember,
+                notice: None,
+                errors,
+            },
+        )),
         other => {
             let status = if other.is_some() {
                 StatusCode::UNAUTHORIZED
@@ -933,13 +952,26 @@ struct MePage {
     phone: Option<String>,
     email: Option<String>,
     level: AccountLevel,
+    /// How and when the identity was confirmed.
+    confirmed: Option<String>,
     pd: crate::personal::MyPersonalData,
     addresses_saved: bool,
+    password_changed: bool,
+    /// A letter on its way: «Введите код» right here (seed 001).
+    letter: Option<crate::identity_letter::LetterRow>,
+}
+
+impl MePage {
+    /// The code field of «Мои данные» shows its errors on the page it posts to.
+    fn no_err(&self) -> Option<&String> {
+        None
+    }
 }
 
 #[derive(Deserialize)]
 struct MeQuery {
     addresses_saved: Option<String>,
+    password_changed: Option<String>,
 }
 
 async fn me(
@@ -966,17 +998,36 @@ async fn me(
         .personal_data(session.account_id)
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+    let letter = match profile.level {
+        AccountLevel::Standard => state
+            .letters
+            .current(session.account_id)
+            .await
+            .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+            .map(|v| crate::identity_letter::letter_row(&state, &ctx, &v)),
+        _ => None,
+    };
+    let confirmed = profile.confirmed_at.map(|at| {
+        let via = match profile.confirmed_via {
+            Some(uslugi_app::ports::ConfirmedVia::Letter) => ctx.tr.letter.confirmed_via_letter,
+            _ => ctx.tr.letter.confirmed_via_center,
+        };
+        format!("{via}, {}", local_time(&state, at, &ctx))
+    });
     let mut response = render(
         StatusCode::OK,
         &MePage {
-            tr: ctx.tr,
-            chrome: ctx.chrome,
             name: format!("{} {}", profile.surname, profile.given_name),
             phone: profile.phone.map(|p| p.to_string()),
             email: profile.email.map(|e| e.as_str().to_owned()),
             level: profile.level,
+            confirmed,
             pd: crate::personal::my_personal_data(ctx.tr, &view),
             addresses_saved: q.addresses_saved.is_some(),
+            password_changed: q.password_changed.is_some(),
+            letter,
+            tr: ctx.tr,
+            chrome: ctx.chrome,
         },
     );
     // Personal data must not linger in shared caches or the back button.

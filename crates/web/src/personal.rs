@@ -60,7 +60,7 @@ pub fn api_routes() -> Router<AppState> {
 // ------------------------------------------------------------------ messages
 
 /// The fields of the form, in its order, with their labels.
-fn labels(t: &Tr) -> [(&'static str, &'static str); 13] {
+pub(crate) fn labels(t: &Tr) -> [(&'static str, &'static str); 13] {
     let p = t.pd;
     [
         ("surname", t.surname),
@@ -127,7 +127,7 @@ pub fn field_errors(t: &Tr, problems: &[FieldProblem]) -> FieldErrors {
 }
 
 /// The error summary: form order, each message led by its field's label.
-fn summary(
+pub(crate) fn summary(
     t: &Tr,
     errors: &FieldErrors,
     order: &[(&'static str, &'static str)],
@@ -235,6 +235,10 @@ pub(crate) async fn signed_in(
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?
     {
+        // A temporary password opens nothing but the page that replaces it.
+        Some(s) if s.must_change_password && here != crate::password::PAGE => {
+            Ok(Signed::Out(see_other(crate::password::PAGE)))
+        }
         Some(s) => Ok(Signed::In(s)),
         None => Ok(Signed::Out(
             (
@@ -248,10 +252,16 @@ pub(crate) async fn signed_in(
 
 /// The API caller's session (cookie or `Authorization: Bearer`). As an
 /// extractor of the request's head it runs before the body is read, so a
-/// caller without a session learns that first, whatever they sent.
+/// caller without a session learns that first, whatever they sent. A
+/// session opened with a temporary password gets 403
+/// `password_change_required` until the password is replaced.
 pub struct ApiSession(pub AuthSession);
 
-impl FromRequestParts<AppState> for ApiSession {
+/// Any live session, also one that must replace its temporary password
+/// first: for `GET /me` and the password change itself.
+pub struct AnyApiSession(pub AuthSession, pub String);
+
+impl FromRequestParts<AppState> for AnyApiSession {
     type Rejection = ApiError;
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
@@ -259,13 +269,28 @@ impl FromRequestParts<AppState> for ApiSession {
     ) -> Result<Self, Self::Rejection> {
         let t = crate::i18n::tr(crate::http::lang_of(&parts.headers));
         let token = session_token(&parts.headers).ok_or_else(|| ApiError::unauthorized(t))?;
-        state
+        let session = state
             .identity
             .authenticate(&token)
             .await
             .map_err(|e| ApiError::internal(t, &e))?
-            .map(ApiSession)
-            .ok_or_else(|| ApiError::unauthorized(t))
+            .ok_or_else(|| ApiError::unauthorized(t))?;
+        Ok(Self(session, token))
+    }
+}
+
+impl FromRequestParts<AppState> for ApiSession {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let AnyApiSession(session, _) = AnyApiSession::from_request_parts(parts, state).await?;
+        if session.must_change_password {
+            let t = crate::i18n::tr(crate::http::lang_of(&parts.headers));
+            return Err(ApiError::password_change_required(t));
+        }
+        Ok(Self(session))
     }
 }
 
@@ -282,7 +307,7 @@ fn private(mut response: Response) -> Response {
 /// The form as posted: flat names, `document.*` for the document.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct PersonalFormInput {
+pub(crate) struct PersonalFormInput {
     surname: String,
     given_name: String,
     patronymic: String,
@@ -306,7 +331,7 @@ struct PersonalFormInput {
 }
 
 impl PersonalFormInput {
-    fn into_form(self) -> (PersonalDataForm, bool) {
+    pub(crate) fn into_form(self) -> (PersonalDataForm, bool) {
         let submit = self.action != "draft";
         (
             PersonalDataForm {
@@ -333,7 +358,7 @@ impl PersonalFormInput {
 
 /// A date as the form shows it: `ДД.ММ.ГГГГ` (what people read and type),
 /// whichever way it was stored.
-fn date_for_input(s: &str) -> String {
+pub(crate) fn date_for_input(s: &str) -> String {
     let b = s.as_bytes();
     if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         format!("{}.{}.{}", &s[8..10], &s[5..7], &s[0..4])
@@ -484,12 +509,29 @@ async fn personal_submit(
 
 // ------------------------------------------------------------------ the check page
 
-struct CheckRow {
-    id: &'static str,
-    title: &'static str,
-    status: &'static str,
-    status_text: &'static str,
-    reason: Option<&'static str>,
+pub(crate) struct CheckRow {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub status: &'static str,
+    pub status_text: &'static str,
+    pub reason: Option<&'static str>,
+}
+
+/// Each check as the check page lays it out: title, state, reason.
+pub(crate) fn check_rows(t: &Tr, s: &VerificationState) -> Vec<CheckRow> {
+    s.checks
+        .iter()
+        .map(|c| CheckRow {
+            id: registry_str(c.registry),
+            title: match c.registry {
+                Registry::Sfr => t.pd.check_sfr,
+                Registry::Mvd => t.pd.check_mvd,
+            },
+            status: c.status.as_str(),
+            status_text: check_state_text(t, c.status),
+            reason: c.reason.map(|r| reason_text(t, r)),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -533,20 +575,7 @@ async fn check_page(
             (None, None) => String::new(),
         })
         .unwrap_or_default();
-    let checks = s
-        .checks
-        .iter()
-        .map(|c| CheckRow {
-            id: registry_str(c.registry),
-            title: match c.registry {
-                Registry::Sfr => ctx.tr.pd.check_sfr,
-                Registry::Mvd => ctx.tr.pd.check_mvd,
-            },
-            status: c.status.as_str(),
-            status_text: check_state_text(ctx.tr, c.status),
-            reason: c.reason.map(|r| reason_text(ctx.tr, r)),
-        })
-        .collect();
+    let checks = check_rows(ctx.tr, &s);
     Ok(private(render(
         StatusCode::OK,
         &CheckPage {
@@ -778,7 +807,7 @@ pub struct MyPersonalData {
     pub actual_address: Option<String>,
 }
 
-fn format_date(d: time::Date) -> String {
+pub(crate) fn format_date(d: time::Date) -> String {
     format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year())
 }
 

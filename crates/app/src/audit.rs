@@ -1,0 +1,203 @@
+//! The audit log of security events: who did what to which account, when,
+//! and how it ended. Records name people and operators by id only (no
+//! personal data), are written in the same transaction as the change they
+//! record, can never be changed or removed (the database refuses), and are
+//! chained by keyed hashes so that `uslugi admin audit verify` finds any
+//! record altered, removed or slipped in behind the database's back.
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use uslugi_domain::{AccountId, OperatorId};
+
+use crate::ports::{AuditChain, AuditEntry, AuditWrite, Store, StoreError};
+
+/// The actions the log records. Stable names: reports and alerts match on them.
+pub mod action {
+    pub const OPERATOR_ADDED: &str = "operator_added";
+    pub const OPERATOR_ENROLLED: &str = "operator_enrolled";
+    pub const OPERATOR_DISABLED: &str = "operator_disabled";
+    pub const OPERATOR_LOGIN: &str = "operator_login";
+    pub const CITIZEN_SEARCH: &str = "citizen_search";
+    pub const CITIZEN_VIEWED: &str = "citizen_viewed";
+    pub const IDENTITY_CONFIRMED: &str = "identity_confirmed";
+    pub const REGISTERED_IN_PERSON: &str = "registered_in_person";
+    pub const REGISTRATION_CHECKED: &str = "registration_checked";
+    pub const ACCESS_RESTORED: &str = "access_restored";
+    pub const LETTER_ORDERED: &str = "identity_letter_ordered";
+    pub const CONFIRMED_BY_LETTER: &str = "identity_confirmed_by_letter";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+}
+
+/// Who acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Operator {
+        id: OperatorId,
+    },
+    Citizen(AccountId),
+    /// The `uslugi admin` command.
+    Admin,
+    /// The workers (a registry check that ended, for instance).
+    System,
+}
+
+impl Actor {
+    const fn kind(self) -> &'static str {
+        match self {
+            Self::Operator { .. } => "operator",
+            Self::Citizen(_) => "citizen",
+            Self::Admin => "admin",
+            Self::System => "system",
+        }
+    }
+}
+
+/// Makes audit records linked by the given chain.
+#[derive(Clone)]
+pub struct AuditLog {
+    chain: Arc<dyn AuditChain>,
+}
+
+/// One record to write: built with [`AuditLog::record`], finished with
+/// the builder methods.
+pub struct Record {
+    entry: AuditEntry,
+    chain: Arc<dyn AuditChain>,
+}
+
+impl Record {
+    #[must_use]
+    pub fn center(mut self, center: &str) -> Self {
+        self.entry.center_id = Some(center.to_owned());
+        self
+    }
+
+    #[must_use]
+    pub fn account(mut self, account: AccountId) -> Self {
+        self.entry.account_id = Some(account);
+        self
+    }
+
+    #[must_use]
+    pub fn operator(mut self, operator: OperatorId) -> Self {
+        self.entry.operator_id = Some(operator);
+        self
+    }
+
+    /// What else matters, as a JSON object; never personal data.
+    #[must_use]
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.entry.details = details.to_string();
+        self
+    }
+
+    pub fn write(self) -> AuditWrite {
+        AuditWrite {
+            entry: self.entry,
+            chain: self.chain,
+        }
+    }
+}
+
+impl AuditLog {
+    pub fn new(chain: Arc<dyn AuditChain>) -> Self {
+        Self { chain }
+    }
+
+    pub fn record(&self, actor: Actor, action: &str, outcome: &str, at: OffsetDateTime) -> Record {
+        let operator_id = match actor {
+            Actor::Operator { id } => Some(id),
+            _ => None,
+        };
+        let account_id = match actor {
+            Actor::Citizen(a) => Some(a),
+            _ => None,
+        };
+        Record {
+            entry: AuditEntry {
+                id: uuid::Uuid::new_v4(),
+                at,
+                actor: actor.kind().to_owned(),
+                operator_id,
+                center_id: None,
+                account_id,
+                action: action.to_owned(),
+                outcome: outcome.to_owned(),
+                details: "{}".to_owned(),
+            },
+            chain: Arc::clone(&self.chain),
+        }
+    }
+
+    /// Walks the whole chain from the first record; the first record that
+    /// does not link to the one before it, if any.
+    pub async fn verify(&self, store: &dyn Store) -> Result<ChainReport, StoreError> {
+        const PAGE: u32 = 1000;
+        let mut report = ChainReport::default();
+        let mut prev = GENESIS.to_vec();
+        let mut expected_seq = 1;
+        loop {
+            let page = store.audit_chain(expected_seq, PAGE).await?;
+            let Some(last) = page.last().map(|r| r.seq) else {
+                break;
+            };
+            for r in &page {
+                let problem = if r.seq != expected_seq {
+                    Some(ChainProblem::Missing {
+                        expected: expected_seq,
+                    })
+                } else if r.prev_hash != prev {
+                    Some(ChainProblem::BrokenLink)
+                } else if !crate::crypto::constant_time_eq(
+                    &self.chain.link(&prev, r.seq, &r.entry),
+                    &r.hash,
+                ) {
+                    Some(ChainProblem::Altered)
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    report.first_problem = Some((r.seq, problem));
+                    return Ok(report);
+                }
+                report.records += 1;
+                prev.clone_from(&r.hash);
+                expected_seq += 1;
+            }
+            if page.len() < PAGE as usize || last < expected_seq - 1 {
+                break;
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// The hash the first record links to.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Records checked and found sound, from the first.
+    pub records: u64,
+    pub first_problem: Option<(i64, ChainProblem)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainProblem {
+    /// Records are missing before this one.
+    Missing { expected: i64 },
+    /// It does not carry the link of the record before it.
+    BrokenLink,
+    /// Its contents do not match its link.
+    Altered,
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing { expected } => write!(f, "records from {expected} on are missing"),
+            Self::BrokenLink => f.write_str("it does not link to the record before it"),
+            Self::Altered => f.write_str("its contents were changed after it was written"),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The post: registered letters with a tracking number. Where a real
+//! adapter to Russian Post's business API would plug in; `uslugi_sim::SimPost`
+//! stands in for it.
+use async_trait::async_trait;
+use uslugi_domain::TrackingNumber;
+
+/// Where a letter is, as the post reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostStatus {
+    /// Принято в отделении связи.
+    Accepted,
+    /// В пути.
+    InTransit,
+    /// Прибыло в место вручения.
+    Arrived,
+    /// Вручено.
+    HandedOver,
+}
+
+impl PostStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::InTransit => "in_transit",
+            Self::Arrived => "arrived",
+            Self::HandedOver => "handed_over",
+        }
+    }
+}
+
+/// A letter to send: the address block as it is printed, and the text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostLetter {
+    pub recipient: String,
+    /// Lines of the address, the postal code first.
+    pub address_lines: Vec<String>,
+    pub body: String,
+}
+
+impl std::fmt::Debug for PostLetter {
+    // Addresses are personal data and the body holds a code.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostLetter(***)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the post is unavailable: {0}")]
+pub struct PostError(pub String);
+
+#[async_trait]
+pub trait Post: Send + Sync {
+    /// Hands the letter to the post; its tracking number (ШПИ). Handing the
+    /// same `key` over again (after a crash, say) gives the same number and
+    /// no second letter.
+    async fn send(&self, key: &str, letter: &PostLetter) -> Result<TrackingNumber, PostError>;
+    /// Where the letter is; `None` for a number the post does not know.
+    async fn status(&self, tracking: &TrackingNumber) -> Result<Option<PostStatus>, PostError>;
+}
+
+/// Where the simulated post leaves a copy of each letter for the developer
+/// (the local outbox, channel `post`), as the phone and mailbox get theirs.
+#[async_trait]
+pub trait LetterCopy: Send + Sync {
+    async fn copy(&self, tracking: &TrackingNumber, letter: &PostLetter);
+}

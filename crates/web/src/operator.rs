@@ -1,0 +1,1096 @@
+//! The operator console at `/operator`: enrolment, login with the second
+//! factor, finding a citizen, confirming identity, registering in person,
+//! restoring access, and the audit records the operator may read. It has
+//! its own session cookie: a citizen's session never opens it, and an
+//! operator's never opens a citizen's pages.
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Router, routing};
+use serde::Deserialize;
+use uslugi_app::operators::{
+    ActionError, Checklist, CitizenCard, EnrolError, EnrolInput, EnrolProblem, OperatorAuth,
+    OperatorLoginFailure, RegisterError, SearchBy, SearchError,
+};
+use uslugi_app::ports::{AuditRecord, VerificationStatus};
+use uslugi_app::verification::InPersonError;
+use uslugi_domain::{AccountId, CenterService, OperatorLoginError, PersonalDataForm};
+
+use crate::AppState;
+use crate::error::{FieldErrors, PageError};
+use crate::http::{CsrfForm, clear_cookie, cookie, set_cookie};
+use crate::i18n::{Tr, fill};
+use crate::pages::{Chrome, Ctx, local_time, render, see_other};
+use crate::personal::{
+    CheckRow, PersonalFormInput, check_rows, date_for_input, field_errors, format_date, labels,
+    summary,
+};
+
+pub const OPERATOR_COOKIE: &str = "__Host-uslugi-operator";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operator", routing::get(home))
+        .route(
+            "/operator/login",
+            routing::get(login_form).post(login_submit),
+        )
+        .route("/operator/logout", routing::post(logout))
+        .route(
+            "/operator/enrol",
+            routing::get(enrol_form).post(enrol_submit),
+        )
+        .route("/operator/search", routing::post(search))
+        .route("/operator/citizens/{id}", routing::get(citizen))
+        .route("/operator/citizens/{id}/confirm", routing::post(confirm))
+        .route("/operator/citizens/{id}/restore", routing::post(restore))
+        .route(
+            "/operator/register",
+            routing::get(register_form).post(register_submit),
+        )
+        .route(
+            "/operator/registrations/{id}",
+            routing::get(registration).post(resubmit),
+        )
+        .route("/operator/audit", routing::get(audit))
+}
+
+/// What every console page's frame shows: who is at the desk, where.
+pub struct Desk {
+    pub name: String,
+    pub role: &'static str,
+    pub center: String,
+    pub registers: bool,
+}
+
+fn desk(t: &Tr, op: &OperatorAuth) -> Desk {
+    Desk {
+        name: op.name.clone(),
+        role: t.console.role(op.role),
+        center: op.center_name.clone(),
+        registers: op.offers(CenterService::Registration),
+    }
+}
+
+/// Console pages are never cached: they show personal data.
+fn private(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+enum Console {
+    In(OperatorAuth),
+    Out(Response),
+}
+
+/// The operator of a console request, or the way to the console's login.
+async fn console(state: &AppState, ctx: &Ctx, headers: &HeaderMap) -> Result<Console, PageError> {
+    let Some(token) = cookie(headers, OPERATOR_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(Console::Out(see_other("/operator/login")));
+    };
+    match state
+        .operators
+        .authenticate(token)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+    {
+        Some(op) => Ok(Console::In(op)),
+        None => Ok(Console::Out(
+            (
+                [(header::SET_COOKIE, clear_cookie(OPERATOR_COOKIE))],
+                Redirect::to("/operator/login?expired=1"),
+            )
+                .into_response(),
+        )),
+    }
+}
+
+macro_rules! operator_or_login {
+    ($state:expr, $ctx:expr, $headers:expr) => {
+        match console(&$state, &$ctx, &$headers).await? {
+            Console::In(op) => op,
+            Console::Out(r) => return Ok(r),
+        }
+    };
+}
+
+// ------------------------------------------------------------------ login
+
+#[derive(Template)]
+#[template(path = "operator_login.html")]
+struct LoginPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    login: String,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginQuery {
+    expired: Option<String>,
+    logged_out: Option<String>,
+    enrolled: Option<String>,
+}
+
+async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
+    let c = ctx.tr.console;
+    let notice = if q.expired.is_some() {
+        Some(c.timed_out)
+    } else if q.logged_out.is_some() {
+        Some(c.logged_out)
+    } else if q.enrolled.is_some() {
+        Some(c.enrol_done)
+    } else {
+        None
+    };
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            login: String::new(),
+            notice,
+            error: None,
+            errors: FieldErrors::new(),
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginInput {
+    login: String,
+    password: String,
+    code: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(input): CsrfForm<LoginInput>,
+) -> Result<Response, PageError> {
+    let mut errors = FieldErrors::new();
+    for (field, value) in [
+        ("login", &input.login),
+        ("password", &input.password),
+        ("code", &input.code),
+    ] {
+        if value.trim().is_empty() {
+            errors.insert(field.into(), ctx.tr.err_required.into());
+        }
+    }
+    if errors.is_empty() {
+        match state
+            .operators
+            .log_in(&input.login, &input.password, &input.code)
+            .await
+        {
+            Ok(s) => {
+                return Ok((
+                    [(
+                        header::SET_COOKIE,
+                        set_cookie(OPERATOR_COOKIE, &s.token, None),
+                    )],
+                    Redirect::to("/operator"),
+                )
+                    .into_response());
+            }
+            Err(OperatorLoginFailure::Internal(e)) => {
+                return Err(PageError::internal(ctx.lang.0, &e));
+            }
+            Err(OperatorLoginFailure::BadCredentials) => {}
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(
+        status,
+        &LoginPage {
+            error: errors.is_empty().then_some(ctx.tr.console.bad_credentials),
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            login: input.login,
+            notice: None,
+            errors,
+        },
+    ))
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    if let Some(token) = cookie(&headers, OPERATOR_COOKIE) {
+        state
+            .operators
+            .log_out(token)
+            .await
+            .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+    }
+    Ok((
+        [(header::SET_COOKIE, clear_cookie(OPERATOR_COOKIE))],
+        Redirect::to("/operator/login?logged_out=1"),
+    )
+        .into_response())
+}
+
+// ------------------------------------------------------------------ enrolment
+
+#[derive(Template)]
+#[template(path = "operator_enrol.html")]
+struct EnrolPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    token: String,
+    intro: String,
+    role: &'static str,
+    qr: String,
+    key: String,
+    valid_until: String,
+    name: String,
+    login: String,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EnrolQuery {
+    token: String,
+}
+
+fn enrol_link_error(ctx: &Ctx, e: EnrolError) -> PageError {
+    let c = ctx.tr.console;
+    match e {
+        EnrolError::LinkExpired => PageError::new(StatusCode::GONE, ctx.lang.0, c.link_expired),
+        EnrolError::Internal(e) => PageError::internal(ctx.lang.0, &e),
+        EnrolError::LinkInvalid | EnrolError::Invalid(_) => {
+            PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, c.link_invalid)
+        }
+    }
+}
+
+async fn enrol_page(
+    state: &AppState,
+    ctx: Ctx,
+    token: &str,
+    name: String,
+    login: String,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let view = match state.operators.enrolment(token).await {
+        Ok(v) => v,
+        Err(e) => return Err(enrol_link_error(&ctx, e)),
+    };
+    let qr = crate::qr::svg_data_uri(&view.otpauth_uri)
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+    let valid_until = local_time(state, view.expires_at, &ctx);
+    Ok(private(render(
+        status,
+        &EnrolPage {
+            intro: fill(ctx.tr.console.enrol_intro, &view.center_name),
+            role: ctx.tr.console.role(view.role),
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            token: token.to_owned(),
+            qr,
+            key: view.secret_grouped.clone(),
+            valid_until,
+            name,
+            login,
+            errors,
+        },
+    )))
+}
+
+async fn enrol_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<EnrolQuery>,
+) -> Result<Response, PageError> {
+    enrol_page(
+        &state,
+        ctx,
+        &q.token,
+        String::new(),
+        String::new(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EnrolInputForm {
+    token: String,
+    name: String,
+    login: String,
+    password: String,
+    password_confirmation: String,
+    code: String,
+}
+
+fn login_error(c: &crate::i18n_operator::ConsoleTr, t: &Tr, e: OperatorLoginError) -> String {
+    match e {
+        OperatorLoginError::Empty => t.err_required.to_owned(),
+        OperatorLoginError::Length | OperatorLoginError::Characters => {
+            c.err_login_format.to_owned()
+        }
+    }
+}
+
+async fn enrol_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(f): CsrfForm<EnrolInputForm>,
+) -> Result<Response, PageError> {
+    let input = EnrolInput {
+        name: &f.name,
+        login: &f.login,
+        password: &f.password,
+        password_confirmation: &f.password_confirmation,
+        code: &f.code,
+    };
+    let problems = match state.operators.enrol(&f.token, input).await {
+        Ok(()) => return Ok(see_other("/operator/login?enrolled=1")),
+        Err(EnrolError::Invalid(p)) => p,
+        Err(e) => return Err(enrol_link_error(&ctx, e)),
+    };
+    let (t, c) = (ctx.tr, ctx.tr.console);
+    let mut errors = FieldErrors::new();
+    for p in problems {
+        let (field, message) = match p {
+            EnrolProblem::Name(e) => ("name", t.name_error(e).to_owned()),
+            EnrolProblem::Login(e) => ("login", login_error(c, t, e)),
+            EnrolProblem::LoginTaken => ("login", c.err_login_taken.to_owned()),
+            EnrolProblem::Password(ps) => (
+                "password",
+                ps.iter()
+                    .map(|p| t.password_problem(*p))
+                    .collect::<Vec<_>>()
+                    .join(". "),
+            ),
+            EnrolProblem::PasswordMismatch => {
+                ("password_confirmation", t.err_pw_mismatch.to_owned())
+            }
+            EnrolProblem::Code => ("code", c.err_code.to_owned()),
+        };
+        errors.entry(field.into()).or_insert(message);
+    }
+    let token = f.token.clone();
+    enrol_page(
+        &state,
+        ctx,
+        &token,
+        f.name,
+        f.login,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+// ------------------------------------------------------------------ search
+
+#[derive(Template)]
+#[template(path = "operator_home.html")]
+struct HomePage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    desk: Desk,
+    by: &'static str,
+    value: String,
+    searched: bool,
+    results: Vec<CardRow>,
+    errors: FieldErrors,
+}
+
+/// One found citizen, as a line of the results.
+struct CardRow {
+    id: String,
+    name: String,
+    level: &'static str,
+    level_class: &'static str,
+}
+
+fn card_row(t: &Tr, c: &CitizenCard) -> CardRow {
+    CardRow {
+        id: c.account_id.to_string(),
+        name: match &c.verified {
+            Some(d) => full_name(d),
+            None => format!("{} {}", c.surname, c.given_name),
+        },
+        level: t.level(c.level),
+        level_class: c.level.as_str(),
+    }
+}
+
+fn full_name(d: &uslugi_domain::PersonalData) -> String {
+    let mut n = format!("{} {}", d.surname.as_str(), d.given_name.as_str());
+    if let Some(p) = &d.patronymic {
+        n.push(' ');
+        n.push_str(p.as_str());
+    }
+    n
+}
+
+async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    Ok(private(render(
+        StatusCode::OK,
+        &HomePage {
+            desk: desk(ctx.tr, &op),
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            by: "snils",
+            value: String::new(),
+            searched: false,
+            results: Vec::new(),
+            errors: FieldErrors::new(),
+        },
+    )))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SearchInput {
+    by: String,
+    value: String,
+}
+
+/// A search is a POST: SNILS and passport numbers stay out of addresses,
+/// browser history and access logs.
+async fn search(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(input): CsrfForm<SearchInput>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let c = ctx.tr.console;
+    let by = SearchBy::parse(&input.by).unwrap_or(SearchBy::Snils);
+    let mut errors = FieldErrors::new();
+    let mut results = Vec::new();
+    let mut status = StatusCode::OK;
+    if input.value.trim().is_empty() {
+        errors.insert("value".into(), ctx.tr.err_required.into());
+        status = StatusCode::UNPROCESSABLE_ENTITY;
+    } else {
+        match state.operators.find(&op, by, &input.value).await {
+            Ok(cards) => results = cards.iter().map(|card| card_row(ctx.tr, card)).collect(),
+            Err(SearchError::Malformed(_)) => {
+                errors.insert("value".into(), c.err_search_value.into());
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            Err(SearchError::TooMany { retry_at }) => {
+                let secs = (retry_at - state.operators.now()).whole_seconds().max(1);
+                errors.insert("value".into(), fill(c.err_too_many_searches, secs));
+                status = StatusCode::TOO_MANY_REQUESTS;
+            }
+            Err(SearchError::Internal(e)) => return Err(PageError::internal(ctx.lang.0, &e)),
+        }
+    }
+    Ok(private(render(
+        status,
+        &HomePage {
+            desk: desk(ctx.tr, &op),
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            by: by.as_str(),
+            value: input.value,
+            searched: errors.is_empty(),
+            results,
+            errors,
+        },
+    )))
+}
+
+// ------------------------------------------------------------------ the card
+
+#[derive(Template)]
+#[template(path = "operator_citizen.html")]
+struct CitizenPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    desk: Desk,
+    id: String,
+    name: String,
+    level: &'static str,
+    level_class: &'static str,
+    confirmed: Option<String>,
+    contacts: Vec<String>,
+    registered_at: String,
+    document: Option<DocumentRows>,
+    locked: bool,
+    pending: bool,
+    can_confirm: bool,
+    can_restore: bool,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+}
+
+/// The verified data, laid out as in a passport.
+struct DocumentRows {
+    series_number: String,
+    issued: String,
+    department_code: String,
+    birth: String,
+    snils: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CardQuery {
+    done: Option<String>,
+}
+
+fn parse_account(ctx: &Ctx, id: &str) -> Result<AccountId, PageError> {
+    id.parse().map_err(|_| PageError::not_found(ctx.lang.0))
+}
+
+async fn citizen_page(
+    state: &AppState,
+    ctx: Ctx,
+    op: &OperatorAuth,
+    account: AccountId,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let card = state
+        .operators
+        .citizen(op, account)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+        .ok_or_else(|| PageError::not_found(ctx.lang.0))?;
+    let t = ctx.tr;
+    let document = card.verified.as_ref().map(|d| DocumentRows {
+        series_number: d.document.series_number.as_str().to_owned(),
+        issued: format!(
+            "{}, {}",
+            format_date(d.document.issue_date),
+            d.document.issued_by.as_str()
+        ),
+        department_code: d.document.department_code.as_str().to_owned(),
+        birth: format!("{}, {}", format_date(d.birth_date), d.birth_place.as_str()),
+        snils: d.snils.to_string(),
+    });
+    let confirmed = card.confirmed_at.map(|at| {
+        let via = match card.confirmed_via {
+            Some(uslugi_app::ports::ConfirmedVia::Letter) => t.letter.confirmed_via_letter,
+            _ => t.letter.confirmed_via_center,
+        };
+        format!("{via}, {}", local_time(state, at, &ctx))
+    });
+    let row = card_row(t, &card);
+    let verified_level = card.level != uslugi_domain::AccountLevel::Simplified;
+    Ok(private(render(
+        status,
+        &CitizenPage {
+            desk: desk(t, op),
+            id: row.id,
+            name: row.name,
+            level: row.level,
+            level_class: row.level_class,
+            confirmed,
+            contacts: card
+                .phone
+                .iter()
+                .chain(card.email.iter())
+                .cloned()
+                .collect(),
+            registered_at: local_time(state, card.created_at, &ctx),
+            document,
+            locked: card.locked,
+            pending: card.registration_pending,
+            can_confirm: card.level == uslugi_domain::AccountLevel::Standard
+                && op.offers(CenterService::IdentityConfirmation),
+            can_restore: verified_level && op.offers(CenterService::AccessRecovery),
+            notice,
+            errors,
+            tr: t,
+            chrome: ctx.chrome,
+        },
+    )))
+}
+
+async fn citizen(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<CardQuery>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let account = parse_account(&ctx, &id)?;
+    let c = ctx.tr.console;
+    let notice = match q.done.as_deref() {
+        Some("confirmed") => Some(c.confirmed_done),
+        Some("restored") => Some(c.restored_done),
+        _ => None,
+    };
+    citizen_page(
+        &state,
+        ctx,
+        &op,
+        account,
+        notice,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ChecklistInput {
+    document_matches: Option<String>,
+    person_matches: Option<String>,
+}
+
+impl ChecklistInput {
+    fn checklist(&self) -> Checklist {
+        Checklist {
+            document_matches: self.document_matches.is_some(),
+            person_matches: self.person_matches.is_some(),
+        }
+    }
+}
+
+fn action_error(
+    ctx: &Ctx,
+    field: &str,
+    e: ActionError,
+) -> Result<(FieldErrors, StatusCode), PageError> {
+    let c = ctx.tr.console;
+    let (message, status) = match e {
+        ActionError::ChecklistIncomplete(_) => (c.err_checklist, StatusCode::UNPROCESSABLE_ENTITY),
+        ActionError::NotOffered => (c.err_not_offered, StatusCode::FORBIDDEN),
+        ActionError::NotVerified => (c.err_not_verified, StatusCode::CONFLICT),
+        ActionError::AlreadyConfirmed => (c.err_already_confirmed, StatusCode::CONFLICT),
+        ActionError::NoContact => (c.err_no_contact, StatusCode::CONFLICT),
+        ActionError::NotFound => return Err(PageError::not_found(ctx.lang.0)),
+        ActionError::Internal(e) => return Err(PageError::internal(ctx.lang.0, &e)),
+    };
+    let mut errors = FieldErrors::new();
+    errors.insert(field.to_owned(), message.to_owned());
+    Ok((errors, status))
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(input): CsrfForm<ChecklistInput>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let account = parse_account(&ctx, &id)?;
+    match state
+        .operators
+        .confirm_identity(&op, account, input.checklist(), ctx.lang.0)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!(
+            "/operator/citizens/{account}?done=confirmed"
+        ))),
+        Err(e) => {
+            let (errors, status) = action_error(&ctx, "confirm", e)?;
+            citizen_page(&state, ctx, &op, account, None, errors, status).await
+        }
+    }
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(input): CsrfForm<ChecklistInput>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let account = parse_account(&ctx, &id)?;
+    match state
+        .operators
+        .restore_access(&op, account, input.checklist(), ctx.lang.0)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!(
+            "/operator/citizens/{account}?done=restored"
+        ))),
+        Err(e) => {
+            let (errors, status) = action_error(&ctx, "restore", e)?;
+            citizen_page(&state, ctx, &op, account, None, errors, status).await
+        }
+    }
+}
+
+// ------------------------------------------------------------------ registration
+
+#[derive(Template)]
+#[template(path = "operator_register.html")]
+struct RegisterPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    desk: Desk,
+    action: String,
+    heading: &'static str,
+    submit: &'static str,
+    v: PersonalDataForm,
+    birth_date: String,
+    issue_date: String,
+    phone: String,
+    with_phone: bool,
+    errors: FieldErrors,
+    summary: Vec<(String, String)>,
+}
+
+impl RegisterPage {
+    fn err(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RegisterInput {
+    phone: String,
+    #[serde(flatten)]
+    pd: PersonalFormInput,
+}
+
+struct RegisterForm {
+    action: String,
+    with_phone: bool,
+    v: PersonalDataForm,
+    phone: String,
+}
+
+fn register_page(
+    ctx: Ctx,
+    op: &OperatorAuth,
+    form: RegisterForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let t = ctx.tr;
+    let mut order: Vec<(&'static str, &'static str)> = labels(t).to_vec();
+    order.push(("phone", t.console.mobile_phone));
+    let summary = summary(t, &errors, &order);
+    let (heading, submit) = if form.with_phone {
+        (t.console.register_title, t.console.register_submit)
+    } else {
+        (t.console.registration_title, t.console.resubmit)
+    };
+    private(render(
+        status,
+        &RegisterPage {
+            desk: desk(t, op),
+            action: form.action,
+            heading,
+            submit,
+            birth_date: date_for_input(&form.v.birth_date),
+            issue_date: date_for_input(&form.v.document.issue_date),
+            v: form.v,
+            phone: form.phone,
+            with_phone: form.with_phone,
+            errors,
+            summary,
+            tr: t,
+            chrome: ctx.chrome,
+        },
+    ))
+}
+
+async fn register_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    if !op.offers(CenterService::Registration) {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            ctx.lang.0,
+            ctx.tr.console.err_not_offered,
+        ));
+    }
+    let form = RegisterForm {
+        action: "/operator/register".into(),
+        with_phone: true,
+        v: PersonalDataForm {
+            citizenship: "RUS".into(),
+            document: uslugi_domain::DocumentForm {
+                kind: "rf_passport".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        phone: String::new(),
+    };
+    Ok(register_page(
+        ctx,
+        &op,
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    ))
+}
+
+fn register_errors(ctx: &Ctx, e: RegisterError) -> Result<(FieldErrors, StatusCode), PageError> {
+    let (t, c) = (ctx.tr, ctx.tr.console);
+    let mut errors = FieldErrors::new();
+    let status = match e {
+        RegisterError::Invalid(problems) => {
+            errors = field_errors(t, &problems);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        RegisterError::Phone(e) => {
+            errors.insert("phone".into(), t.phone_error(e).to_owned());
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        RegisterError::NotOffered => {
+            return Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                ctx.lang.0,
+                c.err_not_offered,
+            ));
+        }
+        RegisterError::InPerson(InPersonError::PhoneTaken) => {
+            errors.insert("phone".into(), c.err_phone_taken.into());
+            StatusCode::CONFLICT
+        }
+        RegisterError::InPerson(InPersonError::SnilsTaken) => {
+            errors.insert("snils".into(), c.err_snils_taken.into());
+            StatusCode::CONFLICT
+        }
+        RegisterError::InPerson(InPersonError::InProgress) => {
+            errors.insert("surname".into(), c.err_in_progress.into());
+            StatusCode::CONFLICT
+        }
+        RegisterError::InPerson(InPersonError::NotFound) => {
+            return Err(PageError::not_found(ctx.lang.0));
+        }
+        RegisterError::InPerson(InPersonError::Internal(e)) => {
+            return Err(PageError::internal(ctx.lang.0, &e));
+        }
+    };
+    Ok((errors, status))
+}
+
+async fn register_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(input): CsrfForm<RegisterInput>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let (v, _) = input.pd.into_form();
+    match state
+        .operators
+        .register(&op, &v, &input.phone, ctx.lang.0)
+        .await
+    {
+        Ok(account) => Ok(see_other(&format!("/operator/registrations/{account}"))),
+        Err(e) => {
+            let (errors, status) = register_errors(&ctx, e)?;
+            let form = RegisterForm {
+                action: "/operator/register".into(),
+                with_phone: true,
+                v,
+                phone: input.phone,
+            };
+            Ok(register_page(ctx, &op, form, errors, status))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator_registration.html")]
+struct RegistrationPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    desk: Desk,
+    id: String,
+    name: String,
+    phone: String,
+    status: &'static str,
+    confirmed: bool,
+    checks: Vec<CheckRow>,
+}
+
+async fn registration(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let account = parse_account(&ctx, &id)?;
+    let Some((card, view)) = state
+        .operators
+        .registration(&op, account)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+    else {
+        return Err(PageError::not_found(ctx.lang.0));
+    };
+    if view.state.status == VerificationStatus::Failed
+        && card.level == uslugi_domain::AccountLevel::Simplified
+    {
+        // The data go back to the form with what the registries said.
+        let mut errors = FieldErrors::new();
+        let reasons: Vec<&str> = check_rows(ctx.tr, &view.state)
+            .iter()
+            .filter_map(|c| c.reason)
+            .collect();
+        let message = if view.state.snils_taken {
+            ctx.tr.console.err_snils_taken.to_owned()
+        } else {
+            format!(
+                "{} {}",
+                ctx.tr.console.registration_failed,
+                reasons.join("; ")
+            )
+        };
+        errors.insert("registration".into(), message);
+        let form = RegisterForm {
+            action: format!("/operator/registrations/{account}"),
+            with_phone: false,
+            v: view.form,
+            phone: card.phone.unwrap_or_default(),
+        };
+        return Ok(register_page(ctx, &op, form, errors, StatusCode::OK));
+    }
+    let row = card_row(ctx.tr, &card);
+    Ok(private(render(
+        StatusCode::OK,
+        &RegistrationPage {
+            desk: desk(ctx.tr, &op),
+            id: row.id,
+            name: row.name,
+            phone: card.phone.unwrap_or_default(),
+            status: view.state.status.as_str(),
+            confirmed: card.level == uslugi_domain::AccountLevel::Confirmed,
+            checks: check_rows(ctx.tr, &view.state),
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+        },
+    )))
+}
+
+async fn resubmit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(input): CsrfForm<RegisterInput>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let account = parse_account(&ctx, &id)?;
+    let (v, _) = input.pd.into_form();
+    match state.operators.resubmit(&op, account, &v, ctx.lang.0).await {
+        Ok(()) => Ok(see_other(&format!("/operator/registrations/{account}"))),
+        Err(e) => {
+            let (errors, status) = register_errors(&ctx, e)?;
+            let form = RegisterForm {
+                action: format!("/operator/registrations/{account}"),
+                with_phone: false,
+                v,
+                phone: input.phone,
+            };
+            Ok(register_page(ctx, &op, form, errors, status))
+        }
+    }
+}
+
+// ------------------------------------------------------------------ the log
+
+#[derive(Template)]
+#[template(path = "operator_audit.html")]
+struct AuditPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    desk: Desk,
+    supervisor: bool,
+    rows: Vec<AuditRow>,
+    older: Option<i64>,
+}
+
+struct AuditRow {
+    seq: i64,
+    at: String,
+    operator: String,
+    action: String,
+    outcome: String,
+    account: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuditQuery {
+    before: Option<i64>,
+}
+
+fn audit_row(state: &AppState, ctx: &Ctx, r: &AuditRecord) -> AuditRow {
+    AuditRow {
+        seq: r.seq,
+        at: local_time(state, r.entry.at, ctx),
+        operator: r
+            .entry
+            .operator_id
+            .map(|o| o.to_string()[..8].to_owned())
+            .unwrap_or_else(|| r.entry.actor.clone()),
+        action: r.entry.action.clone(),
+        outcome: r.entry.outcome.clone(),
+        account: r.entry.account_id.map(|a| a.to_string()),
+    }
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let records = state
+        .operators
+        .audit_records(&op, q.before)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+    let page = state.operators.policy().audit_page as usize;
+    let older = (records.len() == page)
+        .then(|| records.last().map(|r| r.seq))
+        .flatten();
+    Ok(private(render(
+        StatusCode::OK,
+        &AuditPage {
+            desk: desk(ctx.tr, &op),
+            supervisor: op.role == uslugi_domain::OperatorRole::Supervisor,
+            rows: records.iter().map(|r| audit_row(&state, &ctx, r)).collect(),
+            older,
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+        },
+    )))
+}

@@ -1,0 +1,386 @@
+//! The code by registered letter: ordering, the post's tracking number and
+//! its way, the limits (fake clock), entering the code, and the day's batch
+//! for the mailing center.
+use serde_json::{Value, json};
+use time::Duration;
+use uslugi_domain::TrackingNumber;
+
+use crate::helpers::*;
+
+fn address() -> Value {
+    json!({"postal_code": "248000", "region": "Калужская обл.", "locality": "г. Калуга",
+        "street": "ул. Ленина", "house": "5", "building": "", "flat": "12"})
+}
+
+async fn order(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/me/identity/letter"))
+        .bearer_auth(token)
+        .json(&json!({"address": address()}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn letter(app: &TestApp, token: &str) -> Value {
+    let r = app.get_bearer("/api/v1/me/identity/letter", token).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn enter(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/me/identity/letter/code"))
+        .bearer_auth(token)
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The code in the newest letter the post delivered: from the outbox's
+/// copy (channel `post`), as a person reads it off the page.
+async fn posted_code(app: &TestApp) -> (String, String) {
+    let m = app
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.channel == "post")
+        .expect("the post has a letter");
+    let code = m
+        .body
+        .split(|c: char| c.is_whitespace())
+        .find(|w| w.len() == 9 && w.as_bytes()[4] == b'-')
+        .expect("the letter holds the code")
+        .to_owned();
+    (code, m.body)
+}
+
+#[tokio::test]
+async fn a_letter_is_ordered_tracked_and_its_code_confirms_the_account() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261400001", &ivanov()).await;
+    let r = order(&app, &token).await;
+    assert_eq!(r.status(), 202);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "queued");
+    assert_eq!(v["tracking_number"], Value::Null);
+    assert_eq!(letter(&app, &token).await["status"], "queued");
+    let r = enter(&app, &token, "ABCD-EFGH").await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(error_code(&r.json().await.unwrap()), "letter_not_sent");
+
+    app.settle(1).await;
+    let v = letter(&app, &token).await;
+    assert_eq!(v["status"], "accepted");
+    let tracking = v["tracking_number"].as_str().unwrap();
+    assert!(
+        TrackingNumber::parse(tracking).is_ok(),
+        "a ШПИ with its check digit: {tracking}"
+    );
+    let sent = time::OffsetDateTime::parse(
+        v["sent_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let expires = time::OffsetDateTime::parse(
+        v["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(expires - sent, Duration::days(30));
+
+    let post = app
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.channel == "post")
+        .unwrap();
+    assert!(
+        post.to.contains("248000") && post.to.contains("ул. Ленина, д. 5, кв. 12"),
+        "{}",
+        post.to
+    );
+    assert!(post.to.contains("Иванов Иван Иванович"));
+    assert!(post.body.contains(tracking));
+    let (code, _) = posted_code(&app).await;
+
+    // On its way (two weeks by default); the person logs in now and then.
+    app.advance(Duration::days(3));
+    let token = app.token("+79261400001", PASSWORD).await;
+    assert_eq!(letter(&app, &token).await["status"], "in_transit");
+    app.advance(Duration::days(8));
+    let token = app.token("+79261400001", PASSWORD).await;
+    assert_eq!(letter(&app, &token).await["status"], "arrived");
+    app.advance(Duration::days(4));
+    let token = app.token("+79261400001", PASSWORD).await;
+    assert_eq!(letter(&app, &token).await["status"], "handed_over");
+
+    let r = enter(&app, &token, &code.to_lowercase()).await;
+    assert_eq!(r.status(), 200);
+    let me: Value = app
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["level"], "confirmed", "at once, in this session");
+    assert_eq!(me["confirmed_via"], "letter");
+    assert_eq!(letter(&app, &token).await["status"], "used");
+    app.settle(1).await;
+    let sms = app.messages_to("+79261400001").await;
+    assert!(sms[0].body.contains("личность подтверждена"));
+    let r = enter(&app, &token, &code).await;
+    assert_eq!(error_code(&r.json().await.unwrap()), "already_confirmed");
+    let r = order(&app, &token).await;
+    assert_eq!(r.status(), 409, "a confirmed account needs no letter");
+}
+
+#[tokio::test]
+async fn only_a_standard_account_orders_a_letter() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261400002").await;
+    let r = order(&app, &token).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(error_code(&r.json().await.unwrap()), "not_standard");
+    let r = app.get_bearer("/api/v1/me/identity/letter", &token).await;
+    assert_eq!(r.status(), 404);
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/identity/letter"))
+        .json(&json!({"address": address()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_bad_address_is_named_field_by_field() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261400004", &ivanov()).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/identity/letter"))
+        .bearer_auth(&token)
+        .json(&json!({"address": {"postal_code": "24800", "region": "", "locality": "г. Калуга", "street": "ул. Ленина", "house": ""}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    let fields = body["error"]["fields"].as_object().unwrap();
+    assert!(fields.contains_key("address.postal_code"));
+    assert!(fields.contains_key("address.region"));
+    assert!(fields.contains_key("address.house"));
+    assert_eq!(
+        app.get_bearer("/api/v1/me/identity/letter", &token)
+            .await
+            .status(),
+        404,
+        "nothing ordered"
+    );
+}
+
+#[tokio::test]
+async fn a_new_letter_at_most_once_a_day_and_four_times_in_thirty_days_voiding_the_last() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261400005", &ivanov()).await;
+    assert_eq!(order(&app, &token).await.status(), 202);
+    app.settle(1).await;
+    let (first_code, _) = posted_code(&app).await;
+    let r = order(&app, &token).await;
+    assert_eq!(r.status(), 429);
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((86_390..=86_400).contains(&wait), "{wait}");
+    app.advance(Duration::hours(24));
+    let token = app.token("+79261400005", PASSWORD).await;
+    assert_eq!(order(&app, &token).await.status(), 202);
+    app.settle(1).await;
+    let (second_code, _) = posted_code(&app).await;
+    assert_ne!(first_code, second_code);
+    let r = enter(&app, &token, &first_code).await;
+    assert_eq!(r.status(), 422, "the earlier code no longer works");
+    assert_eq!(error_code(&r.json().await.unwrap()), "wrong_code");
+    for _ in 0..2 {
+        app.advance(Duration::hours(24));
+        let token = app.token("+79261400005", PASSWORD).await;
+        assert_eq!(order(&app, &token).await.status(), 202);
+    }
+    app.advance(Duration::hours(24));
+    let token = app.token("+79261400005", PASSWORD).await;
+    let r = order(&app, &token).await;
+    assert_eq!(r.status(), 429, "a fifth letter in thirty days");
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The first letter leaves the window 30 days after it was ordered,
+    // four days and a second or two (the workers' passes) ago.
+    let expected = (Duration::days(26)).whole_seconds();
+    assert!((expected - 5..=expected).contains(&wait), "{wait}");
+}
+
+#[tokio::test]
+async fn five_wrong_codes_in_ten_minutes_and_ten_per_letter() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261400006", &ivanov()).await;
+    order(&app, &token).await;
+    app.settle(1).await;
+    let (code, _) = posted_code(&app).await;
+    for n in 0..5 {
+        let r = enter(&app, &token, "ZZZZ-ZZZZ").await;
+        assert_eq!(r.status(), 422, "wrong code {n}");
+    }
+    let r = enter(&app, &token, &code).await;
+    assert_eq!(r.status(), 429, "even the right code waits");
+    assert!(r.headers().contains_key("retry-after"));
+    app.advance(Duration::minutes(10));
+    for _ in 0..4 {
+        assert_eq!(enter(&app, &token, "ZZZZ-ZZZZ").await.status(), 422);
+    }
+    let r = enter(&app, &token, "ZZZZ-ZZZZ").await;
+    assert_eq!(
+        error_code(&r.json().await.unwrap()),
+        "attempts_exhausted",
+        "ten for this letter"
+    );
+    app.advance(Duration::minutes(10));
+    let r = enter(&app, &token, &code).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(error_code(&r.json().await.unwrap()), "attempts_exhausted");
+    let me: Value = app
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["level"], "standard");
+}
+
+#[tokio::test]
+async fn fifty_guesses_at_once_count_against_the_limit() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261400007", &ivanov()).await;
+    order(&app, &token).await;
+    app.settle(1).await;
+    let guesses: Vec<_> = (0..50)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = app.url("/api/v1/me/identity/letter/code");
+            let token = token.clone();
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"code": "ZZZZ-ZZZZ"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for g in guesses {
+        answers.push(g.await.unwrap());
+    }
+    let wrong = answers.iter().filter(|s| **s == 422).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!(wrong, 5, "only five were compared");
+    assert_eq!(refused, 45);
+}
+
+#[tokio::test]
+async fn a_code_works_thirty_days_from_dispatch() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261400008", &ivanov()).await;
+    order(&app, &token).await;
+    app.settle(1).await;
+    let (code, _) = posted_code(&app).await;
+    app.advance(Duration::days(30));
+    let token = app.token("+79261400008", PASSWORD).await;
+    let r = enter(&app, &token, &code).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(error_code(&r.json().await.unwrap()), "code_expired");
+    assert_eq!(letter(&app, &token).await["status"], "expired");
+    let r = enter(&app, &token, "O0I1-LLLL").await;
+    assert_eq!(
+        error_code(&r.json().await.unwrap()),
+        "malformed_code",
+        "look-alikes are not in the alphabet"
+    );
+}
+
+#[tokio::test]
+async fn the_post_refusing_a_letter_delays_it_without_losing_it() {
+    let app = spawn_with(|s| s.post_failure_rate = 1.0).await;
+    let token = app.standard_citizen("+79261400009", &ivanov()).await;
+    order(&app, &token).await;
+    app.settle(30).await;
+    assert_eq!(letter(&app, &token).await["status"], "queued");
+    assert!(app.messages().await.iter().all(|m| m.channel != "post"));
+}
+
+#[tokio::test]
+async fn the_days_batch_is_printed_with_codes_and_registered_without_them() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261400010", &ivanov()).await;
+    order(&app, &token).await;
+    app.settle(1).await;
+    let (code, _) = posted_code(&app).await;
+    let tracking = letter(&app, &token).await["tracking_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now = app
+        .letters
+        .now()
+        .to_offset(time::UtcOffset::from_hms(3, 0, 0).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let sender = uslugi::config::LetterSender::default();
+    let (pdf, csv, n) =
+        uslugi::letters_file::export(&app.letters, now.date(), dir.path(), &sender, &app.base)
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+    let pdf = std::fs::read(pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert_eq!(pdf_pages(&pdf), 1, "one page per letter");
+    let csv = std::fs::read_to_string(csv).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .starts_with("n,tracking_number,recipient")
+    );
+    assert!(csv.contains(&tracking) && csv.contains("Иванов Иван Иванович"));
+    assert!(
+        !csv.contains(&code) && !csv.contains(&code.replace('-', "")),
+        "no codes in the registry"
+    );
+    let (_, _, none) = uslugi::letters_file::export(
+        &app.letters,
+        now.date().previous_day().unwrap(),
+        dir.path(),
+        &sender,
+        &app.base,
+    )
+    .await
+    .unwrap();
+    assert_eq!(none, 0);
+    // A used code is not printed again.
+    enter(&app, &token, &code).await;
+    assert!(app.letters.batch(now.date()).await.unwrap().is_empty());
+}
+
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.matches("/Type /Page").count() - text.matches("/Type /Pages").count()
+}
