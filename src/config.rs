@@ -573,6 +573,22 @@ mod tests {
     }
 
     #[test]
+    fn the_post_delivery_time_comes_from_the_variable_or_the_flag() {
+        let (s, _) = Settings::load(None, &[], &Overrides::default()).unwrap();
+        assert_eq!(s.post_delivery_s, 14 * 24 * 3600, "about two weeks");
+        let env = vec![("USLUGI_POST_DELIVERY_S".to_owned(), "30".to_owned())];
+        let (s, unknown) = Settings::load(None, &env, &Overrides::default()).unwrap();
+        assert!(unknown.is_empty());
+        assert_eq!(s.post_delivery_s, 30);
+        let flags = Overrides {
+            post_delivery_s: Some(5),
+            ..Overrides::default()
+        };
+        let (s, _) = Settings::load(None, &env, &flags).unwrap();
+        assert_eq!(s.post_delivery_s, 5, "the flag wins");
+    }
+
+    #[test]
     fn defaults_serve_the_embedded_product() {
         let (s, unknown) = Settings::load(None, &[], &Overrides::default()).unwrap();
         assert!(unknown.is_empty());

@@ -60,6 +60,8 @@ fn help_names_every_command() {
         "--sim-delay-ms",
         "--sim-failure-rate",
         "USLUGI_SIM_CITIZENS_FILE",
+        "--post-delivery-s",
+        "USLUGI_POST_DELIVERY_S",
     ] {
         assert!(serve.contains(flag), "{flag} in {serve}");
     }
@@ -71,7 +73,14 @@ fn help_names_every_command() {
             .stdout,
     )
     .unwrap();
-    for command in ["unlock", "rotate-keys", "secrets"] {
+    for command in [
+        "unlock",
+        "rotate-keys",
+        "secrets",
+        "operator",
+        "letters",
+        "audit",
+    ] {
         assert!(admin.contains(command), "{command} in {admin}");
     }
     let bad = Command::new(BIN)
@@ -318,4 +327,127 @@ async fn the_standalone_registry_simulator_answers_over_http() {
     };
     let answer = gateway.poll(&id).await.unwrap();
     assert_eq!(answer, Some(RegistryAnswer::SfrMatch));
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test]
+async fn operators_are_added_listed_and_disabled_and_the_audit_log_checks_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_dir = dir.path();
+    let center = "kaluga-mfc-kaluga-ul-khrustalnaya-34a";
+    let out = uslugi(
+        &[
+            "admin",
+            "operator",
+            "add",
+            "--center",
+            center,
+            "--role",
+            "supervisor",
+        ],
+        env_dir,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    let link = printed
+        .split_whitespace()
+        .find(|w| w.contains("/operator/enrol?token="))
+        .expect("a one-time link");
+    assert!(
+        link.starts_with("http://127.0.0.1:8080/operator/enrol?token="),
+        "{link}"
+    );
+    let id = printed.split_whitespace().nth(1).unwrap().to_owned();
+
+    let out = uslugi(
+        &[
+            "admin", "operator", "add", "--center", "nowhere", "--role", "operator",
+        ],
+        env_dir,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no service center with id"));
+    let out = uslugi(
+        &[
+            "admin", "operator", "add", "--center", center, "--role", "boss",
+        ],
+        env_dir,
+    );
+    assert!(!out.status.success(), "roles are operator or supervisor");
+
+    let out = uslugi(&["admin", "operator", "list"], env_dir);
+    assert!(text(&out).contains(&id) && text(&out).contains("waiting for enrolment"));
+    let out = uslugi(&["admin", "operator", "disable", &id], env_dir);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        uslugi(&["admin", "operator", "disable", &id], env_dir)
+            .status
+            .code(),
+        Some(2)
+    );
+    assert!(text(&uslugi(&["admin", "operator", "list"], env_dir)).contains("disabled"));
+
+    let out = uslugi(&["admin", "audit", "verify"], env_dir);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 records"), "{}", text(&out));
+
+    // Someone with the database file changes a record behind the log's back.
+    let db = format!("sqlite://{}", env_dir.join("uslugi.db").display());
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    let refused = sqlx::query("UPDATE audit_log SET outcome = 'forged' WHERE seq = 1")
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "the database refuses it");
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET outcome = 'forged' WHERE seq = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let out = uslugi(&["admin", "audit", "verify"], env_dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("broken at record 1"), "{}", text(&out));
+}
+
+#[test]
+fn the_letters_of_a_day_are_exported_for_the_mailing_center() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("batch");
+    let out = uslugi(
+        &[
+            "admin",
+            "letters",
+            "export",
+            "--date",
+            "01.12.2026",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("0 letters of 2026-12-01"));
+    let pdf = std::fs::read(out_dir.join("letters-2026-12-01.pdf")).unwrap();
+    assert!(
+        pdf.starts_with(b"%PDF-"),
+        "a printable file even for an empty day"
+    );
+    let csv = std::fs::read_to_string(out_dir.join("letters-2026-12-01.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1, "the header only");
+    let bad = uslugi(
+        &["admin", "letters", "export", "--date", "2026/12/01"],
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("--date must be YYYY-MM-DD or DD.MM.YYYY"));
 }

@@ -141,6 +141,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/verification",
         "/api/v1/me/addresses",
         "/api/v1/service-centers",
+        "/api/v1/me/identity/letter",
+        "/api/v1/me/identity/letter/code",
+        "/api/v1/me/password",
     ] {
         assert!(paths.contains_key(p), "{p}");
     }

@@ -384,3 +384,87 @@ fn pdf_pages(pdf: &[u8]) -> usize {
     let text = String::from_utf8_lossy(pdf);
     text.matches("/Type /Page").count() - text.matches("/Type /Pages").count()
 }
+
+#[tokio::test]
+async fn without_javascript_the_letter_is_ordered_and_its_code_typed_on_my_data() {
+    let app = spawn_app().await;
+    app.standard_citizen("+79261400011", &ivanov()).await;
+    let mut b = Browser::new(&app);
+    b.get("/login").await;
+    let (s, _, _) = b
+        .post(
+            "/login",
+            &[("login", "+79261400011"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html, _) = b.get("/me").await;
+    assert!(
+        html.contains("href=\"/me/identity\""),
+        "«Подтвердить личность»"
+    );
+    let (s, html, _) = b.get("/me/identity").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("Обратиться лично") && html.contains("Получить код подтверждения письмом")
+    );
+    let mut fields = vec![
+        ("address.postal_code", "24800"),
+        ("address.region", "Калужская обл."),
+        ("address.locality", "г. Калуга"),
+        ("address.street", "ул. Ленина"),
+        ("address.house", ""),
+    ];
+    let (s, html, _) = b.post("/me/identity/letter", &fields).await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("id=\"address.postal_code-error\"")
+            && html.contains("id=\"address.house-error\"")
+    );
+    assert!(
+        html.contains("value=\"ул. Ленина\""),
+        "the entries are kept"
+    );
+    fields[0].1 = "248000";
+    fields[4].1 = "5";
+    let (s, _, to) = b.post("/me/identity/letter", &fields).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me/identity?ordered=1")));
+    let (_, html, _) = b.get("/me/identity?ordered=1").await;
+    assert!(html.contains("готовится к отправке"));
+    app.settle(1).await;
+    let (_, html, _) = b.get("/me").await;
+    assert!(html.contains("Почтовый идентификатор (ШПИ)"));
+    assert!(
+        html.contains("name=\"from\" value=\"me\""),
+        "«Введите код» on «Мои данные»"
+    );
+    let code = app
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.channel == "post")
+        .unwrap()
+        .body
+        .split_whitespace()
+        .find(|w| w.len() == 9 && w.as_bytes()[4] == b'-')
+        .unwrap()
+        .to_owned();
+    let (s, html, _) = b
+        .post(
+            "/me/identity/code",
+            &[("code", "ZZZZ-ZZZZ"), ("from", "me")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("Неверный код. Осталось попыток: 9"));
+    let (s, _, to) = b
+        .post("/me/identity/code", &[("code", &code), ("from", "me")])
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me")));
+    let (_, html, _) = b.get("/me").await;
+    assert!(
+        html.contains("id=\"confirmed-mark\""),
+        "the «подтверждена» mark"
+    );
+    assert!(html.contains("по коду из заказного письма"));
+}

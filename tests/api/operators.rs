@@ -663,3 +663,66 @@ fn temporary_password(sms: &str) -> String {
         .expect("the SMS holds a temporary password")
         .to_owned()
 }
+
+#[tokio::test]
+async fn without_javascript_a_temporary_password_opens_only_the_page_that_replaces_it() {
+    let app = spawn_app().await;
+    let mut op = app.operator(OBNINSK, OperatorRole::Operator, "pages").await;
+    let mut fields = flat(&ivanov());
+    fields.push(("phone".into(), "+79261300012".into()));
+    op.post("/operator/register", &refs(&fields)).await;
+    app.settle(8).await;
+    let temporary = temporary_password(&app.messages_to("+79261300012").await[0].body);
+    let mut b = Browser::new(&app);
+    b.get("/login").await;
+    let (s, _, to) = b
+        .post(
+            "/login",
+            &[("login", "+79261300012"), ("password", &temporary)],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me/password")));
+    for page in ["/me", "/me/personal-data", "/me/identity"] {
+        let (s, _, to) = b.get(page).await;
+        assert_eq!((s, to.as_deref()), (303, Some("/me/password")), "{page}");
+    }
+    let (_, html, _) = b.get("/me/password").await;
+    assert!(html.contains("Вы вошли с временным паролем"));
+    assert!(
+        !html.contains("current_password"),
+        "the temporary one is not asked again"
+    );
+    let (s, html, _) = b
+        .post(
+            "/me/password",
+            &[("password", PASSWORD), ("password_confirmation", "другой")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"password_confirmation-error\""));
+    let (s, _, to) = b
+        .post(
+            "/me/password",
+            &[("password", PASSWORD), ("password_confirmation", PASSWORD)],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me?password_changed=1")));
+    let (s, html, _) = b.get("/me?password_changed=1").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Пароль изменён.") && html.contains("подтверждённая"));
+    // Later changes ask for the current password.
+    let (_, html, _) = b.get("/me/password").await;
+    assert!(html.contains("name=\"current_password\""));
+    let (s, html, _) = b
+        .post(
+            "/me/password",
+            &[
+                ("current_password", "неверный"),
+                ("password", "новый пароль для портала"),
+                ("password_confirmation", "новый пароль для портала"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("Неверный текущий пароль"));
+}
