@@ -94,6 +94,8 @@ struct IdentityPage {
     level: &'static str,
     letter: Option<LetterRow>,
     address: AddressForm,
+    /// The saved addresses, as links that fill the form with them.
+    choices: Vec<(String, String)>,
     notice: Option<&'static str>,
     errors: FieldErrors,
     summary: Vec<(String, String)>,
@@ -139,10 +141,18 @@ pub(crate) fn letter_row(state: &AppState, ctx: &Ctx, v: &LetterView) -> LetterR
     }
 }
 
+/// Which saved address fills the order form when nothing was typed.
+enum Pick {
+    Registration,
+    Actual,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PageQuery {
     ordered: Option<String>,
+    /// `registration` or `actual`: which saved address fills the form.
+    address: Option<String>,
 }
 
 async fn page(
@@ -156,13 +166,17 @@ async fn page(
         Signed::Out(r) => return Ok(r),
     };
     let notice = q.ordered.is_some().then_some(ctx.tr.letter.ordered_queued);
+    let pick = match q.address.as_deref() {
+        Some("registration") => Pick::Registration,
+        _ => Pick::Actual,
+    };
     show(
         &state,
         ctx,
         session.account_id,
         notice,
         FieldErrors::new(),
-        None,
+        Err(pick),
         StatusCode::OK,
     )
     .await
@@ -174,7 +188,7 @@ async fn show(
     account: uslugi_domain::AccountId,
     notice: Option<&'static str>,
     errors: FieldErrors,
-    typed_address: Option<AddressForm>,
+    typed_address: Result<AddressForm, Pick>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
@@ -185,15 +199,45 @@ async fn show(
         .map_err(internal)?
         .ok_or_else(|| PageError::not_found(ctx.lang.0))?;
     let letter = state.letters.current(account).await.map_err(internal)?;
+    let saved = state
+        .verification
+        .personal_data(account)
+        .await
+        .map_err(internal)?
+        .addresses;
+    // The person picks one of their addresses or types another (seed 002).
+    let choices = saved
+        .as_ref()
+        .map(|a| {
+            vec![
+                (
+                    "/me/identity?address=registration#letter".to_owned(),
+                    format!(
+                        "{}: {}",
+                        ctx.tr.pd.registration_address,
+                        crate::personal::address_line(&a.registration)
+                    ),
+                ),
+                (
+                    "/me/identity?address=actual#letter".to_owned(),
+                    format!(
+                        "{}: {}",
+                        ctx.tr.pd.actual_address,
+                        crate::personal::address_line(&a.actual)
+                    ),
+                ),
+            ]
+        })
+        .unwrap_or_default();
     let address = match typed_address {
-        Some(a) => a,
-        None => state
-            .verification
-            .personal_data(account)
-            .await
-            .map_err(internal)?
-            .addresses
-            .map(|a| AddressForm::from_address(&a.actual))
+        Ok(a) => a,
+        Err(pick) => saved
+            .map(|a| {
+                AddressForm::from_address(match pick {
+                    Pick::Registration => &a.registration,
+                    Pick::Actual => &a.actual,
+                })
+            })
             .unwrap_or_default(),
     };
     let summary = errors.iter().map(|(f, m)| (f.clone(), m.clone())).collect();
@@ -205,6 +249,7 @@ async fn show(
             tr: ctx.tr,
             chrome: ctx.chrome,
             address,
+            choices,
             notice,
             errors,
             summary,
@@ -266,7 +311,7 @@ async fn order_submit(
                 account,
                 None,
                 errors,
-                Some(form),
+                Ok(form),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -294,7 +339,7 @@ async fn order_submit(
         }
         Err(OrderError::Internal(e)) => return Err(PageError::internal(ctx.lang.0, &e)),
     };
-    show(&state, ctx, account, None, errors, Some(form), status).await
+    show(&state, ctx, account, None, errors, Ok(form), status).await
 }
 
 #[derive(Deserialize, Default)]
@@ -335,7 +380,16 @@ async fn code_submit(
             if let Some(m) = code_error(ctx.tr, &e, now) {
                 errors.insert("code".into(), m);
             }
-            show(&state, ctx, account, None, errors, None, status).await
+            show(
+                &state,
+                ctx,
+                account,
+                None,
+                errors,
+                Err(Pick::Actual),
+                status,
+            )
+            .await
         }
     }
 }
