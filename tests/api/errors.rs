@@ -144,6 +144,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/identity/letter",
         "/api/v1/me/identity/letter/code",
         "/api/v1/me/password",
+        "/api/v1/recovery",
+        "/api/v1/recovery/{id}/confirm",
+        "/api/v1/recovery/{id}/password",
     ] {
         assert!(paths.contains_key(p), "{p}");
     }

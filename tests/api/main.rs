@@ -9,5 +9,6 @@ mod login;
 mod messaging;
 mod operators;
 mod pages;
+mod recovery;
 mod registration;
 mod verification;

@@ -26,6 +26,7 @@ pub mod action {
     pub const LETTER_ORDERED: &str = "identity_letter_ordered";
     pub const CONFIRMED_BY_LETTER: &str = "identity_confirmed_by_letter";
     pub const PASSWORD_CHANGED: &str = "password_changed";
+    pub const ACCESS_RECOVERED: &str = "access_recovered";
 }
 
 /// Who acted.

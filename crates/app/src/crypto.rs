@@ -80,6 +80,8 @@ pub enum HashPurpose {
     OperatorEnrolment,
     OperatorSession,
     AuditChain,
+    RecoveryCode,
+    RecoveryToken,
 }
 
 impl HashPurpose {
@@ -97,6 +99,8 @@ impl HashPurpose {
             Self::OperatorEnrolment => b"operator-enrolment",
             Self::OperatorSession => b"operator-session",
             Self::AuditChain => b"audit-chain",
+            Self::RecoveryCode => b"recovery-code",
+            Self::RecoveryToken => b"recovery-token",
         }
     }
 }

@@ -222,12 +222,12 @@ pub(crate) const F_PHONE: &str = "phone";
 pub(crate) const F_EMAIL: &str = "email";
 
 pub struct Identity {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     messenger: Arc<dyn Messenger>,
-    hasher: Arc<PasswordHasher>,
-    crypto: Crypto,
-    clock: Arc<dyn Clock>,
-    policy: Policy,
+    pub(crate) hasher: Arc<PasswordHasher>,
+    pub(crate) crypto: Crypto,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) policy: Policy,
 }
 
 impl Identity {
@@ -707,7 +707,7 @@ impl Identity {
 
     /// The ways a login may be read: a phone, an e-mail, a SNILS. Eleven
     /// digits may be both a phone and a SNILS, so both are tried.
-    fn login_candidates(&self, login: &str) -> Vec<(LoginKind, Vec<u8>)> {
+    pub(crate) fn login_candidates(&self, login: &str) -> Vec<(LoginKind, Vec<u8>)> {
         let mut out = Vec::new();
         if let Ok(p) = PhoneNumber::parse(login) {
             out.push((
@@ -990,6 +990,7 @@ impl Identity {
         let now = self.clock.now();
         self.store.delete_expired_registrations(now).await?;
         self.store.delete_expired_sessions(now).await?;
+        self.store.delete_expired_recoveries(now).await?;
         self.store.purge_rate_events(now - RATE_WINDOW * 2).await?;
         Ok(())
     }

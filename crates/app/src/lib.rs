@@ -13,6 +13,7 @@ pub mod operators;
 pub mod password_hasher;
 pub mod ports;
 pub mod post;
+pub mod recovery;
 pub mod registries;
 pub mod settings;
 pub mod totp;

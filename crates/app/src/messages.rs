@@ -244,3 +244,54 @@ pub fn temporary_password_sms(
         ),
     }
 }
+
+/// «Не удаётся войти?»: the code, as the only six-digit number.
+pub fn recovery_code_sms(lang: Lang, code: &str) -> String {
+    match lang {
+        Lang::Ru => format!(
+            "Код для восстановления доступа: {code}. Никому не сообщайте его. Если вы не восстанавливаете доступ, ничего не делайте. Госуслуги (uslugi)"
+        ),
+        Lang::En => format!(
+            "Access recovery code: {code}. Do not tell it to anyone. If you are not recovering access, do nothing. uslugi"
+        ),
+    }
+}
+
+pub fn recovery_link_letter(lang: Lang, link: &str, valid_until: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Восстановление доступа".into(),
+            body: format!(
+                "Здравствуйте!\n\nЧтобы задать новый пароль учётной записи, перейдите по ссылке:\n\n{link}\n\n\
+                 Ссылка действует до {valid_until} и может быть использована один раз.\n\n\
+                 Если вы не восстанавливаете доступ, просто не отвечайте на это письмо: пароль останется прежним.\n"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Access recovery".into(),
+            body: format!(
+                "Hello!\n\nTo set a new password of your account, follow the link:\n\n{link}\n\n\
+                 The link is valid until {valid_until} and works once.\n\n\
+                 If you are not recovering access, just ignore this letter: the password stays as it is.\n"
+            ),
+        },
+    }
+}
+
+/// Sent to every confirmed contact once access was recovered.
+pub fn access_recovered(lang: Lang, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Пароль изменён: доступ восстановлен".into(),
+            body: format!(
+                "Доступ к вашей учётной записи восстановлен, пароль изменён, все сеансы завершены. Если это были не вы, восстановите доступ снова ({base_url}/recover) или обратитесь в центр обслуживания. Госуслуги (uslugi)"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Password changed: access recovered".into(),
+            body: format!(
+                "Access to your account was recovered, the password changed and every session ended. If it was not you, recover access again ({base_url}/recover) or visit a service center. uslugi"
+            ),
+        },
+    }
+}

@@ -40,6 +40,25 @@ pub enum LoginKind {
     Snils,
 }
 
+impl LoginKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Phone => "phone",
+            Self::Email => "email",
+            Self::Snils => "snils",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "phone" => Some(Self::Phone),
+            "email" => Some(Self::Email),
+            "snils" => Some(Self::Snils),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationRecord {
     pub id: RegistrationId,
@@ -880,6 +899,62 @@ pub trait CenterStore: Send + Sync {
     async fn all_centers(&self) -> StoreResult<Vec<CenterRecord>>;
 }
 
+/// A recovery of access in progress. For a login no account has, the row
+/// is written all the same (without an account, with a secret nobody
+/// knows), so known and unknown logins take the same steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryRecord {
+    pub id: uuid::Uuid,
+    pub account_id: Option<AccountId>,
+    /// What the person gave: a SNILS is no second fact when it was the login.
+    pub login_kind: LoginKind,
+    pub channel: Channel,
+    pub lang: String,
+    /// Keyed hash of the SMS code or of the e-mail token.
+    pub secret_hash: KeyedHash,
+    pub secret_expires_at: OffsetDateTime,
+    pub attempts: u32,
+    pub confirmed_at: Option<OffsetDateTime>,
+    pub completed_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// What the end of a recovery writes, all at once.
+#[derive(Debug, Clone)]
+pub struct RecoveryCompletion {
+    pub recovery_id: uuid::Uuid,
+    pub account_id: AccountId,
+    pub password_hash: String,
+    /// A notice to every confirmed contact of the account.
+    pub notices: Vec<OutboxRecord>,
+    pub audit: AuditWrite,
+    pub at: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait RecoveryStore: Send + Sync {
+    /// The recovery and, for a known account, the message with its code or
+    /// link, in one transaction.
+    async fn start_recovery(
+        &self,
+        r: &RecoveryRecord,
+        message: Option<&OutboxRecord>,
+    ) -> StoreResult<()>;
+    async fn recovery(&self, id: uuid::Uuid) -> StoreResult<Option<RecoveryRecord>>;
+    async fn recovery_by_secret(&self, secret_hash: &[u8]) -> StoreResult<Option<RecoveryRecord>>;
+    /// Takes one attempt if fewer than `max` were taken (atomic).
+    async fn take_recovery_attempt(&self, id: uuid::Uuid, max: u32) -> StoreResult<Option<u32>>;
+    async fn mark_recovery_confirmed(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()>;
+    /// In one transaction, if the recovery is confirmed and not completed:
+    /// the new password, failed logins and the lock cleared, a temporary
+    /// password's mark removed, every session ended, the recovery
+    /// completed, the notices and the audit record written. False, with
+    /// nothing written, otherwise. The level is never touched.
+    async fn complete_recovery(&self, c: &RecoveryCompletion) -> StoreResult<bool>;
+    async fn delete_expired_recoveries(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
 /// Everything the use cases need from storage, in one object.
 pub trait Store:
     RegistrationStore
@@ -892,6 +967,7 @@ pub trait Store:
     + AuditStore
     + OperatorStore
     + InPersonStore
+    + RecoveryStore
     + Send
     + Sync
 {
@@ -907,6 +983,7 @@ impl<
         + AuditStore
         + OperatorStore
         + InPersonStore
+        + RecoveryStore
         + Send
         + Sync,
 > Store for T

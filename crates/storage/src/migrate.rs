@@ -65,6 +65,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "confirmed_account",
         sql: include_str!("../migrations/sqlite/0004_confirmed_account.sql"),
     },
+    Migration {
+        version: 5,
+        name: "recovery",
+        sql: include_str!("../migrations/sqlite/0005_recovery.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -87,6 +92,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 4,
         name: "confirmed_account",
         sql: include_str!("../migrations/postgres/0004_confirmed_account.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "recovery",
+        sql: include_str!("../migrations/postgres/0005_recovery.sql"),
     },
 ];
 

@@ -23,9 +23,10 @@ macro_rules! sql_operators_store {
             use uslugi_app::ports::{
                 AccountRecord, Assisted, AuditEntry, AuditFilter, AuditRecord, AuditStore,
                 AuditWrite, CheckRecord, ConfirmedVia, Enrolment, InPersonStore, LetterLimit,
-                LetterOrder, LetterRecord, LetterStore, OperatorRecord,
-                OperatorSessionRecord, OperatorStore, OutboxRecord, StoreError, StoreResult,
-                SubmissionId, TemporaryPassword,
+                LetterOrder, LetterRecord, LetterStore, LoginKind, OperatorRecord,
+                OperatorSessionRecord, OperatorStore, OutboxRecord, RecoveryCompletion,
+                RecoveryRecord, RecoveryStore, StoreError, StoreResult, SubmissionId,
+                TemporaryPassword,
             };
             use uslugi_domain::{AccountId, OperatorId, OperatorRole};
 
@@ -33,7 +34,7 @@ macro_rules! sql_operators_store {
             use super::verification_sql::{insert_checks, insert_outbox, mark_submitted};
             use super::{ACCOUNT_COLUMNS, account_from_row, insert_account};
             use $crate::backend;
-            use $crate::sql::{corrupt, count, from_ts, opt_ts, parse_id, ts};
+            use $crate::sql::{corrupt, count, from_ts, opt_ts, parse_channel, parse_id, ts};
             use $crate::sql_operators::{GENESIS, parse_letter_status};
             use $crate::sql_verification::parse_uuid;
 
@@ -632,6 +633,172 @@ macro_rules! sql_operators_store {
                     }
                     append_audit(&mut tx, audit).await?;
                     tx.commit().await.map_err(backend)
+                }
+            }
+
+            // ------------------------------------------------------------ recovery
+
+            const RECOVERY_COLUMNS: &str = "id, account_id, login_kind, channel, lang, secret_hash, \
+                secret_expires_at, attempts, confirmed_at, completed_at, created_at, expires_at";
+
+            fn recovery_from_row(row: &Row) -> StoreResult<RecoveryRecord> {
+                let get = |e: sqlx::Error| backend(e);
+                Ok(RecoveryRecord {
+                    id: parse_uuid(&row.try_get::<String, _>("id").map_err(get)?)?,
+                    account_id: row
+                        .try_get::<Option<String>, _>("account_id")
+                        .map_err(get)?
+                        .as_deref()
+                        .map(parse_id)
+                        .transpose()?,
+                    login_kind: LoginKind::parse(&row.try_get::<String, _>("login_kind").map_err(get)?)
+                        .ok_or_else(|| corrupt("login kind"))?,
+                    channel: parse_channel(&row.try_get::<String, _>("channel").map_err(get)?)?,
+                    lang: row.try_get("lang").map_err(get)?,
+                    secret_hash: row.try_get("secret_hash").map_err(get)?,
+                    secret_expires_at: from_ts(row.try_get("secret_expires_at").map_err(get)?)?,
+                    attempts: count(row.try_get("attempts").map_err(get)?),
+                    confirmed_at: opt_ts(row.try_get("confirmed_at").map_err(get)?)?,
+                    completed_at: opt_ts(row.try_get("completed_at").map_err(get)?)?,
+                    created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
+                    expires_at: from_ts(row.try_get("expires_at").map_err(get)?)?,
+                })
+            }
+
+            #[async_trait]
+            impl RecoveryStore for $store {
+                async fn start_recovery(
+                    &self,
+                    r: &RecoveryRecord,
+                    message: Option<&OutboxRecord>,
+                ) -> StoreResult<()> {
+                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    sqlx::query(
+                        "INSERT INTO recoveries (id, account_id, login_kind, channel, lang, \
+                         secret_hash, secret_expires_at, attempts, confirmed_at, completed_at, \
+                         created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(r.id.to_string())
+                    .bind(r.account_id.map(|a| a.to_string()))
+                    .bind(r.login_kind.as_str())
+                    .bind(r.channel.as_str())
+                    .bind(&r.lang)
+                    .bind(&r.secret_hash)
+                    .bind(ts(r.secret_expires_at))
+                    .bind(i64::from(r.attempts))
+                    .bind(r.confirmed_at.map(ts))
+                    .bind(r.completed_at.map(ts))
+                    .bind(ts(r.created_at))
+                    .bind(ts(r.expires_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if let Some(m) = message {
+                        insert_outbox(&mut tx, m).await?;
+                    }
+                    tx.commit().await.map_err(backend)
+                }
+
+                async fn recovery(&self, id: uuid::Uuid) -> StoreResult<Option<RecoveryRecord>> {
+                    let sql = format!("SELECT {RECOVERY_COLUMNS} FROM recoveries WHERE id = $1");
+                    sqlx::query(&sql)
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)?
+                        .as_ref()
+                        .map(recovery_from_row)
+                        .transpose()
+                }
+
+                async fn recovery_by_secret(
+                    &self,
+                    secret_hash: &[u8],
+                ) -> StoreResult<Option<RecoveryRecord>> {
+                    let sql = format!("SELECT {RECOVERY_COLUMNS} FROM recoveries WHERE secret_hash = $1");
+                    sqlx::query(&sql)
+                        .bind(secret_hash)
+                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)?
+                        .as_ref()
+                        .map(recovery_from_row)
+                        .transpose()
+                }
+
+                async fn take_recovery_attempt(&self, id: uuid::Uuid, max: u32) -> StoreResult<Option<u32>> {
+                    let taken: Option<i64> = sqlx::query_scalar(
+                        "UPDATE recoveries SET attempts = attempts + 1 \
+                         WHERE id = $1 AND attempts < $2 RETURNING attempts",
+                    )
+                    .bind(id.to_string())
+                    .bind(i64::from(max))
+                    .fetch_optional(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(taken.map(count))
+                }
+
+                async fn mark_recovery_confirmed(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE recoveries SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL",
+                    )
+                    .bind(id.to_string())
+                    .bind(ts(at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn complete_recovery(&self, c: &RecoveryCompletion) -> StoreResult<bool> {
+                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let done = sqlx::query(
+                        "UPDATE recoveries SET completed_at = $3 WHERE id = $1 AND account_id = $2 \
+                         AND confirmed_at IS NOT NULL AND completed_at IS NULL",
+                    )
+                    .bind(c.recovery_id.to_string())
+                    .bind(c.account_id.to_string())
+                    .bind(ts(c.at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "UPDATE accounts SET password_hash = $2, must_change_password = $3, \
+                         password_expires_at = NULL, failed_logins = 0, throttled_until = NULL, \
+                         locked = $3, updated_at = $4 WHERE id = $1",
+                    )
+                    .bind(c.account_id.to_string())
+                    .bind(&c.password_hash)
+                    .bind(false)
+                    .bind(ts(c.at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                        .bind(c.account_id.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    for m in &c.notices {
+                        insert_outbox(&mut tx, m).await?;
+                    }
+                    append_audit(&mut tx, &c.audit).await?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+
+                async fn delete_expired_recoveries(&self, now: OffsetDateTime) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM recoveries WHERE expires_at <= $1")
+                        .bind(ts(now))
+                        .execute(&self.write)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected())
                 }
             }
 

@@ -86,6 +86,7 @@ contract!(
     a_new_letter_voids_the_last_one,
     queued_letters_are_leased_sent_and_confirmed_once,
     the_days_letters_and_their_codes,
+    a_recovery_is_started_confirmed_and_completed_once,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -2227,4 +2228,86 @@ async fn the_audit_log_refuses_changes_on_postgres() {
     pool.close().await;
     drop(store);
     db.drop_database().await;
+}
+
+fn recovery(account: Option<AccountId>, secret: &[u8]) -> uslugi_app::ports::RecoveryRecord {
+    uslugi_app::ports::RecoveryRecord {
+        id: uuid::Uuid::new_v4(),
+        account_id: account,
+        login_kind: LoginKind::Phone,
+        channel: Channel::Sms,
+        lang: "ru".into(),
+        secret_hash: secret.to_vec(),
+        secret_expires_at: T0 + Duration::seconds(300),
+        attempts: 0,
+        confirmed_at: None,
+        completed_at: None,
+        created_at: T0,
+        expires_at: T0 + Duration::minutes(35),
+    }
+}
+
+async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"recover-1").await;
+    store.insert_session(&session_of(&a, b"old")).await.unwrap();
+    let unknown = recovery(None, b"nobody-knows");
+    store.start_recovery(&unknown, None).await.unwrap();
+    assert_eq!(
+        store.recovery(unknown.id).await.unwrap(),
+        Some(unknown.clone())
+    );
+    let r = recovery(Some(a.id), b"secret-1");
+    store
+        .start_recovery(&r, Some(&message(a.id, &format!("recovery:{}", r.id))))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .recovery_by_secret(b"secret-1")
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(r.id)
+    );
+    assert_eq!(
+        store
+            .lease_outbox(T0, T0 + Duration::seconds(30), 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "the code goes out with it"
+    );
+    assert_eq!(store.take_recovery_attempt(r.id, 1).await.unwrap(), Some(1));
+    assert_eq!(store.take_recovery_attempt(r.id, 1).await.unwrap(), None);
+    let completion = |id| uslugi_app::ports::RecoveryCompletion {
+        recovery_id: id,
+        account_id: a.id,
+        password_hash: "$argon2id$recovered".into(),
+        notices: vec![message(a.id, &format!("recovered:{id}"))],
+        audit: audit("access_recovered"),
+        at: T0,
+    };
+    assert!(
+        !store.complete_recovery(&completion(r.id)).await.unwrap(),
+        "not confirmed yet"
+    );
+    store.mark_recovery_confirmed(r.id, T0).await.unwrap();
+    assert!(store.complete_recovery(&completion(r.id)).await.unwrap());
+    assert!(
+        !store.complete_recovery(&completion(r.id)).await.unwrap(),
+        "once"
+    );
+    let done = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(done.password_hash, "$argon2id$recovered");
+    assert_eq!(done.level, AccountLevel::Simplified);
+    assert_eq!(store.session(b"old").await.unwrap(), None);
+    assert_eq!(all_audit(&store).await.len(), 1);
+    assert_eq!(
+        store
+            .delete_expired_recoveries(T0 + Duration::minutes(36))
+            .await
+            .unwrap(),
+        2
+    );
 }

@@ -109,6 +109,12 @@ impl ApiError {
             t.registration_gone,
         )
     }
+    /// The same error with its own stable code.
+    #[must_use]
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
     /// The same error with another status (e.g. 404 with its own code).
     #[must_use]
     pub fn with_status(mut self, status: StatusCode) -> Self {

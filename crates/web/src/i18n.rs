@@ -15,6 +15,8 @@ pub struct Tr {
     pub console: &'static crate::i18n_operator::ConsoleTr,
     /// The citizen's password page.
     pub account: &'static crate::i18n_operator::AccountTr,
+    /// «Не удаётся войти?».
+    pub recovery: &'static crate::i18n_recovery::RecoveryTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,
@@ -182,6 +184,7 @@ pub const RU: Tr = Tr {
     letter: &crate::i18n_letter::RU,
     console: &crate::i18n_operator::CONSOLE_RU,
     account: &crate::i18n_operator::ACCOUNT_RU,
+    recovery: &crate::i18n_recovery::RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",
@@ -349,6 +352,7 @@ pub const EN: Tr = Tr {
     letter: &crate::i18n_letter::EN,
     console: &crate::i18n_operator::CONSOLE_EN,
     account: &crate::i18n_operator::ACCOUNT_EN,
+    recovery: &crate::i18n_recovery::EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

@@ -21,6 +21,7 @@ pub mod i18n_centers;
 pub mod i18n_letter;
 pub mod i18n_operator;
 pub mod i18n_personal;
+pub mod i18n_recovery;
 pub mod identity_letter;
 pub mod messaging;
 pub mod operator;
@@ -28,6 +29,7 @@ pub mod pages;
 pub mod password;
 pub mod personal;
 pub mod qr;
+pub mod recovery;
 
 use crate::messaging::{LocalOutbox, OutboxEntry};
 
@@ -61,13 +63,15 @@ pub fn router(state: AppState) -> Router {
         .merge(identity_letter::routes())
         .merge(operator::routes())
         .merge(password::routes())
+        .merge(recovery::routes())
         .nest(
             "/api/v1",
             api::routes()
                 .merge(personal::api_routes())
                 .merge(centers::api_routes())
                 .merge(identity_letter::api_routes())
-                .merge(password::api_routes()),
+                .merge(password::api_routes())
+                .merge(recovery::api_routes()),
         )
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))

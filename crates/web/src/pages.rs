@@ -803,6 +803,7 @@ struct LoginPage {
 struct LoginQuery {
     next: Option<String>,
     logged_out: Option<String>,
+    recovered: Option<String>,
 }
 
 async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
@@ -810,7 +811,11 @@ async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
         StatusCode::OK,
         &LoginPage {
             tr: ctx.tr,
-            notice: q.logged_out.is_some().then_some(ctx.tr.logged_out),
+            notice: if q.recovered.is_some() {
+                Some(ctx.tr.recovery.recovered)
+            } else {
+                q.logged_out.is_some().then_some(ctx.tr.logged_out)
+            },
             chrome: ctx.chrome,
             next: safe_next(q.next.as_deref()),
             login: String::new(),

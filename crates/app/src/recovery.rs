@@ -1,0 +1,498 @@
+//! «Не удаётся войти?» (seed 004): recovery of access by phone, e-mail or
+//! SNILS. A code (SMS) or a link (e-mail) goes to the account's confirmed
+//! contact; a standard or confirmed account must also give one more fact
+//! (the passport, or the SNILS when the login was a phone or an e-mail), so
+//! that a stolen phone alone does not open a verified identity. Then a new
+//! password: the lockout is lifted, every session ends, a notice goes to
+//! every confirmed contact, and the level stays as it was.
+//!
+//! A login no account has goes through the same steps (a row is written,
+//! with a secret nobody knows, and no message), so neither the answers nor
+//! their timing tell known and unknown logins apart.
+use std::net::IpAddr;
+
+use time::{Duration, OffsetDateTime};
+use uslugi_domain::{
+    AccountLevel, NewPassword, PassportNumber, PasswordContext, PasswordProblem, PersonName, Snils,
+};
+
+use crate::audit::{Actor, AuditLog, action};
+use crate::crypto::{self, HashPurpose};
+use crate::identity::{Confirmation, Identity, InternalError};
+use crate::lang::Lang;
+use crate::messages;
+use crate::ports::{
+    Channel, LoginKind, RateDecision, RecoveryCompletion, RecoveryRecord, StoreError,
+};
+
+/// How long after its code or link a person has to set the password.
+const PASSWORD_WINDOW: Duration = Duration::minutes(30);
+const BUCKET_LOGIN: &str = "recovery-per-login";
+const BUCKET_IP: &str = "sends-per-ip";
+
+#[derive(Debug, Clone)]
+pub struct RecoveryStarted {
+    pub id: uuid::Uuid,
+    pub channel: Channel,
+    pub secret_expires_at: OffsetDateTime,
+}
+
+/// The second fact a verified account is asked for.
+#[derive(Debug, Clone)]
+pub enum RecoveryFact {
+    Passport(String),
+    Snils(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    #[error("the login is not a phone, an e-mail or a SNILS")]
+    MalformedLogin,
+    #[error("too many requests; try again later")]
+    RateLimited { retry_at: OffsetDateTime },
+    #[error("recovery not found or expired")]
+    NotFound,
+    #[error("the code is not six digits")]
+    MalformedCode,
+    #[error("wrong code")]
+    WrongCode { attempts_left: u32 },
+    #[error("the code has expired")]
+    CodeExpired,
+    #[error("the code was entered wrongly too many times")]
+    AttemptsExhausted,
+    #[error("the link is invalid or has been used")]
+    LinkInvalid,
+    #[error("the link has expired")]
+    LinkExpired,
+    /// The account is verified: the passport (or, after a phone or e-mail,
+    /// the SNILS) is needed too.
+    #[error("one more fact is needed")]
+    FactRequired { snils_allowed: bool },
+    #[error("the passport or SNILS is malformed")]
+    FactMalformed { field: &'static str },
+    #[error("the passport or SNILS does not match the account")]
+    WrongFact { attempts_left: u32 },
+    #[error("confirm the code or link first")]
+    NotConfirmed,
+    #[error("the password does not meet the rules")]
+    Password {
+        problems: Vec<PasswordProblem>,
+        mismatch: bool,
+    },
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<StoreError> for RecoveryError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// What the confirmation page needs to know of a recovery.
+#[derive(Debug, Clone)]
+pub struct RecoveryView {
+    pub id: uuid::Uuid,
+    pub channel: Channel,
+    pub secret_expires_at: OffsetDateTime,
+    pub confirmed: bool,
+    pub attempts_left: u32,
+    /// The SNILS may stand for the second fact (the login was not one).
+    pub snils_allowed: bool,
+}
+
+impl Identity {
+    fn recovery_secret_hash(&self, channel: Channel, secret: &str) -> Vec<u8> {
+        let purpose = match channel {
+            Channel::Sms => HashPurpose::RecoveryCode,
+            Channel::Email => HashPurpose::RecoveryToken,
+        };
+        self.crypto.keyed_hash(purpose, secret.as_bytes())
+    }
+
+    /// «Не удаётся войти?»: sends a code or a link to the confirmed contact
+    /// of the account with this phone, e-mail or SNILS.
+    pub async fn start_recovery(
+        &self,
+        login: &str,
+        lang: Lang,
+        client_ip: IpAddr,
+    ) -> Result<RecoveryStarted, RecoveryError> {
+        let now = self.clock.now();
+        let candidates = self.login_candidates(login.trim());
+        let Some((first_kind, first_index)) = candidates.first().cloned() else {
+            return Err(RecoveryError::MalformedLogin);
+        };
+        let ip_key = self
+            .crypto
+            .keyed_hash(HashPurpose::ClientIp, client_ip.to_string().as_bytes());
+        for (bucket, key, limit) in [
+            (
+                BUCKET_IP,
+                ip_key.as_slice(),
+                self.policy.sends_per_ip_per_hour,
+            ),
+            (
+                BUCKET_LOGIN,
+                first_index.as_slice(),
+                self.policy.sends_per_contact_per_hour,
+            ),
+        ] {
+            if let RateDecision::Refused { retry_at } = self
+                .store
+                .hit_rate_limit(bucket, key, now, Duration::HOUR, limit)
+                .await?
+            {
+                return Err(RecoveryError::RateLimited { retry_at });
+            }
+        }
+        let mut found = None;
+        for (kind, index) in &candidates {
+            if let Some(a) = self.store.account_by_login(*kind, index).await? {
+                found = Some((*kind, a));
+                break;
+            }
+        }
+        let (kind, account) = match found {
+            Some((k, a)) => (k, Some(a)),
+            None => (first_kind, None),
+        };
+        // Only a contact the account has confirmed ever receives anything:
+        // the one the person gave, or the phone (else the e-mail) for a SNILS.
+        let channel = match (&account, kind) {
+            (_, LoginKind::Email) => Channel::Email,
+            (Some(a), LoginKind::Snils) if a.phone.is_none() => Channel::Email,
+            _ => Channel::Sms,
+        };
+        let secret = match channel {
+            Channel::Sms => crypto::random_six_digit_code(),
+            Channel::Email => crypto::random_token(),
+        };
+        let ttl = match channel {
+            Channel::Sms => self.policy.sms_code_ttl,
+            Channel::Email => Duration::hours(24),
+        };
+        let id = uuid::Uuid::new_v4();
+        let message = match &account {
+            Some(a) => {
+                let (to, subject, body) = match channel {
+                    Channel::Sms => (
+                        self.crypto
+                            .open(
+                                crate::identity::F_PHONE,
+                                a.phone.as_deref().unwrap_or_default(),
+                            )
+                            .map_err(InternalError::from)?,
+                        String::new(),
+                        messages::recovery_code_sms(lang, &secret),
+                    ),
+                    Channel::Email => {
+                        let link = format!(
+                            "{}/recover/confirm-email?token={secret}",
+                            self.policy.base_url
+                        );
+                        let until =
+                            messages::format_local(now + ttl, self.policy.display_offset, lang);
+                        let letter = messages::recovery_link_letter(lang, &link, &until);
+                        (
+                            self.crypto
+                                .open(
+                                    crate::identity::F_EMAIL,
+                                    a.email.as_deref().unwrap_or_default(),
+                                )
+                                .map_err(InternalError::from)?,
+                            letter.subject,
+                            letter.body,
+                        )
+                    }
+                };
+                Some(crate::verification::outbox_message(
+                    &self.crypto,
+                    format!("recovery:{id}"),
+                    a.id,
+                    channel,
+                    &to,
+                    &subject,
+                    &body,
+                    now,
+                ))
+            }
+            None => None,
+        };
+        let record = RecoveryRecord {
+            id,
+            account_id: account.as_ref().map(|a| a.id),
+            login_kind: kind,
+            channel,
+            lang: lang.code().to_owned(),
+            // For an unknown login the secret was never sent: nothing matches.
+            secret_hash: self.recovery_secret_hash(
+                channel,
+                &if account.is_some() {
+                    secret
+                } else {
+                    crypto::random_token()
+                },
+            ),
+            secret_expires_at: now + ttl,
+            attempts: 0,
+            confirmed_at: None,
+            completed_at: None,
+            created_at: now,
+            expires_at: now + ttl + PASSWORD_WINDOW,
+        };
+        self.store.start_recovery(&record, message.as_ref()).await?;
+        Ok(RecoveryStarted {
+            id,
+            channel,
+            secret_expires_at: record.secret_expires_at,
+        })
+    }
+
+    async fn live_recovery(&self, id: uuid::Uuid) -> Result<RecoveryRecord, RecoveryError> {
+        match self.store.recovery(id).await? {
+            Some(r) if r.expires_at > self.clock.now() && r.completed_at.is_none() => Ok(r),
+            _ => Err(RecoveryError::NotFound),
+        }
+    }
+
+    pub async fn recovery(&self, id: uuid::Uuid) -> Result<RecoveryView, RecoveryError> {
+        let r = self.live_recovery(id).await?;
+        Ok(RecoveryView {
+            id: r.id,
+            channel: r.channel,
+            secret_expires_at: r.secret_expires_at,
+            confirmed: r.confirmed_at.is_some(),
+            attempts_left: self.policy.code_max_attempts.saturating_sub(r.attempts),
+            snils_allowed: r.login_kind != LoginKind::Snils,
+        })
+    }
+
+    /// The recovery an e-mail link stands for (the letter may be opened in
+    /// another browser).
+    pub async fn recovery_by_link(&self, token: &str) -> Result<uuid::Uuid, RecoveryError> {
+        let hash = self.recovery_secret_hash(Channel::Email, token.trim());
+        match self.store.recovery_by_secret(&hash).await? {
+            Some(r)
+                if r.channel == Channel::Email
+                    && r.expires_at > self.clock.now()
+                    && r.completed_at.is_none() =>
+            {
+                Ok(r.id)
+            }
+            _ => Err(RecoveryError::LinkInvalid),
+        }
+    }
+
+    /// Confirms the code or link and, for a verified account, the second fact.
+    pub async fn confirm_recovery(
+        &self,
+        id: uuid::Uuid,
+        with: Confirmation,
+        fact: Option<RecoveryFact>,
+    ) -> Result<(), RecoveryError> {
+        let now = self.clock.now();
+        let r = self.live_recovery(id).await?;
+        if r.confirmed_at.is_some() {
+            return Ok(());
+        }
+        let max = self.policy.code_max_attempts;
+        // Each try of the code, and each wrong fact, takes an attempt before
+        // anything is compared, so concurrent guesses never exceed `max`.
+        let mut attempt_taken = None;
+        match (r.channel, with) {
+            (Channel::Sms, Confirmation::Code(code)) => {
+                let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+                if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(RecoveryError::MalformedCode);
+                }
+                if now > r.secret_expires_at {
+                    return Err(RecoveryError::CodeExpired);
+                }
+                let Some(attempt) = self.store.take_recovery_attempt(id, max).await? else {
+                    return Err(RecoveryError::AttemptsExhausted);
+                };
+                let matches = crypto::constant_time_eq(
+                    &self.recovery_secret_hash(Channel::Sms, &code),
+                    &r.secret_hash,
+                );
+                if !matches || r.account_id.is_none() {
+                    return Err(if attempt >= max {
+                        RecoveryError::AttemptsExhausted
+                    } else {
+                        RecoveryError::WrongCode {
+                            attempts_left: max - attempt,
+                        }
+                    });
+                }
+                attempt_taken = Some(attempt);
+            }
+            (Channel::Email, Confirmation::Token(token)) => {
+                let matches = crypto::constant_time_eq(
+                    &self.recovery_secret_hash(Channel::Email, token.trim()),
+                    &r.secret_hash,
+                );
+                if !matches || r.account_id.is_none() {
+                    return Err(RecoveryError::LinkInvalid);
+                }
+                if now > r.secret_expires_at {
+                    return Err(RecoveryError::LinkExpired);
+                }
+            }
+            (Channel::Sms, Confirmation::Token(_)) => return Err(RecoveryError::MalformedCode),
+            (Channel::Email, Confirmation::Code(_)) => return Err(RecoveryError::LinkInvalid),
+        }
+        let account = self
+            .store
+            .account(r.account_id.ok_or(RecoveryError::NotFound)?)
+            .await?
+            .ok_or(RecoveryError::NotFound)?;
+        if account.level != AccountLevel::Simplified {
+            let snils_allowed = r.login_kind != LoginKind::Snils;
+            let matches = match fact {
+                None => return Err(RecoveryError::FactRequired { snils_allowed }),
+                Some(RecoveryFact::Passport(p)) => {
+                    let p =
+                        PassportNumber::parse(&p).map_err(|_| RecoveryError::FactMalformed {
+                            field: "passport_series_number",
+                        })?;
+                    let index = crate::verification::passport_index(&self.crypto, &p);
+                    account
+                        .passport_index
+                        .as_deref()
+                        .is_some_and(|known| crypto::constant_time_eq(known, &index))
+                }
+                Some(RecoveryFact::Snils(s)) if snils_allowed => {
+                    let s = Snils::parse(&s)
+                        .map_err(|_| RecoveryError::FactMalformed { field: "snils" })?;
+                    let index = self
+                        .crypto
+                        .keyed_hash(HashPurpose::SnilsIndex, s.digits().as_bytes());
+                    account
+                        .snils_index
+                        .as_deref()
+                        .is_some_and(|known| crypto::constant_time_eq(known, &index))
+                }
+                Some(RecoveryFact::Snils(_)) => {
+                    return Err(RecoveryError::FactRequired { snils_allowed });
+                }
+            };
+            if !matches {
+                let attempt = match attempt_taken {
+                    Some(a) => a,
+                    None => self
+                        .store
+                        .take_recovery_attempt(id, max)
+                        .await?
+                        .ok_or(RecoveryError::AttemptsExhausted)?,
+                };
+                return Err(if attempt >= max {
+                    RecoveryError::AttemptsExhausted
+                } else {
+                    RecoveryError::WrongFact {
+                        attempts_left: max - attempt,
+                    }
+                });
+            }
+        }
+        self.store.mark_recovery_confirmed(id, now).await?;
+        Ok(())
+    }
+
+    /// The new password of a confirmed recovery.
+    pub async fn finish_recovery(
+        &self,
+        id: uuid::Uuid,
+        password: &str,
+        confirmation: &str,
+    ) -> Result<(), RecoveryError> {
+        let now = self.clock.now();
+        let r = self.live_recovery(id).await?;
+        let (Some(account_id), Some(_)) = (r.account_id, r.confirmed_at) else {
+            return Err(RecoveryError::NotConfirmed);
+        };
+        let profile = self
+            .profile(account_id)
+            .await?
+            .ok_or(RecoveryError::NotFound)?;
+        let surname = PersonName::parse(&profile.surname).ok();
+        let given_name = PersonName::parse(&profile.given_name).ok();
+        let ctx = PasswordContext {
+            surname: surname.as_ref(),
+            given_name: given_name.as_ref(),
+            phone: profile.phone.as_ref(),
+            email: profile.email.as_ref(),
+        };
+        let mismatch = password != confirmation;
+        let password = match NewPassword::parse(password, &ctx) {
+            Ok(p) if !mismatch => p,
+            Ok(_) => {
+                return Err(RecoveryError::Password {
+                    problems: Vec::new(),
+                    mismatch,
+                });
+            }
+            Err(problems) => return Err(RecoveryError::Password { problems, mismatch }),
+        };
+        let hash = self
+            .hasher
+            .hash(password.expose())
+            .await
+            .map_err(InternalError::from)?;
+        let lang = Lang::parse(&r.lang).unwrap_or_default();
+        let letter = messages::access_recovered(lang, &self.policy.base_url);
+        let mut notices = Vec::new();
+        if let Some(p) = &profile.phone {
+            notices.push(crate::verification::outbox_message(
+                &self.crypto,
+                format!("recovered-sms:{id}"),
+                account_id,
+                Channel::Sms,
+                p.e164(),
+                "",
+                &letter.body,
+                now,
+            ));
+        }
+        if let Some(e) = &profile.email {
+            notices.push(crate::verification::outbox_message(
+                &self.crypto,
+                format!("recovered-email:{id}"),
+                account_id,
+                Channel::Email,
+                e.as_str(),
+                &letter.subject,
+                &letter.body,
+                now,
+            ));
+        }
+        let audit = AuditLog::new(std::sync::Arc::new(self.crypto.clone()))
+            .record(
+                Actor::Citizen(account_id),
+                action::ACCESS_RECOVERED,
+                "password_set",
+                now,
+            )
+            .details(serde_json::json!({
+                "by": r.login_kind.as_str(),
+                "channel": r.channel.as_str(),
+            }))
+            .write();
+        let done = self
+            .store
+            .complete_recovery(&RecoveryCompletion {
+                recovery_id: id,
+                account_id,
+                password_hash: hash,
+                notices,
+                audit,
+                at: now,
+            })
+            .await?;
+        if !done {
+            return Err(RecoveryError::NotConfirmed);
+        }
+        tracing::info!(account = %account_id, "access recovered");
+        Ok(())
+    }
+}

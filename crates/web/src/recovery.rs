@@ -1,0 +1,606 @@
+//! «Не удаётся войти?»: the pages `/recover…` and `/api/v1/recovery…`.
+//! Thin: the rules (same answers for unknown logins, the second fact of a
+//! verified account, what the new password ends) are in the use case.
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Json, Router, routing};
+use serde::Deserialize;
+use serde_json::json;
+use uslugi_app::Confirmation;
+use uslugi_app::ports::Channel;
+use uslugi_app::recovery::{RecoveryError, RecoveryFact};
+
+use crate::AppState;
+use crate::error::{ApiError, FieldErrors, PageError};
+use crate::http::{ApiJson, ClientIp, CsrfForm, Language, clear_cookie, cookie, set_cookie};
+use crate::i18n::{Tr, fill};
+use crate::pages::{Chrome, Ctx, local_time, render, see_other};
+
+pub const RECOVERY_COOKIE: &str = "__Host-uslugi-recovery";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/recover", routing::get(start_form).post(start_submit))
+        .route(
+            "/recover/confirm",
+            routing::get(confirm_form).post(confirm_submit),
+        )
+        .route(
+            "/recover/confirm-email",
+            routing::get(email_link).post(email_submit),
+        )
+        .route(
+            "/recover/password",
+            routing::get(password_form).post(password_submit),
+        )
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/recovery", routing::post(api_start))
+        .route("/recovery/{id}/confirm", routing::post(api_confirm))
+        .route("/recovery/{id}/password", routing::post(api_password))
+}
+
+/// Field errors for what the person can fix; `None` for the rest.
+fn field_errors(t: &Tr, e: &RecoveryError) -> Option<FieldErrors> {
+    let r = t.recovery;
+    let mut f = FieldErrors::new();
+    match e {
+        RecoveryError::MalformedLogin => f.insert("login".into(), r.err_login.into()),
+        RecoveryError::MalformedCode => f.insert("code".into(), t.err_code_format.into()),
+        RecoveryError::WrongCode { attempts_left } => {
+            f.insert("code".into(), fill(t.err_code_wrong, attempts_left))
+        }
+        RecoveryError::CodeExpired => f.insert("code".into(), t.err_code_expired.into()),
+        RecoveryError::AttemptsExhausted => f.insert("code".into(), t.err_code_exhausted.into()),
+        RecoveryError::LinkInvalid | RecoveryError::LinkExpired => {
+            f.insert("token".into(), t.err_token.into())
+        }
+        RecoveryError::FactRequired { .. } => {
+            f.insert("passport_series_number".into(), r.err_fact_required.into())
+        }
+        RecoveryError::FactMalformed { field } => f.insert(
+            (*field).into(),
+            if *field == "snils" {
+                r.err_fact_snils.into()
+            } else {
+                r.err_fact_passport.into()
+            },
+        ),
+        RecoveryError::WrongFact { attempts_left } => f.insert(
+            "passport_series_number".into(),
+            fill(r.err_fact_wrong, attempts_left),
+        ),
+        RecoveryError::Password { problems, mismatch } => {
+            if !problems.is_empty() {
+                let text: Vec<&str> = problems.iter().map(|p| t.password_problem(*p)).collect();
+                f.insert("password".into(), text.join(". "));
+            }
+            if *mismatch {
+                f.insert("password_confirmation".into(), t.err_pw_mismatch.into());
+            }
+            None
+        }
+        _ => return None,
+    };
+    Some(f)
+}
+
+fn error_code(e: &RecoveryError) -> &'static str {
+    match e {
+        RecoveryError::MalformedLogin => "login_malformed",
+        RecoveryError::RateLimited { .. } => "rate_limited",
+        RecoveryError::NotFound => "recovery_not_found",
+        RecoveryError::MalformedCode => "code_malformed",
+        RecoveryError::WrongCode { .. } => "code_wrong",
+        RecoveryError::CodeExpired => "code_expired",
+        RecoveryError::AttemptsExhausted => "code_attempts_exhausted",
+        RecoveryError::LinkInvalid => "token_invalid",
+        RecoveryError::LinkExpired => "token_expired",
+        RecoveryError::FactRequired { .. } => "fact_required",
+        RecoveryError::FactMalformed { .. } => "fact_malformed",
+        RecoveryError::WrongFact { .. } => "fact_wrong",
+        RecoveryError::NotConfirmed => "not_confirmed",
+        RecoveryError::Password { .. } => "password_rejected",
+        RecoveryError::Internal(_) => "internal",
+    }
+}
+
+fn api_error(t: &Tr, state: &AppState, e: RecoveryError) -> ApiError {
+    if let Some(fields) = field_errors(t, &e) {
+        let mut err = ApiError::invalid(t, fields);
+        err.code = error_code(&e);
+        if let RecoveryError::FactRequired {
+            snils_allowed: true,
+        } = e
+        {
+            err.fields
+                .insert("snils".into(), t.recovery.or_snils.into());
+        }
+        return err;
+    }
+    match e {
+        RecoveryError::NotFound => ApiError::not_found(t).with_code("recovery_not_found"),
+        RecoveryError::RateLimited { retry_at } => {
+            ApiError::rate_limited(t, (retry_at - state.identity.now()).whole_seconds())
+        }
+        RecoveryError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
+        other => ApiError::internal(t, &other),
+    }
+}
+
+fn fact_of(passport: Option<&str>, snils: Option<&str>) -> Option<RecoveryFact> {
+    match (
+        passport.map(str::trim).filter(|p| !p.is_empty()),
+        snils.map(str::trim).filter(|s| !s.is_empty()),
+    ) {
+        (Some(p), _) => Some(RecoveryFact::Passport(p.to_owned())),
+        (None, Some(s)) => Some(RecoveryFact::Snils(s.to_owned())),
+        (None, None) => None,
+    }
+}
+
+// ------------------------------------------------------------------ the API
+
+#[derive(Deserialize)]
+struct StartJson {
+    #[serde(default)]
+    login: String,
+}
+
+/// `POST /api/v1/recovery {"login"}` → `202 {"recovery_id","channel"}`,
+/// the same for logins no account has.
+async fn api_start(
+    State(state): State<AppState>,
+    lang: Language,
+    ClientIp(ip): ClientIp,
+    ApiJson(input): ApiJson<StartJson>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    if input.login.trim().is_empty() {
+        return Err(ApiError::invalid_field(t, "login", t.err_required));
+    }
+    match state
+        .identity
+        .start_recovery(&input.login, lang.0, ip)
+        .await
+    {
+        Ok(r) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "recovery_id": r.id,
+                "channel": r.channel.as_str(),
+                "expires_in": (r.secret_expires_at - state.identity.now()).whole_seconds(),
+            })),
+        )
+            .into_response()),
+        Err(e) => Err(api_error(t, &state, e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ConfirmJson {
+    code: Option<String>,
+    token: Option<String>,
+    passport_series_number: Option<String>,
+    snils: Option<String>,
+}
+
+fn parse_id(t: &Tr, id: &str) -> Result<uuid::Uuid, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(t).with_code("recovery_not_found"))
+}
+
+async fn api_confirm(
+    State(state): State<AppState>,
+    lang: Language,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ConfirmJson>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let id = parse_id(t, &id)?;
+    let with = match (input.code, input.token) {
+        (Some(c), _) => Confirmation::Code(c),
+        (None, Some(tok)) => Confirmation::Token(tok),
+        (None, None) => return Err(ApiError::invalid_field(t, "code", t.err_required)),
+    };
+    let fact = fact_of(
+        input.passport_series_number.as_deref(),
+        input.snils.as_deref(),
+    );
+    match state.identity.confirm_recovery(id, with, fact).await {
+        Ok(()) => Ok(Json(json!({ "confirmed": true })).into_response()),
+        Err(e) => Err(api_error(t, &state, e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordJson {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+}
+
+async fn api_password(
+    State(state): State<AppState>,
+    lang: Language,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PasswordJson>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let id = parse_id(t, &id)?;
+    match state
+        .identity
+        .finish_recovery(id, &input.password, &input.password_confirmation)
+        .await
+    {
+        Ok(()) => Ok(Json(json!({ "password_changed": true })).into_response()),
+        Err(e) => Err(api_error(t, &state, e)),
+    }
+}
+
+// ------------------------------------------------------------------ the pages
+
+#[derive(Template)]
+#[template(path = "recover.html")]
+struct StartPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    login: String,
+    errors: FieldErrors,
+}
+
+async fn start_form(ctx: Ctx) -> Response {
+    render(
+        StatusCode::OK,
+        &StartPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            login: String::new(),
+            errors: FieldErrors::new(),
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StartInput {
+    login: String,
+}
+
+fn page_error(ctx: &Ctx, state: &AppState, e: RecoveryError) -> PageError {
+    match e {
+        RecoveryError::NotFound | RecoveryError::NotConfirmed => {
+            PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.recovery.err_gone)
+        }
+        RecoveryError::RateLimited { retry_at } => {
+            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
+            let mut p = PageError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ctx.lang.0,
+                fill(ctx.tr.too_many, secs),
+            );
+            p.retry_after = Some(secs);
+            p
+        }
+        other => PageError::internal(ctx.lang.0, &other),
+    }
+}
+
+async fn start_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    CsrfForm(input): CsrfForm<StartInput>,
+) -> Result<Response, PageError> {
+    let result = if input.login.trim().is_empty() {
+        Err(RecoveryError::MalformedLogin)
+    } else {
+        state
+            .identity
+            .start_recovery(&input.login, ctx.lang.0, ip)
+            .await
+    };
+    match result {
+        Ok(r) => Ok((
+            [(
+                header::SET_COOKIE,
+                set_cookie(RECOVERY_COOKIE, &r.id.to_string(), Some(3600 * 25)),
+            )],
+            Redirect::to("/recover/confirm"),
+        )
+            .into_response()),
+        Err(e) => match field_errors(ctx.tr, &e) {
+            Some(errors) => Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &StartPage {
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    login: input.login,
+                    errors,
+                },
+            )),
+            None => Err(page_error(&ctx, &state, e)),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recover_confirm.html")]
+struct ConfirmPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    by_email: bool,
+    action: &'static str,
+    valid_until: String,
+    /// The code or token already given, kept while the fact is asked.
+    code: String,
+    token: String,
+    ask_fact: bool,
+    snils_allowed: bool,
+    passport: String,
+    snils: String,
+    errors: FieldErrors,
+}
+
+fn recovery_id(headers: &HeaderMap) -> Option<uuid::Uuid> {
+    cookie(headers, RECOVERY_COOKIE).and_then(|v| v.parse().ok())
+}
+
+async fn confirm_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    let view = match state.identity.recovery(id).await {
+        Ok(v) => v,
+        Err(e) => return Err(page_error(&ctx, &state, e)),
+    };
+    if view.confirmed {
+        return Ok(see_other("/recover/password"));
+    }
+    let valid_until = fill(
+        ctx.tr.recovery.code_valid_until,
+        local_time(&state, view.secret_expires_at, &ctx),
+    );
+    Ok(render(
+        StatusCode::OK,
+        &ConfirmPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            by_email: view.channel == Channel::Email,
+            action: "/recover/confirm",
+            valid_until,
+            code: String::new(),
+            token: String::new(),
+            ask_fact: false,
+            snils_allowed: false,
+            passport: String::new(),
+            snils: String::new(),
+            errors: FieldErrors::new(),
+        },
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmInput {
+    code: String,
+    token: String,
+    passport_series_number: String,
+    snils: String,
+}
+
+/// Confirms, then on to the password; a verified account is asked for its
+/// second fact on the same page, with what was typed kept.
+async fn confirm_and_continue(
+    state: &AppState,
+    ctx: Ctx,
+    id: uuid::Uuid,
+    input: ConfirmInput,
+    by_email: bool,
+) -> Result<Response, PageError> {
+    let with = if by_email {
+        Confirmation::Token(input.token.clone())
+    } else {
+        Confirmation::Code(input.code.clone())
+    };
+    let fact = fact_of(Some(&input.passport_series_number), Some(&input.snils));
+    let asked = fact.is_some();
+    match state.identity.confirm_recovery(id, with, fact).await {
+        Ok(()) => Ok((
+            [(
+                header::SET_COOKIE,
+                set_cookie(RECOVERY_COOKIE, &id.to_string(), Some(3600 * 25)),
+            )],
+            Redirect::to("/recover/password"),
+        )
+            .into_response()),
+        Err(e) => {
+            let Some(mut errors) = field_errors(ctx.tr, &e) else {
+                return Err(page_error(&ctx, state, e));
+            };
+            let secret_ok = matches!(
+                e,
+                RecoveryError::FactRequired { .. }
+                    | RecoveryError::FactMalformed { .. }
+                    | RecoveryError::WrongFact { .. }
+            );
+            if matches!(e, RecoveryError::FactRequired { .. }) && !asked {
+                // The first time the fact is asked it is no error yet.
+                errors.clear();
+            }
+            let view = state
+                .identity
+                .recovery(id)
+                .await
+                .map_err(|e| page_error(&ctx, state, e))?;
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok(render(
+                status,
+                &ConfirmPage {
+                    valid_until: fill(
+                        ctx.tr.recovery.code_valid_until,
+                        local_time(state, view.secret_expires_at, &ctx),
+                    ),
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    by_email,
+                    action: if by_email {
+                        "/recover/confirm-email"
+                    } else {
+                        "/recover/confirm"
+                    },
+                    code: if secret_ok { input.code } else { String::new() },
+                    token: input.token,
+                    ask_fact: secret_ok,
+                    snils_allowed: view.snils_allowed,
+                    passport: input.passport_series_number,
+                    snils: input.snils,
+                    errors,
+                },
+            ))
+        }
+    }
+}
+
+async fn confirm_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(input): CsrfForm<ConfirmInput>,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    confirm_and_continue(&state, ctx, id, input, false).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinkQuery {
+    token: String,
+}
+
+/// The e-mail's link: a GET confirms nothing by itself for a verified
+/// account (the fact is asked), and for a simplified one moves on.
+async fn email_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<LinkQuery>,
+) -> Result<Response, PageError> {
+    let id = match state.identity.recovery_by_link(&q.token).await {
+        Ok(id) => id,
+        Err(_) => {
+            return Err(PageError::new(
+                StatusCode::NOT_FOUND,
+                ctx.lang.0,
+                ctx.tr.err_token,
+            ));
+        }
+    };
+    let input = ConfirmInput {
+        token: q.token,
+        ..ConfirmInput::default()
+    };
+    confirm_and_continue(&state, ctx, id, input, true).await
+}
+
+async fn email_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(input): CsrfForm<ConfirmInput>,
+) -> Result<Response, PageError> {
+    let id = match state.identity.recovery_by_link(&input.token).await {
+        Ok(id) => id,
+        Err(_) => {
+            return Err(PageError::new(
+                StatusCode::NOT_FOUND,
+                ctx.lang.0,
+                ctx.tr.err_token,
+            ));
+        }
+    };
+    confirm_and_continue(&state, ctx, id, input, true).await
+}
+
+#[derive(Template)]
+#[template(path = "recover_password.html")]
+struct PasswordPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    errors: FieldErrors,
+}
+
+async fn password_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    match state.identity.recovery(id).await {
+        Ok(v) if v.confirmed => Ok(render(
+            StatusCode::OK,
+            &PasswordPage {
+                tr: ctx.tr,
+                chrome: ctx.chrome,
+                errors: FieldErrors::new(),
+            },
+        )),
+        Ok(_) => Ok(see_other("/recover/confirm")),
+        Err(e) => Err(page_error(&ctx, &state, e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordInput {
+    password: String,
+    password_confirmation: String,
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(input): CsrfForm<PasswordInput>,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    match state
+        .identity
+        .finish_recovery(id, &input.password, &input.password_confirmation)
+        .await
+    {
+        Ok(()) => Ok((
+            [(header::SET_COOKIE, clear_cookie(RECOVERY_COOKIE))],
+            Redirect::to("/login?recovered=1"),
+        )
+            .into_response()),
+        Err(e) => match field_errors(ctx.tr, &e) {
+            Some(errors) => Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordPage {
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    errors,
+                },
+            )),
+            None => Err(page_error(&ctx, &state, e)),
+        },
+    }
+}

@@ -1,0 +1,494 @@
+//! «Не удаётся войти?»: recovery by phone, e-mail or SNILS for each level,
+//! the second fact of a verified account, and answers that tell nothing.
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::helpers::*;
+
+async fn start(app: &TestApp, login: &str) -> (u16, Value) {
+    let r = app.post("/api/v1/recovery", &json!({"login": login})).await;
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+async fn confirm(app: &TestApp, id: &str, body: &Value) -> (u16, Value) {
+    let r = app
+        .post(&format!("/api/v1/recovery/{id}/confirm"), body)
+        .await;
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+async fn new_password(app: &TestApp, id: &str, password: &str) -> u16 {
+    app.post(
+        &format!("/api/v1/recovery/{id}/password"),
+        &json!({"password": password, "password_confirmation": password}),
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+const NEW: &str = "синий кит плывёт на север";
+
+#[tokio::test]
+async fn a_simplified_account_recovers_by_phone_with_the_code_alone() {
+    let app = spawn_app().await;
+    let old = app.citizen("+79261500001").await;
+    for _ in 0..6 {
+        app.log_in("+79261500001", "wrong password").await;
+    }
+    let (s, body) = start(&app, "8 (926) 150-00-01").await;
+    assert_eq!(s, 202);
+    assert_eq!(body["channel"], "sms");
+    assert_eq!(body["expires_in"], 300);
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let code = app.last_code("+79261500001").await;
+    assert_eq!(new_password(&app, &id, NEW).await, 409, "the code first");
+    let (s, body) = confirm(&app, &id, &json!({"code": code})).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        new_password(&app, &id, "12345678").await,
+        422,
+        "the rules hold"
+    );
+    assert_eq!(new_password(&app, &id, NEW).await, 200);
+    assert_eq!(
+        app.get_bearer("/api/v1/me", &old).await.status(),
+        401,
+        "every session ended"
+    );
+    assert_eq!(app.log_in("+79261500001", PASSWORD).await.status(), 401);
+    let token = app.token("+79261500001", NEW).await;
+    let me: Value = app
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["level"], "simplified");
+    app.settle(1).await;
+    let sms = app.messages_to("+79261500001").await;
+    assert!(
+        sms[0]
+            .body
+            .contains("Доступ к вашей учётной записи восстановлен"),
+        "{}",
+        sms[0].body
+    );
+    assert_eq!(
+        new_password(&app, &id, "другой хороший пароль").await,
+        404,
+        "once"
+    );
+    let audit = app.store.audit_chain(1, 100).await.unwrap();
+    assert!(audit.iter().any(|r| r.entry.action == "access_recovered"));
+}
+
+#[tokio::test]
+async fn an_e_mail_account_recovers_with_the_link_built_from_the_configured_address() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/registrations",
+            &json!({"surname": "Волков", "given_name": "Иван", "email": "volkov@example.org", "accept_terms": true}),
+        )
+        .await;
+    let reg = r.json::<Value>().await.unwrap()["registration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = app.last_link("volkov@example.org").await;
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/registrations/{reg}/confirm"),
+        &json!({"token": token}),
+    )
+    .await;
+    assert_eq!(app.set_password(&reg, PASSWORD).await.status(), 201);
+
+    // A forged Host header changes nothing in the link.
+    let r = app
+        .client
+        .post(app.url("/api/v1/recovery"))
+        .header("host", "evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .json(&json!({"login": "Volkov@Example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["channel"], "email");
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let mail = app
+        .messages_to("volkov@example.org")
+        .await
+        .into_iter()
+        .next()
+        .unwrap();
+    let link = mail
+        .body
+        .split_whitespace()
+        .find(|w| w.contains("/recover/confirm-email?token="))
+        .unwrap()
+        .to_owned();
+    assert!(
+        link.starts_with(&format!("{}/recover/confirm-email?token=", app.base)),
+        "{link}"
+    );
+    assert!(!mail.body.contains("evil.example"));
+    let token = link.split("token=").nth(1).unwrap();
+    let (s, _) = confirm(&app, &id, &json!({"token": "not-the-token"})).await;
+    assert_eq!(s, 422);
+    let (s, _) = confirm(&app, &id, &json!({"token": token})).await;
+    assert_eq!(s, 200);
+    assert_eq!(new_password(&app, &id, NEW).await, 200);
+    let (s, body) = confirm(&app, &id, &json!({"token": token})).await;
+    assert_eq!(
+        (s, error_code(&body)),
+        (404, "recovery_not_found"),
+        "the link works once"
+    );
+    assert_eq!(app.log_in("volkov@example.org", NEW).await.status(), 201);
+}
+
+#[tokio::test]
+async fn an_e_mail_link_works_for_24_hours() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/registrations",
+            &json!({"surname": "Волков", "given_name": "Иван", "email": "volkov2@example.org", "accept_terms": true}),
+        )
+        .await;
+    let reg = r.json::<Value>().await.unwrap()["registration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = app.last_link("volkov2@example.org").await;
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/registrations/{reg}/confirm"),
+        &json!({"token": token}),
+    )
+    .await;
+    app.set_password(&reg, PASSWORD).await;
+    let (_, body) = start(&app, "volkov2@example.org").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let mail = app.messages_to("volkov2@example.org").await.remove(0);
+    let token = mail
+        .body
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    app.advance(Duration::hours(24) + Duration::seconds(1));
+    let (s, body) = confirm(&app, &id, &json!({"token": token})).await;
+    assert_eq!((s, error_code(&body)), (422, "token_expired"));
+}
+
+#[tokio::test]
+async fn a_verified_account_needs_the_passport_or_the_snils_as_well() {
+    let app = spawn_app().await;
+    app.standard_citizen("+79261500002", &ivanov()).await;
+    // By phone: the code alone is not enough.
+    let (_, body) = start(&app, "+79261500002").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let code = app.last_code("+79261500002").await;
+    let (s, body) = confirm(&app, &id, &json!({"code": code})).await;
+    assert_eq!((s, error_code(&body)), (422, "fact_required"));
+    assert!(body["error"]["fields"]["passport_series_number"].is_string());
+    assert!(
+        body["error"]["fields"]["snils"].is_string(),
+        "after a phone the SNILS will do"
+    );
+    assert_eq!(
+        new_password(&app, &id, NEW).await,
+        409,
+        "nothing confirmed yet"
+    );
+    let (s, body) = confirm(
+        &app,
+        &id,
+        &json!({"code": code, "passport_series_number": "4510 654321"}),
+    )
+    .await;
+    assert_eq!((s, error_code(&body)), (422, "fact_wrong"));
+    let (s, body) = confirm(&app, &id, &json!({"code": code, "snils": "11223344595"})).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(new_password(&app, &id, NEW).await, 200);
+    let token = app.token("+79261500002", NEW).await;
+    let me: Value = app
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["level"], "standard", "recovery never lowers the level");
+
+    // By SNILS: the code goes to the phone, and the SNILS is no second fact.
+    app.advance(Duration::hours(1));
+    let (s, body) = start(&app, "112-233-445 95").await;
+    assert_eq!((s, body["channel"].as_str()), (202, Some("sms")));
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let code = app.last_code("+79261500002").await;
+    let (s, body) = confirm(&app, &id, &json!({"code": code, "snils": "112-233-445 95"})).await;
+    assert_eq!((s, error_code(&body)), (422, "fact_required"));
+    assert!(body["error"]["fields"].get("snils").is_none());
+    let (s, _) = confirm(
+        &app,
+        &id,
+        &json!({"code": code, "passport_series_number": "4510123456"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn a_confirmed_account_is_asked_too_and_stays_confirmed() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261500003", &ivanov()).await;
+    app.client
+        .post(app.url("/api/v1/me/identity/letter"))
+        .bearer_auth(&token)
+        .json(&json!({"address": {"postal_code": "248000", "region": "Калужская обл.", "locality": "г. Калуга", "street": "ул. Ленина", "house": "5"}}))
+        .send()
+        .await
+        .unwrap();
+    app.settle(1).await;
+    let post = app
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.channel == "post")
+        .unwrap();
+    let code = post
+        .body
+        .split_whitespace()
+        .find(|w| w.len() == 9 && w.as_bytes()[4] == b'-')
+        .unwrap()
+        .to_owned();
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/identity/letter/code"))
+        .bearer_auth(&token)
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, body) = start(&app, "+79261500003").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let code = app.last_code("+79261500003").await;
+    let (s, body) = confirm(&app, &id, &json!({"code": code})).await;
+    assert_eq!((s, error_code(&body)), (422, "fact_required"));
+    let (s, _) = confirm(
+        &app,
+        &id,
+        &json!({"code": code, "passport_series_number": "4510 123456"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(new_password(&app, &id, NEW).await, 200);
+    let token = app.token("+79261500003", NEW).await;
+    let me: Value = app
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["level"], "confirmed");
+}
+
+#[tokio::test]
+async fn known_and_unknown_logins_get_the_same_answers_in_the_same_time() {
+    let app = spawn_with(|s| {
+        s.limits.sends_per_ip_per_hour = 10_000;
+        s.limits.sends_per_contact_per_hour = 10_000;
+    })
+    .await;
+    app.citizen("+79261500004").await;
+    let (s1, known) = start(&app, "+79261500004").await;
+    let (s2, unknown) = start(&app, "+79261599999").await;
+    assert_eq!((s1, s2), (202, 202));
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&known), keys(&unknown));
+    assert_eq!(known["channel"], unknown["channel"]);
+    assert_eq!(known["expires_in"], unknown["expires_in"]);
+    app.settle(1).await;
+    assert!(
+        app.messages_to("+79261599999").await.is_empty(),
+        "nothing is sent to an unknown number"
+    );
+    let id = unknown["recovery_id"].as_str().unwrap();
+    let (s, body) = confirm(&app, id, &json!({"code": "123456"})).await;
+    assert_eq!((s, error_code(&body)), (422, "code_wrong"));
+    assert_eq!(
+        body["error"]["fields"]["code"],
+        "Неверный код. Осталось попыток: 2"
+    );
+    let known_id = known["recovery_id"].as_str().unwrap();
+    let code = app.last_code("+79261500004").await;
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let (s, known_wrong) = confirm(&app, known_id, &json!({"code": wrong})).await;
+    assert_eq!(s, 422);
+    assert_eq!(
+        known_wrong["error"], body["error"],
+        "the same answer word for word"
+    );
+
+    // Timing: the medians of many tries, alternated so that load hits both.
+    let mut known_times = Vec::new();
+    let mut unknown_times = Vec::new();
+    for i in 0..30 {
+        for (login, times) in [
+            ("+79261500004", &mut known_times),
+            ("+79261599999", &mut unknown_times),
+        ] {
+            let started = std::time::Instant::now();
+            let (s, _) = start(&app, login).await;
+            times.push(started.elapsed());
+            assert_eq!(s, 202, "try {i}");
+        }
+    }
+    known_times.sort();
+    unknown_times.sort();
+    let (k, u) = (
+        known_times[15].as_secs_f64(),
+        unknown_times[15].as_secs_f64(),
+    );
+    assert!(
+        (k - u).abs() < 0.002 + 0.5 * k.max(u),
+        "medians: known {k:.4} s, unknown {u:.4} s"
+    );
+}
+
+#[tokio::test]
+async fn a_contact_that_is_not_confirmed_receives_nothing() {
+    let app = spawn_app().await;
+    // A registration that never got its code confirmed.
+    app.start_phone("+79261500005").await;
+    let before = app.messages_to("+79261500005").await.len();
+    let (s, _) = start(&app, "+79261500005").await;
+    assert_eq!(s, 202);
+    app.settle(1).await;
+    assert_eq!(app.messages_to("+79261500005").await.len(), before);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_guesses_compare_three_codes_at_most() {
+    let app = spawn_app().await;
+    app.citizen("+79261500006").await;
+    let (_, body) = start(&app, "+79261500006").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let code = app.last_code("+79261500006").await;
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let guesses: Vec<_> = (0..50)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = app.url(&format!("/api/v1/recovery/{id}/confirm"));
+            let wrong = wrong.clone();
+            tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .json(&json!({"code": wrong}))
+                    .send()
+                    .await
+                    .unwrap();
+                let body: Value = r.json().await.unwrap();
+                error_code(&body).to_owned()
+            })
+        })
+        .collect();
+    let mut compared = 0;
+    for g in guesses {
+        match g.await.unwrap().as_str() {
+            "code_wrong" => compared += 1,
+            "code_attempts_exhausted" => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(compared <= 2, "{compared} wrong codes judged");
+    let (s, body) = confirm(&app, &id, &json!({"code": code})).await;
+    assert_eq!(
+        (s, error_code(&body)),
+        (422, "code_attempts_exhausted"),
+        "even the right one now"
+    );
+}
+
+#[tokio::test]
+async fn the_code_dies_after_five_minutes_and_bad_logins_are_named() {
+    let app = spawn_app().await;
+    app.citizen("+79261500007").await;
+    let (s, body) = start(&app, "not a login").await;
+    assert_eq!((s, error_code(&body)), (422, "login_malformed"));
+    assert!(body["error"]["fields"]["login"].is_string());
+    let (_, body) = start(&app, "+79261500007").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let code = app.last_code("+79261500007").await;
+    app.advance(Duration::seconds(301));
+    let (s, body) = confirm(&app, &id, &json!({"code": code})).await;
+    assert_eq!((s, error_code(&body)), (422, "code_expired"));
+}
+
+#[tokio::test]
+async fn without_javascript_recovery_runs_from_the_login_page_to_a_new_password() {
+    let app = spawn_app().await;
+    app.standard_citizen("+79261500008", &ivanov()).await;
+    let mut b = Browser::new(&app);
+    let (_, html, _) = b.get("/login").await;
+    assert!(html.contains("href=\"/recover\"") && html.contains("Не удаётся войти?"));
+    b.get("/recover").await;
+    let (s, html, _) = b.post("/recover", &[("login", "")]).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("Укажите телефон, почту или СНИЛС"));
+    let (s, _, to) = b.post("/recover", &[("login", "+7 926 150-00-08")]).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/recover/confirm")));
+    let (_, html, _) = b.get("/recover/confirm").await;
+    assert!(html.contains("на её телефон отправлен код"));
+    app.settle(1).await;
+    let code = app.last_code("+79261500008").await;
+    let (s, html, _) = b.post("/recover/confirm", &[("code", &code)]).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Серия и номер паспорта") && html.contains("name=\"snils\""));
+    assert!(
+        !html.contains("id=\"passport_series_number-error\""),
+        "asked, not yet wrong"
+    );
+    let (s, html, _) = b
+        .post(
+            "/recover/confirm",
+            &[("code", &code), ("passport_series_number", "4510 000000")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("Данные не совпадают с учётной записью. Осталось попыток: 1"));
+    let (s, _, to) = b
+        .post(
+            "/recover/confirm",
+            &[("code", &code), ("passport_series_number", "4510 123456")],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/recover/password")));
+    let (s, _, to) = b
+        .post(
+            "/recover/password",
+            &[("password", NEW), ("password_confirmation", NEW)],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/login?recovered=1")));
+    let (_, html, _) = b.get("/login?recovered=1").await;
+    assert!(html.contains("Пароль изменён. Войдите с новым паролем."));
+    assert_eq!(app.log_in("+79261500008", NEW).await.status(), 201);
+}
