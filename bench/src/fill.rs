@@ -116,6 +116,9 @@ impl Filler {
                     idle_timeout: time::Duration::minutes(30),
                     remember: false,
                     must_change_password: false,
+                    device_hash: None,
+                    user_agent: None,
+                    network: None,
                 });
                 tokens.push(token);
             }

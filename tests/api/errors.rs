@@ -147,6 +147,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/recovery",
         "/api/v1/recovery/{id}/confirm",
         "/api/v1/recovery/{id}/password",
+        "/api/v1/me/sessions",
+        "/api/v1/me/sessions/{id}",
+        "/api/v1/me/security-events",
     ] {
         assert!(paths.contains_key(p), "{p}");
     }

@@ -11,4 +11,5 @@ mod operators;
 mod pages;
 mod recovery;
 mod registration;
+mod security;
 mod verification;

@@ -27,6 +27,8 @@ pub mod action {
     pub const CONFIRMED_BY_LETTER: &str = "identity_confirmed_by_letter";
     pub const PASSWORD_CHANGED: &str = "password_changed";
     pub const ACCESS_RECOVERED: &str = "access_recovered";
+    pub const LOGIN: &str = "login";
+    pub const SESSION_ENDED: &str = "session_ended";
 }
 
 /// Who acted.

@@ -82,6 +82,7 @@ pub enum HashPurpose {
     AuditChain,
     RecoveryCode,
     RecoveryToken,
+    Device,
 }
 
 impl HashPurpose {
@@ -101,6 +102,7 @@ impl HashPurpose {
             Self::AuditChain => b"audit-chain",
             Self::RecoveryCode => b"recovery-code",
             Self::RecoveryToken => b"recovery-token",
+            Self::Device => b"device",
         }
     }
 }

@@ -750,6 +750,7 @@ impl Identity {
         login: &str,
         password: &str,
         remember: bool,
+        client: &crate::security::ClientInfo,
     ) -> Result<NewSession, LoginError> {
         let now = self.clock.now();
         let Some(account) = self.find_login(login).await? else {
@@ -778,6 +779,8 @@ impl Identity {
             if locked {
                 tracing::warn!(account = %account.id, "account locked after repeated wrong passwords");
             }
+            self.audit_login(account.id, "wrong_password", client, now)
+                .await?;
             return Err(LoginError::BadCredentials);
         }
         if account.failed_logins > 0 || account.throttled_until.is_some() {
@@ -803,8 +806,12 @@ impl Identity {
             idle_timeout: idle,
             remember,
             must_change_password: account.must_change_password,
+            device_hash: Some(client.device_hash(&self.crypto)),
+            user_agent: client.user_agent.clone(),
+            network: Some(crate::security::network_of(client.ip)),
         };
         self.store.insert_session(&session).await?;
+        self.after_login(&account, &session, client, now).await?;
         Ok(NewSession {
             token,
             account_id: account.id,
@@ -850,6 +857,7 @@ impl Identity {
         new: &str,
         confirmation: &str,
         end_others: bool,
+        lang: Lang,
     ) -> Result<(), PasswordChangeError> {
         let now = self.clock.now();
         let Some(session) = self.authenticate(token).await? else {
@@ -923,6 +931,12 @@ impl Identity {
                 now,
             )
             .write();
+        // The first own password after a temporary one is no news to anyone.
+        let notices = if temporary {
+            Vec::new()
+        } else {
+            self.password_changed_notices(&account, lang, now)?
+        };
         self.store
             .change_password(
                 account.id,
@@ -930,6 +944,7 @@ impl Identity {
                 &keep,
                 end_others || temporary,
                 now,
+                &notices,
                 &audit,
             )
             .await?;

@@ -15,6 +15,7 @@ pub mod ports;
 pub mod post;
 pub mod recovery;
 pub mod registries;
+pub mod security;
 pub mod settings;
 pub mod totp;
 pub mod verification;

@@ -295,3 +295,39 @@ pub fn access_recovered(lang: Lang, base_url: &str) -> Letter {
         },
     }
 }
+
+/// A login from a device the account had not used.
+pub fn new_device_login(lang: Lang, device: &str, when: &str, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Вход с нового устройства".into(),
+            body: format!(
+                "Вход в учётную запись с нового устройства: {device}, {when}. Если это были не вы, смените пароль и завершите чужие сеансы: {base_url}/me/security Госуслуги (uslugi)"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Login from a new device".into(),
+            body: format!(
+                "Your account was logged in to from a new device: {device}, {when}. If it was not you, change the password and end the other sessions: {base_url}/me/security uslugi"
+            ),
+        },
+    }
+}
+
+/// The password was changed from «Мои данные».
+pub fn password_changed(lang: Lang, when: &str, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Пароль изменён".into(),
+            body: format!(
+                "Пароль вашей учётной записи изменён {when}. Если это были не вы, восстановите доступ: {base_url}/recover Госуслуги (uslugi)"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Password changed".into(),
+            body: format!(
+                "The password of your account was changed {when}. If it was not you, recover access: {base_url}/recover uslugi"
+            ),
+        },
+    }
+}

@@ -119,6 +119,13 @@ pub struct SessionRecord {
     pub remember: bool,
     /// Opened with a temporary password: only the new password may be set.
     pub must_change_password: bool,
+    /// Keyed hash of the device's id (the browser's device cookie, or the
+    /// app's `device_id`).
+    pub device_hash: Option<KeyedHash>,
+    /// The browser or app, as it called itself (at most 256 characters).
+    pub user_agent: Option<String>,
+    /// The network the login came from: the address without its last part.
+    pub network: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +225,29 @@ pub trait SessionStore: Send + Sync {
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
     async fn delete_account_sessions(&self, account: AccountId) -> StoreResult<u64>;
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
+    /// The account's sessions, newest first.
+    async fn account_sessions(&self, account: AccountId) -> StoreResult<Vec<SessionRecord>>;
+    /// Ends one session of the account; false when it has no such session.
+    async fn delete_account_session(
+        &self,
+        account: AccountId,
+        token_hash: &[u8],
+    ) -> StoreResult<bool>;
+    /// Ends every session of the account but `keep`.
+    async fn delete_other_sessions(&self, account: AccountId, keep: &[u8]) -> StoreResult<u64>;
+    /// Notes that the account logged in from this device; true when the
+    /// device is new to an account that had used others (its first device
+    /// is the one it was made on), and then `notice` goes to the outbox in
+    /// the same transaction.
+    async fn note_device(
+        &self,
+        account: AccountId,
+        device_hash: &[u8],
+        at: OffsetDateTime,
+        notice: Option<&OutboxRecord>,
+    ) -> StoreResult<bool>;
+    /// Writes messages to the outbox (one transaction).
+    async fn enqueue_messages(&self, messages: &[OutboxRecord]) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -870,7 +900,12 @@ pub trait InPersonStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Replaces the password (the temporary one, or after the current one
     /// was given): the must-change mark cleared on the account and on the
-    /// session `keep`, every other session ended when `end_others`.
+    /// session `keep`, every other session ended when `end_others`, the
+    /// notices written.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one transaction of that many parts"
+    )]
     async fn change_password(
         &self,
         account: AccountId,
@@ -878,6 +913,7 @@ pub trait InPersonStore: Send + Sync {
         keep: &[u8],
         end_others: bool,
         at: OffsetDateTime,
+        notices: &[OutboxRecord],
         audit: &AuditWrite,
     ) -> StoreResult<()>;
 }

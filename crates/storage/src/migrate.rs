@@ -70,6 +70,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "recovery",
         sql: include_str!("../migrations/sqlite/0005_recovery.sql"),
     },
+    Migration {
+        version: 6,
+        name: "devices",
+        sql: include_str!("../migrations/sqlite/0006_devices.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -97,6 +102,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 5,
         name: "recovery",
         sql: include_str!("../migrations/postgres/0005_recovery.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "devices",
+        sql: include_str!("../migrations/postgres/0006_devices.sql"),
     },
 ];
 
@@ -161,6 +171,7 @@ mod tests {
             "passport_index",
             "prev_hash",
             "hash",
+            "device_hash",
         ];
         let mut blobs = Vec::new();
         for m in MIGRATIONS_SQLITE {

@@ -62,6 +62,10 @@ impl PgStore {
 }
 
 impl PgStore {
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.write.begin().await
+    }
+
     /// Appends to the audit log wait for each other across every node, so
     /// each links to the one committed before it and the chain never forks.
     async fn lock_audit_chain(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {

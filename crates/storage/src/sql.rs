@@ -180,6 +180,9 @@ macro_rules! sql_store {
                 idle_timeout: Duration::seconds(row.try_get("idle_timeout_s").map_err(get)?),
                 remember: row.try_get("remember").map_err(get)?,
                 must_change_password: row.try_get("must_change_password").map_err(get)?,
+                device_hash: row.try_get("device_hash").map_err(get)?,
+                user_agent: row.try_get("user_agent").map_err(get)?,
+                network: row.try_get("network").map_err(get)?,
             })
         }
 
@@ -288,7 +291,7 @@ macro_rules! sql_store {
             }
 
             async fn complete_registration(&self, id: RegistrationId, a: &AccountRecord) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut tx = self.begin_write().await.map_err(backend)?;
                 let removed = sqlx::query(
                     "DELETE FROM registrations WHERE id = $1 AND confirmed_at IS NOT NULL",
                 )
@@ -401,8 +404,9 @@ macro_rules! sql_store {
             async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, \
-                     expires_at, idle_timeout_s, remember, must_change_password) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     expires_at, idle_timeout_s, remember, must_change_password, device_hash, \
+                     user_agent, network) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&s.token_hash)
                 .bind(s.account_id.to_string())
@@ -412,6 +416,9 @@ macro_rules! sql_store {
                 .bind(s.idle_timeout.whole_seconds())
                 .bind(s.remember)
                 .bind(s.must_change_password)
+                .bind(&s.device_hash)
+                .bind(&s.user_agent)
+                .bind(&s.network)
                 .execute(&self.write)
                 .await
                 .map_err(backend)?;
@@ -419,9 +426,11 @@ macro_rules! sql_store {
             }
 
             async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+                // A literal, not format!: this read runs on every request.
                 sqlx::query(
                     "SELECT token_hash, account_id, created_at, last_seen_at, expires_at, \
-                     idle_timeout_s, remember, must_change_password FROM sessions WHERE token_hash = $1",
+                     idle_timeout_s, remember, must_change_password, device_hash, user_agent, \
+                     network FROM sessions WHERE token_hash = $1",
                 )
                 .bind(token_hash)
                 .fetch_optional(&mut *self.reader().await.map_err(backend)?)
@@ -460,6 +469,92 @@ macro_rules! sql_store {
                 Ok(done.rows_affected())
             }
 
+            async fn account_sessions(&self, account: AccountId) -> StoreResult<Vec<SessionRecord>> {
+                sqlx::query(
+                    "SELECT token_hash, account_id, created_at, last_seen_at, expires_at, \
+                     idle_timeout_s, remember, must_change_password, device_hash, user_agent, \
+                     network FROM sessions WHERE account_id = $1 ORDER BY last_seen_at DESC",
+                )
+                .bind(account.to_string())
+                .fetch_all(&mut *self.reader().await.map_err(backend)?)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(session_from_row)
+                .collect()
+            }
+
+            async fn delete_account_session(&self, account: AccountId, token_hash: &[u8]) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash = $2")
+                    .bind(account.to_string())
+                    .bind(token_hash)
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_other_sessions(&self, account: AccountId, keep: &[u8]) -> StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+                    .bind(account.to_string())
+                    .bind(keep)
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn note_device(
+                &self,
+                account: AccountId,
+                device_hash: &[u8],
+                at: OffsetDateTime,
+                notice: Option<&uslugi_app::ports::OutboxRecord>,
+            ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await.map_err(backend)?;
+                let others: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM account_devices WHERE account_id = $1",
+                )
+                .bind(account.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                sqlx::query(
+                    "INSERT INTO account_devices (account_id, device_hash, first_seen_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $3) ON CONFLICT (account_id, device_hash) \
+                     DO UPDATE SET last_seen_at = $3",
+                )
+                .bind(account.to_string())
+                .bind(device_hash)
+                .bind(ts(at))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                let known: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM account_devices WHERE account_id = $1",
+                )
+                .bind(account.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                let new = known > others;
+                if new && others > 0
+                    && let Some(m) = notice
+                {
+                    verification_sql::insert_outbox(&mut tx, m).await?;
+                }
+                tx.commit().await.map_err(backend)?;
+                Ok(new && others > 0)
+            }
+
+            async fn enqueue_messages(&self, messages: &[uslugi_app::ports::OutboxRecord]) -> StoreResult<()> {
+                let mut tx = self.begin_write().await.map_err(backend)?;
+                for m in messages {
+                    verification_sql::insert_outbox(&mut tx, m).await?;
+                }
+                tx.commit().await.map_err(backend)
+            }
+
             async fn delete_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
                 let done = sqlx::query(
                     "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at + idle_timeout_s <= $2",
@@ -477,7 +572,7 @@ macro_rules! sql_store {
             /// The body of `Maintenance::import_accounts`: one transaction,
             /// multi-row `INSERT`s of up to `IMPORT_ROWS_PER_STATEMENT` rows.
             async fn import_accounts_in_bulk(&self, accounts: &[AccountRecord]) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut tx = self.begin_write().await.map_err(backend)?;
                 for chunk in accounts.chunks($crate::IMPORT_ROWS_PER_STATEMENT) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO accounts (id, level, surname, given_name, phone, phone_index, \
@@ -508,7 +603,7 @@ macro_rules! sql_store {
 
             /// The body of `Maintenance::import_sessions`, like the above.
             async fn import_sessions_in_bulk(&self, sessions: &[SessionRecord]) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut tx = self.begin_write().await.map_err(backend)?;
                 for chunk in sessions.chunks($crate::IMPORT_ROWS_PER_STATEMENT) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, \
@@ -541,7 +636,7 @@ macro_rules! sql_store {
                 limit: u32,
             ) -> StoreResult<RateDecision> {
                 let since = ts(now - window);
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut tx = self.begin_write().await.map_err(backend)?;
                 Self::lock_rate_key(&mut tx, bucket, key).await.map_err(backend)?;
                 // Counting and recording in one statement, under the key's
                 // lock, so concurrent requests cannot both take the last slot.

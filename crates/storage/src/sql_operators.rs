@@ -112,7 +112,7 @@ macro_rules! sql_operators_store {
             #[async_trait]
             impl AuditStore for $store {
                 async fn append_audit(&self, audit: &AuditWrite) -> StoreResult<i64> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let seq = append_audit(&mut tx, audit).await?;
                     tx.commit().await.map_err(backend)?;
                     Ok(seq)
@@ -238,7 +238,7 @@ macro_rules! sql_operators_store {
                     op: &OperatorRecord,
                     audit: &AuditWrite,
                 ) -> StoreResult<()> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let center: Option<String> =
                         sqlx::query_scalar("SELECT id FROM service_centers WHERE id = $1")
                             .bind(&op.center_id)
@@ -310,7 +310,7 @@ macro_rules! sql_operators_store {
                     e: &Enrolment,
                     audit: &AuditWrite,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let done = sqlx::query(
                         "UPDATE operators SET name = $2, login = $3, password_hash = $4, \
                          totp_last_step = $5, enrolled_at = $6, enrol_token_hash = NULL, \
@@ -383,7 +383,7 @@ macro_rules! sql_operators_store {
                     at: OffsetDateTime,
                     audit: &AuditWrite,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let done = sqlx::query(
                         "UPDATE operators SET disabled_at = $2, enrol_token_hash = NULL \
                          WHERE id = $1 AND disabled_at IS NULL",
@@ -505,7 +505,7 @@ macro_rules! sql_operators_store {
                     message: Option<&OutboxRecord>,
                     audit: &AuditWrite,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let done = sqlx::query(
                         "UPDATE accounts SET level = 'confirmed', confirmed_at = $2, \
                          confirmed_via = $3, updated_at = $2 WHERE id = $1 AND level = 'standard'",
@@ -535,7 +535,7 @@ macro_rules! sql_operators_store {
                     message: &OutboxRecord,
                     audit: &AuditWrite,
                 ) -> StoreResult<()> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let done = sqlx::query(
                         "UPDATE accounts SET password_hash = $2, must_change_password = $3, \
                          password_expires_at = $4, failed_logins = 0, throttled_until = NULL, \
@@ -573,7 +573,7 @@ macro_rules! sql_operators_store {
                     audit: &AuditWrite,
                 ) -> StoreResult<()> {
                     let at = account.created_at;
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     insert_account(&mut tx, account).await?;
                     sqlx::query(
                         "INSERT INTO personal_data (account_id, status, updated_at) \
@@ -598,9 +598,10 @@ macro_rules! sql_operators_store {
                     keep: &[u8],
                     end_others: bool,
                     at: OffsetDateTime,
+                    notices: &[OutboxRecord],
                     audit: &AuditWrite,
                 ) -> StoreResult<()> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let done = sqlx::query(
                         "UPDATE accounts SET password_hash = $2, must_change_password = $3, \
                          password_expires_at = NULL, updated_at = $4 WHERE id = $1",
@@ -630,6 +631,9 @@ macro_rules! sql_operators_store {
                             .execute(&mut *tx)
                             .await
                             .map_err(backend)?;
+                    }
+                    for m in notices {
+                        insert_outbox(&mut tx, m).await?;
                     }
                     append_audit(&mut tx, audit).await?;
                     tx.commit().await.map_err(backend)
@@ -672,7 +676,7 @@ macro_rules! sql_operators_store {
                     r: &RecoveryRecord,
                     message: Option<&OutboxRecord>,
                 ) -> StoreResult<()> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     sqlx::query(
                         "INSERT INTO recoveries (id, account_id, login_kind, channel, lang, \
                          secret_hash, secret_expires_at, attempts, confirmed_at, completed_at, \
@@ -753,7 +757,7 @@ macro_rules! sql_operators_store {
                 }
 
                 async fn complete_recovery(&self, c: &RecoveryCompletion) -> StoreResult<bool> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let done = sqlx::query(
                         "UPDATE recoveries SET completed_at = $3 WHERE id = $1 AND account_id = $2 \
                          AND confirmed_at IS NOT NULL AND completed_at IS NULL",
@@ -853,7 +857,7 @@ macro_rules! sql_operators_store {
                 ) -> StoreResult<LetterOrder> {
                     let now = l.created_at;
                     let account = l.account_id.to_string();
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     // Two orders of one account at once must not both pass
                     // the limits.
                     $store::lock_rate_key(&mut tx, "identity-letter", account.as_bytes())
@@ -1026,7 +1030,7 @@ macro_rules! sql_operators_store {
                     message: Option<&OutboxRecord>,
                     audit: &AuditWrite,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let account: Option<String> = sqlx::query_scalar(
                         "UPDATE identity_letters SET used_at = $2, code = NULL \
                          WHERE id = $1 AND used_at IS NULL AND voided = $3 AND status = 'sent' \

@@ -317,7 +317,7 @@ macro_rules! sql_verification_store {
                     centers: &[uslugi_app::ports::CenterRecord],
                     at: OffsetDateTime,
                 ) -> StoreResult<()> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     for c in centers {
                         sqlx::query(
                             "INSERT INTO service_centers (id, region, data, updated_at) \
@@ -419,7 +419,7 @@ macro_rules! sql_verification_store {
                     assisted: Option<&uslugi_app::ports::Assisted>,
                     at: OffsetDateTime,
                 ) -> StoreResult<()> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     sqlx::query(
                         "INSERT INTO personal_data (account_id, status, updated_at) \
                          VALUES ($1, 'draft', $2) ON CONFLICT (account_id) DO NOTHING",
@@ -582,7 +582,7 @@ macro_rules! sql_verification_store {
                 }
 
                 async fn complete_submission(&self, c: &Completion) -> StoreResult<bool> {
-                    let mut tx = self.write.begin().await.map_err(backend)?;
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let verified = c.status == VerificationStatus::Verified;
                     let done = sqlx::query(
                         "UPDATE personal_data SET status = $3, \

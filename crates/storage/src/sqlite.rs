@@ -126,6 +126,15 @@ impl SqliteStore {
         self.read.get().await
     }
 
+    /// A write transaction that takes SQLite's write lock at once. A deferred
+    /// one that reads first and writes later cannot wait for a lock held by
+    /// another process (an `uslugi admin` command beside `serve`): SQLite
+    /// answers "database is locked" at once instead of using the busy
+    /// timeout. Taken up front, the lock waits its turn.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// Nothing to do: the single writer connection already serialises every
     /// rate-limit check with its insert.
     async fn lock_rate_key(
@@ -160,7 +169,7 @@ sql_operators_store!(SqliteStore, sqlx::Sqlite);
 #[async_trait]
 impl Maintenance for SqliteStore {
     async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.write.begin().await.map_err(backend)?;
+        let mut tx = self.begin_write().await.map_err(backend)?;
         sqlx::query(CREATE_MIGRATIONS_TABLE)
             .execute(&mut *tx)
             .await

@@ -87,6 +87,7 @@ contract!(
     queued_letters_are_leased_sent_and_confirmed_once,
     the_days_letters_and_their_codes,
     a_recovery_is_started_confirmed_and_completed_once,
+    devices_are_noted_and_sessions_listed_and_ended,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -385,6 +386,9 @@ async fn sessions_live_and_expire(store: Arc<dyn Backend>) {
         idle_timeout: Duration::minutes(30),
         remember: false,
         must_change_password: false,
+        device_hash: None,
+        user_agent: None,
+        network: None,
     };
     let long = SessionRecord {
         token_hash: b"token-2".to_vec(),
@@ -554,6 +558,9 @@ async fn accounts_and_sessions_import_in_bulk(store: Arc<dyn Backend>) {
             idle_timeout: Duration::minutes(30),
             remember: i % 2 == 1,
             must_change_password: false,
+            device_hash: None,
+            user_agent: None,
+            network: None,
         })
         .collect();
     store.import_sessions(&sessions).await.unwrap();
@@ -1843,6 +1850,9 @@ fn session_of(a: &AccountRecord, token: &[u8]) -> SessionRecord {
         idle_timeout: Duration::minutes(30),
         remember: false,
         must_change_password: false,
+        device_hash: None,
+        user_agent: None,
+        network: None,
     }
 }
 
@@ -1898,7 +1908,15 @@ async fn changing_the_password_keeps_this_session(store: Arc<dyn Backend>) {
         .await
         .unwrap();
     store
-        .change_password(a.id, "$argon2id$new", b"here", false, T0, &audit("changed"))
+        .change_password(
+            a.id,
+            "$argon2id$new",
+            b"here",
+            false,
+            T0,
+            &[],
+            &audit("changed"),
+        )
         .await
         .unwrap();
     assert!(
@@ -1920,6 +1938,7 @@ async fn changing_the_password_keeps_this_session(store: Arc<dyn Backend>) {
             b"here",
             true,
             T0,
+            &[],
             &audit("changed"),
         )
         .await
@@ -2308,6 +2327,81 @@ async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backe
             .delete_expired_recoveries(T0 + Duration::minutes(36))
             .await
             .unwrap(),
+        2
+    );
+}
+
+async fn devices_are_noted_and_sessions_listed_and_ended(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"devices-1").await;
+    let m = |k: &str| message(a.id, k);
+    assert!(
+        !store
+            .note_device(a.id, b"first", T0, Some(&m("new-device:1")))
+            .await
+            .unwrap(),
+        "the first device is no news"
+    );
+    assert!(
+        !store
+            .note_device(a.id, b"first", T0, Some(&m("new-device:2")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .note_device(a.id, b"second", T0, Some(&m("new-device:3")))
+            .await
+            .unwrap()
+    );
+    let leased = store
+        .lease_outbox(T0, T0 + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        leased
+            .iter()
+            .map(|l| l.dedupe_key.as_str())
+            .collect::<Vec<_>>(),
+        ["new-device:3"]
+    );
+    store.mark_outbox_delivered(leased[0].id, T0).await.unwrap();
+    let mut s1 = session_of(&a, b"s1");
+    s1.user_agent = Some("Chrome".into());
+    s1.network = Some("10.0.0.0/24".into());
+    s1.device_hash = Some(b"first".to_vec());
+    store.insert_session(&s1).await.unwrap();
+    let mut s2 = session_of(&a, b"s2");
+    s2.last_seen_at = T0 + Duration::minutes(1);
+    store.insert_session(&s2).await.unwrap();
+    store.insert_session(&session_of(&a, b"s3")).await.unwrap();
+    let list = store.account_sessions(a.id).await.unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(
+        list[0].token_hash,
+        b"s2".to_vec(),
+        "most recently active first"
+    );
+    assert_eq!(store.session(b"s1").await.unwrap(), Some(s1));
+    assert!(store.delete_account_session(a.id, b"s2").await.unwrap());
+    assert!(
+        !store
+            .delete_account_session(AccountId::random(), b"s3")
+            .await
+            .unwrap(),
+        "only the account's own"
+    );
+    assert_eq!(store.delete_other_sessions(a.id, b"s1").await.unwrap(), 1);
+    assert_eq!(store.account_sessions(a.id).await.unwrap().len(), 1);
+    store
+        .enqueue_messages(&[m("password-changed:1"), m("password-changed:2")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .lease_outbox(T0 + Duration::minutes(1), T0 + Duration::minutes(2), 10)
+            .await
+            .unwrap()
+            .len(),
         2
     );
 }

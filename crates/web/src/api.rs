@@ -187,11 +187,15 @@ struct LoginInput {
     login: Option<String>,
     password: Option<String>,
     remember_me: Option<bool>,
+    /// The app's own id of the device it runs on, kept across logins.
+    device_id: Option<String>,
 }
 
 async fn log_in(
     State(state): State<AppState>,
     lang: Language,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
@@ -208,9 +212,18 @@ async fn log_in(
         return Err(ApiError::invalid(t, fields));
     }
     let remember = input.remember_me.unwrap_or(false);
+    let client = uslugi_app::security::ClientInfo {
+        device_id: input
+            .device_id
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| d.chars().take(128).collect()),
+        user_agent: crate::security::user_agent(&headers),
+        ip,
+        lang: lang.0,
+    };
     let session = match state
         .identity
-        .log_in(login.trim(), &password, remember)
+        .log_in(login.trim(), &password, remember, &client)
         .await
     {
         Ok(s) => s,

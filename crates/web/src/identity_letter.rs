@@ -199,6 +199,13 @@ async fn show(
         .map_err(internal)?
         .ok_or_else(|| PageError::not_found(ctx.lang.0))?;
     let letter = state.letters.current(account).await.map_err(internal)?;
+    // «…появится здесь» only while the ШПИ has not come.
+    let notice = match (notice, &letter) {
+        (Some(n), Some(l)) if n == ctx.tr.letter.ordered_queued && l.status != "queued" => {
+            Some(ctx.tr.letter.ordered)
+        }
+        (n, _) => n,
+    };
     let saved = state
         .verification
         .personal_data(account)
@@ -240,7 +247,20 @@ async fn show(
             })
             .unwrap_or_default(),
     };
-    let summary = errors.iter().map(|(f, m)| (f.clone(), m.clone())).collect();
+    // The form's order, each message led by its field's label.
+    let order: Vec<(&'static str, &'static str)> = [
+        "address.postal_code",
+        "address.region",
+        "address.locality",
+        "address.street",
+        "address.house",
+        "address.building",
+        "address.flat",
+    ]
+    .iter()
+    .map(|f| (*f, crate::personal::address_label(ctx.tr, f)))
+    .collect();
+    let summary = crate::personal::summary(ctx.tr, &errors, &order);
     let mut response = render(
         status,
         &IdentityPage {

@@ -30,6 +30,7 @@ pub mod password;
 pub mod personal;
 pub mod qr;
 pub mod recovery;
+pub mod security;
 
 use crate::messaging::{LocalOutbox, OutboxEntry};
 
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(operator::routes())
         .merge(password::routes())
         .merge(recovery::routes())
+        .merge(security::routes())
         .nest(
             "/api/v1",
             api::routes()
@@ -71,7 +73,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(centers::api_routes())
                 .merge(identity_letter::api_routes())
                 .merge(password::api_routes())
-                .merge(recovery::api_routes()),
+                .merge(recovery::api_routes())
+                .merge(security::api_routes()),
         )
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))

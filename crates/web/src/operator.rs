@@ -131,6 +131,7 @@ struct LoginPage {
     notice: Option<&'static str>,
     error: Option<&'static str>,
     errors: FieldErrors,
+    summary: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -161,6 +162,7 @@ async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
             notice,
             error: None,
             errors: FieldErrors::new(),
+            summary: Vec::new(),
         },
     )
 }
@@ -215,6 +217,16 @@ async fn login_submit(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let c = ctx.tr.console;
+    let summary = summary(
+        ctx.tr,
+        &errors,
+        &[
+            ("login", c.login),
+            ("password", c.password),
+            ("code", c.code),
+        ],
+    );
     Ok(render(
         status,
         &LoginPage {
@@ -224,6 +236,7 @@ async fn login_submit(
             login: input.login,
             notice: None,
             errors,
+            summary,
         },
     ))
 }
@@ -257,13 +270,14 @@ struct EnrolPage {
     chrome: Chrome,
     token: String,
     intro: String,
-    role: &'static str,
+    role: String,
     qr: String,
     key: String,
     valid_until: String,
     name: String,
     login: String,
     errors: FieldErrors,
+    summary: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -298,12 +312,28 @@ async fn enrol_page(
     };
     let qr = crate::qr::svg_data_uri(&view.otpauth_uri)
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
-    let valid_until = local_time(state, view.expires_at, &ctx);
+    let c = ctx.tr.console;
+    let valid_until = fill(
+        c.enrol_valid_until,
+        local_time(state, view.expires_at, &ctx),
+    );
+    let summary = summary(
+        ctx.tr,
+        &errors,
+        &[
+            ("name", c.full_name),
+            ("login", c.login),
+            ("password", c.new_password),
+            ("password_confirmation", c.password_confirmation),
+            ("code", c.code),
+        ],
+    );
     Ok(private(render(
         status,
         &EnrolPage {
-            intro: fill(ctx.tr.console.enrol_intro, &view.center_name),
-            role: ctx.tr.console.role(view.role),
+            intro: fill(c.enrol_intro, &view.center_name),
+            role: fill(c.enrol_role, c.role(view.role)),
+            summary,
             tr: ctx.tr,
             chrome: ctx.chrome,
             token: token.to_owned(),
@@ -544,6 +574,9 @@ struct CitizenPage {
     pending: bool,
     can_confirm: bool,
     can_restore: bool,
+    /// What was ticked in a form that came back refused.
+    confirm_ticked: Checklist,
+    restore_ticked: Checklist,
     notice: Option<&'static str>,
     errors: FieldErrors,
 }
@@ -567,6 +600,19 @@ fn parse_account(ctx: &Ctx, id: &str) -> Result<AccountId, PageError> {
     id.parse().map_err(|_| PageError::not_found(ctx.lang.0))
 }
 
+/// Which form of the card came back, with what was ticked in it.
+#[derive(Clone, Copy, Default)]
+enum Ticked {
+    #[default]
+    None,
+    Confirm(Checklist),
+    Restore(Checklist),
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "what the card shows after each action"
+)]
 async fn citizen_page(
     state: &AppState,
     ctx: Ctx,
@@ -574,6 +620,7 @@ async fn citizen_page(
     account: AccountId,
     notice: Option<&'static str>,
     errors: FieldErrors,
+    ticked: Ticked,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let card = state
@@ -625,6 +672,14 @@ async fn citizen_page(
             can_confirm: card.level == uslugi_domain::AccountLevel::Standard
                 && op.offers(CenterService::IdentityConfirmation),
             can_restore: verified_level && op.offers(CenterService::AccessRecovery),
+            confirm_ticked: match ticked {
+                Ticked::Confirm(c) => c,
+                _ => Checklist::default(),
+            },
+            restore_ticked: match ticked {
+                Ticked::Restore(c) => c,
+                _ => Checklist::default(),
+            },
             notice,
             errors,
             tr: t,
@@ -655,6 +710,7 @@ async fn citizen(
         account,
         notice,
         FieldErrors::new(),
+        Ticked::None,
         StatusCode::OK,
     )
     .await
@@ -715,7 +771,8 @@ async fn confirm(
         ))),
         Err(e) => {
             let (errors, status) = action_error(&ctx, "confirm", e)?;
-            citizen_page(&state, ctx, &op, account, None, errors, status).await
+            let ticked = Ticked::Confirm(input.checklist());
+            citizen_page(&state, ctx, &op, account, None, errors, ticked, status).await
         }
     }
 }
@@ -739,7 +796,8 @@ async fn restore(
         ))),
         Err(e) => {
             let (errors, status) = action_error(&ctx, "restore", e)?;
-            citizen_page(&state, ctx, &op, account, None, errors, status).await
+            let ticked = Ticked::Restore(input.checklist());
+            citizen_page(&state, ctx, &op, account, None, errors, ticked, status).await
         }
     }
 }

@@ -838,8 +838,23 @@ async fn login_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
+    // The browser keeps an id of its own, so a login from a new device can
+    // be told from one from a known device.
+    let existing_device = cookie(&headers, crate::security::DEVICE_COOKIE)
+        .filter(|d| d.len() >= 32 && d.len() <= 64)
+        .map(str::to_owned);
+    let device = existing_device
+        .clone()
+        .unwrap_or_else(uslugi_app::crypto::random_token);
+    let client = uslugi_app::security::ClientInfo {
+        device_id: Some(device.clone()),
+        user_agent: crate::security::user_agent(&headers),
+        ip,
+        lang: ctx.lang.0,
+    };
     let login = form.login.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     let remember = form.remember_me.is_some();
@@ -855,7 +870,7 @@ async fn login_submit(
         Some(
             state
                 .identity
-                .log_in(login.trim(), &password, remember)
+                .log_in(login.trim(), &password, remember, &client)
                 .await,
         )
     } else {
@@ -880,14 +895,21 @@ async fn login_submit(
             } else {
                 next
             };
-            Ok((
+            let mut response = (
                 [(
                     header::SET_COOKIE,
                     set_cookie(SESSION_COOKIE, &session.token, max_age),
                 )],
                 Redirect::to(&to),
             )
-                .into_response())
+                .into_response();
+            if existing_device.is_none() {
+                response.headers_mut().append(
+                    header::SET_COOKIE,
+                    set_cookie(crate::security::DEVICE_COOKIE, &device, Some(400 * 86_400)),
+                );
+            }
+            Ok(response)
         }
         Some(Err(LoginError::Internal(e))) => Err(PageError::internal(ctx.lang.0, &e)),
         Some(Err(LoginError::TemporaryPasswordExpired)) => Ok(render(

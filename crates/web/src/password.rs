@@ -108,6 +108,7 @@ async fn submit(
             &input.password,
             &input.password_confirmation,
             input.end_other_sessions.is_some(),
+            ctx.lang.0,
         )
         .await
     {
@@ -153,6 +154,7 @@ async fn api_change(
             &input.password,
             &input.password_confirmation,
             input.end_other_sessions,
+            lang.0,
         )
         .await
     {

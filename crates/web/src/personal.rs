@@ -79,7 +79,7 @@ pub(crate) fn labels(t: &Tr) -> [(&'static str, &'static str); 13] {
     ]
 }
 
-fn address_label(t: &Tr, field: &str) -> &'static str {
+pub(crate) fn address_label(t: &Tr, field: &str) -> &'static str {
     let p = t.pd;
     match field.rsplit('.').next().unwrap_or(field) {
         "postal_code" => p.postal_code,
@@ -142,7 +142,10 @@ pub(crate) fn summary(
         .collect();
     for (field, message) in errors {
         if !order.iter().any(|(f, _)| f == field) {
-            let label = if field.starts_with("registration.") || field.starts_with("actual.") {
+            let label = if field.starts_with("registration.")
+                || field.starts_with("actual.")
+                || field.starts_with("address.")
+            {
                 address_label(t, field)
             } else {
                 ""

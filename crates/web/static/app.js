@@ -171,6 +171,25 @@
     };
   }
 
+  // A page that waits for the server (a registration at a service center
+  // under check) asks again every few seconds, and reloads only once the
+  // state has changed, so a screen reader is not interrupted for nothing.
+  function pollStatus(el) {
+    var id = el.getAttribute("data-poll-status");
+    var status = el.getAttribute("data-status");
+    function ask() {
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var next = new DOMParser().parseFromString(html, "text/html").getElementById(id);
+          if (next && next.getAttribute("data-status") !== status) window.location.reload();
+          else window.setTimeout(ask, 3000);
+        })
+        .catch(function () { window.setTimeout(ask, 5000); });
+    }
+    window.setTimeout(ask, 3000);
+  }
+
   function init() {
     document.querySelectorAll("[data-countdown-until]").forEach(countdown);
     document.querySelectorAll("[data-enable-at]").forEach(resendButton);
@@ -180,6 +199,7 @@
     if (same) sameAddress(same);
     var v = document.querySelector("[data-events]");
     if (v) verificationEvents(v);
+    document.querySelectorAll("[data-poll-status]").forEach(pollStatus);
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();
   }
