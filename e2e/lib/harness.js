@@ -75,20 +75,25 @@ export class Journey {
    * @param {number} o.seq   unique number of the journey in the run
    * @param {import('./outbox.js').Outbox} o.outbox
    * @param {string} o.baseUrl
+   * @param {object} [o.server]  what `startServer()` returned (binary, dataDir, env): for the CLI
    */
-  constructor({ browser, cfg, slug, seq, outbox, baseUrl }) {
-    Object.assign(this, { browser, cfg, slug, seq, outbox, baseUrl });
+  constructor({ browser, cfg, slug, seq, outbox, baseUrl, server }) {
+    Object.assign(this, { browser, cfg, slug, seq, outbox, baseUrl, server });
     this.t = TEXTS[cfg.lang];
     this.dir = path.join(ARTIFACTS, cfg.name, slug);
     this.n = 0;
     this.people = 0;
     this.audited = [];
+    /** Other people's browsers in the same journey (see `person()`). */
+    this.others = [];
+    /** Failures of `soft()` checks, reported when the journey ends. */
+    this.softFailures = [];
   }
 
-  async open() {
-    fs.mkdirSync(this.dir, { recursive: true });
+  /** A fresh browser context in this journey's configuration, watched for script errors. */
+  async newContext() {
     const vp = VIEWPORTS[this.cfg.viewport];
-    this.context = await this.browser.newContext({
+    const context = await this.browser.newContext({
       ...vp,
       deviceScaleFactor: 1,
       javaScriptEnabled: this.cfg.js,
@@ -97,33 +102,95 @@ export class Journey {
       baseURL: this.baseUrl,
       reducedMotion: 'reduce',
     });
-    this.context.setDefaultTimeout(15_000);
-    this.context.setDefaultNavigationTimeout(20_000);
-    this.page = await this.context.newPage();
-    this.errors = [];
-    this.page.on('pageerror', (e) => this.errors.push(`page error: ${e.message}`));
-    this.page.on('console', (m) => {
+    context.setDefaultTimeout(15_000);
+    context.setDefaultNavigationTimeout(20_000);
+    const page = await context.newPage();
+    this.watch(page);
+    return { context, page };
+  }
+
+  /** Collects a page's script errors and failed sub-resources into `this.errors`. */
+  watch(page) {
+    page.on('pageerror', (e) => this.errors.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
       // A page answered 4xx on purpose (a form with errors) logs "Failed to load resource".
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) this.errors.push(`console error: ${m.text()}`);
     });
     // Every style sheet, script and image must load (browsers ask for /favicon.ico on their own).
-    this.page.on('response', (r) => {
+    page.on('response', (r) => {
       const u = new URL(r.url());
       if (r.status() >= 400 && !r.request().isNavigationRequest() && u.pathname !== '/favicon.ico') {
         this.errors.push(`${r.status()} for ${u.pathname}`);
       }
     });
-    this.page.on('requestfailed', (r) => {
+    page.on('requestfailed', (r) => {
       if (!r.isNavigationRequest() && new URL(r.url()).pathname !== '/favicon.ico' && r.failure()?.errorText !== 'net::ERR_ABORTED') {
         this.errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
       }
     });
+  }
+
+  async open() {
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.errors = [];
+    this.own = await this.newContext();
+    ({ context: this.context, page: this.page } = this.own);
     return this;
+  }
+
+  /**
+   * A second person in the journey (a citizen beside the operator), with a
+   * browser of their own in the same configuration. Use it with `as()`.
+   */
+  async person() {
+    const other = await this.newContext();
+    this.others.push(other);
+    return other;
+  }
+
+  /**
+   * Runs `fn` in `who`'s browser: `this.page`, `this.context` and
+   * `step()` are theirs meanwhile. After a failure the journey stays in
+   * their browser, so that FAILED.png shows what went wrong.
+   */
+  async as(who, fn) {
+    const mine = { context: this.context, page: this.page };
+    this.context = who.context;
+    this.page = who.page;
+    const result = await fn();
+    this.context = mine.context;
+    this.page = mine.page;
+    return result;
+  }
+
+  /**
+   * A check that must not stop the rest of the journey: a failure is kept
+   * and reported when the journey ends (see `finish()`), with a screenshot
+   * of what the page showed, so one run shows every failing check.
+   */
+  async soft(what, fn) {
+    try {
+      await fn();
+    } catch (e) {
+      this.softFailures.push(`${what}: ${e.message.split('\n').slice(0, 12).join('\n')}`);
+      await this.page?.screenshot({ path: path.join(this.dir, `SOFT-${this.softFailures.length}.png`), fullPage: true }).catch(() => {});
+    }
+  }
+
+  /** Records a failure the journey could get past (see `soft()`). */
+  softFail(message) {
+    this.softFailures.push(message);
+  }
+
+  /** Fails the journey if a `soft()` check failed on the way. */
+  finish() {
+    assert.deepEqual(this.softFailures, [], `${this.cfg.name}/${this.slug}: checks that failed on the way (screenshots SOFT-N.png in ${this.dir})`);
   }
 
   async close() {
     await this.auditContext?.close().catch(() => {});
-    await this.context?.close().catch(() => {});
+    for (const o of this.others) await o.context.close().catch(() => {});
+    await this.own?.context.close().catch(() => {});
   }
 
   // ------------------------------------------------------------------ people
@@ -227,6 +294,10 @@ export class Journey {
           return route.continue();
         });
       }
+      // A copy that refreshes itself (<meta http-equiv=refresh>) goes on
+      // reloading after its audit: stop it before this one.
+      if (this.auditRefreshes) await this.auditPage.goto('about:blank').catch(() => {});
+      this.auditRefreshes = /http-equiv=["']?refresh/i.test(html);
       this.auditHtml = html;
       await this.auditPage.goto(url);
       target = this.auditPage;

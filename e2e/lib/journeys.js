@@ -28,18 +28,18 @@ export async function navigate(j, action) {
   return status;
 }
 
-const button = (j, name) => j.page.getByRole('button', { name, exact: true });
-const link = (j, name) => j.page.getByRole('link', { name, exact: true });
+export const button = (j, name) => j.page.getByRole('button', { name, exact: true });
+export const link = (j, name) => j.page.getByRole('link', { name, exact: true });
 
-async function clickButton(j, name) {
+export async function clickButton(j, name) {
   return navigate(j, () => button(j, name).click());
 }
 
-async function clickLink(j, name) {
+export async function clickLink(j, name) {
   return navigate(j, () => link(j, name).first().click());
 }
 
-async function expectFieldError(j, field, textOrRe) {
+export async function expectFieldError(j, field, textOrRe) {
   const text = await j.page.locator(`#${field}-error`).innerText();
   if (textOrRe instanceof RegExp) assert.match(text, textOrRe);
   else assert.equal(text.trim(), textOrRe);
@@ -47,7 +47,7 @@ async function expectFieldError(j, field, textOrRe) {
   return text;
 }
 
-async function expectErrorSummaryFocused(j) {
+export async function expectErrorSummaryFocused(j) {
   if (!j.cfg.js) return; // app.js moves the focus; without it the page reads top-down
   const focused = await j.page.evaluate(() => document.activeElement?.id);
   assert.equal(focused, 'error-summary', 'the error summary takes the focus');
@@ -129,7 +129,7 @@ async function expectDone(j, doc) {
   await j.step('done', { doc });
 }
 
-async function logIn(j, login, { remember = false, stepName = 'login', doc, password, expectStatus = 200 } = {}) {
+export async function logIn(j, login, { remember = false, stepName = 'login', doc, password, expectStatus = 200 } = {}) {
   const { t, page } = j;
   await j.expectH1(t.loginTitle);
   await j.step(stepName, { doc });
@@ -154,7 +154,7 @@ async function expectMe(j, { surname, givenName, phone, email }, doc, stepName =
   await j.step(stepName, { doc });
 }
 
-async function logOut(j) {
+export async function logOut(j) {
   const { t } = j;
   await clickButton(j, t.logout);
   await j.expectPath('/login?logged_out=1');
@@ -402,7 +402,7 @@ export async function staticPages(j) {
  * Presses Tab until the focus is on an element matching `selector`, and
  * checks each stop shows where the focus is.
  */
-async function tabTo(j, selector, { max = 40, back = false } = {}) {
+export async function tabTo(j, selector, { max = 40, back = false } = {}) {
   const page = j.page;
   for (let i = 0; i < max; i++) {
     await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
@@ -419,7 +419,7 @@ async function tabTo(j, selector, { max = 40, back = false } = {}) {
   throw new Error(`Tab never reached ${selector} on ${page.url()}`);
 }
 
-async function typeInto(j, selector, text) {
+export async function typeInto(j, selector, text) {
   await tabTo(j, selector);
   await j.page.keyboard.type(text);
 }
@@ -529,7 +529,7 @@ export async function keyboardOnlyEmail(j) {
 // ------------------------------------------------------------------ the standard account
 
 /** Types the personal data of `c` into the form (names are pre-filled). */
-async function fillPersonalData(j, c, snils) {
+export async function fillPersonalData(j, c, snils) {
   const { page } = j;
   assert.equal(await page.inputValue('#surname'), c.surname, 'the surname comes from the registration');
   assert.equal(await page.inputValue('#given_name'), c.givenName, 'the given name comes from the registration');
@@ -545,7 +545,7 @@ async function fillPersonalData(j, c, snils) {
 }
 
 /** Waits until the check page shows `text`: live with JS, by refresh without. */
-async function waitForCheckResult(j, text) {
+export async function waitForCheckResult(j, text) {
   await j.page.getByText(text, { exact: false }).first().waitFor({ timeout: 30_000 });
   await j.page.waitForLoadState('load');
 }

@@ -38,9 +38,14 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** How long the simulated post takes from acceptance to handing over, in seconds. */
+export const POST_DELIVERY_S = 20;
+
 /**
  * Starts the server. `logFile` receives its stdout and stderr.
- * Returns { baseUrl, dataDir, binary, stop() }.
+ * Returns { baseUrl, dataDir, binary, env, stop() }: the binary, data
+ * directory and environment also serve `uslugi admin …` commands run beside
+ * the server (SQLite in WAL mode takes a second process).
  */
 export async function startServer({ logFile } = {}) {
   const binary = findBinary();
@@ -60,10 +65,13 @@ export async function startServer({ logFile } = {}) {
       USLUGI_BASE_URL: baseUrl,
       USLUGI_LOG: process.env.USLUGI_LOG || 'info',
     };
-    for (const k of ['USLUGI_CONFIG', 'USLUGI_DATABASE_URL', 'USLUGI_LISTEN', 'USLUGI_DATA_DIR']) delete env[k];
+    // USLUGI_BIN names the binary for run.sh, not a setting of it.
+    for (const k of ['USLUGI_CONFIG', 'USLUGI_DATABASE_URL', 'USLUGI_LISTEN', 'USLUGI_DATA_DIR', 'USLUGI_BIN']) delete env[k];
     const out = logFile ? fs.openSync(logFile, 'a') : 'ignore';
     const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir,
-      '--sim-citizens', citizens, '--sim-delay-ms', '800-2000', '--sim-failure-rate', '0'];
+      '--sim-citizens', citizens, '--sim-delay-ms', '800-2000', '--sim-failure-rate', '0',
+      // The simulated post hands a letter over in 20 s, not two weeks: «в пути» after 2 s.
+      '--post-delivery-s', String(POST_DELIVERY_S)];
     const child = spawn(binary, args, {
       env,
       stdio: ['ignore', out, out],
@@ -86,6 +94,7 @@ export async function startServer({ logFile } = {}) {
             baseUrl,
             dataDir,
             binary,
+            env,
             async stop() {
               if (!exited) {
                 child.kill('SIGTERM');

@@ -3,6 +3,10 @@
 //   Russian:  phone 360×740, desktop 1366×768, kiosk 1080×1920 — JS on and off
 //   English:  desktop — JS on and off (Accept-Language: en)
 //   Keyboard: the phone, e-mail and personal data journeys with Tab/Space/Enter/typing only, desktop, JS on and off, both languages
+//   The confirmed account: the code by registered letter everywhere; the
+//   operator console (operators work at desktops) on desktop, JS on and off,
+//   both languages; access restored on desktop-js-ru and desktop-nojs-en; the
+//   console by keyboard on desktop, JS on and off, in Russian
 //
 // One server and one Chromium serve the whole run; journeys run a few at a
 // time, each in its own browser context with its own phone number or e-mail.
@@ -11,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS, Journey, RUN_ID, auditStats, axeFindings, config, launchBrowser } from '../lib/harness.js';
 import * as J from '../lib/journeys.js';
+import * as C from '../lib/journeys_confirmed.js';
 import { Outbox } from '../lib/outbox.js';
 import { startServer } from '../lib/server.js';
 
@@ -25,6 +30,7 @@ const JOURNEYS = [
   ['home, services, terms, privacy', 'static', J.staticPages],
   ['personal data → checks → standard account → addresses → log in by SNILS', 'standard', J.standardAccount],
   ['service centers: search by text and service', 'centers', J.serviceCenters],
+  ['identity by registered letter: address → ШПИ → code → confirmed', 'letter', C.identityByLetter],
 ];
 
 const CONFIGS = [
@@ -38,6 +44,17 @@ const KEYBOARD_CONFIGS = [
   config('desktop', false, 'ru'),
   config('desktop', true, 'en'),
   config('desktop', false, 'en'),
+];
+
+/** The operator console: at desktops only. */
+const DESKTOP_CONFIGS = KEYBOARD_CONFIGS;
+
+const OPERATOR_JOURNEYS = [
+  ['operator: enrolment link → key → login with the code → desk → log out', 'operator-enrol', C.operatorEnrolAndLogIn, DESKTOP_CONFIGS],
+  ['operator: find a citizen → confirm identity in person', 'operator-confirm', C.operatorConfirmsIdentity, DESKTOP_CONFIGS],
+  ['operator: register a citizen in person → temporary password → own password', 'operator-register', C.operatorRegistersCitizen, DESKTOP_CONFIGS],
+  ['operator: restore access → temporary password', 'operator-restore', C.operatorRestoresAccess, [config('desktop', true, 'ru'), config('desktop', false, 'en')]],
+  ['keyboard only: operator login → search → confirm identity', 'keyboard-operator', C.keyboardOperator, [config('desktop', true, 'ru'), config('desktop', false, 'ru')]],
 ];
 
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY || 3);
@@ -70,10 +87,11 @@ let seq = 0;
 function journeyTest(cfg, title, slug, fn) {
   const n = ++seq;
   test(`${cfg.name} › ${title}`, { timeout: 120_000 }, async () => {
-    const j = new Journey({ browser, cfg, slug, seq: n, outbox, baseUrl: server.baseUrl });
+    const j = new Journey({ browser, cfg, slug, seq: n, outbox, baseUrl: server.baseUrl, server });
     await j.open();
     try {
       await fn(j);
+      j.finish();
     } catch (e) {
       // Leave what the person saw when it went wrong.
       await j.page?.screenshot({ path: path.join(j.dir, 'FAILED.png'), fullPage: true }).catch(() => {});
@@ -95,5 +113,8 @@ describe('uslugi in the browser', { concurrency: CONCURRENCY }, () => {
     journeyTest(cfg, 'keyboard only: register by phone → log in → log out', 'keyboard', J.keyboardOnly);
     journeyTest(cfg, 'keyboard only: register by e-mail, resend, password', 'keyboard-email', J.keyboardOnlyEmail);
     journeyTest(cfg, 'keyboard only: personal data → checks → addresses', 'keyboard-standard', J.keyboardOnlyStandard);
+  }
+  for (const [title, slug, fn, configs] of OPERATOR_JOURNEYS) {
+    for (const cfg of configs) journeyTest(cfg, title, slug, fn);
   }
 });
