@@ -905,6 +905,27 @@ impl Operators {
         e
     }
 
+    /// What every action after a passport check asks first: the center
+    /// offers it, both points are ticked, the account exists.
+    async fn checked_account(
+        &self,
+        op: &OperatorAuth,
+        service: CenterService,
+        checklist: Checklist,
+        account: AccountId,
+    ) -> Result<AccountRecord, ActionError> {
+        if !op.offers(service) {
+            return Err(ActionError::NotOffered);
+        }
+        if !checklist.complete() {
+            return Err(ActionError::ChecklistIncomplete(checklist));
+        }
+        self.store
+            .account(account)
+            .await?
+            .ok_or(ActionError::NotFound)
+    }
+
     /// Confirms the identity of a standard account after the operator saw
     /// the passport and the person.
     pub async fn confirm_identity(
@@ -916,17 +937,9 @@ impl Operators {
     ) -> Result<(), ActionError> {
         let what = action::IDENTITY_CONFIRMED;
         let precondition = async {
-            if !op.offers(CenterService::IdentityConfirmation) {
-                return Err(ActionError::NotOffered);
-            }
-            if !checklist.complete() {
-                return Err(ActionError::ChecklistIncomplete(checklist));
-            }
             let a = self
-                .store
-                .account(account)
-                .await?
-                .ok_or(ActionError::NotFound)?;
+                .checked_account(op, CenterService::IdentityConfirmation, checklist, account)
+                .await?;
             match a.level {
                 AccountLevel::Simplified => Err(ActionError::NotVerified),
                 AccountLevel::Confirmed => Err(ActionError::AlreadyConfirmed),
@@ -979,17 +992,9 @@ impl Operators {
     ) -> Result<(), ActionError> {
         let what = action::ACCESS_RESTORED;
         let precondition = async {
-            if !op.offers(CenterService::AccessRecovery) {
-                return Err(ActionError::NotOffered);
-            }
-            if !checklist.complete() {
-                return Err(ActionError::ChecklistIncomplete(checklist));
-            }
             let a = self
-                .store
-                .account(account)
-                .await?
-                .ok_or(ActionError::NotFound)?;
+                .checked_account(op, CenterService::AccessRecovery, checklist, account)
+                .await?;
             if a.level == AccountLevel::Simplified {
                 return Err(ActionError::NotVerified);
             }

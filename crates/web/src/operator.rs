@@ -752,6 +752,52 @@ fn action_error(
     Ok((errors, status))
 }
 
+/// The two actions of the card after the passport check.
+#[derive(Clone, Copy)]
+enum CardAction {
+    Confirm,
+    Restore,
+}
+
+async fn card_action(
+    state: AppState,
+    ctx: Ctx,
+    headers: HeaderMap,
+    id: String,
+    input: ChecklistInput,
+    action: CardAction,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let account = parse_account(&ctx, &id)?;
+    let checklist = input.checklist();
+    let ops = &state.operators;
+    let (result, done, field, ticked) = match action {
+        CardAction::Confirm => (
+            ops.confirm_identity(&op, account, checklist, ctx.lang.0)
+                .await,
+            "confirmed",
+            "confirm",
+            Ticked::Confirm(checklist),
+        ),
+        CardAction::Restore => (
+            ops.restore_access(&op, account, checklist, ctx.lang.0)
+                .await,
+            "restored",
+            "restore",
+            Ticked::Restore(checklist),
+        ),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!(
+            "/operator/citizens/{account}?done={done}"
+        ))),
+        Err(e) => {
+            let (errors, status) = action_error(&ctx, field, e)?;
+            citizen_page(&state, ctx, &op, account, None, errors, ticked, status).await
+        }
+    }
+}
+
 async fn confirm(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -759,22 +805,7 @@ async fn confirm(
     Path(id): Path<String>,
     CsrfForm(input): CsrfForm<ChecklistInput>,
 ) -> Result<Response, PageError> {
-    let op = operator_or_login!(state, ctx, headers);
-    let account = parse_account(&ctx, &id)?;
-    match state
-        .operators
-        .confirm_identity(&op, account, input.checklist(), ctx.lang.0)
-        .await
-    {
-        Ok(()) => Ok(see_other(&format!(
-            "/operator/citizens/{account}?done=confirmed"
-        ))),
-        Err(e) => {
-            let (errors, status) = action_error(&ctx, "confirm", e)?;
-            let ticked = Ticked::Confirm(input.checklist());
-            citizen_page(&state, ctx, &op, account, None, errors, ticked, status).await
-        }
-    }
+    card_action(state, ctx, headers, id, input, CardAction::Confirm).await
 }
 
 async fn restore(
@@ -784,22 +815,7 @@ async fn restore(
     Path(id): Path<String>,
     CsrfForm(input): CsrfForm<ChecklistInput>,
 ) -> Result<Response, PageError> {
-    let op = operator_or_login!(state, ctx, headers);
-    let account = parse_account(&ctx, &id)?;
-    match state
-        .operators
-        .restore_access(&op, account, input.checklist(), ctx.lang.0)
-        .await
-    {
-        Ok(()) => Ok(see_other(&format!(
-            "/operator/citizens/{account}?done=restored"
-        ))),
-        Err(e) => {
-            let (errors, status) = action_error(&ctx, "restore", e)?;
-            let ticked = Ticked::Restore(input.checklist());
-            citizen_page(&state, ctx, &op, account, None, errors, ticked, status).await
-        }
-    }
+    card_action(state, ctx, headers, id, input, CardAction::Restore).await
 }
 
 // ------------------------------------------------------------------ registration
