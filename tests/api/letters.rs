@@ -89,6 +89,16 @@ async fn a_letter_is_ordered_tracked_and_its_code_confirms_the_account() {
     )
     .unwrap();
     assert_eq!(expires - sent, Duration::days(30));
+    let from = time::OffsetDateTime::parse(
+        v["tracking_from"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(
+        from - sent,
+        Duration::days(1),
+        "the post shows the way from the next day"
+    );
 
     let post = app
         .messages()
@@ -432,6 +442,24 @@ async fn without_javascript_the_letter_is_ordered_and_its_code_typed_on_my_data(
     let (_, html, _) = b.get("/me/identity?ordered=1").await;
     assert!(html.contains("готовится к отправке"));
     app.settle(1).await;
+    let (_, html, _) = b.get("/me/identity").await;
+    assert!(
+        html.contains("Отслеживание на сайте Почты России — с"),
+        "no tracking link on the first day"
+    );
+    assert!(!html.contains("pochta.ru/tracking"));
+    app.advance(Duration::days(1));
+    b.get("/login").await;
+    b.post(
+        "/login",
+        &[("login", "+79261400011"), ("password", PASSWORD)],
+    )
+    .await;
+    let (_, html, _) = b.get("/me/identity").await;
+    assert!(
+        html.contains("https://www.pochta.ru/tracking#"),
+        "from the next day, the link"
+    );
     let (_, html, _) = b.get("/me").await;
     assert!(html.contains("Почтовый идентификатор (ШПИ)"));
     assert!(
