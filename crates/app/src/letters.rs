@@ -18,11 +18,12 @@ use uslugi_domain::{AccountId, AccountLevel, Address, LetterCode, TrackingNumber
 use crate::audit::{Actor, AuditLog, action};
 use crate::clock::Clock;
 use crate::crypto::{self, Crypto, HashPurpose};
-use crate::identity::{F_EMAIL, F_PHONE, InternalError};
+use crate::identity::InternalError;
 use crate::lang::Lang;
+use crate::notices::Contacts;
 use crate::ports::{
-    Channel, LetterLimit, LetterOrder, LetterRecord, LetterStatus, OutboxRecord, RateDecision,
-    Store, StoreError,
+    LetterLimit, LetterOrder, LetterRecord, LetterStatus, OutboxRecord, RateDecision, Store,
+    StoreError,
 };
 use crate::post::{Post, PostLetter, PostStatus};
 
@@ -533,25 +534,7 @@ pub(crate) async fn confirmed_message(
         return Ok(None);
     };
     let letter = crate::messages::identity_confirmed(lang, base_url);
-    let (channel, to, subject) = match (&a.phone, &a.email) {
-        (Some(p), _) => (Channel::Sms, crypto.open(F_PHONE, p)?, String::new()),
-        (None, Some(e)) => (
-            Channel::Email,
-            crypto.open(F_EMAIL, e)?,
-            letter.subject.clone(),
-        ),
-        (None, None) => return Ok(None),
-    };
-    Ok(Some(crate::verification::outbox_message(
-        crypto,
-        format!("confirmed:{account}"),
-        account,
-        channel,
-        &to,
-        &subject,
-        &letter.body,
-        now,
-    )))
+    Ok(Contacts::of(crypto, &a)?.first(crypto, format!("confirmed:{account}"), &letter, now))
 }
 
 /// The address block: postal code first, as Russian Post prints it.

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod lang;
 pub mod letters;
 pub mod messages;
+mod notices;
 pub mod operators;
 pub mod password_hasher;
 pub mod ports;

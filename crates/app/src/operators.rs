@@ -20,16 +20,16 @@ use crate::clock::Clock;
 use crate::crypto::{self, Crypto, HashPurpose};
 use crate::identity::{F_EMAIL, F_GIVEN_NAME, F_PHONE, F_SURNAME, InternalError};
 use crate::lang::Lang;
+use crate::notices::Contacts;
 use crate::password_hasher::PasswordHasher;
 use crate::ports::{
-    AccountRecord, Assisted, AuditFilter, AuditRecord, Channel, ConfirmedVia, Enrolment, LoginKind,
+    AccountRecord, Assisted, AuditFilter, AuditRecord, ConfirmedVia, Enrolment, LoginKind,
     OperatorRecord, OperatorSessionRecord, RateDecision, Store, StoreError, TemporaryPassword,
     UniqueField,
 };
 use crate::totp::{self, TotpSecret};
 use crate::verification::{
-    InPersonError, PersonalDataView, TEMPORARY_PASSWORD_TTL, Verification, outbox_message,
-    passport_index,
+    InPersonError, PersonalDataView, TEMPORARY_PASSWORD_TTL, Verification, passport_index,
 };
 
 pub(crate) const F_OPERATOR_NAME: &str = "operators.name";
@@ -1006,37 +1006,25 @@ impl Operators {
         };
         let now = self.clock.now();
         let password = crypto::random_temporary_password();
-        let body = crate::messages::temporary_password_sms(lang, &password, &self.base_url, false);
-        let (channel, to) = match (&a.phone, &a.email) {
-            (Some(p), _) => (
-                Channel::Sms,
-                self.crypto.open(F_PHONE, p).map_err(InternalError::from)?,
-            ),
-            (None, Some(e)) => (
-                Channel::Email,
-                self.crypto.open(F_EMAIL, e).map_err(InternalError::from)?,
-            ),
-            (None, None) => {
-                return Err(self
-                    .refused(op, what, account, ActionError::NoContact)
-                    .await);
+        let letter = crate::messages::Letter {
+            subject: match lang {
+                Lang::Ru => "Доступ восстановлен",
+                Lang::En => "Access restored",
             }
+            .to_owned(),
+            body: crate::messages::temporary_password_sms(lang, &password, &self.base_url, false),
         };
-        let subject = match (channel, lang) {
-            (Channel::Email, Lang::Ru) => "Доступ восстановлен",
-            (Channel::Email, Lang::En) => "Access restored",
-            (Channel::Sms, _) => "",
-        };
-        let message = outbox_message(
+        let Some(message) = Contacts::of(&self.crypto, &a)?.first(
             &self.crypto,
             format!("access-restored:{}", uuid::Uuid::new_v4()),
-            account,
-            channel,
-            &to,
-            subject,
-            &body,
+            &letter,
             now,
-        );
+        ) else {
+            return Err(self
+                .refused(op, what, account, ActionError::NoContact)
+                .await);
+        };
+        let channel = message.channel;
         let temporary = TemporaryPassword {
             hash: self
                 .hasher

@@ -21,6 +21,7 @@ use crate::crypto::{self, HashPurpose};
 use crate::identity::{Confirmation, Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages;
+use crate::notices::Contacts;
 use crate::ports::{
     Channel, LoginKind, RateDecision, RecoveryCompletion, RecoveryRecord, StoreError,
 };
@@ -441,31 +442,12 @@ impl Identity {
             .map_err(InternalError::from)?;
         let lang = Lang::parse(&r.lang).unwrap_or_default();
         let letter = messages::access_recovered(lang, &self.policy.base_url);
-        let mut notices = Vec::new();
-        if let Some(p) = &profile.phone {
-            notices.push(crate::verification::outbox_message(
-                &self.crypto,
-                format!("recovered-sms:{id}"),
-                account_id,
-                Channel::Sms,
-                p.e164(),
-                "",
-                &letter.body,
-                now,
-            ));
-        }
-        if let Some(e) = &profile.email {
-            notices.push(crate::verification::outbox_message(
-                &self.crypto,
-                format!("recovered-email:{id}"),
-                account_id,
-                Channel::Email,
-                e.as_str(),
-                &letter.subject,
-                &letter.body,
-                now,
-            ));
-        }
+        let notices = Contacts::new(
+            account_id,
+            profile.phone.as_ref().map(|p| p.e164().to_owned()),
+            profile.email.as_ref().map(|e| e.as_str().to_owned()),
+        )
+        .every(&self.crypto, &format!("recovered:{id}"), &letter, now);
         let audit = AuditLog::new(std::sync::Arc::new(self.crypto.clone()))
             .record(
                 Actor::Citizen(account_id),

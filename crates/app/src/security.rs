@@ -12,7 +12,8 @@ use crate::crypto::{Crypto, HashPurpose};
 use crate::identity::{Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages;
-use crate::ports::{AccountRecord, AuditFilter, Channel, OutboxRecord, SessionRecord};
+use crate::notices::Contacts;
+use crate::ports::{AccountRecord, AuditFilter, OutboxRecord, SessionRecord};
 
 /// How far back the history goes.
 pub const HISTORY: Duration = Duration::days(90);
@@ -148,39 +149,6 @@ impl Identity {
         Ok(())
     }
 
-    /// The notice to an account's phone, else its e-mail.
-    pub(crate) fn notice_to(
-        &self,
-        account: &AccountRecord,
-        dedupe_key: String,
-        letter: &messages::Letter,
-        now: OffsetDateTime,
-    ) -> Result<Option<OutboxRecord>, InternalError> {
-        let (channel, to, subject) = match (&account.phone, &account.email) {
-            (Some(p), _) => (
-                Channel::Sms,
-                self.crypto.open(crate::identity::F_PHONE, p)?,
-                String::new(),
-            ),
-            (None, Some(e)) => (
-                Channel::Email,
-                self.crypto.open(crate::identity::F_EMAIL, e)?,
-                letter.subject.clone(),
-            ),
-            (None, None) => return Ok(None),
-        };
-        Ok(Some(crate::verification::outbox_message(
-            &self.crypto,
-            dedupe_key,
-            account.id,
-            channel,
-            &to,
-            &subject,
-            &letter.body,
-            now,
-        )))
-    }
-
     /// After a login: the device noted (and, when it is new to an account
     /// that has used others, the person told), the login audited.
     pub(crate) async fn after_login(
@@ -195,17 +163,12 @@ impl Identity {
         let device = describe_device(client.user_agent.as_deref(), lang);
         let when = messages::format_local(now, self.policy.display_offset, lang);
         let letter = messages::new_device_login(lang, &device, &when, &self.policy.base_url);
-        let key: String = device_hash
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let notice = self.notice_to(
-            account,
-            format!("new-device:{}:{key}", account.id),
+        let notice = Contacts::of(&self.crypto, account)?.first(
+            &self.crypto,
+            format!("new-device:{}:{}", account.id, handle(&device_hash)),
             &letter,
             now,
-        )?;
+        );
         let new = self
             .store
             .note_device(account.id, &device_hash, now, notice.as_ref())
@@ -347,33 +310,8 @@ impl Identity {
     ) -> Result<Vec<OutboxRecord>, InternalError> {
         let when = messages::format_local(now, self.policy.display_offset, lang);
         let letter = messages::password_changed(lang, &when, &self.policy.base_url);
-        let mut out = Vec::new();
-        let stamp = now.unix_timestamp();
-        if let Some(p) = &account.phone {
-            out.push(crate::verification::outbox_message(
-                &self.crypto,
-                format!("password-changed-sms:{}:{stamp}", account.id),
-                account.id,
-                Channel::Sms,
-                &self.crypto.open(crate::identity::F_PHONE, p)?,
-                "",
-                &letter.body,
-                now,
-            ));
-        }
-        if let Some(e) = &account.email {
-            out.push(crate::verification::outbox_message(
-                &self.crypto,
-                format!("password-changed-email:{}:{stamp}", account.id),
-                account.id,
-                Channel::Email,
-                &self.crypto.open(crate::identity::F_EMAIL, e)?,
-                &letter.subject,
-                &letter.body,
-                now,
-            ));
-        }
-        Ok(out)
+        let key = format!("password-changed:{}:{}", account.id, now.unix_timestamp());
+        Ok(Contacts::of(&self.crypto, account)?.every(&self.crypto, &key, &letter, now))
     }
 }
 

@@ -23,9 +23,10 @@ use uslugi_domain::{
 use crate::audit::{Actor, AuditLog, action};
 use crate::clock::Clock;
 use crate::crypto::{self, Crypto, HashPurpose};
-use crate::identity::{F_EMAIL, F_GIVEN_NAME, F_PHONE, F_SURNAME, InternalError};
+use crate::identity::{F_GIVEN_NAME, F_PHONE, F_SURNAME, InternalError};
 use crate::lang::Lang;
 use crate::messages::{self, VerificationOutcome};
+use crate::notices::Contacts;
 use crate::ports::{
     AccountRecord, Assisted, Channel, CheckRecord, CheckStatus, Completion, LoginKind, Message,
     Messenger, OutboxRecord, Store, StoreError, SubmissionId, TemporaryPassword, UniqueField,
@@ -947,19 +948,16 @@ impl Verification {
                 hash,
                 expires_at: now + TEMPORARY_PASSWORD_TTL,
             });
-            c.message = match &account_record.phone {
-                Some(phone) => Some(outbox_message(
-                    &self.crypto,
-                    format!("temporary-password:{submission}"),
-                    account,
-                    Channel::Sms,
-                    &self.crypto.open(F_PHONE, phone)?,
-                    "",
-                    &messages::temporary_password_sms(lang, &password, &self.base_url, true),
-                    now,
-                )),
-                None => None,
+            let letter = messages::Letter {
+                subject: String::new(),
+                body: messages::temporary_password_sms(lang, &password, &self.base_url, true),
             };
+            c.message = Contacts::of(&self.crypto, &account_record)?.first(
+                &self.crypto,
+                format!("temporary-password:{submission}"),
+                &letter,
+                now,
+            );
             c.audit = Some(
                 self.audit
                     .record(
@@ -1007,29 +1005,12 @@ impl Verification {
         now: OffsetDateTime,
     ) -> Result<Option<OutboxRecord>, InternalError> {
         let letter = messages::verification_result(lang, &self.base_url, outcome);
-        let (channel, to, subject) = match (&account.phone, &account.email) {
-            (Some(phone), _) => (
-                Channel::Sms,
-                self.crypto.open(F_PHONE, phone)?,
-                String::new(),
-            ),
-            (None, Some(email)) => (
-                Channel::Email,
-                self.crypto.open(F_EMAIL, email)?,
-                letter.subject.clone(),
-            ),
-            (None, None) => return Ok(None),
-        };
-        Ok(Some(outbox_message(
+        Ok(Contacts::of(&self.crypto, account)?.first(
             &self.crypto,
             format!("verification:{submission}"),
-            account.id,
-            channel,
-            &to,
-            &subject,
-            &letter.body,
+            &letter,
             now,
-        )))
+        ))
     }
 
     /// Hands due messages of the outbox to the transport.
