@@ -109,6 +109,28 @@ macro_rules! sql_operators_store {
                 Ok(seq)
             }
 
+            /// Raises a standard account to confirmed inside the caller's
+            /// transaction: how and when the identity was proven. False when
+            /// the account was not standard (never lowered, never proven twice).
+            pub(crate) async fn mark_confirmed(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                account: &str,
+                via: ConfirmedVia,
+                at: OffsetDateTime,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE accounts SET level = 'confirmed', confirmed_at = $2, \
+                     confirmed_via = $3, updated_at = $2 WHERE id = $1 AND level = 'standard'",
+                )
+                .bind(account)
+                .bind(ts(at))
+                .bind(via.as_str())
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+                Ok(done.rows_affected() == 1)
+            }
+
             #[async_trait]
             impl AuditStore for $store {
                 async fn append_audit(&self, audit: &AuditWrite) -> StoreResult<i64> {
@@ -506,17 +528,7 @@ macro_rules! sql_operators_store {
                     audit: &AuditWrite,
                 ) -> StoreResult<bool> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
-                        "UPDATE accounts SET level = 'confirmed', confirmed_at = $2, \
-                         confirmed_via = $3, updated_at = $2 WHERE id = $1 AND level = 'standard'",
-                    )
-                    .bind(account.to_string())
-                    .bind(ts(at))
-                    .bind(via.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
+                    if !mark_confirmed(&mut tx, &account.to_string(), via, at).await? {
                         return Ok(false);
                     }
                     if let Some(m) = message {
@@ -1045,17 +1057,11 @@ macro_rules! sql_operators_store {
                     let Some(account) = account else {
                         return Ok(false);
                     };
-                    sqlx::query(
-                        "UPDATE accounts SET level = 'confirmed', confirmed_at = $2, \
-                         confirmed_via = $3, updated_at = $2 WHERE id = $1",
-                    )
-                    .bind(&account)
-                    .bind(ts(at))
-                    .bind(ConfirmedVia::Letter.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if let Some(m) = message {
+                    // Confirmed at a center meanwhile: the code is spent, the
+                    // account keeps how it was confirmed, no second notice.
+                    if mark_confirmed(&mut tx, &account, ConfirmedVia::Letter, at).await?
+                        && let Some(m) = message
+                    {
                         insert_outbox(&mut tx, m).await?;
                     }
                     append_audit(&mut tx, audit).await?;

@@ -620,13 +620,18 @@ macro_rules! sql_verification_store {
                         if let Some(p) = &c.in_person {
                             // Registered at a center: the identity was proven
                             // there, and the first password is a temporary one.
+                            super::operators_sql::mark_confirmed(
+                                &mut tx,
+                                &c.account_id.to_string(),
+                                uslugi_app::ports::ConfirmedVia::Center,
+                                c.at,
+                            )
+                            .await?;
                             sqlx::query(
-                                "UPDATE accounts SET level = 'confirmed', confirmed_at = $2, \
-                                 confirmed_via = 'center', password_hash = $3, \
-                                 must_change_password = $4, password_expires_at = $5 WHERE id = $1",
+                                "UPDATE accounts SET password_hash = $2, \
+                                 must_change_password = $3, password_expires_at = $4 WHERE id = $1",
                             )
                             .bind(c.account_id.to_string())
-                            .bind(ts(c.at))
                             .bind(&p.hash)
                             .bind(true)
                             .bind(ts(p.expires_at))

@@ -88,6 +88,7 @@ contract!(
     the_days_letters_and_their_codes,
     a_recovery_is_started_confirmed_and_completed_once,
     devices_are_noted_and_sessions_listed_and_ended,
+    a_letter_used_after_a_confirmation_at_a_center_changes_nothing_else,
 );
 
 async fn open(url: &str) -> Arc<dyn Backend> {
@@ -1779,35 +1780,7 @@ async fn only_a_standard_account_is_confirmed_in_person(store: Arc<dyn Backend>)
             .unwrap()
     );
     assert!(all_audit(&store).await.is_empty());
-    let s = uuid::Uuid::new_v4();
-    store
-        .submit_personal_data(a.id, s, b"d", &both_checks(a.id, s), None, T0)
-        .await
-        .unwrap();
-    for c in store.checks_of_submission(s).await.unwrap() {
-        store
-            .finish_check(c.id, CheckStatus::Passed, None, T0)
-            .await
-            .unwrap();
-    }
-    store
-        .complete_submission(&Completion {
-            account_id: a.id,
-            submission_id: s,
-            status: VerificationStatus::Verified,
-            verified: Some(VerifiedIdentity {
-                surname: b"s".to_vec(),
-                given_name: b"g".to_vec(),
-                snils_index: b"snils-c".to_vec(),
-                passport_index: b"passport-c".to_vec(),
-            }),
-            message: None,
-            in_person: None,
-            audit: None,
-            at: T0,
-        })
-        .await
-        .unwrap();
+    let a = standard_account(&store, b"confirm-2").await;
     let m = message(a.id, "confirmed:1");
     let at = T0 + Duration::hours(1);
     assert!(
@@ -2069,7 +2042,7 @@ async fn a_new_letter_voids_the_last_one(store: Arc<dyn Backend>) {
 }
 
 async fn queued_letters_are_leased_sent_and_confirmed_once(store: Arc<dyn Backend>) {
-    let a = registered_account(&store, b"letters-3").await;
+    let a = standard_account(&store, b"letters-3").await;
     let l = letter(a.id, T0);
     store.order_letter(&l, &LIMITS, &audit("o")).await.unwrap();
     let lease = T0 + Duration::seconds(30);
@@ -2403,5 +2376,82 @@ async fn devices_are_noted_and_sessions_listed_and_ended(store: Arc<dyn Backend>
             .unwrap()
             .len(),
         2
+    );
+}
+
+/// A standard account (checks passed) for the confirmation tests.
+async fn standard_account(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
+    let a = registered_account(store, index).await;
+    let s = uuid::Uuid::new_v4();
+    store
+        .submit_personal_data(a.id, s, b"d", &both_checks(a.id, s), None, T0)
+        .await
+        .unwrap();
+    for c in store.checks_of_submission(s).await.unwrap() {
+        store
+            .finish_check(c.id, CheckStatus::Passed, None, T0)
+            .await
+            .unwrap();
+    }
+    let mut snils = b"snils-".to_vec();
+    snils.extend_from_slice(index);
+    store
+        .complete_submission(&Completion {
+            account_id: a.id,
+            submission_id: s,
+            status: VerificationStatus::Verified,
+            verified: Some(VerifiedIdentity {
+                surname: b"s".to_vec(),
+                given_name: b"g".to_vec(),
+                snils_index: snils,
+                passport_index: b"p".to_vec(),
+            }),
+            message: None,
+            in_person: None,
+            audit: None,
+            at: T0,
+        })
+        .await
+        .unwrap();
+    a
+}
+
+async fn a_letter_used_after_a_confirmation_at_a_center_changes_nothing_else(
+    store: Arc<dyn Backend>,
+) {
+    let a = standard_account(&store, b"both-ways").await;
+    let l = letter(a.id, T0);
+    store.order_letter(&l, &LIMITS, &audit("o")).await.unwrap();
+    store
+        .mark_letter_sent(l.id, "10200012000017", T0, T0 + Duration::days(30))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .confirm_identity(a.id, ConfirmedVia::Center, T0, None, &audit("center"))
+            .await
+            .unwrap()
+    );
+    let later = T0 + Duration::days(3);
+    let m = message(a.id, "letter-notice");
+    assert!(
+        store
+            .confirm_by_letter(l.id, later, Some(&m), &audit("letter"))
+            .await
+            .unwrap(),
+        "the code is spent"
+    );
+    let done = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (done.confirmed_via, done.confirmed_at),
+        (Some(ConfirmedVia::Center), Some(T0))
+    );
+    assert!(
+        store
+            .lease_outbox(later, later + Duration::seconds(30), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no second notice"
     );
 }
