@@ -165,7 +165,6 @@ async fn page(
         Signed::In(s) => s,
         Signed::Out(r) => return Ok(r),
     };
-    let notice = q.ordered.is_some().then_some(ctx.tr.letter.ordered_queued);
     let pick = match q.address.as_deref() {
         Some("registration") => Pick::Registration,
         _ => Pick::Actual,
@@ -174,7 +173,7 @@ async fn page(
         &state,
         ctx,
         session.account_id,
-        notice,
+        q.ordered.is_some(),
         FieldErrors::new(),
         Err(pick),
         StatusCode::OK,
@@ -186,7 +185,7 @@ async fn show(
     state: &AppState,
     ctx: Ctx,
     account: uslugi_domain::AccountId,
-    notice: Option<&'static str>,
+    ordered: bool,
     errors: FieldErrors,
     typed_address: Result<AddressForm, Pick>,
     status: StatusCode,
@@ -199,13 +198,11 @@ async fn show(
         .map_err(internal)?
         .ok_or_else(|| PageError::not_found(ctx.lang.0))?;
     let letter = state.letters.current(account).await.map_err(internal)?;
-    // «…появится здесь» only while the ШПИ has not come.
-    let notice = match (notice, &letter) {
-        (Some(n), Some(l)) if n == ctx.tr.letter.ordered_queued && l.status != "queued" => {
-            Some(ctx.tr.letter.ordered)
-        }
-        (n, _) => n,
-    };
+    // Just ordered: «…появится здесь» only while the ШПИ has not come.
+    let notice = ordered.then(|| match &letter {
+        Some(l) if l.status == "queued" => ctx.tr.letter.ordered_queued,
+        _ => ctx.tr.letter.ordered,
+    });
     let saved = state
         .verification
         .personal_data(account)
@@ -329,7 +326,7 @@ async fn order_submit(
                 &state,
                 ctx,
                 account,
-                None,
+                false,
                 errors,
                 Ok(form),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -359,7 +356,7 @@ async fn order_submit(
         }
         Err(OrderError::Internal(e)) => return Err(PageError::internal(ctx.lang.0, &e)),
     };
-    show(&state, ctx, account, None, errors, Ok(form), status).await
+    show(&state, ctx, account, false, errors, Ok(form), status).await
 }
 
 #[derive(Deserialize, Default)]
@@ -404,7 +401,7 @@ async fn code_submit(
                 &state,
                 ctx,
                 account,
-                None,
+                false,
                 errors,
                 Err(Pick::Actual),
                 status,
