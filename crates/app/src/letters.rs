@@ -338,9 +338,11 @@ impl Letters {
             }
             Err(e) => {
                 let attempts = l.dispatch_attempts + 1;
-                let doublings = attempts.saturating_sub(1).min(20);
-                let wait =
-                    (self.policy.first_retry * (1i32 << doublings)).min(self.policy.max_retry);
+                let wait = crate::settings::doubling(
+                    self.policy.first_retry,
+                    attempts,
+                    self.policy.max_retry,
+                );
                 tracing::warn!(letter = %l.id, attempts, error = %e, "the post refused an identity letter; will retry");
                 self.store
                     .reschedule_letter(l.id, attempts, now + wait)

@@ -69,11 +69,7 @@ impl Default for OperatorPolicy {
 
 impl OperatorPolicy {
     fn throttle_delay(&self, failures: u32) -> Option<Duration> {
-        if failures < self.throttle_after_failures {
-            return None;
-        }
-        let exponent = (failures - self.throttle_after_failures + 1).min(20);
-        Some(Duration::seconds(1i64 << exponent).min(self.max_throttle))
+        crate::settings::throttle(failures, self.throttle_after_failures, self.max_throttle)
     }
 }
 

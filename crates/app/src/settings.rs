@@ -51,13 +51,21 @@ impl Policy {
     /// How long a throttled account waits after `failures` wrong passwords in
     /// a row: nothing up to the threshold, then 2, 4, 8… seconds, capped.
     pub fn throttle_delay(&self, failures: u32) -> Option<Duration> {
-        if failures < self.throttle_after_failures {
-            return None;
-        }
-        let exponent = (failures - self.throttle_after_failures + 1).min(20);
-        let delay = Duration::seconds(1i64 << exponent);
-        Some(delay.min(self.max_throttle))
+        throttle(failures, self.throttle_after_failures, self.max_throttle)
     }
+}
+
+/// `first`, doubled for each try after the first, at most `max`: the wait
+/// of every retry and throttle of the system.
+pub fn doubling(first: Duration, tries: u32, max: Duration) -> Duration {
+    let doublings = tries.saturating_sub(1).min(20);
+    (first * (1i32 << doublings)).min(max)
+}
+
+/// Nothing for fewer than `after` failures in a row, then 2, 4, 8… seconds
+/// up to `max`.
+pub fn throttle(failures: u32, after: u32, max: Duration) -> Option<Duration> {
+    (failures >= after).then(|| doubling(Duration::seconds(2), failures - after + 1, max))
 }
 
 #[cfg(test)]
@@ -73,5 +81,16 @@ mod tests {
         assert_eq!(p.throttle_delay(6), Some(Duration::seconds(4)));
         assert!(p.throttle_delay(7) > p.throttle_delay(6));
         assert_eq!(p.throttle_delay(99), Some(Duration::minutes(30)));
+    }
+
+    #[test]
+    fn waits_double_from_the_first_up_to_the_cap() {
+        let five = Duration::seconds(5);
+        assert_eq!(doubling(five, 0, Duration::HOUR), five);
+        assert_eq!(doubling(five, 1, Duration::HOUR), five);
+        assert_eq!(doubling(five, 3, Duration::HOUR), Duration::seconds(20));
+        assert_eq!(doubling(five, 40, Duration::HOUR), Duration::HOUR);
+        assert_eq!(throttle(2, 3, Duration::HOUR), None);
+        assert_eq!(throttle(3, 3, Duration::HOUR), Some(Duration::seconds(2)));
     }
 }

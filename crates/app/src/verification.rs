@@ -79,8 +79,7 @@ impl Default for VerificationPolicy {
 impl VerificationPolicy {
     /// The wait after the `attempts`-th failed call in a row.
     pub fn retry_delay(&self, attempts: u32) -> Duration {
-        let doublings = attempts.saturating_sub(1).min(20);
-        (self.first_retry * (1i32 << doublings)).min(self.max_retry)
+        crate::settings::doubling(self.first_retry, attempts, self.max_retry)
     }
 }
 
