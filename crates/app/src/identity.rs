@@ -228,6 +228,8 @@ pub struct Identity {
     pub(crate) crypto: Crypto,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) policy: Policy,
+    /// Logins, password changes, recovery: linked by the same keys.
+    pub(crate) audit: crate::audit::AuditLog,
 }
 
 impl Identity {
@@ -240,6 +242,7 @@ impl Identity {
         policy: Policy,
     ) -> Self {
         Self {
+            audit: crate::audit::AuditLog::new(Arc::new(crypto.clone())),
             store,
             messenger,
             hasher,
@@ -919,7 +922,8 @@ impl Identity {
             .crypto
             .keyed_hash(HashPurpose::SessionToken, token.as_bytes());
         let temporary = session.must_change_password;
-        let audit = crate::audit::AuditLog::new(Arc::new(self.crypto.clone()))
+        let audit = self
+            .audit
             .record(
                 crate::audit::Actor::Citizen(account.id),
                 crate::audit::action::PASSWORD_CHANGED,

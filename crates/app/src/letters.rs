@@ -332,7 +332,7 @@ impl Letters {
                     .mark_letter_sent(l.id, tracking.as_str(), now, expires_at)
                     .await?
                 {
-                    tracing::info!(letter = %l.id, %tracking, "identity letter handed to the post");
+                    tracing::info!(letter = %l.id, "identity letter handed to the post");
                 }
                 Ok(())
             }

@@ -16,7 +16,7 @@ use uslugi_domain::{
     AccountLevel, NewPassword, PassportNumber, PasswordContext, PasswordProblem, PersonName, Snils,
 };
 
-use crate::audit::{Actor, AuditLog, action};
+use crate::audit::{Actor, action};
 use crate::crypto::{self, HashPurpose};
 use crate::identity::{Confirmation, Identity, InternalError};
 use crate::lang::Lang;
@@ -448,7 +448,8 @@ impl Identity {
             profile.email.as_ref().map(|e| e.as_str().to_owned()),
         )
         .every(&self.crypto, &format!("recovered:{id}"), &letter, now);
-        let audit = AuditLog::new(std::sync::Arc::new(self.crypto.clone()))
+        let audit = self
+            .audit
             .record(
                 Actor::Citizen(account_id),
                 action::ACCESS_RECOVERED,

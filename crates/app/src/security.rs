@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::AccountId;
 
-use crate::audit::{Actor, AuditLog, action};
+use crate::audit::{Actor, action};
 use crate::crypto::{Crypto, HashPurpose};
 use crate::identity::{Identity, InternalError};
 use crate::lang::Lang;
@@ -129,10 +129,6 @@ fn handle(token_hash: &[u8]) -> String {
 }
 
 impl Identity {
-    fn audit_log(&self) -> AuditLog {
-        AuditLog::new(std::sync::Arc::new(self.crypto.clone()))
-    }
-
     pub(crate) async fn audit_login(
         &self,
         account: AccountId,
@@ -141,7 +137,7 @@ impl Identity {
         now: OffsetDateTime,
     ) -> Result<(), InternalError> {
         let write = self
-            .audit_log()
+            .audit
             .record(Actor::Citizen(account), action::LOGIN, outcome, now)
             .details(serde_json::json!({ "network": network_of(client.ip) }))
             .write();
@@ -230,7 +226,7 @@ impl Identity {
             .await?;
         if ended {
             let write = self
-                .audit_log()
+                .audit
                 .record(Actor::Citizen(account), action::SESSION_ENDED, "one", now)
                 .write();
             self.store.append_audit(&write).await?;
@@ -249,7 +245,7 @@ impl Identity {
             .keyed_hash(HashPurpose::SessionToken, token.as_bytes());
         let n = self.store.delete_other_sessions(account, &keep).await?;
         let write = self
-            .audit_log()
+            .audit
             .record(
                 Actor::Citizen(account),
                 action::SESSION_ENDED,
