@@ -813,8 +813,7 @@ impl Identity {
             user_agent: client.user_agent.clone(),
             network: Some(crate::security::network_of(client.ip)),
         };
-        self.store.insert_session(&session).await?;
-        self.after_login(&account, &session, client, now).await?;
+        self.open_session(&account, &session, client, now).await?;
         Ok(NewSession {
             token,
             account_id: account.id,

@@ -217,6 +217,22 @@ pub trait AccountStore: Send + Sync {
     async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()>;
 }
 
+/// What the account knows of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceSeen {
+    /// This device was used by the account before.
+    pub this: bool,
+    /// The account has used some device before (none: its first login).
+    pub any: bool,
+}
+
+impl DeviceSeen {
+    /// New to an account that has used others: worth telling the person.
+    pub fn is_news(self) -> bool {
+        !self.this && self.any
+    }
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()>;
@@ -235,17 +251,17 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Ends every session of the account but `keep`.
     async fn delete_other_sessions(&self, account: AccountId, keep: &[u8]) -> StoreResult<u64>;
-    /// Notes that the account logged in from this device; true when the
-    /// device is new to an account that had used others (its first device
-    /// is the one it was made on), and then `notice` goes to the outbox in
-    /// the same transaction.
-    async fn note_device(
+    /// Whether the account has logged in from this device before, and
+    /// from any device at all. One read, before the login is written.
+    async fn device_seen(&self, account: AccountId, device_hash: &[u8]) -> StoreResult<DeviceSeen>;
+    /// A login, in one transaction: the session, its device noted, the
+    /// notice of a new device (if any) and the audit record.
+    async fn open_session(
         &self,
-        account: AccountId,
-        device_hash: &[u8],
-        at: OffsetDateTime,
+        s: &SessionRecord,
         notice: Option<&OutboxRecord>,
-    ) -> StoreResult<bool>;
+        audit: &AuditWrite,
+    ) -> StoreResult<()>;
     /// Writes messages to the outbox (one transaction).
     async fn enqueue_messages(&self, messages: &[OutboxRecord]) -> StoreResult<()>;
 }

@@ -129,6 +129,20 @@ fn handle(token_hash: &[u8]) -> String {
 }
 
 impl Identity {
+    fn login_record(
+        &self,
+        account: AccountId,
+        outcome: &str,
+        client: &ClientInfo,
+        now: OffsetDateTime,
+    ) -> crate::ports::AuditWrite {
+        self.audit
+            .record(Actor::Citizen(account), action::LOGIN, outcome, now)
+            .details(serde_json::json!({ "network": network_of(client.ip) }))
+            .write()
+    }
+
+    /// A refused login of a known account, for its history.
     pub(crate) async fn audit_login(
         &self,
         account: AccountId,
@@ -136,18 +150,15 @@ impl Identity {
         client: &ClientInfo,
         now: OffsetDateTime,
     ) -> Result<(), InternalError> {
-        let write = self
-            .audit
-            .record(Actor::Citizen(account), action::LOGIN, outcome, now)
-            .details(serde_json::json!({ "network": network_of(client.ip) }))
-            .write();
+        let write = self.login_record(account, outcome, client, now);
         self.store.append_audit(&write).await?;
         Ok(())
     }
 
-    /// After a login: the device noted (and, when it is new to an account
-    /// that has used others, the person told), the login audited.
-    pub(crate) async fn after_login(
+    /// Writes a login: the session with its device, the notice when the
+    /// device is new to an account that has used others (the device it was
+    /// made on is no news), and the audit record, in one transaction.
+    pub(crate) async fn open_session(
         &self,
         account: &AccountRecord,
         session: &SessionRecord,
@@ -155,27 +166,31 @@ impl Identity {
         now: OffsetDateTime,
     ) -> Result<(), InternalError> {
         let device_hash = session.device_hash.clone().unwrap_or_default();
-        let lang = client.lang;
-        let device = describe_device(client.user_agent.as_deref(), lang);
-        let when = messages::format_local(now, self.policy.display_offset, lang);
-        let letter = messages::new_device_login(lang, &device, &when, &self.policy.base_url);
-        let notice = Contacts::of(&self.crypto, account)?.first(
-            &self.crypto,
-            format!("new-device:{}:{}", account.id, handle(&device_hash)),
-            &letter,
-            now,
-        );
-        let new = self
-            .store
-            .note_device(account.id, &device_hash, now, notice.as_ref())
+        let seen = self.store.device_seen(account.id, &device_hash).await?;
+        let notice = if seen.is_news() {
+            let lang = client.lang;
+            let device = describe_device(client.user_agent.as_deref(), lang);
+            let when = messages::format_local(now, self.policy.display_offset, lang);
+            let letter = messages::new_device_login(lang, &device, &when, &self.policy.base_url);
+            Contacts::of(&self.crypto, account)?.first(
+                &self.crypto,
+                format!("new-device:{}:{}", account.id, handle(&device_hash)),
+                &letter,
+                now,
+            )
+        } else {
+            None
+        };
+        let outcome = if seen.is_news() {
+            "ok_new_device"
+        } else {
+            "ok"
+        };
+        let audit = self.login_record(account.id, outcome, client, now);
+        self.store
+            .open_session(session, notice.as_ref(), &audit)
             .await?;
-        self.audit_login(
-            account.id,
-            if new { "ok_new_device" } else { "ok" },
-            client,
-            now,
-        )
-        .await
+        Ok(())
     }
 
     /// The account's sessions, the one of `token` marked current.

@@ -130,6 +130,34 @@ macro_rules! sql_store {
             })
         }
 
+        /// Inserts a session inside the caller's transaction.
+        async fn insert_session_row(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            s: &SessionRecord,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, \
+                 expires_at, idle_timeout_s, remember, must_change_password, device_hash, \
+                 user_agent, network) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&s.token_hash)
+            .bind(s.account_id.to_string())
+            .bind(ts(s.created_at))
+            .bind(ts(s.last_seen_at))
+            .bind(ts(s.expires_at))
+            .bind(s.idle_timeout.whole_seconds())
+            .bind(s.remember)
+            .bind(s.must_change_password)
+            .bind(&s.device_hash)
+            .bind(&s.user_agent)
+            .bind(&s.network)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+            Ok(())
+        }
+
         /// Inserts an account inside the caller's transaction.
         async fn insert_account(
             tx: &mut sqlx::Transaction<'_, $db>,
@@ -402,27 +430,9 @@ macro_rules! sql_store {
         #[async_trait]
         impl SessionStore for $store {
             async fn insert_session(&self, s: &SessionRecord) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, \
-                     expires_at, idle_timeout_s, remember, must_change_password, device_hash, \
-                     user_agent, network) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(&s.token_hash)
-                .bind(s.account_id.to_string())
-                .bind(ts(s.created_at))
-                .bind(ts(s.last_seen_at))
-                .bind(ts(s.expires_at))
-                .bind(s.idle_timeout.whole_seconds())
-                .bind(s.remember)
-                .bind(s.must_change_password)
-                .bind(&s.device_hash)
-                .bind(&s.user_agent)
-                .bind(&s.network)
-                .execute(&self.write)
-                .await
-                .map_err(backend)?;
-                Ok(())
+                let mut tx = self.begin_write().await.map_err(backend)?;
+                insert_session_row(&mut tx, s).await?;
+                tx.commit().await.map_err(backend)
             }
 
             async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
@@ -504,47 +514,49 @@ macro_rules! sql_store {
                 Ok(done.rows_affected())
             }
 
-            async fn note_device(
+            async fn device_seen(
                 &self,
                 account: AccountId,
                 device_hash: &[u8],
-                at: OffsetDateTime,
-                notice: Option<&uslugi_app::ports::OutboxRecord>,
-            ) -> StoreResult<bool> {
-                let mut tx = self.begin_write().await.map_err(backend)?;
-                let others: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM account_devices WHERE account_id = $1",
-                )
-                .bind(account.to_string())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
-                sqlx::query(
-                    "INSERT INTO account_devices (account_id, device_hash, first_seen_at, last_seen_at) \
-                     VALUES ($1, $2, $3, $3) ON CONFLICT (account_id, device_hash) \
-                     DO UPDATE SET last_seen_at = $3",
+            ) -> StoreResult<uslugi_app::ports::DeviceSeen> {
+                let (any, this): (i64, i64) = sqlx::query_as(
+                    "SELECT COUNT(*), COUNT(CASE WHEN device_hash = $2 THEN 1 END) \
+                     FROM account_devices WHERE account_id = $1",
                 )
                 .bind(account.to_string())
                 .bind(device_hash)
-                .bind(ts(at))
-                .execute(&mut *tx)
+                .fetch_one(&mut *self.reader().await.map_err(backend)?)
                 .await
                 .map_err(backend)?;
-                let known: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM account_devices WHERE account_id = $1",
-                )
-                .bind(account.to_string())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
-                let new = known > others;
-                if new && others > 0
-                    && let Some(m) = notice
-                {
+                Ok(uslugi_app::ports::DeviceSeen { this: this > 0, any: any > 0 })
+            }
+
+            async fn open_session(
+                &self,
+                s: &SessionRecord,
+                notice: Option<&uslugi_app::ports::OutboxRecord>,
+                audit: &uslugi_app::ports::AuditWrite,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await.map_err(backend)?;
+                insert_session_row(&mut tx, s).await?;
+                if let Some(device) = &s.device_hash {
+                    sqlx::query(
+                        "INSERT INTO account_devices (account_id, device_hash, first_seen_at, last_seen_at) \
+                         VALUES ($1, $2, $3, $3) ON CONFLICT (account_id, device_hash) \
+                         DO UPDATE SET last_seen_at = $3",
+                    )
+                    .bind(s.account_id.to_string())
+                    .bind(device)
+                    .bind(ts(s.created_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
+                if let Some(m) = notice {
                     verification_sql::insert_outbox(&mut tx, m).await?;
                 }
-                tx.commit().await.map_err(backend)?;
-                Ok(new && others > 0)
+                operators_sql::append_audit(&mut tx, audit).await?;
+                tx.commit().await.map_err(backend)
             }
 
             async fn enqueue_messages(&self, messages: &[uslugi_app::ports::OutboxRecord]) -> StoreResult<()> {

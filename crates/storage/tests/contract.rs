@@ -2307,24 +2307,41 @@ async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backe
 async fn devices_are_noted_and_sessions_listed_and_ended(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"devices-1").await;
     let m = |k: &str| message(a.id, k);
-    assert!(
-        !store
-            .note_device(a.id, b"first", T0, Some(&m("new-device:1")))
-            .await
-            .unwrap(),
-        "the first device is no news"
+    use uslugi_app::ports::DeviceSeen;
+    assert_eq!(
+        store.device_seen(a.id, b"first").await.unwrap(),
+        DeviceSeen {
+            this: false,
+            any: false
+        },
+        "the first login"
     );
-    assert!(
-        !store
-            .note_device(a.id, b"first", T0, Some(&m("new-device:2")))
-            .await
-            .unwrap()
+    let mut login = session_of(&a, b"login-1");
+    login.device_hash = Some(b"first".to_vec());
+    store
+        .open_session(&login, None, &audit("login"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.device_seen(a.id, b"first").await.unwrap(),
+        DeviceSeen {
+            this: true,
+            any: true
+        }
     );
-    assert!(
-        store
-            .note_device(a.id, b"second", T0, Some(&m("new-device:3")))
-            .await
-            .unwrap()
+    let seen = store.device_seen(a.id, b"second").await.unwrap();
+    assert!(seen.is_news());
+    let mut login = session_of(&a, b"login-2");
+    login.device_hash = Some(b"second".to_vec());
+    store
+        .open_session(&login, Some(&m("new-device:2")), &audit("login"))
+        .await
+        .unwrap();
+    assert!(store.session(b"login-2").await.unwrap().is_some());
+    assert_eq!(
+        all_audit(&store).await.len(),
+        2,
+        "each login audited with it"
     );
     let leased = store
         .lease_outbox(T0, T0 + Duration::seconds(30), 10)
@@ -2335,8 +2352,9 @@ async fn devices_are_noted_and_sessions_listed_and_ended(store: Arc<dyn Backend>
             .iter()
             .map(|l| l.dedupe_key.as_str())
             .collect::<Vec<_>>(),
-        ["new-device:3"]
+        ["new-device:2"]
     );
+    store.delete_account_sessions(a.id).await.unwrap();
     store.mark_outbox_delivered(leased[0].id, T0).await.unwrap();
     let mut s1 = session_of(&a, b"s1");
     s1.user_agent = Some("Chrome".into());
