@@ -196,10 +196,6 @@ impl Letters {
         }
     }
 
-    pub fn policy(&self) -> &LetterPolicy {
-        &self.policy
-    }
-
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }

@@ -262,8 +262,6 @@ pub trait SessionStore: Send + Sync {
         notice: Option<&OutboxRecord>,
         audit: &AuditWrite,
     ) -> StoreResult<()>;
-    /// Writes messages to the outbox (one transaction).
-    async fn enqueue_messages(&self, messages: &[OutboxRecord]) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -97,7 +97,6 @@ pub struct RecoveryView {
     pub channel: Channel,
     pub secret_expires_at: OffsetDateTime,
     pub confirmed: bool,
-    pub attempts_left: u32,
     /// The SNILS may stand for the second fact (the login was not one).
     pub snils_allowed: bool,
 }
@@ -264,7 +263,6 @@ impl Identity {
             channel: r.channel,
             secret_expires_at: r.secret_expires_at,
             confirmed: r.confirmed_at.is_some(),
-            attempts_left: self.policy.code_max_attempts.saturating_sub(r.attempts),
             snils_allowed: r.login_kind != LoginKind::Snils,
         })
     }

@@ -559,14 +559,6 @@ macro_rules! sql_store {
                 tx.commit().await.map_err(backend)
             }
 
-            async fn enqueue_messages(&self, messages: &[uslugi_app::ports::OutboxRecord]) -> StoreResult<()> {
-                let mut tx = self.begin_write().await.map_err(backend)?;
-                for m in messages {
-                    verification_sql::insert_outbox(&mut tx, m).await?;
-                }
-                tx.commit().await.map_err(backend)
-            }
-
             async fn delete_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64> {
                 let done = sqlx::query(
                     "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at + idle_timeout_s <= $2",

@@ -2383,18 +2383,6 @@ async fn devices_are_noted_and_sessions_listed_and_ended(store: Arc<dyn Backend>
     );
     assert_eq!(store.delete_other_sessions(a.id, b"s1").await.unwrap(), 1);
     assert_eq!(store.account_sessions(a.id).await.unwrap().len(), 1);
-    store
-        .enqueue_messages(&[m("password-changed:1"), m("password-changed:2")])
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .lease_outbox(T0 + Duration::minutes(1), T0 + Duration::minutes(2), 10)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
 }
 
 /// A standard account (checks passed) for the confirmation tests.
