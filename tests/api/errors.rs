@@ -150,6 +150,13 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/sessions",
         "/api/v1/me/sessions/{id}",
         "/api/v1/me/security-events",
+        "/api/v1/sessions/second-factor",
+        "/api/v1/sessions/second-factor/resend",
+        "/api/v1/me/second-factor",
+        "/api/v1/me/second-factor/{id}/confirm",
+        "/api/v1/me/second-factor/code",
+        "/api/v1/me/second-factor/disable",
+        "/api/v1/me/second-factor/backup-codes",
     ] {
         assert!(paths.contains_key(p), "{p}");
     }

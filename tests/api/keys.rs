@@ -49,6 +49,38 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
         "keys.test",
     )
     .await;
+    // An authenticator app turned on, and another waiting for its first code.
+    let enrol = |token: String| {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/me/second-factor");
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"method": "totp", "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let started = enrol(token.clone()).await;
+    let app_key =
+        uslugi_app::totp::TotpSecret::from_base32(started["secret"].as_str().unwrap()).unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/me/second-factor/{}/confirm",
+            started["enrolment_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"code": totp_now(&app, &app_key)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    enrol(app.citizen("+79261005003").await).await;
     app.put_bearer(
         "/api/v1/me/personal-data",
         &token,
@@ -144,4 +176,22 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
         get("/api/v1/me/addresses").await["actual"]["street"],
         "ул. Ленина"
     );
+    // The app's key, re-sealed, still checks the app's codes.
+    let r = app
+        .client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&json!({"login": "+79261005001", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let step: Value = r.json().await.unwrap();
+    let r = app
+        .client
+        .post(format!("{base}/api/v1/sessions/second-factor"))
+        .json(&json!({"challenge_id": step["challenge_id"], "code": totp_now(&app, &app_key)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
 }

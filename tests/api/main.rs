@@ -11,5 +11,6 @@ mod operators;
 mod pages;
 mod recovery;
 mod registration;
+mod second_factor;
 mod security;
 mod verification;

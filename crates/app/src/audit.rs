@@ -29,6 +29,9 @@ pub mod action {
     pub const ACCESS_RECOVERED: &str = "access_recovered";
     pub const LOGIN: &str = "login";
     pub const SESSION_ENDED: &str = "session_ended";
+    pub const SECOND_FACTOR_ENABLED: &str = "second_factor_enabled";
+    pub const SECOND_FACTOR_DISABLED: &str = "second_factor_disabled";
+    pub const BACKUP_CODES_RENEWED: &str = "backup_codes_renewed";
 }
 
 /// Who acted.

@@ -83,6 +83,10 @@ pub enum HashPurpose {
     RecoveryCode,
     RecoveryToken,
     Device,
+    /// An SMS code of the second factor.
+    FactorCode,
+    /// A backup code of the second factor.
+    BackupCode,
 }
 
 impl HashPurpose {
@@ -103,6 +107,8 @@ impl HashPurpose {
             Self::RecoveryCode => b"recovery-code",
             Self::RecoveryToken => b"recovery-token",
             Self::Device => b"device",
+            Self::FactorCode => b"factor-code",
+            Self::BackupCode => b"backup-code",
         }
     }
 }
@@ -297,6 +303,18 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         "id",
         "totp_secret",
         crate::operators::F_TOTP_SECRET,
+    ),
+    col(
+        "second_factors",
+        "account_id",
+        "totp_secret",
+        crate::second_factor::F_FACTOR_SECRET,
+    ),
+    col(
+        "factor_challenges",
+        "id",
+        "totp_secret",
+        crate::second_factor::F_FACTOR_SECRET,
     ),
 ];
 

@@ -754,7 +754,8 @@ impl Identity {
         password: &str,
         remember: bool,
         client: &crate::security::ClientInfo,
-    ) -> Result<NewSession, LoginError> {
+    ) -> Result<crate::second_factor::LoginOutcome, LoginError> {
+        use crate::second_factor::LoginOutcome;
         let now = self.clock.now();
         let Some(account) = self.find_login(login).await? else {
             self.hasher.verify_dummy(password).await;
@@ -786,11 +787,19 @@ impl Identity {
                 .await?;
             return Err(LoginError::BadCredentials);
         }
-        if account.failed_logins > 0 || account.throttled_until.is_some() {
-            self.store.clear_login_failures(account.id).await?;
-        }
         if account.must_change_password && account.password_expires_at.is_some_and(|at| now >= at) {
             return Err(LoginError::TemporaryPasswordExpired);
+        }
+        // With a second factor the password alone proves too little to
+        // forgive the wrong tries before it: they are cleared with the code.
+        if let Some(factor) = self.store.second_factor(account.id).await? {
+            let step = self
+                .start_factor_login(&account, &factor, remember, client)
+                .await?;
+            return Ok(LoginOutcome::SecondFactor(step));
+        }
+        if account.failed_logins > 0 || account.throttled_until.is_some() {
+            self.store.clear_login_failures(account.id).await?;
         }
         let token = crypto::random_token();
         let (idle, lifetime) = if remember {
@@ -814,13 +823,13 @@ impl Identity {
             network: Some(crate::security::network_of(client.ip)),
         };
         self.open_session(&account, &session, client, now).await?;
-        Ok(NewSession {
+        Ok(LoginOutcome::Session(NewSession {
             token,
             account_id: account.id,
             expires_at: session.expires_at,
             remember,
             must_change_password: account.must_change_password,
-        })
+        }))
     }
 
     /// Finds the live session a token stands for, and notes the activity.
@@ -1009,6 +1018,7 @@ impl Identity {
         self.store.delete_expired_registrations(now).await?;
         self.store.delete_expired_sessions(now).await?;
         self.store.delete_expired_recoveries(now).await?;
+        self.store.delete_expired_factor_challenges(now).await?;
         self.store.purge_rate_events(now - RATE_WINDOW * 2).await?;
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod ports;
 pub mod post;
 pub mod recovery;
 pub mod registries;
+pub mod second_factor;
 pub mod security;
 pub mod settings;
 pub mod totp;
@@ -28,4 +29,5 @@ pub use identity::{
     StartRegistration,
 };
 pub use lang::Lang;
+pub use second_factor::{FactorError, LoginOutcome};
 pub use settings::Policy;

@@ -331,3 +331,82 @@ pub fn password_changed(lang: Lang, when: &str, base_url: &str) -> Letter {
         },
     }
 }
+
+/// The code of the second factor, by SMS. What it is for is said, so a code
+/// asked for by someone else is not typed in by mistake.
+pub fn factor_code_sms(lang: Lang, code: &str, login: bool) -> String {
+    match (lang, login) {
+        (Lang::Ru, true) => format!(
+            "Код для входа: {code}. Никому не сообщайте его, даже сотрудникам портала. Если вы не входите, смените пароль. Госуслуги (uslugi)"
+        ),
+        (Lang::Ru, false) => format!(
+            "Код для изменения входа с подтверждением: {code}. Никому не сообщайте его. Госуслуги (uslugi)"
+        ),
+        (Lang::En, true) => format!(
+            "Login code: {code}. Do not tell it to anyone, not even portal staff. If you are not logging in, change your password. uslugi"
+        ),
+        (Lang::En, false) => {
+            format!("Code to change the two-step login: {code}. Do not tell it to anyone. uslugi")
+        }
+    }
+}
+
+/// What happened to the second factor, for [`second_factor_changed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorNews {
+    /// Turned on with SMS codes.
+    OnSms,
+    /// Turned on with an authenticator app.
+    OnApp,
+    Off,
+    NewBackupCodes,
+}
+
+/// Sent to every confirmed contact when the second factor changes.
+pub fn second_factor_changed(lang: Lang, news: FactorNews, when: &str, base_url: &str) -> Letter {
+    let (subject, what) = match (lang, news) {
+        (Lang::Ru, FactorNews::OnSms) => (
+            "Вход с подтверждением включён",
+            "включён вход с подтверждением кодом из SMS",
+        ),
+        (Lang::Ru, FactorNews::OnApp) => (
+            "Вход с подтверждением включён",
+            "включён вход с подтверждением кодом из приложения",
+        ),
+        (Lang::Ru, FactorNews::Off) => (
+            "Вход с подтверждением отключён",
+            "отключён вход с подтверждением",
+        ),
+        (Lang::Ru, FactorNews::NewBackupCodes) => (
+            "Новые резервные коды",
+            "выпущены новые резервные коды, прежние больше не действуют",
+        ),
+        (Lang::En, FactorNews::OnSms) => (
+            "Two-step login turned on",
+            "two-step login with SMS codes was turned on",
+        ),
+        (Lang::En, FactorNews::OnApp) => (
+            "Two-step login turned on",
+            "two-step login with an authenticator app was turned on",
+        ),
+        (Lang::En, FactorNews::Off) => {
+            ("Two-step login turned off", "two-step login was turned off")
+        }
+        (Lang::En, FactorNews::NewBackupCodes) => (
+            "New backup codes",
+            "new backup codes were issued, the old ones no longer work",
+        ),
+    };
+    let body = match lang {
+        Lang::Ru => format!(
+            "В вашей учётной записи {what} ({when}). Если это были не вы, восстановите доступ: {base_url}/recover или обратитесь в центр обслуживания. Госуслуги (uslugi)"
+        ),
+        Lang::En => format!(
+            "In your account {what} ({when}). If it was not you, recover access: {base_url}/recover or visit a service center. uslugi"
+        ),
+    };
+    Letter {
+        subject: subject.into(),
+        body,
+    }
+}

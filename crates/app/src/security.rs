@@ -155,21 +155,22 @@ impl Identity {
         Ok(())
     }
 
-    /// Writes a login: the session with its device, the notice when the
-    /// device is new to an account that has used others (the device it was
-    /// made on is no news), and the audit record, in one transaction.
-    pub(crate) async fn open_session(
+    /// What a login writes besides its session: the notice when the device
+    /// is new to an account that has used others (the device it was made
+    /// on is no news), and the audit record (with the second factor given,
+    /// if one was).
+    pub(crate) async fn login_writes(
         &self,
         account: &AccountRecord,
         session: &SessionRecord,
-        client: &ClientInfo,
+        lang: Lang,
         now: OffsetDateTime,
-    ) -> Result<(), InternalError> {
+        second_factor: Option<&str>,
+    ) -> Result<(Option<OutboxRecord>, crate::ports::AuditWrite), InternalError> {
         let device_hash = session.device_hash.clone().unwrap_or_default();
         let seen = self.store.device_seen(account.id, &device_hash).await?;
         let notice = if seen.is_news() {
-            let lang = client.lang;
-            let device = describe_device(client.user_agent.as_deref(), lang);
+            let device = describe_device(session.user_agent.as_deref(), lang);
             let when = messages::format_local(now, self.policy.display_offset, lang);
             let letter = messages::new_device_login(lang, &device, &when, &self.policy.base_url);
             Contacts::of(&self.crypto, account)?.first(
@@ -186,7 +187,30 @@ impl Identity {
         } else {
             "ok"
         };
-        let audit = self.login_record(account.id, outcome, client, now);
+        let mut details = serde_json::json!({ "network": session.network });
+        if let Some(how) = second_factor {
+            details["second_factor"] = serde_json::Value::from(how);
+        }
+        let audit = self
+            .audit
+            .record(Actor::Citizen(account.id), action::LOGIN, outcome, now)
+            .details(details)
+            .write();
+        Ok((notice, audit))
+    }
+
+    /// Writes a login without a second factor: the session with its
+    /// device, the notice and the audit record, in one transaction.
+    pub(crate) async fn open_session(
+        &self,
+        account: &AccountRecord,
+        session: &SessionRecord,
+        client: &ClientInfo,
+        now: OffsetDateTime,
+    ) -> Result<(), InternalError> {
+        let (notice, audit) = self
+            .login_writes(account, session, client.lang, now, None)
+            .await?;
         self.store
             .open_session(session, notice.as_ref(), &audit)
             .await?;

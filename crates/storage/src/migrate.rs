@@ -75,6 +75,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "devices",
         sql: include_str!("../migrations/sqlite/0006_devices.sql"),
     },
+    Migration {
+        version: 7,
+        name: "second_factor",
+        sql: include_str!("../migrations/sqlite/0007_second_factor.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -107,6 +112,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 6,
         name: "devices",
         sql: include_str!("../migrations/postgres/0006_devices.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "second_factor",
+        sql: include_str!("../migrations/postgres/0007_second_factor.sql"),
     },
 ];
 

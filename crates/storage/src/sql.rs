@@ -158,6 +158,35 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// A login inside the caller's transaction: the session, its device
+        /// noted, the notice of a new device (if any) and the audit record.
+        pub(crate) async fn write_login(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            s: &SessionRecord,
+            notice: Option<&uslugi_app::ports::OutboxRecord>,
+            audit: &uslugi_app::ports::AuditWrite,
+        ) -> StoreResult<()> {
+            insert_session_row(tx, s).await?;
+            if let Some(device) = &s.device_hash {
+                sqlx::query(
+                    "INSERT INTO account_devices (account_id, device_hash, first_seen_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $3) ON CONFLICT (account_id, device_hash) \
+                     DO UPDATE SET last_seen_at = $3",
+                )
+                .bind(s.account_id.to_string())
+                .bind(device)
+                .bind(ts(s.created_at))
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+            }
+            if let Some(m) = notice {
+                verification_sql::insert_outbox(tx, m).await?;
+            }
+            operators_sql::append_audit(tx, audit).await?;
+            Ok(())
+        }
+
         /// Inserts an account inside the caller's transaction.
         async fn insert_account(
             tx: &mut sqlx::Transaction<'_, $db>,
@@ -538,24 +567,7 @@ macro_rules! sql_store {
                 audit: &uslugi_app::ports::AuditWrite,
             ) -> StoreResult<()> {
                 let mut tx = self.begin_write().await.map_err(backend)?;
-                insert_session_row(&mut tx, s).await?;
-                if let Some(device) = &s.device_hash {
-                    sqlx::query(
-                        "INSERT INTO account_devices (account_id, device_hash, first_seen_at, last_seen_at) \
-                         VALUES ($1, $2, $3, $3) ON CONFLICT (account_id, device_hash) \
-                         DO UPDATE SET last_seen_at = $3",
-                    )
-                    .bind(s.account_id.to_string())
-                    .bind(device)
-                    .bind(ts(s.created_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                }
-                if let Some(m) = notice {
-                    verification_sql::insert_outbox(&mut tx, m).await?;
-                }
-                operators_sql::append_audit(&mut tx, audit).await?;
+                write_login(&mut tx, s, notice, audit).await?;
                 tx.commit().await.map_err(backend)
             }
 

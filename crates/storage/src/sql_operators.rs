@@ -565,11 +565,21 @@ macro_rules! sql_operators_store {
                     if done.rows_affected() != 1 {
                         return Err(StoreError::NotFound);
                     }
-                    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                        .bind(account.to_string())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
+                    // The person proved who they are at the desk: a lost phone
+                    // or app must not keep them out, so the second factor goes
+                    // (they can turn it on again).
+                    for table in [
+                        "sessions",
+                        "second_factors",
+                        "backup_codes",
+                        "factor_challenges",
+                    ] {
+                        sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
+                            .bind(account.to_string())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                    }
                     insert_outbox(&mut tx, message).await?;
                     append_audit(&mut tx, audit).await?;
                     tx.commit().await.map_err(backend)

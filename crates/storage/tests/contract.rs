@@ -91,6 +91,9 @@ contract!(
     a_letter_used_after_a_confirmation_at_a_center_changes_nothing_else,
 );
 
+#[path = "contract_parts/second_factor.rs"]
+mod second_factor;
+
 async fn open(url: &str) -> Arc<dyn Backend> {
     let store = connect(url).await.expect("connect");
     store.migrate().await.expect("migrate");

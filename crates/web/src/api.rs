@@ -7,7 +7,7 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
-use uslugi_app::{Confirmation, LoginError, RegistrationError, StartRegistration};
+use uslugi_app::{Confirmation, LoginError, LoginOutcome, RegistrationError, StartRegistration};
 use uslugi_domain::RegistrationId;
 
 use crate::AppState;
@@ -226,15 +226,30 @@ async fn log_in(
         .log_in(login.trim(), &password, remember, &client)
         .await
     {
-        Ok(s) => s,
+        Ok(LoginOutcome::Session(s)) => s,
+        Ok(LoginOutcome::SecondFactor(step)) => {
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(crate::second_factor::step_json(&state, &step)),
+            )
+                .into_response());
+        }
         Err(LoginError::BadCredentials) => return Err(ApiError::bad_credentials(t)),
         Err(LoginError::TemporaryPasswordExpired) => {
             return Err(ApiError::temporary_password_expired(t));
         }
         Err(LoginError::Internal(e)) => return Err(ApiError::internal(t, &e)),
     };
-    let max_age = remember.then(|| (session.expires_at - state.identity.now()).whole_seconds());
-    Ok((
+    Ok(session_created(&state, &session))
+}
+
+/// `201 {"session_token","expires_at","password_change_required"}` and the
+/// cookie: a login done, with or without a second factor.
+pub(crate) fn session_created(state: &AppState, session: &uslugi_app::NewSession) -> Response {
+    let max_age = session
+        .remember
+        .then(|| (session.expires_at - state.identity.now()).whole_seconds());
+    (
         StatusCode::CREATED,
         [(
             header::SET_COOKIE,
@@ -246,7 +261,7 @@ async fn log_in(
             "password_change_required": session.must_change_password,
         })),
     )
-        .into_response())
+        .into_response()
 }
 
 async fn log_out(

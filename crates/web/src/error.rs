@@ -115,6 +115,12 @@ impl ApiError {
         self.code = code;
         self
     }
+    /// The same error with another message for the person.
+    #[must_use]
+    pub fn with_message(mut self, message: &str) -> Self {
+        message.clone_into(&mut self.message);
+        self
+    }
     /// The same error with another status (e.g. 404 with its own code).
     #[must_use]
     pub fn with_status(mut self, status: StatusCode) -> Self {

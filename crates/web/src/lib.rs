@@ -18,6 +18,7 @@ pub mod forms;
 pub mod http;
 pub mod i18n;
 pub mod i18n_centers;
+pub mod i18n_factor;
 pub mod i18n_letter;
 pub mod i18n_operator;
 pub mod i18n_personal;
@@ -30,6 +31,7 @@ pub mod password;
 pub mod personal;
 pub mod qr;
 pub mod recovery;
+pub mod second_factor;
 pub mod security;
 
 use crate::messaging::{LocalOutbox, OutboxEntry};
@@ -66,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(password::routes())
         .merge(recovery::routes())
         .merge(security::routes())
+        .merge(second_factor::routes())
         .nest(
             "/api/v1",
             api::routes()
@@ -74,7 +77,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(identity_letter::api_routes())
                 .merge(password::api_routes())
                 .merge(recovery::api_routes())
-                .merge(security::api_routes()),
+                .merge(security::api_routes())
+                .merge(second_factor::api_routes()),
         )
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uslugi_app::ports::Channel;
 use uslugi_app::{
-    Confirmation, Contact, LoginError, RegistrationError, RegistrationView, StartRegistration,
-    messages,
+    Confirmation, Contact, LoginError, LoginOutcome, RegistrationError, RegistrationView,
+    StartRegistration, messages,
 };
 use uslugi_domain::{AccountLevel, PasswordContext, RegistrationId, assess_password};
 
@@ -876,39 +876,39 @@ async fn login_submit(
     } else {
         None
     };
+    let new_device = existing_device.is_none().then_some(device.as_str());
     match result {
-        Some(Ok(session)) => {
-            // The old session, if any, ends: a new id at every login.
-            if let Some(old) = session_token(&headers) {
-                state
-                    .identity
-                    .log_out(&old)
-                    .await
-                    .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
-            }
-            let max_age =
-                remember.then(|| (session.expires_at - state.identity.now()).whole_seconds());
-            let to = if session.must_change_password {
-                crate::password::PAGE.to_owned()
-            } else if next == "/" {
-                "/me".to_owned()
+        Some(Ok(LoginOutcome::Session(session))) => {
+            let mut response = session_response(&state, &ctx, &headers, &session, next).await?;
+            add_device_cookie(&mut response, new_device);
+            Ok(response)
+        }
+        Some(Ok(LoginOutcome::SecondFactor(step))) => {
+            // The step's id stays out of the URL: a cookie of its own, for
+            // as long as the step waits.
+            let max_age = (step.expires_at - state.identity.now()).whole_seconds();
+            let to = if next == "/" {
+                crate::second_factor::LOGIN_CODE_PAGE.to_owned()
             } else {
-                next
+                format!(
+                    "{}?next={}",
+                    crate::second_factor::LOGIN_CODE_PAGE,
+                    crate::http::url_encode(&next)
+                )
             };
             let mut response = (
                 [(
                     header::SET_COOKIE,
-                    set_cookie(SESSION_COOKIE, &session.token, max_age),
+                    set_cookie(
+                        crate::second_factor::LOGIN_STEP_COOKIE,
+                        &step.challenge_id.to_string(),
+                        Some(max_age),
+                    ),
                 )],
-                Redirect::to(&to),
+                see_other(&to),
             )
                 .into_response();
-            if existing_device.is_none() {
-                response.headers_mut().append(
-                    header::SET_COOKIE,
-                    set_cookie(crate::security::DEVICE_COOKIE, &device, Some(400 * 86_400)),
-                );
-            }
+            add_device_cookie(&mut response, new_device);
             Ok(response)
         }
         Some(Err(LoginError::Internal(e))) => Err(PageError::internal(ctx.lang.0, &e)),
@@ -946,6 +946,55 @@ async fn login_submit(
             ))
         }
     }
+}
+
+/// The browser gets a device id of its own at its first login, so a login
+/// from a new device can be told from one from a known device.
+pub(crate) fn add_device_cookie(response: &mut Response, new_device: Option<&str>) {
+    if let Some(device) = new_device {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(crate::security::DEVICE_COOKIE, device, Some(400 * 86_400)),
+        );
+    }
+}
+
+/// A login done (with or without a second factor): the old session, if
+/// any, ends (a new id at every login), the cookie is set, and the person
+/// goes on to `next` (or to «Мои данные»; to the password page after a
+/// temporary password).
+pub(crate) async fn session_response(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    session: &uslugi_app::NewSession,
+    next: String,
+) -> Result<Response, PageError> {
+    if let Some(old) = session_token(headers) {
+        state
+            .identity
+            .log_out(&old)
+            .await
+            .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+    }
+    let max_age = session
+        .remember
+        .then(|| (session.expires_at - state.identity.now()).whole_seconds());
+    let to = if session.must_change_password {
+        crate::password::PAGE.to_owned()
+    } else if next == "/" {
+        "/me".to_owned()
+    } else {
+        next
+    };
+    Ok((
+        [(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, &session.token, max_age),
+        )],
+        Redirect::to(&to),
+    )
+        .into_response())
 }
 
 async fn logout_submit(

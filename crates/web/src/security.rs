@@ -52,6 +52,8 @@ pub fn event_text(t: &Tr, e: &SecurityEvent) -> String {
     let base = match (e.action.as_str(), e.outcome.as_str()) {
         ("login", "ok_new_device") => a.ev_login_new_device,
         ("login", "wrong_password") => a.ev_login_refused,
+        ("login", "second_factor_asked") => t.factor.ev_asked,
+        ("login", "wrong_second_factor") => t.factor.ev_wrong,
         ("login", _) => a.ev_login,
         ("password_changed", "temporary_replaced") => a.ev_temporary_replaced,
         ("password_changed", _) => a.ev_password_changed,
@@ -63,6 +65,9 @@ pub fn event_text(t: &Tr, e: &SecurityEvent) -> String {
         ("registered_in_person", _) => a.ev_registered_in_person,
         ("registration_checked", _) => a.ev_registration_checked,
         ("session_ended", _) => a.ev_session_ended,
+        ("second_factor_enabled", _) => t.factor.ev_enabled,
+        ("second_factor_disabled", _) => t.factor.ev_disabled,
+        ("backup_codes_renewed", _) => t.factor.ev_renewed,
         (other, _) => other,
     };
     let mut text = base.to_owned();
@@ -98,12 +103,15 @@ struct SecurityPage {
     sessions: Vec<SessionRow>,
     events: Vec<EventRow>,
     notice: Option<&'static str>,
+    factor: crate::second_factor::FactorSection,
 }
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 struct PageQuery {
     ended: Option<String>,
+    /// `on` or `off`: the second factor was just turned so.
+    factor: Option<String>,
 }
 
 async fn page(
@@ -145,6 +153,14 @@ async fn page(
             text: event_text(ctx.tr, e),
         })
         .collect();
+    let factor = crate::second_factor::section(&state, ctx.tr, session.account_id)
+        .await
+        .map_err(internal)?;
+    let notice = match q.factor.as_deref() {
+        Some("on") => Some(ctx.tr.factor.turned_on),
+        Some("off") => Some(ctx.tr.factor.turned_off),
+        _ => q.ended.is_some().then_some(ctx.tr.account.ended),
+    };
     let mut r = render(
         StatusCode::OK,
         &SecurityPage {
@@ -152,7 +168,8 @@ async fn page(
             chrome: ctx.chrome,
             sessions,
             events,
-            notice: q.ended.is_some().then_some(ctx.tr.account.ended),
+            notice,
+            factor,
         },
     );
     r.headers_mut().insert(
