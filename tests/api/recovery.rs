@@ -473,7 +473,10 @@ async fn without_javascript_recovery_runs_from_the_login_page_to_a_new_password(
         )
         .await;
     assert_eq!(s, 422);
-    assert!(html.contains("Данные не совпадают с учётной записью. Осталось попыток: 1"));
+    assert!(
+        html.contains("Данные не совпадают с учётной записью. Осталось попыток: 2"),
+        "the right code cost no try, the wrong passport one"
+    );
     let (s, _, to) = b
         .post(
             "/recover/confirm",
@@ -491,4 +494,61 @@ async fn without_javascript_recovery_runs_from_the_login_page_to_a_new_password(
     let (_, html, _) = b.get("/login?recovered=1").await;
     assert!(html.contains("Пароль изменён. Войдите с новым паролем."));
     assert_eq!(app.log_in("+79261500008", NEW).await.status(), 201);
+}
+
+#[tokio::test]
+async fn only_mistakes_cost_a_try_at_the_second_fact() {
+    let app = spawn_app().await;
+    app.standard_citizen("+79261500031", &ivanov()).await;
+    let (_, body) = start(&app, "+79261500031").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let code = app.last_code("+79261500031").await;
+    // The right code, sent again with each try of the passport, and two
+    // typos in the passport: none of them is a wrong guess.
+    for typed in ["", "4600 12", "46OO 300000", "45 10 12"] {
+        let body = if typed.is_empty() {
+            json!({"code": code})
+        } else {
+            json!({"code": code, "passport_series_number": typed})
+        };
+        let (s, body) = confirm(&app, &id, &body).await;
+        assert_eq!(s, 422, "{body}");
+        assert_ne!(
+            error_code(&body),
+            "code_attempts_exhausted",
+            "{typed}: {body}"
+        );
+    }
+    // Wrong passports do cost a try each: three in all.
+    for left in [2, 1] {
+        let (_, body) = confirm(
+            &app,
+            &id,
+            &json!({"code": code, "passport_series_number": "4510 000000"}),
+        )
+        .await;
+        assert_eq!(error_code(&body), "fact_wrong");
+        assert!(
+            body["error"]["fields"]["passport_series_number"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("Осталось попыток: {left}")),
+            "{body}"
+        );
+    }
+    let (_, body) = confirm(
+        &app,
+        &id,
+        &json!({"code": code, "passport_series_number": "4510 000000"}),
+    )
+    .await;
+    assert_eq!(error_code(&body), "code_attempts_exhausted");
+    let (s, _) = confirm(
+        &app,
+        &id,
+        &json!({"code": code, "passport_series_number": "4510 123456"}),
+    )
+    .await;
+    assert_eq!(s, 422, "the tries are used up, even for the right passport");
 }

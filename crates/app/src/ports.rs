@@ -995,6 +995,9 @@ pub trait RecoveryStore: Send + Sync {
     async fn recovery_by_secret(&self, secret_hash: &[u8]) -> StoreResult<Option<RecoveryRecord>>;
     /// Takes one attempt if fewer than `max` were taken (atomic).
     async fn take_recovery_attempt(&self, id: uuid::Uuid, max: u32) -> StoreResult<Option<u32>>;
+    /// Gives back an attempt taken by a code that turned out right, so
+    /// only mistakes cost a try (never below zero).
+    async fn give_back_recovery_attempt(&self, id: uuid::Uuid) -> StoreResult<()>;
     async fn mark_recovery_confirmed(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()>;
     /// In one transaction, if the recovery is confirmed and not completed:
     /// the new password, failed logins and the lock cleared, a temporary

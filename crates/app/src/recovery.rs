@@ -297,8 +297,9 @@ impl Identity {
         }
         let max = self.policy.code_max_attempts;
         // Each try of the code, and each wrong fact, takes an attempt before
-        // anything is compared, so concurrent guesses never exceed `max`.
-        let mut attempt_taken = None;
+        // anything is compared, so concurrent guesses never exceed `max`. A
+        // right code gives its attempt back: the fact page sends the code
+        // again with each try of the fact, and only mistakes cost a try.
         match (r.channel, with) {
             (Channel::Sms, Confirmation::Code(code)) => {
                 let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
@@ -324,7 +325,7 @@ impl Identity {
                         }
                     });
                 }
-                attempt_taken = Some(attempt);
+                self.store.give_back_recovery_attempt(id).await?;
             }
             (Channel::Email, Confirmation::Token(token)) => {
                 let matches = crypto::constant_time_eq(
@@ -377,14 +378,11 @@ impl Identity {
                 }
             };
             if !matches {
-                let attempt = match attempt_taken {
-                    Some(a) => a,
-                    None => self
-                        .store
-                        .take_recovery_attempt(id, max)
-                        .await?
-                        .ok_or(RecoveryError::AttemptsExhausted)?,
-                };
+                let attempt = self
+                    .store
+                    .take_recovery_attempt(id, max)
+                    .await?
+                    .ok_or(RecoveryError::AttemptsExhausted)?;
                 return Err(if attempt >= max {
                     RecoveryError::AttemptsExhausted
                 } else {

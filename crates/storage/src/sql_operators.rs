@@ -766,6 +766,17 @@ macro_rules! sql_operators_store {
                     Ok(taken.map(count))
                 }
 
+                async fn give_back_recovery_attempt(&self, id: uuid::Uuid) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE recoveries SET attempts = attempts - 1 WHERE id = $1 AND attempts > 0",
+                    )
+                    .bind(id.to_string())
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
                 async fn mark_recovery_confirmed(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()> {
                     sqlx::query(
                         "UPDATE recoveries SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL",

@@ -2275,6 +2275,14 @@ async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backe
     );
     assert_eq!(store.take_recovery_attempt(r.id, 1).await.unwrap(), Some(1));
     assert_eq!(store.take_recovery_attempt(r.id, 1).await.unwrap(), None);
+    store.give_back_recovery_attempt(r.id).await.unwrap();
+    store.give_back_recovery_attempt(r.id).await.unwrap();
+    assert_eq!(
+        store.recovery(r.id).await.unwrap().unwrap().attempts,
+        0,
+        "given back, never below zero"
+    );
+    assert_eq!(store.take_recovery_attempt(r.id, 1).await.unwrap(), Some(1));
     let completion = |id| uslugi_app::ports::RecoveryCompletion {
         recovery_id: id,
         account_id: a.id,
