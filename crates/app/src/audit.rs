@@ -29,6 +29,8 @@ pub mod action {
     pub const ACCESS_RECOVERED: &str = "access_recovered";
     pub const LOGIN: &str = "login";
     pub const SESSION_ENDED: &str = "session_ended";
+    /// A new phone or e-mail, confirmed; the outcome is which.
+    pub const CONTACT_CHANGED: &str = "contact_changed";
 }
 
 /// Who acted.

@@ -83,6 +83,8 @@ pub enum HashPurpose {
     RecoveryCode,
     RecoveryToken,
     Device,
+    ContactChangeCode,
+    ContactChangeToken,
 }
 
 impl HashPurpose {
@@ -103,6 +105,8 @@ impl HashPurpose {
             Self::RecoveryCode => b"recovery-code",
             Self::RecoveryToken => b"recovery-token",
             Self::Device => b"device",
+            Self::ContactChangeCode => b"contact-change-code",
+            Self::ContactChangeToken => b"contact-change-token",
         }
     }
 }
@@ -223,6 +227,12 @@ const fn col(
 
 /// Every sealed column; a test checks it against the migrations' BLOB columns.
 pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    col(
+        "contact_changes",
+        "id",
+        "new_contact",
+        crate::contacts::F_NEW_CONTACT,
+    ),
     col("registrations", "id", "surname", crate::identity::F_SURNAME),
     col(
         "registrations",

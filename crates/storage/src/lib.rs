@@ -19,6 +19,8 @@ mod sql;
 mod sql_verification;
 #[macro_use]
 mod sql_operators;
+#[macro_use]
+mod sql_contacts;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;

@@ -75,6 +75,12 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "devices",
         sql: include_str!("../migrations/sqlite/0006_devices.sql"),
     },
+    // 0007 belongs to the citizens' second factor, on its own branch.
+    Migration {
+        version: 8,
+        name: "contact_changes",
+        sql: include_str!("../migrations/sqlite/0008_contact_changes.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -107,6 +113,12 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 6,
         name: "devices",
         sql: include_str!("../migrations/postgres/0006_devices.sql"),
+    },
+    // 0007 belongs to the citizens' second factor, on its own branch.
+    Migration {
+        version: 8,
+        name: "contact_changes",
+        sql: include_str!("../migrations/postgres/0008_contact_changes.sql"),
     },
 ];
 

@@ -165,6 +165,7 @@ impl SqliteStore {
 sql_store!(SqliteStore, sqlx::Sqlite);
 sql_verification_store!(SqliteStore, sqlx::Sqlite);
 sql_operators_store!(SqliteStore, sqlx::Sqlite);
+sql_contacts_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait]
 impl Maintenance for SqliteStore {
