@@ -150,6 +150,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/sessions",
         "/api/v1/me/sessions/{id}",
         "/api/v1/me/security-events",
+        "/api/v1/me/contacts",
+        "/api/v1/me/contacts/{id}/confirm",
+        "/api/v1/me/contacts/{id}/resend",
     ] {
         assert!(paths.contains_key(p), "{p}");
     }

@@ -17,6 +17,8 @@ pub struct Tr {
     pub account: &'static crate::i18n_operator::AccountTr,
     /// «Не удаётся войти?».
     pub recovery: &'static crate::i18n_recovery::RecoveryTr,
+    /// A change of phone or e-mail.
+    pub contacts: &'static crate::i18n_contacts::ContactsTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,
@@ -185,6 +187,7 @@ pub const RU: Tr = Tr {
     console: &crate::i18n_operator::CONSOLE_RU,
     account: &crate::i18n_operator::ACCOUNT_RU,
     recovery: &crate::i18n_recovery::RU,
+    contacts: &crate::i18n_contacts::RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",
@@ -353,6 +356,7 @@ pub const EN: Tr = Tr {
     console: &crate::i18n_operator::CONSOLE_EN,
     account: &crate::i18n_operator::ACCOUNT_EN,
     recovery: &crate::i18n_recovery::EN,
+    contacts: &crate::i18n_contacts::EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

@@ -13,11 +13,13 @@ use uslugi_app::Identity;
 
 pub mod api;
 pub mod centers;
+pub mod contacts;
 pub mod error;
 pub mod forms;
 pub mod http;
 pub mod i18n;
 pub mod i18n_centers;
+pub mod i18n_contacts;
 pub mod i18n_letter;
 pub mod i18n_operator;
 pub mod i18n_personal;
@@ -66,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(password::routes())
         .merge(recovery::routes())
         .merge(security::routes())
+        .merge(contacts::routes())
         .nest(
             "/api/v1",
             api::routes()
@@ -74,7 +77,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(identity_letter::api_routes())
                 .merge(password::api_routes())
                 .merge(recovery::api_routes())
-                .merge(security::api_routes()),
+                .merge(security::api_routes())
+                .merge(contacts::api_routes()),
         )
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))

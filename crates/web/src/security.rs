@@ -63,6 +63,8 @@ pub fn event_text(t: &Tr, e: &SecurityEvent) -> String {
         ("registered_in_person", _) => a.ev_registered_in_person,
         ("registration_checked", _) => a.ev_registration_checked,
         ("session_ended", _) => a.ev_session_ended,
+        ("contact_changed", "phone") => t.contacts.ev_phone_changed,
+        ("contact_changed", _) => t.contacts.ev_email_changed,
         (other, _) => other,
     };
     let mut text = base.to_owned();
