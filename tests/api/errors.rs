@@ -157,6 +157,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/me/second-factor/code",
         "/api/v1/me/second-factor/disable",
         "/api/v1/me/second-factor/backup-codes",
+        "/api/v1/me/contacts",
+        "/api/v1/me/contacts/{id}/confirm",
+        "/api/v1/me/contacts/{id}/resend",
     ] {
         assert!(paths.contains_key(p), "{p}");
     }

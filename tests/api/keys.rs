@@ -11,7 +11,8 @@ use crate::helpers::*;
 async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_reads_them() {
     let app = spawn_app().await;
     // Something in every sealed table: an account with verified personal
-    // data, addresses and a notification, and a registration in progress.
+    // data, addresses and a notification, a registration in progress and a
+    // change of phone waiting for its code.
     let token = app.citizen("+79261005001").await;
     let r = app
         .put_bearer("/api/v1/me/personal-data", &token, &ivanov())
@@ -88,6 +89,16 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
     )
     .await;
     app.start_phone("+79261005002").await;
+    // A new phone waiting for its code.
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/contacts"))
+        .bearer_auth(&token)
+        .json(&json!({"phone": "+79261005003", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
     let r = app
         .post(
             "/api/v1/registrations",

@@ -2,6 +2,7 @@
 mod helpers;
 
 mod centers;
+mod contacts;
 mod errors;
 mod keys;
 mod letters;

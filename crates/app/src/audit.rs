@@ -32,6 +32,8 @@ pub mod action {
     pub const SECOND_FACTOR_ENABLED: &str = "second_factor_enabled";
     pub const SECOND_FACTOR_DISABLED: &str = "second_factor_disabled";
     pub const BACKUP_CODES_RENEWED: &str = "backup_codes_renewed";
+    /// A new phone or e-mail, confirmed; the outcome is which.
+    pub const CONTACT_CHANGED: &str = "contact_changed";
 }
 
 /// Who acted.

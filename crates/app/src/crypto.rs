@@ -87,6 +87,8 @@ pub enum HashPurpose {
     FactorCode,
     /// A backup code of the second factor.
     BackupCode,
+    ContactChangeCode,
+    ContactChangeToken,
 }
 
 impl HashPurpose {
@@ -109,6 +111,8 @@ impl HashPurpose {
             Self::Device => b"device",
             Self::FactorCode => b"factor-code",
             Self::BackupCode => b"backup-code",
+            Self::ContactChangeCode => b"contact-change-code",
+            Self::ContactChangeToken => b"contact-change-token",
         }
     }
 }
@@ -229,6 +233,12 @@ const fn col(
 
 /// Every sealed column; a test checks it against the migrations' BLOB columns.
 pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    col(
+        "contact_changes",
+        "id",
+        "new_contact",
+        crate::contacts::F_NEW_CONTACT,
+    ),
     col("registrations", "id", "surname", crate::identity::F_SURNAME),
     col(
         "registrations",

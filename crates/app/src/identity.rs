@@ -1012,13 +1012,15 @@ impl Identity {
         }
     }
 
-    /// Removes what has expired: registrations, sessions, old rate events.
+    /// Removes what has expired: registrations, sessions, recoveries, contact
+    /// changes, old rate events.
     pub async fn sweep(&self) -> Result<(), InternalError> {
         let now = self.clock.now();
         self.store.delete_expired_registrations(now).await?;
         self.store.delete_expired_sessions(now).await?;
         self.store.delete_expired_recoveries(now).await?;
         self.store.delete_expired_factor_challenges(now).await?;
+        self.store.delete_expired_contact_changes(now).await?;
         self.store.purge_rate_events(now - RATE_WINDOW * 2).await?;
         Ok(())
     }

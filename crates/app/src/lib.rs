@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod centers;
 pub mod clock;
+pub mod contacts;
 pub mod crypto;
 pub mod identity;
 pub mod lang;

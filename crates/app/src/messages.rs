@@ -410,3 +410,119 @@ pub fn second_factor_changed(lang: Lang, news: FactorNews, when: &str, base_url:
         body,
     }
 }
+
+/// «Изменение телефона»: the code that confirms a new phone, as the only
+/// six-digit number.
+pub fn contact_change_code_sms(lang: Lang, code: &str) -> String {
+    match lang {
+        Lang::Ru => format!(
+            "Код для привязки номера к учётной записи: {code}. Никому не сообщайте его. Если вы не меняли номер, ничего не делайте. Госуслуги (uslugi)"
+        ),
+        Lang::En => format!(
+            "Code to link this number to your account: {code}. Do not tell it to anyone. If you are not changing your number, do nothing. uslugi"
+        ),
+    }
+}
+
+/// The link that confirms a new e-mail address.
+pub fn contact_change_link_letter(lang: Lang, link: &str, valid_until: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Подтверждение новой электронной почты".into(),
+            body: format!(
+                "Здравствуйте!\n\nЭтот адрес указан как новая электронная почта учётной записи на портале государственных услуг. \
+                 Чтобы подтвердить его, перейдите по ссылке:\n\n{link}\n\n\
+                 Ссылка действует до {valid_until} и может быть использована один раз.\n\n\
+                 Если вы не меняли адрес, просто не отвечайте на это письмо: без перехода по ссылке ничего не изменится.\n"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Confirm your new e-mail address".into(),
+            body: format!(
+                "Hello!\n\nThis address was given as the new e-mail of an account on the state services portal. \
+                 To confirm it, follow the link:\n\n{link}\n\n\
+                 The link is valid until {valid_until} and works once.\n\n\
+                 If you are not changing your address, ignore this letter: nothing changes without the link.\n"
+            ),
+        },
+    }
+}
+
+/// Sent instead of a code or link when the new contact already belongs to
+/// an account (perhaps this very one): the person who gave it sees the
+/// same answer as for any other contact.
+pub fn contact_in_use(lang: Lang, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Контакт уже используется".into(),
+            body: format!(
+                "Кто-то попытался привязать этот контакт к учётной записи на портале государственных услуг, но он уже принадлежит учётной записи, поэтому код не отправлен. \
+                 Войти: {base_url}/login. Если это были не вы, ничего делать не нужно. Госуслуги (uslugi)"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "This contact is already in use".into(),
+            body: format!(
+                "Someone tried to link this contact to an account on the state services portal, but it already belongs to an account, so no code was sent. \
+                 Log in: {base_url}/login. If it was not you, there is nothing to do. uslugi"
+            ),
+        },
+    }
+}
+
+/// Told to the old contact (or, for an added one, the other contact) once a
+/// change is confirmed. `masked`: the new value, mostly hidden.
+pub fn contact_changed(
+    lang: Lang,
+    phone: bool,
+    added: bool,
+    masked: &str,
+    base_url: &str,
+) -> Letter {
+    let (subject, what) = match (lang, phone, added) {
+        (Lang::Ru, true, false) => (
+            "Номер телефона изменён",
+            format!("Номер телефона вашей учётной записи изменён на {masked}."),
+        ),
+        (Lang::Ru, true, true) => (
+            "Номер телефона добавлен",
+            format!("К вашей учётной записи добавлен номер телефона {masked}."),
+        ),
+        (Lang::Ru, false, false) => (
+            "Электронная почта изменена",
+            format!("Электронная почта вашей учётной записи изменена на {masked}."),
+        ),
+        (Lang::Ru, false, true) => (
+            "Электронная почта добавлена",
+            format!("К вашей учётной записи добавлена электронная почта {masked}."),
+        ),
+        (Lang::En, true, false) => (
+            "Phone number changed",
+            format!("The phone number of your account was changed to {masked}."),
+        ),
+        (Lang::En, true, true) => (
+            "Phone number added",
+            format!("The phone number {masked} was added to your account."),
+        ),
+        (Lang::En, false, false) => (
+            "E-mail changed",
+            format!("The e-mail of your account was changed to {masked}."),
+        ),
+        (Lang::En, false, true) => (
+            "E-mail added",
+            format!("The e-mail {masked} was added to your account."),
+        ),
+    };
+    let body = match lang {
+        Lang::Ru => format!(
+            "{what} Если это были не вы, восстановите доступ ({base_url}/recover) или обратитесь в центр обслуживания с паспортом. Госуслуги (uslugi)"
+        ),
+        Lang::En => format!(
+            "{what} If it was not you, recover access ({base_url}/recover) or visit a service center with your passport. uslugi"
+        ),
+    };
+    Letter {
+        subject: subject.into(),
+        body,
+    }
+}

@@ -1,7 +1,7 @@
 //! Who a message about an account goes to: its confirmed contacts. Every
 //! use case that tells the person something (a check's result, a
 //! confirmation, a temporary password, a new device, a changed password,
-//! recovered access) asks here, so the rule lives in one place: the SMS to
+//! recovered access, a changed contact) asks here, so the rule lives in one place: the SMS to
 //! the phone, else the letter to the e-mail — or one to each, for the
 //! notices that must reach every contact.
 use time::OffsetDateTime;
@@ -41,6 +41,16 @@ impl Contacts {
             account,
             phone,
             email,
+        }
+    }
+
+    /// Only the phone (`phone`), or only the e-mail: a notice meant for
+    /// one contact in particular.
+    pub(crate) fn only(&self, phone: bool) -> Self {
+        Self {
+            account: self.account,
+            phone: if phone { self.phone.clone() } else { None },
+            email: if phone { None } else { self.email.clone() },
         }
     }
 

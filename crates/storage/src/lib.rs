@@ -21,6 +21,8 @@ mod sql_verification;
 mod sql_operators;
 #[macro_use]
 mod sql_factors;
+#[macro_use]
+mod sql_contacts;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;

@@ -80,6 +80,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "second_factor",
         sql: include_str!("../migrations/sqlite/0007_second_factor.sql"),
     },
+    Migration {
+        version: 8,
+        name: "contact_changes",
+        sql: include_str!("../migrations/sqlite/0008_contact_changes.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -117,6 +122,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 7,
         name: "second_factor",
         sql: include_str!("../migrations/postgres/0007_second_factor.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "contact_changes",
+        sql: include_str!("../migrations/postgres/0008_contact_changes.sql"),
     },
 ];
 

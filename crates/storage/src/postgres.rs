@@ -81,6 +81,7 @@ sql_store!(PgStore, sqlx::Postgres);
 sql_verification_store!(PgStore, sqlx::Postgres);
 sql_operators_store!(PgStore, sqlx::Postgres);
 sql_factors_store!(PgStore, sqlx::Postgres);
+sql_contacts_store!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Maintenance for PgStore {

@@ -46,6 +46,10 @@ macro_rules! contract {
     };
 }
 
+// A change of phone or e-mail: `contract/contacts.rs`.
+#[path = "contract/contacts.rs"]
+mod contacts;
+
 contract!(
     migrations_are_idempotent,
     registrations_round_trip,

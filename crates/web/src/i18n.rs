@@ -19,6 +19,8 @@ pub struct Tr {
     pub recovery: &'static crate::i18n_recovery::RecoveryTr,
     /// «Вход с подтверждением».
     pub factor: &'static crate::i18n_factor::FactorTr,
+    /// A change of phone or e-mail.
+    pub contacts: &'static crate::i18n_contacts::ContactsTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,
@@ -188,6 +190,7 @@ pub const RU: Tr = Tr {
     account: &crate::i18n_operator::ACCOUNT_RU,
     recovery: &crate::i18n_recovery::RU,
     factor: &crate::i18n_factor::RU,
+    contacts: &crate::i18n_contacts::RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",
@@ -357,6 +360,7 @@ pub const EN: Tr = Tr {
     account: &crate::i18n_operator::ACCOUNT_EN,
     recovery: &crate::i18n_recovery::EN,
     factor: &crate::i18n_factor::EN,
+    contacts: &crate::i18n_contacts::EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

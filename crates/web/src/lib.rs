@@ -13,11 +13,13 @@ use uslugi_app::Identity;
 
 pub mod api;
 pub mod centers;
+pub mod contacts;
 pub mod error;
 pub mod forms;
 pub mod http;
 pub mod i18n;
 pub mod i18n_centers;
+pub mod i18n_contacts;
 pub mod i18n_factor;
 pub mod i18n_letter;
 pub mod i18n_operator;
@@ -69,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(recovery::routes())
         .merge(security::routes())
         .merge(second_factor::routes())
+        .merge(contacts::routes())
         .nest(
             "/api/v1",
             api::routes()
@@ -78,7 +81,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(password::api_routes())
                 .merge(recovery::api_routes())
                 .merge(security::api_routes())
-                .merge(second_factor::api_routes()),
+                .merge(second_factor::api_routes())
+                .merge(contacts::api_routes()),
         )
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))

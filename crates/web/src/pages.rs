@@ -1033,6 +1033,8 @@ struct MePage {
     pd: crate::personal::MyPersonalData,
     addresses_saved: bool,
     password_changed: bool,
+    /// «Номер телефона изменён» after a confirmed change.
+    contact_changed: Option<&'static str>,
     /// A letter on its way: «Введите код» right here (seed 001).
     letter: Option<crate::identity_letter::LetterRow>,
 }
@@ -1048,6 +1050,7 @@ impl MePage {
 struct MeQuery {
     addresses_saved: Option<String>,
     password_changed: Option<String>,
+    contact_changed: Option<String>,
 }
 
 async fn me(
@@ -1101,6 +1104,11 @@ async fn me(
             pd: crate::personal::my_personal_data(ctx.tr, &view),
             addresses_saved: q.addresses_saved.is_some(),
             password_changed: q.password_changed.is_some(),
+            contact_changed: match q.contact_changed.as_deref() {
+                Some("phone") => Some(ctx.tr.contacts.phone_changed),
+                Some("email") => Some(ctx.tr.contacts.email_changed),
+                _ => None,
+            },
             letter,
             tr: ctx.tr,
             chrome: ctx.chrome,

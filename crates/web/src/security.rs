@@ -68,6 +68,8 @@ pub fn event_text(t: &Tr, e: &SecurityEvent) -> String {
         ("second_factor_enabled", _) => t.factor.ev_enabled,
         ("second_factor_disabled", _) => t.factor.ev_disabled,
         ("backup_codes_renewed", _) => t.factor.ev_renewed,
+        ("contact_changed", "phone") => t.contacts.ev_phone_changed,
+        ("contact_changed", _) => t.contacts.ev_email_changed,
         (other, _) => other,
     };
     let mut text = base.to_owned();

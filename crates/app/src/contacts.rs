@@ -1,0 +1,619 @@
+//! «Мои данные» → «Изменить» by the phone or the e-mail: a new contact is
+//! confirmed (an SMS code, or a link to the new address) before it replaces
+//! the old one, and the old contact is told of the change.
+//!
+//! The current password is asked first, so a session left open on a library
+//! computer cannot move the account to someone else's phone. A contact that
+//! already belongs to an account (this one too) takes the very same steps
+//! and gets the very same answers, but is sent a note instead of a code, so
+//! the feature cannot tell whose phone a number is.
+use std::net::IpAddr;
+
+use time::{Duration, OffsetDateTime};
+use uslugi_domain::{AccountId, Email, PhoneNumber};
+
+use crate::audit::{Actor, action};
+use crate::crypto::{self, HashPurpose};
+use crate::identity::{Confirmation, Contact, F_EMAIL, F_PHONE, Identity, InternalError};
+use crate::lang::Lang;
+use crate::messages::{self, Letter};
+use crate::notices::Contacts;
+use crate::ports::{
+    Channel, ContactChangeCompletion, ContactChangeRecord, LoginKind, RateDecision, StoreError,
+    UniqueField,
+};
+
+/// The field the new value is sealed under while it waits.
+pub const F_NEW_CONTACT: &str = "new_contact";
+
+/// How long an e-mail link works.
+const LINK_TTL: Duration = Duration::hours(24);
+/// How long a change by SMS may take, new codes included.
+const SMS_CHANGE_TTL: Duration = Duration::HOUR;
+/// Password checks per account and hour on this path: a stolen session must
+/// not become a way to guess the password.
+const STARTS_PER_ACCOUNT_PER_HOUR: u32 = 10;
+const RATE_WINDOW: Duration = Duration::HOUR;
+const BUCKET_ACCOUNT: &str = "contact-change-per-account";
+// The same buckets as registration: a phone receives at most so many
+// messages an hour, whichever feature sends them.
+const BUCKET_CONTACT: &str = "sends-per-contact";
+const BUCKET_IP: &str = "sends-per-ip";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContactChangeError {
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("too many requests; try again later")]
+    RateLimited { retry_at: OffsetDateTime },
+    #[error("contact change not found or expired")]
+    NotFound,
+    #[error("the code is not six digits")]
+    MalformedCode,
+    #[error("wrong code")]
+    WrongCode { attempts_left: u32 },
+    #[error("the code has expired")]
+    CodeExpired,
+    #[error("the code was entered wrongly too many times")]
+    AttemptsExhausted,
+    #[error("the link is invalid or has been used")]
+    LinkInvalid,
+    #[error("the link has expired")]
+    LinkExpired,
+    /// Another account got the contact between the request and the code.
+    #[error("the contact belongs to another account")]
+    ContactTaken,
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<StoreError> for ContactChangeError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<crypto::CryptoError> for ContactChangeError {
+    fn from(e: crypto::CryptoError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactChangeStarted {
+    pub id: uuid::Uuid,
+    pub channel: Channel,
+    /// Until when the code (SMS) or link (e-mail) works.
+    pub secret_expires_at: OffsetDateTime,
+    /// When a new code or letter may be asked for.
+    pub resend_at: OffsetDateTime,
+}
+
+/// What the code page shows of a change.
+#[derive(Debug, Clone)]
+pub struct ContactChangeView {
+    pub id: uuid::Uuid,
+    pub channel: Channel,
+    pub new_contact: Contact,
+    pub secret_expires_at: OffsetDateTime,
+    pub resend_at: OffsetDateTime,
+    pub attempts_left: u32,
+}
+
+fn kind_of(contact: &Contact) -> LoginKind {
+    match contact {
+        Contact::Phone(_) => LoginKind::Phone,
+        Contact::Email(_) => LoginKind::Email,
+    }
+}
+
+fn channel_of(kind: LoginKind) -> Channel {
+    match kind {
+        LoginKind::Email => Channel::Email,
+        LoginKind::Phone | LoginKind::Snils => Channel::Sms,
+    }
+}
+
+fn plain(contact: &Contact) -> &str {
+    match contact {
+        Contact::Phone(p) => p.e164(),
+        Contact::Email(e) => e.as_str(),
+    }
+}
+
+/// `+7 *** ***-**-12`, `iv***@example.org`: enough for the owner to
+/// recognise, too little for anyone else.
+pub fn masked(contact: &Contact) -> String {
+    match contact {
+        Contact::Phone(p) => format!("+7 *** ***-**-{}", &p.national_digits()[8..]),
+        Contact::Email(e) => e.masked(),
+    }
+}
+
+impl Identity {
+    fn change_secret_hash(&self, channel: Channel, secret: &str) -> Vec<u8> {
+        let purpose = match channel {
+            Channel::Sms => HashPurpose::ContactChangeCode,
+            Channel::Email => HashPurpose::ContactChangeToken,
+        };
+        self.crypto.keyed_hash(purpose, secret.as_bytes())
+    }
+
+    fn new_contact_index(&self, contact: &Contact) -> Vec<u8> {
+        match contact {
+            Contact::Phone(p) => self
+                .crypto
+                .keyed_hash(HashPurpose::PhoneIndex, p.e164().as_bytes()),
+            Contact::Email(e) => self
+                .crypto
+                .keyed_hash(HashPurpose::EmailIndex, e.canonical().as_bytes()),
+        }
+    }
+
+    async fn hit(
+        &self,
+        bucket: &str,
+        key: &[u8],
+        limit: u32,
+        now: OffsetDateTime,
+    ) -> Result<(), ContactChangeError> {
+        match self
+            .store
+            .hit_rate_limit(bucket, key, now, RATE_WINDOW, limit)
+            .await?
+        {
+            RateDecision::Allowed => Ok(()),
+            RateDecision::Refused { retry_at } => Err(ContactChangeError::RateLimited { retry_at }),
+        }
+    }
+
+    /// One message to `index` from `ip`, against the same limits as any.
+    async fn spend_change_quota(
+        &self,
+        index: &[u8],
+        ip: IpAddr,
+        now: OffsetDateTime,
+    ) -> Result<(), ContactChangeError> {
+        let ip_key = self
+            .crypto
+            .keyed_hash(HashPurpose::ClientIp, ip.to_string().as_bytes());
+        self.hit(BUCKET_IP, &ip_key, self.policy.sends_per_ip_per_hour, now)
+            .await?;
+        self.hit(
+            BUCKET_CONTACT,
+            index,
+            self.policy.sends_per_contact_per_hour,
+            now,
+        )
+        .await
+    }
+
+    /// The code or link for a free contact; the note for a taken one.
+    fn change_message(
+        &self,
+        lang: Lang,
+        contact: &Contact,
+        taken: bool,
+        secret: &str,
+        expires_at: OffsetDateTime,
+    ) -> Letter {
+        let base = &self.policy.base_url;
+        if taken {
+            return messages::contact_in_use(lang, base);
+        }
+        match contact {
+            Contact::Phone(_) => Letter {
+                subject: String::new(),
+                body: messages::contact_change_code_sms(lang, secret),
+            },
+            Contact::Email(_) => {
+                // From the configured address only: a forged Host header
+                // must never make a link to somewhere else.
+                let link = format!("{base}/me/contacts/confirm-email?token={secret}");
+                let until = messages::format_local(expires_at, self.policy.display_offset, lang);
+                messages::contact_change_link_letter(lang, &link, &until)
+            }
+        }
+    }
+
+    fn outbox_for(
+        &self,
+        key: String,
+        account: AccountId,
+        contact: &Contact,
+        letter: &Letter,
+        now: OffsetDateTime,
+    ) -> crate::ports::OutboxRecord {
+        crate::verification::outbox_message(
+            &self.crypto,
+            key,
+            account,
+            contact.channel(),
+            plain(contact),
+            match contact {
+                Contact::Phone(_) => "",
+                Contact::Email(_) => &letter.subject,
+            },
+            &letter.body,
+            now,
+        )
+    }
+
+    /// A secret for a taken contact is one nobody was sent: nothing matches.
+    fn stored_secret_hash(&self, channel: Channel, taken: bool, secret: &str) -> Vec<u8> {
+        if taken {
+            self.change_secret_hash(channel, &crypto::random_token())
+        } else {
+            self.change_secret_hash(channel, secret)
+        }
+    }
+
+    fn new_change_secret(channel: Channel) -> String {
+        match channel {
+            Channel::Sms => crypto::random_six_digit_code(),
+            Channel::Email => crypto::random_token(),
+        }
+    }
+
+    fn change_secret_ttl(&self, channel: Channel) -> Duration {
+        match channel {
+            Channel::Sms => self.policy.sms_code_ttl,
+            Channel::Email => LINK_TTL,
+        }
+    }
+
+    /// Starts a change of the account's phone or e-mail: checks the current
+    /// password and sends the new contact a code or a link (or, when it
+    /// already belongs to an account, a note). Nothing changes yet.
+    pub async fn start_contact_change(
+        &self,
+        account_id: AccountId,
+        new: Contact,
+        password: &str,
+        lang: Lang,
+        client_ip: IpAddr,
+    ) -> Result<ContactChangeStarted, ContactChangeError> {
+        let now = self.clock.now();
+        let Some(account) = self.store.account(account_id).await? else {
+            return Err(ContactChangeError::NotFound);
+        };
+        self.hit(
+            BUCKET_ACCOUNT,
+            account_id.to_string().as_bytes(),
+            STARTS_PER_ACCOUNT_PER_HOUR,
+            now,
+        )
+        .await?;
+        let ok = self
+            .hasher
+            .verify(password, &account.password_hash)
+            .await
+            .map_err(InternalError::from)?;
+        if !ok {
+            return Err(ContactChangeError::WrongPassword);
+        }
+        let index = self.new_contact_index(&new);
+        self.spend_change_quota(&index, client_ip, now).await?;
+        let kind = kind_of(&new);
+        let taken = self.store.account_by_login(kind, &index).await?.is_some();
+        let channel = new.channel();
+        let secret = Self::new_change_secret(channel);
+        let ttl = self.change_secret_ttl(channel);
+        let id = uuid::Uuid::new_v4();
+        let letter = self.change_message(lang, &new, taken, &secret, now + ttl);
+        let message = self.outbox_for(
+            format!("contact-change:{id}:1"),
+            account_id,
+            &new,
+            &letter,
+            now,
+        );
+        let record = ContactChangeRecord {
+            id,
+            account_id,
+            kind,
+            lang: lang.code().to_owned(),
+            new_contact: self.crypto.seal(F_NEW_CONTACT, plain(&new)),
+            contact_index: index,
+            taken,
+            secret_hash: self.stored_secret_hash(channel, taken, &secret),
+            secret_expires_at: now + ttl,
+            attempts: 0,
+            sent_at: now,
+            sends: 1,
+            completed_at: None,
+            created_at: now,
+            expires_at: now
+                + match channel {
+                    Channel::Sms => SMS_CHANGE_TTL,
+                    Channel::Email => LINK_TTL,
+                },
+        };
+        self.store.start_contact_change(&record, &message).await?;
+        Ok(ContactChangeStarted {
+            id,
+            channel,
+            secret_expires_at: record.secret_expires_at,
+            resend_at: now + self.policy.resend_interval,
+        })
+    }
+
+    async fn live_change(
+        &self,
+        account_id: AccountId,
+        id: uuid::Uuid,
+    ) -> Result<ContactChangeRecord, ContactChangeError> {
+        match self.store.contact_change(id).await? {
+            Some(c)
+                if c.account_id == account_id
+                    && c.completed_at.is_none()
+                    && c.expires_at > self.clock.now() =>
+            {
+                Ok(c)
+            }
+            _ => Err(ContactChangeError::NotFound),
+        }
+    }
+
+    fn open_new_contact(&self, c: &ContactChangeRecord) -> Result<Contact, InternalError> {
+        let plain = self.crypto.open(F_NEW_CONTACT, &c.new_contact)?;
+        match c.kind {
+            LoginKind::Email => Email::parse(&plain)
+                .map(Contact::Email)
+                .map_err(|_| InternalError::Corrupt("new e-mail")),
+            LoginKind::Phone | LoginKind::Snils => PhoneNumber::from_e164(&plain)
+                .map(Contact::Phone)
+                .ok_or(InternalError::Corrupt("new phone")),
+        }
+    }
+
+    /// The change as its code page shows it.
+    pub async fn contact_change(
+        &self,
+        account_id: AccountId,
+        id: uuid::Uuid,
+    ) -> Result<ContactChangeView, ContactChangeError> {
+        let c = self.live_change(account_id, id).await?;
+        Ok(ContactChangeView {
+            id: c.id,
+            channel: channel_of(c.kind),
+            new_contact: self.open_new_contact(&c)?,
+            secret_expires_at: c.secret_expires_at,
+            resend_at: c.sent_at + self.policy.resend_interval,
+            attempts_left: self.policy.code_max_attempts.saturating_sub(c.attempts),
+        })
+    }
+
+    /// «Получить новый код»: a new code or letter, which voids the last.
+    pub async fn resend_contact_change(
+        &self,
+        account_id: AccountId,
+        id: uuid::Uuid,
+        client_ip: IpAddr,
+    ) -> Result<ContactChangeStarted, ContactChangeError> {
+        let now = self.clock.now();
+        let c = self.live_change(account_id, id).await?;
+        let resend_at = c.sent_at + self.policy.resend_interval;
+        if now < resend_at {
+            return Err(ContactChangeError::RateLimited {
+                retry_at: resend_at,
+            });
+        }
+        self.spend_change_quota(&c.contact_index, client_ip, now)
+            .await?;
+        let contact = self.open_new_contact(&c)?;
+        let channel = channel_of(c.kind);
+        let secret = Self::new_change_secret(channel);
+        let ttl = self.change_secret_ttl(channel);
+        let lang = Lang::parse(&c.lang).unwrap_or_default();
+        let letter = self.change_message(lang, &contact, c.taken, &secret, now + ttl);
+        let message = self.outbox_for(
+            format!("contact-change:{id}:{}", c.sends + 1),
+            account_id,
+            &contact,
+            &letter,
+            now,
+        );
+        let replaced = self
+            .store
+            .replace_contact_change_secret(
+                id,
+                c.sent_at,
+                &self.stored_secret_hash(channel, c.taken, &secret),
+                now + ttl,
+                &message,
+            )
+            .await?;
+        if !replaced {
+            // A concurrent resend won; its message is on the way.
+            return Err(ContactChangeError::RateLimited {
+                retry_at: now + self.policy.resend_interval,
+            });
+        }
+        Ok(ContactChangeStarted {
+            id,
+            channel,
+            secret_expires_at: now + ttl,
+            resend_at: now + self.policy.resend_interval,
+        })
+    }
+
+    /// Confirms a change of the logged-in person with the SMS code or the
+    /// e-mail token; on success the new contact is the account's.
+    pub async fn confirm_contact_change(
+        &self,
+        account_id: AccountId,
+        id: uuid::Uuid,
+        with: Confirmation,
+    ) -> Result<Contact, ContactChangeError> {
+        let c = self.live_change(account_id, id).await?;
+        self.check_and_complete(c, with).await
+    }
+
+    /// Follows the e-mail's link, which may be opened in another browser
+    /// or without logging in: the token alone names the change.
+    pub async fn confirm_contact_change_link(
+        &self,
+        token: &str,
+    ) -> Result<(AccountId, Contact), ContactChangeError> {
+        let token = token.trim();
+        let hash = self.change_secret_hash(Channel::Email, token);
+        let Some(c) = self.store.contact_change_by_secret(&hash).await? else {
+            return Err(ContactChangeError::LinkInvalid);
+        };
+        if c.kind != LoginKind::Email
+            || c.completed_at.is_some()
+            || c.expires_at <= self.clock.now()
+        {
+            return Err(ContactChangeError::LinkInvalid);
+        }
+        let account = c.account_id;
+        let contact = self
+            .check_and_complete(c, Confirmation::Token(token.to_owned()))
+            .await?;
+        Ok((account, contact))
+    }
+
+    async fn check_and_complete(
+        &self,
+        c: ContactChangeRecord,
+        with: Confirmation,
+    ) -> Result<Contact, ContactChangeError> {
+        let now = self.clock.now();
+        match (channel_of(c.kind), with) {
+            (Channel::Sms, Confirmation::Code(code)) => {
+                let code: String = code.chars().filter(|ch| !ch.is_whitespace()).collect();
+                if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(ContactChangeError::MalformedCode);
+                }
+                if now > c.secret_expires_at {
+                    return Err(ContactChangeError::CodeExpired);
+                }
+                let max = self.policy.code_max_attempts;
+                // The attempt is taken before the code is compared, so that
+                // concurrent guesses can never exceed the limit.
+                let Some(attempt) = self.store.take_contact_change_attempt(c.id, max).await? else {
+                    return Err(ContactChangeError::AttemptsExhausted);
+                };
+                let matches = crypto::constant_time_eq(
+                    &self.change_secret_hash(Channel::Sms, &code),
+                    &c.secret_hash,
+                );
+                if !matches || c.taken {
+                    return Err(if attempt >= max {
+                        ContactChangeError::AttemptsExhausted
+                    } else {
+                        ContactChangeError::WrongCode {
+                            attempts_left: max - attempt,
+                        }
+                    });
+                }
+            }
+            (Channel::Email, Confirmation::Token(token)) => {
+                let matches = crypto::constant_time_eq(
+                    &self.change_secret_hash(Channel::Email, token.trim()),
+                    &c.secret_hash,
+                );
+                if !matches || c.taken {
+                    return Err(ContactChangeError::LinkInvalid);
+                }
+                if now > c.secret_expires_at {
+                    return Err(ContactChangeError::LinkExpired);
+                }
+            }
+            (Channel::Sms, Confirmation::Token(_)) => {
+                return Err(ContactChangeError::MalformedCode);
+            }
+            (Channel::Email, Confirmation::Code(_)) => return Err(ContactChangeError::LinkInvalid),
+        }
+        let contact = self.open_new_contact(&c)?;
+        self.complete_change(&c, &contact, now).await?;
+        Ok(contact)
+    }
+
+    /// The new contact becomes the account's, with the notice and the audit
+    /// record, in one transaction.
+    async fn complete_change(
+        &self,
+        c: &ContactChangeRecord,
+        contact: &Contact,
+        now: OffsetDateTime,
+    ) -> Result<(), ContactChangeError> {
+        let Some(account) = self.store.account(c.account_id).await? else {
+            return Err(ContactChangeError::NotFound);
+        };
+        let old = Contacts::of(&self.crypto, &account)?;
+        let (field, phone) = match contact {
+            Contact::Phone(_) => (F_PHONE, true),
+            Contact::Email(_) => (F_EMAIL, false),
+        };
+        let had = match contact {
+            Contact::Phone(_) => account.phone.is_some(),
+            Contact::Email(_) => account.email.is_some(),
+        };
+        // The old contact hears of it; a contact added where there was none
+        // is told to the account's other contact.
+        let to = if had {
+            old.only(phone)
+        } else {
+            old.only(!phone)
+        };
+        let lang = Lang::parse(&c.lang).unwrap_or_default();
+        let letter =
+            messages::contact_changed(lang, phone, !had, &masked(contact), &self.policy.base_url);
+        let notices: Vec<_> = to
+            .first(
+                &self.crypto,
+                format!("contact-changed:{}", c.id),
+                &letter,
+                now,
+            )
+            .into_iter()
+            .collect();
+        let kind = c.kind.as_str();
+        let audit = self
+            .audit
+            .record(
+                Actor::Citizen(c.account_id),
+                action::CONTACT_CHANGED,
+                kind,
+                now,
+            )
+            .details(serde_json::json!({ "kind": kind }))
+            .write();
+        let completion = ContactChangeCompletion {
+            change_id: c.id,
+            account_id: c.account_id,
+            kind: c.kind,
+            sealed: self.crypto.seal(field, plain(contact)),
+            index: c.contact_index.clone(),
+            notices,
+            audit,
+            at: now,
+        };
+        match self.store.complete_contact_change(&completion).await {
+            Ok(true) => {
+                tracing::info!(account = %c.account_id, kind, "contact changed");
+                Ok(())
+            }
+            Ok(false) => Err(ContactChangeError::NotFound),
+            Err(StoreError::Conflict(UniqueField::Phone | UniqueField::Email)) => {
+                Err(ContactChangeError::ContactTaken)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_leave_the_last_digits_and_the_domain() {
+        let p = Contact::Phone(PhoneNumber::parse("+7 (925) 391-02-12").unwrap());
+        assert_eq!(masked(&p), "+7 *** ***-**-12");
+        let e = Contact::Email(Email::parse("ivanov@example.org").unwrap());
+        assert_eq!(masked(&e), "iv***@example.org");
+    }
+}

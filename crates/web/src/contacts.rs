@@ -1,0 +1,688 @@
+//! «Изменить» by the phone or the e-mail of «Мои данные»: the pages
+//! `/me/contacts/…` and `/api/v1/me/contacts…`. Thin: the rules (the
+//! password first, the same answers for a taken contact, what is written
+//! together) are in the use case.
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing};
+use serde::Deserialize;
+use serde_json::json;
+use uslugi_app::contacts::{ContactChangeError, ContactChangeStarted, ContactChangeView};
+use uslugi_app::ports::Channel;
+use uslugi_app::{Confirmation, Contact};
+use uslugi_domain::{Email, PhoneNumber};
+
+use crate::AppState;
+use crate::error::{ApiError, FieldErrors, PageError};
+use crate::http::{ApiJson, ClientIp, CsrfForm, Language, session_token};
+use crate::i18n::{Tr, fill};
+use crate::pages::{Chrome, Ctx, local_time, render, see_other};
+use crate::personal::{ApiSession, Signed, signed_in};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/me/contacts/phone",
+            routing::get(phone_form).post(phone_submit),
+        )
+        .route(
+            "/me/contacts/email",
+            routing::get(email_form).post(email_submit),
+        )
+        .route("/me/contacts/changes/{id}", routing::get(confirm_form))
+        .route(
+            "/me/contacts/changes/{id}/confirm",
+            routing::post(confirm_submit),
+        )
+        .route(
+            "/me/contacts/changes/{id}/resend",
+            routing::post(resend_submit),
+        )
+        .route("/me/contacts/confirm-email", routing::get(email_link))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/me/contacts", routing::post(api_start))
+        .route("/me/contacts/{id}/confirm", routing::post(api_confirm))
+        .route("/me/contacts/{id}/resend", routing::post(api_resend))
+}
+
+/// Where the new value is typed: `phone` or `email`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Phone,
+    Email,
+}
+
+impl Kind {
+    const fn field(self) -> &'static str {
+        match self {
+            Self::Phone => "phone",
+            Self::Email => "email",
+        }
+    }
+}
+
+/// Parses the new value, or names the field's problem in the person's
+/// language.
+fn parse_contact(t: &Tr, kind: Kind, value: &str) -> Result<Contact, FieldErrors> {
+    let parsed = match kind {
+        Kind::Phone => PhoneNumber::parse(value)
+            .map(Contact::Phone)
+            .map_err(|e| t.phone_error(e)),
+        Kind::Email => Email::parse(value)
+            .map(Contact::Email)
+            .map_err(|e| t.email_error(e)),
+    };
+    parsed.map_err(|message| {
+        let mut f = FieldErrors::new();
+        f.insert(kind.field().into(), message.into());
+        f
+    })
+}
+
+/// Field errors for what the person can fix; `None` for the rest.
+fn field_errors(t: &Tr, e: &ContactChangeError) -> Option<FieldErrors> {
+    let c = t.contacts;
+    let mut f = FieldErrors::new();
+    match e {
+        ContactChangeError::WrongPassword => f.insert("password".into(), c.err_password.into()),
+        ContactChangeError::MalformedCode => f.insert("code".into(), t.err_code_format.into()),
+        ContactChangeError::WrongCode { attempts_left } => {
+            f.insert("code".into(), fill(t.err_code_wrong, attempts_left))
+        }
+        ContactChangeError::CodeExpired => f.insert("code".into(), t.err_code_expired.into()),
+        ContactChangeError::AttemptsExhausted => {
+            f.insert("code".into(), t.err_code_exhausted.into())
+        }
+        ContactChangeError::LinkInvalid | ContactChangeError::LinkExpired => {
+            f.insert("token".into(), t.err_token.into())
+        }
+        ContactChangeError::RateLimited { .. }
+        | ContactChangeError::NotFound
+        | ContactChangeError::ContactTaken
+        | ContactChangeError::Internal(_) => return None,
+    };
+    Some(f)
+}
+
+fn error_code(e: &ContactChangeError) -> &'static str {
+    match e {
+        ContactChangeError::WrongPassword => "wrong_password",
+        ContactChangeError::RateLimited { .. } => "rate_limited",
+        ContactChangeError::NotFound => "contact_change_not_found",
+        ContactChangeError::MalformedCode => "code_malformed",
+        ContactChangeError::WrongCode { .. } => "code_wrong",
+        ContactChangeError::CodeExpired => "code_expired",
+        ContactChangeError::AttemptsExhausted => "code_attempts_exhausted",
+        ContactChangeError::LinkInvalid => "token_invalid",
+        ContactChangeError::LinkExpired => "token_expired",
+        ContactChangeError::ContactTaken => "contact_taken",
+        ContactChangeError::Internal(_) => "internal",
+    }
+}
+
+fn api_error(t: &Tr, state: &AppState, e: ContactChangeError) -> ApiError {
+    if let Some(fields) = field_errors(t, &e) {
+        let mut err = ApiError::invalid(t, fields);
+        err.code = error_code(&e);
+        return err;
+    }
+    match e {
+        ContactChangeError::NotFound => {
+            ApiError::not_found(t).with_code("contact_change_not_found")
+        }
+        ContactChangeError::RateLimited { retry_at } => {
+            ApiError::rate_limited(t, (retry_at - state.identity.now()).whole_seconds())
+        }
+        ContactChangeError::ContactTaken => {
+            ApiError::conflict("contact_taken", t.contacts.err_taken)
+        }
+        other => ApiError::internal(t, &other),
+    }
+}
+
+fn page_error(ctx: &Ctx, state: &AppState, e: ContactChangeError) -> PageError {
+    match e {
+        ContactChangeError::NotFound => {
+            PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.contacts.err_gone)
+        }
+        ContactChangeError::ContactTaken => {
+            PageError::new(StatusCode::CONFLICT, ctx.lang.0, ctx.tr.contacts.err_taken)
+        }
+        ContactChangeError::RateLimited { retry_at } => {
+            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
+            let mut p = PageError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ctx.lang.0,
+                fill(ctx.tr.too_many, secs),
+            );
+            p.retry_after = Some(secs);
+            p
+        }
+        other => PageError::internal(ctx.lang.0, &other),
+    }
+}
+
+fn started_json(state: &AppState, s: &ContactChangeStarted) -> serde_json::Value {
+    json!({
+        "change_id": s.id,
+        "channel": s.channel.as_str(),
+        "expires_in": (s.secret_expires_at - state.identity.now()).whole_seconds(),
+    })
+}
+
+fn contact_json(c: &Contact) -> serde_json::Value {
+    match c {
+        Contact::Phone(p) => json!({ "phone": p.e164() }),
+        Contact::Email(e) => json!({ "email": e.as_str() }),
+    }
+}
+
+// ------------------------------------------------------------------ the API
+
+#[derive(Deserialize)]
+struct StartJson {
+    phone: Option<String>,
+    email: Option<String>,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /api/v1/me/contacts {"phone"}|{"email"}, "password"` →
+/// `202 {"change_id","channel","expires_in"}`, the same for a contact
+/// that already has an account.
+async fn api_start(
+    State(state): State<AppState>,
+    lang: Language,
+    ClientIp(ip): ClientIp,
+    ApiSession(session): ApiSession,
+    ApiJson(input): ApiJson<StartJson>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let (kind, value) = match (input.phone, input.email) {
+        (Some(p), None) => (Kind::Phone, p),
+        (None, Some(e)) => (Kind::Email, e),
+        _ => {
+            let mut fields = FieldErrors::new();
+            fields.insert("phone".into(), t.contacts.err_one_contact.into());
+            fields.insert("email".into(), t.contacts.err_one_contact.into());
+            return Err(ApiError::invalid(t, fields).with_code("contact_required"));
+        }
+    };
+    let mut fields = match parse_contact(t, kind, &value) {
+        Ok(_) => FieldErrors::new(),
+        Err(f) => f,
+    };
+    if input.password.is_empty() {
+        fields.insert("password".into(), t.err_required.into());
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::invalid(t, fields));
+    }
+    let contact = parse_contact(t, kind, &value).map_err(|f| ApiError::invalid(t, f))?;
+    match state
+        .identity
+        .start_contact_change(session.account_id, contact, &input.password, lang.0, ip)
+        .await
+    {
+        Ok(s) => Ok((StatusCode::ACCEPTED, Json(started_json(&state, &s))).into_response()),
+        Err(e) => Err(api_error(t, &state, e)),
+    }
+}
+
+fn parse_id(t: &Tr, id: &str) -> Result<uuid::Uuid, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(t).with_code("contact_change_not_found"))
+}
+
+#[derive(Deserialize)]
+struct ConfirmJson {
+    code: Option<String>,
+    token: Option<String>,
+}
+
+/// `POST /api/v1/me/contacts/{id}/confirm {"code"}|{"token"}` →
+/// `200 {"phone"}|{"email"}`: the account's contact now.
+async fn api_confirm(
+    State(state): State<AppState>,
+    lang: Language,
+    ApiSession(session): ApiSession,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ConfirmJson>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let id = parse_id(t, &id)?;
+    let with = match (input.code, input.token) {
+        (Some(c), _) => Confirmation::Code(c),
+        (None, Some(tok)) => Confirmation::Token(tok),
+        (None, None) => return Err(ApiError::invalid_field(t, "code", t.err_required)),
+    };
+    match state
+        .identity
+        .confirm_contact_change(session.account_id, id, with)
+        .await
+    {
+        Ok(contact) => Ok(Json(contact_json(&contact)).into_response()),
+        Err(e) => Err(api_error(t, &state, e)),
+    }
+}
+
+/// `POST /api/v1/me/contacts/{id}/resend` → `202`, or `429` with
+/// `Retry-After`.
+async fn api_resend(
+    State(state): State<AppState>,
+    lang: Language,
+    ClientIp(ip): ClientIp,
+    ApiSession(session): ApiSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let id = parse_id(t, &id)?;
+    match state
+        .identity
+        .resend_contact_change(session.account_id, id, ip)
+        .await
+    {
+        Ok(s) => Ok((StatusCode::ACCEPTED, Json(started_json(&state, &s))).into_response()),
+        Err(e) => Err(api_error(t, &state, e)),
+    }
+}
+
+// ------------------------------------------------------------------ the pages
+
+#[derive(Template)]
+#[template(path = "me_contact.html")]
+struct FormPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    by_phone: bool,
+    action: &'static str,
+    value: String,
+    errors: FieldErrors,
+}
+
+const fn action_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Phone => "/me/contacts/phone",
+        Kind::Email => "/me/contacts/email",
+    }
+}
+
+fn form_page(ctx: Ctx, kind: Kind, value: String, errors: FieldErrors) -> FormPage {
+    FormPage {
+        tr: ctx.tr,
+        chrome: ctx.chrome,
+        by_phone: kind == Kind::Phone,
+        action: action_of(kind),
+        value,
+        errors,
+    }
+}
+
+async fn show_form(
+    state: &AppState,
+    ctx: Ctx,
+    headers: &HeaderMap,
+    kind: Kind,
+) -> Result<Response, PageError> {
+    match signed_in(state, &ctx, headers, action_of(kind)).await? {
+        Signed::In(_) => Ok(render(
+            StatusCode::OK,
+            &form_page(ctx, kind, String::new(), FieldErrors::new()),
+        )),
+        Signed::Out(r) => Ok(r),
+    }
+}
+
+async fn phone_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    show_form(&state, ctx, &headers, Kind::Phone).await
+}
+
+async fn email_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    show_form(&state, ctx, &headers, Kind::Email).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StartInput {
+    phone: String,
+    email: String,
+    password: String,
+}
+
+async fn submit(
+    state: &AppState,
+    ctx: Ctx,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+    kind: Kind,
+    input: StartInput,
+) -> Result<Response, PageError> {
+    let session = match signed_in(state, &ctx, headers, action_of(kind)).await? {
+        Signed::In(s) => s,
+        Signed::Out(r) => return Ok(r),
+    };
+    let value = match kind {
+        Kind::Phone => input.phone,
+        Kind::Email => input.email,
+    };
+    let parsed = parse_contact(ctx.tr, kind, &value);
+    let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+    if input.password.is_empty() {
+        errors.insert("password".into(), ctx.tr.err_required.into());
+    }
+    let contact = match parsed {
+        Ok(c) if errors.is_empty() => c,
+        _ => {
+            return Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form_page(ctx, kind, value, errors),
+            ));
+        }
+    };
+    match state
+        .identity
+        .start_contact_change(session.account_id, contact, &input.password, ctx.lang.0, ip)
+        .await
+    {
+        Ok(s) => Ok(see_other(&format!("/me/contacts/changes/{}", s.id))),
+        Err(e) => match field_errors(ctx.tr, &e) {
+            Some(errors) => Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form_page(ctx, kind, value, errors),
+            )),
+            None => Err(page_error(&ctx, state, e)),
+        },
+    }
+}
+
+async fn phone_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    CsrfForm(input): CsrfForm<StartInput>,
+) -> Result<Response, PageError> {
+    submit(&state, ctx, &headers, ip, Kind::Phone, input).await
+}
+
+async fn email_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    CsrfForm(input): CsrfForm<StartInput>,
+) -> Result<Response, PageError> {
+    submit(&state, ctx, &headers, ip, Kind::Email, input).await
+}
+
+#[derive(Template)]
+#[template(path = "me_contact_confirm.html")]
+struct ConfirmPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    id: String,
+    by_email: bool,
+    sent_text: String,
+    valid_until_text: String,
+    expires_unix: i64,
+    seconds_left: i64,
+    resend_unix: i64,
+    resend_after_text: String,
+    can_resend_now: bool,
+    /// Three wrong entries killed the code: no countdown of a dead code.
+    code_dead: bool,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+}
+
+fn confirm_page(
+    state: &AppState,
+    ctx: Ctx,
+    view: &ContactChangeView,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+) -> ConfirmPage {
+    let now = state.identity.now();
+    let by_email = view.channel == Channel::Email;
+    let c = ctx.tr.contacts;
+    let sent_text = match &view.new_contact {
+        Contact::Phone(p) => fill(c.code_sent, p),
+        Contact::Email(e) => fill(c.letter_sent, e.as_str()),
+    };
+    ConfirmPage {
+        id: view.id.to_string(),
+        by_email,
+        sent_text,
+        valid_until_text: fill(
+            c.valid_until,
+            local_time(state, view.secret_expires_at, &ctx),
+        ),
+        expires_unix: view.secret_expires_at.unix_timestamp(),
+        seconds_left: (view.secret_expires_at - now).whole_seconds().max(0),
+        resend_unix: view.resend_at.unix_timestamp(),
+        resend_after_text: fill(
+            if by_email {
+                ctx.tr.resend_letter_after
+            } else {
+                ctx.tr.resend_after
+            },
+            local_time(state, view.resend_at, &ctx),
+        ),
+        can_resend_now: now >= view.resend_at,
+        code_dead: view.attempts_left == 0,
+        notice,
+        errors,
+        tr: ctx.tr,
+        chrome: ctx.chrome,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmQuery {
+    sent: Option<String>,
+}
+
+fn page_id(ctx: &Ctx, id: &str) -> Result<uuid::Uuid, PageError> {
+    id.parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.contacts.err_gone))
+}
+
+async fn confirm_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ConfirmQuery>,
+) -> Result<Response, PageError> {
+    let here = format!("/me/contacts/changes/{id}");
+    let session = match signed_in(&state, &ctx, &headers, &here).await? {
+        Signed::In(s) => s,
+        Signed::Out(r) => return Ok(r),
+    };
+    let id = page_id(&ctx, &id)?;
+    let view = state
+        .identity
+        .contact_change(session.account_id, id)
+        .await
+        .map_err(|e| page_error(&ctx, &state, e))?;
+    let notice = q
+        .sent
+        .is_some()
+        .then_some(if view.channel == Channel::Email {
+            ctx.tr.contacts.new_letter_sent
+        } else {
+            ctx.tr.new_code_sent
+        });
+    Ok(render(
+        StatusCode::OK,
+        &confirm_page(&state, ctx, &view, notice, FieldErrors::new()),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CodeInput {
+    code: String,
+}
+
+fn changed_query(contact: &Contact) -> &'static str {
+    match contact {
+        Contact::Phone(_) => "/me?contact_changed=phone",
+        Contact::Email(_) => "/me?contact_changed=email",
+    }
+}
+
+async fn confirm_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(input): CsrfForm<CodeInput>,
+) -> Result<Response, PageError> {
+    let here = format!("/me/contacts/changes/{id}");
+    let session = match signed_in(&state, &ctx, &headers, &here).await? {
+        Signed::In(s) => s,
+        Signed::Out(r) => return Ok(r),
+    };
+    let id = page_id(&ctx, &id)?;
+    match state
+        .identity
+        .confirm_contact_change(session.account_id, id, Confirmation::Code(input.code))
+        .await
+    {
+        Ok(contact) => Ok(see_other(changed_query(&contact))),
+        Err(e) => match field_errors(ctx.tr, &e) {
+            Some(errors) => {
+                let view = state
+                    .identity
+                    .contact_change(session.account_id, id)
+                    .await
+                    .map_err(|e| page_error(&ctx, &state, e))?;
+                Ok(render(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &confirm_page(&state, ctx, &view, None, errors),
+                ))
+            }
+            None => Err(page_error(&ctx, &state, e)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn resend_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    let here = format!("/me/contacts/changes/{id}");
+    let session = match signed_in(&state, &ctx, &headers, &here).await? {
+        Signed::In(s) => s,
+        Signed::Out(r) => return Ok(r),
+    };
+    let id = page_id(&ctx, &id)?;
+    match state
+        .identity
+        .resend_contact_change(session.account_id, id, ip)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/me/contacts/changes/{id}?sent=1"))),
+        Err(ContactChangeError::RateLimited { retry_at }) => {
+            let view = state
+                .identity
+                .contact_change(session.account_id, id)
+                .await
+                .map_err(|e| page_error(&ctx, &state, e))?;
+            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
+            let mut errors = FieldErrors::new();
+            errors.insert("resend".into(), fill(ctx.tr.too_many, secs));
+            let mut response = render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &confirm_page(&state, ctx, &view, None, errors),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            Ok(response)
+        }
+        Err(e) => Err(page_error(&ctx, &state, e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinkQuery {
+    token: String,
+}
+
+/// The new address's link. It may be opened in another browser, or before
+/// logging in: the token alone names the change, and works once.
+async fn email_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(q): Query<LinkQuery>,
+) -> Result<Response, PageError> {
+    match state.identity.confirm_contact_change_link(&q.token).await {
+        Ok((account, contact)) => {
+            // Logged in as that account here: back to «Мои данные».
+            let here = match session_token(&headers) {
+                Some(token) => state
+                    .identity
+                    .authenticate(&token)
+                    .await
+                    .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+                    .is_some_and(|s| s.account_id == account && !s.must_change_password),
+                None => false,
+            };
+            if here {
+                return Ok(see_other(changed_query(&contact)));
+            }
+            let page = crate::error::MessagePage {
+                tr: ctx.tr,
+                title: ctx.tr.contacts.email_title.to_owned(),
+                message: ctx.tr.contacts.email_changed.to_owned(),
+                link: Some((
+                    "/login?next=%2Fme".to_owned(),
+                    ctx.tr.contacts.changed_log_in.to_owned(),
+                )),
+                chrome: ctx.chrome,
+            };
+            Ok(render(StatusCode::OK, &page))
+        }
+        Err(e @ (ContactChangeError::LinkInvalid | ContactChangeError::LinkExpired)) => {
+            let page = crate::error::MessagePage {
+                tr: ctx.tr,
+                title: ctx.tr.link_invalid_title.to_owned(),
+                message: field_errors(ctx.tr, &e)
+                    .and_then(|f| f.get("token").cloned())
+                    .unwrap_or_default(),
+                link: Some((
+                    "/me/contacts/email".to_owned(),
+                    ctx.tr.contacts.start_again.to_owned(),
+                )),
+                chrome: ctx.chrome,
+            };
+            Ok(render(StatusCode::GONE, &page))
+        }
+        Err(e) => Err(page_error(&ctx, &state, e)),
+    }
+}
