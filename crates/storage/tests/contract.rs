@@ -95,7 +95,7 @@ contract!(
     a_letter_used_after_a_confirmation_at_a_center_changes_nothing_else,
 );
 
-#[path = "contract_parts/second_factor.rs"]
+#[path = "contract/second_factor.rs"]
 mod second_factor;
 
 async fn open(url: &str) -> Arc<dyn Backend> {
