@@ -7,6 +7,10 @@
 //   operator console (operators work at desktops) on desktop, JS on and off,
 //   both languages; access restored on desktop-js-ru and desktop-nojs-en; the
 //   console by keyboard on desktop, JS on and off, in Russian
+//   «Не удаётся войти?»: by phone everywhere (every viewport, JS on and off,
+//   in Russian; desktop in English); by e-mail and for a standard account
+//   on desktop-js-ru and desktop-nojs-en. «Безопасность» (sessions,
+//   history) on desktop-js-ru and desktop-nojs-en
 //
 // One server and one Chromium serve the whole run; journeys run a few at a
 // time, each in its own browser context with its own phone number or e-mail.
@@ -16,6 +20,7 @@ import path from 'node:path';
 import { ARTIFACTS, Journey, RUN_ID, auditStats, axeFindings, config, launchBrowser } from '../lib/harness.js';
 import * as J from '../lib/journeys.js';
 import * as C from '../lib/journeys_confirmed.js';
+import * as S from '../lib/journeys_security.js';
 import { Outbox } from '../lib/outbox.js';
 import { startServer } from '../lib/server.js';
 
@@ -55,6 +60,16 @@ const OPERATOR_JOURNEYS = [
   ['operator: register a citizen in person → temporary password → own password', 'operator-register', C.operatorRegistersCitizen, DESKTOP_CONFIGS],
   ['operator: restore access → temporary password', 'operator-restore', C.operatorRestoresAccess, [config('desktop', true, 'ru'), config('desktop', false, 'en')]],
   ['keyboard only: operator login → search → confirm identity', 'keyboard-operator', C.keyboardOperator, [config('desktop', true, 'ru'), config('desktop', false, 'ru')]],
+];
+
+/** Recovery by e-mail, for a standard account, and the security page: one configuration per language. */
+const TWO_CONFIGS = [config('desktop', true, 'ru'), config('desktop', false, 'en')];
+
+const SECURITY_JOURNEYS = [
+  ['recover access by phone: wrong code → code → new password → old one refused, other sessions ended', 'recover-phone', S.recoverByPhone, CONFIGS],
+  ['recover access by e-mail: the link → new password → the link works once', 'recover-email', S.recoverByEmail, TWO_CONFIGS],
+  ['recover access of a standard account: the code → a wrong passport → the SNILS → new password', 'recover-standard', S.recoverStandard, TWO_CONFIGS],
+  ['security: sessions of three devices → end one, end all others → history → password change ends the others', 'security', S.securityPage, TWO_CONFIGS],
 ];
 
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY || 3);
@@ -115,6 +130,9 @@ describe('uslugi in the browser', { concurrency: CONCURRENCY }, () => {
     journeyTest(cfg, 'keyboard only: personal data → checks → addresses', 'keyboard-standard', J.keyboardOnlyStandard);
   }
   for (const [title, slug, fn, configs] of OPERATOR_JOURNEYS) {
+    for (const cfg of configs) journeyTest(cfg, title, slug, fn);
+  }
+  for (const [title, slug, fn, configs] of SECURITY_JOURNEYS) {
     for (const cfg of configs) journeyTest(cfg, title, slug, fn);
   }
 });
