@@ -677,3 +677,35 @@ async fn the_code_page_goes_on_to_where_the_login_was_going() {
         .await;
     assert_eq!(to.as_deref(), Some("/me/security"));
 }
+
+#[tokio::test]
+async fn wrong_passwords_on_these_pages_count_as_at_the_login() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261700011").await;
+    let enrol = |password: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            post_json(
+                app,
+                "/api/v1/me/second-factor",
+                &token,
+                &json!({"method": "totp", "password": password}),
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(enrol("not the password").await.status(), 401);
+    }
+    let r = enrol(PASSWORD).await;
+    assert_eq!(r.status(), 429, "a session is no way to guess the password");
+    assert_eq!(error_code(&body_of(r).await), "throttled");
+    assert_eq!(
+        app.log_in("+79261700011", PASSWORD).await.status(),
+        401,
+        "the login waits too"
+    );
+    app.advance(Duration::seconds(3));
+    assert_eq!(enrol(PASSWORD).await.status(), 202);
+}

@@ -624,6 +624,9 @@ impl Identity {
         if ok {
             Ok(())
         } else {
+            // A session alone must not be a way to guess the password at
+            // leisure: wrong ones count as at the login.
+            self.count_factor_failure(account.id).await?;
             Err(FactorError::WrongPassword)
         }
     }
