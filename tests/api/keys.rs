@@ -81,7 +81,7 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    enrol(app.citizen("+79261005003").await).await;
+    enrol(app.citizen("+79261005004").await).await;
     app.put_bearer(
         "/api/v1/me/personal-data",
         &token,
@@ -94,7 +94,7 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
         .client
         .post(app.url("/api/v1/me/contacts"))
         .bearer_auth(&token)
-        .json(&json!({"phone": "+79261005003", "password": PASSWORD}))
+        .json(&json!({"phone": "+79261005003", "password": PASSWORD, "code": totp_now(&app, &app_key)}))
         .send()
         .await
         .unwrap();

@@ -709,3 +709,113 @@ async fn wrong_passwords_on_these_pages_count_as_at_the_login() {
     app.advance(Duration::seconds(3));
     assert_eq!(enrol(PASSWORD).await.status(), 202);
 }
+
+#[tokio::test]
+async fn a_new_phone_or_e_mail_needs_the_factor_when_it_is_on() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261700012").await;
+    let (secret, codes) = with_app(&app, &token).await;
+    let start = |body: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move { post_json(app, "/api/v1/me/contacts", &token, &body).await }
+    };
+    let r = start(json!({"phone": "+79261700112", "password": PASSWORD})).await;
+    assert_eq!(r.status(), 422);
+    let body = body_of(r).await;
+    assert_eq!(error_code(&body), "second_factor_required");
+    assert!(body["error"]["fields"]["code"].is_string());
+    let r = start(json!({"phone": "+79261700112", "password": PASSWORD, "code": "000000"})).await;
+    assert_eq!(error_code(&body_of(r).await), "code_wrong");
+    app.settle(0).await;
+    assert!(
+        app.messages_to("+79261700112").await.is_empty(),
+        "nothing sent to the new phone without the factor"
+    );
+    let r = start(
+        json!({"phone": "+79261700112", "password": PASSWORD, "code": totp_now(&app, &secret)}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    let r =
+        start(json!({"email": "new@example.org", "password": PASSWORD, "code": codes[0]})).await;
+    assert_eq!(r.status(), 202, "a backup code will do");
+    let r =
+        start(json!({"email": "new@example.org", "password": PASSWORD, "code": codes[0]})).await;
+    assert_eq!(r.status(), 422, "once");
+}
+
+#[tokio::test]
+async fn the_contact_page_asks_an_sms_factor_for_its_code() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261700013").await;
+    let r = post_json(
+        &app,
+        "/api/v1/me/second-factor",
+        &token,
+        &json!({"method": "sms", "password": PASSWORD}),
+    )
+    .await;
+    let id = body_of(r).await["enrolment_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.settle(0).await;
+    let code = app.last_code("+79261700013").await;
+    post_json(
+        &app,
+        &format!("/api/v1/me/second-factor/{id}/confirm"),
+        &token,
+        &json!({"code": code}),
+    )
+    .await;
+    let mut b = Browser::new(&app);
+    b.get("/login").await;
+    b.post(
+        "/login",
+        &[("login", "+79261700013"), ("password", PASSWORD)],
+    )
+    .await;
+    app.settle(0).await;
+    let code = app.last_code("+79261700013").await;
+    let (_, _, to) = b.post("/login/code", &[("code", &code)]).await;
+    assert_eq!(to.as_deref(), Some("/me"));
+    let (_, page, _) = b.get("/me/contacts/phone").await;
+    assert!(page.contains("name=\"code\""));
+    assert!(page.contains("Получить код в SMS"));
+    let (status, page, _) = b
+        .post(
+            "/me/contacts/phone",
+            &[
+                ("phone", "+79261700113"),
+                ("password", PASSWORD),
+                ("code", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Введите код подтверждения"));
+    let (_, _, to) = b
+        .post(
+            "/me/security/second-factor/code",
+            &[("back", "contact-phone")],
+        )
+        .await;
+    assert_eq!(to.as_deref(), Some("/me/contacts/phone?sent=1"));
+    let (_, page, _) = b.get("/me/contacts/phone?sent=1").await;
+    assert!(page.contains("Код отправлен на номер +7 (926) ***-**-13."));
+    app.settle(0).await;
+    let code = app.last_code("+79261700013").await;
+    let (status, _, to) = b
+        .post(
+            "/me/contacts/phone",
+            &[
+                ("phone", "+79261700113"),
+                ("password", PASSWORD),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(to.unwrap().starts_with("/me/contacts/changes/"));
+}

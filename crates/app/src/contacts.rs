@@ -63,6 +63,10 @@ pub enum ContactChangeError {
     /// Another account got the contact between the request and the code.
     #[error("the contact belongs to another account")]
     ContactTaken,
+    /// The account has «Вход с подтверждением»: a new phone or e-mail needs
+    /// its code too (a missing one is `MalformedCode` inside).
+    #[error("the second factor refused")]
+    SecondFactor(crate::second_factor::FactorError),
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
@@ -270,6 +274,7 @@ impl Identity {
         account_id: AccountId,
         new: Contact,
         password: &str,
+        factor_code: Option<&str>,
         lang: Lang,
         client_ip: IpAddr,
     ) -> Result<ContactChangeStarted, ContactChangeError> {
@@ -292,6 +297,14 @@ impl Identity {
         if !ok {
             return Err(ContactChangeError::WrongPassword);
         }
+        // With a second factor on, a stolen session and password must not be
+        // enough to move the phone (and with it the SMS codes) elsewhere.
+        self.consent_of_factor(&account, factor_code)
+            .await
+            .map_err(|e| match e {
+                crate::second_factor::FactorError::Internal(e) => ContactChangeError::Internal(e),
+                other => ContactChangeError::SecondFactor(other),
+            })?;
         let index = self.new_contact_index(&new);
         self.spend_change_quota(&index, client_ip, now).await?;
         let kind = kind_of(&new);

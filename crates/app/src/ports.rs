@@ -1191,6 +1191,15 @@ pub trait SecondFactorStore: Send + Sync {
     /// nothing written, when the proof was spent already or there is no
     /// factor.
     async fn change_second_factor(&self, c: &FactorChange) -> StoreResult<bool>;
+    /// Spends a proof on its own, for a change elsewhere that the factor
+    /// must allow (a new phone or e-mail); false when it was spent already.
+    async fn spend_factor_proof(
+        &self,
+        account: AccountId,
+        challenge: Option<uuid::Uuid>,
+        proof: &FactorProof,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
     async fn delete_expired_factor_challenges(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
 

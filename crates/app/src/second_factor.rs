@@ -929,12 +929,26 @@ impl Identity {
         password: &str,
         typed: &str,
     ) -> Result<(SecondFactorRecord, Option<uuid::Uuid>, FactorProof), FactorError> {
-        let now = self.clock.now();
         self.factor_throttle(record)?;
+        if self.store.second_factor(record.id).await?.is_none() {
+            return Err(FactorError::NotOn);
+        }
+        self.check_password(record, password).await?;
+        self.prove_code(record, typed).await
+    }
+
+    /// Checks a typed code against the account's factor (an app's code, the
+    /// SMS code of its open «manage» step, or a backup code); a wrong one is
+    /// counted. Nothing is spent yet.
+    async fn prove_code(
+        &self,
+        record: &AccountRecord,
+        typed: &str,
+    ) -> Result<(SecondFactorRecord, Option<uuid::Uuid>, FactorProof), FactorError> {
+        let now = self.clock.now();
         let Some(factor) = self.store.second_factor(record.id).await? else {
             return Err(FactorError::NotOn);
         };
-        self.check_password(record, password).await?;
         let typed = read_code(typed)?;
         let proof = match typed {
             Typed::Backup(code) => Some((None, FactorProof::BackupCode(self.backup_hash(&code)))),
@@ -974,6 +988,36 @@ impl Identity {
                 })
             }
         }
+    }
+
+    /// The factor's consent to a change elsewhere (a new phone or e-mail):
+    /// the typed code is checked and spent. `Ok(false)`: the account has no
+    /// factor, nothing was asked.
+    pub(crate) async fn consent_of_factor(
+        &self,
+        record: &AccountRecord,
+        typed: Option<&str>,
+    ) -> Result<bool, FactorError> {
+        if self.store.second_factor(record.id).await?.is_none() {
+            return Ok(false);
+        }
+        self.factor_throttle(record)?;
+        let typed = typed.map(str::trim).filter(|t| !t.is_empty());
+        let Some(typed) = typed else {
+            return Err(FactorError::MalformedCode);
+        };
+        let (_, challenge, proof) = self.prove_code(record, typed).await?;
+        if !self
+            .store
+            .spend_factor_proof(record.id, challenge, &proof, self.clock.now())
+            .await?
+        {
+            self.count_factor_failure(record.id).await?;
+            return Err(FactorError::WrongCode {
+                attempts_left: None,
+            });
+        }
+        Ok(true)
     }
 
     /// «Отключить»: asks the password and the factor (or a backup code).

@@ -423,6 +423,21 @@ macro_rules! sql_factors_store {
                     Ok(true)
                 }
 
+                async fn spend_factor_proof(
+                    &self,
+                    account: AccountId,
+                    challenge: Option<uuid::Uuid>,
+                    proof: &FactorProof,
+                    at: OffsetDateTime,
+                ) -> StoreResult<bool> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    if !spend_proof(&mut tx, account, challenge, proof, at).await? {
+                        return Ok(false);
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+
                 async fn delete_expired_factor_challenges(
                     &self,
                     now: OffsetDateTime,

@@ -10,8 +10,9 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
 use uslugi_app::contacts::{ContactChangeError, ContactChangeStarted, ContactChangeView};
-use uslugi_app::ports::Channel;
-use uslugi_app::{Confirmation, Contact};
+use uslugi_app::ports::{Channel, FactorMethod};
+use uslugi_app::second_factor::FactorStatus;
+use uslugi_app::{Confirmation, Contact, FactorError};
 use uslugi_domain::{Email, PhoneNumber};
 
 use crate::AppState;
@@ -101,6 +102,17 @@ fn field_errors(t: &Tr, e: &ContactChangeError) -> Option<FieldErrors> {
         ContactChangeError::LinkInvalid | ContactChangeError::LinkExpired => {
             f.insert("token".into(), t.err_token.into())
         }
+        ContactChangeError::SecondFactor(fe) => {
+            let message = match fe {
+                FactorError::MalformedCode => t.factor.err_code_or_backup,
+                FactorError::WrongCode { .. } => t.factor.err_wrong,
+                FactorError::CodeExpired => t.factor.err_send_first,
+                FactorError::AttemptsExhausted => t.err_code_exhausted,
+                FactorError::Throttled { .. } => t.factor.err_throttled,
+                _ => return None,
+            };
+            f.insert("code".into(), message.into())
+        }
         ContactChangeError::RateLimited { .. }
         | ContactChangeError::NotFound
         | ContactChangeError::ContactTaken
@@ -121,11 +133,25 @@ fn error_code(e: &ContactChangeError) -> &'static str {
         ContactChangeError::LinkInvalid => "token_invalid",
         ContactChangeError::LinkExpired => "token_expired",
         ContactChangeError::ContactTaken => "contact_taken",
+        ContactChangeError::SecondFactor(FactorError::MalformedCode) => "second_factor_required",
+        ContactChangeError::SecondFactor(FactorError::WrongCode { .. }) => "code_wrong",
+        ContactChangeError::SecondFactor(FactorError::CodeExpired) => "code_expired",
+        ContactChangeError::SecondFactor(FactorError::AttemptsExhausted) => {
+            "code_attempts_exhausted"
+        }
+        ContactChangeError::SecondFactor(FactorError::Throttled { .. }) => "throttled",
+        ContactChangeError::SecondFactor(_) => "second_factor",
         ContactChangeError::Internal(_) => "internal",
     }
 }
 
 fn api_error(t: &Tr, state: &AppState, e: ContactChangeError) -> ApiError {
+    if let ContactChangeError::SecondFactor(FactorError::Throttled { retry_at }) = e {
+        let secs = retry_at.map_or(60, |at| (at - state.identity.now()).whole_seconds());
+        return ApiError::rate_limited(t, secs)
+            .with_code("throttled")
+            .with_message(t.factor.err_throttled);
+    }
     if let Some(fields) = field_errors(t, &e) {
         let mut err = ApiError::invalid(t, fields);
         err.code = error_code(&e);
@@ -190,6 +216,9 @@ struct StartJson {
     email: Option<String>,
     #[serde(default)]
     password: String,
+    /// With «Вход с подтверждением» on: an app's code, the SMS code from
+    /// `POST /api/v1/me/second-factor/code`, or a backup code.
+    code: Option<String>,
 }
 
 /// `POST /api/v1/me/contacts {"phone"}|{"email"}, "password"` →
@@ -226,7 +255,14 @@ async fn api_start(
     let contact = parse_contact(t, kind, &value).map_err(|f| ApiError::invalid(t, f))?;
     match state
         .identity
-        .start_contact_change(session.account_id, contact, &input.password, lang.0, ip)
+        .start_contact_change(
+            session.account_id,
+            contact,
+            &input.password,
+            input.code.as_deref(),
+            lang.0,
+            ip,
+        )
         .await
     {
         Ok(s) => Ok((StatusCode::ACCEPTED, Json(started_json(&state, &s))).into_response()),
@@ -302,6 +338,10 @@ struct FormPage {
     by_phone: bool,
     action: &'static str,
     value: String,
+    /// «Вход с подтверждением» is on: its code is asked too (by SMS: after
+    /// «Получить код в SMS»).
+    factor: Option<FactorMethod>,
+    sent_note: Option<String>,
     errors: FieldErrors,
 }
 
@@ -312,15 +352,35 @@ const fn action_of(kind: Kind) -> &'static str {
     }
 }
 
-fn form_page(ctx: Ctx, kind: Kind, value: String, errors: FieldErrors) -> FormPage {
+fn form_page(
+    ctx: Ctx,
+    kind: Kind,
+    value: String,
+    factor: &FactorStatus,
+    errors: FieldErrors,
+) -> FormPage {
     FormPage {
         tr: ctx.tr,
         chrome: ctx.chrome,
         by_phone: kind == Kind::Phone,
         action: action_of(kind),
         value,
+        factor: factor.method,
+        sent_note: None,
         errors,
     }
+}
+
+async fn factor_of(
+    state: &AppState,
+    ctx: &Ctx,
+    account: uslugi_domain::AccountId,
+) -> Result<FactorStatus, PageError> {
+    state
+        .identity
+        .second_factor_status(account)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))
 }
 
 async fn show_form(
@@ -328,30 +388,46 @@ async fn show_form(
     ctx: Ctx,
     headers: &HeaderMap,
     kind: Kind,
+    sent: bool,
 ) -> Result<Response, PageError> {
     match signed_in(state, &ctx, headers, action_of(kind)).await? {
-        Signed::In(_) => Ok(render(
-            StatusCode::OK,
-            &form_page(ctx, kind, String::new(), FieldErrors::new()),
-        )),
+        Signed::In(s) => {
+            let factor = factor_of(state, &ctx, s.account_id).await?;
+            let sent_note = factor
+                .phone
+                .as_ref()
+                .filter(|_| sent && factor.method == Some(FactorMethod::Sms))
+                .map(|p| fill(ctx.tr.factor.code_sent_to, p));
+            let mut page = form_page(ctx, kind, String::new(), &factor, FieldErrors::new());
+            page.sent_note = sent_note;
+            Ok(render(StatusCode::OK, &page))
+        }
         Signed::Out(r) => Ok(r),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SentQuery {
+    sent: Option<String>,
 }
 
 async fn phone_form(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    Query(q): Query<SentQuery>,
 ) -> Result<Response, PageError> {
-    show_form(&state, ctx, &headers, Kind::Phone).await
+    show_form(&state, ctx, &headers, Kind::Phone, q.sent.is_some()).await
 }
 
 async fn email_form(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    Query(q): Query<SentQuery>,
 ) -> Result<Response, PageError> {
-    show_form(&state, ctx, &headers, Kind::Email).await
+    show_form(&state, ctx, &headers, Kind::Email, q.sent.is_some()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -360,6 +436,7 @@ struct StartInput {
     phone: String,
     email: String,
     password: String,
+    code: String,
 }
 
 async fn submit(
@@ -378,30 +455,41 @@ async fn submit(
         Kind::Phone => input.phone,
         Kind::Email => input.email,
     };
+    let factor = factor_of(state, &ctx, session.account_id).await?;
     let parsed = parse_contact(ctx.tr, kind, &value);
     let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
     if input.password.is_empty() {
         errors.insert("password".into(), ctx.tr.err_required.into());
+    }
+    if factor.method.is_some() && input.code.trim().is_empty() {
+        errors.insert("code".into(), ctx.tr.factor.err_code.into());
     }
     let contact = match parsed {
         Ok(c) if errors.is_empty() => c,
         _ => {
             return Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &form_page(ctx, kind, value, errors),
+                &form_page(ctx, kind, value, &factor, errors),
             ));
         }
     };
     match state
         .identity
-        .start_contact_change(session.account_id, contact, &input.password, ctx.lang.0, ip)
+        .start_contact_change(
+            session.account_id,
+            contact,
+            &input.password,
+            Some(&input.code),
+            ctx.lang.0,
+            ip,
+        )
         .await
     {
         Ok(s) => Ok(see_other(&format!("/me/contacts/changes/{}", s.id))),
         Err(e) => match field_errors(ctx.tr, &e) {
             Some(errors) => Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &form_page(ctx, kind, value, errors),
+                &form_page(ctx, kind, value, &factor, errors),
             )),
             None => Err(page_error(&ctx, state, e)),
         },

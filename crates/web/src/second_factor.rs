@@ -1239,6 +1239,13 @@ async fn manage_code_submit(
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<ManageCodeForm>,
 ) -> Result<Response, PageError> {
+    // The contact pages ask for the code too (a new phone needs the
+    // factor's consent) and come back here for it.
+    let contact_page = match form.back.as_deref() {
+        Some("contact-phone") => Some("/me/contacts/phone"),
+        Some("contact-email") => Some("/me/contacts/email"),
+        _ => None,
+    };
     let which = if form.back.as_deref() == Some("backup-codes") {
         Manage::Renew
     } else {
@@ -1253,9 +1260,17 @@ async fn manage_code_submit(
         .send_manage_code(session.account_id, ctx.lang.0, ip)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("{}?sent=1", which.path()))),
+        Ok(_) => Ok(see_other(&format!(
+            "{}?sent=1",
+            contact_page.unwrap_or(which.path())
+        ))),
         Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
         Err(FactorError::NotOn) => Ok(see_other(SECURITY)),
+        // Asked twice within the minute: the first code is on its way.
+        Err(FactorError::TooEarly { .. }) if contact_page.is_some() => Ok(see_other(&format!(
+            "{}?sent=1",
+            contact_page.unwrap_or(which.path())
+        ))),
         Err(e) => {
             let mut errors = FieldErrors::new();
             if let Some((field, message)) = field_error(ctx.tr, &state, &e) {

@@ -350,6 +350,29 @@ async fn a_backup_code_works_once_even_at_once(store: Arc<dyn Backend>) {
         !store.change_second_factor(&renew).await.unwrap(),
         "the app's code works once here too"
     );
+    // Spent on its own (the factor's consent to a new phone): once.
+    let consent = |proof: FactorProof| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .spend_factor_proof(a.id, None, &proof, T0)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(consent(FactorProof::TotpStep(201)).await);
+    assert!(!consent(FactorProof::TotpStep(201)).await);
+    assert!(consent(FactorProof::BackupCode(b"new-1".to_vec())).await);
+    assert!(!consent(FactorProof::BackupCode(b"new-1".to_vec())).await);
+    assert_eq!(
+        store
+            .second_factor(a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .backup_codes_left,
+        2
+    );
 }
 
 async fn turning_the_factor_off_spends_the_sms_code_and_removes_everything(
