@@ -463,6 +463,31 @@ async fn failed_checks_of_a_registration_at_a_center_go_back_to_the_form() {
 async fn access_is_restored_with_a_temporary_password_the_operator_never_sees() {
     let app = spawn_app().await;
     let old_session = app.standard_citizen("+79261300006", &ivanov()).await;
+    // With an authenticator app on, which the person has since lost.
+    let enrol: Value = app
+        .client
+        .post(app.url("/api/v1/me/second-factor"))
+        .bearer_auth(&old_session)
+        .json(&json!({"method": "totp", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = uslugi_app::totp::TotpSecret::from_base32(enrol["secret"].as_str().unwrap()).unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/me/second-factor/{}/confirm",
+            enrol["enrolment_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&old_session)
+        .json(&json!({"code": totp_now(&app, &key)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     // Locked out after wrong passwords.
     for _ in 0..6 {
         app.log_in("+79261300006", "wrong password").await;
@@ -491,7 +516,11 @@ async fn access_is_restored_with_a_temporary_password_the_operator_never_sees() 
         "every session ended"
     );
     let r = app.log_in("+79261300006", &temporary).await;
-    assert_eq!(r.status(), 201, "the lock is lifted");
+    assert_eq!(
+        r.status(),
+        201,
+        "the lock is lifted, and the lost app is no longer asked for"
+    );
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["password_change_required"], true);
     assert_eq!(
