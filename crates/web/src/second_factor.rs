@@ -164,7 +164,7 @@ fn api_error(t: &Tr, state: &AppState, e: FactorError) -> ApiError {
         }
         FactorError::AlreadyOn => ApiError::conflict(code, t.factor.err_already_on),
         FactorError::NotOn => ApiError::conflict(code, t.factor.err_not_on),
-        FactorError::NothingToSend => ApiError::conflict(code, t.factor.err_not_on),
+        FactorError::NothingToSend => ApiError::conflict(code, t.factor.err_nothing_to_send),
         FactorError::WrongPassword => {
             ApiError::invalid_with_code(code, "password", t.factor.err_password)
                 .with_status(StatusCode::UNAUTHORIZED)
