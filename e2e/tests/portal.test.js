@@ -11,6 +11,11 @@
 //   in Russian; desktop in English); by e-mail and for a standard account
 //   on desktop-js-ru and desktop-nojs-en. «Безопасность» (sessions,
 //   history) on desktop-js-ru and desktop-nojs-en
+//   «Вход с подтверждением» by an app on desktop (JS on/off, both
+//   languages), phone-js-ru and kiosk-nojs-ru, by keyboard on desktop-js-ru
+//   and desktop-nojs-ru; by SMS on desktop-js-ru and phone-nojs-ru. A new
+//   phone everywhere (every viewport, JS on and off, in Russian; desktop in
+//   English); an e-mail added on desktop-js-ru and desktop-nojs-en
 //
 // One server and one Chromium serve the whole run; journeys run a few at a
 // time, each in its own browser context with its own phone number or e-mail.
@@ -21,6 +26,7 @@ import { ARTIFACTS, Journey, RUN_ID, auditStats, axeFindings, config, launchBrow
 import * as J from '../lib/journeys.js';
 import * as C from '../lib/journeys_confirmed.js';
 import * as S from '../lib/journeys_security.js';
+import * as A from '../lib/journeys_account.js';
 import { Outbox } from '../lib/outbox.js';
 import { startServer } from '../lib/server.js';
 
@@ -70,6 +76,24 @@ const SECURITY_JOURNEYS = [
   ['recover access by e-mail: the link → new password → the link works once', 'recover-email', S.recoverByEmail, TWO_CONFIGS],
   ['recover access of a standard account: the code → a wrong passport → the SNILS → new password', 'recover-standard', S.recoverStandard, TWO_CONFIGS],
   ['security: sessions of three devices → end one, end all others → history → password change ends the others', 'security', S.securityPage, TWO_CONFIGS],
+];
+
+/** «Вход с подтверждением» by an app: not every viewport in both JS modes, to keep the run's time. */
+const FACTOR_APP_CONFIGS = [
+  config('desktop', true, 'ru'),
+  config('desktop', false, 'ru'),
+  config('phone', true, 'ru'),
+  config('kiosk', false, 'ru'),
+  config('desktop', true, 'en'),
+  config('desktop', false, 'en'),
+];
+
+const ACCOUNT_JOURNEYS = [
+  ['second factor: the app → QR and key → backup codes → login with a code, a backup code once → off', 'factor-app', A.secondFactorApp, FACTOR_APP_CONFIGS],
+  ['second factor: SMS codes → on → login with the SMS code → a new phone asks the factor too', 'factor-sms', A.secondFactorSms, [config('desktop', true, 'ru'), config('phone', false, 'ru')]],
+  ['keyboard only: second factor by the app → login with its code', 'keyboard-factor', A.keyboardSecondFactor, [config('desktop', true, 'ru'), config('desktop', false, 'ru')]],
+  ['contact: a new phone → code to the new number → the old one logs in no more', 'contact-phone', A.changePhone, CONFIGS],
+  ['contact: an e-mail added → the link in another browser → shown, logs in', 'contact-email', A.addEmail, TWO_CONFIGS],
 ];
 
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY || 3);
@@ -133,6 +157,9 @@ describe('uslugi in the browser', { concurrency: CONCURRENCY }, () => {
     for (const cfg of configs) journeyTest(cfg, title, slug, fn);
   }
   for (const [title, slug, fn, configs] of SECURITY_JOURNEYS) {
+    for (const cfg of configs) journeyTest(cfg, title, slug, fn);
+  }
+  for (const [title, slug, fn, configs] of ACCOUNT_JOURNEYS) {
     for (const cfg of configs) journeyTest(cfg, title, slug, fn);
   }
 });
