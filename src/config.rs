@@ -26,6 +26,10 @@ pub struct Settings {
     pub secrets_file: Option<PathBuf>,
     /// Offset in which times are shown to people, e.g. "+03:00" (Moscow).
     pub display_utc_offset: String,
+    /// A CSV file of networks and their places (`95.165.0.0/16,Москва`): the
+    /// sessions page, the history and the notice of a new device then name
+    /// the approximate place. None ships with uslugi.
+    pub places_file: Option<PathBuf>,
     pub password_hash: PasswordHashSettings,
     pub limits: LimitSettings,
     pub smtp: Option<SmtpSettings>,
@@ -185,6 +189,7 @@ impl Default for Settings {
             trust_forwarded_for: false,
             secrets_file: None,
             display_utc_offset: "+03:00".into(),
+            places_file: None,
             password_hash: PasswordHashSettings::default(),
             limits: LimitSettings::default(),
             smtp: None,
@@ -570,6 +575,22 @@ mod tests {
         );
         assert_eq!(sim.citizens_file.as_deref(), Some(Path::new("/etc/c.json")));
         assert_eq!(s.registries.gateway, "sim", "the embedded default");
+    }
+
+    #[test]
+    fn the_places_file_is_a_path_from_the_variable() {
+        let (s, _) = Settings::load(None, &[], &Overrides::default()).unwrap();
+        assert_eq!(s.places_file, None, "no places unless given");
+        let env = vec![(
+            "USLUGI_PLACES_FILE".to_owned(),
+            "/etc/uslugi/places.csv".to_owned(),
+        )];
+        let (s, unknown) = Settings::load(None, &env, &Overrides::default()).unwrap();
+        assert!(unknown.is_empty());
+        assert_eq!(
+            s.places_file.as_deref(),
+            Some(Path::new("/etc/uslugi/places.csv"))
+        );
     }
 
     #[test]

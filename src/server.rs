@@ -183,6 +183,17 @@ pub async fn build(
         Arc::clone(&clock),
         policy,
     );
+    let identity = match &settings.places_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read places_file {}", path.display()))?;
+            let places = uslugi_app::places::Places::parse(&text)
+                .with_context(|| format!("places_file {}", path.display()))?;
+            tracing::info!(networks = places.len(), "places of networks loaded");
+            identity.with_places(places)
+        }
+        None => identity,
+    };
     let centers = Arc::new(uslugi_app::centers::Centers::new(
         store.clone(),
         Arc::clone(&clock),

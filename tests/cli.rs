@@ -451,3 +451,23 @@ fn the_letters_of_a_day_are_exported_for_the_mailing_center() {
     assert!(!bad.status.success());
     assert!(text(&bad).contains("--date must be YYYY-MM-DD or DD.MM.YYYY"));
 }
+
+#[test]
+fn a_broken_places_file_stops_start_up_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let places = dir.path().join("places.csv");
+    std::fs::write(&places, "95.165.0.0/16,Москва\n95.165.0.0,Москва\n").unwrap();
+    let port = free_port();
+    let serve = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("USLUGI_DATA_DIR", dir.path())
+        .env("USLUGI_PLACES_FILE", &places)
+        .output()
+        .unwrap();
+    assert!(!serve.status.success());
+    let err = String::from_utf8(serve.stderr).unwrap();
+    assert!(
+        err.contains("places_file") && err.contains("line 2"),
+        "{err}"
+    );
+}

@@ -207,3 +207,71 @@ async fn new_device_notices(app: &TestApp) -> usize {
         .filter(|m| m.body.contains("с нового устройства"))
         .count()
 }
+
+#[tokio::test]
+async fn places_are_named_only_when_a_file_of_networks_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("places.csv");
+    std::fs::write(
+        &file,
+        "# network,place\n127.0.0.0/8,Тестоград\n127.0.0.0/24,Тестоград-Центр\n",
+    )
+    .unwrap();
+    let app = spawn_with(|s| s.places_file = Some(file.clone())).await;
+    app.register_phone("+79261600031").await;
+    let token = log_in_from(&app, "+79261600031", PASSWORD, "a", CHROME).await;
+    log_in_from(&app, "+79261600031", PASSWORD, "b", PHONE).await;
+    let list: Value = app
+        .get_bearer("/api/v1/me/sessions", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sessions = list["sessions"].as_array().unwrap();
+    assert!(
+        sessions.iter().all(|s| s["place"] == "Тестоград-Центр"),
+        "the most specific network: {sessions:?}"
+    );
+    let events: Value = app
+        .get_bearer("/api/v1/me/security-events", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(events["events"][0]["place"], "Тестоград-Центр");
+    app.settle(1).await;
+    let notice = app
+        .messages_to("+79261600031")
+        .await
+        .into_iter()
+        .find(|m| m.body.contains("нового устройства"))
+        .expect("the new device's notice");
+    assert!(
+        notice
+            .body
+            .contains("Яндекс Браузер, Android (Тестоград-Центр)"),
+        "{}",
+        notice.body
+    );
+    let mut b = Browser::new(&app);
+    b.get("/login").await;
+    b.post(
+        "/login",
+        &[("login", "+79261600031"), ("password", PASSWORD)],
+    )
+    .await;
+    let (_, page, _) = b.get("/me/security").await;
+    assert!(page.contains("Место (примерно): Тестоград-Центр"));
+
+    // Without the file nothing is guessed.
+    let plain = spawn_app().await;
+    plain.register_phone("+79261600032").await;
+    let token = log_in_from(&plain, "+79261600032", PASSWORD, "a", CHROME).await;
+    let list: Value = plain
+        .get_bearer("/api/v1/me/sessions", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["sessions"][0]["place"], Value::Null);
+}

@@ -230,6 +230,8 @@ pub struct Identity {
     pub(crate) policy: Policy,
     /// Logins, password changes, recovery: linked by the same keys.
     pub(crate) audit: crate::audit::AuditLog,
+    /// Places of networks, when the operator gave a file of them.
+    pub(crate) places: Arc<crate::places::Places>,
 }
 
 impl Identity {
@@ -243,6 +245,7 @@ impl Identity {
     ) -> Self {
         Self {
             audit: crate::audit::AuditLog::new(Arc::new(crypto.clone())),
+            places: Arc::new(crate::places::Places::default()),
             store,
             messenger,
             hasher,
@@ -250,6 +253,13 @@ impl Identity {
             clock,
             policy,
         }
+    }
+
+    /// The places of networks the sessions page and the notices name.
+    #[must_use]
+    pub fn with_places(mut self, places: crate::places::Places) -> Self {
+        self.places = Arc::new(places);
+        self
     }
 
     pub fn policy(&self) -> &Policy {

@@ -13,6 +13,7 @@ pub mod messages;
 mod notices;
 pub mod operators;
 pub mod password_hasher;
+pub mod places;
 pub mod ports;
 pub mod post;
 pub mod recovery;

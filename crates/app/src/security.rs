@@ -105,6 +105,8 @@ pub struct SessionView {
     pub current: bool,
     pub device: String,
     pub network: Option<String>,
+    /// The approximate place of the network, when places are configured.
+    pub place: Option<String>,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     pub remember: bool,
@@ -118,6 +120,8 @@ pub struct SecurityEvent {
     pub outcome: String,
     /// An operator of a service center did it.
     pub by_operator: bool,
+    /// Where a login came from (approximately), when places are configured.
+    pub place: Option<String>,
 }
 
 fn handle(token_hash: &[u8]) -> String {
@@ -170,7 +174,14 @@ impl Identity {
         let device_hash = session.device_hash.clone().unwrap_or_default();
         let seen = self.store.device_seen(account.id, &device_hash).await?;
         let notice = if seen.is_news() {
-            let device = describe_device(session.user_agent.as_deref(), lang);
+            let mut device = describe_device(session.user_agent.as_deref(), lang);
+            if let Some(place) = session
+                .network
+                .as_deref()
+                .and_then(|n| self.places.of_network(n))
+            {
+                device = format!("{device} ({place})");
+            }
             let when = messages::format_local(now, self.policy.display_offset, lang);
             let letter = messages::new_device_login(lang, &device, &when, &self.policy.base_url);
             Contacts::of(&self.crypto, account)?.first(
@@ -238,6 +249,11 @@ impl Identity {
                 id: handle(&s.token_hash),
                 current: s.token_hash == current,
                 device: describe_device(s.user_agent.as_deref(), lang),
+                place: s
+                    .network
+                    .as_deref()
+                    .and_then(|n| self.places.of_network(n))
+                    .map(str::to_owned),
                 network: s.network,
                 created_at: s.created_at,
                 last_seen_at: s.last_seen_at,
@@ -322,11 +338,16 @@ impl Identity {
                 if r.entry.action == action::CITIZEN_VIEWED {
                     continue;
                 }
+                let place = serde_json::from_str::<serde_json::Value>(&r.entry.details)
+                    .ok()
+                    .and_then(|d| d["network"].as_str().map(str::to_owned))
+                    .and_then(|n| self.places.of_network(&n).map(str::to_owned));
                 out.push(SecurityEvent {
                     at: r.entry.at,
                     action: r.entry.action.clone(),
                     outcome: r.entry.outcome.clone(),
                     by_operator: r.entry.actor == "operator",
+                    place,
                 });
             }
             if page.len() < 200 {

@@ -87,6 +87,7 @@ struct SessionRow {
     current: bool,
     device: String,
     network: String,
+    place: String,
     started: String,
     last_active: String,
     remember: bool,
@@ -95,6 +96,7 @@ struct SessionRow {
 struct EventRow {
     at: String,
     text: String,
+    place: Option<String>,
 }
 
 #[derive(Template)]
@@ -138,6 +140,7 @@ async fn page(
             started: local_time(&state, s.created_at, &ctx),
             last_active: local_time(&state, s.last_seen_at, &ctx),
             network: s.network.unwrap_or_default(),
+            place: s.place.unwrap_or_default(),
             id: s.id,
             current: s.current,
             device: s.device,
@@ -153,6 +156,7 @@ async fn page(
         .map(|e| EventRow {
             at: local_time(&state, e.at, &ctx),
             text: event_text(ctx.tr, e),
+            place: e.place.clone(),
         })
         .collect();
     let factor = crate::second_factor::section(&state, ctx.tr, session.account_id)
@@ -228,6 +232,7 @@ fn session_json(s: &SessionView) -> serde_json::Value {
         "current": s.current,
         "device": s.device,
         "network": s.network,
+        "place": s.place,
         "created_at": s.created_at.format(&Rfc3339).unwrap_or_default(),
         "last_seen_at": s.last_seen_at.format(&Rfc3339).unwrap_or_default(),
         "remember": s.remember,
@@ -306,6 +311,7 @@ async fn api_events(
                 "action": e.action,
                 "outcome": e.outcome,
                 "by_operator": e.by_operator,
+                "place": e.place,
                 "text": event_text(t, e),
             })
         })
