@@ -37,8 +37,6 @@ const RATE_WINDOW: Duration = Duration::HOUR;
 const BUCKET_ACCOUNT: &str = "contact-change-per-account";
 // The same buckets as registration: a phone receives at most so many
 // messages an hour, whichever feature sends them.
-const BUCKET_CONTACT: &str = "sends-per-contact";
-const BUCKET_IP: &str = "sends-per-ip";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContactChangeError {
@@ -172,24 +170,11 @@ impl Identity {
     }
 
     /// One message to `index` from `ip`, against the same limits as any.
-    async fn spend_change_quota(
-        &self,
-        index: &[u8],
-        ip: IpAddr,
-        now: OffsetDateTime,
-    ) -> Result<(), ContactChangeError> {
-        let ip_key = self
-            .crypto
-            .keyed_hash(HashPurpose::ClientIp, ip.to_string().as_bytes());
-        self.hit(BUCKET_IP, &ip_key, self.policy.sends_per_ip_per_hour, now)
-            .await?;
-        self.hit(
-            BUCKET_CONTACT,
-            index,
-            self.policy.sends_per_contact_per_hour,
-            now,
-        )
-        .await
+    async fn spend_change_quota(&self, index: &[u8], ip: IpAddr) -> Result<(), ContactChangeError> {
+        match self.message_quota(index, ip).await? {
+            Some(retry_at) => Err(ContactChangeError::RateLimited { retry_at }),
+            None => Ok(()),
+        }
     }
 
     /// The code or link for a free contact; the note for a taken one.
@@ -306,7 +291,7 @@ impl Identity {
                 other => ContactChangeError::SecondFactor(other),
             })?;
         let index = self.new_contact_index(&new);
-        self.spend_change_quota(&index, client_ip, now).await?;
+        self.spend_change_quota(&index, client_ip).await?;
         let kind = kind_of(&new);
         let taken = self.store.account_by_login(kind, &index).await?.is_some();
         let channel = new.channel();
@@ -412,8 +397,7 @@ impl Identity {
                 retry_at: resend_at,
             });
         }
-        self.spend_change_quota(&c.contact_index, client_ip, now)
-            .await?;
+        self.spend_change_quota(&c.contact_index, client_ip).await?;
         let contact = self.open_new_contact(&c)?;
         let channel = channel_of(c.kind);
         let secret = Self::new_change_secret(channel);

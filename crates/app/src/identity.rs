@@ -296,12 +296,14 @@ impl Identity {
         }
     }
 
-    /// Counts one message sent to `contact_index` from `ip` against the limits.
-    async fn spend_send_quota(
+    /// Counts one message sent to `contact_index` from `ip` against the
+    /// limits every message of the system shares (per client address, per
+    /// contact); `Some(retry_at)` when one of them refuses it.
+    pub(crate) async fn message_quota(
         &self,
         contact_index: &[u8],
         ip: IpAddr,
-    ) -> Result<(), RegistrationError> {
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
         let now = self.clock.now();
         let ip_key = self
             .crypto
@@ -324,10 +326,21 @@ impl Identity {
                 .hit_rate_limit(bucket, key, now, RATE_WINDOW, limit)
                 .await?
             {
-                return Err(RegistrationError::RateLimited { retry_at });
+                return Ok(Some(retry_at));
             }
         }
-        Ok(())
+        Ok(None)
+    }
+
+    async fn spend_send_quota(
+        &self,
+        contact_index: &[u8],
+        ip: IpAddr,
+    ) -> Result<(), RegistrationError> {
+        match self.message_quota(contact_index, ip).await? {
+            Some(retry_at) => Err(RegistrationError::RateLimited { retry_at }),
+            None => Ok(()),
+        }
     }
 
     /// Builds the message for a (re)send: a code or a link for a new contact;

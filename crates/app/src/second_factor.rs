@@ -23,7 +23,7 @@ use crate::messages::{self, FactorNews};
 use crate::notices::Contacts;
 use crate::ports::{
     AccountRecord, FactorChallengeRecord, FactorChange, FactorEnrolment, FactorMethod, FactorProof,
-    FactorPurpose, OutboxRecord, RateDecision, SecondFactorRecord, SessionRecord, StoreError,
+    FactorPurpose, OutboxRecord, SecondFactorRecord, SessionRecord, StoreError,
 };
 use crate::security::ClientInfo;
 use crate::totp::{self, TotpSecret};
@@ -40,9 +40,6 @@ const ENROL_TTL: Duration = Duration::minutes(15);
 /// Tries at an app's code (or a backup code) in one step. An SMS code has
 /// the registration's limit (3).
 const APP_MAX_ATTEMPTS: u32 = 5;
-const BUCKET_CONTACT: &str = "sends-per-contact";
-const BUCKET_IP: &str = "sends-per-ip";
-const SEND_WINDOW: Duration = Duration::HOUR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FactorError {
@@ -189,36 +186,14 @@ impl Identity {
     }
 
     /// Counts one SMS to `phone` from `ip` against the sending limits.
-    async fn spend_factor_send(
-        &self,
-        phone: &PhoneNumber,
-        ip: Option<IpAddr>,
-    ) -> Result<(), FactorError> {
-        let now = self.clock.now();
+    async fn spend_factor_send(&self, phone: &PhoneNumber, ip: IpAddr) -> Result<(), FactorError> {
         let contact = self
             .crypto
             .keyed_hash(HashPurpose::PhoneIndex, phone.e164().as_bytes());
-        let mut checks = vec![(
-            BUCKET_CONTACT,
-            contact,
-            self.policy.sends_per_contact_per_hour,
-        )];
-        if let Some(ip) = ip {
-            let key = self
-                .crypto
-                .keyed_hash(HashPurpose::ClientIp, ip.to_string().as_bytes());
-            checks.insert(0, (BUCKET_IP, key, self.policy.sends_per_ip_per_hour));
+        match self.message_quota(&contact, ip).await? {
+            Some(retry_at) => Err(FactorError::RateLimited { retry_at }),
+            None => Ok(()),
         }
-        for (bucket, key, limit) in checks {
-            if let RateDecision::Refused { retry_at } = self
-                .store
-                .hit_rate_limit(bucket, &key, now, SEND_WINDOW, limit)
-                .await?
-            {
-                return Err(FactorError::RateLimited { retry_at });
-            }
-        }
-        Ok(())
     }
 
     /// A new SMS code for a step: the code, its hash and the message.
@@ -329,7 +304,7 @@ impl Identity {
             // A factor by SMS is turned on only with a phone; a phone gone
             // since then leaves the backup codes.
             if let Some(phone) = &phone {
-                match self.spend_factor_send(phone, Some(client.ip)).await {
+                match self.spend_factor_send(phone, client.ip).await {
                     Ok(()) => {
                         let (hash, m) = self.factor_sms(
                             account.id,
@@ -553,7 +528,7 @@ impl Identity {
                 });
             }
         }
-        self.spend_factor_send(&phone, Some(ip)).await?;
+        self.spend_factor_send(&phone, ip).await?;
         let lang = Lang::parse(&c.lang).unwrap_or_default();
         let (hash, message) = self.factor_sms(account.id, &phone, c.purpose, lang, now);
         let code_expires_at = now + self.policy.sms_code_ttl;
@@ -681,7 +656,7 @@ impl Identity {
                 let Some(phone) = &phone else {
                     return Err(FactorError::NoPhone);
                 };
-                self.spend_factor_send(phone, Some(ip)).await?;
+                self.spend_factor_send(phone, ip).await?;
                 let (hash, m) = self.factor_sms(account, phone, FactorPurpose::Enrol, lang, now);
                 challenge.code_hash = Some(hash);
                 challenge.code_expires_at = Some(now + self.policy.sms_code_ttl);
@@ -895,7 +870,7 @@ impl Identity {
                 retry_at: sent + self.policy.resend_interval,
             });
         }
-        self.spend_factor_send(&phone, Some(ip)).await?;
+        self.spend_factor_send(&phone, ip).await?;
         let (hash, message) = self.factor_sms(account, &phone, FactorPurpose::Manage, lang, now);
         let challenge = FactorChallengeRecord {
             id: uuid::Uuid::new_v4(),
@@ -1028,33 +1003,9 @@ impl Identity {
         typed: &str,
         lang: Lang,
     ) -> Result<(), FactorError> {
-        let now = self.clock.now();
-        let record = self.own_account(account).await?;
-        let (factor, challenge_id, proof) = self.prove_factor(&record, password, typed).await?;
-        let change = FactorChange {
-            account_id: account,
-            challenge_id,
-            proof,
-            new_backup_codes: None,
-            notices: self.factor_notices(&record, FactorNews::Off, lang, now)?,
-            audit: self
-                .audit
-                .record(
-                    Actor::Citizen(account),
-                    action::SECOND_FACTOR_DISABLED,
-                    factor.method.as_str(),
-                    now,
-                )
-                .write(),
-            at: now,
-        };
-        if !self.store.change_second_factor(&change).await? {
-            self.count_factor_failure(account).await?;
-            return Err(FactorError::WrongCode {
-                attempts_left: None,
-            });
-        }
-        Ok(())
+        self.change_factor(account, password, typed, lang, None)
+            .await
+            .map(|_| ())
     }
 
     /// «Новые резервные коды»: the password and the factor; the old codes die.
@@ -1065,24 +1016,38 @@ impl Identity {
         typed: &str,
         lang: Lang,
     ) -> Result<Vec<String>, FactorError> {
+        let codes = totp::backup_codes(BACKUP_CODES);
+        self.change_factor(account, password, typed, lang, Some(&codes))
+            .await?;
+        Ok(codes)
+    }
+
+    /// A change the factor must allow: off (`new_codes` none) or new backup
+    /// codes, written with the proof spent, the notices and the audit record.
+    async fn change_factor(
+        &self,
+        account: AccountId,
+        password: &str,
+        typed: &str,
+        lang: Lang,
+        new_codes: Option<&[String]>,
+    ) -> Result<(), FactorError> {
         let now = self.clock.now();
         let record = self.own_account(account).await?;
         let (factor, challenge_id, proof) = self.prove_factor(&record, password, typed).await?;
-        let codes = totp::backup_codes(BACKUP_CODES);
+        let (news, what) = match new_codes {
+            None => (FactorNews::Off, action::SECOND_FACTOR_DISABLED),
+            Some(_) => (FactorNews::NewBackupCodes, action::BACKUP_CODES_RENEWED),
+        };
         let change = FactorChange {
             account_id: account,
             challenge_id,
             proof,
-            new_backup_codes: Some(self.hash_backup_codes(&codes)),
-            notices: self.factor_notices(&record, FactorNews::NewBackupCodes, lang, now)?,
+            new_backup_codes: new_codes.map(|c| self.hash_backup_codes(c)),
+            notices: self.factor_notices(&record, news, lang, now)?,
             audit: self
                 .audit
-                .record(
-                    Actor::Citizen(account),
-                    action::BACKUP_CODES_RENEWED,
-                    factor.method.as_str(),
-                    now,
-                )
+                .record(Actor::Citizen(account), what, factor.method.as_str(), now)
                 .write(),
             at: now,
         };
@@ -1092,7 +1057,7 @@ impl Identity {
                 attempts_left: None,
             });
         }
-        Ok(codes)
+        Ok(())
     }
 }
 

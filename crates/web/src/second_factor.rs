@@ -716,7 +716,7 @@ async fn on_form(
     ctx: Ctx,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/security/second-factor").await? {
+    let session = match signed_in(&state, &ctx, &headers, ENROL_START).await? {
         Signed::In(s) => s,
         Signed::Out(r) => return Ok(r),
     };
@@ -758,7 +758,7 @@ async fn on_submit(
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<OnForm>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/security/second-factor").await? {
+    let session = match signed_in(&state, &ctx, &headers, ENROL_START).await? {
         Signed::In(s) => s,
         Signed::Out(r) => return Ok(r),
     };
@@ -864,28 +864,62 @@ fn enrol_page(
     )))
 }
 
+const ENROL_START: &str = "/me/security/second-factor";
+
+/// The account and the enrolment a page of `…/enrol/{id}` is about, or
+/// where to send the person instead (logged out, or a broken id).
+async fn enrol_target(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Result<(uslugi_domain::AccountId, uuid::Uuid), Response>, PageError> {
+    let session = match signed_in(state, ctx, headers, ENROL_START).await? {
+        Signed::In(s) => s,
+        Signed::Out(r) => return Ok(Err(r)),
+    };
+    Ok(match id.parse() {
+        Ok(id) => Ok((session.account_id, id)),
+        Err(_) => Err(see_other(ENROL_START)),
+    })
+}
+
+/// The enrolment's page again (with `errors`), or back to the start when
+/// the enrolment is over.
+async fn enrol_page_again(
+    state: &AppState,
+    ctx: &Ctx,
+    account: uslugi_domain::AccountId,
+    id: uuid::Uuid,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<Response, PageError> {
+    match state.identity.factor_enrolment(account, id).await {
+        Ok(e) => enrol_page(state, ctx, status, &e, errors),
+        Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
+        Err(_) => Ok(see_other(ENROL_START)),
+    }
+}
+
 async fn enrol_form(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/security/second-factor").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
+    let (account, id) = match enrol_target(&state, &ctx, &headers, &id).await? {
+        Ok(t) => t,
+        Err(r) => return Ok(r),
     };
-    let Ok(id) = id.parse() else {
-        return Ok(see_other("/me/security/second-factor"));
-    };
-    match state
-        .identity
-        .factor_enrolment(session.account_id, id)
-        .await
-    {
-        Ok(e) => enrol_page(&state, &ctx, StatusCode::OK, &e, FieldErrors::new()),
-        Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
-        Err(_) => Ok(see_other("/me/security/second-factor")),
-    }
+    enrol_page_again(
+        &state,
+        &ctx,
+        account,
+        id,
+        StatusCode::OK,
+        FieldErrors::new(),
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -916,12 +950,9 @@ async fn enrol_submit(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/security/second-factor").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
-    let Ok(id) = id.parse() else {
-        return Ok(see_other("/me/security/second-factor"));
+    let (account, id) = match enrol_target(&state, &ctx, &headers, &id).await? {
+        Ok(t) => t,
+        Err(r) => return Ok(r),
     };
     let code = form.code.unwrap_or_default();
     let result = if code.trim().is_empty() {
@@ -929,14 +960,14 @@ async fn enrol_submit(
     } else {
         state
             .identity
-            .confirm_factor_enrolment(session.account_id, id, &code, ctx.lang.0)
+            .confirm_factor_enrolment(account, id, &code, ctx.lang.0)
             .await
     };
     match result {
         Ok(codes) => Ok(codes_page(&ctx, ctx.tr.factor.turned_on, codes)),
         Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
         Err(FactorError::NotFound | FactorError::AttemptsExhausted | FactorError::AlreadyOn) => {
-            Ok(see_other("/me/security/second-factor"))
+            Ok(see_other(ENROL_START))
         }
         Err(e) => {
             let mut errors = FieldErrors::new();
@@ -950,21 +981,15 @@ async fn enrol_submit(
             if let Some((field, message)) = message {
                 errors.insert(field.into(), message);
             }
-            match state
-                .identity
-                .factor_enrolment(session.account_id, id)
-                .await
-            {
-                Ok(step) => enrol_page(
-                    &state,
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &step,
-                    errors,
-                ),
-                Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
-                Err(_) => Ok(see_other("/me/security/second-factor")),
-            }
+            enrol_page_again(
+                &state,
+                &ctx,
+                account,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await
         }
     }
 }
@@ -977,22 +1002,19 @@ async fn enrol_resend(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/security/second-factor").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
-    let Ok(id) = id.parse() else {
-        return Ok(see_other("/me/security/second-factor"));
+    let (account, id) = match enrol_target(&state, &ctx, &headers, &id).await? {
+        Ok(t) => t,
+        Err(r) => return Ok(r),
     };
     let mut errors = FieldErrors::new();
     match state
         .identity
-        .resend_factor_code(id, Some(session.account_id), ip)
+        .resend_factor_code(id, Some(account), ip)
         .await
     {
         Ok(_) => {}
         Err(FactorError::Internal(e)) => return Err(PageError::internal(ctx.lang.0, &e)),
-        Err(FactorError::NotFound) => return Ok(see_other("/me/security/second-factor")),
+        Err(FactorError::NotFound) => return Ok(see_other(ENROL_START)),
         Err(e) => {
             if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
                 errors.insert(field.into(), message);
@@ -1004,15 +1026,7 @@ async fn enrol_resend(
     } else {
         StatusCode::TOO_MANY_REQUESTS
     };
-    match state
-        .identity
-        .factor_enrolment(session.account_id, id)
-        .await
-    {
-        Ok(step) => enrol_page(&state, &ctx, status, &step, errors),
-        Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
-        Err(_) => Ok(see_other("/me/security/second-factor")),
-    }
+    enrol_page_again(&state, &ctx, account, id, status, errors).await
 }
 
 /// Turning the factor off and renewing the backup codes share one page.
