@@ -330,7 +330,7 @@ export async function secondFactorApp(j) {
   assert.match(key, GROUPED_KEY, `the key in groups of four: «${key}»`);
   assert.equal(await text(page.locator('label[for="code"]')), s.enrolAppCode);
   const app = new Authenticator(key);
-  await step(j, 'enrol-app');
+  await step(j, 'enrol-app', { doc: '26-factor-enrol' });
 
   // A wrong code: named, with the tries left (five for an app).
   await page.fill('#code', app.wrong());
@@ -345,21 +345,21 @@ export async function secondFactorApp(j) {
   await page.fill('#code', await app.next());
   assert.equal(await clickButton(j, s.confirm), 200);
   const codes = await readBackupCodes(j);
-  await step(j, 'backup-codes');
+  await step(j, 'backup-codes', { doc: '27-backup-codes' });
 
   await clickLink(j, s.codesDone);
   await j.expectPath('/me/security?factor=on');
   assert.equal(await text(page.locator('main p.notice[role=status]')), s.turnedOn);
   assert.equal(await factorStatus(j), `${s.onApp} ${s.codesLeft(10)}`);
   assert.equal((await historyWhat(j))[0], s.evEnabled, 'the history says so');
-  await step(j, 'security-factor-on');
+  await step(j, 'security-factor-on', { doc: '28-security' });
   await j.outbox.waitFor(phone.e164, s.onAppNotice, { channel: 'sms' });
 
   // Logging in asks for the code now.
   await logOut(j);
   assert.equal(await quietLogIn(j, phone.typed), 200);
   await expectLoginCodePage(j, s.loginIntroApp);
-  await step(j, 'login-code');
+  await step(j, 'login-code', { doc: '29-login-code' });
   assert.equal(await enterLoginCode(j, app.wrong('123456')), 422);
   const left = await expectFieldError(j, 'code', s.errWrongLeft);
   assert.equal(left.match(s.errWrongLeft)[1], '4', `four tries left: «${left}»`);
@@ -615,7 +615,7 @@ export async function changePhone(j) {
   await navigate(j, () => page.locator('#change-phone').click());
   await j.expectPath('/me/contacts/phone');
   await j.expectH1(s.phoneTitle);
-  await step(j, 'phone-form');
+  await step(j, 'phone-form', { doc: '30-contact-phone' });
 
   await page.fill('#phone', fresh.typed);
   await page.fill('#password', t.newPassword);

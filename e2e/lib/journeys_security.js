@@ -376,7 +376,7 @@ export async function recoverStandard(j) {
   assert.equal(await page.locator('#code').count(), 0, 'the code is not asked again');
   assert.equal(await page.inputValue('#passport_series_number'), '');
   assert.equal(await page.locator('#snils').count(), 1, 'after a phone the SNILS may stand for the passport');
-  await j.step('recover-fact');
+  await j.step('recover-fact', { doc: '31-recover-fact' });
 
   // Someone else's passport: refused, named on the field.
   const otherPassport = `${c.passport.slice(0, 5)}${String((Number(c.passport.slice(5)) + 1) % 1_000_000).padStart(6, '0')}`;
