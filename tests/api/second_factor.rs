@@ -47,6 +47,40 @@ async fn with_app(app: &TestApp, token: &str) -> (TotpSecret, Vec<String>) {
     (secret, codes)
 }
 
+/// Turns SMS codes on for the account of `token` (whose phone is `phone`);
+/// its backup codes.
+async fn with_sms(app: &TestApp, token: &str, phone: &str) -> Vec<String> {
+    let r = post_json(
+        app,
+        "/api/v1/me/second-factor",
+        token,
+        &json!({"method": "sms", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    let id = body_of(r).await["enrolment_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.settle(0).await;
+    let code = app.last_code(phone).await;
+    let r = post_json(
+        app,
+        &format!("/api/v1/me/second-factor/{id}/confirm"),
+        token,
+        &json!({"code": code}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    body["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The password step of a login that must go on to a code.
 async fn password_step(app: &TestApp, login: &str) -> Value {
     let r = app.log_in(login, PASSWORD).await;
@@ -314,27 +348,7 @@ async fn sms_codes_by_the_accounts_phone() {
 async fn three_wrong_sms_codes_end_the_step_even_when_guessed_at_once() {
     let app = spawn_app().await;
     let token = app.citizen("+79261700004").await;
-    let r = post_json(
-        &app,
-        "/api/v1/me/second-factor",
-        &token,
-        &json!({"method": "sms", "password": PASSWORD}),
-    )
-    .await;
-    let id = body_of(r).await["enrolment_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.settle(0).await;
-    let code = app.last_code("+79261700004").await;
-    let r = post_json(
-        &app,
-        &format!("/api/v1/me/second-factor/{id}/confirm"),
-        &token,
-        &json!({"code": code}),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
+    with_sms(&app, &token, "+79261700004").await;
     let step = password_step(&app, "+79261700004").await;
     app.settle(0).await;
     let right = app.last_code("+79261700004").await;
@@ -470,26 +484,10 @@ async fn turning_it_off_asks_for_the_password_and_the_factor() {
 async fn an_sms_factor_is_turned_off_with_a_code_asked_for_it() {
     let app = spawn_app().await;
     let token = app.citizen("+79261700007").await;
-    let r = post_json(
-        &app,
-        "/api/v1/me/second-factor",
-        &token,
-        &json!({"method": "sms", "password": PASSWORD}),
-    )
-    .await;
-    let id = body_of(r).await["enrolment_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.settle(0).await;
+    with_sms(&app, &token, "+79261700007").await;
+    // The notice of the factor turned on is not delivered yet: the newest
+    // SMS is still the enrolment's code.
     let code = app.last_code("+79261700007").await;
-    post_json(
-        &app,
-        &format!("/api/v1/me/second-factor/{id}/confirm"),
-        &token,
-        &json!({"code": code}),
-    )
-    .await;
     let disable = json!({"password": PASSWORD, "code": code});
     let r = post_json(&app, "/api/v1/me/second-factor/disable", &token, &disable).await;
     assert_eq!(r.status(), 422, "the enrolment's code is no code for this");
@@ -749,26 +747,7 @@ async fn a_new_phone_or_e_mail_needs_the_factor_when_it_is_on() {
 async fn the_contact_page_asks_an_sms_factor_for_its_code() {
     let app = spawn_app().await;
     let token = app.citizen("+79261700013").await;
-    let r = post_json(
-        &app,
-        "/api/v1/me/second-factor",
-        &token,
-        &json!({"method": "sms", "password": PASSWORD}),
-    )
-    .await;
-    let id = body_of(r).await["enrolment_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.settle(0).await;
-    let code = app.last_code("+79261700013").await;
-    post_json(
-        &app,
-        &format!("/api/v1/me/second-factor/{id}/confirm"),
-        &token,
-        &json!({"code": code}),
-    )
-    .await;
+    with_sms(&app, &token, "+79261700013").await;
     let mut b = Browser::new(&app);
     b.get("/login").await;
     b.post(
