@@ -174,6 +174,22 @@ impl Identity {
             .keyed_hash(HashPurpose::FactorCode, code.as_bytes())
     }
 
+    /// Whether `code` is the step's SMS code; `CodeExpired` past its 300 s.
+    /// A step without a code (none could be sent) matches nothing.
+    fn sms_code_matches(
+        &self,
+        c: &FactorChallengeRecord,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, FactorError> {
+        if c.code_expires_at.is_some_and(|at| now >= at) {
+            return Err(FactorError::CodeExpired);
+        }
+        Ok(c.code_hash
+            .as_deref()
+            .is_some_and(|h| crypto::constant_time_eq(h, &self.factor_code_hash(code))))
+    }
+
     fn account_phone(&self, account: &AccountRecord) -> Result<Option<PhoneNumber>, InternalError> {
         account
             .phone
@@ -383,15 +399,9 @@ impl Identity {
                 FactorMethod::Totp => self
                     .app_step(&factor, &code, now)?
                     .map(FactorProof::TotpStep),
-                FactorMethod::Sms => {
-                    if c.code_expires_at.is_some_and(|at| now >= at) {
-                        return Err(FactorError::CodeExpired);
-                    }
-                    c.code_hash
-                        .as_deref()
-                        .filter(|h| crypto::constant_time_eq(h, &self.factor_code_hash(&code)))
-                        .map(|_| FactorProof::SmsCode)
-                }
+                FactorMethod::Sms => self
+                    .sms_code_matches(&c, &code, now)?
+                    .then_some(FactorProof::SmsCode),
             },
         };
         let lang = Lang::parse(&c.lang).unwrap_or_default();
@@ -764,15 +774,7 @@ impl Identity {
                     .ok_or(InternalError::Corrupt("enrolment key"))?;
                 totp::verify(&secret, &code, now, None).map(Some)
             }
-            FactorMethod::Sms => {
-                if c.code_expires_at.is_some_and(|at| now >= at) {
-                    return Err(FactorError::CodeExpired);
-                }
-                c.code_hash
-                    .as_deref()
-                    .filter(|h| crypto::constant_time_eq(h, &self.factor_code_hash(&code)))
-                    .map(|_| None)
-            }
+            FactorMethod::Sms => self.sms_code_matches(&c, &code, now)?.then_some(None),
         };
         let Some(last_step) = last_step else {
             let attempts_left = max.saturating_sub(attempt);
@@ -905,11 +907,12 @@ impl Identity {
         typed: &str,
     ) -> Result<(SecondFactorRecord, Option<uuid::Uuid>, FactorProof), FactorError> {
         self.factor_throttle(record)?;
-        if self.store.second_factor(record.id).await?.is_none() {
+        let Some(factor) = self.store.second_factor(record.id).await? else {
             return Err(FactorError::NotOn);
-        }
+        };
         self.check_password(record, password).await?;
-        self.prove_code(record, typed).await
+        let (challenge, proof) = self.prove_code(record, &factor, typed).await?;
+        Ok((factor, challenge, proof))
     }
 
     /// Checks a typed code against the account's factor (an app's code, the
@@ -918,18 +921,16 @@ impl Identity {
     async fn prove_code(
         &self,
         record: &AccountRecord,
+        factor: &SecondFactorRecord,
         typed: &str,
-    ) -> Result<(SecondFactorRecord, Option<uuid::Uuid>, FactorProof), FactorError> {
+    ) -> Result<(Option<uuid::Uuid>, FactorProof), FactorError> {
         let now = self.clock.now();
-        let Some(factor) = self.store.second_factor(record.id).await? else {
-            return Err(FactorError::NotOn);
-        };
         let typed = read_code(typed)?;
         let proof = match typed {
             Typed::Backup(code) => Some((None, FactorProof::BackupCode(self.backup_hash(&code)))),
             Typed::Digits(code) => match factor.method {
                 FactorMethod::Totp => self
-                    .app_step(&factor, &code, now)?
+                    .app_step(factor, &code, now)?
                     .map(|step| (None, FactorProof::TotpStep(step))),
                 FactorMethod::Sms => {
                     let Some(c) = self
@@ -944,18 +945,13 @@ impl Identity {
                     if self.store.take_factor_attempt(c.id, max).await?.is_none() {
                         return Err(FactorError::AttemptsExhausted);
                     }
-                    if c.code_expires_at.is_some_and(|at| now >= at) {
-                        return Err(FactorError::CodeExpired);
-                    }
-                    c.code_hash
-                        .as_deref()
-                        .filter(|h| crypto::constant_time_eq(h, &self.factor_code_hash(&code)))
-                        .map(|_| (Some(c.id), FactorProof::SmsCode))
+                    self.sms_code_matches(&c, &code, now)?
+                        .then_some((Some(c.id), FactorProof::SmsCode))
                 }
             },
         };
         match proof {
-            Some((challenge, proof)) => Ok((factor, challenge, proof)),
+            Some(found) => Ok(found),
             None => {
                 self.count_factor_failure(record.id).await?;
                 Err(FactorError::WrongCode {
@@ -973,15 +969,15 @@ impl Identity {
         record: &AccountRecord,
         typed: Option<&str>,
     ) -> Result<bool, FactorError> {
-        if self.store.second_factor(record.id).await?.is_none() {
+        let Some(factor) = self.store.second_factor(record.id).await? else {
             return Ok(false);
-        }
+        };
         self.factor_throttle(record)?;
         let typed = typed.map(str::trim).filter(|t| !t.is_empty());
         let Some(typed) = typed else {
             return Err(FactorError::MalformedCode);
         };
-        let (_, challenge, proof) = self.prove_code(record, typed).await?;
+        let (challenge, proof) = self.prove_code(record, &factor, typed).await?;
         if !self
             .store
             .spend_factor_proof(record.id, challenge, &proof, self.clock.now())
