@@ -450,12 +450,27 @@ async fn an_e_mail_link_comes_from_the_base_url_and_works_once() {
 
     // Opened in another browser, without logging in.
     let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    let link_token = path.split("token=").nth(1).unwrap().to_owned();
     let mut other = Browser::new(&app);
+    // Opening the link (a person, or a mail scanner) changes nothing.
     let (s, html, _) = other.get(&path).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("Volkov@example.org") && html.contains("Подтвердить"),
+        "{html}"
+    );
+    assert!(me(&app, &token).await["email"].is_null(), "not on GET");
+    let (s, html, _) = other
+        .post("/me/contacts/confirm-email", &[("token", &link_token)])
+        .await;
     assert_eq!(s, 200);
     assert!(html.contains("Адрес электронной почты изменён"), "{html}");
     assert_eq!(me(&app, &token).await["email"], "Volkov@example.org");
     let (s, _, _) = other.get(&path).await;
+    assert_eq!(s, 410, "once");
+    let (s, _, _) = other
+        .post("/me/contacts/confirm-email", &[("token", &link_token)])
+        .await;
     assert_eq!(s, 410, "once");
     assert_eq!(
         app.log_in("volkov@example.org", PASSWORD).await.status(),

@@ -1,8 +1,9 @@
 //! `spawn_app()`: the real application on port 0 with a fresh database (a
 //! SQLite file, or a new PostgreSQL database when USLUGI_TEST_DATABASE_URL
 //! is set), a fake clock, cheap password hashing, and the local outbox.
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
@@ -33,8 +34,27 @@ pub struct TestApp {
     /// What the application was built from, to start a second node on the
     /// same data.
     pub settings: Settings,
+    /// The continuation each confirmed registration or recovery handed
+    /// this client (by flow id): it is the one that confirmed.
+    pub continuations: Mutex<HashMap<String, String>>,
     _dir: tempfile::TempDir,
     _db: Option<TestDatabase>,
+}
+
+/// An answer whose body was read (to keep what it handed over).
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn status(&self) -> reqwest::StatusCode {
+        self.status
+    }
+    #[expect(clippy::unused_async, reason = "reads like reqwest::Response::json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        serde_json::from_value(self.body)
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -102,6 +122,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         letters,
         on_postgres: db.is_some(),
         settings: built_from,
+        continuations: Mutex::default(),
         _dir: dir,
         _db: db,
     }
@@ -202,18 +223,49 @@ impl TestApp {
             .to_owned()
     }
 
-    pub async fn confirm_code(&self, id: &str, code: &str) -> reqwest::Response {
-        self.post(
-            &format!("/api/v1/registrations/{id}/confirm"),
-            &json!({"code": code}),
-        )
-        .await
+    pub async fn confirm_code(&self, id: &str, code: &str) -> Answer {
+        self.confirm_registration(id, &json!({"code": code})).await
     }
 
+    /// `POST /api/v1/registrations/{id}/confirm`; keeps the continuation.
+    pub async fn confirm_registration(&self, id: &str, body: &Value) -> Answer {
+        self.confirming(&format!("/api/v1/registrations/{id}/confirm"), id, body)
+            .await
+    }
+
+    /// `POST /api/v1/recovery/{id}/confirm`; keeps the continuation.
+    pub async fn confirm_recovery(&self, id: &str, body: &Value) -> Answer {
+        self.confirming(&format!("/api/v1/recovery/{id}/confirm"), id, body)
+            .await
+    }
+
+    async fn confirming(&self, path: &str, id: &str, body: &Value) -> Answer {
+        let r = self.post(path, body).await;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if let Some(token) = body["continuation_token"].as_str() {
+            self.continuations
+                .lock()
+                .unwrap()
+                .insert(id.to_owned(), token.to_owned());
+        }
+        Answer { status, body }
+    }
+
+    /// The continuation this client was handed for flow `id`, if any.
+    pub fn continuation(&self, id: &str) -> Option<String> {
+        self.continuations.lock().unwrap().get(id).cloned()
+    }
+
+    /// The password step, with the continuation this client was handed.
     pub async fn set_password(&self, id: &str, password: &str) -> reqwest::Response {
         self.post(
             &format!("/api/v1/registrations/{id}/password"),
-            &json!({"password": password, "password_confirmation": password}),
+            &json!({
+                "continuation_token": self.continuation(id),
+                "password": password,
+                "password_confirmation": password,
+            }),
         )
         .await
     }

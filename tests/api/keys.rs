@@ -112,10 +112,7 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
     let link = app.last_link("volkov@example.org").await;
     let secret = link.split("token=").nth(1).unwrap().to_owned();
     let r = app
-        .post(
-            &format!("/api/v1/registrations/{id}/confirm"),
-            &json!({"token": secret}),
-        )
+        .confirm_registration(&id, &json!({"token": secret}))
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(app.set_password(&id, PASSWORD).await.status(), 201);

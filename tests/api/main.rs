@@ -14,4 +14,5 @@ mod recovery;
 mod registration;
 mod second_factor;
 mod security;
+mod takeover;
 mod verification;

@@ -170,9 +170,29 @@ async fn an_email_link_opened_in_another_browser_leads_to_the_password() {
 
     let link = app.last_link("volkov@example.org").await;
     let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    let token = path.split("token=").nth(1).unwrap().to_owned();
     let mut phone = Browser::new(&app);
-    let (s, _, to) = phone.get(&path).await;
+    // Opening the link shows what it confirms and a button, nothing more.
+    let (s, html, _) = phone.get(&path).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("Volkov Ivan, volkov@example.org") && html.contains("Подтвердить"),
+        "{html}"
+    );
+    let (s, _, to) = phone
+        .post("/register/confirm-email", &[("token", &token)])
+        .await;
     assert_eq!((s, to.as_deref()), (303, Some("/register/password")));
+    // The browser that only started the registration cannot finish it.
+    let (s, html, _) = b.get("/register/password").await;
+    assert_eq!(s, 403, "{html}");
+    let (s, _, _) = b
+        .post(
+            "/register/password",
+            &[("password", PASSWORD), ("password_confirmation", PASSWORD)],
+        )
+        .await;
+    assert_eq!(s, 403);
     let (s, _, to) = phone
         .post(
             "/register/password",
@@ -182,7 +202,7 @@ async fn an_email_link_opened_in_another_browser_leads_to_the_password() {
     assert_eq!((s, to.as_deref()), (303, Some("/register/done")));
     let (s, html, _) = phone.get(&path).await;
     assert_eq!(s, 410, "the link worked once");
-    assert!(html.contains("Ссылка недействительна"));
+    assert!(html.contains("Ссылка недействительна"), "{html}");
 }
 
 #[tokio::test]

@@ -11,16 +11,19 @@ async fn start(app: &TestApp, login: &str) -> (u16, Value) {
 }
 
 async fn confirm(app: &TestApp, id: &str, body: &Value) -> (u16, Value) {
-    let r = app
-        .post(&format!("/api/v1/recovery/{id}/confirm"), body)
-        .await;
-    (r.status().as_u16(), r.json().await.unwrap())
+    let r = app.confirm_recovery(id, body).await;
+    (r.status.as_u16(), r.body)
 }
 
+/// The password step, with the continuation this client was handed.
 async fn new_password(app: &TestApp, id: &str, password: &str) -> u16 {
     app.post(
         &format!("/api/v1/recovery/{id}/password"),
-        &json!({"password": password, "password_confirmation": password}),
+        &json!({
+            "continuation_token": app.continuation(id),
+            "password": password,
+            "password_confirmation": password,
+        }),
     )
     .await
     .status()
@@ -99,11 +102,8 @@ async fn an_e_mail_account_recovers_with_the_link_built_from_the_configured_addr
         .to_owned();
     let link = app.last_link("volkov@example.org").await;
     let token = link.split("token=").nth(1).unwrap().to_owned();
-    app.post(
-        &format!("/api/v1/registrations/{reg}/confirm"),
-        &json!({"token": token}),
-    )
-    .await;
+    app.confirm_registration(&reg, &json!({"token": token}))
+        .await;
     assert_eq!(app.set_password(&reg, PASSWORD).await.status(), 201);
 
     // A forged Host header changes nothing in the link.
@@ -168,11 +168,8 @@ async fn an_e_mail_link_works_for_24_hours() {
         .to_owned();
     let link = app.last_link("volkov2@example.org").await;
     let token = link.split("token=").nth(1).unwrap().to_owned();
-    app.post(
-        &format!("/api/v1/registrations/{reg}/confirm"),
-        &json!({"token": token}),
-    )
-    .await;
+    app.confirm_registration(&reg, &json!({"token": token}))
+        .await;
     app.set_password(&reg, PASSWORD).await;
     let (_, body) = start(&app, "volkov2@example.org").await;
     let id = body["recovery_id"].as_str().unwrap().to_owned();

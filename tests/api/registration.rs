@@ -76,17 +76,11 @@ async fn an_email_registration_uses_a_link_built_from_the_configured_base_url() 
 
     let id = body["registration_id"].as_str().unwrap();
     let r = app
-        .post(
-            &format!("/api/v1/registrations/{id}/confirm"),
-            &json!({"token": "wrong"}),
-        )
+        .confirm_registration(id, &json!({"token": "wrong"}))
         .await;
     assert_eq!(r.status(), 422);
     let r = app
-        .post(
-            &format!("/api/v1/registrations/{id}/confirm"),
-            &json!({"token": token}),
-        )
+        .confirm_registration(id, &json!({"token": token}))
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(app.set_password(id, PASSWORD).await.status(), 201);
@@ -131,10 +125,7 @@ async fn the_email_link_is_refused_after_three_days() {
     let token = link.split("token=").nth(1).unwrap().to_owned();
     app.advance(Duration::days(3) + Duration::seconds(1));
     let r = app
-        .post(
-            &format!("/api/v1/registrations/{id}/confirm"),
-            &json!({"token": token}),
-        )
+        .confirm_registration(&id, &json!({"token": token}))
         .await;
     assert!(r.status() == 422 || r.status() == 404, "{}", r.status());
     let page = app.client.get(&link).send().await.unwrap();
@@ -347,11 +338,8 @@ async fn a_known_email_gets_the_same_answer_and_a_note_instead_of_a_link() {
         .to_owned();
     let link = app.last_link("orlova@example.ru").await;
     let token = link.split("token=").nth(1).unwrap();
-    app.post(
-        &format!("/api/v1/registrations/{id}/confirm"),
-        &json!({"token": token}),
-    )
-    .await;
+    app.confirm_registration(&id, &json!({"token": token}))
+        .await;
     assert_eq!(app.set_password(&id, PASSWORD).await.status(), 201);
 
     let again = app.post("/api/v1/registrations", &body).await;
@@ -381,7 +369,11 @@ async fn passwords_are_checked_and_explained_per_field() {
         let r = app
             .post(
                 &format!("/api/v1/registrations/{id}/password"),
-                &json!({"password": password, "password_confirmation": confirmation}),
+                &json!({
+                    "continuation_token": app.continuation(&id),
+                    "password": password,
+                    "password_confirmation": confirmation,
+                }),
             )
             .await;
         assert_eq!(r.status(), 422, "{password}");
@@ -394,7 +386,11 @@ async fn passwords_are_checked_and_explained_per_field() {
     let r = app
         .post_with(
             &format!("/api/v1/registrations/{id}/password"),
-            &json!({"password": "password", "password_confirmation": "password"}),
+            &json!({
+                "continuation_token": app.continuation(&id),
+                "password": "password",
+                "password_confirmation": "password",
+            }),
             &[("accept-language", "en-GB,en;q=0.9")],
         )
         .await;

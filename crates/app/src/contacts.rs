@@ -447,13 +447,9 @@ impl Identity {
         self.check_and_complete(c, with).await
     }
 
-    /// Follows the e-mail's link, which may be opened in another browser
-    /// or without logging in: the token alone names the change.
-    pub async fn confirm_contact_change_link(
-        &self,
-        token: &str,
-    ) -> Result<(AccountId, Contact), ContactChangeError> {
-        let token = token.trim();
+    /// The live change an e-mail link names (by its token alone: the letter
+    /// may be opened in another browser, or without logging in).
+    async fn change_by_link(&self, token: &str) -> Result<ContactChangeRecord, ContactChangeError> {
         let hash = self.change_secret_hash(Channel::Email, token);
         let Some(c) = self.store.contact_change_by_secret(&hash).await? else {
             return Err(ContactChangeError::LinkInvalid);
@@ -461,9 +457,31 @@ impl Identity {
         if c.kind != LoginKind::Email
             || c.completed_at.is_some()
             || c.expires_at <= self.clock.now()
+            || c.taken
         {
             return Err(ContactChangeError::LinkInvalid);
         }
+        if self.clock.now() > c.secret_expires_at {
+            return Err(ContactChangeError::LinkExpired);
+        }
+        Ok(c)
+    }
+
+    /// The new address an e-mail link would confirm, for the page that
+    /// shows it with a button. Reading it changes nothing: a mail scanner
+    /// that opens the link must not move the address to anyone's account.
+    pub async fn contact_change_by_link(&self, token: &str) -> Result<Contact, ContactChangeError> {
+        let c = self.change_by_link(token.trim()).await?;
+        Ok(self.open_new_contact(&c)?)
+    }
+
+    /// The button on the e-mail link's page: confirms the change.
+    pub async fn confirm_contact_change_link(
+        &self,
+        token: &str,
+    ) -> Result<(AccountId, Contact), ContactChangeError> {
+        let token = token.trim();
+        let c = self.change_by_link(token).await?;
         let account = c.account_id;
         let contact = self
             .check_and_complete(c, Confirmation::Token(token.to_owned()))
@@ -479,10 +497,8 @@ impl Identity {
         let now = self.clock.now();
         match (channel_of(c.kind), with) {
             (Channel::Sms, Confirmation::Code(code)) => {
-                let code: String = code.chars().filter(|ch| !ch.is_whitespace()).collect();
-                if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(ContactChangeError::MalformedCode);
-                }
+                let code =
+                    crate::challenge::read_code(&code).ok_or(ContactChangeError::MalformedCode)?;
                 if now > c.secret_expires_at {
                     return Err(ContactChangeError::CodeExpired);
                 }
@@ -497,11 +513,10 @@ impl Identity {
                     &c.secret_hash,
                 );
                 if !matches || c.taken {
-                    return Err(if attempt >= max {
-                        ContactChangeError::AttemptsExhausted
-                    } else {
-                        ContactChangeError::WrongCode {
-                            attempts_left: max - attempt,
+                    return Err(match crate::challenge::miss(attempt, max) {
+                        crate::challenge::Miss::Exhausted => ContactChangeError::AttemptsExhausted,
+                        crate::challenge::Miss::Wrong { attempts_left } => {
+                            ContactChangeError::WrongCode { attempts_left }
                         }
                     });
                 }

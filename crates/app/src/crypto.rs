@@ -89,6 +89,8 @@ pub enum HashPurpose {
     BackupCode,
     ContactChangeCode,
     ContactChangeToken,
+    /// The right to take a flow's next step, handed to whoever confirmed.
+    Continuation,
 }
 
 impl HashPurpose {
@@ -113,6 +115,7 @@ impl HashPurpose {
             Self::BackupCode => b"backup-code",
             Self::ContactChangeCode => b"contact-change-code",
             Self::ContactChangeToken => b"contact-change-token",
+            Self::Continuation => b"continuation",
         }
     }
 }
@@ -126,6 +129,16 @@ pub struct Crypto {
 }
 
 impl Crypto {
+    /// Fixed keys, for unit tests of the modules that hash or seal.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Self::new(Secrets {
+            hmac_key: Key([7; 32]),
+            encryption_keys: vec![(1, Key([1; 32]))],
+            current_encryption_key: 1,
+        })
+    }
+
     pub fn new(secrets: Secrets) -> Self {
         Self { secrets }
     }

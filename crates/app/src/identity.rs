@@ -9,14 +9,15 @@ use uslugi_domain::{
     PhoneNumber, RegistrationId, Snils,
 };
 
+use crate::challenge::{self, Continuation, Miss};
 use crate::clock::Clock;
 use crate::crypto::{self, Crypto, CryptoError, HashPurpose};
 use crate::lang::Lang;
 use crate::messages;
 use crate::password_hasher::{HashError, PasswordHasher};
 use crate::ports::{
-    AccountRecord, Channel, LoginKind, Message, Messenger, RateDecision, RegistrationRecord,
-    SessionRecord, Store, StoreError, UniqueField,
+    AccountRecord, Channel, ContinuationRecord, LoginKind, Message, Messenger, RateDecision,
+    RegistrationRecord, SessionRecord, Store, StoreError, UniqueField,
 };
 use crate::settings::Policy;
 
@@ -70,6 +71,10 @@ pub enum RegistrationError {
     LinkExpired,
     #[error("confirm the contact first")]
     NotConfirmed,
+    /// The password step came without the continuation that the
+    /// confirmation handed to whoever proved control of the contact.
+    #[error("the continuation token is missing, wrong, used or expired")]
+    ContinuationRequired,
     #[error("the password does not meet the rules")]
     Password {
         problems: Vec<PasswordProblem>,
@@ -437,6 +442,7 @@ impl Identity {
             sent_at: now,
             sends: 1,
             confirmed_at: None,
+            continuation: None,
             created_at: now,
             expires_at: now + self.policy.registration_ttl.max(self.secret_ttl(channel)),
         };
@@ -568,23 +574,20 @@ impl Identity {
     }
 
     /// Confirms the contact of registration `id` with the SMS code or the
-    /// e-mail token. Confirming twice is harmless.
+    /// e-mail token, and hands whoever did so the continuation that the
+    /// password step needs. Confirming again with the right secret issues a
+    /// new continuation (the earlier one is void): only a holder of the
+    /// secret can, and a double press must not strand the person.
     pub async fn confirm(
         &self,
         id: RegistrationId,
         with: Confirmation,
-    ) -> Result<(), RegistrationError> {
+    ) -> Result<Continuation, RegistrationError> {
         let now = self.clock.now();
         let r = self.live_registration(id).await?;
-        if r.confirmed_at.is_some() {
-            return Ok(());
-        }
         match (r.channel, with) {
             (Channel::Sms, Confirmation::Code(code)) => {
-                let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-                if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(RegistrationError::MalformedCode);
-                }
+                let code = challenge::read_code(&code).ok_or(RegistrationError::MalformedCode)?;
                 if now > r.secret_expires_at {
                     return Err(RegistrationError::CodeExpired);
                 }
@@ -598,15 +601,13 @@ impl Identity {
                     &self.secret_hash(Channel::Sms, &code),
                     &r.secret_hash,
                 );
-                if matches && !r.existing_account {
-                    self.store.mark_registration_confirmed(id, now).await?;
-                    Ok(())
-                } else if attempt >= max {
-                    Err(RegistrationError::AttemptsExhausted)
-                } else {
-                    Err(RegistrationError::WrongCode {
-                        attempts_left: max - attempt,
-                    })
+                if !matches || r.existing_account {
+                    return Err(match challenge::miss(attempt, max) {
+                        Miss::Exhausted => RegistrationError::AttemptsExhausted,
+                        Miss::Wrong { attempts_left } => {
+                            RegistrationError::WrongCode { attempts_left }
+                        }
+                    });
                 }
             }
             (Channel::Email, Confirmation::Token(token)) => {
@@ -620,20 +621,31 @@ impl Identity {
                 if now > r.secret_expires_at {
                     return Err(RegistrationError::LinkExpired);
                 }
-                self.store.mark_registration_confirmed(id, now).await?;
-                Ok(())
             }
-            (Channel::Sms, Confirmation::Token(_)) => Err(RegistrationError::MalformedCode),
-            (Channel::Email, Confirmation::Code(_)) => Err(RegistrationError::LinkInvalid),
+            (Channel::Sms, Confirmation::Token(_)) => return Err(RegistrationError::MalformedCode),
+            (Channel::Email, Confirmation::Code(_)) => return Err(RegistrationError::LinkInvalid),
         }
+        let continuation = Continuation::issue(&self.crypto, now);
+        self.store
+            .mark_registration_confirmed(
+                id,
+                now,
+                &ContinuationRecord {
+                    hash: continuation.hash.clone(),
+                    expires_at: continuation.expires_at,
+                },
+            )
+            .await?;
+        Ok(continuation)
     }
 
-    /// Follows an e-mail link: finds the registration by its token alone (the
-    /// letter may be opened in another browser) and confirms it.
-    pub async fn confirm_email_link(
+    /// The registration an e-mail link stands for, to show what the button
+    /// on the link's page confirms. Reading it confirms nothing: a mail
+    /// scanner that opens the link must not confirm anything.
+    pub async fn registration_by_link(
         &self,
         token: &str,
-    ) -> Result<RegistrationId, RegistrationError> {
+    ) -> Result<RegistrationView, RegistrationError> {
         let hash = self.secret_hash(Channel::Email, token.trim());
         let Some(r) = self.store.registration_by_secret(&hash).await? else {
             return Err(RegistrationError::LinkInvalid);
@@ -641,9 +653,10 @@ impl Identity {
         if r.channel != Channel::Email || r.existing_account || r.expires_at <= self.clock.now() {
             return Err(RegistrationError::LinkInvalid);
         }
-        self.confirm(r.id, Confirmation::Token(token.to_owned()))
-            .await?;
-        Ok(r.id)
+        if self.clock.now() > r.secret_expires_at {
+            return Err(RegistrationError::LinkExpired);
+        }
+        self.registration(r.id).await
     }
 
     /// Sets the password of a confirmed registration, which creates the
@@ -651,6 +664,7 @@ impl Identity {
     pub async fn set_password(
         &self,
         id: RegistrationId,
+        continuation: Option<&str>,
         password: &str,
         confirmation: &str,
     ) -> Result<AccountId, RegistrationError> {
@@ -659,6 +673,15 @@ impl Identity {
         if r.confirmed_at.is_none() {
             return Err(RegistrationError::NotConfirmed);
         }
+        let stored = r
+            .continuation
+            .as_ref()
+            .map(|c| (c.hash.as_slice(), c.expires_at));
+        if !challenge::continuation_holds(&self.crypto, stored, continuation, now) {
+            return Err(RegistrationError::ContinuationRequired);
+        }
+        let continuation_hash =
+            challenge::continuation_hash(&self.crypto, continuation.unwrap_or_default());
         let surname = self.open_name(F_SURNAME, &r.surname)?;
         let given_name = self.open_name(F_GIVEN_NAME, &r.given_name)?;
         let contact = self.open_contact(&r)?;
@@ -721,12 +744,17 @@ impl Identity {
             confirmed_via: None,
             created_at: now,
         };
-        match self.store.complete_registration(id, &account).await {
+        match self
+            .store
+            .complete_registration(id, &continuation_hash, now, &account)
+            .await
+        {
             Ok(()) => Ok(account.id),
             Err(StoreError::Conflict(UniqueField::Phone | UniqueField::Email)) => {
                 Err(RegistrationError::AccountExists)
             }
-            Err(StoreError::NotFound) => Err(RegistrationError::NotFound),
+            // Gone, or its continuation spent by a concurrent press.
+            Err(StoreError::NotFound) => Err(RegistrationError::ContinuationRequired),
             Err(e) => Err(e.into()),
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod centers;
+pub mod challenge;
 pub mod clock;
 pub mod contacts;
 pub mod crypto;

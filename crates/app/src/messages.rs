@@ -278,19 +278,53 @@ pub fn recovery_link_letter(lang: Lang, link: &str, valid_until: &str) -> Letter
     }
 }
 
+/// What a recovery ended besides the password: the owner is told.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecoveryEnded {
+    pub sessions: usize,
+    /// Other recoveries and contact changes that were still waiting.
+    pub pending_requests: usize,
+}
+
 /// Sent to every confirmed contact once access was recovered.
-pub fn access_recovered(lang: Lang, base_url: &str) -> Letter {
+pub fn access_recovered(lang: Lang, base_url: &str, ended: RecoveryEnded) -> Letter {
+    let RecoveryEnded {
+        sessions,
+        pending_requests,
+    } = ended;
     match lang {
         Lang::Ru => Letter {
             subject: "Пароль изменён: доступ восстановлен".into(),
             body: format!(
-                "Доступ к вашей учётной записи восстановлен, пароль изменён, все сеансы завершены. Если это были не вы, восстановите доступ снова ({base_url}/recover) или обратитесь в центр обслуживания. Госуслуги (uslugi)"
+                "Доступ к вашей учётной записи восстановлен, пароль изменён. Завершено сеансов: {sessions}. Отменено незаконченных запросов на восстановление доступа и смену телефона или почты: {pending_requests}. Вход с подтверждением остался включённым, если был включён. Если это были не вы, восстановите доступ снова ({base_url}/recover) или обратитесь в центр обслуживания. Госуслуги (uslugi)"
             ),
         },
         Lang::En => Letter {
             subject: "Password changed: access recovered".into(),
             body: format!(
-                "Access to your account was recovered, the password changed and every session ended. If it was not you, recover access again ({base_url}/recover) or visit a service center. uslugi"
+                "Access to your account was recovered and the password changed. Sessions ended: {sessions}. Unfinished requests to recover access or change the phone or e-mail cancelled: {pending_requests}. Two-step login stays on if it was on. If it was not you, recover access again ({base_url}/recover) or visit a service center. uslugi"
+            ),
+        },
+    }
+}
+
+/// The recovery code by e-mail: a SNILS login of an account without a
+/// phone gets a code like every SNILS login, so the answer for a SNILS
+/// never tells which contacts its account has.
+pub fn recovery_code_letter(lang: Lang, code: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Код для восстановления доступа".into(),
+            body: format!(
+                "Здравствуйте!\n\nКод для восстановления доступа: {code}\n\nНикому не сообщайте его. \
+                 Если вы не восстанавливаете доступ, ничего не делайте: пароль останется прежним.\n"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Access recovery code".into(),
+            body: format!(
+                "Hello!\n\nYour access recovery code: {code}\n\nDo not tell it to anyone. \
+                 If you are not recovering access, do nothing: the password stays as it is.\n"
             ),
         },
     }

@@ -78,7 +78,18 @@ pub struct RegistrationRecord {
     pub sent_at: OffsetDateTime,
     pub sends: u32,
     pub confirmed_at: Option<OffsetDateTime>,
+    /// Issued to whoever confirmed; the password step needs it.
+    pub continuation: Option<ContinuationRecord>,
     pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A continuation as storage keeps it: the keyed hash of the token handed
+/// to whoever confirmed a flow, and until when it may be used (see
+/// [`crate::challenge`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContinuationRecord {
+    pub hash: KeyedHash,
     pub expires_at: OffsetDateTime,
 }
 
@@ -170,10 +181,13 @@ pub trait RegistrationStore: Send + Sync {
     /// returns the attempt's number, or `None` when the code is used up.
     /// Atomic: concurrent guesses can never take more than `max`.
     async fn take_code_attempt(&self, id: RegistrationId, max: u32) -> StoreResult<Option<u32>>;
+    /// Marks the contact confirmed (first time only) and stores the
+    /// continuation of whoever confirmed, replacing an earlier one.
     async fn mark_registration_confirmed(
         &self,
         id: RegistrationId,
         at: OffsetDateTime,
+        continuation: &ContinuationRecord,
     ) -> StoreResult<()>;
     /// Replaces the code or token if the last one was sent at `previous_sent_at`
     /// (so two concurrent resends cannot both win); resets the attempts.
@@ -187,10 +201,13 @@ pub trait RegistrationStore: Send + Sync {
         sent_at: OffsetDateTime,
     ) -> StoreResult<bool>;
     /// Creates the account and removes the confirmed registration in one
-    /// transaction; `NotFound` when the registration is gone or unconfirmed.
+    /// transaction, if `continuation_hash` is its live continuation (which
+    /// is thereby spent); `NotFound` otherwise.
     async fn complete_registration(
         &self,
         id: RegistrationId,
+        continuation_hash: &[u8],
+        now: OffsetDateTime,
         account: &AccountRecord,
     ) -> StoreResult<()>;
     async fn delete_registration(&self, id: RegistrationId) -> StoreResult<()>;
@@ -966,6 +983,8 @@ pub struct RecoveryRecord {
     pub attempts: u32,
     pub confirmed_at: Option<OffsetDateTime>,
     pub completed_at: Option<OffsetDateTime>,
+    /// Issued to whoever confirmed; the password step needs it.
+    pub continuation: Option<ContinuationRecord>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
@@ -974,6 +993,8 @@ pub struct RecoveryRecord {
 #[derive(Debug, Clone)]
 pub struct RecoveryCompletion {
     pub recovery_id: uuid::Uuid,
+    /// The continuation the password came with; spent by the completion.
+    pub continuation_hash: KeyedHash,
     pub account_id: AccountId,
     pub password_hash: String,
     /// A notice to every confirmed contact of the account.
@@ -998,13 +1019,30 @@ pub trait RecoveryStore: Send + Sync {
     /// Gives back an attempt taken by a code that turned out right, so
     /// only mistakes cost a try (never below zero).
     async fn give_back_recovery_attempt(&self, id: uuid::Uuid) -> StoreResult<()>;
-    async fn mark_recovery_confirmed(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()>;
-    /// In one transaction, if the recovery is confirmed and not completed:
-    /// the new password, failed logins and the lock cleared, a temporary
-    /// password's mark removed, every session ended, the recovery
-    /// completed, the notices and the audit record written. False, with
-    /// nothing written, otherwise. The level is never touched.
+    /// Marks the recovery confirmed (first time only) and stores the
+    /// continuation of whoever confirmed, replacing an earlier one.
+    async fn mark_recovery_confirmed(
+        &self,
+        id: uuid::Uuid,
+        at: OffsetDateTime,
+        continuation: &ContinuationRecord,
+    ) -> StoreResult<()>;
+    /// In one transaction, if the recovery is confirmed, not completed and
+    /// `continuation_hash` is its live continuation (as of `at`): the new
+    /// password, failed logins and the lock cleared, a temporary password's
+    /// mark removed, every session, every other recovery and every pending
+    /// contact change of the account ended, the recovery completed, the
+    /// notices and the audit record written. False, with nothing written,
+    /// otherwise. The level and the second factor are never touched.
     async fn complete_recovery(&self, c: &RecoveryCompletion) -> StoreResult<bool>;
+    /// How many live recoveries (other than `except`) and unconfirmed
+    /// contact changes the account has: what a completed recovery ends.
+    async fn pending_requests(
+        &self,
+        account: AccountId,
+        except: uuid::Uuid,
+        now: OffsetDateTime,
+    ) -> StoreResult<usize>;
     async fn delete_expired_recoveries(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
 

@@ -17,19 +17,18 @@ use uslugi_domain::{
 };
 
 use crate::audit::{Actor, action};
+use crate::challenge::{self, Continuation, Miss};
 use crate::crypto::{self, HashPurpose};
 use crate::identity::{Confirmation, Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
 use crate::ports::{
-    Channel, LoginKind, RateDecision, RecoveryCompletion, RecoveryRecord, StoreError,
+    Channel, ContinuationRecord, LoginKind, RecoveryCompletion, RecoveryRecord, StoreError,
 };
 
 /// How long after its code or link a person has to set the password.
 const PASSWORD_WINDOW: Duration = Duration::minutes(30);
-const BUCKET_LOGIN: &str = "recovery-per-login";
-const BUCKET_IP: &str = "sends-per-ip";
 
 #[derive(Debug, Clone)]
 pub struct RecoveryStarted {
@@ -75,6 +74,10 @@ pub enum RecoveryError {
     WrongFact { attempts_left: u32 },
     #[error("confirm the code or link first")]
     NotConfirmed,
+    /// The password came without the continuation that the confirmation
+    /// handed to whoever proved control of the contact.
+    #[error("the continuation token is missing, wrong, used or expired")]
+    ContinuationRequired,
     #[error("the password does not meet the rules")]
     Password {
         problems: Vec<PasswordProblem>,
@@ -123,29 +126,6 @@ impl Identity {
         let Some((first_kind, first_index)) = candidates.first().cloned() else {
             return Err(RecoveryError::MalformedLogin);
         };
-        let ip_key = self
-            .crypto
-            .keyed_hash(HashPurpose::ClientIp, client_ip.to_string().as_bytes());
-        for (bucket, key, limit) in [
-            (
-                BUCKET_IP,
-                ip_key.as_slice(),
-                self.policy.sends_per_ip_per_hour,
-            ),
-            (
-                BUCKET_LOGIN,
-                first_index.as_slice(),
-                self.policy.sends_per_contact_per_hour,
-            ),
-        ] {
-            if let RateDecision::Refused { retry_at } = self
-                .store
-                .hit_rate_limit(bucket, key, now, Duration::HOUR, limit)
-                .await?
-            {
-                return Err(RecoveryError::RateLimited { retry_at });
-            }
-        }
         let mut found = None;
         for (kind, index) in &candidates {
             if let Some(a) = self.store.account_by_login(*kind, index).await? {
@@ -157,13 +137,31 @@ impl Identity {
             Some((k, a)) => (k, Some(a)),
             None => (first_kind, None),
         };
+        // The answer depends on what was typed, never on the account: a
+        // phone or a SNILS gets a code, an e-mail a link. So a SNILS's answer
+        // does not tell whether its account has a phone (or exists).
+        let channel = match kind {
+            LoginKind::Email => Channel::Email,
+            LoginKind::Phone | LoginKind::Snils => Channel::Sms,
+        };
         // Only a contact the account has confirmed ever receives anything:
         // the one the person gave, or the phone (else the e-mail) for a SNILS.
-        let channel = match (&account, kind) {
-            (_, LoginKind::Email) => Channel::Email,
-            (Some(a), LoginKind::Snils) if a.phone.is_none() => Channel::Email,
-            _ => Channel::Sms,
+        let to_email = match (&account, kind) {
+            (_, LoginKind::Email) => true,
+            (Some(a), LoginKind::Snils) => a.phone.is_none(),
+            _ => false,
         };
+        // One quota per destination across every flow that sends to it
+        // (registration, recovery, contact changes, the second factor).
+        let destination = match &account {
+            Some(a) if to_email => a.email_index.clone(),
+            Some(a) => a.phone_index.clone(),
+            None => None,
+        }
+        .unwrap_or_else(|| first_index.clone());
+        if let Some(retry_at) = self.message_quota(&destination, client_ip).await? {
+            return Err(RecoveryError::RateLimited { retry_at });
+        }
         let secret = match channel {
             Channel::Sms => crypto::random_six_digit_code(),
             Channel::Email => crypto::random_token(),
@@ -175,8 +173,8 @@ impl Identity {
         let id = uuid::Uuid::new_v4();
         let message = match &account {
             Some(a) => {
-                let (to, subject, body) = match channel {
-                    Channel::Sms => (
+                let (to, subject, body) = match (channel, to_email) {
+                    (Channel::Sms, false) => (
                         self.crypto
                             .open(
                                 crate::identity::F_PHONE,
@@ -186,14 +184,18 @@ impl Identity {
                         String::new(),
                         messages::recovery_code_sms(lang, &secret),
                     ),
-                    Channel::Email => {
-                        let link = format!(
-                            "{}/recover/confirm-email?token={secret}",
-                            self.policy.base_url
-                        );
-                        let until =
-                            messages::format_local(now + ttl, self.policy.display_offset, lang);
-                        let letter = messages::recovery_link_letter(lang, &link, &until);
+                    (Channel::Sms, true) | (Channel::Email, _) => {
+                        let letter = if channel == Channel::Sms {
+                            messages::recovery_code_letter(lang, &secret)
+                        } else {
+                            let link = format!(
+                                "{}/recover/confirm-email?token={secret}",
+                                self.policy.base_url
+                            );
+                            let until =
+                                messages::format_local(now + ttl, self.policy.display_offset, lang);
+                            messages::recovery_link_letter(lang, &link, &until)
+                        };
                         (
                             self.crypto
                                 .open(
@@ -210,7 +212,11 @@ impl Identity {
                     &self.crypto,
                     format!("recovery:{id}"),
                     a.id,
-                    channel,
+                    if to_email {
+                        Channel::Email
+                    } else {
+                        Channel::Sms
+                    },
                     &to,
                     &subject,
                     &body,
@@ -238,6 +244,7 @@ impl Identity {
             attempts: 0,
             confirmed_at: None,
             completed_at: None,
+            continuation: None,
             created_at: now,
             expires_at: now + ttl + PASSWORD_WINDOW,
         };
@@ -283,29 +290,28 @@ impl Identity {
         }
     }
 
-    /// Confirms the code or link and, for a verified account, the second fact.
+    /// Confirms the code or link and, for a verified account, the second
+    /// fact; hands whoever did so the continuation the password step needs.
     pub async fn confirm_recovery(
         &self,
         id: uuid::Uuid,
         with: Confirmation,
         fact: Option<RecoveryFact>,
-    ) -> Result<(), RecoveryError> {
+    ) -> Result<Continuation, RecoveryError> {
         let now = self.clock.now();
         let r = self.live_recovery(id).await?;
-        if r.confirmed_at.is_some() {
-            return Ok(());
-        }
         let max = self.policy.code_max_attempts;
+        let exhausted_or_wrong = |attempt| match challenge::miss(attempt, max) {
+            Miss::Exhausted => RecoveryError::AttemptsExhausted,
+            Miss::Wrong { attempts_left } => RecoveryError::WrongCode { attempts_left },
+        };
         // Each try of the code, and each wrong fact, takes an attempt before
         // anything is compared, so concurrent guesses never exceed `max`. A
         // right code gives its attempt back: the fact page sends the code
         // again with each try of the fact, and only mistakes cost a try.
         match (r.channel, with) {
             (Channel::Sms, Confirmation::Code(code)) => {
-                let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-                if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(RecoveryError::MalformedCode);
-                }
+                let code = challenge::read_code(&code).ok_or(RecoveryError::MalformedCode)?;
                 if now > r.secret_expires_at {
                     return Err(RecoveryError::CodeExpired);
                 }
@@ -317,13 +323,7 @@ impl Identity {
                     &r.secret_hash,
                 );
                 if !matches || r.account_id.is_none() {
-                    return Err(if attempt >= max {
-                        RecoveryError::AttemptsExhausted
-                    } else {
-                        RecoveryError::WrongCode {
-                            attempts_left: max - attempt,
-                        }
-                    });
+                    return Err(exhausted_or_wrong(attempt));
                 }
                 self.store.give_back_recovery_attempt(id).await?;
             }
@@ -392,14 +392,25 @@ impl Identity {
                 });
             }
         }
-        self.store.mark_recovery_confirmed(id, now).await?;
-        Ok(())
+        let continuation = Continuation::issue(&self.crypto, now);
+        self.store
+            .mark_recovery_confirmed(
+                id,
+                now,
+                &ContinuationRecord {
+                    hash: continuation.hash.clone(),
+                    expires_at: continuation.expires_at,
+                },
+            )
+            .await?;
+        Ok(continuation)
     }
 
     /// The new password of a confirmed recovery.
     pub async fn finish_recovery(
         &self,
         id: uuid::Uuid,
+        continuation: Option<&str>,
         password: &str,
         confirmation: &str,
     ) -> Result<(), RecoveryError> {
@@ -408,6 +419,13 @@ impl Identity {
         let (Some(account_id), Some(_)) = (r.account_id, r.confirmed_at) else {
             return Err(RecoveryError::NotConfirmed);
         };
+        let stored = r
+            .continuation
+            .as_ref()
+            .map(|c| (c.hash.as_slice(), c.expires_at));
+        if !challenge::continuation_holds(&self.crypto, stored, continuation, now) {
+            return Err(RecoveryError::ContinuationRequired);
+        }
         let profile = self
             .profile(account_id)
             .await?
@@ -437,7 +455,11 @@ impl Identity {
             .await
             .map_err(InternalError::from)?;
         let lang = Lang::parse(&r.lang).unwrap_or_default();
-        let letter = messages::access_recovered(lang, &self.policy.base_url);
+        let ended = messages::RecoveryEnded {
+            sessions: self.store.account_sessions(account_id).await?.len(),
+            pending_requests: self.store.pending_requests(account_id, id, now).await?,
+        };
+        let letter = messages::access_recovered(lang, &self.policy.base_url, ended);
         let notices = Contacts::new(
             account_id,
             profile.phone.as_ref().map(|p| p.e164().to_owned()),
@@ -461,6 +483,10 @@ impl Identity {
             .store
             .complete_recovery(&RecoveryCompletion {
                 recovery_id: id,
+                continuation_hash: challenge::continuation_hash(
+                    &self.crypto,
+                    continuation.unwrap_or_default(),
+                ),
                 account_id,
                 password_hash: hash,
                 notices,
@@ -469,7 +495,8 @@ impl Identity {
             })
             .await?;
         if !done {
-            return Err(RecoveryError::NotConfirmed);
+            // Its continuation was spent by a concurrent press.
+            return Err(RecoveryError::ContinuationRequired);
         }
         tracing::info!(account = %account_id, "access recovered");
         Ok(())

@@ -37,6 +37,20 @@ pub(crate) fn opt_ts(secs: Option<i64>) -> Result<Option<OffsetDateTime>, StoreE
     secs.map(from_ts).transpose()
 }
 
+/// A continuation read from its two columns; none unless both are set.
+pub(crate) fn continuation(
+    hash: Option<Vec<u8>>,
+    expires_at: Option<i64>,
+) -> Result<Option<uslugi_app::ports::ContinuationRecord>, StoreError> {
+    Ok(match (hash, expires_at) {
+        (Some(hash), Some(at)) => Some(uslugi_app::ports::ContinuationRecord {
+            hash,
+            expires_at: from_ts(at)?,
+        }),
+        _ => None,
+    })
+}
+
 pub(crate) fn count(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -59,7 +73,7 @@ macro_rules! sql_store {
 
         const REGISTRATION_COLUMNS: &str = "id, channel, lang, surname, given_name, contact, \
             contact_index, existing_account, secret_hash, secret_expires_at, attempts, sent_at, \
-            sends, confirmed_at, created_at, expires_at";
+            sends, confirmed_at, continuation_hash, continuation_expires_at, created_at, expires_at";
 
         const ACCOUNT_COLUMNS: &str = "id, level, surname, given_name, phone, phone_index, \
             email, email_index, snils_index, passport_index, password_hash, must_change_password, \
@@ -87,6 +101,10 @@ macro_rules! sql_store {
                     .map_err(get)?
                     .map(from_ts)
                     .transpose()?,
+                continuation: $crate::sql::continuation(
+                    row.try_get("continuation_hash").map_err(get)?,
+                    row.try_get("continuation_expires_at").map_err(get)?,
+                )?,
                 created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
                 expires_at: from_ts(row.try_get("expires_at").map_err(get)?)?,
             })
@@ -312,12 +330,20 @@ macro_rules! sql_store {
                     .transpose()
             }
 
-            async fn mark_registration_confirmed(&self, id: RegistrationId, at: OffsetDateTime) -> StoreResult<()> {
+            async fn mark_registration_confirmed(
+                &self,
+                id: RegistrationId,
+                at: OffsetDateTime,
+                continuation: &uslugi_app::ports::ContinuationRecord,
+            ) -> StoreResult<()> {
                 sqlx::query(
-                    "UPDATE registrations SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL",
+                    "UPDATE registrations SET confirmed_at = COALESCE(confirmed_at, $1), \
+                     continuation_hash = $3, continuation_expires_at = $4 WHERE id = $2",
                 )
                 .bind(ts(at))
                 .bind(id.to_string())
+                .bind(&continuation.hash)
+                .bind(ts(continuation.expires_at))
                 .execute(&self.write)
                 .await
                 .map_err(backend)?;
@@ -347,12 +373,21 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn complete_registration(&self, id: RegistrationId, a: &AccountRecord) -> StoreResult<()> {
+            async fn complete_registration(
+                &self,
+                id: RegistrationId,
+                continuation_hash: &[u8],
+                now: OffsetDateTime,
+                a: &AccountRecord,
+            ) -> StoreResult<()> {
                 let mut tx = self.begin_write().await.map_err(backend)?;
                 let removed = sqlx::query(
-                    "DELETE FROM registrations WHERE id = $1 AND confirmed_at IS NOT NULL",
+                    "DELETE FROM registrations WHERE id = $1 AND confirmed_at IS NOT NULL \
+                     AND continuation_hash = $2 AND continuation_expires_at > $3",
                 )
                 .bind(id.to_string())
+                .bind(continuation_hash)
+                .bind(ts(now))
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;

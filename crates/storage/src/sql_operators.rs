@@ -665,7 +665,8 @@ macro_rules! sql_operators_store {
             // ------------------------------------------------------------ recovery
 
             const RECOVERY_COLUMNS: &str = "id, account_id, login_kind, channel, lang, secret_hash, \
-                secret_expires_at, attempts, confirmed_at, completed_at, created_at, expires_at";
+                secret_expires_at, attempts, confirmed_at, completed_at, continuation_hash, \
+                continuation_expires_at, created_at, expires_at";
 
             fn recovery_from_row(row: &Row) -> StoreResult<RecoveryRecord> {
                 let get = |e: sqlx::Error| backend(e);
@@ -686,6 +687,10 @@ macro_rules! sql_operators_store {
                     attempts: count(row.try_get("attempts").map_err(get)?),
                     confirmed_at: opt_ts(row.try_get("confirmed_at").map_err(get)?)?,
                     completed_at: opt_ts(row.try_get("completed_at").map_err(get)?)?,
+                    continuation: $crate::sql::continuation(
+                        row.try_get("continuation_hash").map_err(get)?,
+                        row.try_get("continuation_expires_at").map_err(get)?,
+                    )?,
                     created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
                     expires_at: from_ts(row.try_get("expires_at").map_err(get)?)?,
                 })
@@ -777,12 +782,21 @@ macro_rules! sql_operators_store {
                     Ok(())
                 }
 
-                async fn mark_recovery_confirmed(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()> {
+                async fn mark_recovery_confirmed(
+                    &self,
+                    id: uuid::Uuid,
+                    at: OffsetDateTime,
+                    continuation: &uslugi_app::ports::ContinuationRecord,
+                ) -> StoreResult<()> {
                     sqlx::query(
-                        "UPDATE recoveries SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL",
+                        "UPDATE recoveries SET confirmed_at = COALESCE(confirmed_at, $2), \
+                         continuation_hash = $3, continuation_expires_at = $4 \
+                         WHERE id = $1 AND completed_at IS NULL",
                     )
                     .bind(id.to_string())
                     .bind(ts(at))
+                    .bind(&continuation.hash)
+                    .bind(ts(continuation.expires_at))
                     .execute(&self.write)
                     .await
                     .map_err(backend)?;
@@ -791,13 +805,18 @@ macro_rules! sql_operators_store {
 
                 async fn complete_recovery(&self, c: &RecoveryCompletion) -> StoreResult<bool> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
+                    // The continuation is spent here: it is cleared with the
+                    // completion, so two presses cannot both set a password.
                     let done = sqlx::query(
-                        "UPDATE recoveries SET completed_at = $3 WHERE id = $1 AND account_id = $2 \
-                         AND confirmed_at IS NOT NULL AND completed_at IS NULL",
+                        "UPDATE recoveries SET completed_at = $3, continuation_hash = NULL \
+                         WHERE id = $1 AND account_id = $2 AND confirmed_at IS NOT NULL \
+                         AND completed_at IS NULL AND continuation_hash = $4 \
+                         AND continuation_expires_at > $3",
                     )
                     .bind(c.recovery_id.to_string())
                     .bind(c.account_id.to_string())
                     .bind(ts(c.at))
+                    .bind(&c.continuation_hash)
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
@@ -816,17 +835,49 @@ macro_rules! sql_operators_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                        .bind(c.account_id.to_string())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
+                    // Whatever someone else may have started on the account
+                    // ends with the owner's recovery: sessions, other
+                    // recoveries, contact changes not yet confirmed.
+                    for statement in [
+                        "DELETE FROM sessions WHERE account_id = $1",
+                        "DELETE FROM recoveries WHERE account_id = $1 AND id <> $2",
+                        "DELETE FROM contact_changes WHERE account_id = $1 AND completed_at IS NULL \
+                         AND id <> $2",
+                    ] {
+                        sqlx::query(statement)
+                            .bind(c.account_id.to_string())
+                            .bind(c.recovery_id.to_string())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                    }
                     for m in &c.notices {
                         insert_outbox(&mut tx, m).await?;
                     }
                     append_audit(&mut tx, &c.audit).await?;
                     tx.commit().await.map_err(backend)?;
                     Ok(true)
+                }
+
+                async fn pending_requests(
+                    &self,
+                    account: AccountId,
+                    except: uuid::Uuid,
+                    now: OffsetDateTime,
+                ) -> StoreResult<usize> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT (SELECT COUNT(*) FROM recoveries WHERE account_id = $1 AND id <> $2 \
+                         AND completed_at IS NULL AND expires_at > $3) + \
+                         (SELECT COUNT(*) FROM contact_changes WHERE account_id = $1 \
+                         AND completed_at IS NULL AND expires_at > $3)",
+                    )
+                    .bind(account.to_string())
+                    .bind(except.to_string())
+                    .bind(ts(now))
+                    .fetch_one(&mut *self.reader().await.map_err(backend)?)
+                    .await
+                    .map_err(backend)?;
+                    Ok(usize::try_from(n).unwrap_or(0))
                 }
 
                 async fn delete_expired_recoveries(&self, now: OffsetDateTime) -> StoreResult<u64> {

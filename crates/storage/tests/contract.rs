@@ -46,6 +46,10 @@ macro_rules! contract {
     };
 }
 
+// What every code or link shares: `contract/challenges.rs`.
+#[path = "contract/challenges.rs"]
+mod challenges;
+
 // A change of phone or e-mail: `contract/contacts.rs`.
 #[path = "contract/contacts.rs"]
 mod contacts;
@@ -120,8 +124,17 @@ fn registration(channel: Channel, contact_index: &[u8]) -> RegistrationRecord {
         sent_at: T0,
         sends: 1,
         confirmed_at: None,
+        continuation: None,
         created_at: T0,
         expires_at: T0 + Duration::days(1),
+    }
+}
+
+/// A continuation as the confirmation stores it, live for 30 minutes.
+fn continuation(hash: &[u8]) -> uslugi_app::ports::ContinuationRecord {
+    uslugi_app::ports::ContinuationRecord {
+        hash: hash.to_vec(),
+        expires_at: T0 + Duration::minutes(30),
     }
 }
 
@@ -166,9 +179,15 @@ fn account_for(r: &RegistrationRecord) -> AccountRecord {
 async fn registered_account(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
     let r = registration(Channel::Sms, index);
     store.insert_registration(&r).await.unwrap();
-    store.mark_registration_confirmed(r.id, T0).await.unwrap();
+    store
+        .mark_registration_confirmed(r.id, T0, &continuation(b"go"))
+        .await
+        .unwrap();
     let a = account_for(&r);
-    store.complete_registration(r.id, &a).await.unwrap();
+    store
+        .complete_registration(r.id, b"go", T0, &a)
+        .await
+        .unwrap();
     a
 }
 
@@ -195,16 +214,18 @@ async fn registrations_round_trip(store: Arc<dyn Backend>) {
     );
 
     store
-        .mark_registration_confirmed(r.id, T0 + Duration::seconds(5))
+        .mark_registration_confirmed(r.id, T0 + Duration::seconds(5), &continuation(b"go"))
         .await
         .unwrap();
     // A second confirmation keeps the first time.
     store
-        .mark_registration_confirmed(r.id, T0 + Duration::seconds(9))
+        .mark_registration_confirmed(r.id, T0 + Duration::seconds(9), &continuation(b"again"))
         .await
         .unwrap();
     let got = store.registration(r.id).await.unwrap().unwrap();
     assert_eq!(got.confirmed_at, Some(T0 + Duration::seconds(5)));
+    // The later confirmation's continuation replaced the first one.
+    assert_eq!(got.continuation, Some(continuation(b"again")));
 
     store.delete_registration(r.id).await.unwrap();
     assert_eq!(store.registration(r.id).await.unwrap(), None);
@@ -269,7 +290,7 @@ async fn completing_a_registration_creates_the_account_atomically(store: Arc<dyn
     store.insert_registration(&r).await.unwrap();
     let a = account_for(&r);
     assert!(matches!(
-        store.complete_registration(r.id, &a).await,
+        store.complete_registration(r.id, b"go", T0, &a).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
@@ -278,12 +299,18 @@ async fn completing_a_registration_creates_the_account_atomically(store: Arc<dyn
         "unconfirmed: no account"
     );
 
-    store.mark_registration_confirmed(r.id, T0).await.unwrap();
-    store.complete_registration(r.id, &a).await.unwrap();
+    store
+        .mark_registration_confirmed(r.id, T0, &continuation(b"go"))
+        .await
+        .unwrap();
+    store
+        .complete_registration(r.id, b"go", T0, &a)
+        .await
+        .unwrap();
     assert_eq!(store.account(a.id).await.unwrap(), Some(a.clone()));
     assert_eq!(store.registration(r.id).await.unwrap(), None);
     assert!(matches!(
-        store.complete_registration(r.id, &a).await,
+        store.complete_registration(r.id, b"go", T0, &a).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -292,10 +319,13 @@ async fn a_taken_contact_is_a_conflict_and_leaves_the_registration(store: Arc<dy
     let first = registered_account(&store, b"idx-5").await;
     let r = registration(Channel::Sms, b"idx-5");
     store.insert_registration(&r).await.unwrap();
-    store.mark_registration_confirmed(r.id, T0).await.unwrap();
+    store
+        .mark_registration_confirmed(r.id, T0, &continuation(b"go"))
+        .await
+        .unwrap();
     let a = account_for(&r);
     assert!(matches!(
-        store.complete_registration(r.id, &a).await,
+        store.complete_registration(r.id, b"go", T0, &a).await,
         Err(StoreError::Conflict(UniqueField::Phone))
     ));
     assert!(
@@ -307,16 +337,24 @@ async fn a_taken_contact_is_a_conflict_and_leaves_the_registration(store: Arc<dy
 
     let e = registration(Channel::Email, b"idx-6");
     store.insert_registration(&e).await.unwrap();
-    store.mark_registration_confirmed(e.id, T0).await.unwrap();
     store
-        .complete_registration(e.id, &account_for(&e))
+        .mark_registration_confirmed(e.id, T0, &continuation(b"go"))
+        .await
+        .unwrap();
+    store
+        .complete_registration(e.id, b"go", T0, &account_for(&e))
         .await
         .unwrap();
     let e2 = registration(Channel::Email, b"idx-6");
     store.insert_registration(&e2).await.unwrap();
-    store.mark_registration_confirmed(e2.id, T0).await.unwrap();
+    store
+        .mark_registration_confirmed(e2.id, T0, &continuation(b"go"))
+        .await
+        .unwrap();
     assert!(matches!(
-        store.complete_registration(e2.id, &account_for(&e2)).await,
+        store
+            .complete_registration(e2.id, b"go", T0, &account_for(&e2))
+            .await,
         Err(StoreError::Conflict(UniqueField::Email))
     ));
 }
@@ -345,9 +383,15 @@ async fn accounts_are_found_by_each_login(store: Arc<dyn Backend>) {
 
     let r = registration(Channel::Email, b"email-idx");
     store.insert_registration(&r).await.unwrap();
-    store.mark_registration_confirmed(r.id, T0).await.unwrap();
+    store
+        .mark_registration_confirmed(r.id, T0, &continuation(b"go"))
+        .await
+        .unwrap();
     let b = account_for(&r);
-    store.complete_registration(r.id, &b).await.unwrap();
+    store
+        .complete_registration(r.id, b"go", T0, &b)
+        .await
+        .unwrap();
     let found = store
         .account_by_login(LoginKind::Email, b"email-idx")
         .await
@@ -2241,6 +2285,7 @@ fn recovery(account: Option<AccountId>, secret: &[u8]) -> uslugi_app::ports::Rec
         attempts: 0,
         confirmed_at: None,
         completed_at: None,
+        continuation: None,
         created_at: T0,
         expires_at: T0 + Duration::minutes(35),
     }
@@ -2289,6 +2334,7 @@ async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backe
     assert_eq!(store.take_recovery_attempt(r.id, 1).await.unwrap(), Some(1));
     let completion = |id| uslugi_app::ports::RecoveryCompletion {
         recovery_id: id,
+        continuation_hash: b"go".to_vec(),
         account_id: a.id,
         password_hash: "$argon2id$recovered".into(),
         notices: vec![message(a.id, &format!("recovered:{id}"))],
@@ -2299,7 +2345,10 @@ async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backe
         !store.complete_recovery(&completion(r.id)).await.unwrap(),
         "not confirmed yet"
     );
-    store.mark_recovery_confirmed(r.id, T0).await.unwrap();
+    store
+        .mark_recovery_confirmed(r.id, T0, &continuation(b"go"))
+        .await
+        .unwrap();
     assert!(store.complete_recovery(&completion(r.id)).await.unwrap());
     assert!(
         !store.complete_recovery(&completion(r.id)).await.unwrap(),

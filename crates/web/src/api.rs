@@ -56,6 +56,7 @@ fn registration_error(t: &Tr, state: &AppState, e: RegistrationError) -> ApiErro
             ApiError::rate_limited(t, (retry_at - state.identity.now()).whole_seconds())
         }
         RegistrationError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
+        RegistrationError::ContinuationRequired => ApiError::continuation_required(t),
         RegistrationError::AccountExists => {
             ApiError::conflict("account_exists", t.err_account_exists)
         }
@@ -126,14 +127,19 @@ async fn confirm(
         (None, Some(token)) => Confirmation::Token(token),
         _ => return Err(ApiError::invalid_field(t, "code", t.err_required)),
     };
-    state
+    let continuation = state
         .identity
         .confirm(id, with)
         .await
         .map_err(|e| registration_error(t, &state, e))?;
     Ok((
         StatusCode::OK,
-        Json(json!({"registration_id": id.to_string(), "confirmed": true})),
+        Json(json!({
+            "registration_id": id.to_string(),
+            "confirmed": true,
+            "continuation_token": continuation.token,
+            "continuation_expires_in": (continuation.expires_at - state.identity.now()).whole_seconds(),
+        })),
     )
         .into_response())
 }
@@ -156,6 +162,8 @@ async fn resend(
 
 #[derive(Deserialize)]
 struct PasswordInput {
+    /// From the answer of the confirmation: whoever confirmed continues.
+    continuation_token: Option<String>,
     password: Option<String>,
     password_confirmation: Option<String>,
 }
@@ -172,7 +180,12 @@ async fn set_password(
     let confirmation = input.password_confirmation.unwrap_or_default();
     let account = state
         .identity
-        .set_password(id, &password, &confirmation)
+        .set_password(
+            id,
+            input.continuation_token.as_deref(),
+            &password,
+            &confirmation,
+        )
         .await
         .map_err(|e| registration_error(t, &state, e))?;
     Ok((

@@ -41,7 +41,10 @@ pub fn routes() -> Router<AppState> {
             "/me/contacts/changes/{id}/resend",
             routing::post(resend_submit),
         )
-        .route("/me/contacts/confirm-email", routing::get(email_link))
+        .route(
+            "/me/contacts/confirm-email",
+            routing::get(email_link).post(email_link_submit),
+        )
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -723,13 +726,50 @@ struct LinkQuery {
 
 /// The new address's link. It may be opened in another browser, or before
 /// logging in: the token alone names the change, and works once.
+/// The e-mail's link: the page names the new address and shows a button;
+/// opening it (a person, or a mail scanner) changes nothing.
 async fn email_link(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
     Query(q): Query<LinkQuery>,
 ) -> Result<Response, PageError> {
-    match state.identity.confirm_contact_change_link(&q.token).await {
+    match state.identity.contact_change_by_link(&q.token).await {
+        Ok(contact) => Ok(render(
+            StatusCode::OK,
+            &crate::pages::LinkConfirmPage {
+                lead: ctx.tr.link_confirm_contact,
+                tr: ctx.tr,
+                chrome: ctx.chrome,
+                who: Some(match contact {
+                    Contact::Email(e) => e.as_str().to_owned(),
+                    Contact::Phone(p) => p.to_string(),
+                }),
+                action: "/me/contacts/confirm-email",
+                token: q.token,
+            },
+        )),
+        Err(e) => link_error(&ctx, &state, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinkForm {
+    token: String,
+}
+
+/// «Подтвердить» on the link's page.
+async fn email_link_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<LinkForm>,
+) -> Result<Response, PageError> {
+    match state
+        .identity
+        .confirm_contact_change_link(&form.token)
+        .await
+    {
         Ok((account, contact)) => {
             // Logged in as that account here: back to «Мои данные».
             let here = match session_token(&headers) {
@@ -756,7 +796,13 @@ async fn email_link(
             };
             Ok(render(StatusCode::OK, &page))
         }
-        Err(e @ (ContactChangeError::LinkInvalid | ContactChangeError::LinkExpired)) => {
+        Err(e) => link_error(&ctx, &state, e),
+    }
+}
+
+fn link_error(ctx: &Ctx, state: &AppState, e: ContactChangeError) -> Result<Response, PageError> {
+    match e {
+        ContactChangeError::LinkInvalid | ContactChangeError::LinkExpired => {
             let page = crate::error::MessagePage {
                 tr: ctx.tr,
                 title: ctx.tr.link_invalid_title.to_owned(),
@@ -767,10 +813,10 @@ async fn email_link(
                     "/me/contacts/email".to_owned(),
                     ctx.tr.contacts.start_again.to_owned(),
                 )),
-                chrome: ctx.chrome,
+                chrome: ctx.chrome.clone(),
             };
             Ok(render(StatusCode::GONE, &page))
         }
-        Err(e) => Err(page_error(&ctx, &state, e)),
+        e => Err(page_error(ctx, state, e)),
     }
 }

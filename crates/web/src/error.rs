@@ -102,6 +102,15 @@ impl ApiError {
             t.account.temporary_expired,
         )
     }
+    /// A flow's next step without the continuation that its confirmation
+    /// handed to whoever proved control of the contact.
+    pub fn continuation_required(t: &Tr) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "continuation_required",
+            t.err_continuation,
+        )
+    }
     pub fn registration_not_found(t: &Tr) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -145,6 +145,7 @@ pub fn registration_error_code(e: &RegistrationError) -> &'static str {
         RegistrationError::LinkExpired => "token_expired",
         RegistrationError::Password { .. } => "password_rejected",
         RegistrationError::NotConfirmed => "not_confirmed",
+        RegistrationError::ContinuationRequired => "continuation_required",
         RegistrationError::AccountExists => "account_exists",
         RegistrationError::NotFound => "registration_not_found",
         RegistrationError::RateLimited { .. } => "rate_limited",

@@ -19,6 +19,11 @@ use crate::i18n::{Tr, tr};
 pub const SESSION_COOKIE: &str = "__Host-uslugi-session";
 pub const CSRF_COOKIE: &str = "__Host-uslugi-csrf";
 pub const REGISTRATION_COOKIE: &str = "__Host-uslugi-registration";
+/// The continuation of a registration, set only in the browser that
+/// confirmed the code or pressed the e-mail link's button.
+pub const REGISTRATION_CONTINUE_COOKIE: &str = "__Host-uslugi-registration-continue";
+/// The same for a recovery of access.
+pub const RECOVERY_CONTINUE_COOKIE: &str = "__Host-uslugi-recovery-continue";
 pub const LANG_COOKIE: &str = "__Host-uslugi-lang";
 pub const CSRF_FIELD: &str = "csrf_token";
 

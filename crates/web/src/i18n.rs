@@ -129,6 +129,16 @@ pub struct Tr {
     pub services_unavailable: &'static str,
 
     pub link_invalid_title: &'static str,
+    /// The page an e-mail link opens: it confirms only with the button.
+    pub link_confirm_title: &'static str,
+    pub link_confirm_registration: &'static str,
+    pub link_confirm_recovery: &'static str,
+    pub link_confirm_contact: &'static str,
+    pub link_confirm_button: &'static str,
+    pub link_confirm_not_you: &'static str,
+    /// The password step came without the continuation of whoever
+    /// confirmed (another browser, or someone who only started the flow).
+    pub err_continuation: &'static str,
     pub link_invalid: &'static str,
     pub link_expired: &'static str,
     pub register_again: &'static str,
@@ -299,6 +309,13 @@ pub const RU: Tr = Tr {
     services_unavailable: "пока недоступна",
 
     link_invalid_title: "Ссылка недействительна",
+    link_confirm_title: "Подтверждение адреса электронной почты",
+    link_confirm_registration: "Чтобы продолжить регистрацию, нажмите «Подтвердить». Затем в этом же браузере вы зададите пароль.",
+    link_confirm_recovery: "Чтобы восстановить доступ к учётной записи, нажмите «Подтвердить». Затем в этом же браузере вы зададите новый пароль.",
+    link_confirm_contact: "Чтобы этот адрес стал адресом вашей учётной записи, нажмите «Подтвердить».",
+    link_confirm_button: "Подтвердить",
+    link_confirm_not_you: "Если вы этого не делали, просто закройте страницу: ничего не изменится.",
+    err_continuation: "Продолжить можно только в том браузере или приложении, где вы ввели код или подтвердили ссылку. Начните заново.",
     link_invalid: "Ссылка недействительна или уже использована. Если вы уже задали пароль, войдите в учётную запись.",
     link_expired: "Срок действия ссылки истёк. Начните регистрацию заново.",
     register_again: "Зарегистрироваться заново",
@@ -469,6 +486,13 @@ pub const EN: Tr = Tr {
     services_unavailable: "not yet available",
 
     link_invalid_title: "The link is not valid",
+    link_confirm_title: "Confirming your e-mail address",
+    link_confirm_registration: "To continue your registration, press «Confirm». Then you will set a password in this same browser.",
+    link_confirm_recovery: "To recover access to your account, press «Confirm». Then you will set a new password in this same browser.",
+    link_confirm_contact: "To make this address the one of your account, press «Confirm».",
+    link_confirm_button: "Confirm",
+    link_confirm_not_you: "If this was not you, just close this page: nothing will change.",
+    err_continuation: "You can continue only in the browser or app where you entered the code or confirmed the link. Please start again.",
     link_invalid: "The link is not valid or has already been used. If you have already set a password, log in.",
     link_expired: "The link has expired. Please start registration again.",
     register_again: "Register again",

@@ -18,8 +18,9 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::forms::{self, RegistrationInput};
 use crate::http::{
-    ClientIp, CsrfForm, CsrfToken, LANG_COOKIE, Language, REGISTRATION_COOKIE, SESSION_COOKIE,
-    clear_cookie, cookie, safe_next, session_token, set_cookie, url_encode,
+    ClientIp, CsrfForm, CsrfToken, LANG_COOKIE, Language, REGISTRATION_CONTINUE_COOKIE,
+    REGISTRATION_COOKIE, SESSION_COOKIE, clear_cookie, cookie, safe_next, session_token,
+    set_cookie, url_encode,
 };
 use crate::i18n::{Tr, fill};
 
@@ -39,7 +40,10 @@ pub fn routes() -> Router<AppState> {
             routing::get(confirm_form).post(confirm_submit),
         )
         .route("/register/resend", routing::post(resend_submit))
-        .route("/register/confirm-email", routing::get(confirm_email_link))
+        .route(
+            "/register/confirm-email",
+            routing::get(confirm_email_link).post(confirm_email_submit),
+        )
         .route(
             "/register/password",
             routing::get(password_form).post(password_submit),
@@ -415,6 +419,9 @@ fn registration_error_page(ctx: &Ctx, e: RegistrationError, state: &AppState) ->
         RegistrationError::NotConfirmed => {
             PageError::new(StatusCode::CONFLICT, ctx.lang.0, t.err_not_confirmed)
         }
+        RegistrationError::ContinuationRequired => {
+            PageError::new(StatusCode::FORBIDDEN, ctx.lang.0, t.err_continuation)
+        }
         other => PageError::internal(ctx.lang.0, &other),
     }
 }
@@ -589,7 +596,7 @@ async fn confirm_submit(
         .confirm(view.id, Confirmation::Code(code))
         .await
     {
-        Ok(()) => Ok(see_other("/register/password")),
+        Ok(continuation) => Ok(continue_registration(&state, view.id, &continuation.token)),
         Err(e) => match forms::registration_field_errors(ctx.tr, &e) {
             Some(errors) => {
                 let view = current_registration(&state, &ctx, &headers).await?;
@@ -638,46 +645,122 @@ struct TokenQuery {
     token: Option<String>,
 }
 
+/// The browser that confirmed takes the registration on: its id and the
+/// continuation, both as cookies only this browser holds.
+fn continue_registration(state: &AppState, id: RegistrationId, continuation: &str) -> Response {
+    let max_age = state.identity.policy().registration_ttl.whole_seconds();
+    let mut response = see_other("/register/password");
+    let h = response.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(REGISTRATION_COOKIE, &id.to_string(), Some(max_age)),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            REGISTRATION_CONTINUE_COOKIE,
+            continuation,
+            Some(uslugi_app::challenge::CONTINUATION_TTL.whole_seconds()),
+        ),
+    );
+    response
+}
+
+/// What an e-mail link's page shows when the link is no good.
+fn link_gone(ctx: Ctx, e: &RegistrationError) -> Response {
+    let message = if matches!(e, RegistrationError::LinkExpired) {
+        ctx.tr.link_expired
+    } else {
+        ctx.tr.link_invalid
+    };
+    let page = crate::error::MessagePage {
+        tr: ctx.tr,
+        title: ctx.tr.link_invalid_title.to_owned(),
+        message: message.to_owned(),
+        link: Some((
+            "/register?via=email".to_owned(),
+            ctx.tr.register_again.to_owned(),
+        )),
+        chrome: ctx.chrome,
+    };
+    render(StatusCode::GONE, &page)
+}
+
+/// The page every e-mail link opens: what the button confirms, and the
+/// button. Opening it (a person, or a mail scanner) changes nothing.
+#[derive(Template)]
+#[template(path = "confirm_link.html")]
+pub(crate) struct LinkConfirmPage {
+    pub tr: &'static Tr,
+    pub chrome: Chrome,
+    pub who: Option<String>,
+    pub lead: &'static str,
+    pub action: &'static str,
+    pub token: String,
+}
+
 async fn confirm_email_link(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, PageError> {
     let token = q.token.unwrap_or_default();
-    match state.identity.confirm_email_link(&token).await {
-        Ok(id) => {
-            let max_age = state.identity.policy().registration_ttl.whole_seconds();
-            Ok((
-                [(
-                    header::SET_COOKIE,
-                    set_cookie(REGISTRATION_COOKIE, &id.to_string(), Some(max_age)),
-                )],
-                Redirect::to("/register/password"),
-            )
-                .into_response())
+    match state.identity.registration_by_link(&token).await {
+        Ok(view) => {
+            let who = match &view.contact {
+                Contact::Email(e) => {
+                    format!("{} {}, {}", view.surname, view.given_name, e.as_str())
+                }
+                Contact::Phone(p) => format!("{} {}, {}", view.surname, view.given_name, p),
+            };
+            Ok(render(
+                StatusCode::OK,
+                &LinkConfirmPage {
+                    lead: ctx.tr.link_confirm_registration,
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    who: Some(who),
+                    action: "/register/confirm-email",
+                    token,
+                },
+            ))
         }
         Err(
             e @ (RegistrationError::LinkInvalid
             | RegistrationError::LinkExpired
             | RegistrationError::NotFound),
-        ) => {
-            let message = if matches!(e, RegistrationError::LinkExpired) {
-                ctx.tr.link_expired
-            } else {
-                ctx.tr.link_invalid
-            };
-            let page = crate::error::MessagePage {
-                tr: ctx.tr,
-                title: ctx.tr.link_invalid_title.to_owned(),
-                message: message.to_owned(),
-                link: Some((
-                    "/register?via=email".to_owned(),
-                    ctx.tr.register_again.to_owned(),
-                )),
-                chrome: ctx.chrome,
-            };
-            Ok(render(StatusCode::GONE, &page))
-        }
+        ) => Ok(link_gone(ctx, &e)),
+        Err(e) => Err(registration_error_page(&ctx, e, &state)),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    token: Option<String>,
+}
+
+/// «Подтвердить» on the link's page: confirms, and this browser continues.
+async fn confirm_email_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Result<Response, PageError> {
+    let token = form.token.unwrap_or_default();
+    let result = match state.identity.registration_by_link(&token).await {
+        Ok(view) => state
+            .identity
+            .confirm(view.id, Confirmation::Token(token))
+            .await
+            .map(|c| (view.id, c)),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((id, continuation)) => Ok(continue_registration(&state, id, &continuation.token)),
+        Err(
+            e @ (RegistrationError::LinkInvalid
+            | RegistrationError::LinkExpired
+            | RegistrationError::NotFound),
+        ) => Ok(link_gone(ctx, &e)),
         Err(e) => Err(registration_error_page(&ctx, e, &state)),
     }
 }
@@ -699,6 +782,15 @@ async fn password_form(
     let view = current_registration(&state, &ctx, &headers).await?;
     if !view.confirmed {
         return Ok(see_other("/register/confirm"));
+    }
+    // Confirmed elsewhere (the link pressed in another browser): this
+    // browser only started the registration and cannot finish it.
+    if cookie(&headers, REGISTRATION_CONTINUE_COOKIE).is_none() {
+        return Err(registration_error_page(
+            &ctx,
+            RegistrationError::ContinuationRequired,
+            &state,
+        ));
     }
     Ok(render(
         StatusCode::OK,
@@ -728,14 +820,24 @@ async fn password_submit(
     let confirmation = form.password_confirmation.unwrap_or_default();
     match state
         .identity
-        .set_password(view.id, &password, &confirmation)
+        .set_password(
+            view.id,
+            cookie(&headers, REGISTRATION_CONTINUE_COOKIE),
+            &password,
+            &confirmation,
+        )
         .await
     {
-        Ok(_) => Ok((
-            [(header::SET_COOKIE, clear_cookie(REGISTRATION_COOKIE))],
-            Redirect::to("/register/done"),
-        )
-            .into_response()),
+        Ok(_) => {
+            let mut response = see_other("/register/done");
+            let h = response.headers_mut();
+            h.append(header::SET_COOKIE, clear_cookie(REGISTRATION_COOKIE));
+            h.append(
+                header::SET_COOKIE,
+                clear_cookie(REGISTRATION_CONTINUE_COOKIE),
+            );
+            Ok(response)
+        }
         Err(e) => match forms::registration_field_errors(ctx.tr, &e) {
             Some(errors) => {
                 let (phone, email) = match &view.contact {

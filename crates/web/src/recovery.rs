@@ -14,7 +14,10 @@ use uslugi_app::recovery::{RecoveryError, RecoveryFact};
 
 use crate::AppState;
 use crate::error::{ApiError, FieldErrors, PageError};
-use crate::http::{ApiJson, ClientIp, CsrfForm, Language, clear_cookie, cookie, set_cookie};
+use crate::http::{
+    ApiJson, ClientIp, CsrfForm, Language, RECOVERY_CONTINUE_COOKIE, clear_cookie, cookie,
+    set_cookie,
+};
 use crate::i18n::{Tr, fill};
 use crate::pages::{Chrome, Ctx, local_time, render, see_other};
 
@@ -104,6 +107,7 @@ fn error_code(e: &RecoveryError) -> &'static str {
         RecoveryError::FactMalformed { .. } => "fact_malformed",
         RecoveryError::WrongFact { .. } => "fact_wrong",
         RecoveryError::NotConfirmed => "not_confirmed",
+        RecoveryError::ContinuationRequired => "continuation_required",
         RecoveryError::Password { .. } => "password_rejected",
         RecoveryError::Internal(_) => "internal",
     }
@@ -128,6 +132,7 @@ fn api_error(t: &Tr, state: &AppState, e: RecoveryError) -> ApiError {
             ApiError::rate_limited(t, (retry_at - state.identity.now()).whole_seconds())
         }
         RecoveryError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
+        RecoveryError::ContinuationRequired => ApiError::continuation_required(t),
         other => ApiError::internal(t, &other),
     }
 }
@@ -212,13 +217,20 @@ async fn api_confirm(
         input.snils.as_deref(),
     );
     match state.identity.confirm_recovery(id, with, fact).await {
-        Ok(()) => Ok(Json(json!({ "confirmed": true })).into_response()),
+        Ok(continuation) => Ok(Json(json!({
+            "confirmed": true,
+            "continuation_token": continuation.token,
+            "continuation_expires_in": (continuation.expires_at - state.identity.now()).whole_seconds(),
+        }))
+        .into_response()),
         Err(e) => Err(api_error(t, &state, e)),
     }
 }
 
 #[derive(Deserialize)]
 struct PasswordJson {
+    /// From the answer of the confirmation: whoever confirmed continues.
+    continuation_token: Option<String>,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -235,7 +247,12 @@ async fn api_password(
     let id = parse_id(t, &id)?;
     match state
         .identity
-        .finish_recovery(id, &input.password, &input.password_confirmation)
+        .finish_recovery(
+            id,
+            input.continuation_token.as_deref(),
+            &input.password,
+            &input.password_confirmation,
+        )
         .await
     {
         Ok(()) => Ok(Json(json!({ "password_changed": true })).into_response()),
@@ -276,6 +293,9 @@ fn page_error(ctx: &Ctx, state: &AppState, e: RecoveryError) -> PageError {
     match e {
         RecoveryError::NotFound | RecoveryError::NotConfirmed => {
             PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.recovery.err_gone)
+        }
+        RecoveryError::ContinuationRequired => {
+            PageError::new(StatusCode::FORBIDDEN, ctx.lang.0, ctx.tr.err_continuation)
         }
         RecoveryError::RateLimited { retry_at } => {
             let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
@@ -415,14 +435,24 @@ async fn confirm_and_continue(
     let fact = fact_of(Some(&input.passport_series_number), Some(&input.snils));
     let asked = fact.is_some();
     match state.identity.confirm_recovery(id, with, fact).await {
-        Ok(()) => Ok((
-            [(
+        Ok(continuation) => {
+            // This browser proved control: it, and only it, continues.
+            let mut response = see_other("/recover/password");
+            let h = response.headers_mut();
+            h.append(
                 header::SET_COOKIE,
                 set_cookie(RECOVERY_COOKIE, &id.to_string(), Some(3600 * 25)),
-            )],
-            Redirect::to("/recover/password"),
-        )
-            .into_response()),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    RECOVERY_CONTINUE_COOKIE,
+                    &continuation.token,
+                    Some(uslugi_app::challenge::CONTINUATION_TTL.whole_seconds()),
+                ),
+            );
+            Ok(response)
+        }
         Err(e) => {
             let Some(mut errors) = field_errors(ctx.tr, &e) else {
                 return Err(page_error(&ctx, state, e));
@@ -493,28 +523,31 @@ struct LinkQuery {
     token: String,
 }
 
-/// The e-mail's link: a GET confirms nothing by itself for a verified
-/// account (the fact is asked), and for a simplified one moves on.
+/// The e-mail's link: its page shows a button and confirms nothing; a
+/// mail scanner that opens it changes nothing.
 async fn email_link(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<LinkQuery>,
 ) -> Result<Response, PageError> {
-    let id = match state.identity.recovery_by_link(&q.token).await {
-        Ok(id) => id,
-        Err(_) => {
-            return Err(PageError::new(
-                StatusCode::NOT_FOUND,
-                ctx.lang.0,
-                ctx.tr.err_token,
-            ));
-        }
-    };
-    let input = ConfirmInput {
-        token: q.token,
-        ..ConfirmInput::default()
-    };
-    confirm_and_continue(&state, ctx, id, input, true).await
+    if state.identity.recovery_by_link(&q.token).await.is_err() {
+        return Err(PageError::new(
+            StatusCode::NOT_FOUND,
+            ctx.lang.0,
+            ctx.tr.err_token,
+        ));
+    }
+    Ok(render(
+        StatusCode::OK,
+        &crate::pages::LinkConfirmPage {
+            lead: ctx.tr.link_confirm_recovery,
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            who: None,
+            action: "/recover/confirm-email",
+            token: q.token,
+        },
+    ))
 }
 
 async fn email_submit(
@@ -552,6 +585,10 @@ async fn password_form(
         return Ok(see_other("/recover"));
     };
     match state.identity.recovery(id).await {
+        // Confirmed in another browser: this one only started the recovery.
+        Ok(v) if v.confirmed && cookie(&headers, RECOVERY_CONTINUE_COOKIE).is_none() => Err(
+            page_error(&ctx, &state, RecoveryError::ContinuationRequired),
+        ),
         Ok(v) if v.confirmed => Ok(render(
             StatusCode::OK,
             &PasswordPage {
@@ -583,14 +620,21 @@ async fn password_submit(
     };
     match state
         .identity
-        .finish_recovery(id, &input.password, &input.password_confirmation)
+        .finish_recovery(
+            id,
+            cookie(&headers, RECOVERY_CONTINUE_COOKIE),
+            &input.password,
+            &input.password_confirmation,
+        )
         .await
     {
-        Ok(()) => Ok((
-            [(header::SET_COOKIE, clear_cookie(RECOVERY_COOKIE))],
-            Redirect::to("/login?recovered=1"),
-        )
-            .into_response()),
+        Ok(()) => {
+            let mut response = see_other("/login?recovered=1");
+            let h = response.headers_mut();
+            h.append(header::SET_COOKIE, clear_cookie(RECOVERY_COOKIE));
+            h.append(header::SET_COOKIE, clear_cookie(RECOVERY_CONTINUE_COOKIE));
+            Ok(response)
+        }
         Err(e) => match field_errors(ctx.tr, &e) {
             Some(errors) => Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -301,3 +301,34 @@ async fn expired_changes_are_swept(store: Arc<dyn Backend>) {
     );
     assert_eq!(store.contact_change(c.id).await.unwrap(), None);
 }
+
+/// Two accounts' phone changes whose codes hash alike: both are kept.
+pub(super) async fn start_two_changes_with_one_secret(
+    store: &Arc<dyn Backend>,
+    a: &uslugi_app::ports::AccountRecord,
+    b: &uslugi_app::ports::AccountRecord,
+) {
+    for (account, index, key) in [
+        (a, b"same-new-1", "cc:same:1"),
+        (b, b"same-new-2", "cc:same:2"),
+    ] {
+        let c = change(account.id, LoginKind::Phone, index, b"hash-of-111111");
+        store
+            .start_contact_change(&c, &message(account.id, key))
+            .await
+            .unwrap();
+    }
+}
+
+/// A phone change the account has not confirmed; its id.
+pub(super) async fn pending_change(
+    store: &Arc<dyn Backend>,
+    a: &uslugi_app::ports::AccountRecord,
+) -> uuid::Uuid {
+    let c = change(a.id, LoginKind::Phone, b"pending-new", b"pending-secret");
+    store
+        .start_contact_change(&c, &message(a.id, "cc:pending"))
+        .await
+        .unwrap();
+    c.id
+}
