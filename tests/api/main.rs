@@ -4,6 +4,7 @@ mod helpers;
 mod centers;
 mod contacts;
 mod errors;
+mod guessing;
 mod keys;
 mod letters;
 mod login;

@@ -79,9 +79,7 @@ async fn an_email_registration_uses_a_link_built_from_the_configured_base_url() 
         .confirm_registration(id, &json!({"token": "wrong"}))
         .await;
     assert_eq!(r.status(), 422);
-    let r = app
-        .confirm_registration(id, &json!({"token": token}))
-        .await;
+    let r = app.confirm_registration(id, &json!({"token": token})).await;
     assert_eq!(r.status(), 200);
     assert_eq!(app.set_password(id, PASSWORD).await.status(), 201);
     // E-mail is compared without case.

@@ -42,6 +42,9 @@ const BUCKET_ACCOUNT: &str = "contact-change-per-account";
 pub enum ContactChangeError {
     #[error("the current password is wrong")]
     WrongPassword,
+    /// Too many wrong passwords in a row (here or at the login): wait.
+    #[error("too many wrong passwords; try again later")]
+    Throttled,
     #[error("too many requests; try again later")]
     RateLimited { retry_at: OffsetDateTime },
     #[error("contact change not found or expired")]
@@ -274,6 +277,11 @@ impl Identity {
             now,
         )
         .await?;
+        // Taken and counted as at the login before it is compared.
+        let attempt = match self.take_attempt(&account).await? {
+            Ok(attempt) => attempt,
+            Err(_) => return Err(ContactChangeError::Throttled),
+        };
         let ok = self
             .hasher
             .verify(password, &account.password_hash)
@@ -282,6 +290,7 @@ impl Identity {
         if !ok {
             return Err(ContactChangeError::WrongPassword);
         }
+        self.give_back(attempt).await?;
         // With a second factor on, a stolen session and password must not be
         // enough to move the phone (and with it the SMS codes) elsewhere.
         self.consent_of_factor(&account, factor_code)

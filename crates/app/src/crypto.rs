@@ -91,6 +91,8 @@ pub enum HashPurpose {
     ContactChangeToken,
     /// The right to take a flow's next step, handed to whoever confirmed.
     Continuation,
+    /// A login no account has, as typed (for its counted attempt).
+    LoginAttempt,
 }
 
 impl HashPurpose {
@@ -116,6 +118,7 @@ impl HashPurpose {
             Self::ContactChangeCode => b"contact-change-code",
             Self::ContactChangeToken => b"contact-change-token",
             Self::Continuation => b"continuation",
+            Self::LoginAttempt => b"login-attempt",
         }
     }
 }

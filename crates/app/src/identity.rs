@@ -121,6 +121,9 @@ pub enum LoginError {
 pub enum PasswordChangeError {
     #[error("the current password is wrong")]
     WrongCurrent,
+    /// Too many wrong passwords in a row (here or at the login): wait.
+    #[error("too many wrong passwords; try again later")]
+    Throttled,
     #[error("the new password does not meet the rules")]
     Password {
         problems: Vec<PasswordProblem>,
@@ -798,7 +801,8 @@ impl Identity {
 
     /// Logs in with a phone, e-mail or SNILS and a password. Unknown logins,
     /// wrong passwords, throttled and locked accounts all get the same answer
-    /// after the same work.
+    /// after the same work: a password hash, one counted write, one audit
+    /// record.
     pub async fn log_in(
         &self,
         login: &str,
@@ -809,48 +813,44 @@ impl Identity {
         use crate::second_factor::LoginOutcome;
         let now = self.clock.now();
         let Some(account) = self.find_login(login).await? else {
+            self.refuse_unknown_login(login, client, now).await?;
             self.hasher.verify_dummy(password).await;
             return Err(LoginError::BadCredentials);
         };
-        let throttled = account.throttled_until.is_some_and(|until| now < until);
-        if account.locked || throttled {
-            self.hasher.verify_dummy(password).await;
-            return Err(LoginError::BadCredentials);
-        }
+        // The attempt is counted before the password is compared: 200
+        // concurrent guesses cannot all be evaluated, and a throttled or
+        // locked account opens no session even with the right password.
+        let attempt = match self.take_attempt(&account).await? {
+            Ok(attempt) => attempt,
+            Err(_) => {
+                self.hasher.verify_dummy(password).await;
+                self.audit_login(account.id, "refused_throttled", client, now)
+                    .await?;
+                return Err(LoginError::BadCredentials);
+            }
+        };
         let ok = self
             .hasher
             .verify(password, &account.password_hash)
             .await
             .map_err(InternalError::from)?;
         if !ok {
-            let failures = self.store.add_failed_login(account.id).await?;
-            let locked = failures >= self.policy.lock_after_failures;
-            let until = self.policy.throttle_delay(failures).map(|d| now + d);
-            if locked || until.is_some() {
-                self.store
-                    .set_login_restriction(account.id, until, locked)
-                    .await?;
-            }
-            if locked {
-                tracing::warn!(account = %account.id, "account locked after repeated wrong passwords");
-            }
             self.audit_login(account.id, "wrong_password", client, now)
                 .await?;
             return Err(LoginError::BadCredentials);
         }
         if account.must_change_password && account.password_expires_at.is_some_and(|at| now >= at) {
+            self.give_back(attempt).await?;
             return Err(LoginError::TemporaryPasswordExpired);
         }
         // With a second factor the password alone proves too little to
         // forgive the wrong tries before it: they are cleared with the code.
         if let Some(factor) = self.store.second_factor(account.id).await? {
+            self.give_back(attempt).await?;
             let step = self
                 .start_factor_login(&account, &factor, remember, client)
                 .await?;
             return Ok(LoginOutcome::SecondFactor(step));
-        }
-        if account.failed_logins > 0 || account.throttled_until.is_some() {
-            self.store.clear_login_failures(account.id).await?;
         }
         let token = crypto::random_token();
         let (idle, lifetime) = if remember {
@@ -929,17 +929,24 @@ impl Identity {
             return Err(PasswordChangeError::NoSession);
         };
         if !session.must_change_password {
-            let ok = match current {
-                Some(c) => self
-                    .hasher
-                    .verify(c, &account.password_hash)
-                    .await
-                    .map_err(InternalError::from)?,
-                None => false,
+            let Some(current) = current else {
+                return Err(PasswordChangeError::WrongCurrent);
             };
+            // Each try of the current password is taken and counted as at
+            // the login: a stolen session is no unthrottled oracle.
+            let attempt = match self.take_attempt(&account).await? {
+                Ok(attempt) => attempt,
+                Err(_) => return Err(PasswordChangeError::Throttled),
+            };
+            let ok = self
+                .hasher
+                .verify(current, &account.password_hash)
+                .await
+                .map_err(InternalError::from)?;
             if !ok {
                 return Err(PasswordChangeError::WrongCurrent);
             }
+            self.give_back(attempt).await?;
         }
         let profile = self
             .profile(account.id)

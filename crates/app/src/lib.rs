@@ -1,6 +1,7 @@
 //! Use cases of uslugi, written against ports: storage, messages, clock,
 //! the password hash. Nothing here knows about HTTP or SQL.
 
+mod attempts;
 pub mod audit;
 pub mod centers;
 pub mod challenge;

@@ -597,15 +597,27 @@ impl Operators {
             Err(_) => None,
         };
         let usable = op.filter(|o| {
-            o.enrolled_at.is_some()
-                && o.disabled_at.is_none()
-                && o.password_hash.is_some()
-                && o.throttled_until.is_none_or(|t| now >= t)
+            o.enrolled_at.is_some() && o.disabled_at.is_none() && o.password_hash.is_some()
         });
         let Some(op) = usable else {
             self.hasher.verify_dummy(password).await;
             return Err(OperatorLoginFailure::BadCredentials);
         };
+        // The attempt is taken (throttle checked, failure counted) before the
+        // password and code are evaluated: 40 concurrent guesses at a code
+        // cannot all be tried. The count is cleared once both are right.
+        let until = self
+            .policy
+            .throttle_delay(op.failed_logins + 1)
+            .map(|wait| now + wait);
+        if !self
+            .store
+            .take_operator_attempt(op.id, op.failed_logins, now, until)
+            .await?
+        {
+            self.hasher.verify_dummy(password).await;
+            return Err(OperatorLoginFailure::BadCredentials);
+        }
         let password_ok = self
             .hasher
             .verify(password, op.password_hash.as_deref().unwrap_or_default())
@@ -623,11 +635,6 @@ impl Operators {
             None => false,
         };
         if !ok {
-            let until = self
-                .policy
-                .throttle_delay(op.failed_logins + 1)
-                .map(|wait| now + wait);
-            self.store.add_operator_failure(op.id, until).await?;
             let reason = if password_ok {
                 "wrong_code"
             } else {
@@ -650,9 +657,7 @@ impl Operators {
                 .await?;
             return Err(OperatorLoginFailure::BadCredentials);
         }
-        if op.failed_logins > 0 {
-            self.store.clear_operator_failures(op.id).await?;
-        }
+        self.store.clear_operator_failures(op.id).await?;
         let token = crypto::random_token();
         let session = OperatorSessionRecord {
             token_hash: self

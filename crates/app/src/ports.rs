@@ -214,6 +214,13 @@ pub trait RegistrationStore: Send + Sync {
     async fn delete_expired_registrations(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
 
+/// What an attempt leaves on the account while it is not known to be right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginRestriction {
+    pub throttled_until: Option<OffsetDateTime>,
+    pub locked: bool,
+}
+
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     async fn account(&self, id: AccountId) -> StoreResult<Option<AccountRecord>>;
@@ -222,13 +229,27 @@ pub trait AccountStore: Send + Sync {
         kind: LoginKind,
         index: &[u8],
     ) -> StoreResult<Option<AccountRecord>>;
-    /// Adds one failed login and returns how many there now are in a row.
-    async fn add_failed_login(&self, id: AccountId) -> StoreResult<u32>;
-    async fn set_login_restriction(
+    /// Takes one attempt at the account's password or code *before* it is
+    /// evaluated: in one conditional statement, only if the account is not
+    /// locked, not throttled at `now`, and still has `seen` failures in a
+    /// row (so of concurrent attempts that saw the same state, one wins).
+    /// The attempt counts as a failure, with the restriction that follows
+    /// it (`next`), until it is given back or the failures are cleared.
+    async fn take_login_attempt(
         &self,
         id: AccountId,
+        seen: u32,
+        now: OffsetDateTime,
+        next: LoginRestriction,
+    ) -> StoreResult<bool>;
+    /// Gives back an attempt that turned out right: the count goes back to
+    /// `taken - 1` and the throttle to `throttled_until`, if nothing else
+    /// was counted meanwhile.
+    async fn give_back_login_attempt(
+        &self,
+        id: AccountId,
+        taken: u32,
         throttled_until: Option<OffsetDateTime>,
-        locked: bool,
     ) -> StoreResult<()>;
     /// Clears failed logins, throttling and the lock.
     async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()>;
@@ -820,12 +841,17 @@ pub trait OperatorStore: Send + Sync {
     /// Takes a TOTP step if it is later than the last one taken: false for a
     /// replayed code (atomic across nodes).
     async fn take_totp_step(&self, id: OperatorId, step: i64) -> StoreResult<bool>;
-    /// Adds one failed login; returns how many there now are in a row.
-    async fn add_operator_failure(
+    /// Takes one login attempt before the password and code are evaluated:
+    /// only if the operator is not throttled at `now` and still has `seen`
+    /// failures in a row; it counts as a failure (with `throttled_until`)
+    /// until the failures are cleared.
+    async fn take_operator_attempt(
         &self,
         id: OperatorId,
+        seen: u32,
+        now: OffsetDateTime,
         throttled_until: Option<OffsetDateTime>,
-    ) -> StoreResult<u32>;
+    ) -> StoreResult<bool>;
     async fn clear_operator_failures(&self, id: OperatorId) -> StoreResult<()>;
     /// Disables the operator and ends their sessions, in one transaction.
     async fn disable_operator(

@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{AccountId, PhoneNumber};
 
+use crate::attempts::{Attempt, Refusal};
 use crate::audit::{Actor, action};
 use crate::crypto::{self, HashPurpose};
 use crate::identity::{F_PHONE, Identity, InternalError, LoginError, NewSession};
@@ -253,35 +254,17 @@ impl Identity {
         }
     }
 
-    /// The throttle an account is under, if any.
-    fn factor_throttle(&self, account: &AccountRecord) -> Result<(), FactorError> {
-        let now = self.clock.now();
-        if account.locked {
-            return Err(FactorError::Throttled { retry_at: None });
-        }
-        match account.throttled_until {
-            Some(until) if now < until => Err(FactorError::Throttled {
+    /// Takes an attempt at the account's secrets before a password or a
+    /// code is evaluated (see [`crate::attempts`]): a wrong code counts as a
+    /// wrong password would, and concurrent guesses are not all evaluated.
+    async fn factor_attempt(&self, account: &AccountRecord) -> Result<Attempt, FactorError> {
+        match self.take_attempt(account).await? {
+            Ok(attempt) => Ok(attempt),
+            Err(Refusal::Throttled(until)) => Err(FactorError::Throttled {
                 retry_at: Some(until),
             }),
-            _ => Ok(()),
+            Err(Refusal::Locked) => Err(FactorError::Throttled { retry_at: None }),
         }
-    }
-
-    /// A wrong code counts as a wrong password would.
-    async fn count_factor_failure(&self, account: AccountId) -> Result<(), FactorError> {
-        let now = self.clock.now();
-        let failures = self.store.add_failed_login(account).await?;
-        let locked = failures >= self.policy.lock_after_failures;
-        let until = self.policy.throttle_delay(failures).map(|d| now + d);
-        if locked || until.is_some() {
-            self.store
-                .set_login_restriction(account, until, locked)
-                .await?;
-        }
-        if locked {
-            tracing::warn!(account = %account, "account locked after repeated wrong codes");
-        }
-        Ok(())
     }
 
     // ---------------------------------------------------------------- login
@@ -383,14 +366,16 @@ impl Identity {
     ) -> Result<NewSession, FactorError> {
         let now = self.clock.now();
         let (c, account) = self.login_challenge(id).await?;
-        self.factor_throttle(&account)?;
         let typed = read_code(typed)?;
         let Some(factor) = self.store.second_factor(account.id).await? else {
             // Turned off (at a service center) since the password step.
             return Err(FactorError::NotFound);
         };
+        // Counted as a failure now; the session's transaction clears it.
+        let counted = self.factor_attempt(&account).await?;
         let max = max_attempts(self, c.method);
         let Some(attempt) = self.store.take_factor_attempt(c.id, max).await? else {
+            self.give_back(counted).await?;
             return Err(FactorError::AttemptsExhausted);
         };
         let proof = match typed {
@@ -425,7 +410,6 @@ impl Identity {
             None => None,
         };
         let Some((token, session)) = opened else {
-            self.count_factor_failure(account.id).await?;
             let write = self
                 .audit
                 .record(
@@ -601,17 +585,18 @@ impl Identity {
         account: &AccountRecord,
         password: &str,
     ) -> Result<(), FactorError> {
+        // A session alone must not be a way to guess the password at
+        // leisure: each try is taken and counted as at the login.
+        let attempt = self.factor_attempt(account).await?;
         let ok = self
             .hasher
             .verify(password, &account.password_hash)
             .await
             .map_err(InternalError::from)?;
         if ok {
+            self.give_back(attempt).await?;
             Ok(())
         } else {
-            // A session alone must not be a way to guess the password at
-            // leisure: wrong ones count as at the login.
-            self.count_factor_failure(account.id).await?;
             Err(FactorError::WrongPassword)
         }
     }
@@ -636,7 +621,6 @@ impl Identity {
     ) -> Result<EnrolStep, FactorError> {
         let now = self.clock.now();
         let record = self.own_account(account).await?;
-        self.factor_throttle(&record)?;
         self.check_password(&record, password).await?;
         if self.store.second_factor(account).await?.is_some() {
             return Err(FactorError::AlreadyOn);
@@ -905,27 +889,28 @@ impl Identity {
         record: &AccountRecord,
         password: &str,
         typed: &str,
-    ) -> Result<(SecondFactorRecord, Option<uuid::Uuid>, FactorProof), FactorError> {
-        self.factor_throttle(record)?;
+    ) -> Result<(SecondFactorRecord, Option<uuid::Uuid>, FactorProof, Attempt), FactorError> {
         let Some(factor) = self.store.second_factor(record.id).await? else {
             return Err(FactorError::NotOn);
         };
         self.check_password(record, password).await?;
-        let (challenge, proof) = self.prove_code(record, &factor, typed).await?;
-        Ok((factor, challenge, proof))
+        let (challenge, proof, attempt) = self.prove_code(record, &factor, typed).await?;
+        Ok((factor, challenge, proof, attempt))
     }
 
     /// Checks a typed code against the account's factor (an app's code, the
-    /// SMS code of its open «manage» step, or a backup code); a wrong one is
-    /// counted. Nothing is spent yet.
+    /// SMS code of its open «manage» step, or a backup code); the attempt is
+    /// counted first, and stays counted unless the caller, having spent the
+    /// proof, gives it back. Nothing is spent yet.
     async fn prove_code(
         &self,
         record: &AccountRecord,
         factor: &SecondFactorRecord,
         typed: &str,
-    ) -> Result<(Option<uuid::Uuid>, FactorProof), FactorError> {
+    ) -> Result<(Option<uuid::Uuid>, FactorProof, Attempt), FactorError> {
         let now = self.clock.now();
         let typed = read_code(typed)?;
+        let attempt = self.factor_attempt(record).await?;
         let proof = match typed {
             Typed::Backup(code) => Some((None, FactorProof::BackupCode(self.backup_hash(&code)))),
             Typed::Digits(code) => match factor.method {
@@ -939,10 +924,12 @@ impl Identity {
                         .await?
                         .filter(|c| now < c.expires_at)
                     else {
+                        self.give_back(attempt).await?;
                         return Err(FactorError::CodeExpired);
                     };
                     let max = max_attempts(self, c.method);
                     if self.store.take_factor_attempt(c.id, max).await?.is_none() {
+                        self.give_back(attempt).await?;
                         return Err(FactorError::AttemptsExhausted);
                     }
                     self.sms_code_matches(&c, &code, now)?
@@ -951,13 +938,10 @@ impl Identity {
             },
         };
         match proof {
-            Some(found) => Ok(found),
-            None => {
-                self.count_factor_failure(record.id).await?;
-                Err(FactorError::WrongCode {
-                    attempts_left: None,
-                })
-            }
+            Some((challenge, proof)) => Ok((challenge, proof, attempt)),
+            None => Err(FactorError::WrongCode {
+                attempts_left: None,
+            }),
         }
     }
 
@@ -972,22 +956,22 @@ impl Identity {
         let Some(factor) = self.store.second_factor(record.id).await? else {
             return Ok(false);
         };
-        self.factor_throttle(record)?;
         let typed = typed.map(str::trim).filter(|t| !t.is_empty());
         let Some(typed) = typed else {
             return Err(FactorError::MalformedCode);
         };
-        let (challenge, proof) = self.prove_code(record, &factor, typed).await?;
+        let (challenge, proof, attempt) = self.prove_code(record, &factor, typed).await?;
         if !self
             .store
             .spend_factor_proof(record.id, challenge, &proof, self.clock.now())
             .await?
         {
-            self.count_factor_failure(record.id).await?;
+            // Replayed: the attempt stays counted.
             return Err(FactorError::WrongCode {
                 attempts_left: None,
             });
         }
+        self.give_back(attempt).await?;
         Ok(true)
     }
 
@@ -1030,7 +1014,8 @@ impl Identity {
     ) -> Result<(), FactorError> {
         let now = self.clock.now();
         let record = self.own_account(account).await?;
-        let (factor, challenge_id, proof) = self.prove_factor(&record, password, typed).await?;
+        let (factor, challenge_id, proof, attempt) =
+            self.prove_factor(&record, password, typed).await?;
         let (news, what) = match new_codes {
             None => (FactorNews::Off, action::SECOND_FACTOR_DISABLED),
             Some(_) => (FactorNews::NewBackupCodes, action::BACKUP_CODES_RENEWED),
@@ -1048,11 +1033,12 @@ impl Identity {
             at: now,
         };
         if !self.store.change_second_factor(&change).await? {
-            self.count_factor_failure(account).await?;
+            // Replayed: the attempt stays counted.
             return Err(FactorError::WrongCode {
                 attempts_left: None,
             });
         }
+        self.give_back(attempt).await?;
         Ok(())
     }
 }

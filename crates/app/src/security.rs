@@ -132,6 +132,9 @@ fn handle(token_hash: &[u8]) -> String {
         .collect()
 }
 
+/// The attempts of logins no account has, by the keyed hash of the login.
+const BUCKET_UNKNOWN_LOGIN: &str = "unknown-logins";
+
 impl Identity {
     fn login_record(
         &self,
@@ -155,6 +158,40 @@ impl Identity {
         now: OffsetDateTime,
     ) -> Result<(), InternalError> {
         let write = self.login_record(account, outcome, client, now);
+        self.store.append_audit(&write).await?;
+        Ok(())
+    }
+
+    /// A login no account has does the writes a wrong password does (a
+    /// counted attempt, an audit record), so that neither the answer nor its
+    /// timing tells known logins from unknown ones. The record names no
+    /// account and keeps no login, only the network.
+    pub(crate) async fn refuse_unknown_login(
+        &self,
+        login: &str,
+        client: &ClientInfo,
+        now: OffsetDateTime,
+    ) -> Result<(), InternalError> {
+        let key = self.crypto.keyed_hash(
+            HashPurpose::LoginAttempt,
+            login.trim().to_lowercase().as_bytes(),
+        );
+        // Never refuses: the row is the counted attempt, as the account's
+        // count is for a known login (and a trace of credential stuffing).
+        self.store
+            .hit_rate_limit(
+                BUCKET_UNKNOWN_LOGIN,
+                &key,
+                now,
+                time::Duration::HOUR,
+                u32::MAX,
+            )
+            .await?;
+        let write = self
+            .audit
+            .record(Actor::System, action::LOGIN, "unknown_login", now)
+            .details(serde_json::json!({ "network": network_of(client.ip) }))
+            .write();
         self.store.append_audit(&write).await?;
         Ok(())
     }

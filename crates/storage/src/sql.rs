@@ -176,14 +176,25 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        /// A login inside the caller's transaction: the session, its device
-        /// noted, the notice of a new device (if any) and the audit record.
+        /// A login inside the caller's transaction: the failures in a row
+        /// cleared (the attempt that opens it was taken as one), the
+        /// session, its device noted, the notice of a new device (if any)
+        /// and the audit record.
         pub(crate) async fn write_login(
             tx: &mut sqlx::Transaction<'_, $db>,
             s: &SessionRecord,
             notice: Option<&uslugi_app::ports::OutboxRecord>,
             audit: &uslugi_app::ports::AuditWrite,
         ) -> StoreResult<()> {
+            sqlx::query(
+                "UPDATE accounts SET failed_logins = 0, throttled_until = NULL, locked = $2 \
+                 WHERE id = $1",
+            )
+            .bind(s.account_id.to_string())
+            .bind(false)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
             insert_session_row(tx, s).await?;
             if let Some(device) = &s.device_hash {
                 sqlx::query(
@@ -448,32 +459,49 @@ macro_rules! sql_store {
                     .transpose()
             }
 
-            async fn add_failed_login(&self, id: AccountId) -> StoreResult<u32> {
-                let row = sqlx::query(
-                    "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 \
-                     RETURNING failed_logins",
-                )
-                .bind(id.to_string())
-                .fetch_optional(&self.write)
-                .await
-                .map_err(backend)?
-                .ok_or(StoreError::NotFound)?;
-                row.try_get::<i64, _>("failed_logins").map(count).map_err(backend)
-            }
-
-            async fn set_login_restriction(
+            async fn take_login_attempt(
                 &self,
                 id: AccountId,
+                seen: u32,
+                now: OffsetDateTime,
+                next: uslugi_app::ports::LoginRestriction,
+            ) -> StoreResult<bool> {
+                // Throttle, lock and count in one statement: of 200 guesses
+                // that saw the same state, one is evaluated.
+                let done = sqlx::query(
+                    "UPDATE accounts SET failed_logins = failed_logins + 1, throttled_until = $4, \
+                     locked = $5 WHERE id = $1 AND failed_logins = $2 AND locked = $6 \
+                     AND (throttled_until IS NULL OR throttled_until <= $3)",
+                )
+                .bind(id.to_string())
+                .bind(i64::from(seen))
+                .bind(ts(now))
+                .bind(next.throttled_until.map(ts))
+                .bind(next.locked)
+                .bind(false)
+                .execute(&self.write)
+                .await
+                .map_err(backend)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn give_back_login_attempt(
+                &self,
+                id: AccountId,
+                taken: u32,
                 throttled_until: Option<OffsetDateTime>,
-                locked: bool,
             ) -> StoreResult<()> {
-                sqlx::query("UPDATE accounts SET throttled_until = $1, locked = $2 WHERE id = $3")
-                    .bind(throttled_until.map(ts))
-                    .bind(locked)
-                    .bind(id.to_string())
-                    .execute(&self.write)
-                    .await
-                    .map_err(backend)?;
+                sqlx::query(
+                    "UPDATE accounts SET failed_logins = failed_logins - 1, throttled_until = $3, \
+                     locked = $4 WHERE id = $1 AND failed_logins = $2",
+                )
+                .bind(id.to_string())
+                .bind(i64::from(taken))
+                .bind(throttled_until.map(ts))
+                .bind(false)
+                .execute(&self.write)
+                .await
+                .map_err(backend)?;
                 Ok(())
             }
 

@@ -338,14 +338,6 @@ macro_rules! sql_factors_store {
                     if gone.rows_affected() != 1 || !spent {
                         return Ok(false);
                     }
-                    sqlx::query(
-                        "UPDATE accounts SET failed_logins = 0, throttled_until = NULL \
-                         WHERE id = $1",
-                    )
-                    .bind(account.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
                     write_login(&mut tx, session, notice, audit).await?;
                     tx.commit().await.map_err(backend)?;
                     Ok(true)

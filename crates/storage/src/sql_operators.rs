@@ -369,23 +369,27 @@ macro_rules! sql_operators_store {
                     Ok(done.rows_affected() == 1)
                 }
 
-                async fn add_operator_failure(
+                async fn take_operator_attempt(
                     &self,
                     id: OperatorId,
+                    seen: u32,
+                    now: OffsetDateTime,
                     throttled_until: Option<OffsetDateTime>,
-                ) -> StoreResult<u32> {
-                    let n: i64 = sqlx::query_scalar(
+                ) -> StoreResult<bool> {
+                    let done = sqlx::query(
                         "UPDATE operators SET failed_logins = failed_logins + 1, \
-                         throttled_until = COALESCE($2, throttled_until) \
-                         WHERE id = $1 RETURNING failed_logins",
+                         throttled_until = COALESCE($4, throttled_until) \
+                         WHERE id = $1 AND failed_logins = $2 \
+                         AND (throttled_until IS NULL OR throttled_until <= $3)",
                     )
                     .bind(id.to_string())
+                    .bind(i64::from(seen))
+                    .bind(ts(now))
                     .bind(throttled_until.map(ts))
-                    .fetch_optional(&self.write)
+                    .execute(&self.write)
                     .await
-                    .map_err(backend)?
-                    .ok_or(StoreError::NotFound)?;
-                    Ok(count(n))
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
                 }
 
                 async fn clear_operator_failures(&self, id: OperatorId) -> StoreResult<()> {

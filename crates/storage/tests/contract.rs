@@ -63,6 +63,7 @@ contract!(
     a_taken_contact_is_a_conflict_and_leaves_the_registration,
     accounts_are_found_by_each_login,
     failed_logins_count_and_clear,
+    concurrent_login_attempts_are_taken_one_per_state,
     sessions_live_and_expire,
     rate_limits_hold_under_concurrency,
     rate_limits_slide_with_time,
@@ -400,20 +401,66 @@ async fn accounts_are_found_by_each_login(store: Arc<dyn Backend>) {
     assert_eq!(store.account(AccountId::random()).await.unwrap(), None);
 }
 
+fn restriction(until: Option<OffsetDateTime>, locked: bool) -> uslugi_app::ports::LoginRestriction {
+    uslugi_app::ports::LoginRestriction {
+        throttled_until: until,
+        locked,
+    }
+}
+
 async fn failed_logins_count_and_clear(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"idx-7").await;
-    for n in 1..=5 {
-        assert_eq!(store.add_failed_login(a.id).await.unwrap(), n);
+    for seen in 0..4 {
+        assert!(
+            store
+                .take_login_attempt(a.id, seen, T0, restriction(None, false))
+                .await
+                .unwrap()
+        );
     }
+    assert!(
+        !store
+            .take_login_attempt(a.id, 3, T0, restriction(None, false))
+            .await
+            .unwrap(),
+        "a stale count takes nothing"
+    );
     let until = T0 + Duration::seconds(2);
-    store
-        .set_login_restriction(a.id, Some(until), true)
-        .await
-        .unwrap();
+    assert!(
+        store
+            .take_login_attempt(a.id, 4, T0, restriction(Some(until), false))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_login_attempt(a.id, 5, T0 + Duration::seconds(1), restriction(None, false))
+            .await
+            .unwrap(),
+        "throttled"
+    );
+    // A right secret gives its attempt back, throttle and all.
+    store.give_back_login_attempt(a.id, 5, None).await.unwrap();
     let got = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!((got.failed_logins, got.throttled_until), (4, None));
+    store.give_back_login_attempt(a.id, 9, None).await.unwrap();
     assert_eq!(
-        (got.failed_logins, got.throttled_until, got.locked),
-        (5, Some(until), true)
+        store.account(a.id).await.unwrap().unwrap().failed_logins,
+        4,
+        "only the attempt that is still the last"
+    );
+    assert!(
+        store
+            .take_login_attempt(a.id, 4, T0, restriction(None, true))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_login_attempt(a.id, 5, T0 + Duration::days(1), restriction(None, true))
+            .await
+            .unwrap(),
+        "locked"
     );
     store.clear_login_failures(a.id).await.unwrap();
     let got = store.account(a.id).await.unwrap().unwrap();
@@ -421,10 +468,39 @@ async fn failed_logins_count_and_clear(store: Arc<dyn Backend>) {
         (got.failed_logins, got.throttled_until, got.locked),
         (0, None, false)
     );
-    assert!(matches!(
-        store.add_failed_login(AccountId::random()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(
+        !store
+            .take_login_attempt(AccountId::random(), 0, T0, restriction(None, false))
+            .await
+            .unwrap()
+    );
+}
+
+async fn concurrent_login_attempts_are_taken_one_per_state(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"idx-7b").await;
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .take_login_attempt(
+                        a.id,
+                        0,
+                        T0,
+                        restriction(Some(T0 + Duration::seconds(2)), false),
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    let got = store.account(a.id).await.unwrap().unwrap();
+    assert_eq!(got.failed_logins, 1);
 }
 
 async fn sessions_live_and_expire(store: Arc<dyn Backend>) {
@@ -1627,13 +1703,31 @@ async fn a_totp_step_is_taken_once(store: Arc<dyn Backend>) {
         won += usize::from(t.await.unwrap());
     }
     assert_eq!(won, 1, "one code, one login, whatever the nodes");
-    assert_eq!(store.add_operator_failure(op.id, None).await.unwrap(), 1);
-    assert_eq!(
+    assert!(
         store
-            .add_operator_failure(op.id, Some(T0 + Duration::minutes(1)))
+            .take_operator_attempt(op.id, 0, T0, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_operator_attempt(op.id, 0, T0, None)
             .await
             .unwrap(),
-        2
+        "a stale count takes nothing"
+    );
+    assert!(
+        store
+            .take_operator_attempt(op.id, 1, T0, Some(T0 + Duration::minutes(1)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_operator_attempt(op.id, 2, T0 + Duration::seconds(59), None)
+            .await
+            .unwrap(),
+        "throttled"
     );
     let o = store.operator(op.id).await.unwrap().unwrap();
     assert_eq!(
@@ -1883,9 +1977,13 @@ fn session_of(a: &AccountRecord, token: &[u8]) -> SessionRecord {
 async fn a_temporary_password_ends_every_session(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"restore-1").await;
     store.insert_session(&session_of(&a, b"s1")).await.unwrap();
-    store.add_failed_login(a.id).await.unwrap();
     store
-        .set_login_restriction(a.id, Some(T0 + Duration::hours(1)), true)
+        .take_login_attempt(
+            a.id,
+            0,
+            T0,
+            restriction(Some(T0 + Duration::hours(1)), true),
+        )
         .await
         .unwrap();
     let pw = TemporaryPassword {

@@ -94,6 +94,7 @@ fn field_errors(t: &Tr, e: &ContactChangeError) -> Option<FieldErrors> {
     let mut f = FieldErrors::new();
     match e {
         ContactChangeError::WrongPassword => f.insert("password".into(), c.err_password.into()),
+        ContactChangeError::Throttled => f.insert("password".into(), t.factor.err_throttled.into()),
         ContactChangeError::MalformedCode => f.insert("code".into(), t.err_code_format.into()),
         ContactChangeError::WrongCode { attempts_left } => {
             f.insert("code".into(), fill(t.err_code_wrong, attempts_left))
@@ -127,6 +128,7 @@ fn field_errors(t: &Tr, e: &ContactChangeError) -> Option<FieldErrors> {
 fn error_code(e: &ContactChangeError) -> &'static str {
     match e {
         ContactChangeError::WrongPassword => "wrong_password",
+        ContactChangeError::Throttled => "throttled",
         ContactChangeError::RateLimited { .. } => "rate_limited",
         ContactChangeError::NotFound => "contact_change_not_found",
         ContactChangeError::MalformedCode => "code_malformed",

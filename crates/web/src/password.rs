@@ -46,6 +46,9 @@ fn field_errors(t: &Tr, e: &PasswordChangeError) -> Option<FieldErrors> {
         PasswordChangeError::Unchanged => {
             f.insert("password".into(), t.account.err_unchanged.into());
         }
+        PasswordChangeError::Throttled => {
+            f.insert("current_password".into(), t.factor.err_throttled.into());
+        }
         PasswordChangeError::Password { problems, mismatch } => {
             if !problems.is_empty() {
                 let text: Vec<&str> = problems.iter().map(|p| t.password_problem(*p)).collect();
@@ -165,6 +168,7 @@ async fn api_change(
             let code = match e {
                 PasswordChangeError::WrongCurrent => "wrong_current_password",
                 PasswordChangeError::Unchanged => "password_unchanged",
+                PasswordChangeError::Throttled => "throttled",
                 _ => "password_rejected",
             };
             let mut err = ApiError::invalid(t, field_errors(t, &e).unwrap_or_default());

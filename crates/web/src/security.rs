@@ -52,6 +52,7 @@ pub fn event_text(t: &Tr, e: &SecurityEvent) -> String {
     let base = match (e.action.as_str(), e.outcome.as_str()) {
         ("login", "ok_new_device") => a.ev_login_new_device,
         ("login", "wrong_password") => a.ev_login_refused,
+        ("login", "refused_throttled") => a.ev_login_throttled,
         ("login", "second_factor_asked") => t.factor.ev_asked,
         ("login", "wrong_second_factor") => t.factor.ev_wrong,
         ("login", _) => a.ev_login,

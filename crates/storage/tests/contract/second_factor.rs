@@ -142,7 +142,18 @@ async fn a_login_step_opens_one_session_and_an_app_code_works_once(store: Arc<dy
             .map(|c| c.id),
         Some(step.id)
     );
-    store.add_failed_login(a.id).await.unwrap();
+    store
+        .take_login_attempt(
+            a.id,
+            0,
+            T0,
+            uslugi_app::ports::LoginRestriction {
+                throttled_until: None,
+                locked: false,
+            },
+        )
+        .await
+        .unwrap();
     // The step already taken at enrolment does not open anything.
     let mut s = session_of(&a, b"login-old-step");
     s.device_hash = Some(b"device".to_vec());

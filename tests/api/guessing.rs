@@ -1,0 +1,245 @@
+//! Guessing attacks of issue 13: bursts of concurrent wrong passwords and
+//! codes, the password change as an oracle, and answers or writes that
+//! would tell known accounts from unknown ones.
+use serde_json::{Value, json};
+use time::Duration;
+use uslugi_domain::OperatorRole;
+
+use crate::helpers::*;
+
+const KALUGA: &str = "kaluga-mfc-kaluga-ul-khrustalnaya-34a";
+
+/// The audit records of `action` with `outcome`.
+async fn audited(app: &TestApp, action: &str, outcome: &str) -> usize {
+    app.store
+        .audit_chain(1, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.entry.action == action && r.entry.outcome == outcome)
+        .count()
+}
+
+async fn burst_of_wrong_passwords(app: &TestApp, login: &str, n: usize) {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let client = app.client.clone();
+            let url = app.url("/api/v1/sessions");
+            let body = json!({"login": login, "password": format!("неверный пароль {i}")});
+            tokio::spawn(async move { client.post(url).json(&body).send().await.unwrap().status() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 401);
+    }
+}
+
+async fn sessions_of(app: &TestApp, account: &str) -> usize {
+    app.store
+        .account_sessions(account.parse().unwrap())
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Four wrong passwords one by one, then a burst of `n` at once: the fifth
+/// failure starts the wait, so of the burst exactly one may be evaluated
+/// (on the code before the fix, all of them were), and the right password
+/// after it opens no session until the wait is over.
+async fn a_burst_then_the_right_password(n: usize, phone: &str) {
+    let app = spawn_app().await;
+    let account = app.register_phone(phone).await;
+    for i in 0..4 {
+        let r = app.log_in(phone, &format!("по одному {i}")).await;
+        assert_eq!(r.status(), 401);
+    }
+    burst_of_wrong_passwords(&app, phone, n).await;
+    let evaluated = audited(&app, "login", "wrong_password").await;
+    assert_eq!(evaluated, 5, "of the burst of {n}, one was evaluated");
+    assert!(audited(&app, "login", "refused_throttled").await >= n - 1);
+    assert_eq!(app.log_in(phone, PASSWORD).await.status(), 401);
+    assert_eq!(sessions_of(&app, &account).await, 0);
+    app.advance(Duration::seconds(3));
+    assert_eq!(app.log_in(phone, PASSWORD).await.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_wrong_passwords_are_not_all_evaluated() {
+    a_burst_then_the_right_password(50, "+79262000001").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_wrong_passwords_leave_a_throttled_account_without_a_session() {
+    a_burst_then_the_right_password(200, "+79262000002").await;
+}
+
+#[tokio::test]
+async fn the_password_change_is_no_unthrottled_oracle() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79262000003").await;
+    let change = |current: &str| {
+        json!({
+            "current_password": current,
+            "password": "совсем новый пароль тут",
+            "password_confirmation": "совсем новый пароль тут",
+        })
+    };
+    let mut answers = Vec::new();
+    for i in 0..8 {
+        let r = app
+            .client
+            .post(app.url("/api/v1/me/password"))
+            .bearer_auth(&token)
+            .json(&change(&format!("догадка {i}")))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = r.json().await.unwrap();
+        answers.push(error_code(&body).to_owned());
+    }
+    assert_eq!(
+        answers,
+        [
+            "wrong_current_password",
+            "wrong_current_password",
+            "wrong_current_password",
+            "wrong_current_password",
+            "wrong_current_password",
+            "throttled",
+            "throttled",
+            "throttled",
+        ]
+    );
+    // The right current password changes nothing while throttled…
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/password"))
+        .bearer_auth(&token)
+        .json(&change(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "throttled");
+    // …and the login is throttled by the same count.
+    assert_eq!(app.log_in("+79262000003", PASSWORD).await.status(), 401);
+    app.advance(Duration::seconds(3));
+    assert_eq!(app.log_in("+79262000003", PASSWORD).await.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_codes_at_the_console_are_not_all_evaluated() {
+    let app = spawn_app().await;
+    let op = app.operator(KALUGA, OperatorRole::Operator, "olga.g").await;
+    let before = audited(&app, "operator_login", "refused").await;
+    let tasks: Vec<_> = (0..40u32)
+        .map(|i| {
+            let operators = std::sync::Arc::clone(&app.operators);
+            let password = op.password.clone();
+            tokio::spawn(async move {
+                operators
+                    .log_in("olga.g", &password, &format!("{:06}", 100_000 + i))
+                    .await
+                    .is_ok()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(!t.await.unwrap(), "a made-up code never logs in");
+    }
+    let evaluated = audited(&app, "operator_login", "refused").await - before;
+    assert!(
+        (1..=5).contains(&evaluated),
+        "{evaluated} of 40 codes were evaluated"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_login_write_alike() {
+    let app = spawn_app().await;
+    app.register_phone("+79262000004").await;
+    let records = || async { app.store.audit_chain(1, 10_000).await.unwrap().len() };
+    let start = records().await;
+    let known = app.log_in("+79262000004", "неверный пароль").await;
+    let after_known = records().await;
+    let unknown = app.log_in("+79262000005", "неверный пароль").await;
+    let after_unknown = records().await;
+    assert_eq!(known.status(), unknown.status());
+    let known: Value = known.json().await.unwrap();
+    let unknown: Value = unknown.json().await.unwrap();
+    assert_eq!(known, unknown, "the same answer");
+    assert_eq!(after_known - start, 1, "a wrong password: one record");
+    assert_eq!(
+        after_unknown - after_known,
+        1,
+        "an unknown login: one record too"
+    );
+    assert_eq!(audited(&app, "login", "unknown_login").await, 1);
+    // The unknown login's record keeps no login and names no account.
+    let last = app
+        .store
+        .audit_chain(1, 10_000)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(last.entry.account_id.is_none());
+    assert!(
+        !last.entry.details.contains("2000005"),
+        "{}",
+        last.entry.details
+    );
+}
+
+#[tokio::test]
+async fn a_snils_is_answered_alike_whatever_contacts_its_account_has() {
+    let app = spawn_app().await;
+    // An e-mail-only standard account.
+    let r = app
+        .post(
+            "/api/v1/registrations",
+            &json!({"surname": "Иванов", "given_name": "Иван", "email": "ivanov@example.org", "accept_terms": true}),
+        )
+        .await;
+    let reg = r.json::<Value>().await.unwrap()["registration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = app.last_link("ivanov@example.org").await;
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    app.confirm_registration(&reg, &json!({"token": token}))
+        .await;
+    assert_eq!(app.set_password(&reg, PASSWORD).await.status(), 201);
+    let session = app.token("ivanov@example.org", PASSWORD).await;
+    assert_eq!(
+        app.put_bearer("/api/v1/me/personal-data", &session, &ivanov())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.post_bearer("/api/v1/me/personal-data/submit", &session)
+            .await
+            .status(),
+        202
+    );
+    app.settle(8).await;
+
+    let app = &app;
+    let start = |login: &'static str| async move {
+        let r = app.post("/api/v1/recovery", &json!({"login": login})).await;
+        let body: Value = r.json().await.unwrap();
+        body["channel"].as_str().unwrap().to_owned()
+    };
+    let known = start("112-233-445 95").await;
+    let unknown = start("123-456-789 64").await;
+    assert_eq!((known.as_str(), unknown.as_str()), ("sms", "sms"));
+    // The account's code went where it can go: its e-mail, as a code.
+    app.settle(1).await;
+    let mail = app.messages_to("ivanov@example.org").await.remove(0);
+    assert!(
+        mail.body.contains("Код для восстановления доступа"),
+        "{}",
+        mail.body
+    );
+}
