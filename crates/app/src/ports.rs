@@ -330,6 +330,10 @@ pub struct PersonalDataRecord {
     pub verified: Option<Sealed>,
     pub verified_at: Option<OffsetDateTime>,
     pub addresses: Option<Sealed>,
+    /// The address of registration the Interior Ministry returned for the
+    /// data in force (sealed JSON of an `Address`): the only address a
+    /// letter with a code goes to. `None` when its record has none.
+    pub registration_address: Option<Sealed>,
     /// The submission was made by an operator at a service center.
     pub assisted: Option<Assisted>,
     pub updated_at: OffsetDateTime,
@@ -395,6 +399,9 @@ pub struct CheckRecord {
     pub leased_until: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
+    /// The registration address a passing Interior Ministry answer carried
+    /// (sealed JSON of an `Address`), kept until the submission completes.
+    pub registration_address: Option<Sealed>,
 }
 
 /// A notification written in the same transaction as the state change it
@@ -442,6 +449,9 @@ pub struct VerifiedIdentity {
     pub given_name: Sealed,
     pub snils_index: KeyedHash,
     pub passport_index: KeyedHash,
+    /// The registration address of the Interior Ministry's answer, sealed
+    /// for `personal_data`; replaces the one of the data in force.
+    pub registration_address: Option<Sealed>,
 }
 
 #[async_trait]
@@ -499,13 +509,15 @@ pub trait VerificationStore: Send + Sync {
         attempts: u32,
         next_run_at: OffsetDateTime,
     ) -> StoreResult<()>;
-    /// Closes an open check. Returns false, changing nothing, when it was
+    /// Closes an open check, with the registration address its answer
+    /// carried (sealed). Returns false, changing nothing, when it was
     /// already closed: running a job twice has no second effect.
     async fn finish_check(
         &self,
         check: uuid::Uuid,
         status: CheckStatus,
         reason: Option<&str>,
+        registration_address: Option<&[u8]>,
         at: OffsetDateTime,
     ) -> StoreResult<bool>;
     /// Submissions still `in_progress` whose checks have all closed.

@@ -41,6 +41,8 @@ pub(crate) const F_DRAFT: &str = "personal_data.draft";
 pub(crate) const F_SUBMITTED: &str = "personal_data.submitted";
 pub(crate) const F_ADDRESSES: &str = "personal_data.addresses";
 pub(crate) const F_REQUEST: &str = "checks.request";
+pub(crate) const F_CHECK_ADDRESS: &str = "checks.registration_address";
+pub(crate) const F_REGISTERED_ADDRESS: &str = "personal_data.registration_address";
 pub(crate) const F_RECIPIENT: &str = "outbox.recipient";
 pub(crate) const F_SUBJECT: &str = "outbox.subject";
 pub(crate) const F_BODY: &str = "outbox.body";
@@ -521,6 +523,7 @@ impl Verification {
                 leased_until: None,
                 created_at: now,
                 finished_at: None,
+                registration_address: None,
             })
             .collect();
         let sealed = self.seal_json(
@@ -787,8 +790,19 @@ impl Verification {
                 Ok(())
             }
             Ok(Some(answer)) => {
+                // The address comes only with a valid passport: kept sealed
+                // on the check until the submission as a whole passes.
+                let address = match &answer {
+                    RegistryAnswer::MvdValid {
+                        registration_address: Some(a),
+                    } if check.registry == Registry::Mvd => {
+                        Some(self.seal_json(F_CHECK_ADDRESS, a))
+                    }
+                    _ => None,
+                };
                 let (status, reason) = judge(check.registry, answer);
-                self.close_check(check, status, reason).await
+                self.close_check_with(check, status, reason, address.as_deref())
+                    .await
             }
             Err(GatewayError::UnknownRequest) => {
                 // The gateway forgot the request (expired on its side): send it
@@ -834,12 +848,23 @@ impl Verification {
         status: CheckStatus,
         reason: Option<FailureReason>,
     ) -> Result<(), InternalError> {
+        self.close_check_with(check, status, reason, None).await
+    }
+
+    async fn close_check_with(
+        &self,
+        check: &CheckRecord,
+        status: CheckStatus,
+        reason: Option<FailureReason>,
+        registration_address: Option<&[u8]>,
+    ) -> Result<(), InternalError> {
         let closed = self
             .store
             .finish_check(
                 check.id,
                 status,
                 reason.map(FailureReason::as_str),
+                registration_address,
                 self.clock.now(),
             )
             .await?;
@@ -927,11 +952,23 @@ impl Verification {
             return Ok(applied);
         }
         let data = &submitted.data;
+        let registration_address = match checks
+            .iter()
+            .find(|c| c.registry == Registry::Mvd)
+            .and_then(|c| c.registration_address.as_deref())
+        {
+            Some(sealed) => Some(self.seal_json(
+                F_REGISTERED_ADDRESS,
+                &self.open_json::<Address>(F_CHECK_ADDRESS, sealed)?,
+            )),
+            None => None,
+        };
         let verified = VerifiedIdentity {
             surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
             given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
             snils_index: self.snils_index(&data.snils),
             passport_index: passport_index(&self.crypto, &data.document.series_number),
+            registration_address,
         };
         let mut c = completion(
             VerificationStatus::Verified,
@@ -1105,6 +1142,26 @@ pub(crate) async fn verified_data(
     Ok(Some(s.data))
 }
 
+/// The address of registration the Interior Ministry returned for the
+/// account's data in force; `None` when it returned none.
+pub(crate) async fn registered_address(
+    crypto: &Crypto,
+    store: &dyn Store,
+    account: AccountId,
+) -> Result<Option<Address>, InternalError> {
+    let Some(sealed) = store
+        .personal_data(account)
+        .await?
+        .and_then(|r| r.registration_address)
+    else {
+        return Ok(None);
+    };
+    let json = crypto.open(F_REGISTERED_ADDRESS, &sealed)?;
+    serde_json::from_str(&json)
+        .map(Some)
+        .map_err(|_| InternalError::Corrupt(F_REGISTERED_ADDRESS))
+}
+
 /// «Фамилия Имя Отчество» as verified, for a letter's address block.
 pub(crate) async fn verified_full_name(
     crypto: &Crypto,
@@ -1175,7 +1232,9 @@ fn prefixed(prefix: &'static str, field: &'static str) -> &'static str {
 fn judge(registry: Registry, answer: RegistryAnswer) -> (CheckStatus, Option<FailureReason>) {
     use RegistryAnswer as A;
     match (registry, answer) {
-        (Registry::Sfr, A::SfrMatch) | (Registry::Mvd, A::MvdValid) => (CheckStatus::Passed, None),
+        (Registry::Sfr, A::SfrMatch) | (Registry::Mvd, A::MvdValid { .. }) => {
+            (CheckStatus::Passed, None)
+        }
         (Registry::Sfr, A::SfrMismatch) => (CheckStatus::Failed, Some(FailureReason::DataMismatch)),
         (Registry::Sfr, A::SfrNotFound) => {
             (CheckStatus::Failed, Some(FailureReason::SnilsNotFound))
