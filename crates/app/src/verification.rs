@@ -10,6 +10,7 @@
 //! a submission are closed, one transaction records the outcome, raises the
 //! level and writes the notification to the outbox; the outbox worker
 //! delivers it with its id as the idempotency key.
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -29,8 +30,8 @@ use crate::messages::{self, VerificationOutcome};
 use crate::notices::Contacts;
 use crate::ports::{
     AccountRecord, Assisted, Channel, CheckRecord, CheckStatus, Completion, LoginKind, Message,
-    Messenger, OutboxRecord, Store, StoreError, SubmissionId, TemporaryPassword, UniqueField,
-    VerificationStatus, VerifiedIdentity,
+    Messenger, OutboxRecord, RateDecision, Store, StoreError, SubmissionId, TemporaryPassword,
+    UniqueField, VerificationStatus, VerifiedIdentity,
 };
 use crate::registries::{
     GatewayError, PassportInvalidity, PersonFacts, Registry, RegistryAnswer, RegistryGateway,
@@ -63,6 +64,12 @@ pub struct VerificationPolicy {
     pub lease: Duration,
     /// Jobs taken at once.
     pub batch: u32,
+    /// Submissions of personal data an account may make in an hour: each
+    /// costs two registry requests, and the outcome tells whether a SNILS
+    /// already has an account.
+    pub submissions_per_account_per_hour: u32,
+    /// And from one client address (IPv6: its /64) in an hour.
+    pub submissions_per_ip_per_hour: u32,
 }
 
 impl Default for VerificationPolicy {
@@ -74,6 +81,8 @@ impl Default for VerificationPolicy {
             max_retry: Duration::hours(1),
             lease: Duration::seconds(30),
             batch: 20,
+            submissions_per_account_per_hour: 5,
+            submissions_per_ip_per_hour: 30,
         }
     }
 }
@@ -181,9 +190,8 @@ pub enum SubmitError {
     Invalid(Vec<FieldProblem>),
     #[error("a submission is already being checked")]
     InProgress,
-    /// The SNILS is verified in another account; no check runs.
-    #[error("the SNILS belongs to another account")]
-    SnilsTaken,
+    #[error("too many submissions; try again later")]
+    TooMany { retry_at: OffsetDateTime },
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
@@ -282,6 +290,10 @@ impl Verification {
     /// wake on their own timer.
     pub async fn wait_for_work(&self) {
         self.wake.notified().await;
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// The day it is where the person lives, for age and date rules.
@@ -431,11 +443,16 @@ impl Verification {
     /// «Продолжить»: checks the entries and, when they are right, sends them
     /// to both registries. The entries are kept as a draft whatever happens,
     /// so nothing typed is lost.
+    ///
+    /// Whether the SNILS already belongs to another account is not told
+    /// here, to anyone who types it: only as the outcome of the checks,
+    /// once both registries agreed that the data are the submitter's.
     pub async fn submit(
         &self,
         account: AccountId,
         form: &PersonalDataForm,
         lang: Lang,
+        ip: IpAddr,
     ) -> Result<SubmissionId, SubmitError> {
         let data = match form.parse(self.today()) {
             Ok(d) => d,
@@ -451,17 +468,32 @@ impl Verification {
         {
             return Err(SubmitError::InProgress);
         }
-        let snils_index = self.snils_index(&data.snils);
-        if let Some(owner) = self
-            .store
-            .account_by_login(LoginKind::Snils, &snils_index)
-            .await?
-            && owner.id != account
-        {
-            self.save_draft(account, form).await?;
-            return Err(SubmitError::SnilsTaken);
-        }
         let now = self.clock.now();
+        let ip_key = self
+            .crypto
+            .keyed_hash(HashPurpose::ClientIp, network_key(ip).as_bytes());
+        let limits = [
+            (
+                "personal-data-account",
+                account.to_string().into_bytes(),
+                self.policy.submissions_per_account_per_hour,
+            ),
+            (
+                "personal-data-ip",
+                ip_key,
+                self.policy.submissions_per_ip_per_hour,
+            ),
+        ];
+        for (bucket, key, limit) in limits {
+            if let RateDecision::Refused { retry_at } = self
+                .store
+                .hit_rate_limit(bucket, &key, now, Duration::HOUR, limit)
+                .await?
+            {
+                self.save_draft(account, form).await?;
+                return Err(SubmitError::TooMany { retry_at });
+            }
+        }
         let (submission, checks, sealed) = self.prepare(account, data, lang, now);
         match self
             .store
@@ -1114,6 +1146,18 @@ impl From<StoreError> for InPersonError {
     }
 }
 
+/// The key of a client address for limits: an IPv4 address whole, an IPv6
+/// one by its /64 — one subscriber's whole block, which they can walk.
+fn network_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// The blind index of a passport: its ten digits, keyed.
 pub fn passport_index(crypto: &Crypto, series_number: &uslugi_domain::PassportNumber) -> Vec<u8> {
     let digits: String = series_number
@@ -1254,6 +1298,16 @@ fn judge(registry: Registry, answer: RegistryAnswer) -> (CheckStatus, Option<Fai
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_limited_by_its_slash_64() {
+        let a = "2001:db8:85a3:7:1::1".parse().unwrap();
+        let b = "2001:db8:85a3:7:ffff::2".parse().unwrap();
+        let c = "2001:db8:85a3:8::1".parse().unwrap();
+        assert_eq!(network_key(a), network_key(b));
+        assert_ne!(network_key(a), network_key(c));
+        assert_eq!(network_key("10.1.2.3".parse().unwrap()), "10.1.2.3");
+    }
 
     #[test]
     fn retries_wait_longer_each_time_up_to_an_hour() {
