@@ -887,6 +887,26 @@ impl ConfirmedVia {
     }
 }
 
+/// A SNILS moved by a service-center operator, who checked the passport of
+/// the person at the desk, from the account that holds it to theirs.
+#[derive(Debug, Clone)]
+pub struct SnilsTransfer {
+    /// The account that holds the SNILS: back to simplified, its SNILS and
+    /// passport index and verified data cleared, confirmation gone.
+    pub from: AccountId,
+    /// Its SNILS index now: nothing is written if it changed meanwhile.
+    pub snils_index: KeyedHash,
+    /// The account of the person at the desk, whose `submission_id` passed
+    /// both checks and failed only on the SNILS: it becomes standard.
+    pub to: AccountId,
+    pub submission_id: SubmissionId,
+    pub verified: VerifiedIdentity,
+    /// To the confirmed contacts of `from`.
+    pub notices: Vec<OutboxRecord>,
+    pub audit: AuditWrite,
+    pub at: OffsetDateTime,
+}
+
 /// What the service centers do to citizens' accounts, each in one
 /// transaction with its audit record.
 #[async_trait]
@@ -913,6 +933,10 @@ pub trait InPersonStore: Send + Sync {
         message: &OutboxRecord,
         audit: &AuditWrite,
     ) -> StoreResult<()>;
+    /// Moves a SNILS, all of it in one transaction; false (nothing written)
+    /// when `from` no longer holds it or `to`'s submission is no longer the
+    /// failed one.
+    async fn transfer_snils(&self, t: &SnilsTransfer) -> StoreResult<bool>;
     /// The account, its personal data under check and both checks, in one
     /// transaction. `Conflict(Phone)` when the phone has an account.
     async fn register_in_person(

@@ -710,6 +710,58 @@ impl Verification {
         Ok(submission)
     }
 
+    /// When the account's last submission passed both checks and failed only
+    /// because its SNILS is another account's: that account, and what the
+    /// submission would make verified. What a center needs to move the SNILS.
+    pub(crate) async fn snils_transfer(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<(AccountRecord, SubmissionId, VerifiedIdentity)>, InternalError> {
+        let Some(record) = self.store.personal_data(account).await? else {
+            return Ok(None);
+        };
+        let (VerificationStatus::Failed, Some(submission), Some(sealed)) = (
+            record.status,
+            record.submission_id,
+            record.submitted.as_deref(),
+        ) else {
+            return Ok(None);
+        };
+        let checks = self.store.checks_of_submission(submission).await?;
+        if checks.is_empty() || checks.iter().any(|c| c.status != CheckStatus::Passed) {
+            return Ok(None);
+        }
+        let data = self.open_json::<Submitted>(F_SUBMITTED, sealed)?.data;
+        let snils_index = self.snils_index(&data.snils);
+        let Some(holder) = self
+            .store
+            .account_by_login(LoginKind::Snils, &snils_index)
+            .await?
+            .filter(|h| h.id != account)
+        else {
+            return Ok(None);
+        };
+        let registration_address = match checks
+            .iter()
+            .find(|c| c.registry == Registry::Mvd)
+            .and_then(|c| c.registration_address.as_deref())
+        {
+            Some(sealed) => Some(self.seal_json(
+                F_REGISTERED_ADDRESS,
+                &self.open_json::<Address>(F_CHECK_ADDRESS, sealed)?,
+            )),
+            None => None,
+        };
+        let verified = VerifiedIdentity {
+            surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
+            given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
+            snils_index,
+            passport_index: passport_index(&self.crypto, &data.document.series_number),
+            registration_address,
+        };
+        Ok(Some((holder, submission, verified)))
+    }
+
     fn snils_index(&self, snils: &Snils) -> Vec<u8> {
         self.crypto
             .keyed_hash(HashPurpose::SnilsIndex, snils.digits().as_bytes())
