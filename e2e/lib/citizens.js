@@ -39,6 +39,23 @@ export function citizen(seq) {
   };
 }
 
+/**
+ * Where the Interior Ministry has every journey's citizen registered: the
+ * only address a letter with a code goes to.
+ */
+export const REGISTERED_ADDRESS = {
+  postal_code: '248017',
+  region: 'Калужская обл.',
+  locality: 'г. Калуга',
+  street: 'ул. Хрустальная',
+  house: '12',
+  building: '2',
+  flat: '34',
+};
+
+/** The registered address as the portal shows it (region and locality in clear). */
+export const REGISTERED_ADDRESS_MASKED = 'Калужская обл., г. Калуга, ул. Х***, д. ***, корп. ***, кв. ***';
+
 /** Writes the records of `count` journeys' citizens; returns the file's path. */
 export function writeCitizens(dir, count) {
   const records = [];
@@ -52,6 +69,7 @@ export function writeCitizens(dir, count) {
       sex: c.sex,
       birth_date: '1985-03-12',
       passport: { series_number: c.passport, issue_date: '2005-03-20', department_code: c.departmentCode, status: 'valid' },
+      registration_address: REGISTERED_ADDRESS,
     });
   }
   const file = path.join(dir, 'citizens.json');

@@ -7,19 +7,25 @@ use uslugi_domain::TrackingNumber;
 
 use crate::helpers::*;
 
-fn address() -> Value {
-    json!({"postal_code": "248000", "region": "Калужская обл.", "locality": "г. Калуга",
-        "street": "ул. Ленина", "house": "5", "building": "", "flat": "12"})
+/// Where Иванов is registered, as the demo set's Interior Ministry says.
+const IVANOV_MASKED: &str = "г. Москва, г. Москва, ул. А***, д. ***, кв. ***";
+
+/// Кузнецова Мария Викторовна of the demo set: her passport is valid, but
+/// the ministry's record has no address of registration.
+fn kuznetsova() -> Value {
+    json!({
+        "surname": "Кузнецова", "given_name": "Мария", "patronymic": "Викторовна",
+        "sex": "female", "birth_date": "1992-07-08", "birth_place": "гор. Москва",
+        "snils": "178-901-234 94", "citizenship": "RUS",
+        "document": {"type": "rf_passport", "series_number": "4512 678901",
+            "issue_date": "2012-08-01", "issued_by": "ОВД района Хамовники гор. Москвы",
+            "department_code": "770-006"}
+    })
 }
 
+/// Orders a letter without a body: the address is the ministry's.
 async fn order(app: &TestApp, token: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/me/identity/letter"))
-        .bearer_auth(token)
-        .json(&json!({"address": address()}))
-        .send()
-        .await
-        .unwrap()
+    app.post_bearer("/api/v1/me/identity/letter", token).await
 }
 
 async fn letter(app: &TestApp, token: &str) -> Value {
@@ -107,8 +113,8 @@ async fn a_letter_is_ordered_tracked_and_its_code_confirms_the_account() {
         .find(|m| m.channel == "post")
         .unwrap();
     assert!(
-        post.to.contains("248000") && post.to.contains("ул. Ленина, д. 5, кв. 12"),
-        "{}",
+        post.to.contains("119002") && post.to.contains("ул. Арбат, д. 10, кв. 5"),
+        "to the registered address: {}",
         post.to
     );
     assert!(post.to.contains("Иванов Иван Иванович"));
@@ -158,31 +164,120 @@ async fn only_a_standard_account_orders_a_letter() {
     let r = app
         .client
         .post(app.url("/api/v1/me/identity/letter"))
-        .json(&json!({"address": address()}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
 }
 
+/// Finding 4: a standard account is built from knowledge alone (names,
+/// SNILS, passport number). Its holder types the attacker's own address:
+/// the letter still goes to the address of registration the Interior
+/// Ministry returned, and the typed one is ignored, not refused.
 #[tokio::test]
-async fn a_bad_address_is_named_field_by_field() {
+async fn the_letter_goes_to_the_registered_address_never_to_a_typed_one() {
     let app = spawn_app().await;
     let token = app.standard_citizen("+79261400004", &ivanov()).await;
+    let attacker = json!({"postal_code": "248000", "region": "Калужская обл.",
+        "locality": "г. Калуга", "street": "ул. Ленина", "house": "5", "building": "",
+        "flat": "12"});
     let r = app
         .client
         .post(app.url("/api/v1/me/identity/letter"))
         .bearer_auth(&token)
-        .json(&json!({"address": {"postal_code": "24800", "region": "", "locality": "г. Калуга", "street": "ул. Ленина", "house": ""}}))
+        .json(&json!({"address": attacker}))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 422);
+    assert_eq!(r.status(), 202, "an old client's body is not refused");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["address_masked"], IVANOV_MASKED);
+    assert_eq!(letter(&app, &token).await["address_masked"], IVANOV_MASKED);
+    app.settle(1).await;
+    let post: Vec<_> = app
+        .messages()
+        .await
+        .into_iter()
+        .filter(|m| m.channel == "post")
+        .collect();
+    assert_eq!(post.len(), 1);
+    assert!(
+        post[0].to.contains("119002") && post[0].to.contains("ул. Арбат, д. 10, кв. 5"),
+        "{}",
+        post[0].to
+    );
+    for typed in ["248000", "Калуга", "Ленина"] {
+        assert!(!post[0].to.contains(typed), "{typed} in {}", post[0].to);
+    }
+    // A page of the old form, posting the address fields, is no different.
+    app.advance(Duration::hours(24));
+    let mut b = Browser::new(&app);
+    b.get("/login").await;
+    b.post(
+        "/login",
+        &[("login", "+79261400004"), ("password", PASSWORD)],
+    )
+    .await;
+    let (s, _, to) = b
+        .post(
+            "/me/identity/letter",
+            &[
+                ("address.postal_code", "248000"),
+                ("address.region", "Калужская обл."),
+                ("address.locality", "г. Калуга"),
+                ("address.street", "ул. Ленина"),
+                ("address.house", "5"),
+            ],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/me/identity?ordered=1")));
+    app.settle(1).await;
+    let post = app
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.channel == "post")
+        .unwrap();
+    assert!(post.to.contains("ул. Арбат, д. 10, кв. 5") && !post.to.contains("Ленина"));
+}
+
+/// With no address of registration in the ministry's record there is
+/// nowhere safe to send a code: 409 and the service centers.
+#[tokio::test]
+async fn without_a_registered_address_the_citizen_is_sent_to_a_service_center() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261400003", &kuznetsova()).await;
+    let r = order(&app, &token).await;
+    assert_eq!(r.status(), 409);
     let body: Value = r.json().await.unwrap();
-    let fields = body["error"]["fields"].as_object().unwrap();
-    assert!(fields.contains_key("address.postal_code"));
-    assert!(fields.contains_key("address.region"));
-    assert!(fields.contains_key("address.house"));
+    assert_eq!(error_code(&body), "no_registered_address");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("центре обслуживания")
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/identity/letter"))
+        .bearer_auth(&token)
+        .header("accept-language", "en")
+        .json(
+            &json!({"address": {"postal_code": "248000", "region": "Калужская обл.",
+            "locality": "г. Калуга", "street": "ул. Ленина", "house": "5"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "a typed address changes nothing");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "no_registered_address");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("service center")
+    );
     assert_eq!(
         app.get_bearer("/api/v1/me/identity/letter", &token)
             .await
@@ -190,6 +285,27 @@ async fn a_bad_address_is_named_field_by_field() {
         404,
         "nothing ordered"
     );
+    app.settle(1).await;
+    assert!(app.messages().await.iter().all(|m| m.channel != "post"));
+
+    let mut b = Browser::new(&app);
+    b.get("/login").await;
+    b.post(
+        "/login",
+        &[("login", "+79261400003"), ("password", PASSWORD)],
+    )
+    .await;
+    let (s, html, _) = b.get("/me/identity").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"no-registered-address\""), "{html}");
+    assert!(html.contains("/service-centers?service=identity_confirmation"));
+    assert!(
+        !html.contains("action=\"/me/identity/letter\""),
+        "no order form"
+    );
+    let (s, html, _) = b.post("/me/identity/letter", &[]).await;
+    assert_eq!(s, 409);
+    assert!(html.contains("В данных МВД России нет адреса вашей регистрации"));
 }
 
 #[tokio::test]
@@ -418,26 +534,17 @@ async fn without_javascript_the_letter_is_ordered_and_its_code_typed_on_my_data(
     assert!(
         html.contains("Обратиться лично") && html.contains("Получить код подтверждения письмом")
     );
-    let mut fields = vec![
-        ("address.postal_code", "24800"),
-        ("address.region", "Калужская обл."),
-        ("address.locality", "г. Калуга"),
-        ("address.street", "ул. Ленина"),
-        ("address.house", ""),
-    ];
-    let (s, html, _) = b.post("/me/identity/letter", &fields).await;
-    assert_eq!(s, 422);
     assert!(
-        html.contains("id=\"address.postal_code-error\"")
-            && html.contains("id=\"address.house-error\"")
+        html.contains(&format!(
+            "<strong id=\"letter-address\">{IVANOV_MASKED}</strong>"
+        )),
+        "the registered address, masked"
     );
     assert!(
-        html.contains("value=\"ул. Ленина\""),
-        "the entries are kept"
+        !html.contains("name=\"address.postal_code\""),
+        "no address to type"
     );
-    fields[0].1 = "248000";
-    fields[4].1 = "5";
-    let (s, _, to) = b.post("/me/identity/letter", &fields).await;
+    let (s, _, to) = b.post("/me/identity/letter", &[]).await;
     assert_eq!((s, to.as_deref()), (303, Some("/me/identity?ordered=1")));
     let (_, html, _) = b.get("/me/identity?ordered=1").await;
     assert!(html.contains("готовится к отправке"));

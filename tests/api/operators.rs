@@ -755,3 +755,103 @@ async fn without_javascript_a_temporary_password_opens_only_the_page_that_replac
     assert_eq!(s, 422);
     assert!(html.contains("Неверный текущий пароль"));
 }
+
+/// Finding 4, second half: someone who knows Иванов's data made a standard
+/// account with them first, so the real Иванов's own submission ends in
+/// «СНИЛС занят». At a center, after the passport check, the SNILS moves to
+/// the account of the person at the desk; the other account drops to
+/// simplified and its owner is told — in one transaction, with its record.
+#[tokio::test]
+async fn a_center_moves_a_taken_snils_to_the_person_with_the_passport() {
+    let app = spawn_app().await;
+    let squatter = app.standard_citizen("+79261300031", &ivanov()).await;
+    let owner = app.citizen("+79261300032").await;
+    let r = app
+        .put_bearer("/api/v1/me/personal-data", &owner, &ivanov())
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .post_bearer("/api/v1/me/personal-data/submit", &owner)
+        .await;
+    assert_eq!(r.status(), 202);
+    app.settle(5).await;
+    assert_eq!(app.verification_of(&owner).await["snils_taken"], true);
+
+    let mut op = app
+        .operator(KALUGA, OperatorRole::Operator, "snilsova")
+        .await;
+    let found = op.find("phone", "+7 926 130-00-32").await;
+    assert_eq!(found.len(), 1);
+    let id = found[0].clone();
+    let (s, html, _) = op.get(&format!("/operator/citizens/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("СНИЛС занят другой учётной записью"),
+        "{html}"
+    );
+    assert!(html.contains("4510 123456") && html.contains("112-233-445 95"));
+
+    let path = format!("/operator/citizens/{id}/snils");
+    let (s, _, _) = op.post(&path, &[("document_matches", "1")]).await;
+    assert_eq!(s, 422, "both points of the checklist");
+    assert_eq!(level_of(&app, &owner).await["level"], "simplified");
+    let (s, _, to) = op
+        .post(&path, &[("document_matches", "1"), ("person_matches", "1")])
+        .await;
+    let id_only = id.split('?').next().unwrap();
+    assert_eq!(
+        (s, to),
+        (
+            303,
+            Some(format!("/operator/citizens/{id_only}?done=snils"))
+        )
+    );
+
+    assert_eq!(level_of(&app, &owner).await["level"], "standard");
+    assert_eq!(app.verification_of(&owner).await["status"], "verified");
+    assert_eq!(level_of(&app, &squatter).await["level"], "simplified");
+    assert_eq!(app.verification_of(&squatter).await["status"], "draft");
+    let by_snils = app.token("112-233-445 95", PASSWORD).await;
+    assert_eq!(
+        level_of(&app, &by_snils).await["phone"],
+        level_of(&app, &owner).await["phone"],
+        "the SNILS logs in to the owner's account now"
+    );
+    // The squatter can no longer order the identity letter; the owner can,
+    // to the ministry's address.
+    let r = app
+        .post_bearer("/api/v1/me/identity/letter", &squatter)
+        .await;
+    assert_eq!(r.status(), 409);
+    let r = app.post_bearer("/api/v1/me/identity/letter", &owner).await;
+    assert_eq!(r.status(), 202);
+    app.settle(1).await;
+    let told = app.messages_to("+79261300031").await;
+    assert!(
+        told.iter()
+            .any(|m| m.body.contains("СНИЛС из вашей учётной записи передан")),
+        "the other account's owner is told"
+    );
+    assert_eq!(
+        actions(
+            &app,
+            AuditFilter {
+                center_id: Some(KALUGA.into()),
+                ..AuditFilter::default()
+            }
+        )
+        .await
+        .into_iter()
+        .filter(|(a, _)| a == "snils_transferred")
+        .collect::<Vec<_>>(),
+        vec![
+            ("snils_transferred".to_owned(), "refused".to_owned()),
+            ("snils_transferred".to_owned(), "transferred".to_owned())
+        ]
+    );
+    let (s, html, _) = op
+        .post(&path, &[("document_matches", "1"), ("person_matches", "1")])
+        .await;
+    assert_eq!(s, 409, "nothing left to move");
+    assert!(html.contains("передавать нечего"));
+}

@@ -305,31 +305,133 @@ async fn a_registry_silent_for_five_days_ends_the_check_and_allows_a_new_submiss
     assert_eq!(results_to(&app, "+79261000003").await.len(), 2);
 }
 
+/// Finding 6: `PUT …/submit` used to answer `409 snils_taken` at once, to
+/// anyone — an oracle of which SNILS have accounts. A taken SNILS now gets
+/// the answer a free one gets; the conflict shows only as the outcome of
+/// the checks, once both registries agreed the data are the submitter's.
 #[tokio::test]
-async fn a_snils_verified_in_another_account_is_refused_without_a_check() {
+async fn a_taken_snils_is_told_only_after_both_checks_pass() {
     let app = spawn_app().await;
     let first = app.citizen("+79261000004").await;
     assert_eq!(submit(&app, &first, &ivanov()).await.status(), 202);
     app.settle(5).await;
     assert_eq!(app.verification_of(&first).await["status"], "verified");
 
-    let second = app.citizen("+79261000005").await;
-    let r = submit(&app, &second, &ivanov()).await;
-    assert_eq!(r.status(), 409);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(error_code(&body), "snils_taken");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("восстановите к ней доступ"),
-        "{body}"
-    );
-    let v = app.verification_of(&second).await;
+    // Someone who knows only Иванов's SNILS: the same answer as for a free
+    // one, and a mismatch, not «taken», as the outcome.
+    let prober = app.citizen("+79261000005").await;
+    let guessed = with(ivanov(), &["birth_date"], json!("1981-01-01"));
+    let taken = submit(&app, &prober, &guessed).await;
+    let free_account = app.citizen("+79261000007").await;
+    let free = submit(
+        &app,
+        &free_account,
+        &with(ivanov(), &["snils"], json!("198-765-432 47")),
+    )
+    .await;
     assert_eq!(
-        (v["status"].as_str(), v["checks"].as_array().map(Vec::len)),
-        (Some("draft"), Some(0))
+        (taken.status().as_u16(), free.status().as_u16()),
+        (202, 202)
     );
+    let (taken, free): (Value, Value) = (taken.json().await.unwrap(), free.json().await.unwrap());
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&taken), keys(&free));
+    assert_eq!(taken["status"], free["status"]);
+    app.settle(5).await;
+    let v = app.verification_of(&prober).await;
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["snils_taken"], false, "{v}");
+    assert_eq!(
+        check_states(&v)[0].2.as_deref(),
+        Some("data_mismatch"),
+        "the Social Fund's answer, not the account's existence"
+    );
+
+    // The person with the very data (a second account of theirs, or a
+    // stolen identity): both checks pass, then the conflict is the outcome.
+    let second = app.citizen("+79261000008").await;
+    assert_eq!(submit(&app, &second, &ivanov()).await.status(), 202);
+    assert_eq!(app.verification_of(&second).await["status"], "in_progress");
+    app.settle(5).await;
+    let v = app.verification_of(&second).await;
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["snils_taken"], true, "{v}");
+    assert!(check_states(&v).iter().all(|c| c.1 == "passed"), "{v}");
+    let told = results_to(&app, "+79261000008").await;
+    assert_eq!(told.len(), 1);
+    assert!(told[0].contains("СНИЛС"), "{}", told[0]);
+    let me: Value = app
+        .get_bearer("/api/v1/me", &second)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["level"], "simplified");
+}
+
+/// Each submission costs two registry requests and tells the outcome:
+/// five an hour per account, thirty per client address (an IPv6 client by
+/// its /64).
+#[tokio::test]
+async fn personal_data_submissions_are_limited_per_account_and_per_address() {
+    let app = spawn_with(|s| s.trust_forwarded_for = true).await;
+    let from = |app: &TestApp, token: &str, ip: &'static str| {
+        app.client
+            .post(app.url("/api/v1/me/personal-data/submit"))
+            .bearer_auth(token)
+            .header("x-forwarded-for", ip)
+            .send()
+    };
+    let token = app.citizen("+79261000009").await;
+    let wrong = with(ivanov(), &["birth_date"], json!("1981-01-01"));
+    let r = app
+        .put_bearer("/api/v1/me/personal-data", &token, &wrong)
+        .await;
+    assert_eq!(r.status(), 200);
+    for n in 0..5 {
+        let r = from(&app, &token, "10.0.0.1").await.unwrap();
+        assert_eq!(r.status(), 202, "submission {n}");
+        app.settle(5).await;
+    }
+    let r = from(&app, &token, "10.0.0.2").await.unwrap();
+    assert_eq!(r.status(), 429, "a sixth in the hour, from anywhere");
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(error_code(&r.json().await.unwrap()), "rate_limited");
+    app.advance(Duration::hours(1));
+    let token = app.token("+79261000009", PASSWORD).await;
+    assert_eq!(from(&app, &token, "10.0.0.1").await.unwrap().status(), 202);
+
+    // Thirty accounts' first submissions from one /64, then one more.
+    // (Registering them takes two hours of the registration's own limit.)
+    let phones: Vec<String> = (0..31).map(|n| format!("+7926110{n:04}")).collect();
+    for (n, phone) in phones.iter().enumerate() {
+        if n == 15 {
+            app.advance(Duration::minutes(61));
+        }
+        app.register_phone(phone).await;
+    }
+    let mut accounts = Vec::new();
+    for phone in &phones {
+        let token = app.token(phone, PASSWORD).await;
+        let r = app
+            .put_bearer("/api/v1/me/personal-data", &token, &wrong)
+            .await;
+        assert_eq!(r.status(), 200);
+        accounts.push(token);
+    }
+    for (n, token) in accounts.iter().take(30).enumerate() {
+        let ip = if n % 2 == 0 {
+            "2001:db8:1:2::1"
+        } else {
+            "2001:db8:1:2:ffff::9"
+        };
+        assert_eq!(from(&app, token, ip).await.unwrap().status(), 202, "{n}");
+    }
+    let last = &accounts[30];
+    let r = from(&app, last, "2001:db8:1:2:abcd::1").await.unwrap();
+    assert_eq!(r.status(), 429, "the same /64");
+    let r = from(&app, last, "2001:db8:1:3::1").await.unwrap();
+    assert_eq!(r.status(), 202, "another /64");
 }
 
 #[tokio::test]

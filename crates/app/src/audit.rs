@@ -23,6 +23,7 @@ pub mod action {
     pub const REGISTERED_IN_PERSON: &str = "registered_in_person";
     pub const REGISTRATION_CHECKED: &str = "registration_checked";
     pub const ACCESS_RESTORED: &str = "access_restored";
+    pub const SNILS_TRANSFERRED: &str = "snils_transferred";
     pub const LETTER_ORDERED: &str = "identity_letter_ordered";
     pub const CONFIRMED_BY_LETTER: &str = "identity_confirmed_by_letter";
     pub const PASSWORD_CHANGED: &str = "password_changed";

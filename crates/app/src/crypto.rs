@@ -298,6 +298,18 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     ),
     col("checks", "id", "request", crate::verification::F_REQUEST),
     col(
+        "checks",
+        "id",
+        "registration_address",
+        crate::verification::F_CHECK_ADDRESS,
+    ),
+    col(
+        "personal_data",
+        "account_id",
+        "registration_address",
+        crate::verification::F_REGISTERED_ADDRESS,
+    ),
+    col(
         "outbox",
         "id",
         "recipient",

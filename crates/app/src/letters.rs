@@ -1,6 +1,9 @@
 //! Identity confirmation by a code in a registered letter (seeds 000, 001):
-//! a citizen with a standard account orders a letter to a postal address;
-//! a worker hands it to the post, which gives it a tracking number (ШПИ)
+//! a citizen with a standard account orders a letter, which goes only to the
+//! address of registration the Interior Ministry returned when it checked
+//! the passport — never to an address typed by whoever holds the session,
+//! since a standard account is built from knowledge alone (names, SNILS,
+//! passport number) and knowledge leaks. A worker hands it to the post, which gives it a tracking number (ШПИ)
 //! and delivers it in about two weeks; the code typed on the portal
 //! confirms the account.
 //!
@@ -93,6 +96,8 @@ pub struct LetterView {
     pub tracking_from: Option<OffsetDateTime>,
     /// Codes that may still be entered for this letter.
     pub attempts_left: u32,
+    /// Where the letter goes, as [`Address::masked`] shows it.
+    pub address_masked: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +107,10 @@ pub enum OrderError {
     NotStandard,
     #[error("the account is already confirmed")]
     AlreadyConfirmed,
+    /// The Interior Ministry's record has no address of registration: the
+    /// identity can be confirmed only in person.
+    #[error("no registered address to send the letter to")]
+    NoRegisteredAddress,
     #[error("too many letters; the next may be ordered later")]
     TooSoon { allowed_at: OffsetDateTime },
     #[error(transparent)]
@@ -222,14 +231,19 @@ impl Letters {
             .keyed_hash(HashPurpose::LetterCode, code.as_str().as_bytes())
     }
 
-    /// «Получить код подтверждения письмом»: orders a letter to `address`,
-    /// which voids the code of any earlier one.
-    pub async fn order(
-        &self,
-        account: AccountId,
-        address: &Address,
-        lang: Lang,
-    ) -> Result<LetterView, OrderError> {
+    /// Where a letter would go: the registered address, masked; `None` when
+    /// the ministry returned none.
+    pub async fn destination(&self, account: AccountId) -> Result<Option<String>, InternalError> {
+        Ok(
+            crate::verification::registered_address(&self.crypto, &*self.store, account)
+                .await?
+                .map(|a| a.masked()),
+        )
+    }
+
+    /// «Получить код подтверждения письмом»: orders a letter to the
+    /// registered address, which voids the code of any earlier one.
+    pub async fn order(&self, account: AccountId, lang: Lang) -> Result<LetterView, OrderError> {
         let a = self
             .store
             .account(account)
@@ -244,8 +258,11 @@ impl Letters {
         let recipient = crate::verification::verified_full_name(&self.crypto, &*self.store, &a)
             .await?
             .ok_or(OrderError::NotStandard)?;
+        let address = crate::verification::registered_address(&self.crypto, &*self.store, account)
+            .await?
+            .ok_or(OrderError::NoRegisteredAddress)?;
         let code = Self::new_code();
-        let address_json = serde_json::to_string(address).expect("an address serialises");
+        let address_json = serde_json::to_string(&address).expect("an address serialises");
         let record = LetterRecord {
             id: uuid::Uuid::new_v4(),
             account_id: account,
@@ -285,7 +302,7 @@ impl Letters {
             LetterOrder::TooSoon(allowed_at) => return Err(OrderError::TooSoon { allowed_at }),
         }
         tracing::info!(%account, letter = %record.id, "identity letter ordered");
-        Ok(self.view(&record).await)
+        Ok(self.view(&record).await?)
     }
 
     /// Hands the queued letters to the post. One pass of the worker.
@@ -348,7 +365,10 @@ impl Letters {
         }
     }
 
-    async fn view(&self, l: &LetterRecord) -> LetterView {
+    async fn view(&self, l: &LetterRecord) -> Result<LetterView, InternalError> {
+        let address: Address =
+            serde_json::from_str(&self.crypto.open(F_LETTER_ADDRESS, &l.address)?)
+                .map_err(|_| InternalError::Corrupt("letter address"))?;
         let now = self.clock.now();
         let status = match (l.status, &l.tracking_number) {
             (LetterStatus::Queued, _) | (LetterStatus::Sent, None) => "queued",
@@ -363,20 +383,21 @@ impl Letters {
                 Err(_) => PostStatus::Accepted.as_str(),
             },
         };
-        LetterView {
+        Ok(LetterView {
             status,
             tracking_number: l.tracking_number.clone(),
             sent_at: l.sent_at,
             expires_at: l.expires_at,
             tracking_from: l.sent_at.map(|s| s + Duration::DAY),
             attempts_left: self.policy.entries_per_letter.saturating_sub(l.attempts),
-        }
+            address_masked: address.masked(),
+        })
     }
 
     /// The newest letter, with where the post says it is.
     pub async fn current(&self, account: AccountId) -> Result<Option<LetterView>, InternalError> {
         Ok(match self.store.current_letter(account).await? {
-            Some(l) => Some(self.view(&l).await),
+            Some(l) => Some(self.view(&l).await?),
             None => None,
         })
     }

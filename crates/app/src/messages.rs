@@ -217,6 +217,30 @@ pub fn identity_confirmed(lang: Lang, base_url: &str) -> Letter {
     }
 }
 
+/// To the account a SNILS was taken from: a center checked the passport of
+/// the person it belongs to. What happened and where to turn if it was
+/// their own.
+pub fn snils_transferred(lang: Lang, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "СНИЛС передан другой учётной записи".into(),
+            body: format!(
+                "СНИЛС из вашей учётной записи передан учётной записи его владельца: центр обслуживания проверил его паспорт. \
+                 Ваша учётная запись стала упрощённой, личные данные в ней больше не проверены. \
+                 Если СНИЛС ваш, обратитесь с паспортом в центр обслуживания {base_url}/service-centers Госуслуги (uslugi)"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Your SNILS was moved to another account".into(),
+            body: format!(
+                "The SNILS of your account was moved to the account of its holder: a service center checked their passport. \
+                 Your account is simplified now and its personal data are no longer verified. \
+                 If the SNILS is yours, visit a service center with your passport {base_url}/service-centers uslugi"
+            ),
+        },
+    }
+}
+
 /// The first password of an account registered at a service center, or the
 /// one that restores access there. The only word of ten letters and digits.
 pub fn temporary_password_sms(

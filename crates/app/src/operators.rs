@@ -301,6 +301,10 @@ pub enum ActionError {
     AlreadyConfirmed,
     #[error("the account has no phone or e-mail to send the password to")]
     NoContact,
+    /// The account's data did not pass both checks with a SNILS another
+    /// account holds: there is nothing to move.
+    #[error("the account's SNILS is not held by another account")]
+    SnilsNotTaken,
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
@@ -891,6 +895,7 @@ impl Operators {
             ActionError::NotVerified => "not_verified",
             ActionError::AlreadyConfirmed => "already_confirmed",
             ActionError::NoContact => "no_contact",
+            ActionError::SnilsNotTaken => "snils_not_taken",
             ActionError::Internal(_) => return e,
         };
         let write = self
@@ -1045,6 +1050,72 @@ impl Operators {
             .set_temporary_password(account, &temporary, now, &message, &audit)
             .await?;
         tracing::info!(%account, operator = %op.id, "access restored at a service center");
+        Ok(())
+    }
+
+    /// Resolves a taken SNILS: the person at the desk showed the passport of
+    /// the data their account submitted (which both registries accepted),
+    /// so the SNILS moves to their account. The account that held it drops
+    /// to simplified — SNILS and passport index, verified data and
+    /// confirmation gone — and its owner is told on every contact; all in
+    /// one transaction with the audit record.
+    pub async fn transfer_snils(
+        &self,
+        op: &OperatorAuth,
+        account: AccountId,
+        checklist: Checklist,
+        lang: Lang,
+    ) -> Result<(), ActionError> {
+        let what = action::SNILS_TRANSFERRED;
+        let precondition = async {
+            self.checked_account(op, CenterService::IdentityConfirmation, checklist, account)
+                .await?;
+            self.verification
+                .snils_transfer(account)
+                .await?
+                .ok_or(ActionError::SnilsNotTaken)
+        };
+        let (holder, submission, verified) = match precondition.await {
+            Ok(t) => t,
+            Err(e) => return Err(self.refused(op, what, account, e).await),
+        };
+        let now = self.clock.now();
+        let letter = crate::messages::snils_transferred(lang, &self.base_url);
+        let notices = Contacts::of(&self.crypto, &holder)?.every(
+            &self.crypto,
+            &format!("snils-transferred:{submission}"),
+            &letter,
+            now,
+        );
+        let audit = self
+            .audit
+            .record(op.actor(), what, "transferred", now)
+            .center(&op.center_id)
+            .account(account)
+            .details(serde_json::json!({
+                "from": holder.id.to_string(),
+                "submission": submission,
+                "document_checked": true,
+                "person_checked": true,
+            }))
+            .write();
+        let transfer = crate::ports::SnilsTransfer {
+            from: holder.id,
+            snils_index: verified.snils_index.clone(),
+            to: account,
+            submission_id: submission,
+            verified,
+            notices,
+            audit,
+            at: now,
+        };
+        if !self.store.transfer_snils(&transfer).await? {
+            // The holder or the submission changed between the look and the click.
+            return Err(self
+                .refused(op, what, account, ActionError::SnilsNotTaken)
+                .await);
+        }
+        tracing::info!(%account, from = %holder.id, operator = %op.id, "a SNILS moved at a service center");
         Ok(())
     }
 

@@ -368,6 +368,10 @@ pub struct PersonalDataRecord {
     pub verified: Option<Sealed>,
     pub verified_at: Option<OffsetDateTime>,
     pub addresses: Option<Sealed>,
+    /// The address of registration the Interior Ministry returned for the
+    /// data in force (sealed JSON of an `Address`): the only address a
+    /// letter with a code goes to. `None` when its record has none.
+    pub registration_address: Option<Sealed>,
     /// The submission was made by an operator at a service center.
     pub assisted: Option<Assisted>,
     pub updated_at: OffsetDateTime,
@@ -433,6 +437,9 @@ pub struct CheckRecord {
     pub leased_until: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
+    /// The registration address a passing Interior Ministry answer carried
+    /// (sealed JSON of an `Address`), kept until the submission completes.
+    pub registration_address: Option<Sealed>,
 }
 
 /// A notification written in the same transaction as the state change it
@@ -480,6 +487,9 @@ pub struct VerifiedIdentity {
     pub given_name: Sealed,
     pub snils_index: KeyedHash,
     pub passport_index: KeyedHash,
+    /// The registration address of the Interior Ministry's answer, sealed
+    /// for `personal_data`; replaces the one of the data in force.
+    pub registration_address: Option<Sealed>,
 }
 
 #[async_trait]
@@ -537,13 +547,15 @@ pub trait VerificationStore: Send + Sync {
         attempts: u32,
         next_run_at: OffsetDateTime,
     ) -> StoreResult<()>;
-    /// Closes an open check. Returns false, changing nothing, when it was
+    /// Closes an open check, with the registration address its answer
+    /// carried (sealed). Returns false, changing nothing, when it was
     /// already closed: running a job twice has no second effect.
     async fn finish_check(
         &self,
         check: uuid::Uuid,
         status: CheckStatus,
         reason: Option<&str>,
+        registration_address: Option<&[u8]>,
         at: OffsetDateTime,
     ) -> StoreResult<bool>;
     /// Submissions still `in_progress` whose checks have all closed.
@@ -918,6 +930,26 @@ impl ConfirmedVia {
     }
 }
 
+/// A SNILS moved by a service-center operator, who checked the passport of
+/// the person at the desk, from the account that holds it to theirs.
+#[derive(Debug, Clone)]
+pub struct SnilsTransfer {
+    /// The account that holds the SNILS: back to simplified, its SNILS and
+    /// passport index and verified data cleared, confirmation gone.
+    pub from: AccountId,
+    /// Its SNILS index now: nothing is written if it changed meanwhile.
+    pub snils_index: KeyedHash,
+    /// The account of the person at the desk, whose `submission_id` passed
+    /// both checks and failed only on the SNILS: it becomes standard.
+    pub to: AccountId,
+    pub submission_id: SubmissionId,
+    pub verified: VerifiedIdentity,
+    /// To the confirmed contacts of `from`.
+    pub notices: Vec<OutboxRecord>,
+    pub audit: AuditWrite,
+    pub at: OffsetDateTime,
+}
+
 /// What the service centers do to citizens' accounts, each in one
 /// transaction with its audit record.
 #[async_trait]
@@ -944,6 +976,10 @@ pub trait InPersonStore: Send + Sync {
         message: &OutboxRecord,
         audit: &AuditWrite,
     ) -> StoreResult<()>;
+    /// Moves a SNILS, all of it in one transaction; false (nothing written)
+    /// when `from` no longer holds it or `to`'s submission is no longer the
+    /// failed one.
+    async fn transfer_snils(&self, t: &SnilsTransfer) -> StoreResult<bool>;
     /// The account, its personal data under check and both checks, in one
     /// transaction. `Conflict(Phone)` when the phone has an account.
     async fn register_in_person(

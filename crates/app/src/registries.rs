@@ -66,7 +66,7 @@ pub enum PassportInvalidity {
 }
 
 /// A registry's final answer to one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum RegistryAnswer {
     /// Social Fund: the SNILS exists and the person's data equal its record.
@@ -75,8 +75,13 @@ pub enum RegistryAnswer {
     SfrMismatch,
     /// Social Fund: no such SNILS.
     SfrNotFound,
-    /// Interior Ministry: the passport exists, is this person's, and is valid.
-    MvdValid,
+    /// Interior Ministry: the passport exists, is this person's, and is valid;
+    /// with the person's address of registration (место жительства) when the
+    /// ministry's record has one. A letter with a code goes only there.
+    MvdValid {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        registration_address: Option<uslugi_domain::Address>,
+    },
     /// Interior Ministry: no such passport with these details.
     MvdNotFound,
     /// Interior Ministry: the passport is this person's but no longer valid.

@@ -10,6 +10,7 @@
 //! a submission are closed, one transaction records the outcome, raises the
 //! level and writes the notification to the outbox; the outbox worker
 //! delivers it with its id as the idempotency key.
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -29,8 +30,8 @@ use crate::messages::{self, VerificationOutcome};
 use crate::notices::Contacts;
 use crate::ports::{
     AccountRecord, Assisted, Channel, CheckRecord, CheckStatus, Completion, LoginKind, Message,
-    Messenger, OutboxRecord, Store, StoreError, SubmissionId, TemporaryPassword, UniqueField,
-    VerificationStatus, VerifiedIdentity,
+    Messenger, OutboxRecord, RateDecision, Store, StoreError, SubmissionId, TemporaryPassword,
+    UniqueField, VerificationStatus, VerifiedIdentity,
 };
 use crate::registries::{
     GatewayError, PassportInvalidity, PersonFacts, Registry, RegistryAnswer, RegistryGateway,
@@ -41,6 +42,8 @@ pub(crate) const F_DRAFT: &str = "personal_data.draft";
 pub(crate) const F_SUBMITTED: &str = "personal_data.submitted";
 pub(crate) const F_ADDRESSES: &str = "personal_data.addresses";
 pub(crate) const F_REQUEST: &str = "checks.request";
+pub(crate) const F_CHECK_ADDRESS: &str = "checks.registration_address";
+pub(crate) const F_REGISTERED_ADDRESS: &str = "personal_data.registration_address";
 pub(crate) const F_RECIPIENT: &str = "outbox.recipient";
 pub(crate) const F_SUBJECT: &str = "outbox.subject";
 pub(crate) const F_BODY: &str = "outbox.body";
@@ -61,6 +64,12 @@ pub struct VerificationPolicy {
     pub lease: Duration,
     /// Jobs taken at once.
     pub batch: u32,
+    /// Submissions of personal data an account may make in an hour: each
+    /// costs two registry requests, and the outcome tells whether a SNILS
+    /// already has an account.
+    pub submissions_per_account_per_hour: u32,
+    /// And from one client address (IPv6: its /64) in an hour.
+    pub submissions_per_ip_per_hour: u32,
 }
 
 impl Default for VerificationPolicy {
@@ -72,6 +81,8 @@ impl Default for VerificationPolicy {
             max_retry: Duration::hours(1),
             lease: Duration::seconds(30),
             batch: 20,
+            submissions_per_account_per_hour: 5,
+            submissions_per_ip_per_hour: 30,
         }
     }
 }
@@ -179,9 +190,8 @@ pub enum SubmitError {
     Invalid(Vec<FieldProblem>),
     #[error("a submission is already being checked")]
     InProgress,
-    /// The SNILS is verified in another account; no check runs.
-    #[error("the SNILS belongs to another account")]
-    SnilsTaken,
+    #[error("too many submissions; try again later")]
+    TooMany { retry_at: OffsetDateTime },
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
@@ -280,6 +290,10 @@ impl Verification {
     /// wake on their own timer.
     pub async fn wait_for_work(&self) {
         self.wake.notified().await;
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// The day it is where the person lives, for age and date rules.
@@ -429,11 +443,16 @@ impl Verification {
     /// «Продолжить»: checks the entries and, when they are right, sends them
     /// to both registries. The entries are kept as a draft whatever happens,
     /// so nothing typed is lost.
+    ///
+    /// Whether the SNILS already belongs to another account is not told
+    /// here, to anyone who types it: only as the outcome of the checks,
+    /// once both registries agreed that the data are the submitter's.
     pub async fn submit(
         &self,
         account: AccountId,
         form: &PersonalDataForm,
         lang: Lang,
+        ip: IpAddr,
     ) -> Result<SubmissionId, SubmitError> {
         let data = match form.parse(self.today()) {
             Ok(d) => d,
@@ -449,17 +468,32 @@ impl Verification {
         {
             return Err(SubmitError::InProgress);
         }
-        let snils_index = self.snils_index(&data.snils);
-        if let Some(owner) = self
-            .store
-            .account_by_login(LoginKind::Snils, &snils_index)
-            .await?
-            && owner.id != account
-        {
-            self.save_draft(account, form).await?;
-            return Err(SubmitError::SnilsTaken);
-        }
         let now = self.clock.now();
+        let ip_key = self
+            .crypto
+            .keyed_hash(HashPurpose::ClientIp, network_key(ip).as_bytes());
+        let limits = [
+            (
+                "personal-data-account",
+                account.to_string().into_bytes(),
+                self.policy.submissions_per_account_per_hour,
+            ),
+            (
+                "personal-data-ip",
+                ip_key,
+                self.policy.submissions_per_ip_per_hour,
+            ),
+        ];
+        for (bucket, key, limit) in limits {
+            if let RateDecision::Refused { retry_at } = self
+                .store
+                .hit_rate_limit(bucket, &key, now, Duration::HOUR, limit)
+                .await?
+            {
+                self.save_draft(account, form).await?;
+                return Err(SubmitError::TooMany { retry_at });
+            }
+        }
         let (submission, checks, sealed) = self.prepare(account, data, lang, now);
         match self
             .store
@@ -521,6 +555,7 @@ impl Verification {
                 leased_until: None,
                 created_at: now,
                 finished_at: None,
+                registration_address: None,
             })
             .collect();
         let sealed = self.seal_json(
@@ -675,6 +710,58 @@ impl Verification {
         Ok(submission)
     }
 
+    /// When the account's last submission passed both checks and failed only
+    /// because its SNILS is another account's: that account, and what the
+    /// submission would make verified. What a center needs to move the SNILS.
+    pub(crate) async fn snils_transfer(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<(AccountRecord, SubmissionId, VerifiedIdentity)>, InternalError> {
+        let Some(record) = self.store.personal_data(account).await? else {
+            return Ok(None);
+        };
+        let (VerificationStatus::Failed, Some(submission), Some(sealed)) = (
+            record.status,
+            record.submission_id,
+            record.submitted.as_deref(),
+        ) else {
+            return Ok(None);
+        };
+        let checks = self.store.checks_of_submission(submission).await?;
+        if checks.is_empty() || checks.iter().any(|c| c.status != CheckStatus::Passed) {
+            return Ok(None);
+        }
+        let data = self.open_json::<Submitted>(F_SUBMITTED, sealed)?.data;
+        let snils_index = self.snils_index(&data.snils);
+        let Some(holder) = self
+            .store
+            .account_by_login(LoginKind::Snils, &snils_index)
+            .await?
+            .filter(|h| h.id != account)
+        else {
+            return Ok(None);
+        };
+        let registration_address = match checks
+            .iter()
+            .find(|c| c.registry == Registry::Mvd)
+            .and_then(|c| c.registration_address.as_deref())
+        {
+            Some(sealed) => Some(self.seal_json(
+                F_REGISTERED_ADDRESS,
+                &self.open_json::<Address>(F_CHECK_ADDRESS, sealed)?,
+            )),
+            None => None,
+        };
+        let verified = VerifiedIdentity {
+            surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
+            given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
+            snils_index,
+            passport_index: passport_index(&self.crypto, &data.document.series_number),
+            registration_address,
+        };
+        Ok(Some((holder, submission, verified)))
+    }
+
     fn snils_index(&self, snils: &Snils) -> Vec<u8> {
         self.crypto
             .keyed_hash(HashPurpose::SnilsIndex, snils.digits().as_bytes())
@@ -787,8 +874,19 @@ impl Verification {
                 Ok(())
             }
             Ok(Some(answer)) => {
+                // The address comes only with a valid passport: kept sealed
+                // on the check until the submission as a whole passes.
+                let address = match &answer {
+                    RegistryAnswer::MvdValid {
+                        registration_address: Some(a),
+                    } if check.registry == Registry::Mvd => {
+                        Some(self.seal_json(F_CHECK_ADDRESS, a))
+                    }
+                    _ => None,
+                };
                 let (status, reason) = judge(check.registry, answer);
-                self.close_check(check, status, reason).await
+                self.close_check_with(check, status, reason, address.as_deref())
+                    .await
             }
             Err(GatewayError::UnknownRequest) => {
                 // The gateway forgot the request (expired on its side): send it
@@ -834,12 +932,23 @@ impl Verification {
         status: CheckStatus,
         reason: Option<FailureReason>,
     ) -> Result<(), InternalError> {
+        self.close_check_with(check, status, reason, None).await
+    }
+
+    async fn close_check_with(
+        &self,
+        check: &CheckRecord,
+        status: CheckStatus,
+        reason: Option<FailureReason>,
+        registration_address: Option<&[u8]>,
+    ) -> Result<(), InternalError> {
         let closed = self
             .store
             .finish_check(
                 check.id,
                 status,
                 reason.map(FailureReason::as_str),
+                registration_address,
                 self.clock.now(),
             )
             .await?;
@@ -927,11 +1036,23 @@ impl Verification {
             return Ok(applied);
         }
         let data = &submitted.data;
+        let registration_address = match checks
+            .iter()
+            .find(|c| c.registry == Registry::Mvd)
+            .and_then(|c| c.registration_address.as_deref())
+        {
+            Some(sealed) => Some(self.seal_json(
+                F_REGISTERED_ADDRESS,
+                &self.open_json::<Address>(F_CHECK_ADDRESS, sealed)?,
+            )),
+            None => None,
+        };
         let verified = VerifiedIdentity {
             surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
             given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
             snils_index: self.snils_index(&data.snils),
             passport_index: passport_index(&self.crypto, &data.document.series_number),
+            registration_address,
         };
         let mut c = completion(
             VerificationStatus::Verified,
@@ -1077,6 +1198,18 @@ impl From<StoreError> for InPersonError {
     }
 }
 
+/// The key of a client address for limits: an IPv4 address whole, an IPv6
+/// one by its /64 — one subscriber's whole block, which they can walk.
+fn network_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// The blind index of a passport: its ten digits, keyed.
 pub fn passport_index(crypto: &Crypto, series_number: &uslugi_domain::PassportNumber) -> Vec<u8> {
     let digits: String = series_number
@@ -1103,6 +1236,26 @@ pub(crate) async fn verified_data(
     let s: Submitted =
         serde_json::from_str(&json).map_err(|_| InternalError::Corrupt(F_SUBMITTED))?;
     Ok(Some(s.data))
+}
+
+/// The address of registration the Interior Ministry returned for the
+/// account's data in force; `None` when it returned none.
+pub(crate) async fn registered_address(
+    crypto: &Crypto,
+    store: &dyn Store,
+    account: AccountId,
+) -> Result<Option<Address>, InternalError> {
+    let Some(sealed) = store
+        .personal_data(account)
+        .await?
+        .and_then(|r| r.registration_address)
+    else {
+        return Ok(None);
+    };
+    let json = crypto.open(F_REGISTERED_ADDRESS, &sealed)?;
+    serde_json::from_str(&json)
+        .map(Some)
+        .map_err(|_| InternalError::Corrupt(F_REGISTERED_ADDRESS))
 }
 
 /// «Фамилия Имя Отчество» as verified, for a letter's address block.
@@ -1175,7 +1328,9 @@ fn prefixed(prefix: &'static str, field: &'static str) -> &'static str {
 fn judge(registry: Registry, answer: RegistryAnswer) -> (CheckStatus, Option<FailureReason>) {
     use RegistryAnswer as A;
     match (registry, answer) {
-        (Registry::Sfr, A::SfrMatch) | (Registry::Mvd, A::MvdValid) => (CheckStatus::Passed, None),
+        (Registry::Sfr, A::SfrMatch) | (Registry::Mvd, A::MvdValid { .. }) => {
+            (CheckStatus::Passed, None)
+        }
         (Registry::Sfr, A::SfrMismatch) => (CheckStatus::Failed, Some(FailureReason::DataMismatch)),
         (Registry::Sfr, A::SfrNotFound) => {
             (CheckStatus::Failed, Some(FailureReason::SnilsNotFound))
@@ -1195,6 +1350,16 @@ fn judge(registry: Registry, answer: RegistryAnswer) -> (CheckStatus, Option<Fai
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_limited_by_its_slash_64() {
+        let a = "2001:db8:85a3:7:1::1".parse().unwrap();
+        let b = "2001:db8:85a3:7:ffff::2".parse().unwrap();
+        let c = "2001:db8:85a3:8::1".parse().unwrap();
+        assert_eq!(network_key(a), network_key(b));
+        assert_ne!(network_key(a), network_key(c));
+        assert_eq!(network_key("10.1.2.3".parse().unwrap()), "10.1.2.3");
+    }
 
     #[test]
     fn retries_wait_longer_each_time_up_to_an_hour() {

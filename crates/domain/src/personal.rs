@@ -386,6 +386,39 @@ pub struct Address {
     pub flat: Option<FreeText>,
 }
 
+impl Address {
+    /// The address as the portal shows it to someone it is not sure of: the
+    /// region and the locality in clear; of the street only its
+    /// abbreviations (`ул.`, `пер.`…) and the first letter of its name; the
+    /// house, building and flat as `***`; no postal code. The owner
+    /// recognises their address (and sees when the ministry has an old one),
+    /// a stranger who knows their passport learns too little to find the door.
+    pub fn masked(&self) -> String {
+        let mut street = Vec::new();
+        for word in self.street.as_str().split(' ') {
+            if word.ends_with('.') {
+                street.push(word.to_owned());
+            } else if let Some(first) = word.chars().next() {
+                street.push(format!("{first}***"));
+                break;
+            }
+        }
+        let mut out = format!(
+            "{}, {}, {}, д. ***",
+            self.region.as_str(),
+            self.locality.as_str(),
+            street.join(" ")
+        );
+        if self.building.is_some() {
+            out.push_str(", корп. ***");
+        }
+        if self.flat.is_some() {
+            out.push_str(", кв. ***");
+        }
+        out
+    }
+}
+
 /// The entries of the personal data form, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -945,6 +978,34 @@ mod tests {
         assert_eq!(serde_json::from_str::<PersonalData>(&json).unwrap(), d);
         let form_json = serde_json::to_value(PersonalDataForm::from_data(&d)).unwrap();
         assert_eq!(form_json["document"]["type"], "rf_passport");
+    }
+
+    #[test]
+    fn a_masked_address_shows_region_locality_and_the_streets_first_letter() {
+        let mut a = an_address().parse().unwrap();
+        a.flat = Some(FreeText::parse("12", 20).unwrap());
+        a.building = None;
+        a.street = FreeText::parse("ул. Ленина", 200).unwrap();
+        let masked = a.masked();
+        assert_eq!(
+            masked,
+            format!(
+                "{}, {}, ул. Л***, д. ***, кв. ***",
+                a.region.as_str(),
+                a.locality.as_str()
+            )
+        );
+        for hidden in [a.postal_code.as_str(), "Ленина", "12"] {
+            assert!(!masked.contains(hidden), "{hidden} in {masked}");
+        }
+        a.street = FreeText::parse("Ленинский проспект", 200).unwrap();
+        a.building = Some(FreeText::parse("2", 20).unwrap());
+        a.flat = None;
+        assert!(
+            a.masked().ends_with(", Л***, д. ***, корп. ***"),
+            "{}",
+            a.masked()
+        );
     }
 
     #[test]

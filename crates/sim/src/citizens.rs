@@ -9,12 +9,12 @@ use time::macros::format_description;
 use uslugi_app::registries::{
     PassportInvalidity, PersonFacts, RegistryAnswer, RegistryRequest, Sex,
 };
-use uslugi_domain::{PersonName, Snils};
+use uslugi_domain::{Address, AddressForm, PersonName, Snils};
 
 /// The built-in demo set: one citizen for each answer (see the README).
 pub const DEMO_CITIZENS_JSON: &str = include_str!("../data/demo-citizens.json");
 
-const CITIZEN_FIELDS: [&str; 7] = [
+const CITIZEN_FIELDS: [&str; 8] = [
     "snils",
     "surname",
     "given_name",
@@ -22,8 +22,19 @@ const CITIZEN_FIELDS: [&str; 7] = [
     "sex",
     "birth_date",
     "passport",
+    "registration_address",
 ];
 const PASSPORT_FIELDS: [&str; 4] = ["series_number", "issue_date", "department_code", "status"];
+/// The fields of the portal's address (`building` and `flat` may be null).
+const ADDRESS_FIELDS: [&str; 7] = [
+    "postal_code",
+    "region",
+    "locality",
+    "street",
+    "house",
+    "building",
+    "flat",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassportStatus {
@@ -53,6 +64,9 @@ pub struct Citizen {
     pub sex: Sex,
     pub birth_date: Date,
     pub passport: PassportRecord,
+    /// Where the Interior Ministry has the person registered (прописка);
+    /// some records have none.
+    pub registration_address: Option<Address>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,16 +206,18 @@ impl SimRegistry {
                             && citizen.passport.department_code == department_code.trim()
                             && same_person(citizen, person)
                     });
-                match found.map(|citizen| citizen.passport.status) {
+                match found.map(|citizen| (citizen.passport.status, citizen)) {
                     None => RegistryAnswer::MvdNotFound,
-                    Some(PassportStatus::Valid) => RegistryAnswer::MvdValid,
-                    Some(PassportStatus::Lost) => RegistryAnswer::MvdInvalid {
+                    Some((PassportStatus::Valid, citizen)) => RegistryAnswer::MvdValid {
+                        registration_address: citizen.registration_address.clone(),
+                    },
+                    Some((PassportStatus::Lost, _)) => RegistryAnswer::MvdInvalid {
                         reason: PassportInvalidity::Lost,
                     },
-                    Some(PassportStatus::Expired) => RegistryAnswer::MvdInvalid {
+                    Some((PassportStatus::Expired, _)) => RegistryAnswer::MvdInvalid {
                         reason: PassportInvalidity::Expired,
                     },
-                    Some(PassportStatus::Replaced) => RegistryAnswer::MvdInvalid {
+                    Some((PassportStatus::Replaced, _)) => RegistryAnswer::MvdInvalid {
                         reason: PassportInvalidity::Replaced,
                     },
                 }
@@ -253,7 +269,8 @@ fn entry_error(index: usize, field: &str, problem: impl Into<String>) -> Citizen
 /// the field.
 struct Fields<'a> {
     index: usize,
-    /// `""` for the citizen, `"passport."` for their passport.
+    /// `""` for the citizen, `"passport."` for their passport,
+    /// `"registration_address."` for their address.
     prefix: &'static str,
     object: &'a Map<String, Value>,
 }
@@ -294,6 +311,11 @@ impl<'a> Fields<'a> {
         self.object
             .get(field)
             .ok_or_else(|| self.error(field, "missing"))
+    }
+
+    /// `None` when absent.
+    fn optional_value(&self, field: &str) -> Option<&'a Value> {
+        self.object.get(field)
     }
 
     /// `None` for `null`.
@@ -413,6 +435,10 @@ fn citizen_from(index: usize, entry: &Value) -> Result<Citizen, CitizensError> {
             ],
         )?,
     };
+    let registration_address = match fields.optional_value("registration_address") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(address_from(index, value)?),
+    };
     Ok(Citizen {
         snils,
         surname,
@@ -421,7 +447,43 @@ fn citizen_from(index: usize, entry: &Value) -> Result<Citizen, CitizensError> {
         sex,
         birth_date,
         passport,
+        registration_address,
     })
+}
+
+/// The address as the portal's form would take it: the same rules, so the
+/// ministry's answer is always an address the portal can use.
+fn address_from(index: usize, value: &Value) -> Result<Address, CitizensError> {
+    let fields = Fields::of(index, "registration_address.", value, &ADDRESS_FIELDS)?;
+    let optional = |field: &str| -> Result<String, CitizensError> {
+        Ok(match fields.optional_value(field) {
+            None => String::new(),
+            Some(_) => fields.optional_text(field)?.unwrap_or_default().to_owned(),
+        })
+    };
+    let form = AddressForm {
+        postal_code: fields.text("postal_code")?.to_owned(),
+        region: fields.text("region")?.to_owned(),
+        locality: fields.text("locality")?.to_owned(),
+        street: fields.text("street")?.to_owned(),
+        house: fields.text("house")?.to_owned(),
+        building: optional("building")?,
+        flat: optional("flat")?,
+    };
+    form.parse().map_err(|problems| match problems.first() {
+        Some(p) => fields.error(p.field, address_problem(p.problem)),
+        None => fields.error("", "not a valid address"),
+    })
+}
+
+fn address_problem(p: uslugi_domain::personal::Problem) -> String {
+    use uslugi_domain::personal::Problem;
+    match p {
+        Problem::Missing => "missing".into(),
+        Problem::PostalCodeFormat => "expected 6 digits".into(),
+        Problem::TooLong { max } => format!("longer than {max} characters"),
+        other => format!("not valid ({other:?})"),
+    }
 }
 
 #[cfg(test)]
@@ -467,7 +529,7 @@ mod tests {
     #[test]
     fn the_demo_set_has_one_citizen_per_outcome() {
         let registry = SimRegistry::demo();
-        assert_eq!(registry.citizens().len(), 5);
+        assert_eq!(registry.citizens().len(), 6);
         let statuses: Vec<_> = registry
             .citizens()
             .iter()
@@ -480,8 +542,19 @@ mod tests {
                 PassportStatus::Valid,
                 PassportStatus::Lost,
                 PassportStatus::Expired,
-                PassportStatus::Replaced
+                PassportStatus::Replaced,
+                PassportStatus::Valid
             ]
+        );
+        let with_address: Vec<bool> = registry
+            .citizens()
+            .iter()
+            .map(|c| c.registration_address.is_some())
+            .collect();
+        assert_eq!(
+            with_address,
+            [true, true, true, true, true, false],
+            "the last valid passport's holder has no registered address"
         );
         for citizen in registry.citizens() {
             let facts = PersonFacts {
@@ -585,14 +658,36 @@ mod tests {
     fn interior_ministry_rules() {
         let registry = SimRegistry::demo();
         let issued = date!(2000 - 06 - 01);
-        assert_eq!(
-            registry.answer(&mvd("4510 123456", issued, "770-001", ivanov())),
-            RegistryAnswer::MvdValid
-        );
+        let RegistryAnswer::MvdValid {
+            registration_address: Some(address),
+        } = registry.answer(&mvd("4510 123456", issued, "770-001", ivanov()))
+        else {
+            panic!("Иванов's passport is valid and he is registered");
+        };
+        assert_eq!(address.street.as_str(), "ул. Арбат");
+        assert_eq!(address.building, None);
         let lower_case = person("иванов", "ИВАН", Some("ИвАнОвИч"), date!(1980 - 05 - 17));
-        assert_eq!(
+        assert!(matches!(
             registry.answer(&mvd("4510 123456", issued, "770-001", lower_case)),
-            RegistryAnswer::MvdValid
+            RegistryAnswer::MvdValid { .. }
+        ));
+        let kuznetsova = person(
+            "Кузнецова",
+            "Мария",
+            Some("Викторовна"),
+            date!(1992 - 07 - 08),
+        );
+        assert_eq!(
+            registry.answer(&mvd(
+                "4512 678901",
+                date!(2012 - 08 - 01),
+                "770-006",
+                kuznetsova
+            )),
+            RegistryAnswer::MvdValid {
+                registration_address: None
+            },
+            "a valid passport without a registered address"
         );
         for (number, issued_on, department, facts) in [
             ("4510 654321", issued, "770-001", ivanov()),
@@ -737,7 +832,7 @@ mod tests {
             (
                 r#""patronymic":"Иванович""#,
                 r#""patronimic":"Иванович""#,
-                "citizens[1].patronimic: unknown field; expected snils, surname, given_name, patronymic, sex, birth_date, passport",
+                "citizens[1].patronimic: unknown field; expected snils, surname, given_name, patronymic, sex, birth_date, passport, registration_address",
             ),
             (
                 r#""sex":"male""#,
@@ -799,6 +894,38 @@ mod tests {
     }
 
     #[test]
+    fn a_registration_address_is_read_by_the_portals_rules() {
+        let address = r#""registration_address":{"postal_code":"248000","region":"Калужская обл.","locality":"г. Калуга","street":"ул. Ленина","house":"5","building":null,"flat":"12"}"#;
+        let text = format!(
+            "[{}]",
+            GOOD.replace(r#""sex":"male""#, &format!(r#""sex":"male",{address}"#))
+        );
+        let registry = SimRegistry::from_json(&text).unwrap();
+        let a = registry.citizens()[0].registration_address.clone().unwrap();
+        assert_eq!(a.postal_code.as_str(), "248000");
+        assert_eq!(a.flat.as_ref().map(|f| f.as_str()), Some("12"));
+        assert_eq!(a.building, None);
+        let without_flat = text.replace(r#","flat":"12""#, "");
+        let a = SimRegistry::from_json(&without_flat).unwrap().citizens()[0]
+            .registration_address
+            .clone()
+            .unwrap();
+        assert_eq!(a.flat, None);
+        assert_eq!(
+            problem(&text.replace("248000", "24800")),
+            "citizens[0].registration_address.postal_code: expected 6 digits"
+        );
+        assert_eq!(
+            problem(&text.replace(r#""house":"5""#, r#""house":"""#)),
+            "citizens[0].registration_address.house: missing"
+        );
+        assert_eq!(
+            problem(&text.replace(r#""house":"5""#, r#""house":"5","room":"1""#)),
+            "citizens[0].registration_address.room: unknown field; expected postal_code, region, locality, street, house, building, flat"
+        );
+    }
+
+    #[test]
     fn one_snils_or_passport_is_one_citizen() {
         let same_snils = format!("[{GOOD},{}]", GOOD.replace("4510 123456", "4505 234567"));
         assert_eq!(
@@ -834,7 +961,7 @@ mod tests {
 
         let good = dir.path().join("good.json");
         std::fs::write(&good, DEMO_CITIZENS_JSON).unwrap();
-        assert_eq!(SimRegistry::from_file(&good).unwrap().citizens().len(), 5);
+        assert_eq!(SimRegistry::from_file(&good).unwrap().citizens().len(), 6);
     }
 
     #[test]

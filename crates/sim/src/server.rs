@@ -69,7 +69,7 @@ pub enum SubmitError {
 }
 
 /// Where a submitted request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PollOutcome {
     /// Never submitted, or forgotten [`RETENTION`] after its answer.
     Unknown,
@@ -232,7 +232,7 @@ impl SimState {
         requests.sweep(now);
         match requests.live(id, now) {
             None => PollOutcome::Unknown,
-            Some(held) if held.ready_at <= now => PollOutcome::Done(held.answer),
+            Some(held) if held.ready_at <= now => PollOutcome::Done(held.answer.clone()),
             Some(_) => PollOutcome::Pending,
         }
     }

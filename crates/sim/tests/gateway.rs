@@ -93,6 +93,15 @@ fn ivanov_sfr() -> RegistryRequest {
 }
 
 /// Each outcome of the README's demo table, as a citizen would type it.
+/// The registration address of the `index`-th citizen of the demo set.
+fn demo_address(index: usize) -> Option<uslugi_domain::Address> {
+    let address = uslugi_sim::SimRegistry::demo().citizens()[index]
+        .registration_address
+        .clone();
+    assert!(address.is_some(), "the demo citizen has an address");
+    address
+}
+
 fn demo_cases() -> Vec<(&'static str, RegistryRequest, RegistryAnswer)> {
     let petrova = person("Петрова", "Анна", Some("Сергеевна"), date!(1985 - 11 - 03));
     let sidorov = person("Сидоров", "Пётр", Some("Алексеевич"), date!(1990 - 02 - 14));
@@ -109,7 +118,10 @@ fn demo_cases() -> Vec<(&'static str, RegistryRequest, RegistryAnswer)> {
         (
             "Иванов MVD",
             mvd("4510 123456", date!(2000 - 06 - 01), "770-001", ivanov()),
-            RegistryAnswer::MvdValid,
+            // The registration address travels with the answer.
+            RegistryAnswer::MvdValid {
+                registration_address: demo_address(0),
+            },
         ),
         (
             "Петрова as recorded",
@@ -149,7 +161,9 @@ fn demo_cases() -> Vec<(&'static str, RegistryRequest, RegistryAnswer)> {
         (
             "Петрова, another sex, MVD",
             mvd("4505 234567", date!(2005 - 11 - 21), "770-002", petrova),
-            RegistryAnswer::MvdValid,
+            RegistryAnswer::MvdValid {
+                registration_address: demo_address(1),
+            },
         ),
         (
             "unknown SNILS",
@@ -578,7 +592,9 @@ async fn in_process_with_a_citizens_file() {
         .unwrap();
     assert_eq!(
         gateway.poll(&id).await.unwrap(),
-        Some(RegistryAnswer::MvdValid)
+        Some(RegistryAnswer::MvdValid {
+            registration_address: None
+        })
     );
     // The demo set is not there.
     let id = gateway.submit("file-3", &ivanov_sfr()).await.unwrap();

@@ -543,6 +543,78 @@ macro_rules! sql_operators_store {
                     Ok(true)
                 }
 
+                async fn transfer_snils(
+                    &self,
+                    t: &uslugi_app::ports::SnilsTransfer,
+                ) -> StoreResult<bool> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    let from = t.from.to_string();
+                    let dropped = sqlx::query(
+                        "UPDATE accounts SET snils_index = NULL, passport_index = NULL, \
+                         level = 'simplified', confirmed_at = NULL, confirmed_via = NULL, \
+                         updated_at = $3 WHERE id = $1 AND snils_index = $2",
+                    )
+                    .bind(&from)
+                    .bind(&t.snils_index)
+                    .bind(ts(t.at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if dropped.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    // The data that passed with the SNILS are no longer in
+                    // force; a submission under check goes on.
+                    sqlx::query(
+                        "UPDATE personal_data SET verified = NULL, verified_at = NULL, \
+                         registration_address = NULL, \
+                         status = CASE WHEN status = 'verified' THEN 'draft' ELSE status END, \
+                         updated_at = $2 WHERE account_id = $1",
+                    )
+                    .bind(&from)
+                    .bind(ts(t.at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    let taken = sqlx::query(
+                        "UPDATE personal_data SET status = 'verified', verified = submitted, \
+                         verified_at = $3, registration_address = $4, updated_at = $3 \
+                         WHERE account_id = $1 AND submission_id = $2 AND status = 'failed'",
+                    )
+                    .bind(t.to.to_string())
+                    .bind(t.submission_id.to_string())
+                    .bind(ts(t.at))
+                    .bind(&t.verified.registration_address)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if taken.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    let v = &t.verified;
+                    sqlx::query(
+                        "UPDATE accounts SET surname = $2, given_name = $3, snils_index = $4, \
+                         passport_index = $5, \
+                         level = CASE WHEN level = 'simplified' THEN 'standard' ELSE level END, \
+                         updated_at = $6 WHERE id = $1",
+                    )
+                    .bind(t.to.to_string())
+                    .bind(&v.surname)
+                    .bind(&v.given_name)
+                    .bind(&v.snils_index)
+                    .bind(&v.passport_index)
+                    .bind(ts(t.at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    for m in &t.notices {
+                        insert_outbox(&mut tx, m).await?;
+                    }
+                    append_audit(&mut tx, &t.audit).await?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+
                 async fn set_temporary_password(
                     &self,
                     account: AccountId,

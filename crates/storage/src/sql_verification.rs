@@ -67,11 +67,11 @@ macro_rules! sql_verification_store {
             type Row = <$db as sqlx::Database>::Row;
 
             const PERSONAL_COLUMNS: &str = "account_id, status, draft, submitted, submission_id, \
-                submitted_at, verified, verified_at, addresses, assisted_operator, assisted_center, \
-                updated_at";
+                submitted_at, verified, verified_at, addresses, registration_address, assisted_operator, \
+                assisted_center, updated_at";
             const CHECK_COLUMNS: &str = "id, submission_id, account_id, registry, status, reason, \
                 request, gateway_request_id, attempts, next_run_at, deadline_at, leased_until, \
-                created_at, finished_at";
+                created_at, finished_at, registration_address";
             const OUTBOX_COLUMNS: &str = "id, dedupe_key, account_id, channel, recipient, subject, \
                 body, created_at, next_attempt_at, attempts, leased_until, delivered_at";
 
@@ -99,6 +99,7 @@ macro_rules! sql_verification_store {
                     verified: row.try_get("verified").map_err(get)?,
                     verified_at: opt_ts(row, "verified_at")?,
                     addresses: row.try_get("addresses").map_err(get)?,
+                    registration_address: row.try_get("registration_address").map_err(get)?,
                     assisted: match (
                         row.try_get::<Option<String>, _>("assisted_operator").map_err(get)?,
                         row.try_get::<Option<String>, _>("assisted_center").map_err(get)?,
@@ -132,6 +133,7 @@ macro_rules! sql_verification_store {
                     leased_until: opt_ts(row, "leased_until")?,
                     created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
                     finished_at: opt_ts(row, "finished_at")?,
+                    registration_address: row.try_get("registration_address").map_err(get)?,
                 })
             }
 
@@ -257,8 +259,8 @@ macro_rules! sql_verification_store {
                     sqlx::query(
                         "INSERT INTO checks (id, submission_id, account_id, registry, status, \
                          reason, request, gateway_request_id, attempts, next_run_at, \
-                         deadline_at, leased_until, created_at, finished_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                         deadline_at, leased_until, created_at, finished_at, registration_address) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                     )
                     .bind(c.id.to_string())
                     .bind(c.submission_id.to_string())
@@ -274,6 +276,7 @@ macro_rules! sql_verification_store {
                     .bind(c.leased_until.map(ts))
                     .bind(ts(c.created_at))
                     .bind(c.finished_at.map(ts))
+                    .bind(&c.registration_address)
                     .execute(&mut **tx)
                     .await
                     .map_err(backend)?;
@@ -538,16 +541,19 @@ macro_rules! sql_verification_store {
                     check: uuid::Uuid,
                     status: CheckStatus,
                     reason: Option<&str>,
+                    registration_address: Option<&[u8]>,
                     at: OffsetDateTime,
                 ) -> StoreResult<bool> {
                     let done = sqlx::query(
                         "UPDATE checks SET status = $2, reason = $3, finished_at = $4, \
-                         leased_until = NULL WHERE id = $1 AND status IN ('pending', 'retrying')",
+                         registration_address = $5, leased_until = NULL \
+                         WHERE id = $1 AND status IN ('pending', 'retrying')",
                     )
                     .bind(check.to_string())
                     .bind(status.as_str())
                     .bind(reason)
                     .bind(ts(at))
+                    .bind(registration_address)
                     .execute(&self.write)
                     .await
                     .map_err(backend)?;
@@ -602,6 +608,16 @@ macro_rules! sql_verification_store {
                         return Ok(false);
                     }
                     if let Some(v) = &c.verified {
+                        // The ministry's address follows the data in force,
+                        // and so does its absence.
+                        sqlx::query(
+                            "UPDATE personal_data SET registration_address = $2 WHERE account_id = $1",
+                        )
+                        .bind(c.account_id.to_string())
+                        .bind(&v.registration_address)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
                         sqlx::query(
                             "UPDATE accounts SET surname = $2, given_name = $3, snils_index = $4, \
                              passport_index = $5, \

@@ -103,6 +103,10 @@ contract!(
 #[path = "contract/second_factor.rs"]
 mod second_factor;
 
+// The Interior Ministry's address of registration: `contract/registered_address.rs`.
+#[path = "contract/registered_address.rs"]
+mod registered_address;
+
 async fn open(url: &str) -> Arc<dyn Backend> {
     let store = connect(url).await.expect("connect");
     store.migrate().await.expect("migrate");
@@ -766,6 +770,7 @@ fn check(account: AccountId, submission: uuid::Uuid, registry: Registry) -> Chec
         leased_until: None,
         created_at: T0,
         finished_at: None,
+        registration_address: None,
     }
 }
 
@@ -959,13 +964,19 @@ async fn a_check_finishes_once(store: Arc<dyn Backend>) {
     let at = T0 + Duration::seconds(3);
     assert!(
         store
-            .finish_check(checks[0].id, CheckStatus::Failed, Some("data_mismatch"), at)
+            .finish_check(
+                checks[0].id,
+                CheckStatus::Failed,
+                Some("data_mismatch"),
+                None,
+                at
+            )
             .await
             .unwrap()
     );
     assert!(
         !store
-            .finish_check(checks[0].id, CheckStatus::Passed, None, at)
+            .finish_check(checks[0].id, CheckStatus::Passed, None, None, at)
             .await
             .unwrap(),
         "a second run changes nothing"
@@ -1002,7 +1013,7 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
         .unwrap();
     for c in &checks {
         store
-            .finish_check(c.id, CheckStatus::Passed, None, T0)
+            .finish_check(c.id, CheckStatus::Passed, None, None, T0)
             .await
             .unwrap();
     }
@@ -1020,6 +1031,7 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
             given_name: b"new-given".to_vec(),
             snils_index: b"snils-1".to_vec(),
             passport_index: b"passport-index".to_vec(),
+            registration_address: None,
         }),
         message: Some(message(a.id, &format!("verification:{s}"))),
         in_person: None,
@@ -1079,7 +1091,7 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
         .unwrap();
     for c in &checks2 {
         store
-            .finish_check(c.id, CheckStatus::Failed, Some("data_mismatch"), at)
+            .finish_check(c.id, CheckStatus::Failed, Some("data_mismatch"), None, at)
             .await
             .unwrap();
     }
@@ -1123,7 +1135,7 @@ async fn a_snils_verified_elsewhere_stops_the_completion(store: Arc<dyn Backend>
             .unwrap();
         for c in &checks {
             store
-                .finish_check(c.id, CheckStatus::Passed, None, T0)
+                .finish_check(c.id, CheckStatus::Passed, None, None, T0)
                 .await
                 .unwrap();
         }
@@ -1138,6 +1150,7 @@ async fn a_snils_verified_elsewhere_stops_the_completion(store: Arc<dyn Backend>
             given_name: b"g".to_vec(),
             snils_index: b"same-snils".to_vec(),
             passport_index: b"passport-index".to_vec(),
+            registration_address: None,
         }),
         message: Some(message(
             account_id,
@@ -1184,7 +1197,7 @@ async fn the_outbox_is_leased_delivered_and_rescheduled(store: Arc<dyn Backend>)
         .unwrap();
     for c in &checks {
         store
-            .finish_check(c.id, CheckStatus::Failed, Some("snils_not_found"), T0)
+            .finish_check(c.id, CheckStatus::Failed, Some("snils_not_found"), None, T0)
             .await
             .unwrap();
     }
@@ -1300,7 +1313,7 @@ async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn B
         .unwrap();
     for c in &checks {
         store
-            .finish_check(c.id, CheckStatus::Passed, None, T0)
+            .finish_check(c.id, CheckStatus::Passed, None, None, T0)
             .await
             .unwrap();
     }
@@ -1314,6 +1327,7 @@ async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn B
                 given_name: b"g".to_vec(),
                 snils_index: b"snils-confirmed".to_vec(),
                 passport_index: b"passport-index".to_vec(),
+                registration_address: None,
             }),
             message: None,
             at: T0,
@@ -1361,7 +1375,7 @@ async fn idle_workers_see_no_work_and_busy_ones_do(store: Arc<dyn Backend>) {
         .await
         .unwrap();
     store
-        .finish_check(checks[1].id, CheckStatus::Passed, None, T0)
+        .finish_check(checks[1].id, CheckStatus::Passed, None, None, T0)
         .await
         .unwrap();
     assert!(
@@ -1370,7 +1384,7 @@ async fn idle_workers_see_no_work_and_busy_ones_do(store: Arc<dyn Backend>) {
     );
     assert!(store.has_due_work(T0 + Duration::seconds(5)).await.unwrap());
     store
-        .finish_check(checks[0].id, CheckStatus::Passed, None, T0)
+        .finish_check(checks[0].id, CheckStatus::Passed, None, None, T0)
         .await
         .unwrap();
     assert!(
@@ -1873,7 +1887,7 @@ async fn a_registration_at_a_center_is_written_whole_or_not_at_all(store: Arc<dy
     // Both checks passed: the completion confirms at once with a temporary password.
     for c in store.checks_of_submission(s).await.unwrap() {
         store
-            .finish_check(c.id, CheckStatus::Passed, None, T0)
+            .finish_check(c.id, CheckStatus::Passed, None, None, T0)
             .await
             .unwrap();
     }
@@ -1886,6 +1900,7 @@ async fn a_registration_at_a_center_is_written_whole_or_not_at_all(store: Arc<dy
             given_name: b"g".to_vec(),
             snils_index: b"snils-center".to_vec(),
             passport_index: b"passport-center".to_vec(),
+            registration_address: None,
         }),
         message: Some(message(a.id, "temporary-password:1")),
         in_person: Some(TemporaryPassword {
@@ -2557,7 +2572,7 @@ async fn standard_account(store: &Arc<dyn Backend>, index: &[u8]) -> AccountReco
         .unwrap();
     for c in store.checks_of_submission(s).await.unwrap() {
         store
-            .finish_check(c.id, CheckStatus::Passed, None, T0)
+            .finish_check(c.id, CheckStatus::Passed, None, None, T0)
             .await
             .unwrap();
     }
@@ -2573,6 +2588,7 @@ async fn standard_account(store: &Arc<dyn Backend>, index: &[u8]) -> AccountReco
                 given_name: b"g".to_vec(),
                 snils_index: snils,
                 passport_index: b"p".to_vec(),
+                registration_address: None,
             }),
             message: None,
             in_person: None,

@@ -49,6 +49,8 @@ pub struct LetterTr {
     pub confirmed_via_letter: &'static str,
     pub confirmed_via_center: &'static str,
     pub ordered_queued: &'static str,
+    pub address_hint: &'static str,
+    pub no_registered_address: &'static str,
 }
 
 pub static RU: LetterTr = LetterTr {
@@ -57,9 +59,9 @@ pub static RU: LetterTr = LetterTr {
     in_person: "Обратиться лично",
     in_person_link: "Найти центр обслуживания",
     by_letter: "Получить код подтверждения письмом",
-    by_letter_text: "Мы отправим заказное письмо с кодом подтверждения по указанному адресу. Письмо идёт около двух недель; получите его в отделении почты по паспорту.",
+    by_letter_text: "Мы отправим заказное письмо с кодом подтверждения по адресу вашей регистрации, который сообщило МВД России при проверке паспорта. Письмо идёт около двух недель; получите его в отделении почты по паспорту.",
     order: "Заказать письмо",
-    address: "Адрес доставки",
+    address: "Адрес регистрации по данным МВД",
     ordered: "Письмо с кодом заказано.",
     tracking: "Почтовый идентификатор (ШПИ)",
     status: "Состояние",
@@ -96,6 +98,8 @@ pub static RU: LetterTr = LetterTr {
     confirmed_via_letter: "по коду из заказного письма",
     confirmed_via_center: "в центре обслуживания",
     ordered_queued: "Письмо заказано. Почтовый идентификатор появится здесь, когда письмо примут на почте.",
+    address_hint: "Улица, дом и квартира скрыты. Письмо можно отправить только по этому адресу; если он устарел, подтвердите личность в центре обслуживания.",
+    no_registered_address: "В данных МВД России нет адреса вашей регистрации, поэтому письмо отправить некуда. Подтвердите личность лично в центре обслуживания.",
 };
 
 pub static EN: LetterTr = LetterTr {
@@ -104,9 +108,9 @@ pub static EN: LetterTr = LetterTr {
     in_person: "In person",
     in_person_link: "Find a service center",
     by_letter: "Get the confirmation code by letter",
-    by_letter_text: "We send a registered letter with a confirmation code to the address you give. It takes about two weeks; collect it at the post office with your passport.",
+    by_letter_text: "We send a registered letter with a confirmation code to the address of your registration that the Ministry of Internal Affairs gave when it checked your passport. It takes about two weeks; collect it at the post office with your passport.",
     order: "Order the letter",
-    address: "Delivery address",
+    address: "Registration address per the Ministry of Internal Affairs",
     ordered: "The letter with the code is ordered.",
     tracking: "Tracking number",
     status: "Status",
@@ -143,4 +147,6 @@ pub static EN: LetterTr = LetterTr {
     confirmed_via_letter: "with the code of a registered letter",
     confirmed_via_center: "at a service center",
     ordered_queued: "The letter is ordered. Its tracking number appears here once the post accepts it.",
+    address_hint: "The street, house and flat are hidden. The letter can go only to this address; if it is out of date, confirm your identity at a service center.",
+    no_registered_address: "The Ministry of Internal Affairs has no registration address for you, so there is nowhere to send the letter. Confirm your identity in person at a service center.",
 };

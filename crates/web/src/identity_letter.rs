@@ -8,14 +8,14 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
 use uslugi_app::letters::{CodeEntryError, LetterView, OrderError};
-use uslugi_domain::{AccountLevel, AddressForm, CodeError, FieldProblem};
+use uslugi_domain::{AccountLevel, CodeError};
 
 use crate::AppState;
 use crate::error::{ApiError, FieldErrors, PageError};
 use crate::http::{CsrfForm, Language};
 use crate::i18n::{Tr, fill};
 use crate::pages::{Chrome, Ctx, local_time, render, see_other};
-use crate::personal::{ApiSession, Signed, field_errors, signed_in};
+use crate::personal::{ApiSession, Signed, signed_in};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -64,26 +64,6 @@ pub(crate) fn code_error(t: &Tr, e: &CodeEntryError, now: time::OffsetDateTime) 
     })
 }
 
-fn prefixed(problems: Vec<FieldProblem>) -> Vec<FieldProblem> {
-    // The order form names its fields `address.*`.
-    problems
-        .into_iter()
-        .map(|p| FieldProblem {
-            field: match p.field {
-                "postal_code" => "address.postal_code",
-                "region" => "address.region",
-                "locality" => "address.locality",
-                "street" => "address.street",
-                "house" => "address.house",
-                "building" => "address.building",
-                "flat" => "address.flat",
-                other => other,
-            },
-            problem: p.problem,
-        })
-        .collect()
-}
-
 // ------------------------------------------------------------------ the page
 
 #[derive(Template)]
@@ -93,12 +73,11 @@ struct IdentityPage {
     chrome: Chrome,
     level: &'static str,
     letter: Option<LetterRow>,
-    address: AddressForm,
-    /// The saved addresses, as links that fill the form with them.
-    choices: Vec<(String, String)>,
+    /// The registered address the ministry returned, masked; `None`: the
+    /// ministry has none, and the page sends the person to a center.
+    destination: Option<String>,
     notice: Option<&'static str>,
     errors: FieldErrors,
-    summary: Vec<(String, String)>,
 }
 
 impl IdentityPage {
@@ -117,6 +96,7 @@ pub(crate) struct LetterRow {
     pub track_url: Option<String>,
     pub tracking_from: Option<String>,
     pub can_enter_code: bool,
+    pub address_masked: String,
 }
 
 pub(crate) fn letter_row(state: &AppState, ctx: &Ctx, v: &LetterView) -> LetterRow {
@@ -138,21 +118,14 @@ pub(crate) fn letter_row(state: &AppState, ctx: &Ctx, v: &LetterView) -> LetterR
             .filter(|_| !trackable && v.tracking_number.is_some())
             .map(|at| fill(ctx.tr.letter.tracking_from, local_time(state, at, ctx))),
         can_enter_code: v.sent_at.is_some() && !matches!(v.status, "used" | "expired"),
+        address_masked: v.address_masked.clone(),
     }
-}
-
-/// Which saved address fills the order form when nothing was typed.
-enum Pick {
-    Registration,
-    Actual,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PageQuery {
     ordered: Option<String>,
-    /// `registration` or `actual`: which saved address fills the form.
-    address: Option<String>,
 }
 
 async fn page(
@@ -165,17 +138,12 @@ async fn page(
         Signed::In(s) => s,
         Signed::Out(r) => return Ok(r),
     };
-    let pick = match q.address.as_deref() {
-        Some("registration") => Pick::Registration,
-        _ => Pick::Actual,
-    };
     show(
         &state,
         ctx,
         session.account_id,
         q.ordered.is_some(),
         FieldErrors::new(),
-        Err(pick),
         StatusCode::OK,
     )
     .await
@@ -187,7 +155,6 @@ async fn show(
     account: uslugi_domain::AccountId,
     ordered: bool,
     errors: FieldErrors,
-    typed_address: Result<AddressForm, Pick>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
@@ -203,61 +170,7 @@ async fn show(
         Some(l) if l.status == "queued" => ctx.tr.letter.ordered_queued,
         _ => ctx.tr.letter.ordered,
     });
-    let saved = state
-        .verification
-        .personal_data(account)
-        .await
-        .map_err(internal)?
-        .addresses;
-    // The person picks one of their addresses or types another (seed 002).
-    let choices = saved
-        .as_ref()
-        .map(|a| {
-            vec![
-                (
-                    "/me/identity?address=registration#letter".to_owned(),
-                    format!(
-                        "{}: {}",
-                        ctx.tr.pd.registration_address,
-                        crate::personal::address_line(&a.registration)
-                    ),
-                ),
-                (
-                    "/me/identity?address=actual#letter".to_owned(),
-                    format!(
-                        "{}: {}",
-                        ctx.tr.pd.actual_address,
-                        crate::personal::address_line(&a.actual)
-                    ),
-                ),
-            ]
-        })
-        .unwrap_or_default();
-    let address = match typed_address {
-        Ok(a) => a,
-        Err(pick) => saved
-            .map(|a| {
-                AddressForm::from_address(match pick {
-                    Pick::Registration => &a.registration,
-                    Pick::Actual => &a.actual,
-                })
-            })
-            .unwrap_or_default(),
-    };
-    // The form's order, each message led by its field's label.
-    let order: Vec<(&'static str, &'static str)> = [
-        "address.postal_code",
-        "address.region",
-        "address.locality",
-        "address.street",
-        "address.house",
-        "address.building",
-        "address.flat",
-    ]
-    .iter()
-    .map(|f| (*f, crate::personal::address_label(ctx.tr, f)))
-    .collect();
-    let summary = crate::personal::summary(ctx.tr, &errors, &order);
+    let destination = state.letters.destination(account).await.map_err(internal)?;
     let mut response = render(
         status,
         &IdentityPage {
@@ -265,11 +178,9 @@ async fn show(
             letter: letter.as_ref().map(|v| letter_row(state, &ctx, v)),
             tr: ctx.tr,
             chrome: ctx.chrome,
-            address,
-            choices,
+            destination,
             notice,
             errors,
-            summary,
         },
     );
     response.headers_mut().insert(
@@ -279,65 +190,25 @@ async fn show(
     Ok(response)
 }
 
+/// The order form has no fields but its CSRF token: the address is the
+/// ministry's, and whatever an old page still posts is ignored.
 #[derive(Deserialize, Default)]
-#[serde(default)]
-struct OrderInput {
-    #[serde(rename = "address.postal_code")]
-    postal_code: String,
-    #[serde(rename = "address.region")]
-    region: String,
-    #[serde(rename = "address.locality")]
-    locality: String,
-    #[serde(rename = "address.street")]
-    street: String,
-    #[serde(rename = "address.house")]
-    house: String,
-    #[serde(rename = "address.building")]
-    building: String,
-    #[serde(rename = "address.flat")]
-    flat: String,
-}
+struct OrderInput {}
 
 async fn order_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    CsrfForm(input): CsrfForm<OrderInput>,
+    CsrfForm(OrderInput {}): CsrfForm<OrderInput>,
 ) -> Result<Response, PageError> {
     let session = match signed_in(&state, &ctx, &headers, "/me/identity").await? {
         Signed::In(s) => s,
         Signed::Out(r) => return Ok(r),
     };
-    let form = AddressForm {
-        postal_code: input.postal_code,
-        region: input.region,
-        locality: input.locality,
-        street: input.street,
-        house: input.house,
-        building: input.building,
-        flat: input.flat,
-    };
-    let address = match form.parse() {
-        Ok(a) => a,
-        Err(problems) => {
-            let errors = field_errors(ctx.tr, &prefixed(problems));
-            let account = session.account_id;
-            return show(
-                &state,
-                ctx,
-                account,
-                false,
-                errors,
-                Ok(form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
     let account = session.account_id;
     let mut errors = FieldErrors::new();
     let l = ctx.tr.letter;
-    let status = match state.letters.order(account, &address, ctx.lang.0).await {
+    let status = match state.letters.order(account, ctx.lang.0).await {
         Ok(_) => return Ok(see_other("/me/identity?ordered=1")),
         Err(OrderError::NotStandard) => {
             errors.insert("letter".into(), l.err_not_standard.into());
@@ -345,6 +216,10 @@ async fn order_submit(
         }
         Err(OrderError::AlreadyConfirmed) => {
             errors.insert("letter".into(), l.err_already_confirmed.into());
+            StatusCode::CONFLICT
+        }
+        Err(OrderError::NoRegisteredAddress) => {
+            errors.insert("letter".into(), l.no_registered_address.into());
             StatusCode::CONFLICT
         }
         Err(OrderError::TooSoon { allowed_at }) => {
@@ -356,7 +231,7 @@ async fn order_submit(
         }
         Err(OrderError::Internal(e)) => return Err(PageError::internal(ctx.lang.0, &e)),
     };
-    show(&state, ctx, account, false, errors, Ok(form), status).await
+    show(&state, ctx, account, false, errors, status).await
 }
 
 #[derive(Deserialize, Default)]
@@ -397,49 +272,33 @@ async fn code_submit(
             if let Some(m) = code_error(ctx.tr, &e, now) {
                 errors.insert("code".into(), m);
             }
-            show(
-                &state,
-                ctx,
-                account,
-                false,
-                errors,
-                Err(Pick::Actual),
-                status,
-            )
-            .await
+            show(&state, ctx, account, false, errors, status).await
         }
     }
 }
 
 // ------------------------------------------------------------------ the API
 
-#[derive(Deserialize)]
-struct OrderJson {
-    address: AddressForm,
-}
-
+/// «Заказать письмо»: no body is read. The letter goes to the registered
+/// address; an old client that still sends `{"address": …}` is answered
+/// as any other, its address ignored.
 async fn api_order(
     State(state): State<AppState>,
     lang: Language,
     ApiSession(session): ApiSession,
-    crate::http::ApiJson(input): crate::http::ApiJson<OrderJson>,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let l = t.letter;
-    let address = input
-        .address
-        .parse()
-        .map_err(|ps| ApiError::invalid(t, field_errors(t, &prefixed(ps))))?;
-    match state
-        .letters
-        .order(session.account_id, &address, lang.0)
-        .await
-    {
+    match state.letters.order(session.account_id, lang.0).await {
         Ok(v) => Ok((StatusCode::ACCEPTED, Json(v)).into_response()),
         Err(OrderError::NotStandard) => Err(ApiError::conflict("not_standard", l.err_not_standard)),
         Err(OrderError::AlreadyConfirmed) => Err(ApiError::conflict(
             "already_confirmed",
             l.err_already_confirmed,
+        )),
+        Err(OrderError::NoRegisteredAddress) => Err(ApiError::conflict(
+            "no_registered_address",
+            l.no_registered_address,
         )),
         Err(OrderError::TooSoon { allowed_at }) => Err(ApiError::rate_limited(
             t,

@@ -48,6 +48,10 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/citizens/{id}/confirm", routing::post(confirm))
         .route("/operator/citizens/{id}/restore", routing::post(restore))
         .route(
+            "/operator/citizens/{id}/snils",
+            routing::post(transfer_snils),
+        )
+        .route(
             "/operator/register",
             routing::get(register_form).post(register_submit),
         )
@@ -574,9 +578,13 @@ struct CitizenPage {
     pending: bool,
     can_confirm: bool,
     can_restore: bool,
+    /// The data submitted by this account passed both checks, but another
+    /// account holds their SNILS: what the passport is compared with.
+    taken_snils: Option<DocumentRows>,
     /// What was ticked in a form that came back refused.
     confirm_ticked: Checklist,
     restore_ticked: Checklist,
+    snils_ticked: Checklist,
     notice: Option<&'static str>,
     errors: FieldErrors,
 }
@@ -607,6 +615,21 @@ enum Ticked {
     None,
     Confirm(Checklist),
     Restore(Checklist),
+    Snils(Checklist),
+}
+
+fn document_rows(d: &uslugi_domain::PersonalData) -> DocumentRows {
+    DocumentRows {
+        series_number: d.document.series_number.as_str().to_owned(),
+        issued: format!(
+            "{}, {}",
+            format_date(d.document.issue_date),
+            d.document.issued_by.as_str()
+        ),
+        department_code: d.document.department_code.as_str().to_owned(),
+        birth: format!("{}, {}", format_date(d.birth_date), d.birth_place.as_str()),
+        snils: d.snils.to_string(),
+    }
 }
 
 #[expect(
@@ -630,17 +653,20 @@ async fn citizen_page(
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?
         .ok_or_else(|| PageError::not_found(ctx.lang.0))?;
     let t = ctx.tr;
-    let document = card.verified.as_ref().map(|d| DocumentRows {
-        series_number: d.document.series_number.as_str().to_owned(),
-        issued: format!(
-            "{}, {}",
-            format_date(d.document.issue_date),
-            d.document.issued_by.as_str()
-        ),
-        department_code: d.document.department_code.as_str().to_owned(),
-        birth: format!("{}, {}", format_date(d.birth_date), d.birth_place.as_str()),
-        snils: d.snils.to_string(),
-    });
+    let document = card.verified.as_ref().map(document_rows);
+    let taken_snils = if op.offers(CenterService::IdentityConfirmation) {
+        let v = state
+            .verification
+            .personal_data(account)
+            .await
+            .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+        v.submitted
+            .as_ref()
+            .filter(|_| v.state.snils_taken)
+            .map(document_rows)
+    } else {
+        None
+    };
     let confirmed = card.confirmed_at.map(|at| {
         let via = match card.confirmed_via {
             Some(uslugi_app::ports::ConfirmedVia::Letter) => t.letter.confirmed_via_letter,
@@ -680,6 +706,11 @@ async fn citizen_page(
                 Ticked::Restore(c) => c,
                 _ => Checklist::default(),
             },
+            snils_ticked: match ticked {
+                Ticked::Snils(c) => c,
+                _ => Checklist::default(),
+            },
+            taken_snils,
             notice,
             errors,
             tr: t,
@@ -701,6 +732,7 @@ async fn citizen(
     let notice = match q.done.as_deref() {
         Some("confirmed") => Some(c.confirmed_done),
         Some("restored") => Some(c.restored_done),
+        Some("snils") => Some(c.snils_done),
         _ => None,
     };
     citizen_page(
@@ -744,6 +776,7 @@ fn action_error(
         ActionError::NotVerified => (c.err_not_verified, StatusCode::CONFLICT),
         ActionError::AlreadyConfirmed => (c.err_already_confirmed, StatusCode::CONFLICT),
         ActionError::NoContact => (c.err_no_contact, StatusCode::CONFLICT),
+        ActionError::SnilsNotTaken => (c.err_snils_not_taken, StatusCode::CONFLICT),
         ActionError::NotFound => return Err(PageError::not_found(ctx.lang.0)),
         ActionError::Internal(e) => return Err(PageError::internal(ctx.lang.0, &e)),
     };
@@ -757,6 +790,7 @@ fn action_error(
 enum CardAction {
     Confirm,
     Restore,
+    TransferSnils,
 }
 
 async fn card_action(
@@ -785,6 +819,13 @@ async fn card_action(
             "restored",
             "restore",
             Ticked::Restore(checklist),
+        ),
+        CardAction::TransferSnils => (
+            ops.transfer_snils(&op, account, checklist, ctx.lang.0)
+                .await,
+            "snils",
+            "snils",
+            Ticked::Snils(checklist),
         ),
     };
     match result {
@@ -816,6 +857,16 @@ async fn restore(
     CsrfForm(input): CsrfForm<ChecklistInput>,
 ) -> Result<Response, PageError> {
     card_action(state, ctx, headers, id, input, CardAction::Restore).await
+}
+
+async fn transfer_snils(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(input): CsrfForm<ChecklistInput>,
+) -> Result<Response, PageError> {
+    card_action(state, ctx, headers, id, input, CardAction::TransferSnils).await
 }
 
 // ------------------------------------------------------------------ registration

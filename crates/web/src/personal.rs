@@ -25,7 +25,9 @@ use uslugi_domain::{
 
 use crate::AppState;
 use crate::error::{ApiError, FieldErrors, PageError};
-use crate::http::{ApiJson, CsrfForm, Language, SESSION_COOKIE, clear_cookie, session_token};
+use crate::http::{
+    ApiJson, ClientIp, CsrfForm, Language, SESSION_COOKIE, clear_cookie, session_token,
+};
 use crate::i18n::{Tr, fill};
 use crate::pages::{Chrome, Ctx, render, see_other};
 
@@ -420,6 +422,8 @@ async fn personal_form(
     } else {
         None
     };
+    // The checks found the SNILS in another account: the way to it.
+    let snils_taken = view.state.snils_taken;
     Ok(private(personal_page(
         &ctx,
         StatusCode::OK,
@@ -427,7 +431,7 @@ async fn personal_form(
         locked,
         notice,
         FieldErrors::new(),
-        false,
+        snils_taken,
     )))
 }
 
@@ -462,6 +466,7 @@ async fn personal_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     CsrfForm(input): CsrfForm<PersonalFormInput>,
 ) -> Result<Response, PageError> {
     let session = match signed_in(&state, &ctx, &headers, "/me/personal-data").await? {
@@ -479,7 +484,7 @@ async fn personal_submit(
     }
     match state
         .verification
-        .submit(session.account_id, &form, ctx.lang.0)
+        .submit(session.account_id, &form, ctx.lang.0, ip)
         .await
     {
         Ok(_) => Ok(see_other("/me/verification")),
@@ -492,19 +497,15 @@ async fn personal_submit(
             field_errors(ctx.tr, &problems),
             false,
         ))),
-        Err(SubmitError::SnilsTaken) => {
-            let mut errors = FieldErrors::new();
-            errors.insert("snils".into(), ctx.tr.pd.snils_taken.to_owned());
-            Ok(private(personal_page(
-                &ctx,
-                StatusCode::CONFLICT,
-                form,
-                false,
-                None,
-                errors,
-                true,
-            )))
-        }
+        Err(SubmitError::TooMany { .. }) => Ok(private(personal_page(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            form,
+            false,
+            Some(ctx.tr.pd.err_too_many_submissions),
+            FieldErrors::new(),
+            false,
+        ))),
         Err(SubmitError::InProgress) => Ok(see_other("/me/verification")),
         Err(SubmitError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
     }
@@ -941,6 +942,7 @@ async fn api_save_draft(
 async fn api_submit(
     State(state): State<AppState>,
     lang: Language,
+    ClientIp(ip): ClientIp,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
@@ -954,7 +956,7 @@ async fn api_submit(
     }
     match state
         .verification
-        .submit(session.account_id, &v.form, lang.0)
+        .submit(session.account_id, &v.form, lang.0, ip)
         .await
     {
         Ok(id) => Ok((
@@ -968,7 +970,10 @@ async fn api_submit(
         Err(SubmitError::InProgress) => {
             Err(ApiError::conflict("in_progress", t.pd.err_in_progress))
         }
-        Err(SubmitError::SnilsTaken) => Err(ApiError::conflict("snils_taken", t.pd.snils_taken)),
+        Err(SubmitError::TooMany { retry_at }) => Err(ApiError::rate_limited(
+            t,
+            (retry_at - state.verification.now()).whole_seconds(),
+        )),
         Err(SubmitError::Internal(e)) => Err(ApiError::internal(t, &e)),
     }
 }
