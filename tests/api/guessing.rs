@@ -243,3 +243,68 @@ async fn a_snils_is_answered_alike_whatever_contacts_its_account_has() {
         mail.body
     );
 }
+
+#[tokio::test]
+async fn one_phone_has_one_quota_of_messages_across_every_flow() {
+    let app = spawn_app().await;
+    app.register_phone("+79262000006").await;
+    // Registration's note «already registered» and recovery's codes, to
+    // the same phone, count against the same five an hour.
+    let register = || async {
+        app.post(
+            "/api/v1/registrations",
+            &json!({"surname": "Иванов", "given_name": "Иван", "phone": "+79262000006", "accept_terms": true}),
+        )
+        .await
+        .status()
+        .as_u16()
+    };
+    let recover = || async {
+        app.post("/api/v1/recovery", &json!({"login": "+79262000006"}))
+            .await
+            .status()
+            .as_u16()
+    };
+    // The registration itself sent the first message of the hour.
+    assert_eq!(register().await, 202);
+    assert_eq!(register().await, 202);
+    assert_eq!(recover().await, 202);
+    assert_eq!(recover().await, 202);
+    assert_eq!(recover().await, 429, "the sixth message to one phone");
+    assert_eq!(register().await, 429);
+}
+
+#[tokio::test]
+async fn an_ipv6_client_is_limited_by_its_slash_64_for_messages() {
+    let app = spawn_with(|s| {
+        s.trust_forwarded_for = true;
+        s.limits.sends_per_ip_per_hour = 3;
+    })
+    .await;
+    let from = |ip: &'static str, n: u32| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/registrations"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({
+                    "surname": "Иванов", "given_name": "Иван",
+                    "phone": format!("+7926200{n:04}"), "accept_terms": true,
+                }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(from("2001:db8:1:2::1", 101).await, 202);
+    assert_eq!(from("2001:db8:1:2::2", 102).await, 202);
+    assert_eq!(from("2001:db8:1:2:ffff::3", 103).await, 202);
+    assert_eq!(
+        from("2001:db8:1:2:abcd::4", 104).await,
+        429,
+        "another address of the same /64"
+    );
+    assert_eq!(from("2001:db8:1:3::1", 105).await, 202, "another /64");
+}

@@ -300,3 +300,63 @@ async fn a_completed_recovery_ends_what_others_started_and_says_so() {
         notice.body
     );
 }
+
+/// A browser that holds the portal's session cookie, made to send a request
+/// by another site: no JSON body, no CSRF header.
+async fn cross_site_post(app: &TestApp, path: &str, session: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(path))
+        .header("cookie", format!("__Host-uslugi-session={session}"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn cookie_authenticated_calls_without_a_body_are_refused_cross_site() {
+    let app = spawn_app().await;
+    let session = app.citizen("+79261900004").await;
+    assert_eq!(
+        app.put_bearer("/api/v1/me/personal-data", &session, &ivanov())
+            .await
+            .status(),
+        200
+    );
+    for path in [
+        "/api/v1/me/personal-data/submit",
+        "/api/v1/me/second-factor/code",
+        "/api/v1/me/identity/letter",
+    ] {
+        let (s, body) = cross_site_post(&app, path, &session).await;
+        assert_eq!((s, error_code(&body)), (403, "csrf"), "{path}");
+    }
+    let me: Value = app
+        .get_bearer("/api/v1/me/verification", &session)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(me["status"], "in_progress", "nothing was submitted: {me}");
+    // The same call with the CSRF header of this site's cookie goes through.
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/personal-data/submit"))
+        .header(
+            "cookie",
+            format!("__Host-uslugi-session={session}; __Host-uslugi-csrf=abc"),
+        )
+        .header("x-csrf-token", "abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    // An app's bearer token needs neither.
+    let r = app
+        .post_bearer("/api/v1/me/second-factor/code", &session)
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_ne!(error_code(&body), "csrf", "{body}");
+}

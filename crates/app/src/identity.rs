@@ -313,9 +313,10 @@ impl Identity {
         ip: IpAddr,
     ) -> Result<Option<OffsetDateTime>, StoreError> {
         let now = self.clock.now();
-        let ip_key = self
-            .crypto
-            .keyed_hash(HashPurpose::ClientIp, ip.to_string().as_bytes());
+        let ip_key = self.crypto.keyed_hash(
+            HashPurpose::ClientIp,
+            crate::security::limit_key(ip).as_bytes(),
+        );
         let checks = [
             (
                 BUCKET_IP,

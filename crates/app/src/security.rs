@@ -56,6 +56,18 @@ pub fn network_of(ip: IpAddr) -> String {
     }
 }
 
+/// The key of a client address for limits: an IPv4 address whole, an IPv6
+/// one by its /64 — one subscriber's whole block, which they can walk.
+pub fn limit_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// «Chrome, Windows»: the browser and the system a user agent names.
 pub fn describe_device(user_agent: Option<&str>, lang: Lang) -> String {
     let Some(ua) = user_agent.filter(|u| !u.trim().is_empty()) else {

@@ -469,9 +469,10 @@ impl Verification {
             return Err(SubmitError::InProgress);
         }
         let now = self.clock.now();
-        let ip_key = self
-            .crypto
-            .keyed_hash(HashPurpose::ClientIp, network_key(ip).as_bytes());
+        let ip_key = self.crypto.keyed_hash(
+            HashPurpose::ClientIp,
+            crate::security::limit_key(ip).as_bytes(),
+        );
         let limits = [
             (
                 "personal-data-account",
@@ -1198,18 +1199,6 @@ impl From<StoreError> for InPersonError {
     }
 }
 
-/// The key of a client address for limits: an IPv4 address whole, an IPv6
-/// one by its /64 — one subscriber's whole block, which they can walk.
-fn network_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-    }
-}
-
 /// The blind index of a passport: its ten digits, keyed.
 pub fn passport_index(crypto: &Crypto, series_number: &uslugi_domain::PassportNumber) -> Vec<u8> {
     let digits: String = series_number
@@ -1356,9 +1345,12 @@ mod tests {
         let a = "2001:db8:85a3:7:1::1".parse().unwrap();
         let b = "2001:db8:85a3:7:ffff::2".parse().unwrap();
         let c = "2001:db8:85a3:8::1".parse().unwrap();
-        assert_eq!(network_key(a), network_key(b));
-        assert_ne!(network_key(a), network_key(c));
-        assert_eq!(network_key("10.1.2.3".parse().unwrap()), "10.1.2.3");
+        assert_eq!(crate::security::limit_key(a), crate::security::limit_key(b));
+        assert_ne!(crate::security::limit_key(a), crate::security::limit_key(c));
+        assert_eq!(
+            crate::security::limit_key("10.1.2.3".parse().unwrap()),
+            "10.1.2.3"
+        );
     }
 
     #[test]

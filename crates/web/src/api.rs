@@ -280,10 +280,14 @@ pub(crate) fn session_created(state: &AppState, session: &uslugi_app::NewSession
 async fn log_out(
     State(state): State<AppState>,
     lang: Language,
+    method: axum::http::Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let token = session_token(&headers).ok_or_else(|| ApiError::unauthorized(t))?;
+    if !crate::http::api_call_is_same_site(&method, &headers) {
+        return Err(ApiError::csrf(t));
+    }
     state
         .identity
         .log_out(&token)

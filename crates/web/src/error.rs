@@ -73,6 +73,10 @@ impl ApiError {
     pub fn too_large(t: &Tr) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", t.too_large)
     }
+    /// A cookie-authenticated call that did not show it came from this site.
+    pub fn csrf(t: &Tr) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "csrf", t.forbidden_csrf)
+    }
     pub fn unauthorized(t: &Tr) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", t.err_unauthorized)
     }

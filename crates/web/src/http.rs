@@ -240,6 +240,43 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty() && t.len() <= 128)
 }
 
+/// The header a browser's own script may send with its CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Whether a call that changes something may act on the session it names.
+/// A bearer token is never sent by a browser on its own; a cookie is, by any
+/// site's form. So a cookie-authenticated call must prove it came from this
+/// site: a JSON body (another site cannot send `application/json` without a
+/// preflight we never grant) or the CSRF header matching the CSRF cookie.
+pub fn api_call_is_same_site(method: &axum::http::Method, headers: &HeaderMap) -> bool {
+    use axum::http::Method;
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "));
+    if bearer {
+        return true;
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    let token_matches = match (
+        headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()),
+        cookie(headers, CSRF_COOKIE),
+    ) {
+        (Some(given), Some(expected)) => {
+            uslugi_app::crypto::constant_time_eq(given.as_bytes(), expected.as_bytes())
+        }
+        _ => false,
+    };
+    json || token_matches
+}
+
 /// Only paths on this site may be redirected to after login or a language
 /// switch: no `//host`, no scheme, no backslashes.
 pub fn safe_next(next: Option<&str>) -> String {

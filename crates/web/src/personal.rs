@@ -274,6 +274,9 @@ impl FromRequestParts<AppState> for AnyApiSession {
     ) -> Result<Self, Self::Rejection> {
         let t = crate::i18n::tr(crate::http::lang_of(&parts.headers));
         let token = session_token(&parts.headers).ok_or_else(|| ApiError::unauthorized(t))?;
+        if !crate::http::api_call_is_same_site(&parts.method, &parts.headers) {
+            return Err(ApiError::csrf(t));
+        }
         let session = state
             .identity
             .authenticate(&token)
