@@ -308,3 +308,46 @@ async fn an_ipv6_client_is_limited_by_its_slash_64_for_messages() {
     );
     assert_eq!(from("2001:db8:1:3::1", 105).await, 202, "another /64");
 }
+
+#[tokio::test]
+async fn the_portals_name_and_ones_own_snils_are_no_password() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79262000007", &ivanov()).await;
+    for (password, problem) in [
+        ("Gosuslugi2026!", "Пароль не должен быть названием портала"),
+        (
+            "мой снилс 112-233-445 95",
+            "Пароль не должен содержать СНИЛС",
+        ),
+    ] {
+        let r = app
+            .client
+            .post(app.url("/api/v1/me/password"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "current_password": PASSWORD,
+                "password": password,
+                "password_confirmation": password,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{password}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["fields"]["password"], problem, "{body}");
+    }
+    // Someone else's SNILS is just digits.
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/password"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "current_password": PASSWORD,
+            "password": "мой снилс 123-456-789 64",
+            "password_confirmation": "мой снилс 123-456-789 64",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -953,25 +953,9 @@ impl Identity {
             .profile(account.id)
             .await?
             .ok_or(PasswordChangeError::NoSession)?;
-        let surname = PersonName::parse(&profile.surname).ok();
-        let given_name = PersonName::parse(&profile.given_name).ok();
-        let ctx = PasswordContext {
-            surname: surname.as_ref(),
-            given_name: given_name.as_ref(),
-            phone: profile.phone.as_ref(),
-            email: profile.email.as_ref(),
-        };
-        let mismatch = new != confirmation;
-        let password = match NewPassword::parse(new, &ctx) {
-            Ok(p) if !mismatch => p,
-            Ok(_) => {
-                return Err(PasswordChangeError::Password {
-                    problems: Vec::new(),
-                    mismatch,
-                });
-            }
-            Err(problems) => return Err(PasswordChangeError::Password { problems, mismatch }),
-        };
+        let password = self
+            .new_account_password(&profile, account.snils_index.as_deref(), new, confirmation)
+            .map_err(|(problems, mismatch)| PasswordChangeError::Password { problems, mismatch })?;
         if self
             .hasher
             .verify(password.expose(), &account.password_hash)
@@ -1020,6 +1004,52 @@ impl Identity {
             )
             .await?;
         Ok(())
+    }
+
+    /// A new password of an existing account, by every rule: the domain's
+    /// (its names, phone, e-mail) and its own SNILS, compared with the
+    /// account's blind index since the SNILS itself is sealed elsewhere.
+    /// `Err((problems, mismatch))` when refused.
+    pub(crate) fn new_account_password(
+        &self,
+        profile: &Profile,
+        snils_index: Option<&[u8]>,
+        password: &str,
+        confirmation: &str,
+    ) -> Result<NewPassword, (Vec<PasswordProblem>, bool)> {
+        let surname = PersonName::parse(&profile.surname).ok();
+        let given_name = PersonName::parse(&profile.given_name).ok();
+        let ctx = PasswordContext {
+            surname: surname.as_ref(),
+            given_name: given_name.as_ref(),
+            phone: profile.phone.as_ref(),
+            email: profile.email.as_ref(),
+        };
+        let mismatch = password != confirmation;
+        let mut problems = match NewPassword::parse(password, &ctx) {
+            Ok(p) if !mismatch && !self.holds_snils(snils_index, password) => return Ok(p),
+            Ok(_) => Vec::new(),
+            Err(problems) => problems,
+        };
+        if self.holds_snils(snils_index, password) {
+            problems.push(PasswordProblem::ContainsSnils);
+        }
+        Err((problems, mismatch))
+    }
+
+    fn holds_snils(&self, snils_index: Option<&[u8]>, password: &str) -> bool {
+        snils_index.is_some_and(|known| {
+            uslugi_domain::eleven_digit_runs(password)
+                .iter()
+                .any(|run| {
+                    crypto::constant_time_eq(
+                        known,
+                        &self
+                            .crypto
+                            .keyed_hash(HashPurpose::SnilsIndex, run.as_bytes()),
+                    )
+                })
+        })
     }
 
     pub async fn log_out(&self, token: &str) -> Result<(), InternalError> {

@@ -12,9 +12,7 @@
 use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
-use uslugi_domain::{
-    AccountLevel, NewPassword, PassportNumber, PasswordContext, PasswordProblem, PersonName, Snils,
-};
+use uslugi_domain::{AccountLevel, PassportNumber, PasswordProblem, Snils};
 
 use crate::audit::{Actor, action};
 use crate::challenge::{self, Continuation, Miss};
@@ -430,25 +428,14 @@ impl Identity {
             .profile(account_id)
             .await?
             .ok_or(RecoveryError::NotFound)?;
-        let surname = PersonName::parse(&profile.surname).ok();
-        let given_name = PersonName::parse(&profile.given_name).ok();
-        let ctx = PasswordContext {
-            surname: surname.as_ref(),
-            given_name: given_name.as_ref(),
-            phone: profile.phone.as_ref(),
-            email: profile.email.as_ref(),
-        };
-        let mismatch = password != confirmation;
-        let password = match NewPassword::parse(password, &ctx) {
-            Ok(p) if !mismatch => p,
-            Ok(_) => {
-                return Err(RecoveryError::Password {
-                    problems: Vec::new(),
-                    mismatch,
-                });
-            }
-            Err(problems) => return Err(RecoveryError::Password { problems, mismatch }),
-        };
+        let snils_index = self
+            .store
+            .account(account_id)
+            .await?
+            .and_then(|a| a.snils_index);
+        let password = self
+            .new_account_password(&profile, snils_index.as_deref(), password, confirmation)
+            .map_err(|(problems, mismatch)| RecoveryError::Password { problems, mismatch })?;
         let hash = self
             .hasher
             .hash(password.expose())

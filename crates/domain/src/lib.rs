@@ -25,7 +25,7 @@ pub use name::{NameError, PersonName};
 pub use operator::{OperatorLogin, OperatorLoginError, OperatorRole};
 pub use password::{
     NewPassword, PasswordAssessment, PasswordContext, PasswordProblem, PasswordStrength,
-    assess_password,
+    assess_password, eleven_digit_runs,
 };
 pub use personal::{
     Address, AddressForm, Citizenship, DepartmentCode, DocumentForm, DocumentType, FieldProblem,

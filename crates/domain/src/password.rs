@@ -80,6 +80,15 @@ pub enum PasswordProblem {
     ContainsName,
     #[error("password is a repetition or a sequence")]
     Repetitive,
+    /// The portal's own name, give or take digits and punctuation: the
+    /// first thing a guesser tries here.
+    #[error("password is the service's name")]
+    ServiceName,
+    /// Contains the account's SNILS. Checked by the application against
+    /// the account's blind index (the SNILS itself is not at hand), with
+    /// the runs that [`eleven_digit_runs`] gives.
+    #[error("password contains the SNILS")]
+    ContainsSnils,
 }
 
 impl PasswordProblem {
@@ -93,6 +102,8 @@ impl PasswordProblem {
             Self::ContainsEmailName => "contains_email_name",
             Self::ContainsName => "contains_name",
             Self::Repetitive => "repetitive",
+            Self::ServiceName => "service_name",
+            Self::ContainsSnils => "contains_snils",
         }
     }
 }
@@ -271,7 +282,46 @@ fn problems_of(password: &str, ctx: &PasswordContext<'_>) -> Vec<PasswordProblem
     if is_repetitive(&lower) {
         problems.push(PasswordProblem::Repetitive);
     }
+    if is_service_name(&folded) {
+        problems.push(PasswordProblem::ServiceName);
+    }
     problems
+}
+
+/// The names this portal goes by, in both alphabets.
+const SERVICE_NAMES: &[&str] = &[
+    "uslugi",
+    "gosuslugi",
+    "услуги",
+    "госуслуги",
+    "esia",
+    "есиа",
+    "gosuslugiru",
+    "госуслугиру",
+];
+
+/// The password's letters alone (digits, spaces and punctuation dropped)
+/// are one of the service's names: `Gosuslugi2026!`, `госуслуги.ру`.
+fn is_service_name(folded_password: &str) -> bool {
+    let letters: String = folded_password
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .collect();
+    SERVICE_NAMES.contains(&letters.as_str())
+}
+
+/// Every run of eleven digits in the password once spaces and `-.()+` are
+/// dropped: what a SNILS typed into a password looks like.
+pub fn eleven_digit_runs(password: &str) -> Vec<String> {
+    let digits: Vec<char> = password
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.' | '(' | ')' | '+'))
+        .collect();
+    digits
+        .windows(11)
+        .filter(|w| w.iter().all(char::is_ascii_digit))
+        .map(|w| w.iter().collect())
+        .collect()
 }
 
 fn contains_phone(password: &str, phone: &PhoneNumber) -> bool {
@@ -354,6 +404,35 @@ impl fmt::Debug for NewPassword {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_services_name_is_no_password() {
+        for p in [
+            "Gosuslugi2026!",
+            "госуслуги.ру",
+            "USLUGI 12345",
+            "Госуслуги 1234",
+        ] {
+            assert!(
+                assess_password(p, &NO_CONTEXT)
+                    .problems
+                    .contains(&PasswordProblem::ServiceName),
+                "{p}"
+            );
+        }
+        assert!(
+            !assess_password("мои госуслуги в порядке", &NO_CONTEXT)
+                .problems
+                .contains(&PasswordProblem::ServiceName)
+        );
+    }
+
+    #[test]
+    fn runs_of_eleven_digits_are_found_through_separators() {
+        assert_eq!(eleven_digit_runs("мой 112-233-445 95!"), ["11223344595"]);
+        assert_eq!(eleven_digit_runs("1234567890123").len(), 3);
+        assert!(eleven_digit_runs("12345 abc 67890").is_empty());
+    }
     use proptest::prelude::*;
 
     const NO_CONTEXT: PasswordContext<'static> = PasswordContext {

@@ -180,6 +180,8 @@ pub struct Tr {
     pub err_pw_phone: &'static str,
     pub err_pw_email: &'static str,
     pub err_pw_name: &'static str,
+    pub err_pw_service: &'static str,
+    pub err_pw_snils: &'static str,
     pub err_pw_repetitive: &'static str,
     pub err_pw_mismatch: &'static str,
     pub err_not_confirmed: &'static str,
@@ -357,6 +359,8 @@ pub const RU: Tr = Tr {
     err_pw_phone: "Пароль не должен содержать номер телефона",
     err_pw_email: "Пароль не должен содержать имя почтового ящика",
     err_pw_name: "Пароль не должен содержать фамилию или имя",
+    err_pw_service: "Пароль не должен быть названием портала",
+    err_pw_snils: "Пароль не должен содержать СНИЛС",
     err_pw_repetitive: "Пароль слишком простой: повторы и последовательности символов легко подобрать",
     err_pw_mismatch: "Пароли не совпадают",
     err_not_confirmed: "Сначала подтвердите телефон или почту",
@@ -534,6 +538,8 @@ pub const EN: Tr = Tr {
     err_pw_phone: "The password must not contain your phone number",
     err_pw_email: "The password must not contain your mailbox name",
     err_pw_name: "The password must not contain your surname or given name",
+    err_pw_service: "The password must not be the portal's name",
+    err_pw_snils: "The password must not contain your SNILS",
     err_pw_repetitive: "The password is too simple: repeats and sequences are easy to guess",
     err_pw_mismatch: "The passwords do not match",
     err_not_confirmed: "Confirm your phone or e-mail first",
@@ -597,6 +603,8 @@ impl Tr {
             PasswordProblem::ContainsEmailName => self.err_pw_email,
             PasswordProblem::ContainsName => self.err_pw_name,
             PasswordProblem::Repetitive => self.err_pw_repetitive,
+            PasswordProblem::ServiceName => self.err_pw_service,
+            PasswordProblem::ContainsSnils => self.err_pw_snils,
         }
     }
 
