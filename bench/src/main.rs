@@ -18,6 +18,7 @@ use uslugi_app::crypto::Crypto;
 use uslugi_storage::Backend;
 
 mod client;
+mod enumeration;
 mod fill;
 mod hash_floor;
 mod load;
@@ -421,6 +422,7 @@ async fn bench_engine_in(
     figures.insert("register_hash_floor_per_s", register.floor);
     figures.insert("rss_after_load_mb", server.rss_mb()?);
     figures.insert("rss_anon_after_load_mb", server.rss_anon_mb()?);
+    enumeration_figures(&server, first, plan, &mut figures).await?;
     let me_tokens = std::mem::take(&mut points[0].tokens);
     for (point, (_, accounts)) in points.into_iter().zip(&targets) {
         scale.insert(*accounts, point.figures);
@@ -502,6 +504,41 @@ async fn bench_engine_in(
         figures,
         scale,
     })
+}
+
+/// Known against unknown logins, registrations and recoveries, one request
+/// at a time (see `enumeration.rs`).
+async fn enumeration_figures(
+    server: &Server,
+    accounts: usize,
+    plan: &Plan,
+    figures: &mut Figures,
+) -> anyhow::Result<()> {
+    let pairs = if plan.quick { 500 } else { 1000 };
+    for (seed, flow) in enumeration::Flow::ALL.into_iter().enumerate() {
+        let samples = enumeration::sample(server.addr, flow, accounts, pairs, seed as u64).await?;
+        let (diff_key, rate_key) = match flow {
+            enumeration::Flow::Login => ("enum_login_median_diff_pct", "enum_login_classify_pct"),
+            enumeration::Flow::Registration => (
+                "enum_registration_median_diff_pct",
+                "enum_registration_classify_pct",
+            ),
+            enumeration::Flow::Recovery => (
+                "enum_recovery_median_diff_pct",
+                "enum_recovery_classify_pct",
+            ),
+        };
+        figures.insert(diff_key, samples.median_difference_pct());
+        figures.insert(rate_key, samples.classification_pct());
+        eprintln!(
+            "enumeration, {}: known vs unknown median {:+.1} %, one sample classified {:.1} % \
+             ({pairs} pairs)",
+            flow.name(),
+            figures[diff_key],
+            figures[rate_key]
+        );
+    }
+    Ok(())
 }
 
 /// Login and /me figures of one server.
