@@ -201,6 +201,67 @@ async fn the_language_switcher_stays_on_the_page_and_only_on_this_site() {
 }
 
 #[tokio::test]
+async fn a_login_goes_on_only_to_a_path_of_this_site() {
+    let app = spawn_app().await;
+    let phone = "+79261003041";
+    app.register_phone(phone).await;
+    let mut b = Browser::new(&app);
+    for evil in [
+        "/\t/evil.example",
+        "/%09/evil.example",
+        "/\n/evil.example",
+        "/%0a/evil.example",
+        "/%0d%0aSet-Cookie:%20x=1",
+        "//evil.example",
+        "/\\evil.example",
+        "/%5cevil.example",
+        "https://evil.example",
+    ] {
+        // The form carries nothing of it…
+        let (s, html, _) = b.get(&format!("/login?next={}", url_encode(evil))).await;
+        assert_eq!(s, 200, "{evil:?}");
+        assert!(html.contains(r#"name="next" value="/">"#), "{evil:?}");
+        // …and a login posted with it lands on «Мои данные».
+        let (s, _, to) = b
+            .post(
+                "/login",
+                &[("login", phone), ("password", PASSWORD), ("next", evil)],
+            )
+            .await;
+        assert_eq!((s, to.as_deref()), (303, Some("/me")), "{evil:?}");
+        let (s, _, to) = b.get(&format!("/lang/ru?next={}", url_encode(evil))).await;
+        assert_eq!((s, to.as_deref()), (303, Some("/")), "{evil:?}");
+    }
+    let (_, _, to) = b
+        .post(
+            "/login",
+            &[
+                ("login", phone),
+                ("password", PASSWORD),
+                ("next", "/me/security"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        to.as_deref(),
+        Some("/me/security"),
+        "a fine next still works"
+    );
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
 async fn pages_carry_protective_headers() {
     let app = spawn_app().await;
     let r = app.client.get(app.url("/register")).send().await.unwrap();
