@@ -4,5 +4,6 @@ pub mod centers_file;
 pub mod cli;
 pub mod config;
 pub mod letters_file;
+pub mod private_files;
 pub mod secrets;
 pub mod server;

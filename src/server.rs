@@ -15,7 +15,7 @@ use uslugi_storage::Backend;
 use uslugi_web::messaging::{HttpSmsGateway, LocalOutbox, Router as MessageRouter, SmtpMailer};
 use uslugi_web::{AppState, Readiness};
 
-use crate::config::Settings;
+use crate::config::{Deployment, Settings};
 
 struct StoreReadiness(Arc<dyn Backend>);
 
@@ -36,9 +36,12 @@ pub struct App {
     /// Run the checks and the outbox in the background (tests drive them
     /// by hand instead).
     pub run_workers: bool,
+    /// Development (stand-ins allowed) or production (real transports).
+    pub deployment: Deployment,
 }
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Backend>> {
+    crate::private_files::prepare(settings)?;
     let url = settings.database_url();
     let store = uslugi_storage::connect(&url).await.with_context(|| {
         format!(
@@ -60,17 +63,17 @@ pub fn outbox_path(settings: &Settings) -> PathBuf {
     settings.data_dir.join("outbox.jsonl")
 }
 
+/// Wires one node. In production (see [`Settings::deployment`]) nothing
+/// stands in for the real transports and gateways: the settings were
+/// checked to name them all. `echo_outbox` prints development messages to
+/// the console; production has none to print.
 pub async fn build(
     settings: &Settings,
     clock: Arc<dyn Clock>,
     echo_outbox: bool,
 ) -> anyhow::Result<App> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            settings.data_dir.display()
-        )
-    })?;
+    let deployment = settings.deployment()?;
+    crate::private_files::prepare(settings)?;
     let base_url = settings.base_url()?;
     let (secrets_path, default_location) = settings.secrets_path();
     let secrets = crate::secrets::load(&secrets_path, default_location)?;
@@ -96,7 +99,7 @@ pub async fn build(
         &settings.smtp,
         &settings.sms_gateway,
     ) {
-        (None, None) => {
+        (None, None) if matches!(deployment, Deployment::Development(_)) => {
             let path = outbox_path(settings);
             let outbox = Arc::new(LocalOutbox::new(
                 path.clone(),
@@ -122,6 +125,7 @@ pub async fn build(
                 None,
             )
         }
+        (None, None) => bail!("production has no local outbox: configure [smtp] and [sms_gateway]"),
         _ => bail!(
             "configure both [smtp] and [sms_gateway] for real delivery, or neither for the local outbox; \
              with only one, the other channel's messages would be lost"
@@ -237,6 +241,7 @@ pub async fn build(
         outbox_path,
         sim,
         run_workers: settings.workers,
+        deployment,
     })
 }
 
@@ -249,6 +254,11 @@ async fn registry_gateway(
     let r = &settings.registries;
     let timeout = std::time::Duration::from_millis(r.timeout_ms);
     match r.gateway.as_str() {
+        "sim" if settings.deployment()? == Deployment::Production => {
+            bail!(
+                "production has no registry simulator: set registries.gateway = \"http\" and registries.url"
+            )
+        }
         "sim" => {
             let sim = uslugi_sim::spawn_in_process(&r.sim.to_sim()?, clock)
                 .await

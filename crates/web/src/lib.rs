@@ -1,10 +1,11 @@
 //! The web face of uslugi: server-rendered pages for people, the JSON API
 //! for apps and kiosks, and the development outbox.
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use askama::Template;
 use async_trait::async_trait;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -88,9 +89,12 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", routing::get(css))
         .route("/static/app.js", routing::get(js));
     if state.outbox.is_some() {
-        app = app
-            .route("/dev/outbox", routing::get(outbox_page))
-            .route("/dev/outbox.json", routing::get(outbox_json));
+        app = app.merge(
+            Router::new()
+                .route("/dev/outbox", routing::get(outbox_page))
+                .route("/dev/outbox.json", routing::get(outbox_json))
+                .route_layer(middleware::from_fn(this_machine_only)),
+        );
     }
     let trust = http::TrustForwardedFor(state.trust_forwarded_for);
     app.fallback(page_not_found)
@@ -103,6 +107,25 @@ pub fn router(state: AppState) -> Router {
 
 async fn page_not_found(lang: http::Language) -> error::PageError {
     error::PageError::not_found(lang.0)
+}
+
+/// The development pages show every code and temporary password sent, so
+/// they answer this machine only, and to others do not exist. A request
+/// that came through a proxy is not this machine's, whatever address the
+/// proxy connects from.
+async fn this_machine_only(request: Request, next: Next) -> Response {
+    let from_loopback = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| c.0.ip().to_canonical().is_loopback());
+    let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| request.headers().contains_key(*h));
+    if from_loopback && !proxied {
+        next.run(request).await
+    } else {
+        error::PageError::not_found(http::lang_of(request.headers())).into_response()
+    }
 }
 
 /// Headers every answer carries: no framing (clickjacking), no sniffing,
