@@ -262,6 +262,45 @@ fn url_encode(s: &str) -> String {
 }
 
 #[tokio::test]
+async fn every_answer_of_an_https_site_carries_hsts_and_of_a_loopback_one_not() {
+    let app = spawn_with(|s| {
+        s.base_url = Some("https://uslugi.example".into());
+        s.dev = true;
+    })
+    .await;
+    for path in [
+        "/register",
+        "/health",
+        "/static/app.css",
+        "/api/v1/service-centers",
+        "/no-such-page",
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            r.headers()
+                .get("strict-transport-security")
+                .map(|v| v.to_str().unwrap()),
+            Some("max-age=31536000; includeSubDomains"),
+            "{path}"
+        );
+    }
+    let r = app.post("/api/v1/sessions", &serde_json::json!({})).await;
+    assert!(r.headers().contains_key("strict-transport-security"));
+
+    let plain = spawn_app().await;
+    let r = plain
+        .client
+        .get(plain.url("/register"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !r.headers().contains_key("strict-transport-security"),
+        "not on plain HTTP"
+    );
+}
+
+#[tokio::test]
 async fn pages_carry_protective_headers() {
     let app = spawn_app().await;
     let r = app.client.get(app.url("/register")).send().await.unwrap();

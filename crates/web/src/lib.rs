@@ -97,9 +97,16 @@ pub fn router(state: AppState) -> Router {
         );
     }
     let trust = http::TrustForwardedFor(state.trust_forwarded_for);
+    // Behind HTTPS, browsers are told never to try plain HTTP here again,
+    // so no first request is left for a network attacker to intercept. A
+    // plain-HTTP base URL is loopback only, and browsers ignore the header
+    // there.
+    let hsts = state.identity.policy().base_url.starts_with("https://");
     app.fallback(page_not_found)
         .layer(middleware::from_fn(http::csrf_cookie))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(move |request, next| {
+            security_headers(hsts, request, next)
+        }))
         .layer(axum::Extension(trust))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -129,10 +136,17 @@ async fn this_machine_only(request: Request, next: Next) -> Response {
 }
 
 /// Headers every answer carries: no framing (clickjacking), no sniffing,
-/// no referrer leaking tokens from URLs, scripts only from this site.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// no referrer leaking tokens from URLs, scripts only from this site; and
+/// HSTS when the site is served over HTTPS.
+async fn security_headers(hsts: bool, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
