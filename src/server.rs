@@ -292,6 +292,7 @@ pub async fn serve(
     let identity = Arc::clone(&app.state.identity);
     let letters = Arc::clone(&app.state.letters);
     let operators = Arc::clone(&app.state.operators);
+    let verification = Arc::clone(&app.state.verification);
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -304,6 +305,9 @@ pub async fn serve(
             }
             if let Err(e) = operators.sweep().await {
                 tracing::warn!(error = %e, "sweeping console sessions failed");
+            }
+            if let Err(e) = verification.wipe_delivered_messages().await {
+                tracing::warn!(error = %e, "emptying delivered messages failed");
             }
         }
     });

@@ -85,6 +85,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "contact_changes",
         sql: include_str!("../migrations/sqlite/0008_contact_changes.sql"),
     },
+    Migration {
+        version: 11,
+        name: "outbox_wipe",
+        sql: include_str!("../migrations/sqlite/0011_outbox_wipe.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -127,6 +132,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 8,
         name: "contact_changes",
         sql: include_str!("../migrations/postgres/0008_contact_changes.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "outbox_wipe",
+        sql: include_str!("../migrations/postgres/0011_outbox_wipe.sql"),
     },
 ];
 

@@ -98,6 +98,10 @@ contract!(
 #[path = "contract/second_factor.rs"]
 mod second_factor;
 
+// What is left of a message after delivery: `contract/outbox.rs`.
+#[path = "contract/outbox.rs"]
+mod outbox;
+
 async fn open(url: &str) -> Arc<dyn Backend> {
     let store = connect(url).await.expect("connect");
     store.migrate().await.expect("migrate");
