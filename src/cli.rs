@@ -426,7 +426,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = settings(config, None, &common)?;
             let app =
                 crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
-            if app.state.identity.unlock(&login).await? {
+            let unlocked = app.state.identity.unlock(&login).await?;
+            app.note_audit_head().await;
+            if unlocked {
                 println!("unlocked");
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -519,6 +521,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &settings.base_url()?,
             )
             .await?;
+            app.note_audit_head().await;
             println!(
                 "{n} letters of {day}: {} and {}",
                 pdf.display(),
@@ -539,13 +542,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let log = uslugi_app::audit::AuditLog::new(Arc::new(uslugi_app::crypto::Crypto::new(
                 secrets,
             )));
-            let report = log.verify(store.as_ref()).await?;
+            let head = crate::audit_head::FileHead::new(settings.audit_head_path());
+            let kept = uslugi_app::audit::AuditHeadKeeper::read(&head)?;
+            let report = log.verify_against(store.as_ref(), kept.as_ref()).await?;
             match report.first_problem {
                 None => {
                     println!(
                         "the audit log is whole: {} records, each linked to the one before",
                         report.records
                     );
+                    match kept {
+                        Some(k) => println!(
+                            "it holds record {} as the head file {} saw it written",
+                            k.seq,
+                            head.path().display()
+                        ),
+                        None => eprintln!(
+                            "warning: no audit head file at {}: records cut from the end cannot be told from here \
+                             (give this command the node's data directory or USLUGI_AUDIT_HEAD_FILE)",
+                            head.path().display()
+                        ),
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((seq, problem)) => {
@@ -614,7 +631,7 @@ async fn admin_operator(
     let settings = settings(config, None, &common)?;
     let app = crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
     let operators = &app.state.operators;
-    match command {
+    let outcome = match command {
         OperatorCommand::Add { center, role, .. } => {
             let role = match role {
                 RoleArg::Operator => uslugi_domain::OperatorRole::Operator,
@@ -679,7 +696,10 @@ async fn admin_operator(
                 Ok(ExitCode::from(2))
             }
         }
-    }
+    };
+    // The records just written are noted outside the database at once.
+    app.note_audit_head().await;
+    outcome
 }
 
 /// Says, in capitals, that this node is not for real people, and what

@@ -29,6 +29,9 @@ pub struct Settings {
     /// Keys for hashing and encryption (default: `secrets.toml` in the data
     /// directory, generated on first start).
     pub secrets_file: Option<PathBuf>,
+    /// Where the audit chain's head is kept outside the database (default:
+    /// `audit-head` in the data directory); `admin audit verify` compares it.
+    pub audit_head_file: Option<PathBuf>,
     /// Offset in which times are shown to people, e.g. "+03:00" (Moscow).
     pub display_utc_offset: String,
     /// A CSV file of networks and their places (`95.165.0.0/16,Москва`): the
@@ -194,6 +197,7 @@ impl Default for Settings {
             base_url: None,
             trust_forwarded_for: false,
             secrets_file: None,
+            audit_head_file: None,
             display_utc_offset: "+03:00".into(),
             places_file: None,
             password_hash: PasswordHashSettings::default(),
@@ -371,6 +375,12 @@ impl Settings {
         };
         check_base_url(&url)?;
         Ok(url)
+    }
+
+    pub fn audit_head_path(&self) -> PathBuf {
+        self.audit_head_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-head"))
     }
 
     pub fn secrets_path(&self) -> (PathBuf, bool) {
@@ -699,6 +709,16 @@ mod tests {
         );
         assert_eq!(sim.citizens_file.as_deref(), Some(Path::new("/etc/c.json")));
         assert_eq!(s.registries.gateway, "sim", "the embedded default");
+    }
+
+    #[test]
+    fn the_audit_head_file_is_in_the_data_directory_or_where_the_variable_says() {
+        let (s, _) = Settings::load(None, &[], &Overrides::default()).unwrap();
+        assert_eq!(s.audit_head_path(), Path::new("./uslugi-data/audit-head"));
+        let env = env(&[("USLUGI_AUDIT_HEAD_FILE", "/var/lib/uslugi-head/head")]);
+        let (s, unknown) = Settings::load(None, &env, &Overrides::default()).unwrap();
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert_eq!(s.audit_head_path(), Path::new("/var/lib/uslugi-head/head"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The `uslugi` binary's library: configuration, keys and the wiring of the
 //! product. `main.rs` only calls [`cli::main`].
+pub mod audit_head;
 pub mod centers_file;
 pub mod cli;
 pub mod config;

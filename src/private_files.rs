@@ -18,6 +18,7 @@ const DATA_FILES: &[&str] = &[
     "outbox.jsonl",
     "post.jsonl",
     "secrets.toml",
+    "audit-head",
 ];
 
 /// Creates the data directory (0700) and narrows the files already in it;
@@ -39,6 +40,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<()> {
             files.push(PathBuf::from(name));
         }
     }
+    files.push(settings.audit_head_path());
     for file in files {
         if file.exists() {
             restrict(&file, 0o600)?;

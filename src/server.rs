@@ -38,6 +38,34 @@ pub struct App {
     pub run_workers: bool,
     /// Development (stand-ins allowed) or production (real transports).
     pub deployment: Deployment,
+    pub audit: uslugi_app::audit::AuditLog,
+    /// The audit chain's head, kept outside the database.
+    pub audit_head: Arc<crate::audit_head::FileHead>,
+}
+
+impl App {
+    /// Notes the audit chain's head outside the database if it moved on;
+    /// says loudly when the database lost the head noted before.
+    pub async fn note_audit_head(&self) {
+        note_audit_head(&self.audit, self.store.as_ref(), self.audit_head.as_ref()).await;
+    }
+}
+
+async fn note_audit_head(
+    audit: &uslugi_app::audit::AuditLog,
+    store: &dyn Backend,
+    head: &crate::audit_head::FileHead,
+) {
+    match audit.note_head(store, head).await {
+        Ok(uslugi_app::audit::HeadNote::Diverged { kept }) => tracing::error!(
+            kept,
+            file = %head.path().display(),
+            "the database no longer holds the audit record the head file saw written: \
+             records were removed; run `uslugi admin audit verify`"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "the audit head could not be noted"),
+    }
 }
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Backend>> {
@@ -141,6 +169,7 @@ pub async fn build(
 
     let crypto = uslugi_app::crypto::Crypto::new(secrets);
     let audit = uslugi_app::audit::AuditLog::new(Arc::new(crypto.clone()));
+    let audit_head = Arc::new(crate::audit_head::FileHead::new(settings.audit_head_path()));
     let hasher = Arc::new(hasher);
     let post = uslugi_sim::SimPost::new(
         Arc::clone(&clock),
@@ -221,7 +250,7 @@ pub async fn build(
         clock,
         uslugi_app::operators::OperatorPolicy::default(),
         base_url,
-        audit,
+        audit.clone(),
         Arc::clone(&centers),
         Arc::clone(&verification),
     );
@@ -242,6 +271,8 @@ pub async fn build(
         sim,
         run_workers: settings.workers,
         deployment,
+        audit,
+        audit_head,
     })
 }
 
@@ -311,6 +342,25 @@ pub async fn serve(
             }
         }
     });
+    // Every record is written in the transaction of what it records, by
+    // whichever part of the product acted; at start, then once a second,
+    // the head is noted outside the database if it moved (two indexed
+    // reads when it did not), and once more at shutdown.
+    let (audit, store, audit_head) = (
+        app.audit.clone(),
+        Arc::clone(&app.store),
+        Arc::clone(&app.audit_head),
+    );
+    let witness = {
+        let (audit, store, head) = (audit.clone(), Arc::clone(&store), Arc::clone(&audit_head));
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                note_audit_head(&audit, store.as_ref(), head.as_ref()).await;
+            }
+        })
+    };
     let workers = app.run_workers.then(|| {
         let verification = Arc::clone(&app.state.verification);
         tokio::spawn(async move { run_workers(&verification).await })
@@ -323,9 +373,11 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    witness.abort();
     if let Some(w) = workers {
         w.abort();
     }
+    note_audit_head(&audit, store.as_ref(), audit_head.as_ref()).await;
     if let Some(sim) = app.sim {
         sim.task.abort();
     }

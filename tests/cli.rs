@@ -765,3 +765,62 @@ async fn production_has_no_development_pages_and_prints_no_codes() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("uslugi.db")), 0o600);
 }
+
+#[tokio::test]
+async fn records_cut_from_the_end_of_the_audit_log_are_found_by_its_head_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_dir = dir.path();
+    let center = "kaluga-mfc-kaluga-ul-khrustalnaya-34a";
+    let out = uslugi(
+        &[
+            "admin", "operator", "add", "--center", center, "--role", "operator",
+        ],
+        env_dir,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let id = text(&out).split_whitespace().nth(1).unwrap().to_owned();
+    let out = uslugi(&["admin", "operator", "disable", &id], env_dir);
+    assert!(out.status.success(), "{}", text(&out));
+    let head = env_dir.join("audit-head");
+    let kept = std::fs::read_to_string(&head).expect("the head is kept outside the database");
+    assert!(kept.contains("seq = 2"), "{kept}");
+    #[cfg(unix)]
+    assert_eq!(mode(&head), 0o600);
+    let out = uslugi(&["admin", "audit", "verify"], env_dir);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("holds record 2"), "{}", text(&out));
+
+    // Someone with the database file removes the last record: the chain
+    // left behind links soundly, but is shorter than the head saw.
+    let db = format!("sqlite://{}", env_dir.join("uslugi.db").display());
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let out = uslugi(&["admin", "audit", "verify"], env_dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("broken at record 2") && text(&out).contains("tail was cut"),
+        "{}",
+        text(&out)
+    );
+
+    // Later records do not cover the cut: the head file does not move on
+    // past a head the database lost.
+    let out = uslugi(
+        &[
+            "admin", "operator", "add", "--center", center, "--role", "operator",
+        ],
+        env_dir,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&head).unwrap(), kept);
+    let out = uslugi(&["admin", "audit", "verify"], env_dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
