@@ -56,6 +56,9 @@ impl AuditHeadKeeper for FileHead {
              # `uslugi admin audit verify` checks that the database still holds it.\n{}",
             toml::to_string(&file).map_err(|e| fail(&self.path, e))?
         );
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| fail(&self.path, e))?;
+        }
         crate::private_files::replace_atomically(&self.path, text.as_bytes())
             .map_err(|e| fail(&self.path, e))
     }

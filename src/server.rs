@@ -243,6 +243,13 @@ pub async fn build(
             "loaded the shipped list of service centers"
         );
     }
+    // A head file that cannot be kept stops the start: better than a node
+    // whose log could lose its tail unnoticed.
+    if let Err(uslugi_app::audit::HeadError::Keeper(e)) =
+        audit.note_head(store.as_ref(), audit_head.as_ref()).await
+    {
+        bail!("audit_head_file: {e}");
+    }
     let operators = uslugi_app::operators::Operators::new(
         store.clone(),
         hasher,

@@ -823,4 +823,11 @@ async fn records_cut_from_the_end_of_the_audit_log_are_found_by_its_head_file() 
     assert_eq!(std::fs::read_to_string(&head).unwrap(), kept);
     let out = uslugi(&["admin", "audit", "verify"], env_dir);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // A head file that cannot be read stops the start rather than be
+    // overwritten.
+    std::fs::write(&head, "seq = \"many\"\n").unwrap();
+    let out = uslugi(&["admin", "operator", "list"], env_dir);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("audit_head_file"), "{}", text(&out));
 }
