@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Overrides, Settings};
+use crate::config::{Deployment, DevelopmentBecause, Overrides, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -71,6 +71,12 @@ enum Command {
         /// (also USLUGI_POST_DELIVERY_S; default 1209600, two weeks).
         #[arg(long, value_name = "N")]
         post_delivery_s: Option<u64>,
+        /// Development mode on any address (also USLUGI_DEV=1): the local
+        /// outbox and the simulators stand in for SMTP, the SMS gateway and
+        /// the registries. Without it, that is only on a loopback listener
+        /// with a loopback base URL; elsewhere they must be configured.
+        #[arg(long)]
+        dev: bool,
     },
     /// Apply database migrations and exit (serve also does this at start).
     Migrate {
@@ -264,7 +270,7 @@ fn settings(
     listen: Option<String>,
     common: &Common,
 ) -> anyhow::Result<Settings> {
-    settings_with_sim(config, listen, common, &SimFlags::default(), None)
+    settings_with_sim(config, listen, common, &SimFlags::default(), None, false)
 }
 
 fn settings_with_sim(
@@ -273,10 +279,12 @@ fn settings_with_sim(
     common: &Common,
     sim: &SimFlags,
     post_delivery_s: Option<u64>,
+    dev: bool,
 ) -> anyhow::Result<Settings> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let overrides = Overrides {
         listen,
+        dev,
         data_dir: common.data_dir.clone(),
         database_url: common.database_url.clone(),
         sim_citizens_file: sim.sim_citizens.clone(),
@@ -321,7 +329,15 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A configuration to correct, not a failure to retry: service
+            // managers are told apart by the code.
+            if e.downcast_ref::<crate::config::ProductionNotConfigured>()
+                .is_some()
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -334,8 +350,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             common,
             sim,
             post_delivery_s,
+            dev,
         } => {
-            let settings = settings_with_sim(config, listen, &common, &sim, post_delivery_s)?;
+            let settings = settings_with_sim(config, listen, &common, &sim, post_delivery_s, dev)?;
             let addr = settings.listen_addr()?;
             let app =
                 crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), true).await?;
@@ -343,6 +360,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let base = settings.base_url()?;
+            if let Deployment::Development(because) = app.deployment {
+                println!("{}", development_banner(because, &app));
+            }
             println!(
                 "uslugi is listening on http://{} — open {base}/",
                 listener.local_addr()?
@@ -353,8 +373,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             if let Some(path) = &app.outbox_path {
                 println!(
-                    "messages go to the local outbox: {base}/dev/outbox, {base}/dev/outbox.json, `uslugi outbox` ({})",
+                    "messages go to the local outbox: {base}/dev/outbox, {base}/dev/outbox.json (from this machine only), `uslugi outbox` ({})",
                     path.display()
+                );
+            }
+            if app.deployment == Deployment::Production {
+                // No adapter to Russian Post's API exists yet: the letters
+                // are printed from `admin letters export`, and the built-in
+                // post keeps their tracking numbers.
+                tracing::info!(
+                    "letters: the built-in post assigns tracking numbers; print the letters with `uslugi admin letters export`"
                 );
             }
             crate::server::serve(app, listener, shutdown_signal()).await?;
@@ -362,7 +390,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate { common } => {
             let settings = settings(config, None, &common)?;
-            std::fs::create_dir_all(&settings.data_dir)?;
             crate::server::open_store(&settings).await?;
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
@@ -399,7 +426,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = settings(config, None, &common)?;
             let app =
                 crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
-            if app.state.identity.unlock(&login).await? {
+            let unlocked = app.state.identity.unlock(&login).await?;
+            app.note_audit_head().await;
+            if unlocked {
                 println!("unlocked");
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -492,6 +521,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &settings.base_url()?,
             )
             .await?;
+            app.note_audit_head().await;
             println!(
                 "{n} letters of {day}: {} and {}",
                 pdf.display(),
@@ -512,13 +542,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let log = uslugi_app::audit::AuditLog::new(Arc::new(uslugi_app::crypto::Crypto::new(
                 secrets,
             )));
-            let report = log.verify(store.as_ref()).await?;
+            let head = crate::audit_head::FileHead::new(settings.audit_head_path());
+            let kept = uslugi_app::audit::AuditHeadKeeper::read(&head)?;
+            let report = log.verify_against(store.as_ref(), kept.as_ref()).await?;
             match report.first_problem {
                 None => {
                     println!(
                         "the audit log is whole: {} records, each linked to the one before",
                         report.records
                     );
+                    match kept {
+                        Some(k) => println!(
+                            "it holds record {} as the head file {} saw it written",
+                            k.seq,
+                            head.path().display()
+                        ),
+                        None => eprintln!(
+                            "warning: no audit head file at {}: records cut from the end cannot be told from here \
+                             (give this command the node's data directory or USLUGI_AUDIT_HEAD_FILE)",
+                            head.path().display()
+                        ),
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((seq, problem)) => {
@@ -587,7 +631,7 @@ async fn admin_operator(
     let settings = settings(config, None, &common)?;
     let app = crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
     let operators = &app.state.operators;
-    match command {
+    let outcome = match command {
         OperatorCommand::Add { center, role, .. } => {
             let role = match role {
                 RoleArg::Operator => uslugi_domain::OperatorRole::Operator,
@@ -652,7 +696,31 @@ async fn admin_operator(
                 Ok(ExitCode::from(2))
             }
         }
+    };
+    // The records just written are noted outside the database at once.
+    app.note_audit_head().await;
+    outcome
+}
+
+/// Says, in capitals, that this node is not for real people, and what
+/// stands in for what.
+fn development_banner(because: DevelopmentBecause, app: &crate::server::App) -> String {
+    let why = match because {
+        DevelopmentBecause::Loopback => "listening on loopback only",
+        DevelopmentBecause::Asked => "asked for with --dev / USLUGI_DEV",
+    };
+    let mut stand_ins = Vec::new();
+    if app.outbox_path.is_some() {
+        stand_ins.push("SMS and e-mail go to the local outbox and are printed here");
     }
+    if app.sim.is_some() {
+        stand_ins.push("the registries are simulated");
+    }
+    stand_ins.push("the post is simulated");
+    format!(
+        "DEVELOPMENT MODE ({why}): {}. NOT FOR REAL PEOPLE'S DATA.",
+        stand_ins.join("; ")
+    )
 }
 
 async fn shutdown_signal() {

@@ -15,7 +15,7 @@ use uslugi_storage::Backend;
 use uslugi_web::messaging::{HttpSmsGateway, LocalOutbox, Router as MessageRouter, SmtpMailer};
 use uslugi_web::{AppState, Readiness};
 
-use crate::config::Settings;
+use crate::config::{Deployment, Settings};
 
 struct StoreReadiness(Arc<dyn Backend>);
 
@@ -36,9 +36,40 @@ pub struct App {
     /// Run the checks and the outbox in the background (tests drive them
     /// by hand instead).
     pub run_workers: bool,
+    /// Development (stand-ins allowed) or production (real transports).
+    pub deployment: Deployment,
+    pub audit: uslugi_app::audit::AuditLog,
+    /// The audit chain's head, kept outside the database.
+    pub audit_head: Arc<crate::audit_head::FileHead>,
+}
+
+impl App {
+    /// Notes the audit chain's head outside the database if it moved on;
+    /// says loudly when the database lost the head noted before.
+    pub async fn note_audit_head(&self) {
+        note_audit_head(&self.audit, self.store.as_ref(), self.audit_head.as_ref()).await;
+    }
+}
+
+async fn note_audit_head(
+    audit: &uslugi_app::audit::AuditLog,
+    store: &dyn Backend,
+    head: &crate::audit_head::FileHead,
+) {
+    match audit.note_head(store, head).await {
+        Ok(uslugi_app::audit::HeadNote::Diverged { kept }) => tracing::error!(
+            kept,
+            file = %head.path().display(),
+            "the database no longer holds the audit record the head file saw written: \
+             records were removed; run `uslugi admin audit verify`"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "the audit head could not be noted"),
+    }
 }
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Backend>> {
+    crate::private_files::prepare(settings)?;
     let url = settings.database_url();
     let store = uslugi_storage::connect(&url).await.with_context(|| {
         format!(
@@ -60,17 +91,17 @@ pub fn outbox_path(settings: &Settings) -> PathBuf {
     settings.data_dir.join("outbox.jsonl")
 }
 
+/// Wires one node. In production (see [`Settings::deployment`]) nothing
+/// stands in for the real transports and gateways: the settings were
+/// checked to name them all. `echo_outbox` prints development messages to
+/// the console; production has none to print.
 pub async fn build(
     settings: &Settings,
     clock: Arc<dyn Clock>,
     echo_outbox: bool,
 ) -> anyhow::Result<App> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            settings.data_dir.display()
-        )
-    })?;
+    let deployment = settings.deployment()?;
+    crate::private_files::prepare(settings)?;
     let base_url = settings.base_url()?;
     let (secrets_path, default_location) = settings.secrets_path();
     let secrets = crate::secrets::load(&secrets_path, default_location)?;
@@ -96,7 +127,7 @@ pub async fn build(
         &settings.smtp,
         &settings.sms_gateway,
     ) {
-        (None, None) => {
+        (None, None) if matches!(deployment, Deployment::Development(_)) => {
             let path = outbox_path(settings);
             let outbox = Arc::new(LocalOutbox::new(
                 path.clone(),
@@ -122,6 +153,7 @@ pub async fn build(
                 None,
             )
         }
+        (None, None) => bail!("production has no local outbox: configure [smtp] and [sms_gateway]"),
         _ => bail!(
             "configure both [smtp] and [sms_gateway] for real delivery, or neither for the local outbox; \
              with only one, the other channel's messages would be lost"
@@ -137,6 +169,7 @@ pub async fn build(
 
     let crypto = uslugi_app::crypto::Crypto::new(secrets);
     let audit = uslugi_app::audit::AuditLog::new(Arc::new(crypto.clone()));
+    let audit_head = Arc::new(crate::audit_head::FileHead::new(settings.audit_head_path()));
     let hasher = Arc::new(hasher);
     let post = uslugi_sim::SimPost::new(
         Arc::clone(&clock),
@@ -210,6 +243,13 @@ pub async fn build(
             "loaded the shipped list of service centers"
         );
     }
+    // A head file that cannot be kept stops the start: better than a node
+    // whose log could lose its tail unnoticed.
+    if let Err(uslugi_app::audit::HeadError::Keeper(e)) =
+        audit.note_head(store.as_ref(), audit_head.as_ref()).await
+    {
+        bail!("audit_head_file: {e}");
+    }
     let operators = uslugi_app::operators::Operators::new(
         store.clone(),
         hasher,
@@ -217,7 +257,7 @@ pub async fn build(
         clock,
         uslugi_app::operators::OperatorPolicy::default(),
         base_url,
-        audit,
+        audit.clone(),
         Arc::clone(&centers),
         Arc::clone(&verification),
     );
@@ -237,6 +277,9 @@ pub async fn build(
         outbox_path,
         sim,
         run_workers: settings.workers,
+        deployment,
+        audit,
+        audit_head,
     })
 }
 
@@ -249,6 +292,11 @@ async fn registry_gateway(
     let r = &settings.registries;
     let timeout = std::time::Duration::from_millis(r.timeout_ms);
     match r.gateway.as_str() {
+        "sim" if settings.deployment()? == Deployment::Production => {
+            bail!(
+                "production has no registry simulator: set registries.gateway = \"http\" and registries.url"
+            )
+        }
         "sim" => {
             let sim = uslugi_sim::spawn_in_process(&r.sim.to_sim()?, clock)
                 .await
@@ -282,6 +330,7 @@ pub async fn serve(
     let identity = Arc::clone(&app.state.identity);
     let letters = Arc::clone(&app.state.letters);
     let operators = Arc::clone(&app.state.operators);
+    let verification = Arc::clone(&app.state.verification);
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -295,8 +344,30 @@ pub async fn serve(
             if let Err(e) = operators.sweep().await {
                 tracing::warn!(error = %e, "sweeping console sessions failed");
             }
+            if let Err(e) = verification.wipe_delivered_messages().await {
+                tracing::warn!(error = %e, "emptying delivered messages failed");
+            }
         }
     });
+    // Every record is written in the transaction of what it records, by
+    // whichever part of the product acted; at start, then once a second,
+    // the head is noted outside the database if it moved (two indexed
+    // reads when it did not), and once more at shutdown.
+    let (audit, store, audit_head) = (
+        app.audit.clone(),
+        Arc::clone(&app.store),
+        Arc::clone(&app.audit_head),
+    );
+    let witness = {
+        let (audit, store, head) = (audit.clone(), Arc::clone(&store), Arc::clone(&audit_head));
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                note_audit_head(&audit, store.as_ref(), head.as_ref()).await;
+            }
+        })
+    };
     let workers = app.run_workers.then(|| {
         let verification = Arc::clone(&app.state.verification);
         tokio::spawn(async move { run_workers(&verification).await })
@@ -309,9 +380,11 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    witness.abort();
     if let Some(w) = workers {
         w.abort();
     }
+    note_audit_head(&audit, store.as_ref(), audit_head.as_ref()).await;
     if let Some(sim) = app.sim {
         sim.task.abort();
     }

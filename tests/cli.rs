@@ -471,3 +471,363 @@ fn a_broken_places_file_stops_start_up_naming_its_line() {
         "{err}"
     );
 }
+
+/// Starts `uslugi serve` on `listen` with cheap hashing; its stdout and
+/// stderr go to files in `dir` (a pipe nobody reads could stall it).
+fn serve(
+    listen: &str,
+    data_dir: &std::path::Path,
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--listen", listen, "--data-dir"])
+        .arg(data_dir)
+        .args(args)
+        .env("USLUGI_PASSWORD_HASH__MEMORY_KIB", "64")
+        .env("USLUGI_PASSWORD_HASH__ITERATIONS", "1")
+        .env_remove("USLUGI_DATABASE_URL")
+        .env_remove("USLUGI_DEV")
+        .env_remove("USLUGI_BASE_URL")
+        .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
+        .stderr(std::fs::File::create(dir.join("stderr")).unwrap());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    Server(command.spawn().unwrap())
+}
+
+async fn wait_for_health(base: &str) {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A stand-in SMS gateway: answers every request 200 and keeps the bodies.
+async fn fake_sms_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        kept.lock().unwrap().push(body.to_owned());
+                        let _ = socket
+                            .write_all(
+                                b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                            )
+                            .await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn production_without_real_transports_refuses_to_start_naming_each_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |listen: &str, env: &[(&str, &str)]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["serve", "--listen", listen, "--data-dir"])
+            .arg(dir.path().join("data"))
+            .env_remove("USLUGI_DATABASE_URL")
+            .env_remove("USLUGI_DEV")
+            .env_remove("USLUGI_BASE_URL");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    };
+    // Reachable from other machines, or announced at a public address:
+    // either is production.
+    for (listen, env) in [
+        ("0.0.0.0:0", vec![]),
+        (
+            "127.0.0.1:0",
+            vec![("USLUGI_BASE_URL", "https://uslugi.example")],
+        ),
+        (
+            "127.0.0.1:0",
+            vec![
+                ("USLUGI_BASE_URL", "https://uslugi.example"),
+                ("USLUGI_DEV", "0"),
+            ],
+        ),
+    ] {
+        let out = refused(listen, &env);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{listen} {env:?}: {}",
+            text(&out)
+        );
+        let said = text(&out);
+        for name in [
+            "smtp.host (USLUGI_SMTP__HOST)",
+            "smtp.from (USLUGI_SMTP__FROM)",
+            "sms_gateway.url (USLUGI_SMS_GATEWAY__URL)",
+            "registries.gateway",
+            "registries.url (USLUGI_REGISTRIES__URL)",
+            "--dev",
+        ] {
+            assert!(said.contains(name), "{name} in {said}");
+        }
+        assert!(
+            !said.contains("DEVELOPMENT MODE"),
+            "nothing started: {said}"
+        );
+    }
+    let out = refused("0.0.0.0:0", &[]);
+    assert!(text(&out).contains("base_url (USLUGI_BASE_URL)"));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn development_mode_is_said_in_capitals_and_keeps_its_files_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // An earlier version left the directory and the files open to all.
+    let out = uslugi(&["migrate"], &data);
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::write(data.join("outbox.jsonl"), "").unwrap();
+    for (path, m) in [
+        (data.clone(), 0o755),
+        (data.join("uslugi.db"), 0o644),
+        (data.join("outbox.jsonl"), 0o644),
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m)).unwrap();
+    }
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let server = serve(&listen, &data, dir.path(), &[], &[]);
+    wait_for_health(&base).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/api/v1/registrations"))
+        .json(&json!({"surname": "Иванов", "given_name": "Иван", "phone": "+79251234568", "accept_terms": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let outbox = client
+        .get(format!("{base}/dev/outbox.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outbox.status(), 200, "this machine reads the outbox");
+    for (header, value) in [
+        ("x-forwarded-for", "203.0.113.9"),
+        ("forwarded", "for=203.0.113.9"),
+        ("x-real-ip", "203.0.113.9"),
+    ] {
+        let r = client
+            .get(format!("{base}/dev/outbox.json"))
+            .header(header, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "through a proxy: {header}");
+    }
+    drop(server);
+    let stdout = std::fs::read_to_string(dir.path().join("stdout")).unwrap();
+    assert!(
+        stdout.contains("DEVELOPMENT MODE (listening on loopback only)"),
+        "{stdout}"
+    );
+    assert_eq!(mode(&data), 0o700);
+    for file in ["uslugi.db", "secrets.toml", "outbox.jsonl"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    assert!(
+        std::fs::read_to_string(data.join("outbox.jsonl"))
+            .unwrap()
+            .contains("+79251234568"),
+        "the code went to the local outbox"
+    );
+
+    // Asked for by name, development mode runs at a public address too.
+    let listen = format!("127.0.0.1:{}", free_port());
+    let server = serve(
+        &listen,
+        &data,
+        dir.path(),
+        &["--dev"],
+        &[("USLUGI_BASE_URL", "https://uslugi.example")],
+    );
+    wait_for_health(&format!("http://{listen}")).await;
+    drop(server);
+    let stdout = std::fs::read_to_string(dir.path().join("stdout")).unwrap();
+    assert!(
+        stdout.contains("DEVELOPMENT MODE (asked for with --dev"),
+        "{stdout}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn production_has_no_development_pages_and_prints_no_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (sms_url, sent) = fake_sms_gateway().await;
+    let closed = format!("127.0.0.1:{}", free_port());
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let server = serve(
+        &listen,
+        &data,
+        dir.path(),
+        &[],
+        &[
+            ("USLUGI_BASE_URL", "https://uslugi.example"),
+            ("USLUGI_SMTP__HOST", "127.0.0.1"),
+            ("USLUGI_SMTP__PORT", &free_port().to_string()),
+            ("USLUGI_SMTP__TLS", "none"),
+            ("USLUGI_SMTP__FROM", "uslugi@example.org"),
+            ("USLUGI_SMS_GATEWAY__URL", &sms_url),
+            ("USLUGI_REGISTRIES__GATEWAY", "http"),
+            ("USLUGI_REGISTRIES__URL", &format!("http://{closed}/")),
+        ],
+    );
+    wait_for_health(&base).await;
+    let client = reqwest::Client::new();
+    for path in ["/dev/outbox", "/dev/outbox.json"] {
+        let r = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path} does not exist in production");
+    }
+    let r = client
+        .post(format!("{base}/api/v1/registrations"))
+        .json(&json!({"surname": "Иванов", "given_name": "Иван", "phone": "+79251234569", "accept_terms": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let sms = sent.lock().unwrap().join("\n");
+    let code: String = sms
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("the code went to the SMS gateway")
+        .to_owned();
+    drop(server);
+    let stdout = std::fs::read_to_string(dir.path().join("stdout")).unwrap();
+    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap();
+    assert!(!stdout.contains("DEVELOPMENT"), "{stdout}");
+    assert!(
+        !stdout.contains(&code) && !stderr.contains(&code),
+        "no code on the console"
+    );
+    assert!(!data.join("outbox.jsonl").exists(), "no local outbox");
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("uslugi.db")), 0o600);
+}
+
+#[tokio::test]
+async fn records_cut_from_the_end_of_the_audit_log_are_found_by_its_head_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_dir = dir.path();
+    let center = "kaluga-mfc-kaluga-ul-khrustalnaya-34a";
+    let out = uslugi(
+        &[
+            "admin", "operator", "add", "--center", center, "--role", "operator",
+        ],
+        env_dir,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let id = text(&out).split_whitespace().nth(1).unwrap().to_owned();
+    let out = uslugi(&["admin", "operator", "disable", &id], env_dir);
+    assert!(out.status.success(), "{}", text(&out));
+    let head = env_dir.join("audit-head");
+    let kept = std::fs::read_to_string(&head).expect("the head is kept outside the database");
+    assert!(kept.contains("seq = 2"), "{kept}");
+    #[cfg(unix)]
+    assert_eq!(mode(&head), 0o600);
+    let out = uslugi(&["admin", "audit", "verify"], env_dir);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("holds record 2"), "{}", text(&out));
+
+    // Someone with the database file removes the last record: the chain
+    // left behind links soundly, but is shorter than the head saw.
+    let db = format!("sqlite://{}", env_dir.join("uslugi.db").display());
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let out = uslugi(&["admin", "audit", "verify"], env_dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("broken at record 2") && text(&out).contains("tail was cut"),
+        "{}",
+        text(&out)
+    );
+
+    // Later records do not cover the cut: the head file does not move on
+    // past a head the database lost.
+    let out = uslugi(
+        &[
+            "admin", "operator", "add", "--center", center, "--role", "operator",
+        ],
+        env_dir,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&head).unwrap(), kept);
+    let out = uslugi(&["admin", "audit", "verify"], env_dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // A head file that cannot be read stops the start rather than be
+    // overwritten.
+    std::fs::write(&head, "seq = \"many\"\n").unwrap();
+    let out = uslugi(&["admin", "operator", "list"], env_dir);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("audit_head_file"), "{}", text(&out));
+}

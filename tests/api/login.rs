@@ -119,14 +119,13 @@ async fn a_session_ends_after_twelve_hours_however_active() {
     assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
 }
 
-#[tokio::test]
-async fn remember_me_keeps_the_session_thirty_days() {
-    let app = spawn_app().await;
-    app.register_phone("+79101234571").await;
+/// A remembered login: its cookie, and its token.
+async fn remembered(app: &TestApp, phone: &str) -> (String, String) {
+    app.register_phone(phone).await;
     let r = app
         .post(
             "/api/v1/sessions",
-            &json!({"login": "+79101234571", "password": PASSWORD, "remember_me": true}),
+            &json!({"login": phone, "password": PASSWORD, "remember_me": true}),
         )
         .await;
     assert_eq!(r.status(), 201);
@@ -137,18 +136,46 @@ async fn remember_me_keeps_the_session_thirty_days() {
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("__Host-uslugi-session="))
         .unwrap();
-    assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
-    for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(cookie.contains(attr), "{cookie}");
-    }
     let token = r.json::<Value>().await.unwrap()["session_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    app.advance(Duration::days(10));
+    (cookie, token)
+}
+
+#[tokio::test]
+async fn remember_me_keeps_a_session_in_use_thirty_days_and_not_after() {
+    let app = spawn_app().await;
+    let (cookie, token) = remembered(&app, "+79101234571").await;
+    assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
+    for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    // Used every six days: alive on days 6, 12, 18 and 24…
+    for _ in 0..4 {
+        app.advance(Duration::days(6));
+        assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200);
+    }
+    // …and to the last minute of day 30, but not a minute after.
+    app.advance(Duration::days(6) - Duration::minutes(1));
     assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200);
-    app.advance(Duration::days(21));
+    app.advance(Duration::minutes(1));
     assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_remembered_session_unused_for_a_week_is_gone() {
+    let app = spawn_app().await;
+    let (_, token) = remembered(&app, "+79101234573").await;
+    app.advance(Duration::days(7) + Duration::minutes(1));
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 401);
+    let (_, token) = remembered(&app, "+79101234574").await;
+    app.advance(Duration::days(7) - Duration::minutes(1));
+    assert_eq!(
+        app.get_bearer("/api/v1/me", &token).await.status(),
+        200,
+        "a week less a minute is not yet idle"
+    );
 }
 
 #[tokio::test]

@@ -195,3 +195,41 @@ async fn an_unreachable_gateway_is_a_clear_503_and_nothing_is_left_half_done() {
         0
     );
 }
+
+/// The SMS that told of the checks' result went out through the outbox; a
+/// day after delivery the database no longer holds its text.
+#[tokio::test]
+async fn a_delivered_message_loses_its_text_after_a_day() {
+    let app = spawn_app().await;
+    app.standard_citizen("+79261700090", &ivanov()).await;
+    let told = app.messages_to("+79261700090").await;
+    assert!(
+        told.iter().any(|m| m.body.contains("стандартн")),
+        "the result was told: {told:?}"
+    );
+    let column = uslugi_app::crypto::SEALED_COLUMNS
+        .iter()
+        .find(|c| c.table == "outbox" && c.column == "body")
+        .unwrap();
+    let held = app
+        .store
+        .sealed_values(column, "", 100)
+        .await
+        .unwrap()
+        .len();
+    assert!(held > 0, "delivered, still held for a day");
+    app.advance(time::Duration::hours(23));
+    assert_eq!(app.verification.wipe_delivered_messages().await.unwrap(), 0);
+    app.advance(time::Duration::hours(1) + time::Duration::minutes(1));
+    assert_eq!(
+        app.verification.wipe_delivered_messages().await.unwrap(),
+        u64::try_from(held).unwrap()
+    );
+    assert!(
+        app.store
+            .sealed_values(column, "", 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -221,6 +221,106 @@ async fn the_language_switcher_stays_on_the_page_and_only_on_this_site() {
 }
 
 #[tokio::test]
+async fn a_login_goes_on_only_to_a_path_of_this_site() {
+    let app = spawn_app().await;
+    let phone = "+79261003041";
+    app.register_phone(phone).await;
+    let mut b = Browser::new(&app);
+    for evil in [
+        "/\t/evil.example",
+        "/%09/evil.example",
+        "/\n/evil.example",
+        "/%0a/evil.example",
+        "/%0d%0aSet-Cookie:%20x=1",
+        "//evil.example",
+        "/\\evil.example",
+        "/%5cevil.example",
+        "https://evil.example",
+    ] {
+        // The form carries nothing of it…
+        let (s, html, _) = b.get(&format!("/login?next={}", url_encode(evil))).await;
+        assert_eq!(s, 200, "{evil:?}");
+        assert!(html.contains(r#"name="next" value="/">"#), "{evil:?}");
+        // …and a login posted with it lands on «Мои данные».
+        let (s, _, to) = b
+            .post(
+                "/login",
+                &[("login", phone), ("password", PASSWORD), ("next", evil)],
+            )
+            .await;
+        assert_eq!((s, to.as_deref()), (303, Some("/me")), "{evil:?}");
+        let (s, _, to) = b.get(&format!("/lang/ru?next={}", url_encode(evil))).await;
+        assert_eq!((s, to.as_deref()), (303, Some("/")), "{evil:?}");
+    }
+    let (_, _, to) = b
+        .post(
+            "/login",
+            &[
+                ("login", phone),
+                ("password", PASSWORD),
+                ("next", "/me/security"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        to.as_deref(),
+        Some("/me/security"),
+        "a fine next still works"
+    );
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_answer_of_an_https_site_carries_hsts_and_of_a_loopback_one_not() {
+    let app = spawn_with(|s| {
+        s.base_url = Some("https://uslugi.example".into());
+        s.dev = true;
+    })
+    .await;
+    for path in [
+        "/register",
+        "/health",
+        "/static/app.css",
+        "/api/v1/service-centers",
+        "/no-such-page",
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            r.headers()
+                .get("strict-transport-security")
+                .map(|v| v.to_str().unwrap()),
+            Some("max-age=31536000; includeSubDomains"),
+            "{path}"
+        );
+    }
+    let r = app.post("/api/v1/sessions", &serde_json::json!({})).await;
+    assert!(r.headers().contains_key("strict-transport-security"));
+
+    let plain = spawn_app().await;
+    let r = plain
+        .client
+        .get(plain.url("/register"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !r.headers().contains_key("strict-transport-security"),
+        "not on plain HTTP"
+    );
+}
+
+#[tokio::test]
 async fn pages_carry_protective_headers() {
     let app = spawn_app().await;
     let r = app.client.get(app.url("/register")).send().await.unwrap();

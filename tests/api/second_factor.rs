@@ -808,3 +808,35 @@ async fn the_contact_page_asks_an_sms_factor_for_its_code() {
     assert_eq!(status, 303);
     assert!(to.unwrap().starts_with("/me/contacts/changes/"));
 }
+
+#[tokio::test]
+async fn a_remembered_login_by_code_ends_after_a_week_unused() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261700031").await;
+    let (secret, _) = with_app(&app, &token).await;
+    let r = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"login": "+79261700031", "password": PASSWORD, "remember_me": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let step: Value = r.json().await.unwrap();
+    let r = code_step(&app, &step, &totp_now(&app, &secret)).await;
+    assert_eq!(r.status(), 201);
+    let remembered = body_of(r).await["session_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(Duration::days(6));
+    assert_eq!(
+        app.get_bearer("/api/v1/me", &remembered).await.status(),
+        200
+    );
+    app.advance(Duration::days(7) + Duration::minutes(1));
+    assert_eq!(
+        app.get_bearer("/api/v1/me", &remembered).await.status(),
+        401,
+        "seven days unused end it, though thirty have not passed"
+    );
+}

@@ -3,13 +3,16 @@
 //! personal data), are written in the same transaction as the change they
 //! record, can never be changed or removed (the database refuses), and are
 //! chained by keyed hashes so that `uslugi admin audit verify` finds any
-//! record altered, removed or slipped in behind the database's back.
+//! record altered, removed or slipped in behind the database's back. The
+//! chain's head is also kept outside the database (an [`AuditHeadKeeper`]),
+//! so records cut from the end, which leave a sound but shorter chain, are
+//! found too.
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, OperatorId};
 
-use crate::ports::{AuditChain, AuditEntry, AuditWrite, Store, StoreError};
+use crate::ports::{AuditChain, AuditEntry, AuditFilter, AuditWrite, Store, StoreError};
 
 /// The actions the log records. Stable names: reports and alerts match on them.
 pub mod action {
@@ -141,6 +144,67 @@ impl AuditLog {
     /// Walks the whole chain from the first record; the first record that
     /// does not link to the one before it, if any.
     pub async fn verify(&self, store: &dyn Store) -> Result<ChainReport, StoreError> {
+        self.verify_against(store, None).await
+    }
+
+    /// [`Self::verify`], and the chain must still hold the head kept
+    /// outside the database: the record of that number, with that link.
+    pub async fn verify_against(
+        &self,
+        store: &dyn Store,
+        kept: Option<&ChainHead>,
+    ) -> Result<ChainReport, StoreError> {
+        let mut report = self.walk(store, kept).await?;
+        if let Some(kept) = kept
+            && report.first_problem.is_none()
+        {
+            let last = i64::try_from(report.records).unwrap_or(i64::MAX);
+            if last < kept.seq {
+                report.first_problem = Some((last + 1, ChainProblem::TailCut { kept: kept.seq }));
+            }
+        }
+        Ok(report)
+    }
+
+    /// Notes the database's head in `keeper` when it has moved on. The kept
+    /// head never moves back, nor past a head the database no longer holds
+    /// (records cut from the end, or a chain replaced): that evidence stays
+    /// for `verify_against` to report.
+    pub async fn note_head(
+        &self,
+        store: &dyn Store,
+        keeper: &dyn AuditHeadKeeper,
+    ) -> Result<HeadNote, HeadError> {
+        let kept = keeper.read()?;
+        if let Some(kept) = &kept {
+            let held = store.audit_chain(kept.seq, 1).await?;
+            let same = held
+                .first()
+                .is_some_and(|r| r.seq == kept.seq && r.hash == kept.hash);
+            if !same {
+                return Ok(HeadNote::Diverged { kept: kept.seq });
+            }
+        }
+        let newest = store
+            .audit_records(&AuditFilter::default(), None, 1)
+            .await?;
+        match newest.into_iter().next() {
+            Some(r) if kept.as_ref().is_none_or(|k| r.seq > k.seq) => {
+                keeper.write(&ChainHead {
+                    seq: r.seq,
+                    hash: r.hash,
+                })?;
+                Ok(HeadNote::Moved { seq: r.seq })
+            }
+            _ => Ok(HeadNote::Unchanged),
+        }
+    }
+
+    async fn walk(
+        &self,
+        store: &dyn Store,
+        kept: Option<&ChainHead>,
+    ) -> Result<ChainReport, StoreError> {
         const PAGE: u32 = 1000;
         let mut report = ChainReport::default();
         let mut prev = GENESIS.to_vec();
@@ -162,6 +226,8 @@ impl AuditLog {
                     &r.hash,
                 ) {
                     Some(ChainProblem::Altered)
+                } else if kept.is_some_and(|k| k.seq == r.seq && k.hash != r.hash) {
+                    Some(ChainProblem::NotTheKeptHead)
                 } else {
                     None
                 };
@@ -199,6 +265,54 @@ pub enum ChainProblem {
     BrokenLink,
     /// Its contents do not match its link.
     Altered,
+    /// The chain ends before record `kept`, which the head kept outside
+    /// the database saw written: records were cut from the end.
+    TailCut { kept: i64 },
+    /// It links soundly, but is not the record the head kept outside the
+    /// database saw written under its number: the tail was replaced.
+    NotTheKeptHead,
+}
+
+/// The head of the chain: its last record's number and link.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+}
+
+impl std::fmt::Debug for ChainHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChainHead({})", self.seq)
+    }
+}
+
+/// The port: where the head is kept outside the database (a file of the
+/// node). Reading what was never written is `None`.
+pub trait AuditHeadKeeper: Send + Sync {
+    fn read(&self) -> Result<Option<ChainHead>, HeadError>;
+    fn write(&self, head: &ChainHead) -> Result<(), HeadError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeadError {
+    #[error("the audit head outside the database: {0}")]
+    Keeper(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What [`AuditLog::note_head`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadNote {
+    Moved {
+        seq: i64,
+    },
+    Unchanged,
+    /// The database no longer holds the kept head (record `kept`): left as
+    /// it is, for `admin audit verify` to report.
+    Diverged {
+        kept: i64,
+    },
 }
 
 impl std::fmt::Display for ChainProblem {
@@ -207,6 +321,13 @@ impl std::fmt::Display for ChainProblem {
             Self::Missing { expected } => write!(f, "records from {expected} on are missing"),
             Self::BrokenLink => f.write_str("it does not link to the record before it"),
             Self::Altered => f.write_str("its contents were changed after it was written"),
+            Self::TailCut { kept } => write!(
+                f,
+                "the log ends before it, yet the audit head kept outside the database saw records up to {kept} written: its tail was cut"
+            ),
+            Self::NotTheKeptHead => f.write_str(
+                "it is not the record the audit head kept outside the database saw written under this number: the tail was replaced",
+            ),
         }
     }
 }

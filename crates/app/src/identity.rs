@@ -855,7 +855,10 @@ impl Identity {
         }
         let token = crypto::random_token();
         let (idle, lifetime) = if remember {
-            (self.policy.session_remember, self.policy.session_remember)
+            (
+                self.policy.session_remember_idle,
+                self.policy.session_remember,
+            )
         } else {
             (self.policy.session_idle, self.policy.session_absolute)
         };

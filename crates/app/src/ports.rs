@@ -576,6 +576,13 @@ pub trait VerificationStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<OutboxRecord>>;
     async fn mark_outbox_delivered(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()>;
+    /// Empties the sealed body (codes, links, temporary passwords) of every
+    /// message delivered before `delivered_before`; how many were emptied.
+    /// The row stays, for its idempotency key.
+    async fn wipe_delivered_outbox_bodies(
+        &self,
+        delivered_before: OffsetDateTime,
+    ) -> StoreResult<u64>;
     async fn reschedule_outbox(
         &self,
         id: uuid::Uuid,

@@ -447,7 +447,10 @@ impl Identity {
         now: OffsetDateTime,
     ) -> SessionRecord {
         let (idle, lifetime) = if c.remember {
-            (self.policy.session_remember, self.policy.session_remember)
+            (
+                self.policy.session_remember_idle,
+                self.policy.session_remember,
+            )
         } else {
             (self.policy.session_idle, self.policy.session_absolute)
         };

@@ -16,7 +16,12 @@ pub struct Policy {
     pub registration_ttl: Duration,
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    /// «Запомнить меня»: the absolute lifetime of a remembered session.
     pub session_remember: Duration,
+    /// «Запомнить меня»: how long a remembered session lives unused. Shorter
+    /// than its lifetime, so a device left behind (or a copied cookie) stops
+    /// working within a week, while a device in use keeps its login.
+    pub session_remember_idle: Duration,
     /// Wrong passwords in a row after which each try must wait longer.
     pub throttle_after_failures: u32,
     /// Wrong passwords in a row after which the account is locked.
@@ -41,6 +46,7 @@ impl Policy {
             session_idle: Duration::minutes(30),
             session_absolute: Duration::hours(12),
             session_remember: Duration::days(30),
+            session_remember_idle: Duration::days(7),
             throttle_after_failures: 5,
             lock_after_failures: 100,
             max_throttle: Duration::minutes(30),

@@ -1172,7 +1172,22 @@ impl Verification {
         }
         Ok(delivered)
     }
+
+    /// Empties the bodies of messages delivered more than
+    /// [`DELIVERED_BODY_KEPT`] ago: a copy of a code or a temporary
+    /// password kept after it reached the person only serves whoever reads
+    /// the database (and the key) later.
+    pub async fn wipe_delivered_messages(&self) -> Result<u64, InternalError> {
+        Ok(self
+            .store
+            .wipe_delivered_outbox_bodies(self.clock.now() - DELIVERED_BODY_KEPT)
+            .await?)
+    }
 }
+
+/// How long a delivered message keeps its body: long enough to look into a
+/// complaint about that day's message.
+pub const DELIVERED_BODY_KEPT: Duration = Duration::hours(24);
 
 /// How long the temporary password of a registration or recovery at a
 /// service center works.

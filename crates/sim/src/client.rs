@@ -9,16 +9,13 @@ use uslugi_app::registries::{
 };
 
 use crate::wire::{
-    ErrorBody, IDEMPOTENCY_KEY_HEADER, Polled, Submitted, WireRequest, is_valid_idempotency_key,
+    IDEMPOTENCY_KEY_HEADER, Polled, Submitted, WireRequest, is_valid_idempotency_key,
 };
 
 /// Long enough for a gateway under load, short enough that a stuck call
 /// does not hold a verification for long; shorter than the simulator's
 /// default hold, so its simulated timeouts are seen as timeouts.
 pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// At most this much of an error body is quoted in a `GatewayError`.
-const MAX_QUOTED_CHARS: usize = 300;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayConfigError {
@@ -140,20 +137,22 @@ fn transport_error(e: reqwest::Error) -> GatewayError {
 
 /// A body that is not what the protocol promises: the gateway is broken or
 /// is not this protocol's, neither of which the request can be blamed for.
+/// The decoder's words are left out: they quote the values they choke on.
 fn body_error(e: reqwest::Error) -> GatewayError {
     if e.is_timeout() {
         GatewayError::Timeout
     } else {
-        GatewayError::Unavailable(format!(
-            "the gateway's answer does not follow the protocol: {}",
-            e.without_url()
-        ))
+        GatewayError::Unavailable("the gateway's answer does not follow the protocol".into())
     }
 }
 
 /// 408 and 504 say that no answer came in time, like a timeout of our own;
 /// 429 and 5xx that the gateway cannot serve now; other 4xx that it refuses
 /// the request itself; 404 on a poll that it does not know the id.
+///
+/// The error (which is logged) names the status and the body's length, never
+/// the body: a gateway explaining a refusal may quote what it was sent, the
+/// SNILS, the passport, the name.
 async fn failure(response: reqwest::Response, call: Call) -> GatewayError {
     let status = response.status();
     if call == Call::Poll && status == StatusCode::NOT_FOUND {
@@ -162,18 +161,9 @@ async fn failure(response: reqwest::Response, call: Call) -> GatewayError {
     if status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::GATEWAY_TIMEOUT {
         return GatewayError::Timeout;
     }
-    let detail = match response.text().await {
-        Ok(text) => match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => body.error.message,
-            Err(_) => text,
-        },
-        Err(_) => String::new(),
-    };
-    let detail: String = detail.chars().take(MAX_QUOTED_CHARS).collect();
-    let described = if detail.trim().is_empty() {
-        status.to_string()
-    } else {
-        format!("{status}: {}", detail.trim())
+    let described = match response.bytes().await {
+        Ok(body) => format!("{status}, a body of {} bytes", body.len()),
+        Err(_) => format!("{status}, the body unreadable"),
     };
     if status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS {
         GatewayError::Rejected(described)

@@ -144,9 +144,15 @@ impl Post for SimPost {
                 accepted_at: now,
             })
             .expect("a record serialises");
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true).append(true);
+            #[cfg(unix)]
+            {
+                // Whose letter went where is the operator's business alone.
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut f = options
                 .open(path)
                 .map_err(|e| PostError(format!("post records: {e}")))?;
             writeln!(f, "{line}").map_err(|e| PostError(format!("post records: {e}")))?;

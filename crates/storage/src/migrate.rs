@@ -95,6 +95,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "registered_address",
         sql: include_str!("../migrations/sqlite/0010_registered_address.sql"),
     },
+    Migration {
+        version: 11,
+        name: "outbox_wipe",
+        sql: include_str!("../migrations/sqlite/0011_outbox_wipe.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -147,6 +152,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 10,
         name: "registered_address",
         sql: include_str!("../migrations/postgres/0010_registered_address.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "outbox_wipe",
+        sql: include_str!("../migrations/postgres/0011_outbox_wipe.sql"),
     },
 ];
 

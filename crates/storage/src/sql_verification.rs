@@ -171,7 +171,7 @@ macro_rules! sql_verification_store {
                     let c = $crate::sql_verification::known_column(c)?;
                     let sql = format!(
                         "SELECT {key}, {column} FROM {table} WHERE {key} > $1 AND {column} IS NOT NULL \
-                         ORDER BY {key} LIMIT $2",
+                         AND length({column}) > 0 ORDER BY {key} LIMIT $2",
                         key = c.key,
                         column = c.column,
                         table = c.table
@@ -708,6 +708,24 @@ macro_rules! sql_verification_store {
                     .await
                     .map_err(backend)?;
                     Ok(())
+                }
+
+                async fn wipe_delivered_outbox_bodies(
+                    &self,
+                    delivered_before: OffsetDateTime,
+                ) -> StoreResult<u64> {
+                    // An empty value, not NULL: the column stays NOT NULL,
+                    // and key rotation passes over empty values.
+                    let done = sqlx::query(
+                        "UPDATE outbox SET body = $2 \
+                         WHERE delivered_at IS NOT NULL AND length(body) > 0 AND delivered_at < $1",
+                    )
+                    .bind(ts(delivered_before))
+                    .bind(Vec::<u8>::new())
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected())
                 }
 
                 async fn reschedule_outbox(

@@ -107,6 +107,10 @@ mod second_factor;
 #[path = "contract/registered_address.rs"]
 mod registered_address;
 
+// What is left of a message after delivery: `contract/outbox.rs`.
+#[path = "contract/outbox.rs"]
+mod outbox;
+
 async fn open(url: &str) -> Arc<dyn Backend> {
     let store = connect(url).await.expect("connect");
     store.migrate().await.expect("migrate");

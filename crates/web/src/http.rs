@@ -277,21 +277,72 @@ pub fn api_call_is_same_site(method: &axum::http::Method, headers: &HeaderMap) -
     json || token_matches
 }
 
-/// Only paths on this site may be redirected to after login or a language
-/// switch: no `//host`, no scheme, no backslashes.
+/// Where a login or a language switch goes on to: only a path of this site,
+/// else `/` (a login then lands on «Мои данные»). `next` is resolved as a
+/// browser resolves it and must keep our origin; control characters and
+/// backslashes are refused outright, raw or percent-encoded, because
+/// browsers drop or reinterpret them (`/\t/evil.example` is
+/// `//evil.example` to a browser). What is returned is the resolved path,
+/// percent-encoded, so it is always a valid `Location`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.contains("://")
-                && n.len() <= 512 =>
-        {
-            n.to_owned()
-        }
-        _ => "/".to_owned(),
+    next.and_then(same_origin_path)
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+fn same_origin_path(next: &str) -> Option<String> {
+    if next.len() > 512 || !next.starts_with('/') || next.starts_with("//") {
+        return None;
     }
+    let decoded = percent_decode(next);
+    let refused = |b: &u8| b.is_ascii_control() || *b == b'\\';
+    if next.as_bytes().iter().any(refused) || decoded.iter().any(refused) {
+        return None;
+    }
+    // `/%2F/evil.example` is a path here, but whatever decodes it once more
+    // (a proxy, a script) would meet a protocol-relative address.
+    if decoded.starts_with(b"//") {
+        return None;
+    }
+    // Any origin of our own would do: only whether `next` leaves it matters.
+    let ours = reqwest::Url::parse("https://uslugi.invalid/").ok()?;
+    let resolved = ours.join(next).ok()?;
+    if resolved.origin() != ours.origin() {
+        return None;
+    }
+    let mut path = resolved.path().to_owned();
+    if let Some(query) = resolved.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    if let Some(fragment) = resolved.fragment() {
+        path.push('#');
+        path.push_str(fragment);
+    }
+    Some(path)
+}
+
+/// `%XX` decoded once; a `%` not followed by two hex digits stays as it is.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+            .flatten();
+        match escaped {
+            Some((hi, lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'%'));
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 pub fn url_encode(s: &str) -> String {
@@ -319,10 +370,45 @@ mod tests {
     #[test]
     fn redirects_stay_on_the_site() {
         assert_eq!(safe_next(Some("/me")), "/me");
-        assert_eq!(safe_next(Some("//evil.example/")), "/");
-        assert_eq!(safe_next(Some("https://evil.example/")), "/");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/me/security")), "/me/security");
+        assert_eq!(
+            safe_next(Some("/register?via=email#top")),
+            "/register?via=email#top"
+        );
+        assert_eq!(safe_next(Some("/me/../services")), "/services");
+        assert_eq!(
+            safe_next(Some("/поиск?q=мфц")),
+            "/%D0%BF%D0%BE%D0%B8%D1%81%D0%BA?q=%D0%BC%D1%84%D1%86"
+        );
+        for evil in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/\n/evil.example",
+            "/%0a/evil.example",
+            "/%0D%0ASet-Cookie:x=1",
+            "/%5Cevil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/\u{7f}",
+            "me",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(600)))), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn percent_decoding_keeps_what_is_not_an_escape() {
+        assert_eq!(percent_decode("/a%20b"), b"/a b");
+        assert_eq!(percent_decode("/100%"), b"/100%");
+        assert_eq!(percent_decode("/%zz%4"), b"/%zz%4");
+        assert_eq!(percent_decode("%D0%BF"), "п".as_bytes());
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The web face of uslugi: server-rendered pages for people, the JSON API
 //! for apps and kiosks, and the development outbox.
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use askama::Template;
 use async_trait::async_trait;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -88,14 +89,24 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", routing::get(css))
         .route("/static/app.js", routing::get(js));
     if state.outbox.is_some() {
-        app = app
-            .route("/dev/outbox", routing::get(outbox_page))
-            .route("/dev/outbox.json", routing::get(outbox_json));
+        app = app.merge(
+            Router::new()
+                .route("/dev/outbox", routing::get(outbox_page))
+                .route("/dev/outbox.json", routing::get(outbox_json))
+                .route_layer(middleware::from_fn(this_machine_only)),
+        );
     }
     let trust = http::TrustForwardedFor(state.trust_forwarded_for);
+    // Behind HTTPS, browsers are told never to try plain HTTP here again,
+    // so no first request is left for a network attacker to intercept. A
+    // plain-HTTP base URL is loopback only, and browsers ignore the header
+    // there.
+    let hsts = state.identity.policy().base_url.starts_with("https://");
     app.fallback(page_not_found)
         .layer(middleware::from_fn(http::csrf_cookie))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(move |request, next| {
+            security_headers(hsts, request, next)
+        }))
         .layer(axum::Extension(trust))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -105,11 +116,37 @@ async fn page_not_found(lang: http::Language) -> error::PageError {
     error::PageError::not_found(lang.0)
 }
 
+/// The development pages show every code and temporary password sent, so
+/// they answer this machine only, and to others do not exist. A request
+/// that came through a proxy is not this machine's, whatever address the
+/// proxy connects from.
+async fn this_machine_only(request: Request, next: Next) -> Response {
+    let from_loopback = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| c.0.ip().to_canonical().is_loopback());
+    let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| request.headers().contains_key(*h));
+    if from_loopback && !proxied {
+        next.run(request).await
+    } else {
+        error::PageError::not_found(http::lang_of(request.headers())).into_response()
+    }
+}
+
 /// Headers every answer carries: no framing (clickjacking), no sniffing,
-/// no referrer leaking tokens from URLs, scripts only from this site.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// no referrer leaking tokens from URLs, scripts only from this site; and
+/// HSTS when the site is served over HTTPS.
+async fn security_headers(hsts: bool, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

@@ -76,12 +76,12 @@ impl LocalOutbox {
             reason: e.to_string(),
         })?;
         line.push('\n');
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .await
-            .map_err(fail)?;
+        let mut options = tokio::fs::OpenOptions::new();
+        options.create(true).append(true);
+        // Codes and temporary passwords: readable by the operator alone.
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(&self.path).await.map_err(fail)?;
         file.write_all(line.as_bytes()).await.map_err(fail)?;
         file.flush().await.map_err(fail)
     }
@@ -162,7 +162,10 @@ pub enum SmtpTls {
     None,
 }
 
+/// Every field may be left out in the file, so that start-up can name all
+/// that production misses at once rather than the first.
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(default)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: Option<u16>,
@@ -256,6 +259,7 @@ fn smtp_failure(e: &lettre::transport::smtp::Error) -> String {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(default)]
 pub struct SmsGatewaySettings {
     /// Where to POST each message.
     pub url: String,

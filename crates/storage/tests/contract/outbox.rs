@@ -1,0 +1,106 @@
+//! The storage contract of the outbox after delivery: a delivered message
+//! keeps its sealed body a day, then loses it; one not yet delivered keeps
+//! it whatever its age.
+use super::*;
+
+contract!(delivered_messages_lose_their_body_and_undelivered_ones_keep_it);
+
+/// A message written the way the product writes one: with the completion
+/// of a submission whose checks failed.
+async fn queued_message(store: &Arc<dyn Backend>, index: &[u8], key: &str) -> OutboxRecord {
+    let a = registered_account(store, index).await;
+    let s = uuid::Uuid::new_v4();
+    let checks = both_checks(a.id, s);
+    store
+        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
+        .await
+        .unwrap();
+    for c in &checks {
+        store
+            .finish_check(c.id, CheckStatus::Failed, Some("snils_not_found"), None, T0)
+            .await
+            .unwrap();
+    }
+    let m = message(a.id, key);
+    store
+        .complete_submission(&Completion {
+            account_id: a.id,
+            submission_id: s,
+            status: VerificationStatus::Failed,
+            verified: None,
+            message: Some(m.clone()),
+            at: T0,
+            in_person: None,
+            audit: None,
+        })
+        .await
+        .unwrap();
+    m
+}
+
+/// The outbox bodies rotation would find: the ones still sealed.
+async fn bodies(store: &Arc<dyn Backend>) -> Vec<String> {
+    let column = uslugi_app::crypto::SEALED_COLUMNS
+        .iter()
+        .find(|c| c.table == "outbox" && c.column == "body")
+        .unwrap();
+    store
+        .sealed_values(column, "", 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+async fn delivered_messages_lose_their_body_and_undelivered_ones_keep_it(store: Arc<dyn Backend>) {
+    let delivered = queued_message(&store, b"ob-1", "verification:ob-1").await;
+    let waiting = queued_message(&store, b"ob-2", "verification:ob-2").await;
+    let leased = store
+        .lease_outbox(T0, T0 + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 2);
+    store.mark_outbox_delivered(delivered.id, T0).await.unwrap();
+    store
+        .reschedule_outbox(waiting.id, 1, T0 + Duration::days(3))
+        .await
+        .unwrap();
+
+    // A day is kept: the sweep an hour before its end empties nothing.
+    let day = Duration::hours(24);
+    assert_eq!(
+        store
+            .wipe_delivered_outbox_bodies(T0 + day - Duration::hours(1) - day)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(bodies(&store).await.len(), 2);
+    let later = T0 + day + Duration::minutes(1);
+    assert_eq!(
+        store
+            .wipe_delivered_outbox_bodies(later - day)
+            .await
+            .unwrap(),
+        1,
+        "only the delivered one"
+    );
+    assert_eq!(bodies(&store).await, vec![waiting.id.to_string()]);
+    assert_eq!(
+        store
+            .wipe_delivered_outbox_bodies(later - day)
+            .await
+            .unwrap(),
+        0,
+        "emptied once"
+    );
+    // The one still waiting goes out whole when its time comes.
+    let at = T0 + Duration::days(3);
+    let again = store
+        .lease_outbox(at, at + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].body, waiting.body);
+}
