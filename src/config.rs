@@ -173,16 +173,23 @@ pub struct LimitSettings {
     pub sends_per_ip_per_hour: u32,
     pub throttle_after_failures: u32,
     pub lock_after_failures: u32,
+    /// Personal data sent to the registries, per account and per client
+    /// address (an IPv6 client by its /64), each an hour.
+    pub submissions_per_account_per_hour: u32,
+    pub submissions_per_ip_per_hour: u32,
 }
 
 impl Default for LimitSettings {
     fn default() -> Self {
         let p = uslugi_app::Policy::new("");
+        let v = uslugi_app::verification::VerificationPolicy::default();
         Self {
             sends_per_contact_per_hour: p.sends_per_contact_per_hour,
             sends_per_ip_per_hour: p.sends_per_ip_per_hour,
             throttle_after_failures: p.throttle_after_failures,
             lock_after_failures: p.lock_after_failures,
+            submissions_per_account_per_hour: v.submissions_per_account_per_hour,
+            submissions_per_ip_per_hour: v.submissions_per_ip_per_hour,
         }
     }
 }

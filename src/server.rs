@@ -199,7 +199,11 @@ pub async fn build(
         crypto.clone(),
         Arc::clone(&clock),
         &policy,
-        VerificationPolicy::default(),
+        VerificationPolicy {
+            submissions_per_account_per_hour: settings.limits.submissions_per_account_per_hour,
+            submissions_per_ip_per_hour: settings.limits.submissions_per_ip_per_hour,
+            ..VerificationPolicy::default()
+        },
         true,
         VerificationParts {
             hasher: Arc::clone(&hasher),

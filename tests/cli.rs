@@ -203,10 +203,15 @@ async fn serve_answers_and_the_operator_commands_work_on_its_data() {
         .await
         .unwrap();
     assert_eq!(confirm.status(), 200);
+    let confirmed: serde_json::Value = confirm.json().await.unwrap();
     let password = "зелёный слон танцует";
     let created = client
         .post(format!("{base}/api/v1/registrations/{id}/password"))
-        .json(&json!({"password": password, "password_confirmation": password}))
+        .json(&json!({
+            "continuation_token": confirmed["continuation_token"],
+            "password": password,
+            "password_confirmation": password,
+        }))
         .send()
         .await
         .unwrap();

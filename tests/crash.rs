@@ -109,7 +109,7 @@ async fn a_killed_server_finishes_every_check_once_with_one_notification() {
         .find(|w| w.len() == 6)
         .unwrap()
         .to_owned();
-    post(
+    let confirmed = post(
         &client,
         format!("{base}/api/v1/registrations/{id}/confirm"),
         None,
@@ -120,7 +120,11 @@ async fn a_killed_server_finishes_every_check_once_with_one_notification() {
         &client,
         format!("{base}/api/v1/registrations/{id}/password"),
         None,
-        &json!({"password": PASSWORD, "password_confirmation": PASSWORD}),
+        &json!({
+            "continuation_token": confirmed["continuation_token"],
+            "password": PASSWORD,
+            "password_confirmation": PASSWORD,
+        }),
     )
     .await;
     let session = post(

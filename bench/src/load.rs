@@ -247,10 +247,14 @@ pub async fn registrations(
                     report_error("confirmation", status, &answer);
                     continue;
                 }
+                // Whoever confirmed continues (a server before issue 13
+                // returns no token and asks for none).
+                let continuation = json_field(&answer, "continuation_token").ok();
                 let (status, answer) = http
                     .post_json(
                         &format!("/api/v1/registrations/{id}/password"),
                         serde_json::json!({
+                            "continuation_token": continuation,
                             "password": PASSWORD, "password_confirmation": PASSWORD,
                         })
                         .to_string(),

@@ -78,6 +78,8 @@ struct IdentityPage {
     destination: Option<String>,
     notice: Option<&'static str>,
     errors: FieldErrors,
+    /// The error summary above the page (the script moves the focus to it).
+    summary: Vec<(String, String)>,
 }
 
 impl IdentityPage {
@@ -171,6 +173,7 @@ async fn show(
         _ => ctx.tr.letter.ordered,
     });
     let destination = state.letters.destination(account).await.map_err(internal)?;
+    let summary = crate::personal::summary(ctx.tr, &errors, &[]);
     let mut response = render(
         status,
         &IdentityPage {
@@ -181,6 +184,7 @@ async fn show(
             destination,
             notice,
             errors,
+            summary,
         },
     );
     response.headers_mut().insert(
