@@ -25,15 +25,24 @@ export async function createAccount(baseUrl, outbox, { surname, givenName, phone
     lang,
   );
   const id = started.registration_id;
+  let confirmed;
   if (phone) {
     const code = await outbox.code(phone.e164);
-    await post(baseUrl, `/registrations/${id}/confirm`, { code }, lang);
+    confirmed = await post(baseUrl, `/registrations/${id}/confirm`, { code }, lang);
   } else {
     const { url } = await outbox.link(email);
     const token = new URL(url).searchParams.get('token');
-    await post(baseUrl, `/registrations/${id}/confirm`, { token }, lang);
+    confirmed = await post(baseUrl, `/registrations/${id}/confirm`, { token }, lang);
   }
-  await post(baseUrl, `/registrations/${id}/password`, { password, password_confirmation: password }, lang);
+  // Whoever confirmed, and only they, continues: the confirmation hands over a continuation token.
+  const continuation = confirmed.continuation_token;
+  assert.ok(continuation, `a continuation token from the confirmation: ${JSON.stringify(confirmed)}`);
+  await post(
+    baseUrl,
+    `/registrations/${id}/password`,
+    { password, password_confirmation: password, continuation_token: continuation },
+    lang,
+  );
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -53,6 +53,53 @@ export async function expectErrorSummaryFocused(j) {
   assert.equal(focused, 'error-summary', 'the error summary takes the focus');
 }
 
+// ------------------------------------------------------------------ e-mail links
+
+/**
+ * Opens the link of a letter: its page names what it confirms and has one
+ * button, «Подтвердить», in a form that posts the token back to the link's
+ * path. Opening it (a person, a mail scanner, a link preview) changes
+ * nothing. `who` is the line naming who or what (none when not given).
+ */
+export async function openEmailLink(j, url, { who, lead, stepName, doc } = {}) {
+  const { t, page } = j;
+  assert.ok(url.startsWith(`${j.baseUrl}/`), `the link leads to the portal: ${url}`);
+  const status = await navigate(j, () => page.goto(url));
+  assert.equal(status, 200, `the link's page answers 200: ${url}`);
+  const u = new URL(url);
+  await j.expectPath(u.pathname + u.search); // no redirect: the GET confirms nothing
+  await j.expectLang();
+  await j.expectH1(t.linkConfirmTitle);
+  if (who) assert.equal((await page.locator('main .who').innerText()).trim(), who, 'who or what the link confirms');
+  else assert.equal(await page.locator('main .who').count(), 0, 'no «who» line');
+  if (lead) await j.expectText(lead);
+  await j.expectText(t.linkConfirmNotYou);
+  const form = page.locator('main form').filter({ has: button(j, t.linkConfirmButton) });
+  assert.equal(await form.count(), 1, `one form with «${t.linkConfirmButton}»`);
+  assert.equal((await form.getAttribute('method'))?.toLowerCase(), 'post', 'the button posts');
+  assert.equal(await form.getAttribute('action'), u.pathname, 'to the link\'s own path');
+  assert.equal(await form.locator('input[type=hidden][name=token]').inputValue(), u.searchParams.get('token'), 'the token goes with it');
+  if (stepName) await j.step(stepName, { doc });
+}
+
+/** «Подтвердить» on a link's page; the status of the page it leads to. */
+export async function pressConfirm(j) {
+  return clickButton(j, j.t.linkConfirmButton);
+}
+
+/**
+ * The error page of a browser that may not continue (it did not enter the
+ * code or press the link's button): 403 and `err_continuation`.
+ */
+export async function expectContinuationRefused(j, pathname, stepName) {
+  const status = await navigate(j, () => j.goto(pathname));
+  assert.equal(status, 403, `${pathname} in a browser that did not confirm`);
+  await j.expectPath(pathname);
+  await j.expectText(j.t.errContinuation);
+  assert.equal(await j.page.locator('main #password').count(), 0, 'no password form');
+  if (stepName) await j.step(stepName);
+}
+
 // ------------------------------------------------------------------ registration pieces
 
 /** The registration form, filled in and sent; lands on the confirmation page. */
@@ -213,7 +260,9 @@ export async function registerByEmail(j) {
   const { url, mail } = await j.outbox.link(who.email);
   assert.ok(url.startsWith(j.baseUrl), `the link leads to the portal: ${url}`);
   assert.ok(mail.subject, 'the letter has a subject');
-  await navigate(j, () => page.goto(url));
+  // The link's page only asks; «Подтвердить» confirms, and this browser goes on.
+  await openEmailLink(j, url, { who: `${who.surname} ${who.givenName}, ${who.email}`, lead: t.linkConfirmRegistration, stepName: 'email-link' });
+  assert.equal(await pressConfirm(j), 200, 'the password page after the 303');
   await setPassword(j, { tryCommon: false, doc: '09-password-email' });
   await expectDone(j);
 
@@ -225,6 +274,63 @@ export async function registerByEmail(j) {
   await j.expectPath('/login');
   await logIn(j, who.email);
   await expectMe(j, who, '10-me-email');
+}
+
+/**
+ * Register by e-mail, the letter read elsewhere. A browser that only opens
+ * the link (someone else's, a mail scanner) changes nothing: this browser
+ * still waits for the confirmation and the link still shows its button. The
+ * person's other browser presses «Подтвердить» and goes on to the password;
+ * this browser, which started the registration but pressed nothing, gets
+ * 403 «Продолжить можно только в том браузере…». Once the password is set
+ * there, the stranger's page, pressed now, finds the link used (410); the
+ * password logs in.
+ */
+export async function registerByEmailElsewhere(j) {
+  const { t } = j;
+  const who = { ...person(j), email: j.email() };
+  const whoLine = `${who.surname} ${who.givenName}, ${who.email}`;
+  await fillRegistration(j, who, 'register-email');
+  await j.expectText(t.emailSent);
+  await j.step('check-email');
+  const { url } = await j.outbox.link(who.email);
+
+  // Someone else's browser opens the link and leaves it without pressing.
+  const stranger = await j.person();
+  await j.as(stranger, () => openEmailLink(j, url, { who: whoLine, lead: t.linkConfirmRegistration, stepName: 'link-opened-elsewhere' }));
+  // Nothing has changed: here the password page still sends back to the letter …
+  assert.equal(await navigate(j, () => j.goto('/register/password')), 200);
+  await j.expectPath('/register/confirm');
+  await j.expectText(t.emailSent);
+  await j.expectText(whoLine, '.who');
+  await j.step('still-unconfirmed');
+  // … and the link is not spent: the address is not confirmed by anyone.
+  const mailbox = await j.person();
+  await j.as(mailbox, () => openEmailLink(j, url, { who: whoLine, lead: t.linkConfirmRegistration, stepName: 'link-mailbox' }));
+
+  // The person presses «Подтвердить» in the browser of their mailbox: that browser goes on.
+  await j.as(mailbox, async () => {
+    assert.equal(await pressConfirm(j), 200);
+    await j.expectPath('/register/password');
+    await j.expectText(t.passwordHeading);
+  });
+  // The browser that started the registration did not confirm: it cannot set the password.
+  await expectContinuationRefused(j, '/register/password', 'password-refused-here');
+
+  await j.as(mailbox, async () => {
+    await setPassword(j, { tryCommon: false });
+    await expectDone(j);
+  });
+  // The page left open in the stranger's browser: its button finds the link used.
+  await j.as(stranger, async () => {
+    assert.equal(await pressConfirm(j), 410, 'a used link, pressed');
+    await j.expectH1(t.linkInvalidTitle);
+    await j.step('link-pressed-after-use');
+  });
+  // The account is made, with the password set where the button was pressed.
+  await j.goto('/login');
+  await logIn(j, who.email, { stepName: 'login' });
+  await expectMe(j, who);
 }
 
 /** Three wrong codes kill the code: even the right one is refused, a new one is needed. */
@@ -513,7 +619,11 @@ export async function keyboardOnlyEmail(j) {
     // A disabled button is not a tab stop; it wakes up after 60 s.
     assert.ok(await button(j, t.resendEmail).isDisabled());
   }
-  await navigate(j, () => page.goto(url)); // the link in the letter
+  // The link in the letter: its page, and «Подтвердить» by the keyboard.
+  await openEmailLink(j, url, { stepName: 'email-link', who: `${who.surname} ${who.givenName}, ${who.email}` });
+  await tabTo(j, 'main form button[type=submit]');
+  assert.equal((await page.evaluate(() => document.activeElement.textContent)).trim(), t.linkConfirmButton);
+  await navigate(j, () => kb.press('Enter'));
   await j.expectPath('/register/password');
   await typeInto(j, '#password', t.password);
   await typeInto(j, '#password_confirmation', t.password);

@@ -5,7 +5,19 @@
 // registration has journeys of its own.
 import assert from 'node:assert/strict';
 import { createAccount } from './api.js';
-import { clickButton, clickLink, expectErrorSummaryFocused, expectFieldError, logIn, logOut, navigate, tabTo, typeInto } from './journeys.js';
+import {
+  clickButton,
+  clickLink,
+  expectErrorSummaryFocused,
+  expectFieldError,
+  logIn,
+  logOut,
+  navigate,
+  openEmailLink,
+  pressConfirm,
+  tabTo,
+  typeInto,
+} from './journeys.js';
 import { Authenticator } from './operator.js';
 
 // ------------------------------------------------------------------ texts
@@ -674,9 +686,12 @@ export async function changePhone(j) {
 /**
  * An e-mail added to an account registered by phone: «Добавить» by the
  * e-mail → the address and the password → «Письмо со ссылкой отправлено…»
- * → the link of the letter, opened in another browser without logging in
- * → «Адрес электронной почты изменён.» → «Мои данные» shows the address;
- * the phone hears of it; the link works once; the address logs in.
+ * → the link of the letter, opened in a stranger's browser and left there:
+ * «Мои данные» still has no address → the link opened in another browser
+ * without logging in → «Подтвердить» → «Адрес электронной почты изменён.» →
+ * «Мои данные» shows the address; the phone hears of it; the link works
+ * once (the stranger's page, pressed now, too finds it used); the address
+ * logs in.
  */
 export async function addEmail(j) {
   const { t, page } = j;
@@ -707,10 +722,22 @@ export async function addEmail(j) {
   const url = mail.body.match(/https?:\/\/\S+\/me\/contacts\/confirm-email\?token=[A-Za-z0-9_\-%.~]+/)?.[0];
   assert.ok(url?.startsWith(`${j.baseUrl}/`), `a link to the portal in the letter: ${mail.body}`);
 
-  // The letter is read on another device, where nobody is logged in.
+  // A stranger's browser (or a mail scanner) opens the link and leaves it: nothing changes.
+  const stranger = await j.person();
+  await j.as(stranger, async () => {
+    await openEmailLink(j, url, { who: email, lead: t.linkConfirmContact });
+    await step(j, 'email-link-opened');
+  });
+  await navigate(j, () => j.goto('/me'));
+  assert.equal((await contactsShown(j)).email, `${t.notGiven} ${s.add}`, 'the link only opened: no address yet');
+  await step(j, 'me-link-only-opened');
+
+  // The letter is read on another device, where nobody is logged in: «Подтвердить» there.
   const elsewhere = await j.person();
   await j.as(elsewhere, async () => {
-    assert.equal(await navigate(j, () => j.page.goto(url)), 200);
+    await openEmailLink(j, url, { who: email, lead: t.linkConfirmContact });
+    assert.equal(await pressConfirm(j), 200);
+    await j.expectPath('/me/contacts/confirm-email');
     await j.expectH1(s.emailTitle);
     await j.expectText(s.emailChangedPage);
     assert.equal(await j.page.getByRole('link', { name: s.changedLogIn, exact: true }).getAttribute('href'), '/login?next=%2Fme');
@@ -719,6 +746,11 @@ export async function addEmail(j) {
     assert.equal(await navigate(j, () => j.page.goto(url)), 410, 'a used link');
     await j.expectH1(s.linkInvalidTitle);
     await step(j, 'email-link-used');
+  });
+  // The page the stranger left open: pressed now, the link is used.
+  await j.as(stranger, async () => {
+    assert.equal(await pressConfirm(j), 410, 'a used link, pressed');
+    await j.expectH1(s.linkInvalidTitle);
   });
 
   await navigate(j, () => j.goto('/me'));

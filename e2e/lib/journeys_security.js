@@ -4,10 +4,20 @@
 // «Завершить», and the history of logins and security events). The
 // accounts are made through the JSON API: registration has journeys of its own.
 import assert from 'node:assert/strict';
-import { createAccount, createStandardAccount } from './api.js';
+import { apiSession, createAccount, createStandardAccount } from './api.js';
 import { citizen } from './citizens.js';
 import { VIEWPORTS } from './harness.js';
-import { clickButton, clickLink, expectErrorSummaryFocused, expectFieldError, logIn, navigate } from './journeys.js';
+import {
+  clickButton,
+  clickLink,
+  expectContinuationRefused,
+  expectErrorSummaryFocused,
+  expectFieldError,
+  logIn,
+  navigate,
+  openEmailLink,
+  pressConfirm,
+} from './journeys.js';
 
 // ------------------------------------------------------------------ texts
 
@@ -32,7 +42,7 @@ const TEXTS = {
     linkInvalid: 'Ссылка недействительна или устарела',
     recoverySms: /^Код для восстановления доступа: (\d{6})\. /,
     recoveryLetterSubject: 'Восстановление доступа',
-    recoveredNotice: /^Доступ к вашей учётной записи восстановлен, пароль изменён, все сеансы завершены\./,
+    recoveredNotice: /^Доступ к вашей учётной записи восстановлен, пароль изменён\. Завершено сеансов: (\d+)\. Отменено незаконченных запросов на восстановление доступа и смену телефона или почты: (\d+)\./,
     recoveredSubject: 'Пароль изменён: доступ восстановлен',
     // «Безопасность»
     securityLink: 'Безопасность: сеансы и история входов',
@@ -79,7 +89,7 @@ const TEXTS = {
     linkInvalid: 'The link is not valid or has expired',
     recoverySms: /^Access recovery code: (\d{6})\. /,
     recoveryLetterSubject: 'Access recovery',
-    recoveredNotice: /^Access to your account was recovered, the password changed and every session ended\./,
+    recoveredNotice: /^Access to your account was recovered and the password changed\. Sessions ended: (\d+)\. Unfinished requests to recover access or change the phone or e-mail cancelled: (\d+)\./,
     recoveredSubject: 'Password changed: access recovered',
     securityLink: 'Security: sessions and login history',
     securityTitle: 'Security',
@@ -297,6 +307,7 @@ export async function recoverByPhone(j) {
   await j.as(elsewhere, () => expectLoggedOut(j, 'elsewhere-logged-out'));
   // The person is told, on the phone.
   const notice = await j.outbox.waitFor(phone.e164, s.recoveredNotice, { channel: 'sms' });
+  assert.equal(notice.body.match(s.recoveredNotice)[1], '1', `one session ended, the other browser's: ${notice.body}`);
   assert.ok(notice.body.includes(`${j.baseUrl}/recover`), `the notice says how to recover again: ${notice.body}`);
 }
 
@@ -333,7 +344,14 @@ export async function recoverByEmail(j) {
   assert.equal(mail.subject, s.recoveryLetterSubject);
   const url = mail.body.match(/https?:\/\/\S+\/recover\/confirm-email\?token=[A-Za-z0-9_\-%.~]+/)?.[0];
   assert.ok(url?.startsWith(j.baseUrl), `the link leads to the portal: ${mail.body}`);
-  assert.equal(await navigate(j, () => page.goto(url)), 200);
+  // The link's page confirms nothing: this browser still waits for the letter.
+  await openEmailLink(j, url, { lead: t.linkConfirmRecovery, stepName: 'recover-link' });
+  assert.equal(await navigate(j, () => j.goto('/recover/password')), 200);
+  await j.expectPath('/recover/confirm');
+  assert.equal(await text(page.locator('main p[role=status]')), s.letterSent);
+  // «Подтвердить» on the link's page: this browser sets the new password.
+  await openEmailLink(j, url, { lead: t.linkConfirmRecovery });
+  assert.equal(await pressConfirm(j), 200);
   await setNewPassword(j, t.newPassword, { mismatch: false });
   await j.step('recovered');
   await oldRefusedNewWorks(j, email, t.password, t.newPassword);
@@ -345,6 +363,73 @@ export async function recoverByEmail(j) {
   await j.step('link-used');
   const notice = await j.outbox.waitFor(email, s.recoveredNotice, { channel: 'email' });
   assert.equal(notice.subject, s.recoveredSubject);
+}
+
+/**
+ * Access recovery by e-mail, the letter read in another browser. This
+ * browser starts the recovery; a stranger's browser opens the link and
+ * leaves (nothing changes: this browser still waits for the letter, the old
+ * password still logs in, here through the API); the browser of the
+ * person's mailbox presses «Подтвердить» and is taken to «Новый пароль»;
+ * this browser, which started but did not press, gets 403 «Продолжить можно
+ * только в том браузере…». The new password is set in the browser that
+ * pressed, and logs in; the stranger's page, pressed after that, finds the
+ * link used (404).
+ */
+export async function recoverByEmailElsewhere(j) {
+  const { t, page } = j;
+  const s = TEXTS[j.cfg.lang];
+  const email = j.email();
+  await createAccount(j.baseUrl, j.outbox, { surname: t.people.surname, givenName: t.people.givenName, email, password: t.password, lang: t.lang });
+
+  await openRecovery(j);
+  assert.equal(await startRecovery(j, email), 200);
+  await j.expectPath('/recover/confirm');
+  assert.equal(await text(page.locator('main p[role=status]')), s.letterSent);
+  await j.step('recover-letter');
+  const mail = await j.outbox.waitFor(email, /\/recover\/confirm-email\?token=/, { channel: 'email' });
+  const url = mail.body.match(/https?:\/\/\S+\/recover\/confirm-email\?token=[A-Za-z0-9_\-%.~]+/)?.[0];
+  assert.ok(url, `a link in the letter: ${mail.body}`);
+
+  // A stranger's browser opens the link and leaves without pressing.
+  const stranger = await j.person();
+  await j.as(stranger, () => openEmailLink(j, url, { lead: t.linkConfirmRecovery, stepName: 'link-opened-elsewhere' }));
+  // Nothing changed: here the new password is not reachable yet …
+  assert.equal(await navigate(j, () => j.goto('/recover/password')), 200);
+  await j.expectPath('/recover/confirm');
+  assert.equal(await text(page.locator('main p[role=status]')), s.letterSent);
+  await j.step('still-waiting');
+  // … and the old password still logs in (an app's session, through the API).
+  await apiSession(j.baseUrl, email, t.password, t.lang);
+
+  // The person presses «Подтвердить» in the browser of their mailbox.
+  const mailbox = await j.person();
+  await j.as(mailbox, async () => {
+    await openEmailLink(j, url, { lead: t.linkConfirmRecovery });
+    assert.equal(await pressConfirm(j), 200);
+    await j.expectPath('/recover/password');
+    await j.expectH1(s.newPasswordTitle);
+  });
+  // The browser that started the recovery did not press: it may not set the password.
+  await expectContinuationRefused(j, '/recover/password', 'new-password-refused-here');
+
+  await j.as(mailbox, async () => {
+    await setNewPassword(j, t.newPassword, { mismatch: false });
+    await j.step('recovered');
+    await oldRefusedNewWorks(j, email, t.password, t.newPassword);
+  });
+  // The page the stranger left open, pressed now: the link is used.
+  await j.as(stranger, async () => {
+    await j.expectPath(new URL(url).pathname + new URL(url).search);
+    assert.equal(await pressConfirm(j), 404, 'a used recovery link, pressed');
+    await j.expectText(s.linkInvalid);
+    await j.step('link-pressed-after-use');
+  });
+  // The browser that started it has nothing left to continue.
+  assert.equal(await navigate(j, () => j.goto('/recover/password')), 404, 'the recovery is over');
+  assert.equal(await page.locator('main #password').count(), 0, 'no password form');
+  const notice = await j.outbox.waitFor(email, s.recoveredNotice, { channel: 'email' });
+  assert.equal(notice.body.match(s.recoveredNotice)[1], '1', `the app's session ended: ${notice.body}`);
 }
 
 /**

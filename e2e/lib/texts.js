@@ -69,6 +69,17 @@ export const TEXTS = {
     centersNone: 'Ничего не найдено',
     centersLunch: 'перерыв 12:30–14:00',
     password: 'зелёный слон танцует',
+    // Every e-mail link opens a page with a button; only the button confirms
+    // (crates/web/templates/confirm_link.html, i18n.rs: link_confirm_*).
+    linkConfirmTitle: 'Подтверждение адреса электронной почты',
+    linkConfirmRegistration: 'Чтобы продолжить регистрацию, нажмите «Подтвердить». Затем в этом же браузере вы зададите пароль.',
+    linkConfirmRecovery: 'Чтобы восстановить доступ к учётной записи, нажмите «Подтвердить». Затем в этом же браузере вы зададите новый пароль.',
+    linkConfirmContact: 'Чтобы этот адрес стал адресом вашей учётной записи, нажмите «Подтвердить».',
+    linkConfirmButton: 'Подтвердить',
+    linkConfirmNotYou: 'Если вы этого не делали, просто закройте страницу: ничего не изменится.',
+    // Only the browser that entered the code or pressed the button continues (err_continuation).
+    errContinuation: 'Продолжить можно только в том браузере или приложении, где вы ввели код или подтвердили ссылку. Начните заново.',
+    linkInvalidTitle: 'Ссылка недействительна',
 
     // The confirmed account (issue 6): identity by registered letter …
     levelConfirmed: 'подтверждённая',
@@ -206,6 +217,14 @@ export const TEXTS = {
     centersNone: 'Nothing found',
     centersLunch: 'break 12:30–14:00',
     password: 'Correct horse battery 42',
+    linkConfirmTitle: 'Confirming your e-mail address',
+    linkConfirmRegistration: 'To continue your registration, press «Confirm». Then you will set a password in this same browser.',
+    linkConfirmRecovery: 'To recover access to your account, press «Confirm». Then you will set a new password in this same browser.',
+    linkConfirmContact: 'To make this address the one of your account, press «Confirm».',
+    linkConfirmButton: 'Confirm',
+    linkConfirmNotYou: 'If this was not you, just close this page: nothing will change.',
+    errContinuation: 'You can continue only in the browser or app where you entered the code or confirmed the link. Please start again.',
+    linkInvalidTitle: 'The link is not valid',
 
     // The confirmed account (issue 6): identity by registered letter …
     levelConfirmed: 'confirmed',

@@ -16,6 +16,9 @@
 //   and desktop-nojs-ru; by SMS on desktop-js-ru and phone-nojs-ru. A new
 //   phone everywhere (every viewport, JS on and off, in Russian; desktop in
 //   English); an e-mail added on desktop-js-ru and desktop-nojs-en
+//   E-mail links opened elsewhere (registration, recovery): only the browser
+//   that pressed «Подтвердить» goes on — desktop-js-ru, desktop-nojs-en,
+//   phone-nojs-ru
 //
 // One server and one Chromium serve the whole run; journeys run a few at a
 // time, each in its own browser context with its own phone number or e-mail.
@@ -71,11 +74,19 @@ const OPERATOR_JOURNEYS = [
 /** Recovery by e-mail, for a standard account, and the security page: one configuration per language. */
 const TWO_CONFIGS = [config('desktop', true, 'ru'), config('desktop', false, 'en')];
 
+/**
+ * An e-mail link confirms only by its button, and only the browser that
+ * pressed it goes on: both languages, JS on and off, and a phone.
+ */
+const LINK_CONFIGS = [config('desktop', true, 'ru'), config('desktop', false, 'en'), config('phone', false, 'ru')];
+
 const SECURITY_JOURNEYS = [
   ['recover access by phone: wrong code → code → new password → old one refused, other sessions ended', 'recover-phone', S.recoverByPhone, CONFIGS],
   ['recover access by e-mail: the link → new password → the link works once', 'recover-email', S.recoverByEmail, TWO_CONFIGS],
   ['recover access of a standard account: the code → a wrong passport → the SNILS → new password', 'recover-standard', S.recoverStandard, TWO_CONFIGS],
   ['security: sessions of three devices → end one, end all others → history → password change ends the others', 'security', S.securityPage, TWO_CONFIGS],
+  ['register by e-mail: the link opened elsewhere changes nothing → only the browser that pressed «Подтвердить» sets the password', 'email-elsewhere', J.registerByEmailElsewhere, LINK_CONFIGS],
+  ['recover access by e-mail: the link opened elsewhere changes nothing → only the browser that pressed «Подтвердить» sets the password', 'recover-email-elsewhere', S.recoverByEmailElsewhere, LINK_CONFIGS],
 ];
 
 /** «Вход с подтверждением» by an app: not every viewport in both JS modes, to keep the run's time. */
