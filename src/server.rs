@@ -212,6 +212,12 @@ pub async fn build(
         },
     ));
     let base_url = policy.base_url.clone();
+    // The desk's code shares the SMS codes' life and the one limit per phone.
+    let operator_policy = uslugi_app::operators::OperatorPolicy {
+        desk_code_ttl: policy.sms_code_ttl,
+        sends_per_phone_per_hour: policy.sends_per_contact_per_hour,
+        ..uslugi_app::operators::OperatorPolicy::default()
+    };
     let identity = Identity::new(
         store.clone(),
         messenger,
@@ -259,7 +265,7 @@ pub async fn build(
         hasher,
         crypto,
         clock,
-        uslugi_app::operators::OperatorPolicy::default(),
+        operator_policy,
         base_url,
         audit.clone(),
         Arc::clone(&centers),

@@ -175,6 +175,16 @@ async function search(j, by, value) {
   return hrefs;
 }
 
+/**
+ * Where a card's action leads: the card again, with what was done and the
+ * grant its search result's link carried (a card opens only with it).
+ */
+function afterAction(href, done) {
+  const u = new URL(href, 'http://desk.invalid');
+  assert.ok(u.searchParams.get('grant'), `the search result's link carries a grant: ${href}`);
+  return `${u.pathname}?done=${done}&grant=${u.searchParams.get('grant')}`;
+}
+
 // ------------------------------------------------------------------ the citizen: a code by registered letter
 
 /**
@@ -424,7 +434,7 @@ export async function operatorConfirmsIdentity(j) {
   await page.check('#confirm-document');
   await page.check('#confirm-person');
   assert.equal(await clickButton(j, t.confirmSubmit), 200);
-  await j.expectPath(`${found[0]}?done=confirmed`);
+  await j.expectPath(afterAction(found[0], 'confirmed'));
   assert.equal(await text(page.locator('main p.notice')), t.confirmedDone);
   assert.equal(await text(page.locator('#citizen-level')), t.levelConfirmed);
   assert.match(await text(page.locator('#citizen-level + .badge + .note')), confirmedNote(j, t.viaCenter));
@@ -446,8 +456,10 @@ export async function operatorConfirmsIdentity(j) {
 // ------------------------------------------------------------------ the operator: registration in person
 
 /**
- * «Зарегистрировать» → the passport, SNILS and phone of a registry citizen →
- * «Регистрация в центре» until both checks pass → the temporary password by
+ * «Зарегистрировать» → the citizen's phone → «Отправить код» → the code the
+ * citizen reads out (a wrong one first) → the passport and SNILS of a
+ * registry citizen → «Регистрация в центре» until both checks pass → the
+ * temporary password by
  * SMS → the citizen logs in with it → «Смена пароля» (and nothing else) →
  * their own password → «подтверждённая» → log out, log in again.
  */
@@ -459,16 +471,37 @@ export async function operatorRegistersCitizen(j) {
   await navigate(j, () => page.locator('header nav').getByRole('link', { name: t.navRegisterCitizen, exact: true }).click());
   await j.expectPath('/operator/register');
   await j.expectH1(t.registerCitizenTitle);
-  for (const id of ['surname', 'given_name', 'snils', 'document.series_number', 'phone']) {
+  assert.equal(await byId(j, 'phone').inputValue(), '', 'phone starts empty');
+  assert.equal(await page.locator('#surname').count(), 0, 'no personal data before the phone is confirmed');
+  await j.step('operator-register-phone');
+
+  // The phone first: the temporary password goes only to a phone the
+  // citizen confirmed at the desk, by reading out the code sent to it.
+  await page.fill('#phone', phone.typed);
+  assert.equal(await clickButton(j, t.sendCode), 200);
+  assert.match(new URL(page.url()).pathname, /^\/operator\/register\/[^/]+$/, 'the code step');
+  const deskStep = new URL(page.url()).pathname;
+  const code = await j.outbox.code(phone.e164);
+  await page.fill('#code', code === '000000' ? '111111' : '000000');
+  assert.equal(await clickButton(j, t.confirmPhone), 422);
+  await j.expectText(t.deskCodeWrong, '#error-summary');
+  await expectErrorSummaryFocused(j);
+  await j.step('operator-register-code-wrong');
+  await page.fill('#code', code);
+  assert.equal(await clickButton(j, t.confirmPhone), 200);
+  await j.expectPath(deskStep);
+  for (const id of ['surname', 'given_name', 'snils', 'document.series_number']) {
     assert.equal(await byId(j, id).inputValue(), '', `${id} starts empty`);
   }
+  assert.ok((await text(page.locator('#desk-phone'))).includes(phone.e164), 'the confirmed phone, shown, not typed again');
   await j.step('operator-register', { doc: '25-operator-register' });
 
   await fillCitizen(j, c);
-  await page.fill('#phone', phone.typed);
   assert.equal(await clickButton(j, t.registerCitizenSubmit), 200);
   assert.match(new URL(page.url()).pathname, /^\/operator\/registrations\/[^/]+$/, 'the registration page');
-  const registration = new URL(page.url()).pathname;
+  // The page carries the grant the registration gave this console session.
+  assert.ok(new URL(page.url()).searchParams.get('grant'), 'the registration page opens with a grant');
+  const registration = new URL(page.url()).pathname + new URL(page.url()).search;
   await j.expectH1(t.registrationTitle);
   assert.equal(await page.locator('#check-sfr, #check-mvd').count(), 2, 'both checks are listed');
   // The phone is shown masked: the operator typed it, the screen need not repeat it.
@@ -556,7 +589,7 @@ export async function operatorRestoresAccess(j) {
   await page.check('#restore-document');
   await page.check('#restore-person');
   assert.equal(await clickButton(j, t.restoreSubmit), 200);
-  await j.expectPath(`${found[0]}?done=restored`);
+  await j.expectPath(afterAction(found[0], 'restored'));
   assert.equal(await text(page.locator('main p.notice')), t.restoredDone);
   await j.step('operator-restored');
   const { password: temporary } = await j.outbox.temporaryPassword(phone.e164);

@@ -407,6 +407,7 @@ impl TestApp {
             secret,
             login: login.to_owned(),
             password: password.to_owned(),
+            grants: HashMap::new(),
         };
         op.log_in().await;
         op
@@ -563,6 +564,8 @@ pub struct Operator<'a> {
     pub secret: uslugi_app::totp::TotpSecret,
     pub login: String,
     pub password: String,
+    /// The grant each search result's link carried, by account id.
+    pub grants: HashMap<String, String>,
 }
 
 impl Operator<'_> {
@@ -591,15 +594,62 @@ impl Operator<'_> {
         self.browser.post(path, fields).await
     }
 
-    /// Searches and returns the account ids found.
+    /// Searches and returns the account ids found; the grants their links
+    /// carried are kept for [`Self::card`] and [`Self::act`].
     pub async fn find(&mut self, by: &str, value: &str) -> Vec<String> {
         let (s, html, _) = self
             .post("/operator/search", &[("by", by), ("value", value)])
             .await;
         assert_eq!(s, 200, "{html}");
-        html.split("href=\"/operator/citizens/")
-            .skip(1)
-            .map(|rest| rest.split('"').next().unwrap().to_owned())
-            .collect()
+        let mut ids = Vec::new();
+        for rest in html.split("href=\"/operator/citizens/").skip(1) {
+            let link = rest.split('"').next().unwrap();
+            let (id, grant) = link
+                .split_once("?grant=")
+                .expect("every result's link carries a grant");
+            self.grants.insert(id.to_owned(), grant.to_owned());
+            ids.push(id.to_owned());
+        }
+        ids
+    }
+
+    /// Registers a citizen at the desk: the phone, the code the citizen
+    /// reads out from it, then the data. Returns the answer to the data.
+    pub async fn register_at_desk(
+        &mut self,
+        phone: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, Option<String>) {
+        let step = self.confirm_desk_phone(phone).await;
+        self.post(&step, fields).await
+    }
+
+    /// The phone and code steps of a registration at the desk; returns the
+    /// address of the data step.
+    pub async fn confirm_desk_phone(&mut self, phone: &str) -> String {
+        let (s, html, to) = self.post("/operator/register", &[("phone", phone)]).await;
+        assert_eq!(s, 303, "{html}");
+        let step = to.unwrap();
+        let app = self.browser.app;
+        app.settle(0).await;
+        let code = app.last_code(&e164(phone)).await;
+        let (s, html, to) = self.post(&format!("{step}/code"), &[("code", &code)]).await;
+        assert_eq!((s, to.as_deref()), (303, Some(step.as_str())), "{html}");
+        step
+    }
+
+    /// The grant the last search gave for `id`.
+    pub fn grant(&self, id: &str) -> String {
+        self.grants.get(id).cloned().unwrap_or_default()
+    }
+
+    /// The card of `id`, as the search result's link opens it.
+    pub fn card(&self, id: &str) -> String {
+        format!("/operator/citizens/{id}?grant={}", self.grant(id))
+    }
+
+    /// The address of an action of the card of `id`, as its form posts.
+    pub fn act(&self, id: &str, action: &str) -> String {
+        format!("/operator/citizens/{id}/{action}?grant={}", self.grant(id))
     }
 }

@@ -89,6 +89,18 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
     )
     .await;
     app.start_phone("+79261005002").await;
+    // A phone typed at a center's desk, waiting for its code.
+    let mut desk = app
+        .operator(
+            "kaluga-mfc-obninsk-prosmarksa-d-130",
+            uslugi_domain::OperatorRole::Operator,
+            "klyuchova",
+        )
+        .await;
+    let (s, _, _) = desk
+        .post("/operator/register", &[("phone", "+79261005005")])
+        .await;
+    assert_eq!(s, 303);
     // A new phone waiting for its code.
     let r = app
         .client

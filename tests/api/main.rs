@@ -3,6 +3,7 @@ mod helpers;
 
 mod centers;
 mod contacts;
+mod desk;
 mod errors;
 mod guessing;
 mod keys;

@@ -219,7 +219,7 @@ async fn identity_is_confirmed_at_a_center_after_the_checklist() {
     assert!(html.contains("Значение не подходит"));
     let id = &by_snils[0];
 
-    let (s, html, _) = op.get(&format!("/operator/citizens/{id}")).await;
+    let (s, html, _) = op.get(&op.card(id)).await;
     assert_eq!(s, 200);
     assert!(html.contains("Иванов Иван Иванович"));
     assert!(
@@ -228,7 +228,7 @@ async fn identity_is_confirmed_at_a_center_after_the_checklist() {
     );
     assert!(html.contains("+7 (926) ***-**-02"), "contacts masked");
 
-    let confirm = format!("/operator/citizens/{id}/confirm");
+    let confirm = op.act(id, "confirm");
     let (s, html, _) = op.post(&confirm, &[("document_matches", "1")]).await;
     assert_eq!(s, 422);
     assert!(html.contains("Отметьте оба пункта проверки"));
@@ -243,7 +243,10 @@ async fn identity_is_confirmed_at_a_center_after_the_checklist() {
     assert_eq!(s, 303);
     assert_eq!(
         to.unwrap(),
-        format!("/operator/citizens/{id}?done=confirmed")
+        format!(
+            "/operator/citizens/{id}?done=confirmed&grant={}",
+            op.grant(id)
+        )
     );
     // At once, in the citizen's current session.
     let me = level_of(&app, &citizen).await;
@@ -302,16 +305,20 @@ async fn a_citizen_registered_at_a_center_is_confirmed_and_sets_their_own_passwo
     let mut op = app
         .operator(OBNINSK, OperatorRole::Operator, "sidorov")
         .await;
-    let mut fields: Vec<(String, String)> = flat(&ivanov());
-    fields.push(("phone".into(), "+7 (926) 130-00-03".into()));
-    let (s, _, to) = op.post("/operator/register", &refs(&fields)).await;
+    let fields: Vec<(String, String)> = flat(&ivanov());
+    let (s, _, to) = op
+        .register_at_desk("+7 (926) 130-00-03", &refs(&fields))
+        .await;
     assert_eq!(s, 303);
     let path = to.unwrap();
     assert!(path.starts_with("/operator/registrations/"));
     let (s, html, _) = op.get(&path).await;
     assert_eq!(s, 200);
     assert!(html.contains("Данные проверяются"));
-    assert!(app.messages_to("+79261300003").await.is_empty());
+    assert!(
+        password_sms(&app, "+79261300003").await.is_empty(),
+        "no password while the checks run"
+    );
     // No password opens the account while the checks run.
     assert_eq!(
         app.log_in("+79261300003", "any password at all")
@@ -326,7 +333,7 @@ async fn a_citizen_registered_at_a_center_is_confirmed_and_sets_their_own_passwo
         html.contains("Учётная запись создана и подтверждена"),
         "{html}"
     );
-    let sms = app.messages_to("+79261300003").await;
+    let sms = password_sms(&app, "+79261300003").await;
     assert_eq!(sms.len(), 1);
     let temporary = temporary_password(&sms[0].body);
     assert!(
@@ -383,8 +390,10 @@ async fn a_citizen_registered_at_a_center_is_confirmed_and_sets_their_own_passwo
     );
 
     // A phone that has an account is refused, naming the field.
-    let (s, html, _) = op.post("/operator/register", &refs(&fields)).await;
-    assert_eq!(s, 409);
+    let (s, html, _) = op
+        .post("/operator/register", &[("phone", "+7 (926) 130-00-03")])
+        .await;
+    assert_eq!(s, 409, "before any code is sent");
     assert!(html.contains("На этот телефон уже зарегистрирована учётная запись"));
 
     let log = actions(
@@ -405,11 +414,10 @@ async fn a_temporary_password_works_for_24_hours_only() {
     let mut op = app
         .operator(OBNINSK, OperatorRole::Operator, "kuznetsov")
         .await;
-    let mut fields = flat(&ivanov());
-    fields.push(("phone".into(), "+79261300004".into()));
-    op.post("/operator/register", &refs(&fields)).await;
+    let fields = flat(&ivanov());
+    op.register_at_desk("+79261300004", &refs(&fields)).await;
     app.settle(8).await;
-    let temporary = temporary_password(&app.messages_to("+79261300004").await[0].body);
+    let temporary = temporary_password(&password_sms(&app, "+79261300004").await[0].body);
     app.advance(Duration::hours(24) + Duration::seconds(1));
     let r = app.log_in("+79261300004", &temporary).await;
     assert_eq!(r.status(), 401);
@@ -433,9 +441,8 @@ async fn failed_checks_of_a_registration_at_a_center_go_back_to_the_form() {
         .await;
     let mut data = ivanov();
     data["birth_date"] = json!("1980-05-18");
-    let mut fields = flat(&data);
-    fields.push(("phone".into(), "+79261300005".into()));
-    let (_, _, to) = op.post("/operator/register", &refs(&fields)).await;
+    let fields = flat(&data);
+    let (_, _, to) = op.register_at_desk("+79261300005", &refs(&fields)).await;
     let path = to.unwrap();
     app.settle(8).await;
     let (s, html, _) = op.get(&path).await;
@@ -446,7 +453,7 @@ async fn failed_checks_of_a_registration_at_a_center_go_back_to_the_form() {
         "the entries are kept"
     );
     assert!(
-        app.messages_to("+79261300005").await.is_empty(),
+        password_sms(&app, "+79261300005").await.is_empty(),
         "no SMS for a failure"
     );
     let mut fixed = flat(&ivanov());
@@ -456,7 +463,7 @@ async fn failed_checks_of_a_registration_at_a_center_go_back_to_the_form() {
     app.settle(8).await;
     let (_, html, _) = op.get(&path).await;
     assert!(html.contains("Учётная запись создана и подтверждена"));
-    assert_eq!(app.messages_to("+79261300005").await.len(), 1);
+    assert_eq!(password_sms(&app, "+79261300005").await.len(), 1);
 }
 
 #[tokio::test]
@@ -494,7 +501,7 @@ async fn access_is_restored_with_a_temporary_password_the_operator_never_sees() 
     }
     let mut op = app.operator(KALUGA, OperatorRole::Operator, "orlova").await;
     let id = op.find("phone", "+79261300006").await.remove(0);
-    let restore = format!("/operator/citizens/{id}/restore");
+    let restore = op.act(&id, "restore");
     let (s, _, _) = op.post(&restore, &[("person_matches", "1")]).await;
     assert_eq!(s, 422);
     let (s, html, to) = op
@@ -548,17 +555,13 @@ async fn a_simplified_account_cannot_be_confirmed_or_restored_by_passport() {
         .operator(KALUGA, OperatorRole::Operator, "zaitseva")
         .await;
     let id = op.find("phone", "+79261300007").await.remove(0);
-    let (_, html, _) = op.get(&format!("/operator/citizens/{id}")).await;
+    let (_, html, _) = op.get(&op.card(&id)).await;
     assert!(html.contains("Личные данные не проверены"));
     assert!(!html.contains("id=\"confirm\""), "no form to confirm");
     let checked = [("document_matches", "1"), ("person_matches", "1")];
-    let (s, _, _) = op
-        .post(&format!("/operator/citizens/{id}/confirm"), &checked)
-        .await;
+    let (s, _, _) = op.post(&op.act(&id, "confirm"), &checked).await;
     assert_eq!(s, 409);
-    let (s, _, _) = op
-        .post(&format!("/operator/citizens/{id}/restore"), &checked)
-        .await;
+    let (s, _, _) = op.post(&op.act(&id, "restore"), &checked).await;
     assert_eq!(s, 409);
 }
 
@@ -574,13 +577,9 @@ async fn a_center_offers_only_its_own_services() {
     assert_eq!(op.get("/operator/register").await.0, 403);
     let id = op.find("snils", "112-233-445 95").await.remove(0);
     let checked = [("document_matches", "1"), ("person_matches", "1")];
-    let (s, _, _) = op
-        .post(&format!("/operator/citizens/{id}/restore"), &checked)
-        .await;
+    let (s, _, _) = op.post(&op.act(&id, "restore"), &checked).await;
     assert_eq!(s, 403, "access recovery is not offered there");
-    let (s, _, _) = op
-        .post(&format!("/operator/citizens/{id}/confirm"), &checked)
-        .await;
+    let (s, _, _) = op.post(&op.act(&id, "confirm"), &checked).await;
     assert_eq!(s, 303, "identity confirmation is");
 }
 
@@ -604,8 +603,7 @@ async fn operators_read_their_own_records_and_supervisors_their_centers_only() {
     a2.find("phone", "+79261300009").await;
     let mut fields = flat(&ivanov());
     fields[6].1 = "123-456-789 64".into();
-    fields.push(("phone".into(), "+79261300010".into()));
-    let (_, _, to) = a.post("/operator/register", &refs(&fields)).await;
+    let (_, _, to) = a.register_at_desk("+79261300010", &refs(&fields)).await;
     let registration = to.unwrap();
 
     let rows = |html: &str| html.matches("<tr><td>").count();
@@ -621,9 +619,12 @@ async fn operators_read_their_own_records_and_supervisors_their_centers_only() {
     assert!(center.contains("registered_in_person") && center.contains("citizen_search"));
     assert!(rows(&center) > rows(&mine) && rows(&mine) > 0);
     assert!(!elsewhere.contains("registered_in_person") && !elsewhere.contains("citizen_search"));
-    // Another center's registration is not found.
+    // Another center's registration is not found; at this center, the
+    // page is the registering session's (the supervisor finds the citizen
+    // by a search of their own).
     assert_eq!(other.get(&registration).await.0, 404);
-    assert_eq!(boss.get(&registration).await.0, 200);
+    assert_eq!(boss.get(&registration).await.0, 404);
+    assert_eq!(a.get(&registration).await.0, 200);
 }
 
 #[tokio::test]
@@ -680,6 +681,13 @@ fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// The SMS to `phone` but the desk's code: what the registration sent.
+async fn password_sms(app: &TestApp, phone: &str) -> Vec<uslugi_web::messaging::OutboxEntry> {
+    let mut sms = app.messages_to(phone).await;
+    sms.retain(|m| !m.body.contains("назовите его сотруднику"));
+    sms
+}
+
 /// The temporary password in an SMS: its only word of ten lower-case
 /// letters and digits.
 fn temporary_password(sms: &str) -> String {
@@ -697,9 +705,8 @@ fn temporary_password(sms: &str) -> String {
 async fn without_javascript_a_temporary_password_opens_only_the_page_that_replaces_it() {
     let app = spawn_app().await;
     let mut op = app.operator(OBNINSK, OperatorRole::Operator, "pages").await;
-    let mut fields = flat(&ivanov());
-    fields.push(("phone".into(), "+79261300012".into()));
-    op.post("/operator/register", &refs(&fields)).await;
+    let fields = flat(&ivanov());
+    op.register_at_desk("+79261300012", &refs(&fields)).await;
     app.settle(8).await;
     let temporary = temporary_password(&app.messages_to("+79261300012").await[0].body);
     let mut b = Browser::new(&app);
@@ -783,7 +790,7 @@ async fn a_center_moves_a_taken_snils_to_the_person_with_the_passport() {
     let found = op.find("phone", "+7 926 130-00-32").await;
     assert_eq!(found.len(), 1);
     let id = found[0].clone();
-    let (s, html, _) = op.get(&format!("/operator/citizens/{id}")).await;
+    let (s, html, _) = op.get(&op.card(&id)).await;
     assert_eq!(s, 200);
     assert!(
         html.contains("СНИЛС занят другой учётной записью"),
@@ -791,7 +798,7 @@ async fn a_center_moves_a_taken_snils_to_the_person_with_the_passport() {
     );
     assert!(html.contains("4510 123456") && html.contains("112-233-445 95"));
 
-    let path = format!("/operator/citizens/{id}/snils");
+    let path = op.act(&id, "snils");
     let (s, _, _) = op.post(&path, &[("document_matches", "1")]).await;
     assert_eq!(s, 422, "both points of the checklist");
     assert_eq!(level_of(&app, &owner).await["level"], "simplified");
@@ -803,7 +810,10 @@ async fn a_center_moves_a_taken_snils_to_the_person_with_the_passport() {
         (s, to),
         (
             303,
-            Some(format!("/operator/citizens/{id_only}?done=snils"))
+            Some(format!(
+                "/operator/citizens/{id_only}?done=snils&grant={}",
+                op.grant(id_only)
+            ))
         )
     );
 

@@ -24,6 +24,9 @@ pub mod action {
     pub const CITIZEN_VIEWED: &str = "citizen_viewed";
     pub const IDENTITY_CONFIRMED: &str = "identity_confirmed";
     pub const REGISTERED_IN_PERSON: &str = "registered_in_person";
+    /// A code to the phone typed at a registration at the desk: sent,
+    /// resent, wrong, confirmed.
+    pub const DESK_PHONE: &str = "desk_phone";
     pub const REGISTRATION_CHECKED: &str = "registration_checked";
     pub const ACCESS_RESTORED: &str = "access_restored";
     pub const SNILS_TRANSFERRED: &str = "snils_transferred";

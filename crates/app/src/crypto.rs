@@ -93,6 +93,11 @@ pub enum HashPurpose {
     Continuation,
     /// A login no account has, as typed (for its counted attempt).
     LoginAttempt,
+    /// The right of one console session to open one citizen's card, which
+    /// a search (or a registration at the desk) hands out.
+    CardGrant,
+    /// A code sent to the phone typed at a registration at the desk.
+    DeskPhoneCode,
 }
 
 impl HashPurpose {
@@ -119,6 +124,8 @@ impl HashPurpose {
             Self::ContactChangeToken => b"contact-change-token",
             Self::Continuation => b"continuation",
             Self::LoginAttempt => b"login-attempt",
+            Self::CardGrant => b"card-grant",
+            Self::DeskPhoneCode => b"desk-phone-code",
         }
     }
 }
@@ -249,6 +256,7 @@ const fn col(
 
 /// Every sealed column; a test checks it against the migrations' BLOB columns.
 pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    col("desk_phones", "id", "phone", crate::operators::F_DESK_PHONE),
     col(
         "contact_changes",
         "id",
@@ -411,6 +419,11 @@ pub fn random_temporary_password() -> String {
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Bytes as URL-safe base64 without padding.
+pub fn url_safe(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -223,6 +223,25 @@ const RATE_WINDOW: Duration = Duration::HOUR;
 const BUCKET_CONTACT: &str = "sends-per-contact";
 const BUCKET_IP: &str = "sends-per-ip";
 
+/// Counts one message to `contact_index` against the limit per contact that
+/// every flow shares (registration, recovery, contact change, the second
+/// factor, the desk's code): `Some(retry_at)` when it refuses. One bucket,
+/// so no flow adds to what another allows a phone to receive.
+pub(crate) async fn contact_quota(
+    store: &dyn Store,
+    contact_index: &[u8],
+    now: OffsetDateTime,
+    per_hour: u32,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    match store
+        .hit_rate_limit(BUCKET_CONTACT, contact_index, now, RATE_WINDOW, per_hour)
+        .await?
+    {
+        RateDecision::Refused { retry_at } => Ok(Some(retry_at)),
+        RateDecision::Allowed => Ok(None),
+    }
+}
+
 pub(crate) const F_SURNAME: &str = "surname";
 pub(crate) const F_GIVEN_NAME: &str = "given_name";
 pub(crate) const F_CONTACT: &str = "contact";
@@ -317,28 +336,26 @@ impl Identity {
             HashPurpose::ClientIp,
             crate::security::limit_key(ip).as_bytes(),
         );
-        let checks = [
-            (
+        if let RateDecision::Refused { retry_at } = self
+            .store
+            .hit_rate_limit(
                 BUCKET_IP,
-                ip_key.as_slice(),
+                &ip_key,
+                now,
+                RATE_WINDOW,
                 self.policy.sends_per_ip_per_hour,
-            ),
-            (
-                BUCKET_CONTACT,
-                contact_index,
-                self.policy.sends_per_contact_per_hour,
-            ),
-        ];
-        for (bucket, key, limit) in checks {
-            if let RateDecision::Refused { retry_at } = self
-                .store
-                .hit_rate_limit(bucket, key, now, RATE_WINDOW, limit)
-                .await?
-            {
-                return Ok(Some(retry_at));
-            }
+            )
+            .await?
+        {
+            return Ok(Some(retry_at));
         }
-        Ok(None)
+        contact_quota(
+            &*self.store,
+            contact_index,
+            now,
+            self.policy.sends_per_contact_per_hour,
+        )
+        .await
     }
 
     async fn spend_send_quota(

@@ -8,6 +8,7 @@ pub mod challenge;
 pub mod clock;
 pub mod contacts;
 pub mod crypto;
+pub mod desk;
 pub mod identity;
 pub mod lang;
 pub mod letters;

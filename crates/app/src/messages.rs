@@ -43,6 +43,18 @@ pub fn registration_code_sms(lang: Lang, code: &str) -> String {
     }
 }
 
+/// The code the citizen reads out to the operator registering them.
+pub fn desk_phone_code_sms(lang: Lang, code: &str) -> String {
+    match lang {
+        Lang::Ru => format!(
+            "Код {code} — назовите его сотруднику центра обслуживания, который регистрирует вас на портале. Если вы не в центре, никому его не сообщайте. Госуслуги (uslugi)"
+        ),
+        Lang::En => format!(
+            "Code {code}: tell it to the service-center employee registering you on the portal. If you are not at a center, tell it to no one. uslugi"
+        ),
+    }
+}
+
 pub fn already_registered_sms(lang: Lang, base_url: &str) -> String {
     match lang {
         Lang::Ru => format!(

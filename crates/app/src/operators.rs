@@ -34,6 +34,7 @@ use crate::verification::{
 
 pub(crate) const F_OPERATOR_NAME: &str = "operators.name";
 pub(crate) const F_TOTP_SECRET: &str = "operators.totp_secret";
+pub(crate) const F_DESK_PHONE: &str = "desk_phones.phone";
 
 /// The rules of the console; an administrator may tune them.
 #[derive(Debug, Clone)]
@@ -51,6 +52,18 @@ pub struct OperatorPolicy {
     pub searches_per_hour: u32,
     /// Audit records on a page of the console.
     pub audit_page: u32,
+    /// How long a search result (or a registration at the desk) keeps the
+    /// citizen's card open to the console session that made it.
+    pub card_grant_valid_for: Duration,
+    /// A code to the phone typed at a registration at the desk: how long it
+    /// works, how many tries, when another may be sent.
+    pub desk_code_ttl: Duration,
+    pub desk_code_attempts: u32,
+    pub desk_code_resend_after: Duration,
+    /// From the first code to the registration it allows.
+    pub desk_phone_valid_for: Duration,
+    /// The limit per phone every flow shares (`Policy::sends_per_contact_per_hour`).
+    pub sends_per_phone_per_hour: u32,
 }
 
 impl Default for OperatorPolicy {
@@ -63,6 +76,12 @@ impl Default for OperatorPolicy {
             max_throttle: Duration::minutes(30),
             searches_per_hour: 60,
             audit_page: 50,
+            card_grant_valid_for: Duration::minutes(15),
+            desk_code_ttl: Duration::seconds(300),
+            desk_code_attempts: 3,
+            desk_code_resend_after: Duration::seconds(60),
+            desk_phone_valid_for: Duration::minutes(30),
+            sends_per_phone_per_hour: 5,
         }
     }
 }
@@ -188,17 +207,20 @@ pub struct OperatorAuth {
     pub name: String,
     /// The center's services: what the console offers.
     pub services: Vec<CenterService>,
+    /// The keyed hash of the console session's token: what card grants are
+    /// bound to, so a grant is worth nothing in another session.
+    session: Vec<u8>,
 }
 
 impl OperatorAuth {
-    fn assisted(&self) -> Assisted {
+    pub(crate) fn assisted(&self) -> Assisted {
         Assisted {
             operator_id: self.id,
             center_id: self.center_id.clone(),
         }
     }
 
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::Operator { id: self.id }
     }
 
@@ -286,8 +308,33 @@ impl Checklist {
     }
 }
 
+/// Why a card was not opened: the console opens a citizen's card only from
+/// a search the same session made, for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantRefusal {
+    /// No grant came with the request: a typed or guessed address.
+    Missing,
+    /// Not a grant of this session for this account.
+    Invalid,
+    Expired,
+}
+
+impl GrantRefusal {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "no_grant",
+            Self::Invalid => "invalid_grant",
+            Self::Expired => "grant_expired",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
+    /// The card was not opened by a search of this session: to the
+    /// operator, as if there were no such account.
+    #[error("no search of this session found the account")]
+    NoGrant(GrantRefusal),
     #[error("the checklist is not complete")]
     ChecklistIncomplete(Checklist),
     #[error("this center does not offer the service")]
@@ -319,8 +366,10 @@ impl From<StoreError> for ActionError {
 pub enum RegisterError {
     #[error("the personal data have problems")]
     Invalid(Vec<uslugi_domain::FieldProblem>),
-    #[error("the phone is not a valid mobile number")]
-    Phone(uslugi_domain::PhoneError),
+    /// No phone confirmed at the desk by this operator (or it was used,
+    /// or it expired).
+    #[error("the phone was not confirmed at the desk")]
+    PhoneNotConfirmed,
     #[error("this center does not offer registration")]
     NotOffered,
     #[error(transparent)]
@@ -334,15 +383,15 @@ impl From<InternalError> for RegisterError {
 }
 
 pub struct Operators {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     hasher: Arc<PasswordHasher>,
-    crypto: Crypto,
-    clock: Arc<dyn Clock>,
-    policy: OperatorPolicy,
+    pub(crate) crypto: Crypto,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) policy: OperatorPolicy,
     base_url: String,
-    audit: AuditLog,
+    pub(crate) audit: AuditLog,
     centers: Arc<Centers>,
-    verification: Arc<Verification>,
+    pub(crate) verification: Arc<Verification>,
 }
 
 impl Operators {
@@ -726,6 +775,7 @@ impl Operators {
                 .as_ref()
                 .map_or_else(|| op.center_id.clone(), |c| c.name.clone()),
             services: center.map(|c| c.services).unwrap_or_default(),
+            session: hash,
             center_id: op.center_id,
             role: op.role,
             name: op
@@ -744,12 +794,14 @@ impl Operators {
         Ok(self.store.delete_operator_session(&hash).await?)
     }
 
-    /// Removes console sessions that ran out.
+    /// Removes console sessions and phone confirmations that ran out.
     pub async fn sweep(&self) -> Result<u64, InternalError> {
-        Ok(self
+        let now = self.clock.now();
+        let sessions = self
             .store
-            .delete_expired_operator_sessions(self.clock.now(), self.policy.session_idle)
-            .await?)
+            .delete_expired_operator_sessions(now, self.policy.session_idle)
+            .await?;
+        Ok(sessions + self.store.delete_expired_desk_phones(now).await?)
     }
 
     // ------------------------------------------------------------ citizens
@@ -760,7 +812,7 @@ impl Operators {
         op: &OperatorAuth,
         by: SearchBy,
         value: &str,
-    ) -> Result<Vec<CitizenCard>, SearchError> {
+    ) -> Result<Vec<(CitizenCard, String)>, SearchError> {
         let now = self.clock.now();
         if let RateDecision::Refused { retry_at } = self
             .store
@@ -808,7 +860,7 @@ impl Operators {
         };
         let mut cards = Vec::with_capacity(accounts.len());
         for a in &accounts {
-            cards.push(self.card_of(a).await?);
+            cards.push((self.card_of(a).await?, self.grant_card(op, a.id)));
         }
         self.store
             .append_audit(
@@ -857,12 +909,86 @@ impl Operators {
         })
     }
 
-    /// The card of a citizen found by a search; every look is recorded.
+    // ------------------------------------------------------------ card grants
+
+    /// The right of this console session to open `account`'s card for the
+    /// next 15 minutes: `<expiry>.<MAC>`, the MAC a keyed hash over the
+    /// session, the account and the expiry.
+    ///
+    /// **Why a MAC and not a row.** A grant is handed out with every search
+    /// result; a row per result would be writes on the search path and a
+    /// sweep for nothing. The keyed-hash key is shared by every node, the
+    /// session hash binds it to one login (another operator, or the same
+    /// one after logging out, holds a different session), and the expiry
+    /// is inside the MAC. What a row would add is revocation, which the
+    /// session's end already gives.
+    pub fn grant_card(&self, op: &OperatorAuth, account: AccountId) -> String {
+        let expires = (self.clock.now() + self.policy.card_grant_valid_for).unix_timestamp();
+        format!("{expires}.{}", self.grant_mac(op, account, expires))
+    }
+
+    fn grant_mac(&self, op: &OperatorAuth, account: AccountId, expires: i64) -> String {
+        let mut bound = Vec::with_capacity(op.session.len() + 48);
+        bound.extend_from_slice(&op.session);
+        bound.extend_from_slice(account.to_string().as_bytes());
+        bound.extend_from_slice(&expires.to_be_bytes());
+        crypto::url_safe(&self.crypto.keyed_hash(HashPurpose::CardGrant, &bound))
+    }
+
+    /// Whether `grant` opens `account`'s card to this session now.
+    fn grant_holds(
+        &self,
+        op: &OperatorAuth,
+        account: AccountId,
+        grant: Option<&str>,
+    ) -> Result<(), GrantRefusal> {
+        let grant = grant.map(str::trim).filter(|g| !g.is_empty());
+        let Some((expires, mac)) = grant.ok_or(GrantRefusal::Missing)?.split_once('.') else {
+            return Err(GrantRefusal::Invalid);
+        };
+        let expires: i64 = expires.parse().map_err(|_| GrantRefusal::Invalid)?;
+        let expected = self.grant_mac(op, account, expires);
+        if !crypto::constant_time_eq(expected.as_bytes(), mac.as_bytes()) {
+            return Err(GrantRefusal::Invalid);
+        }
+        if self.clock.now().unix_timestamp() >= expires {
+            return Err(GrantRefusal::Expired);
+        }
+        Ok(())
+    }
+
+    /// The grant check of a page (not an action): refused looks are
+    /// recorded like refused actions.
+    async fn granted(
+        &self,
+        op: &OperatorAuth,
+        account: AccountId,
+        grant: Option<&str>,
+    ) -> Result<bool, InternalError> {
+        match self.grant_holds(op, account, grant) {
+            Ok(()) => Ok(true),
+            Err(r) => match self
+                .refused(op, action::CITIZEN_VIEWED, account, ActionError::NoGrant(r))
+                .await
+            {
+                ActionError::Internal(e) => Err(e),
+                _ => Ok(false),
+            },
+        }
+    }
+
+    /// The card of a citizen found by a search of this session, with the
+    /// grant the search gave; every look is recorded, and so is every
+    /// refused one.
     pub async fn citizen(
         &self,
         op: &OperatorAuth,
         account: AccountId,
+        grant: Option<&str>,
     ) -> Result<Option<CitizenCard>, InternalError> {
+        if !self.granted(op, account, grant).await? {
+            return Ok(None);
+        }
         let Some(a) = self.store.account(account).await? else {
             return Ok(None);
         };
@@ -889,6 +1015,7 @@ impl Operators {
         e: ActionError,
     ) -> ActionError {
         let reason = match &e {
+            ActionError::NoGrant(r) => r.as_str(),
             ActionError::ChecklistIncomplete(_) => "checklist_incomplete",
             ActionError::NotOffered => "not_offered",
             ActionError::NotFound => "not_found",
@@ -911,15 +1038,19 @@ impl Operators {
         e
     }
 
-    /// What every action after a passport check asks first: the center
-    /// offers it, both points are ticked, the account exists.
+    /// What every action after a passport check asks first: a search of
+    /// this session opened the card, the center offers the service, both
+    /// points are ticked, the account exists.
     async fn checked_account(
         &self,
         op: &OperatorAuth,
         service: CenterService,
         checklist: Checklist,
         account: AccountId,
+        grant: Option<&str>,
     ) -> Result<AccountRecord, ActionError> {
+        self.grant_holds(op, account, grant)
+            .map_err(ActionError::NoGrant)?;
         if !op.offers(service) {
             return Err(ActionError::NotOffered);
         }
@@ -938,13 +1069,20 @@ impl Operators {
         &self,
         op: &OperatorAuth,
         account: AccountId,
+        grant: Option<&str>,
         checklist: Checklist,
         lang: Lang,
     ) -> Result<(), ActionError> {
         let what = action::IDENTITY_CONFIRMED;
         let precondition = async {
             let a = self
-                .checked_account(op, CenterService::IdentityConfirmation, checklist, account)
+                .checked_account(
+                    op,
+                    CenterService::IdentityConfirmation,
+                    checklist,
+                    account,
+                    grant,
+                )
                 .await?;
             match a.level {
                 AccountLevel::Simplified => Err(ActionError::NotVerified),
@@ -993,13 +1131,14 @@ impl Operators {
         &self,
         op: &OperatorAuth,
         account: AccountId,
+        grant: Option<&str>,
         checklist: Checklist,
         lang: Lang,
     ) -> Result<(), ActionError> {
         let what = action::ACCESS_RESTORED;
         let precondition = async {
             let a = self
-                .checked_account(op, CenterService::AccessRecovery, checklist, account)
+                .checked_account(op, CenterService::AccessRecovery, checklist, account, grant)
                 .await?;
             if a.level == AccountLevel::Simplified {
                 return Err(ActionError::NotVerified);
@@ -1063,13 +1202,20 @@ impl Operators {
         &self,
         op: &OperatorAuth,
         account: AccountId,
+        grant: Option<&str>,
         checklist: Checklist,
         lang: Lang,
     ) -> Result<(), ActionError> {
         let what = action::SNILS_TRANSFERRED;
         let precondition = async {
-            self.checked_account(op, CenterService::IdentityConfirmation, checklist, account)
-                .await?;
+            self.checked_account(
+                op,
+                CenterService::IdentityConfirmation,
+                checklist,
+                account,
+                grant,
+            )
+            .await?;
             self.verification
                 .snils_transfer(account)
                 .await?
@@ -1119,37 +1265,17 @@ impl Operators {
         Ok(())
     }
 
-    /// Registers the citizen at the desk: their personal data and mobile
-    /// phone. When the registries agree, the account is confirmed at once.
-    pub async fn register(
-        &self,
-        op: &OperatorAuth,
-        form: &PersonalDataForm,
-        phone: &str,
-        lang: Lang,
-    ) -> Result<AccountId, RegisterError> {
-        if !op.offers(CenterService::Registration) {
-            return Err(RegisterError::NotOffered);
-        }
-        let data = form.parse(self.verification.today());
-        let phone = PhoneNumber::parse(phone);
-        let (data, phone) = match (data, phone) {
-            (Ok(d), Ok(p)) => (d, p),
-            (Err(problems), _) => return Err(RegisterError::Invalid(problems)),
-            (Ok(_), Err(e)) => return Err(RegisterError::Phone(e)),
-        };
-        Ok(self
-            .verification
-            .register_in_person(&op.assisted(), data, &phone, lang)
-            .await?)
-    }
-
-    /// A registration at this center: where its checks stand.
+    /// A registration at this center, opened with the grant the desk's
+    /// registration (or a search) gave this session: where its checks stand.
     pub async fn registration(
         &self,
         op: &OperatorAuth,
         account: AccountId,
+        grant: Option<&str>,
     ) -> Result<Option<(CitizenCard, PersonalDataView)>, InternalError> {
+        if !self.granted(op, account, grant).await? {
+            return Ok(None);
+        }
         let Some(record) = self.store.personal_data(account).await? else {
             return Ok(None);
         };
@@ -1173,9 +1299,24 @@ impl Operators {
         &self,
         op: &OperatorAuth,
         account: AccountId,
+        grant: Option<&str>,
         form: &PersonalDataForm,
         lang: Lang,
     ) -> Result<(), RegisterError> {
+        if let Err(r) = self.grant_holds(op, account, grant) {
+            return match self
+                .refused(
+                    op,
+                    action::REGISTERED_IN_PERSON,
+                    account,
+                    ActionError::NoGrant(r),
+                )
+                .await
+            {
+                ActionError::Internal(e) => Err(e.into()),
+                _ => Err(InPersonError::NotFound.into()),
+            };
+        }
         let data = form
             .parse(self.verification.today())
             .map_err(RegisterError::Invalid)?;

@@ -1291,9 +1291,25 @@ pub(crate) fn outbox_message(
     now: OffsetDateTime,
 ) -> OutboxRecord {
     OutboxRecord {
+        account_id: Some(account),
+        ..accountless_sms(crypto, dedupe_key, channel, to, subject, body, now)
+    }
+}
+
+/// A message to someone who has no account yet (a phone typed at a desk).
+pub(crate) fn accountless_sms(
+    crypto: &Crypto,
+    dedupe_key: String,
+    channel: Channel,
+    to: &str,
+    subject: &str,
+    body: &str,
+    now: OffsetDateTime,
+) -> OutboxRecord {
+    OutboxRecord {
         id: uuid::Uuid::new_v4(),
         dedupe_key,
-        account_id: Some(account),
+        account_id: None,
         channel,
         recipient: crypto.seal(F_RECIPIENT, to),
         subject: crypto.seal(F_SUBJECT, subject),

@@ -23,6 +23,8 @@ mod sql_operators;
 mod sql_factors;
 #[macro_use]
 mod sql_contacts;
+#[macro_use]
+mod sql_desk;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;

@@ -100,6 +100,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "outbox_wipe",
         sql: include_str!("../migrations/sqlite/0011_outbox_wipe.sql"),
     },
+    Migration {
+        version: 12,
+        name: "desk_phone",
+        sql: include_str!("../migrations/sqlite/0012_desk_phone.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -157,6 +162,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         version: 11,
         name: "outbox_wipe",
         sql: include_str!("../migrations/postgres/0011_outbox_wipe.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "desk_phone",
+        sql: include_str!("../migrations/postgres/0012_desk_phone.sql"),
     },
 ];
 

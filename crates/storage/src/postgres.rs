@@ -82,6 +82,7 @@ sql_verification_store!(PgStore, sqlx::Postgres);
 sql_operators_store!(PgStore, sqlx::Postgres);
 sql_factors_store!(PgStore, sqlx::Postgres);
 sql_contacts_store!(PgStore, sqlx::Postgres);
+sql_desk_store!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Maintenance for PgStore {

@@ -167,6 +167,7 @@ sql_verification_store!(SqliteStore, sqlx::Sqlite);
 sql_operators_store!(SqliteStore, sqlx::Sqlite);
 sql_factors_store!(SqliteStore, sqlx::Sqlite);
 sql_contacts_store!(SqliteStore, sqlx::Sqlite);
+sql_desk_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait]
 impl Maintenance for SqliteStore {

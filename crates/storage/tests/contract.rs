@@ -103,6 +103,10 @@ contract!(
 #[path = "contract/second_factor.rs"]
 mod second_factor;
 
+// A phone confirmed at a service center's desk: `contract/desk.rs`.
+#[path = "contract/desk.rs"]
+mod desk;
+
 // The Interior Ministry's address of registration: `contract/registered_address.rs`.
 #[path = "contract/registered_address.rs"]
 mod registered_address;

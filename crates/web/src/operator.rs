@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing};
 use serde::Deserialize;
+use uslugi_app::desk::{DeskPhoneError, DeskPhoneView};
 use uslugi_app::operators::{
     ActionError, Checklist, CitizenCard, EnrolError, EnrolInput, EnrolProblem, OperatorAuth,
     OperatorLoginFailure, RegisterError, SearchBy, SearchError,
@@ -53,8 +54,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/operator/register",
-            routing::get(register_form).post(register_submit),
+            routing::get(register_form).post(phone_submit),
         )
+        .route(
+            "/operator/register/{id}",
+            routing::get(desk_step).post(register_submit),
+        )
+        .route("/operator/register/{id}/code", routing::post(desk_code))
+        .route("/operator/register/{id}/resend", routing::post(desk_resend))
         .route(
             "/operator/registrations/{id}",
             routing::get(registration).post(resubmit),
@@ -457,6 +464,8 @@ struct HomePage {
 /// One found citizen, as a line of the results.
 struct CardRow {
     id: String,
+    /// What opens the card to this session (empty where no link is shown).
+    grant: String,
     name: String,
     level: &'static str,
     level_class: &'static str,
@@ -465,6 +474,7 @@ struct CardRow {
 fn card_row(t: &Tr, c: &CitizenCard) -> CardRow {
     CardRow {
         id: c.account_id.to_string(),
+        grant: String::new(),
         name: match &c.verified {
             Some(d) => full_name(d),
             None => format!("{} {}", c.surname, c.given_name),
@@ -530,7 +540,15 @@ async fn search(
         status = StatusCode::UNPROCESSABLE_ENTITY;
     } else {
         match state.operators.find(&op, by, &input.value).await {
-            Ok(cards) => results = cards.iter().map(|card| card_row(ctx.tr, card)).collect(),
+            Ok(cards) => {
+                results = cards
+                    .into_iter()
+                    .map(|(card, grant)| CardRow {
+                        grant,
+                        ..card_row(ctx.tr, &card)
+                    })
+                    .collect();
+            }
             Err(SearchError::Malformed(_)) => {
                 errors.insert("value".into(), c.err_search_value.into());
                 status = StatusCode::UNPROCESSABLE_ENTITY;
@@ -567,6 +585,8 @@ struct CitizenPage {
     chrome: Chrome,
     desk: Desk,
     id: String,
+    /// Carried by every link and form of the card.
+    grant: String,
     name: String,
     level: &'static str,
     level_class: &'static str,
@@ -602,6 +622,14 @@ struct DocumentRows {
 #[serde(default)]
 struct CardQuery {
     done: Option<String>,
+    grant: Option<String>,
+}
+
+/// The grant a search gave, on every address of a card.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GrantQuery {
+    grant: Option<String>,
 }
 
 fn parse_account(ctx: &Ctx, id: &str) -> Result<AccountId, PageError> {
@@ -640,7 +668,7 @@ async fn citizen_page(
     state: &AppState,
     ctx: Ctx,
     op: &OperatorAuth,
-    account: AccountId,
+    (account, grant): (AccountId, Option<String>),
     notice: Option<&'static str>,
     errors: FieldErrors,
     ticked: Ticked,
@@ -648,7 +676,7 @@ async fn citizen_page(
 ) -> Result<Response, PageError> {
     let card = state
         .operators
-        .citizen(op, account)
+        .citizen(op, account, grant.as_deref())
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?
         .ok_or_else(|| PageError::not_found(ctx.lang.0))?;
@@ -681,6 +709,7 @@ async fn citizen_page(
         &CitizenPage {
             desk: desk(t, op),
             id: row.id,
+            grant: grant.unwrap_or_default(),
             name: row.name,
             level: row.level,
             level_class: row.level_class,
@@ -739,7 +768,7 @@ async fn citizen(
         &state,
         ctx,
         &op,
-        account,
+        (account, q.grant),
         notice,
         FieldErrors::new(),
         Ticked::None,
@@ -777,7 +806,9 @@ fn action_error(
         ActionError::AlreadyConfirmed => (c.err_already_confirmed, StatusCode::CONFLICT),
         ActionError::NoContact => (c.err_no_contact, StatusCode::CONFLICT),
         ActionError::SnilsNotTaken => (c.err_snils_not_taken, StatusCode::CONFLICT),
-        ActionError::NotFound => return Err(PageError::not_found(ctx.lang.0)),
+        ActionError::NotFound | ActionError::NoGrant(_) => {
+            return Err(PageError::not_found(ctx.lang.0));
+        }
         ActionError::Internal(e) => return Err(PageError::internal(ctx.lang.0, &e)),
     };
     let mut errors = FieldErrors::new();
@@ -797,31 +828,32 @@ async fn card_action(
     state: AppState,
     ctx: Ctx,
     headers: HeaderMap,
-    id: String,
+    (id, grant): (String, Option<String>),
     input: ChecklistInput,
     action: CardAction,
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
     let account = parse_account(&ctx, &id)?;
     let checklist = input.checklist();
+    let g = grant.as_deref();
     let ops = &state.operators;
     let (result, done, field, ticked) = match action {
         CardAction::Confirm => (
-            ops.confirm_identity(&op, account, checklist, ctx.lang.0)
+            ops.confirm_identity(&op, account, g, checklist, ctx.lang.0)
                 .await,
             "confirmed",
             "confirm",
             Ticked::Confirm(checklist),
         ),
         CardAction::Restore => (
-            ops.restore_access(&op, account, checklist, ctx.lang.0)
+            ops.restore_access(&op, account, g, checklist, ctx.lang.0)
                 .await,
             "restored",
             "restore",
             Ticked::Restore(checklist),
         ),
         CardAction::TransferSnils => (
-            ops.transfer_snils(&op, account, checklist, ctx.lang.0)
+            ops.transfer_snils(&op, account, g, checklist, ctx.lang.0)
                 .await,
             "snils",
             "snils",
@@ -829,12 +861,25 @@ async fn card_action(
         ),
     };
     match result {
+        // The grant the action came with, not a new one: acting on a card
+        // does not keep it open longer.
         Ok(()) => Ok(see_other(&format!(
-            "/operator/citizens/{account}?done={done}"
+            "/operator/citizens/{account}?done={done}&grant={}",
+            grant.unwrap_or_default()
         ))),
         Err(e) => {
             let (errors, status) = action_error(&ctx, field, e)?;
-            citizen_page(&state, ctx, &op, account, None, errors, ticked, status).await
+            citizen_page(
+                &state,
+                ctx,
+                &op,
+                (account, grant),
+                None,
+                errors,
+                ticked,
+                status,
+            )
+            .await
         }
     }
 }
@@ -844,9 +889,18 @@ async fn confirm(
     ctx: Ctx,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<GrantQuery>,
     CsrfForm(input): CsrfForm<ChecklistInput>,
 ) -> Result<Response, PageError> {
-    card_action(state, ctx, headers, id, input, CardAction::Confirm).await
+    card_action(
+        state,
+        ctx,
+        headers,
+        (id, q.grant),
+        input,
+        CardAction::Confirm,
+    )
+    .await
 }
 
 async fn restore(
@@ -854,9 +908,18 @@ async fn restore(
     ctx: Ctx,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<GrantQuery>,
     CsrfForm(input): CsrfForm<ChecklistInput>,
 ) -> Result<Response, PageError> {
-    card_action(state, ctx, headers, id, input, CardAction::Restore).await
+    card_action(
+        state,
+        ctx,
+        headers,
+        (id, q.grant),
+        input,
+        CardAction::Restore,
+    )
+    .await
 }
 
 async fn transfer_snils(
@@ -864,9 +927,18 @@ async fn transfer_snils(
     ctx: Ctx,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<GrantQuery>,
     CsrfForm(input): CsrfForm<ChecklistInput>,
 ) -> Result<Response, PageError> {
-    card_action(state, ctx, headers, id, input, CardAction::TransferSnils).await
+    card_action(
+        state,
+        ctx,
+        headers,
+        (id, q.grant),
+        input,
+        CardAction::TransferSnils,
+    )
+    .await
 }
 
 // ------------------------------------------------------------------ registration
@@ -884,7 +956,7 @@ struct RegisterPage {
     birth_date: String,
     issue_date: String,
     phone: String,
-    with_phone: bool,
+    fresh: bool,
     errors: FieldErrors,
     summary: Vec<(String, String)>,
 }
@@ -905,7 +977,7 @@ struct RegisterInput {
 
 struct RegisterForm {
     action: String,
-    with_phone: bool,
+    fresh: bool,
     v: PersonalDataForm,
     phone: String,
 }
@@ -921,7 +993,7 @@ fn register_page(
     let mut order: Vec<(&'static str, &'static str)> = labels(t).to_vec();
     order.push(("phone", t.console.mobile_phone));
     let summary = summary(t, &errors, &order);
-    let (heading, submit) = if form.with_phone {
+    let (heading, submit) = if form.fresh {
         (t.console.register_title, t.console.register_submit)
     } else {
         (t.console.registration_title, t.console.resubmit)
@@ -937,13 +1009,80 @@ fn register_page(
             issue_date: date_for_input(&form.v.document.issue_date),
             v: form.v,
             phone: form.phone,
-            with_phone: form.with_phone,
+            fresh: form.fresh,
             errors,
             summary,
             tr: t,
             chrome: ctx.chrome,
         },
     ))
+}
+
+#[derive(Template)]
+#[template(path = "operator_register_phone.html")]
+struct PhonePage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    desk: Desk,
+    /// Set once a code went out: the code step; otherwise the phone step.
+    id: Option<String>,
+    sent_to: String,
+    phone: String,
+    notice: Option<String>,
+    errors: FieldErrors,
+    summary: Vec<(String, String)>,
+}
+
+impl PhonePage {
+    fn err(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+}
+
+/// The first steps of a registration at the desk: the phone, then the code
+/// the citizen reads out from it.
+fn phone_page(
+    ctx: Ctx,
+    op: &OperatorAuth,
+    step: Option<&DeskPhoneView>,
+    phone: String,
+    notice: Option<String>,
+    (errors, status): (FieldErrors, StatusCode),
+) -> Response {
+    let (t, c) = (ctx.tr, ctx.tr.console);
+    let summary = summary(
+        t,
+        &errors,
+        &[
+            ("phone", c.mobile_phone),
+            ("code", c.sms_code),
+            ("resend", c.resend_code),
+        ],
+    );
+    private(render(
+        status,
+        &PhonePage {
+            desk: desk(t, op),
+            id: step.map(|v| v.id.to_string()),
+            sent_to: step
+                .map(|v| fill(c.code_sent_to, v.phone.e164()))
+                .unwrap_or_default(),
+            phone,
+            notice,
+            errors,
+            summary,
+            tr: t,
+            chrome: ctx.chrome,
+        },
+    ))
+}
+
+fn not_offered(ctx: &Ctx) -> PageError {
+    PageError::new(
+        StatusCode::FORBIDDEN,
+        ctx.lang.0,
+        ctx.tr.console.err_not_offered,
+    )
 }
 
 async fn register_form(
@@ -953,32 +1092,247 @@ async fn register_form(
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
     if !op.offers(CenterService::Registration) {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            ctx.lang.0,
-            ctx.tr.console.err_not_offered,
-        ));
+        return Err(not_offered(&ctx));
     }
-    let form = RegisterForm {
-        action: "/operator/register".into(),
-        with_phone: true,
-        v: PersonalDataForm {
-            citizenship: "RUS".into(),
-            document: uslugi_domain::DocumentForm {
-                kind: "rf_passport".into(),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        phone: String::new(),
-    };
-    Ok(register_page(
+    Ok(phone_page(
         ctx,
         &op,
-        form,
-        FieldErrors::new(),
-        StatusCode::OK,
+        None,
+        String::new(),
+        None,
+        (FieldErrors::new(), StatusCode::OK),
     ))
+}
+
+/// What the console says about a refused step of the desk's phone check:
+/// the field it belongs to, the message, the status.
+fn desk_phone_error(
+    state: &AppState,
+    ctx: &Ctx,
+    e: DeskPhoneError,
+) -> Result<(&'static str, String, StatusCode), PageError> {
+    let (t, c) = (ctx.tr, ctx.tr.console);
+    let secs = |at: time::OffsetDateTime| (at - state.operators.now()).whole_seconds().max(1);
+    Ok(match e {
+        DeskPhoneError::Phone(e) => (
+            "phone",
+            t.phone_error(e).to_owned(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        DeskPhoneError::PhoneTaken => ("phone", c.err_phone_taken.into(), StatusCode::CONFLICT),
+        DeskPhoneError::RateLimited { retry_at } => (
+            "phone",
+            fill(c.err_too_many_codes, secs(retry_at)),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        DeskPhoneError::Malformed => (
+            "code",
+            c.err_desk_code_malformed.into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        DeskPhoneError::WrongCode { attempts_left } => (
+            "code",
+            fill(c.err_desk_code_wrong, attempts_left),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        DeskPhoneError::Exhausted => (
+            "code",
+            c.err_desk_code_exhausted.into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        DeskPhoneError::CodeExpired => (
+            "code",
+            c.err_desk_code_expired.into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        DeskPhoneError::TooSoon { retry_at } => (
+            "resend",
+            fill(c.err_resend_too_soon, secs(retry_at)),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        DeskPhoneError::NotOffered => return Err(not_offered(ctx)),
+        DeskPhoneError::NotFound => return Err(PageError::not_found(ctx.lang.0)),
+        DeskPhoneError::Internal(e) => return Err(PageError::internal(ctx.lang.0, &e)),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PhoneInput {
+    phone: String,
+}
+
+async fn phone_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(input): CsrfForm<PhoneInput>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    match state
+        .operators
+        .start_desk_phone(&op, &input.phone, ctx.lang.0)
+        .await
+    {
+        Ok(id) => Ok(see_other(&format!("/operator/register/{id}"))),
+        Err(e) => {
+            let (field, message, status) = desk_phone_error(&state, &ctx, e)?;
+            let mut errors = FieldErrors::new();
+            errors.insert(field.into(), message);
+            Ok(phone_page(
+                ctx,
+                &op,
+                None,
+                input.phone,
+                None,
+                (errors, status),
+            ))
+        }
+    }
+}
+
+fn parse_desk_phone(ctx: &Ctx, id: &str) -> Result<uuid::Uuid, PageError> {
+    id.parse().map_err(|_| PageError::not_found(ctx.lang.0))
+}
+
+/// This operator's phone confirmation, or 404.
+async fn own_desk_phone(
+    state: &AppState,
+    ctx: &Ctx,
+    op: &OperatorAuth,
+    id: uuid::Uuid,
+) -> Result<DeskPhoneView, PageError> {
+    state
+        .operators
+        .desk_phone(op, id)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+        .ok_or_else(|| PageError::not_found(ctx.lang.0))
+}
+
+fn empty_registration() -> PersonalDataForm {
+    PersonalDataForm {
+        citizenship: "RUS".into(),
+        document: uslugi_domain::DocumentForm {
+            kind: "rf_passport".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeskQuery {
+    resent: Option<String>,
+}
+
+/// The code step until the phone is confirmed; then the registration form.
+async fn desk_step(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<DeskQuery>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let id = parse_desk_phone(&ctx, &id)?;
+    let view = own_desk_phone(&state, &ctx, &op, id).await?;
+    if view.confirmed {
+        let form = RegisterForm {
+            action: format!("/operator/register/{id}"),
+            fresh: true,
+            v: empty_registration(),
+            phone: view.phone.e164().to_owned(),
+        };
+        return Ok(register_page(
+            ctx,
+            &op,
+            form,
+            FieldErrors::new(),
+            StatusCode::OK,
+        ));
+    }
+    let notice = q
+        .resent
+        .is_some()
+        .then(|| ctx.tr.console.code_resent.to_owned());
+    Ok(phone_page(
+        ctx,
+        &op,
+        Some(&view),
+        String::new(),
+        notice,
+        (FieldErrors::new(), StatusCode::OK),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CodeInput {
+    code: String,
+}
+
+async fn desk_code(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(input): CsrfForm<CodeInput>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let id = parse_desk_phone(&ctx, &id)?;
+    match state
+        .operators
+        .confirm_desk_phone(&op, id, &input.code)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/operator/register/{id}"))),
+        Err(e) => {
+            let (field, message, status) = desk_phone_error(&state, &ctx, e)?;
+            let view = own_desk_phone(&state, &ctx, &op, id).await?;
+            let mut errors = FieldErrors::new();
+            errors.insert(field.into(), message);
+            Ok(phone_page(
+                ctx,
+                &op,
+                Some(&view),
+                String::new(),
+                None,
+                (errors, status),
+            ))
+        }
+    }
+}
+
+async fn desk_resend(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let op = operator_or_login!(state, ctx, headers);
+    let id = parse_desk_phone(&ctx, &id)?;
+    match state.operators.resend_desk_code(&op, id, ctx.lang.0).await {
+        Ok(()) => Ok(see_other(&format!("/operator/register/{id}?resent=1"))),
+        Err(e) => {
+            let (field, message, status) = desk_phone_error(&state, &ctx, e)?;
+            let view = own_desk_phone(&state, &ctx, &op, id).await?;
+            let mut errors = FieldErrors::new();
+            // The limit of the phone shows where the button is.
+            let field = if field == "phone" { "resend" } else { field };
+            errors.insert(field.into(), message);
+            Ok(phone_page(
+                ctx,
+                &op,
+                Some(&view),
+                String::new(),
+                None,
+                (errors, status),
+            ))
+        }
+    }
 }
 
 fn register_errors(ctx: &Ctx, e: RegisterError) -> Result<(FieldErrors, StatusCode), PageError> {
@@ -989,19 +1343,12 @@ fn register_errors(ctx: &Ctx, e: RegisterError) -> Result<(FieldErrors, StatusCo
             errors = field_errors(t, &problems);
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        RegisterError::Phone(e) => {
-            errors.insert("phone".into(), t.phone_error(e).to_owned());
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        RegisterError::NotOffered => {
-            return Err(PageError::new(
-                StatusCode::FORBIDDEN,
-                ctx.lang.0,
-                c.err_not_offered,
-            ));
+        RegisterError::NotOffered => return Err(not_offered(ctx)),
+        RegisterError::PhoneNotConfirmed | RegisterError::InPerson(InPersonError::NotFound) => {
+            return Err(PageError::not_found(ctx.lang.0));
         }
         RegisterError::InPerson(InPersonError::PhoneTaken) => {
-            errors.insert("phone".into(), c.err_phone_taken.into());
+            errors.insert("registration".into(), c.err_phone_taken.into());
             StatusCode::CONFLICT
         }
         RegisterError::InPerson(InPersonError::SnilsTaken) => {
@@ -1012,9 +1359,6 @@ fn register_errors(ctx: &Ctx, e: RegisterError) -> Result<(FieldErrors, StatusCo
             errors.insert("surname".into(), c.err_in_progress.into());
             StatusCode::CONFLICT
         }
-        RegisterError::InPerson(InPersonError::NotFound) => {
-            return Err(PageError::not_found(ctx.lang.0));
-        }
         RegisterError::InPerson(InPersonError::Internal(e)) => {
             return Err(PageError::internal(ctx.lang.0, &e));
         }
@@ -1022,27 +1366,36 @@ fn register_errors(ctx: &Ctx, e: RegisterError) -> Result<(FieldErrors, StatusCo
     Ok((errors, status))
 }
 
+/// The personal data, with the phone confirmed at the desk: the account is
+/// created with that phone, and the page that follows the checks opens
+/// with a grant of its own.
 async fn register_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    Path(id): Path<String>,
     CsrfForm(input): CsrfForm<RegisterInput>,
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
+    let desk_phone = parse_desk_phone(&ctx, &id)?;
     let (v, _) = input.pd.into_form();
     match state
         .operators
-        .register(&op, &v, &input.phone, ctx.lang.0)
+        .register(&op, desk_phone, &v, ctx.lang.0)
         .await
     {
-        Ok(account) => Ok(see_other(&format!("/operator/registrations/{account}"))),
+        Ok(account) => Ok(see_other(&format!(
+            "/operator/registrations/{account}?grant={}",
+            state.operators.grant_card(&op, account)
+        ))),
         Err(e) => {
             let (errors, status) = register_errors(&ctx, e)?;
+            let view = own_desk_phone(&state, &ctx, &op, desk_phone).await?;
             let form = RegisterForm {
-                action: "/operator/register".into(),
-                with_phone: true,
+                action: format!("/operator/register/{desk_phone}"),
+                fresh: true,
                 v,
-                phone: input.phone,
+                phone: view.phone.e164().to_owned(),
             };
             Ok(register_page(ctx, &op, form, errors, status))
         }
@@ -1056,6 +1409,7 @@ struct RegistrationPage {
     chrome: Chrome,
     desk: Desk,
     id: String,
+    grant: String,
     name: String,
     phone: String,
     status: &'static str,
@@ -1068,12 +1422,14 @@ async fn registration(
     ctx: Ctx,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<GrantQuery>,
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
     let account = parse_account(&ctx, &id)?;
+    let grant = q.grant.unwrap_or_default();
     let Some((card, view)) = state
         .operators
-        .registration(&op, account)
+        .registration(&op, account, Some(&grant))
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?
     else {
@@ -1099,8 +1455,8 @@ async fn registration(
         };
         errors.insert("registration".into(), message);
         let form = RegisterForm {
-            action: format!("/operator/registrations/{account}"),
-            with_phone: false,
+            action: format!("/operator/registrations/{account}?grant={grant}"),
+            fresh: false,
             v: view.form,
             phone: card.phone.unwrap_or_default(),
         };
@@ -1112,6 +1468,7 @@ async fn registration(
         &RegistrationPage {
             desk: desk(ctx.tr, &op),
             id: row.id,
+            grant,
             name: row.name,
             phone: card.phone.unwrap_or_default(),
             status: view.state.status.as_str(),
@@ -1128,18 +1485,26 @@ async fn resubmit(
     ctx: Ctx,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<GrantQuery>,
     CsrfForm(input): CsrfForm<RegisterInput>,
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
     let account = parse_account(&ctx, &id)?;
     let (v, _) = input.pd.into_form();
-    match state.operators.resubmit(&op, account, &v, ctx.lang.0).await {
-        Ok(()) => Ok(see_other(&format!("/operator/registrations/{account}"))),
+    let grant = q.grant.unwrap_or_default();
+    match state
+        .operators
+        .resubmit(&op, account, Some(&grant), &v, ctx.lang.0)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!(
+            "/operator/registrations/{account}?grant={grant}"
+        ))),
         Err(e) => {
             let (errors, status) = register_errors(&ctx, e)?;
             let form = RegisterForm {
-                action: format!("/operator/registrations/{account}"),
-                with_phone: false,
+                action: format!("/operator/registrations/{account}?grant={grant}"),
+                fresh: false,
                 v,
                 phone: input.phone,
             };

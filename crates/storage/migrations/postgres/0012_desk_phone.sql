@@ -1,0 +1,18 @@
+-- A registration at a service center sends the temporary password only to
+-- a phone confirmed at the desk: the code sent to the typed phone, read out
+-- by the citizen, typed by the operator. Kept here only as a keyed hash;
+-- tries are counted per code; the phone is sealed.
+CREATE TABLE desk_phones (
+    id              TEXT    PRIMARY KEY,
+    operator_id     TEXT    NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
+    phone           BYTEA   NOT NULL,
+    phone_index     BYTEA   NOT NULL,
+    code_hash       BYTEA   NOT NULL,
+    code_expires_at BIGINT  NOT NULL,
+    attempts        BIGINT  NOT NULL,
+    sent_at         BIGINT  NOT NULL,
+    confirmed_at    BIGINT,
+    used_at         BIGINT,
+    expires_at      BIGINT  NOT NULL
+);
+CREATE INDEX desk_phones_expires_at ON desk_phones (expires_at);
