@@ -25,6 +25,22 @@ impl FileHead {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// An exclusive lock on `<head>.lock`, held until the file is dropped.
+    fn lock(&self) -> std::io::Result<std::fs::File> {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".lock");
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(PathBuf::from(name))?;
+        file.lock()?;
+        Ok(file)
+    }
 }
 
 fn fail(path: &Path, what: impl std::fmt::Display) -> HeadError {
@@ -58,6 +74,13 @@ impl AuditHeadKeeper for FileHead {
         );
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| fail(&self.path, e))?;
+        }
+        // Read, compare and replace under one lock of the node: the server
+        // and `admin` commands beside it note heads at once, and a head
+        // noted later must not be overwritten by an older one.
+        let _held = self.lock().map_err(|e| fail(&self.path, e))?;
+        if self.read()?.is_some_and(|kept| kept.seq >= head.seq) {
+            return Ok(());
         }
         crate::private_files::replace_atomically(&self.path, text.as_bytes())
             .map_err(|e| fail(&self.path, e))
@@ -98,10 +121,49 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        keeper
+            .write(&ChainHead {
+                seq: 41,
+                hash: vec![1],
+            })
+            .unwrap();
+        assert_eq!(
+            keeper.read().unwrap().map(|h| h.seq),
+            Some(42),
+            "an older head noted late does not move the kept head back"
+        );
         std::fs::write(keeper.path(), "seq = 1\nhash = \"xyz\"\n").unwrap();
         assert!(
             keeper.read().is_err(),
             "a damaged file is an error, not none"
+        );
+    }
+
+    #[test]
+    fn heads_noted_at_once_all_succeed_and_the_newest_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit-head");
+        let writers: Vec<_> = (1..=16)
+            .map(|seq| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let keeper = FileHead::new(path);
+                    for round in 0..20 {
+                        keeper.write(&ChainHead {
+                            seq: seq * 100 + round,
+                            hash: vec![1, 2, 3],
+                        })?;
+                    }
+                    Ok::<_, HeadError>(())
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap().expect("every writer notes its head");
+        }
+        assert_eq!(
+            FileHead::new(path).read().unwrap().map(|h| h.seq),
+            Some(16 * 100 + 19)
         );
     }
 }

@@ -96,10 +96,15 @@ fn restrict(_: &Path, _: u32) -> anyhow::Result<()> {
 /// Replaces `path` with `contents` so that a reader, or a crash, sees the
 /// old file or the new one, never half of one; the file is 0600.
 pub fn replace_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    // A name of this process and this call: several processes of the node
+    // (the server, `admin` commands beside it) may replace the same file at
+    // once, and one must never rename, or remove, another's half-written
+    // file.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".new");
+    tmp.push(format!(".new.{}.{call}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    let _ = std::fs::remove_file(&tmp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -107,11 +112,17 @@ pub fn replace_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&tmp)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path)?;
+    let written = (|| {
+        let mut file = options.open(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     // The rename itself must reach the disk, or a power cut could bring
     // back the old head after a newer one was relied on.
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())

@@ -290,7 +290,9 @@ impl std::fmt::Debug for ChainHead {
 }
 
 /// The port: where the head is kept outside the database (a file of the
-/// node). Reading what was never written is `None`.
+/// node). Reading what was never written is `None`. Several processes of
+/// the node note heads at once: `write` never moves the kept head back to an
+/// older `seq`.
 pub trait AuditHeadKeeper: Send + Sync {
     fn read(&self) -> Result<Option<ChainHead>, HeadError>;
     fn write(&self, head: &ChainHead) -> Result<(), HeadError>;
