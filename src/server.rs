@@ -168,6 +168,7 @@ pub async fn build(
     policy.display_offset = settings.display_offset()?;
 
     let crypto = uslugi_app::crypto::Crypto::new(secrets);
+    upgrade_sealed_values(store.as_ref(), &crypto).await?;
     let audit = uslugi_app::audit::AuditLog::new(Arc::new(crypto.clone()));
     let audit_head = Arc::new(crate::audit_head::FileHead::new(settings.audit_head_path()));
     let hasher = Arc::new(hasher);
@@ -420,13 +421,60 @@ async fn run_workers(verification: &Verification) {
     }
 }
 
-/// Seals every sealed value again under the current key, column by column,
-/// a page at a time. A value changed meanwhile is left to its writer (who
-/// sealed it under the current key already). Returns how many values were
-/// re-sealed and how many could not be opened.
+/// Seals every sealed value again under the current key and in the current
+/// format, column by column, a page at a time. A value changed meanwhile is
+/// left to its writer (who sealed it under the current key already).
+/// Returns how many values were re-sealed and how many could not be opened.
 pub async fn reseal_all(
     store: &dyn Backend,
     crypto: &uslugi_app::crypto::Crypto,
+) -> anyhow::Result<(u64, u64)> {
+    let counts = reseal_each(store, |field, row, old| crypto.reseal(field, row, old)).await?;
+    store
+        .set_sealing_format(uslugi_app::crypto::SEAL_FORMAT)
+        .await
+        .context("noting the format of sealed values")?;
+    Ok(counts)
+}
+
+/// Values sealed before each was bound to its row can be moved between
+/// rows by whoever can write to the database. At a node's first start on
+/// the current format they are all sealed again, bound to their rows, and
+/// the database notes it, so later starts skip the walk and any legacy
+/// value found afterwards is refused when read.
+pub async fn upgrade_sealed_values(
+    store: &dyn Backend,
+    crypto: &uslugi_app::crypto::Crypto,
+) -> anyhow::Result<()> {
+    if store
+        .sealing_format()
+        .await
+        .context("reading the format of sealed values")?
+        >= uslugi_app::crypto::SEAL_FORMAT
+    {
+        return Ok(());
+    }
+    let (upgraded, failed) =
+        reseal_each(store, |field, row, old| crypto.upgrade(field, row, old)).await?;
+    if failed > 0 {
+        // They could not be read before either; `admin rotate-keys` with the
+        // missing key back in the secrets file upgrades them later.
+        tracing::error!(
+            failed,
+            "sealed values could not be opened with the keys in the secrets file"
+        );
+    }
+    store
+        .set_sealing_format(uslugi_app::crypto::SEAL_FORMAT)
+        .await
+        .context("noting the format of sealed values")?;
+    tracing::info!(upgraded, "sealed values bound to their rows");
+    Ok(())
+}
+
+async fn reseal_each(
+    store: &dyn Backend,
+    reseal: impl Fn(&str, &str, &[u8]) -> Result<Option<Vec<u8>>, uslugi_app::crypto::CryptoError>,
 ) -> anyhow::Result<(u64, u64)> {
     let (mut resealed, mut failed) = (0u64, 0u64);
     for column in uslugi_app::crypto::SEALED_COLUMNS {
@@ -439,7 +487,7 @@ pub async fn reseal_all(
             let Some((last, _)) = page.last() else { break };
             let last = last.clone();
             for (key, old) in page {
-                match crypto.reseal(column.field, &old) {
+                match reseal(column.field, &key, &old) {
                     Ok(Some(new)) => {
                         if store.replace_sealed(column, &key, &old, &new).await? {
                             resealed += 1;

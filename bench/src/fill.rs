@@ -134,12 +134,13 @@ impl Filler {
 
 fn make_account(crypto: &Crypto, phc: &str, i: usize, now: OffsetDateTime) -> AccountRecord {
     let phone = account_phone(i);
+    let id = AccountId::random();
     AccountRecord {
-        id: AccountId::random(),
+        id,
         level: AccountLevel::Simplified,
-        surname: crypto.seal("surname", SURNAME),
-        given_name: crypto.seal("given_name", GIVEN_NAME),
-        phone: Some(crypto.seal("phone", &phone)),
+        surname: crypto.seal("surname", id, SURNAME),
+        given_name: crypto.seal("given_name", id, GIVEN_NAME),
+        phone: Some(crypto.seal("phone", id, &phone)),
         phone_index: Some(crypto.keyed_hash(HashPurpose::PhoneIndex, phone.as_bytes())),
         email: None,
         email_index: None,

@@ -62,6 +62,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_seeded(configure, async |_| {}).await
+}
+
+/// As [`spawn_with`], with `seed` run on the settings before the node is
+/// built: to put in the database what an older version left there.
+pub async fn spawn_seeded(
+    configure: impl FnOnce(&mut Settings),
+    seed: impl AsyncFnOnce(&Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -87,6 +96,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         settings.database_url = Some(db.url.clone());
     }
     configure(&mut settings);
+    seed(&settings).await;
     let clock = FakeClock::default();
     let built_from = settings.clone();
     let mut app = uslugi::server::build(&settings, Arc::new(clock.clone()), false)

@@ -215,3 +215,124 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
         .unwrap();
     assert_eq!(r.status(), 201);
 }
+
+/// Issue 13, finding 16: a sealed value was bound to its column only, so
+/// whoever could write to the database moved one person's sealed phone into
+/// another's row and the product read it as theirs (codes and notices went
+/// to that phone). Values are now bound to their row; the values an older
+/// version wrote are sealed again, bound, at the first start.
+#[tokio::test]
+async fn values_of_an_older_version_are_bound_to_their_rows_at_start_and_a_moved_value_does_not_open()
+ {
+    use uslugi_app::crypto::SEAL_FORMAT;
+    use uslugi_app::ports::AccountRecord;
+    use uslugi_domain::{AccountId, AccountLevel};
+
+    let (a, b) = (AccountId::random(), AccountId::random());
+    let app = spawn_seeded(
+        |_| {},
+        async |settings| {
+            // What the previous version left: values bound to their field
+            // only, and the database at format 1.
+            let store = uslugi::server::open_store(settings).await.unwrap();
+            assert_eq!(store.sealing_format().await.unwrap(), 1);
+            let (path, default_location) = settings.secrets_path();
+            let crypto = Crypto::new(uslugi::secrets::load(&path, default_location).unwrap());
+            let now = time::OffsetDateTime::now_utc();
+            let account = |id, surname: &str, phone: &str| AccountRecord {
+                id,
+                level: AccountLevel::Simplified,
+                surname: crypto.seal_legacy("surname", surname),
+                given_name: crypto.seal_legacy("given_name", "Иван"),
+                phone: Some(crypto.seal_legacy("phone", phone)),
+                phone_index: Some(crypto.keyed_hash(
+                    uslugi_app::crypto::HashPurpose::PhoneIndex,
+                    phone.as_bytes(),
+                )),
+                email: None,
+                email_index: None,
+                snils_index: None,
+                passport_index: None,
+                password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+                    .into(),
+                must_change_password: false,
+                password_expires_at: None,
+                failed_logins: 0,
+                throttled_until: None,
+                locked: false,
+                confirmed_at: None,
+                confirmed_via: None,
+                created_at: now,
+            };
+            store
+                .import_accounts(&[
+                    account(a, "Иванов", "+79261005101"),
+                    account(b, "Петров", "+79261005102"),
+                ])
+                .await
+                .unwrap();
+        },
+    )
+    .await;
+
+    assert_eq!(app.store.sealing_format().await.unwrap(), SEAL_FORMAT);
+    let phone = SEALED_COLUMNS
+        .iter()
+        .find(|c| c.table == "accounts" && c.column == "phone")
+        .unwrap();
+    let phones = app.store.sealed_values(phone, "", 10).await.unwrap();
+    assert_eq!(phones.len(), 2);
+    assert!(
+        phones.iter().all(|(_, v)| i64::from(v[0]) == SEAL_FORMAT),
+        "every value was sealed again in the current format"
+    );
+    let profile = app.identity.profile(a).await.unwrap().unwrap();
+    assert_eq!(profile.surname, "Иванов");
+    assert_eq!(profile.phone.unwrap().e164(), "+79261005101");
+
+    // Someone with write access to the database moves B's phone into A's row.
+    let value = |id: AccountId| {
+        phones
+            .iter()
+            .find(|(k, _)| *k == id.to_string())
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert!(
+        app.store
+            .replace_sealed(phone, &a.to_string(), &value(a), &value(b))
+            .await
+            .unwrap()
+    );
+    assert!(
+        app.identity.profile(a).await.is_err(),
+        "a value moved to another row does not open"
+    );
+    // A value of the older format put back later is refused as well.
+    let (path, _) = app.settings.secrets_path();
+    let crypto = Crypto::new(uslugi::secrets::load(&path, false).unwrap());
+    assert!(
+        app.store
+            .replace_sealed(
+                phone,
+                &a.to_string(),
+                &value(b),
+                &crypto.seal_legacy("phone", "+79261005102"),
+            )
+            .await
+            .unwrap()
+    );
+    assert!(app.identity.profile(a).await.is_err());
+    assert_eq!(
+        app.identity
+            .profile(b)
+            .await
+            .unwrap()
+            .unwrap()
+            .phone
+            .unwrap()
+            .e164(),
+        "+79261005102"
+    );
+}

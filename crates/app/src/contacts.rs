@@ -320,7 +320,7 @@ impl Identity {
             account_id,
             kind,
             lang: lang.code().to_owned(),
-            new_contact: self.crypto.seal(F_NEW_CONTACT, plain(&new)),
+            new_contact: self.crypto.seal(F_NEW_CONTACT, id, plain(&new)),
             contact_index: index,
             taken,
             secret_hash: self.stored_secret_hash(channel, taken, &secret),
@@ -363,7 +363,7 @@ impl Identity {
     }
 
     fn open_new_contact(&self, c: &ContactChangeRecord) -> Result<Contact, InternalError> {
-        let plain = self.crypto.open(F_NEW_CONTACT, &c.new_contact)?;
+        let plain = self.crypto.open(F_NEW_CONTACT, c.id, &c.new_contact)?;
         match c.kind {
             LoginKind::Email => Email::parse(&plain)
                 .map(Contact::Email)
@@ -606,7 +606,7 @@ impl Identity {
             change_id: c.id,
             account_id: c.account_id,
             kind: c.kind,
-            sealed: self.crypto.seal(field, plain(contact)),
+            sealed: self.crypto.seal(field, c.account_id, plain(contact)),
             index: c.contact_index.clone(),
             notices,
             audit,

@@ -130,8 +130,33 @@ impl HashPurpose {
     }
 }
 
-const SEAL_VERSION: u8 = 1;
+/// The format of values sealed now: the field and the row's key are both
+/// associated data.
+const SEAL_VERSION: u8 = 2;
+/// Values sealed before the row was bound in: only the field. They open
+/// only to be sealed again ([`Crypto::upgrade`]), which every node does to
+/// the whole database once, at its first start on this format.
+const LEGACY_SEAL_VERSION: u8 = 1;
+/// The format the database notes once every value in it is sealed so.
+pub const SEAL_FORMAT: i64 = SEAL_VERSION as i64;
 const NONCE_LEN: usize = 24;
+
+/// The associated data of a sealed value: the field and the row, each
+/// length-prefixed so no two places share an encoding, then the format and
+/// the key's id. A value moved to another row, or another column, fails to
+/// open.
+fn associated_data(version: u8, field: &str, row: &str, key_id: u8) -> Vec<u8> {
+    if version == LEGACY_SEAL_VERSION {
+        return [field.as_bytes(), &[version, key_id]].concat();
+    }
+    let mut aad = Vec::with_capacity(field.len() + row.len() + 10);
+    for part in [field.as_bytes(), row.as_bytes()] {
+        aad.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
+        aad.extend_from_slice(part);
+    }
+    aad.extend_from_slice(&[version, key_id]);
+    aad
+}
 
 #[derive(Debug, Clone)]
 pub struct Crypto {
@@ -162,9 +187,27 @@ impl Crypto {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// Seals `plaintext`; `field` is bound in as associated data so a sealed
-    /// surname cannot be passed off as a sealed phone.
-    pub fn seal(&self, field: &str, plaintext: &str) -> Vec<u8> {
+    /// Seals `plaintext` for column `field` of the row whose key is `row`
+    /// (the text of the table's key column: an account's id for its
+    /// personal data). Both are associated data: a sealed surname cannot be
+    /// passed off as a sealed phone, nor one person's phone moved to
+    /// another's row by someone who can write to the database.
+    pub fn seal(&self, field: &str, row: impl std::fmt::Display, plaintext: &str) -> Vec<u8> {
+        self.seal_in(field, &row.to_string(), plaintext)
+    }
+
+    /// A value in the legacy format (bound to its field only), as nodes
+    /// before the row was bound in wrote them: for the tests of the upgrade.
+    #[doc(hidden)]
+    pub fn seal_legacy(&self, field: &str, plaintext: &str) -> Vec<u8> {
+        self.seal_as(LEGACY_SEAL_VERSION, field, "", plaintext)
+    }
+
+    fn seal_in(&self, field: &str, row: &str, plaintext: &str) -> Vec<u8> {
+        self.seal_as(SEAL_VERSION, field, row, plaintext)
+    }
+
+    fn seal_as(&self, version: u8, field: &str, row: &str, plaintext: &str) -> Vec<u8> {
         let key_id = self.secrets.current_encryption_key;
         let key = self
             .key(key_id)
@@ -172,7 +215,7 @@ impl Crypto {
         let cipher = XChaCha20Poly1305::new((&key.0).into());
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
-        let aad = [field.as_bytes(), &[SEAL_VERSION, key_id]].concat();
+        let aad = associated_data(version, field, row, key_id);
         let ciphertext = cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
@@ -183,21 +226,39 @@ impl Crypto {
             )
             .expect("XChaCha20-Poly1305 encryption of an in-memory value cannot fail");
         let mut out = Vec::with_capacity(2 + NONCE_LEN + ciphertext.len());
-        out.push(SEAL_VERSION);
+        out.push(version);
         out.push(key_id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
         out
     }
 
-    pub fn open(&self, field: &str, sealed: &[u8]) -> Result<String, CryptoError> {
-        if sealed.len() < 2 + NONCE_LEN || sealed[0] != SEAL_VERSION {
+    /// Opens a value sealed for column `field` of row `row`. A value of the
+    /// legacy format is refused: every node upgrades them at its first
+    /// start, so one found later was put there behind the node's back.
+    pub fn open(
+        &self,
+        field: &str,
+        row: impl std::fmt::Display,
+        sealed: &[u8],
+    ) -> Result<String, CryptoError> {
+        self.open_as(SEAL_VERSION, field, &row.to_string(), sealed)
+    }
+
+    fn open_as(
+        &self,
+        version: u8,
+        field: &str,
+        row: &str,
+        sealed: &[u8],
+    ) -> Result<String, CryptoError> {
+        if sealed.len() < 2 + NONCE_LEN || sealed[0] != version {
             return Err(CryptoError::Malformed);
         }
         let key_id = sealed[1];
         let key = self.key(key_id).ok_or(CryptoError::UnknownKey(key_id))?;
         let cipher = XChaCha20Poly1305::new((&key.0).into());
-        let aad = [field.as_bytes(), &[SEAL_VERSION, key_id]].concat();
+        let aad = associated_data(version, field, row, key_id);
         let plaintext = cipher
             .decrypt(
                 XNonce::from_slice(&sealed[2..2 + NONCE_LEN]),
@@ -211,13 +272,37 @@ impl Crypto {
     }
 
     /// Seals `sealed` again under the current key, or `None` when it already
-    /// is: what `uslugi admin rotate-keys` does to every sealed value.
-    pub fn reseal(&self, field: &str, sealed: &[u8]) -> Result<Option<Vec<u8>>, CryptoError> {
+    /// is: what `uslugi admin rotate-keys` does to every sealed value. A
+    /// legacy value is sealed again in the current format, bound to `row`.
+    pub fn reseal(
+        &self,
+        field: &str,
+        row: &str,
+        sealed: &[u8],
+    ) -> Result<Option<Vec<u8>>, CryptoError> {
+        if sealed.first() == Some(&LEGACY_SEAL_VERSION) {
+            return self.upgrade(field, row, sealed);
+        }
         if sealed.len() > 1 && sealed[1] == self.secrets.current_encryption_key {
             return Ok(None);
         }
-        let plain = self.open(field, sealed)?;
-        Ok(Some(self.seal(field, &plain)))
+        let plain = self.open_as(SEAL_VERSION, field, row, sealed)?;
+        Ok(Some(self.seal_in(field, row, &plain)))
+    }
+
+    /// Seals a legacy value (bound to its field only) again in the current
+    /// format, bound to `row`; `None` for a value of the current format.
+    pub fn upgrade(
+        &self,
+        field: &str,
+        row: &str,
+        sealed: &[u8],
+    ) -> Result<Option<Vec<u8>>, CryptoError> {
+        if sealed.first() != Some(&LEGACY_SEAL_VERSION) {
+            return Ok(None);
+        }
+        let plain = self.open_as(LEGACY_SEAL_VERSION, field, row, sealed)?;
+        Ok(Some(self.seal_in(field, row, &plain)))
     }
 
     fn key(&self, id: u8) -> Option<&Key> {
@@ -453,22 +538,61 @@ mod tests {
     }
 
     #[test]
-    fn sealed_values_open_and_are_bound_to_their_field() {
+    fn sealed_values_open_and_are_bound_to_their_field_and_row() {
         let c = crypto();
-        let sealed = c.seal("phone", "+79253910202");
-        assert_eq!(c.open("phone", &sealed).unwrap(), "+79253910202");
-        assert!(matches!(c.open("email", &sealed), Err(CryptoError::Forged)));
-        assert_ne!(c.seal("phone", "+79253910202"), sealed, "nonces differ");
+        let sealed = c.seal("phone", "row-1", "+79253910202");
+        assert_eq!(c.open("phone", "row-1", &sealed).unwrap(), "+79253910202");
+        assert!(matches!(
+            c.open("email", "row-1", &sealed),
+            Err(CryptoError::Forged)
+        ));
+        assert!(
+            matches!(c.open("phone", "row-2", &sealed), Err(CryptoError::Forged)),
+            "a value moved to another row does not open"
+        );
+        assert_ne!(
+            c.seal("phone", "row-1", "+79253910202"),
+            sealed,
+            "nonces differ"
+        );
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert!(matches!(
-            c.open("phone", &tampered),
+            c.open("phone", "row-1", &tampered),
             Err(CryptoError::Forged)
         ));
         assert!(matches!(
-            c.open("phone", &[1, 9]),
+            c.open("phone", "row-1", &[2, 9]),
             Err(CryptoError::Malformed)
         ));
+        // Field and row are length-prefixed: moving a character between
+        // them gives other associated data.
+        let split = c.seal("ab", "c", "x");
+        assert!(c.open("a", "bc", &split).is_err());
+    }
+
+    #[test]
+    fn legacy_values_open_only_to_be_upgraded_and_then_belong_to_their_row() {
+        let c = crypto();
+        let legacy = c.seal_legacy("surname", "Иванов");
+        assert_eq!(legacy[0], LEGACY_SEAL_VERSION);
+        assert!(
+            matches!(
+                c.open("surname", "row-1", &legacy),
+                Err(CryptoError::Malformed)
+            ),
+            "a legacy value is never read as it is"
+        );
+        let upgraded = c.upgrade("surname", "row-1", &legacy).unwrap().unwrap();
+        assert_eq!(c.open("surname", "row-1", &upgraded).unwrap(), "Иванов");
+        assert!(c.open("surname", "row-2", &upgraded).is_err());
+        assert!(c.upgrade("surname", "row-1", &upgraded).unwrap().is_none());
+        assert!(matches!(
+            c.upgrade("given_name", "row-1", &legacy),
+            Err(CryptoError::Forged)
+        ));
+        let resealed = c.reseal("surname", "row-1", &legacy).unwrap().unwrap();
+        assert_eq!(c.open("surname", "row-1", &resealed).unwrap(), "Иванов");
     }
 
     #[test]
@@ -477,15 +601,29 @@ mod tests {
             current_encryption_key: 1,
             ..crypto().secrets
         });
-        let sealed = old.seal("surname", "Иванов");
+        let sealed = old.seal("surname", "row-1", "Иванов");
         assert_eq!(sealed[1], 1);
-        assert_eq!(crypto().open("surname", &sealed).unwrap(), "Иванов");
+        assert_eq!(
+            crypto().open("surname", "row-1", &sealed).unwrap(),
+            "Иванов"
+        );
+        let resealed = crypto()
+            .reseal("surname", "row-1", &sealed)
+            .unwrap()
+            .unwrap();
+        assert_eq!(resealed[1], 2);
+        assert!(
+            crypto()
+                .reseal("surname", "row-1", &resealed)
+                .unwrap()
+                .is_none()
+        );
         let without_old = Crypto::new(Secrets {
             encryption_keys: vec![(2, Key([2; 32]))],
             ..crypto().secrets
         });
         assert!(matches!(
-            without_old.open("surname", &sealed),
+            without_old.open("surname", "row-1", &sealed),
             Err(CryptoError::UnknownKey(1))
         ));
     }

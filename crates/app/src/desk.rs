@@ -157,10 +157,11 @@ impl Operators {
             return Err(DeskPhoneError::RateLimited { retry_at });
         }
         let code = crypto::random_six_digit_code();
+        let id = uuid::Uuid::new_v4();
         let record = DeskPhoneRecord {
-            id: uuid::Uuid::new_v4(),
+            id,
             operator_id: op.id,
-            phone: self.crypto.seal(F_DESK_PHONE, phone.e164()),
+            phone: self.crypto.seal(F_DESK_PHONE, id, phone.e164()),
             phone_index: index,
             code_hash: self.desk_code_hash(&code),
             code_expires_at: now + self.policy.desk_code_ttl,
@@ -193,7 +194,7 @@ impl Operators {
         if r.operator_id != op.id || r.used_at.is_some() || self.clock.now() >= r.expires_at {
             return Ok(None);
         }
-        let phone = PhoneNumber::from_e164(&self.crypto.open(F_DESK_PHONE, &r.phone)?)
+        let phone = PhoneNumber::from_e164(&self.crypto.open(F_DESK_PHONE, r.id, &r.phone)?)
             .ok_or(InternalError::Corrupt("desk phone"))?;
         Ok(Some((r, phone)))
     }

@@ -448,13 +448,16 @@ impl Identity {
             Contact::Phone(p) => p.e164().to_owned(),
             Contact::Email(e) => e.as_str().to_owned(),
         };
+        let id = RegistrationId::random();
         let record = RegistrationRecord {
-            id: RegistrationId::random(),
+            id,
             channel,
             lang: input.lang.code().to_owned(),
-            surname: self.crypto.seal(F_SURNAME, input.surname.as_str()),
-            given_name: self.crypto.seal(F_GIVEN_NAME, input.given_name.as_str()),
-            contact: self.crypto.seal(F_CONTACT, &contact_plain),
+            surname: self.crypto.seal(F_SURNAME, id, input.surname.as_str()),
+            given_name: self
+                .crypto
+                .seal(F_GIVEN_NAME, id, input.given_name.as_str()),
+            contact: self.crypto.seal(F_CONTACT, id, &contact_plain),
             contact_index,
             existing_account,
             secret_hash: self.secret_hash(channel, &secret),
@@ -501,7 +504,7 @@ impl Identity {
     }
 
     fn open_contact(&self, r: &RegistrationRecord) -> Result<Contact, InternalError> {
-        let plain = self.crypto.open(F_CONTACT, &r.contact)?;
+        let plain = self.crypto.open(F_CONTACT, r.id, &r.contact)?;
         match r.channel {
             Channel::Sms => PhoneNumber::from_e164(&plain)
                 .map(Contact::Phone)
@@ -512,8 +515,13 @@ impl Identity {
         }
     }
 
-    fn open_name(&self, field: &str, sealed: &[u8]) -> Result<PersonName, InternalError> {
-        let plain = self.crypto.open(field, sealed)?;
+    fn open_name(
+        &self,
+        field: &str,
+        registration: RegistrationId,
+        sealed: &[u8],
+    ) -> Result<PersonName, InternalError> {
+        let plain = self.crypto.open(field, registration, sealed)?;
         PersonName::parse(&plain).map_err(|_| InternalError::Corrupt("stored name"))
     }
 
@@ -525,8 +533,8 @@ impl Identity {
         Ok(RegistrationView {
             id: r.id,
             channel: r.channel,
-            surname: self.open_name(F_SURNAME, &r.surname)?,
-            given_name: self.open_name(F_GIVEN_NAME, &r.given_name)?,
+            surname: self.open_name(F_SURNAME, r.id, &r.surname)?,
+            given_name: self.open_name(F_GIVEN_NAME, r.id, &r.given_name)?,
             contact: self.open_contact(&r)?,
             secret_expires_at: r.secret_expires_at,
             resend_at: r.sent_at + self.policy.resend_interval,
@@ -572,7 +580,7 @@ impl Identity {
             });
         }
         let contact = self.open_contact(&r)?;
-        let given_name = self.open_name(F_GIVEN_NAME, &r.given_name)?;
+        let given_name = self.open_name(F_GIVEN_NAME, r.id, &r.given_name)?;
         let lang = Lang::parse(&r.lang).unwrap_or_default();
         let message = self.confirmation_message(
             lang,
@@ -703,8 +711,8 @@ impl Identity {
         }
         let continuation_hash =
             challenge::continuation_hash(&self.crypto, continuation.unwrap_or_default());
-        let surname = self.open_name(F_SURNAME, &r.surname)?;
-        let given_name = self.open_name(F_GIVEN_NAME, &r.given_name)?;
+        let surname = self.open_name(F_SURNAME, r.id, &r.surname)?;
+        let given_name = self.open_name(F_GIVEN_NAME, r.id, &r.given_name)?;
         let contact = self.open_contact(&r)?;
         let ctx = PasswordContext {
             surname: Some(&surname),
@@ -730,9 +738,11 @@ impl Identity {
             Err(problems) => return Err(RegistrationError::Password { problems, mismatch }),
         };
         let password_hash = self.hasher.hash(password.expose()).await?;
+        // Sealed again for the account's row: a value belongs to one row.
+        let account_id = AccountId::random();
         let (phone, phone_index, email, email_index) = match contact {
             Contact::Phone(p) => (
-                Some(self.crypto.seal(F_PHONE, p.e164())),
+                Some(self.crypto.seal(F_PHONE, account_id, p.e164())),
                 Some(r.contact_index.clone()),
                 None,
                 None,
@@ -740,15 +750,17 @@ impl Identity {
             Contact::Email(e) => (
                 None,
                 None,
-                Some(self.crypto.seal(F_EMAIL, e.as_str())),
+                Some(self.crypto.seal(F_EMAIL, account_id, e.as_str())),
                 Some(r.contact_index.clone()),
             ),
         };
         let account = AccountRecord {
-            id: AccountId::random(),
+            id: account_id,
             level: AccountLevel::Simplified,
-            surname: r.surname.clone(),
-            given_name: r.given_name.clone(),
+            surname: self.crypto.seal(F_SURNAME, account_id, surname.as_str()),
+            given_name: self
+                .crypto
+                .seal(F_GIVEN_NAME, account_id, given_name.as_str()),
             phone,
             phone_index,
             email,
@@ -1085,14 +1097,14 @@ impl Identity {
         };
         let phone = match &a.phone {
             Some(sealed) => Some(
-                PhoneNumber::from_e164(&self.crypto.open(F_PHONE, sealed)?)
+                PhoneNumber::from_e164(&self.crypto.open(F_PHONE, a.id, sealed)?)
                     .ok_or(InternalError::Corrupt("account phone"))?,
             ),
             None => None,
         };
         let email = match &a.email {
             Some(sealed) => Some(
-                Email::parse(&self.crypto.open(F_EMAIL, sealed)?)
+                Email::parse(&self.crypto.open(F_EMAIL, a.id, sealed)?)
                     .map_err(|_| InternalError::Corrupt("account e-mail"))?,
             ),
             None => None,
@@ -1100,8 +1112,8 @@ impl Identity {
         Ok(Some(Profile {
             account_id: a.id,
             level: a.level,
-            surname: self.crypto.open(F_SURNAME, &a.surname)?,
-            given_name: self.crypto.open(F_GIVEN_NAME, &a.given_name)?,
+            surname: self.crypto.open(F_SURNAME, a.id, &a.surname)?,
+            given_name: self.crypto.open(F_GIVEN_NAME, a.id, &a.given_name)?,
             phone,
             email,
             confirmed_at: a.confirmed_at,

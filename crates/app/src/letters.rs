@@ -263,14 +263,15 @@ impl Letters {
             .ok_or(OrderError::NoRegisteredAddress)?;
         let code = Self::new_code();
         let address_json = serde_json::to_string(&address).expect("an address serialises");
+        let id = uuid::Uuid::new_v4();
         let record = LetterRecord {
-            id: uuid::Uuid::new_v4(),
+            id,
             account_id: account,
             lang: lang.code().to_owned(),
             code_hash: self.code_hash(&code),
-            code: Some(self.crypto.seal(F_LETTER_CODE, code.as_str())),
-            recipient: self.crypto.seal(F_LETTER_RECIPIENT, &recipient),
-            address: self.crypto.seal(F_LETTER_ADDRESS, &address_json),
+            code: Some(self.crypto.seal(F_LETTER_CODE, id, code.as_str())),
+            recipient: self.crypto.seal(F_LETTER_RECIPIENT, id, &recipient),
+            address: self.crypto.seal(F_LETTER_ADDRESS, id, &address_json),
             status: LetterStatus::Queued,
             tracking_number: None,
             voided: false,
@@ -326,15 +327,15 @@ impl Letters {
         let Some(sealed_code) = &l.code else {
             return Err(InternalError::Corrupt("a queued letter without its code"));
         };
-        let code = LetterCode::parse(&self.crypto.open(F_LETTER_CODE, sealed_code)?)
+        let code = LetterCode::parse(&self.crypto.open(F_LETTER_CODE, l.id, sealed_code)?)
             .map_err(|_| InternalError::Corrupt("letter code"))?;
         let address: Address =
-            serde_json::from_str(&self.crypto.open(F_LETTER_ADDRESS, &l.address)?)
+            serde_json::from_str(&self.crypto.open(F_LETTER_ADDRESS, l.id, &l.address)?)
                 .map_err(|_| InternalError::Corrupt("letter address"))?;
         let now = self.clock.now();
         let expires_at = now + self.policy.code_valid_for;
         let letter = PostLetter {
-            recipient: self.crypto.open(F_LETTER_RECIPIENT, &l.recipient)?,
+            recipient: self.crypto.open(F_LETTER_RECIPIENT, l.id, &l.recipient)?,
             address_lines: address_lines(&address),
             body: self.letter_body(&code, expires_at),
         };
@@ -367,7 +368,7 @@ impl Letters {
 
     async fn view(&self, l: &LetterRecord) -> Result<LetterView, InternalError> {
         let address: Address =
-            serde_json::from_str(&self.crypto.open(F_LETTER_ADDRESS, &l.address)?)
+            serde_json::from_str(&self.crypto.open(F_LETTER_ADDRESS, l.id, &l.address)?)
                 .map_err(|_| InternalError::Corrupt("letter address"))?;
         let now = self.clock.now();
         let status = match (l.status, &l.tracking_number) {
@@ -503,10 +504,14 @@ impl Letters {
             }
             out.push(BatchLetter {
                 tracking_number: tracking.clone(),
-                recipient: self.crypto.open(F_LETTER_RECIPIENT, &l.recipient)?,
-                address: serde_json::from_str(&self.crypto.open(F_LETTER_ADDRESS, &l.address)?)
-                    .map_err(|_| InternalError::Corrupt("letter address"))?,
-                code: LetterCode::parse(&self.crypto.open(F_LETTER_CODE, sealed)?)
+                recipient: self.crypto.open(F_LETTER_RECIPIENT, l.id, &l.recipient)?,
+                address: serde_json::from_str(&self.crypto.open(
+                    F_LETTER_ADDRESS,
+                    l.id,
+                    &l.address,
+                )?)
+                .map_err(|_| InternalError::Corrupt("letter address"))?,
+                code: LetterCode::parse(&self.crypto.open(F_LETTER_CODE, l.id, sealed)?)
                     .map_err(|_| InternalError::Corrupt("letter code"))?,
                 sent_at,
                 expires_at,

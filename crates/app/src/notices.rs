@@ -26,12 +26,12 @@ impl Contacts {
             phone: a
                 .phone
                 .as_deref()
-                .map(|p| crypto.open(F_PHONE, p))
+                .map(|p| crypto.open(F_PHONE, a.id, p))
                 .transpose()?,
             email: a
                 .email
                 .as_deref()
-                .map(|e| crypto.open(F_EMAIL, e))
+                .map(|e| crypto.open(F_EMAIL, a.id, e))
                 .transpose()?,
         })
     }

@@ -440,14 +440,15 @@ impl Operators {
         let now = self.clock.now();
         let token = crypto::random_token();
         let secret = TotpSecret::generate();
+        let id = OperatorId::random();
         let record = OperatorRecord {
-            id: OperatorId::random(),
+            id,
             center_id: center.to_owned(),
             role,
             name: None,
             login: None,
             password_hash: None,
-            totp_secret: self.crypto.seal(F_TOTP_SECRET, &secret.to_base32()),
+            totp_secret: self.crypto.seal(F_TOTP_SECRET, id, &secret.to_base32()),
             totp_last_step: None,
             enrol_token_hash: Some(
                 self.crypto
@@ -489,7 +490,7 @@ impl Operators {
                 name: o
                     .name
                     .as_deref()
-                    .map(|n| self.crypto.open(F_OPERATOR_NAME, n))
+                    .map(|n| self.crypto.open(F_OPERATOR_NAME, o.id, n))
                     .transpose()?,
                 login: o.login,
                 enrolled: o.enrolled_at.is_some(),
@@ -533,7 +534,7 @@ impl Operators {
     }
 
     fn secret_of(&self, op: &OperatorRecord) -> Result<TotpSecret, InternalError> {
-        TotpSecret::from_base32(&self.crypto.open(F_TOTP_SECRET, &op.totp_secret)?)
+        TotpSecret::from_base32(&self.crypto.open(F_TOTP_SECRET, op.id, &op.totp_secret)?)
             .ok_or(InternalError::Corrupt("operator TOTP key"))
     }
 
@@ -599,7 +600,7 @@ impl Operators {
             return Err(EnrolError::Invalid(problems));
         };
         let enrolment = Enrolment {
-            name: self.crypto.seal(F_OPERATOR_NAME, name.as_str()),
+            name: self.crypto.seal(F_OPERATOR_NAME, op.id, name.as_str()),
             login: login.as_str().to_owned(),
             password_hash: self
                 .hasher
@@ -781,7 +782,7 @@ impl Operators {
             name: op
                 .name
                 .as_deref()
-                .map(|n| self.crypto.open(F_OPERATOR_NAME, n))
+                .map(|n| self.crypto.open(F_OPERATOR_NAME, op.id, n))
                 .transpose()?
                 .unwrap_or_default(),
         }))
@@ -879,14 +880,14 @@ impl Operators {
         let phone = a
             .phone
             .as_deref()
-            .map(|p| self.crypto.open(F_PHONE, p))
+            .map(|p| self.crypto.open(F_PHONE, a.id, p))
             .transpose()?
             .and_then(|p| PhoneNumber::from_e164(&p))
             .map(|p| p.masked());
         let email = a
             .email
             .as_deref()
-            .map(|e| self.crypto.open(F_EMAIL, e))
+            .map(|e| self.crypto.open(F_EMAIL, a.id, e))
             .transpose()?
             .and_then(|e| Email::parse(&e).ok())
             .map(|e| e.masked());
@@ -897,8 +898,8 @@ impl Operators {
             level: a.level,
             confirmed_at: a.confirmed_at,
             confirmed_via: a.confirmed_via,
-            surname: self.crypto.open(F_SURNAME, &a.surname)?,
-            given_name: self.crypto.open(F_GIVEN_NAME, &a.given_name)?,
+            surname: self.crypto.open(F_SURNAME, a.id, &a.surname)?,
+            given_name: self.crypto.open(F_GIVEN_NAME, a.id, &a.given_name)?,
             phone,
             email,
             verified,

@@ -176,6 +176,7 @@ impl Identity {
                         self.crypto
                             .open(
                                 crate::identity::F_PHONE,
+                                a.id,
                                 a.phone.as_deref().unwrap_or_default(),
                             )
                             .map_err(InternalError::from)?,
@@ -198,6 +199,7 @@ impl Identity {
                             self.crypto
                                 .open(
                                     crate::identity::F_EMAIL,
+                                    a.id,
                                     a.email.as_deref().unwrap_or_default(),
                                 )
                                 .map_err(InternalError::from)?,

@@ -196,7 +196,7 @@ impl Identity {
             .phone
             .as_deref()
             .map(|sealed| {
-                PhoneNumber::from_e164(&self.crypto.open(F_PHONE, sealed)?)
+                PhoneNumber::from_e164(&self.crypto.open(F_PHONE, account.id, sealed)?)
                     .ok_or(InternalError::Corrupt("account phone"))
             })
             .transpose()
@@ -483,8 +483,12 @@ impl Identity {
             .totp_secret
             .as_deref()
             .ok_or(InternalError::Corrupt("second factor key"))?;
-        let secret = TotpSecret::from_base32(&self.crypto.open(F_FACTOR_SECRET, sealed)?)
-            .ok_or(InternalError::Corrupt("second factor key"))?;
+        let secret = TotpSecret::from_base32(&self.crypto.open(
+            F_FACTOR_SECRET,
+            factor.account_id,
+            sealed,
+        )?)
+        .ok_or(InternalError::Corrupt("second factor key"))?;
         Ok(totp::verify(&secret, code, now, factor.totp_last_step))
     }
 
@@ -662,8 +666,11 @@ impl Identity {
             }
             FactorMethod::Totp => {
                 let secret = TotpSecret::generate();
-                challenge.totp_secret =
-                    Some(self.crypto.seal(F_FACTOR_SECRET, &secret.to_base32()));
+                challenge.totp_secret = Some(self.crypto.seal(
+                    F_FACTOR_SECRET,
+                    challenge.id,
+                    &secret.to_base32(),
+                ));
             }
         }
         self.store
@@ -680,8 +687,9 @@ impl Identity {
     ) -> Result<EnrolStep, FactorError> {
         let app = match &c.totp_secret {
             Some(sealed) => {
-                let secret = TotpSecret::from_base32(&self.crypto.open(F_FACTOR_SECRET, sealed)?)
-                    .ok_or(InternalError::Corrupt("second factor key"))?;
+                let secret =
+                    TotpSecret::from_base32(&self.crypto.open(F_FACTOR_SECRET, c.id, sealed)?)
+                        .ok_or(InternalError::Corrupt("second factor key"))?;
                 // The app shows the label beside the code: the portal and a
                 // hint of whose account it is, never the whole phone.
                 let label = phone.map_or_else(
@@ -757,8 +765,9 @@ impl Identity {
                     .totp_secret
                     .as_deref()
                     .ok_or(InternalError::Corrupt("enrolment key"))?;
-                let secret = TotpSecret::from_base32(&self.crypto.open(F_FACTOR_SECRET, sealed)?)
-                    .ok_or(InternalError::Corrupt("enrolment key"))?;
+                let secret =
+                    TotpSecret::from_base32(&self.crypto.open(F_FACTOR_SECRET, c.id, sealed)?)
+                        .ok_or(InternalError::Corrupt("enrolment key"))?;
                 totp::verify(&secret, &code, now, None).map(Some)
             }
             FactorMethod::Sms => self.sms_code_matches(&c, &code, now)?.then_some(None),
@@ -784,7 +793,18 @@ impl Identity {
             factor: SecondFactorRecord {
                 account_id: account,
                 method: c.method,
-                totp_secret: c.totp_secret.clone(),
+                // The key moves from the challenge's row to the factor's:
+                // sealed again, for the row it now belongs to.
+                totp_secret: c
+                    .totp_secret
+                    .as_deref()
+                    .map(|sealed| {
+                        self.crypto
+                            .open(F_FACTOR_SECRET, c.id, sealed)
+                            .map(|key| self.crypto.seal(F_FACTOR_SECRET, account, &key))
+                    })
+                    .transpose()
+                    .map_err(InternalError::from)?,
                 // The code that proved the app is spent like any other.
                 totp_last_step: last_step,
                 enabled_at: now,

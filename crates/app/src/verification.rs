@@ -301,17 +301,23 @@ impl Verification {
         self.clock.now().to_offset(self.display_offset).date()
     }
 
-    fn seal_json<T: Serialize>(&self, field: &str, value: &T) -> Vec<u8> {
+    fn seal_json<T: Serialize>(
+        &self,
+        field: &str,
+        row: impl std::fmt::Display,
+        value: &T,
+    ) -> Vec<u8> {
         let json = serde_json::to_string(value).expect("plain data serialise");
-        self.crypto.seal(field, &json)
+        self.crypto.seal(field, row, &json)
     }
 
     fn open_json<T: for<'de> Deserialize<'de>>(
         &self,
         field: &'static str,
+        row: impl std::fmt::Display,
         sealed: &[u8],
     ) -> Result<T, InternalError> {
-        let json = self.crypto.open(field, sealed)?;
+        let json = self.crypto.open(field, row, sealed)?;
         serde_json::from_str(&json).map_err(|_| InternalError::Corrupt(field))
     }
 
@@ -335,17 +341,23 @@ impl Verification {
         let verified: Option<PersonalData> = r
             .verified
             .as_deref()
-            .map(|s| self.open_json::<Submitted>(F_SUBMITTED, s).map(|s| s.data))
+            .map(|s| {
+                self.open_json::<Submitted>(F_SUBMITTED, r.account_id, s)
+                    .map(|s| s.data)
+            })
             .transpose()?;
         let submitted: Option<PersonalData> = r
             .submitted
             .as_deref()
-            .map(|s| self.open_json::<Submitted>(F_SUBMITTED, s).map(|s| s.data))
+            .map(|s| {
+                self.open_json::<Submitted>(F_SUBMITTED, r.account_id, s)
+                    .map(|s| s.data)
+            })
             .transpose()?;
         let draft: Option<PersonalDataForm> = r
             .draft
             .as_deref()
-            .map(|s| self.open_json(F_DRAFT, s))
+            .map(|s| self.open_json(F_DRAFT, r.account_id, s))
             .transpose()?;
         let has_draft = draft.is_some();
         let form = match (draft, &submitted, &verified) {
@@ -357,7 +369,7 @@ impl Verification {
         let addresses = r
             .addresses
             .as_deref()
-            .map(|s| self.open_json(F_ADDRESSES, s))
+            .map(|s| self.open_json(F_ADDRESSES, r.account_id, s))
             .transpose()?;
         Ok(PersonalDataView {
             state,
@@ -378,8 +390,8 @@ impl Verification {
             .await?
             .ok_or(InternalError::Corrupt("session of a missing account"))?;
         Ok(PersonalDataForm {
-            surname: self.crypto.open(F_SURNAME, &a.surname)?,
-            given_name: self.crypto.open(F_GIVEN_NAME, &a.given_name)?,
+            surname: self.crypto.open(F_SURNAME, a.id, &a.surname)?,
+            given_name: self.crypto.open(F_GIVEN_NAME, a.id, &a.given_name)?,
             citizenship: "RUS".into(),
             document: uslugi_domain::DocumentForm {
                 kind: "rf_passport".into(),
@@ -433,7 +445,7 @@ impl Verification {
         account: AccountId,
         form: &PersonalDataForm,
     ) -> Result<(), InternalError> {
-        let sealed = self.seal_json(F_DRAFT, form);
+        let sealed = self.seal_json(F_DRAFT, account, form);
         self.store
             .save_draft(account, &sealed, self.clock.now())
             .await?;
@@ -541,26 +553,30 @@ impl Verification {
         ];
         let checks: Vec<CheckRecord> = requests
             .iter()
-            .map(|request| CheckRecord {
-                id: uuid::Uuid::new_v4(),
-                submission_id: submission,
-                account_id: account,
-                registry: request.registry(),
-                status: CheckStatus::Pending,
-                reason: None,
-                request: self.seal_json(F_REQUEST, request),
-                gateway_request_id: None,
-                attempts: 0,
-                next_run_at: now,
-                deadline_at: now + self.policy.give_up_after,
-                leased_until: None,
-                created_at: now,
-                finished_at: None,
-                registration_address: None,
+            .map(|request| {
+                let id = uuid::Uuid::new_v4();
+                CheckRecord {
+                    id,
+                    submission_id: submission,
+                    account_id: account,
+                    registry: request.registry(),
+                    status: CheckStatus::Pending,
+                    reason: None,
+                    request: self.seal_json(F_REQUEST, id, request),
+                    gateway_request_id: None,
+                    attempts: 0,
+                    next_run_at: now,
+                    deadline_at: now + self.policy.give_up_after,
+                    leased_until: None,
+                    created_at: now,
+                    finished_at: None,
+                    registration_address: None,
+                }
             })
             .collect();
         let sealed = self.seal_json(
             F_SUBMITTED,
+            account,
             &Submitted {
                 lang: lang.code().to_owned(),
                 data,
@@ -607,12 +623,13 @@ impl Verification {
             .hash(&crypto::random_token())
             .await
             .map_err(InternalError::from)?;
+        let id = AccountId::random();
         let account = AccountRecord {
-            id: AccountId::random(),
+            id,
             level: AccountLevel::Simplified,
-            surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
-            given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
-            phone: Some(self.crypto.seal(F_PHONE, phone.e164())),
+            surname: self.crypto.seal(F_SURNAME, id, data.surname.as_str()),
+            given_name: self.crypto.seal(F_GIVEN_NAME, id, data.given_name.as_str()),
+            phone: Some(self.crypto.seal(F_PHONE, id, phone.e164())),
             phone_index: Some(phone_index),
             email: None,
             email_index: None,
@@ -732,7 +749,9 @@ impl Verification {
         if checks.is_empty() || checks.iter().any(|c| c.status != CheckStatus::Passed) {
             return Ok(None);
         }
-        let data = self.open_json::<Submitted>(F_SUBMITTED, sealed)?.data;
+        let data = self
+            .open_json::<Submitted>(F_SUBMITTED, account, sealed)?
+            .data;
         let snils_index = self.snils_index(&data.snils);
         let Some(holder) = self
             .store
@@ -745,17 +764,20 @@ impl Verification {
         let registration_address = match checks
             .iter()
             .find(|c| c.registry == Registry::Mvd)
-            .and_then(|c| c.registration_address.as_deref())
+            .and_then(|c| Some((c.id, c.registration_address.as_deref()?)))
         {
-            Some(sealed) => Some(self.seal_json(
+            Some((check, sealed)) => Some(self.seal_json(
                 F_REGISTERED_ADDRESS,
-                &self.open_json::<Address>(F_CHECK_ADDRESS, sealed)?,
+                account,
+                &self.open_json::<Address>(F_CHECK_ADDRESS, check, sealed)?,
             )),
             None => None,
         };
         let verified = VerifiedIdentity {
-            surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
-            given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
+            surname: self.crypto.seal(F_SURNAME, account, data.surname.as_str()),
+            given_name: self
+                .crypto
+                .seal(F_GIVEN_NAME, account, data.given_name.as_str()),
             snils_index,
             passport_index: passport_index(&self.crypto, &data.document.series_number),
             registration_address,
@@ -794,7 +816,7 @@ impl Verification {
             registration,
             actual,
         };
-        let sealed = self.seal_json(F_ADDRESSES, &addresses);
+        let sealed = self.seal_json(F_ADDRESSES, account, &addresses);
         self.store
             .save_addresses(account, &sealed, self.clock.now())
             .await
@@ -839,7 +861,7 @@ impl Verification {
     }
 
     async fn run_check(&self, check: &CheckRecord) -> Result<(), InternalError> {
-        let request: RegistryRequest = self.open_json(F_REQUEST, &check.request)?;
+        let request: RegistryRequest = self.open_json(F_REQUEST, check.id, &check.request)?;
         let key = check.id.to_string();
         let request_id = match &check.gateway_request_id {
             Some(id) => RegistryRequestId(id.clone()),
@@ -881,7 +903,7 @@ impl Verification {
                     RegistryAnswer::MvdValid {
                         registration_address: Some(a),
                     } if check.registry == Registry::Mvd => {
-                        Some(self.seal_json(F_CHECK_ADDRESS, a))
+                        Some(self.seal_json(F_CHECK_ADDRESS, check.id, a))
                     }
                     _ => None,
                 };
@@ -988,7 +1010,7 @@ impl Verification {
         let Some(sealed) = record.submitted.as_deref() else {
             return Err(InternalError::Corrupt("submission without data"));
         };
-        let submitted: Submitted = self.open_json(F_SUBMITTED, sealed)?;
+        let submitted: Submitted = self.open_json(F_SUBMITTED, account, sealed)?;
         let lang = Lang::parse(&submitted.lang).unwrap_or_default();
         let checks = self.store.checks_of_submission(submission).await?;
         let passed = !checks.is_empty() && checks.iter().all(|c| c.status == CheckStatus::Passed);
@@ -1040,17 +1062,20 @@ impl Verification {
         let registration_address = match checks
             .iter()
             .find(|c| c.registry == Registry::Mvd)
-            .and_then(|c| c.registration_address.as_deref())
+            .and_then(|c| Some((c.id, c.registration_address.as_deref()?)))
         {
-            Some(sealed) => Some(self.seal_json(
+            Some((check, sealed)) => Some(self.seal_json(
                 F_REGISTERED_ADDRESS,
-                &self.open_json::<Address>(F_CHECK_ADDRESS, sealed)?,
+                account,
+                &self.open_json::<Address>(F_CHECK_ADDRESS, check, sealed)?,
             )),
             None => None,
         };
         let verified = VerifiedIdentity {
-            surname: self.crypto.seal(F_SURNAME, data.surname.as_str()),
-            given_name: self.crypto.seal(F_GIVEN_NAME, data.given_name.as_str()),
+            surname: self.crypto.seal(F_SURNAME, account, data.surname.as_str()),
+            given_name: self
+                .crypto
+                .seal(F_GIVEN_NAME, account, data.given_name.as_str()),
             snils_index: self.snils_index(&data.snils),
             passport_index: passport_index(&self.crypto, &data.document.series_number),
             registration_address,
@@ -1145,9 +1170,9 @@ impl Verification {
         for m in leased {
             let message = Message {
                 channel: m.channel,
-                to: self.crypto.open(F_RECIPIENT, &m.recipient)?,
-                subject: self.crypto.open(F_SUBJECT, &m.subject)?,
-                body: self.crypto.open(F_BODY, &m.body)?,
+                to: self.crypto.open(F_RECIPIENT, m.id, &m.recipient)?,
+                subject: self.crypto.open(F_SUBJECT, m.id, &m.subject)?,
+                body: self.crypto.open(F_BODY, m.id, &m.body)?,
                 idempotency_key: Some(m.id.to_string()),
             };
             match self.messenger.deliver(&message).await {
@@ -1236,7 +1261,7 @@ pub(crate) async fn verified_data(
     let Some(sealed) = r.verified.as_deref() else {
         return Ok(None);
     };
-    let json = crypto.open(F_SUBMITTED, sealed)?;
+    let json = crypto.open(F_SUBMITTED, account, sealed)?;
     let s: Submitted =
         serde_json::from_str(&json).map_err(|_| InternalError::Corrupt(F_SUBMITTED))?;
     Ok(Some(s.data))
@@ -1256,7 +1281,7 @@ pub(crate) async fn registered_address(
     else {
         return Ok(None);
     };
-    let json = crypto.open(F_REGISTERED_ADDRESS, &sealed)?;
+    let json = crypto.open(F_REGISTERED_ADDRESS, account, &sealed)?;
     serde_json::from_str(&json)
         .map(Some)
         .map_err(|_| InternalError::Corrupt(F_REGISTERED_ADDRESS))
@@ -1306,14 +1331,15 @@ pub(crate) fn accountless_sms(
     body: &str,
     now: OffsetDateTime,
 ) -> OutboxRecord {
+    let id = uuid::Uuid::new_v4();
     OutboxRecord {
-        id: uuid::Uuid::new_v4(),
+        id,
         dedupe_key,
         account_id: None,
         channel,
-        recipient: crypto.seal(F_RECIPIENT, to),
-        subject: crypto.seal(F_SUBJECT, subject),
-        body: crypto.seal(F_BODY, body),
+        recipient: crypto.seal(F_RECIPIENT, id, to),
+        subject: crypto.seal(F_SUBJECT, id, subject),
+        body: crypto.seal(F_BODY, id, body),
         created_at: now,
         next_attempt_at: now,
         attempts: 0,

@@ -62,6 +62,10 @@ pub trait Maintenance: Send + Sync {
         old: &[u8],
         new: &[u8],
     ) -> Result<bool, StoreError>;
+    /// The format every sealed value of the database is known to have.
+    async fn sealing_format(&self) -> Result<i64, StoreError>;
+    /// Notes that every sealed value has `format` now; never lowers it.
+    async fn set_sealing_format(&self, format: i64) -> Result<(), StoreError>;
 }
 
 /// Rows per multi-row `INSERT` of a bulk import: 15 parameters a row stays

@@ -105,6 +105,11 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
         name: "desk_phone",
         sql: include_str!("../migrations/sqlite/0012_desk_phone.sql"),
     },
+    Migration {
+        version: 13,
+        name: "sealing_format",
+        sql: include_str!("../migrations/sqlite/0013_sealing_format.sql"),
+    },
 ];
 
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
@@ -168,6 +173,11 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
         name: "desk_phone",
         sql: include_str!("../migrations/postgres/0012_desk_phone.sql"),
     },
+    Migration {
+        version: 13,
+        name: "sealing_format",
+        sql: include_str!("../migrations/postgres/0013_sealing_format.sql"),
+    },
 ];
 
 pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -194,7 +204,8 @@ mod tests {
                 // An UPDATE only retires data a new rule no longer trusts
                 // (the letters of 0010). SQLite cannot drop a column's
                 // UNIQUE: 0009 rebuilds two tables (a new one, the rows
-                // copied, the old one dropped, the new one renamed).
+                // copied, the old one dropped, the new one renamed). 0013
+                // gives its one-row table its row by INSERT…SELECT.
                 assert!(
                     s.starts_with("CREATE")
                         || s.starts_with("ALTER TABLE")

@@ -217,6 +217,22 @@ macro_rules! sql_verification_store {
                         .map_err(backend)?;
                     Ok(done.rows_affected() == 1)
                 }
+
+                pub(crate) async fn sealing_format_now(&self) -> StoreResult<i64> {
+                    sqlx::query_scalar::<_, i64>("SELECT MAX(format) FROM sealing_format")
+                        .fetch_one(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)
+                }
+
+                pub(crate) async fn raise_sealing_format(&self, format: i64) -> StoreResult<()> {
+                    sqlx::query("UPDATE sealing_format SET format = $1 WHERE format < $1")
+                        .bind(format)
+                        .execute(&self.write)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
             }
 
             /// Marks the account's personal data as submitted and under check,

@@ -247,4 +247,12 @@ impl Maintenance for SqliteStore {
     ) -> Result<bool, StoreError> {
         self.replace_sealed_value(column, key, old, new).await
     }
+
+    async fn sealing_format(&self) -> Result<i64, StoreError> {
+        self.sealing_format_now().await
+    }
+
+    async fn set_sealing_format(&self, format: i64) -> Result<(), StoreError> {
+        self.raise_sealing_format(format).await
+    }
 }

@@ -77,6 +77,7 @@ contract!(
     a_snils_verified_elsewhere_stops_the_completion,
     the_outbox_is_leased_delivered_and_rescheduled,
     sealed_values_are_paged_and_replaced_only_if_unchanged,
+    the_sealing_format_starts_at_one_and_only_rises,
     a_confirmed_account_stays_confirmed_when_new_data_pass,
     idle_workers_see_no_work_and_busy_ones_do,
     service_centers_are_upserted_by_id,
@@ -1253,6 +1254,20 @@ async fn the_outbox_is_leased_delivered_and_rescheduled(store: Arc<dyn Backend>)
         store.lease_outbox(far, far, 10).await.unwrap().is_empty(),
         "delivered: never again"
     );
+}
+
+async fn the_sealing_format_starts_at_one_and_only_rises(store: Arc<dyn Backend>) {
+    assert_eq!(store.sealing_format().await.unwrap(), 1);
+    store.set_sealing_format(2).await.unwrap();
+    assert_eq!(store.sealing_format().await.unwrap(), 2);
+    store.set_sealing_format(1).await.unwrap();
+    assert_eq!(
+        store.sealing_format().await.unwrap(),
+        2,
+        "an older node cannot lower it"
+    );
+    store.migrate().await.unwrap();
+    assert_eq!(store.sealing_format().await.unwrap(), 2);
 }
 
 async fn sealed_values_are_paged_and_replaced_only_if_unchanged(store: Arc<dyn Backend>) {
