@@ -149,6 +149,13 @@ enum AdminCommand {
         /// current one, then remove the old keys from the secrets file.
         #[arg(long)]
         retire: bool,
+        /// Replace the keyed-hash key of the blind indexes (phone, e-mail,
+        /// SNILS, passport) and compute every index again under the new
+        /// one. Stop every node first; copy the file to every node before
+        /// starting them again. A node does not start while a rotation is
+        /// unfinished; running the command again finishes it.
+        #[arg(long, conflicts_with = "retire")]
+        keyed_hash: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -459,7 +466,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin {
-            command: AdminCommand::RotateKeys { retire, common },
+            command:
+                AdminCommand::RotateKeys {
+                    keyed_hash: true,
+                    common,
+                    ..
+                },
+        } => {
+            let settings = settings(config, None, &common)?;
+            let (path, _) = settings.secrets_path();
+            let (old, new) = crate::secrets::begin_index_rotation(&path)?;
+            let store = crate::server::open_store(&settings).await?;
+            let (old, new) = (
+                uslugi_app::crypto::Crypto::new(old),
+                uslugi_app::crypto::Crypto::new(new),
+            );
+            // The indexes are computed from sealed values: those of an older
+            // version are bound to their rows first, as a start would.
+            crate::server::upgrade_sealed_values(store.as_ref(), &old).await?;
+            let (moved, failed) = crate::server::reindex_all(store.as_ref(), &old, &new).await?;
+            crate::secrets::finish_index_rotation(&path)?;
+            println!(
+                "the blind indexes are under a new key in {}: {moved} moved",
+                path.display()
+            );
+            println!("copy {} to every node, then start them", path.display());
+            if failed > 0 {
+                eprintln!(
+                    "{failed} indexes matched neither key or their values could not be read; \
+                     they were left as they are (the log names their tables)"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            command: AdminCommand::RotateKeys { retire, common, .. },
         } => {
             let settings = settings(config, None, &common)?;
             let (path, default_location) = settings.secrets_path();

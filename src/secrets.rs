@@ -9,6 +9,14 @@ use uslugi_app::crypto::{Key, Secrets};
 #[derive(Serialize, Deserialize)]
 struct SecretsFile {
     hmac_key: String,
+    /// The key of the blind indexes, once the first keyed-hash rotation
+    /// set one; until then they are under `hmac_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    index_key: Option<String>,
+    /// The key a keyed-hash rotation is moving the blind indexes to: while
+    /// it is here, no node starts (the indexes are half under each key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next_index_key: Option<String>,
     current_encryption_key: u8,
     encryption_keys: Vec<EncryptionKey>,
 }
@@ -22,6 +30,8 @@ struct EncryptionKey {
 pub fn generate() -> String {
     let file = SecretsFile {
         hmac_key: Key::generate().to_base64(),
+        index_key: None,
+        next_index_key: None,
         current_encryption_key: 1,
         encryption_keys: vec![EncryptionKey {
             id: 1,
@@ -69,15 +79,34 @@ pub fn load(path: &Path, generate_if_missing: bool) -> anyhow::Result<Secrets> {
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    parse(&text).with_context(|| format!("the secrets file {} is invalid", path.display()))
+    let secrets =
+        parse(&text).with_context(|| format!("the secrets file {} is invalid", path.display()))?;
+    if toml::from_str::<SecretsFile>(&text)?
+        .next_index_key
+        .is_some()
+    {
+        bail!(
+            "a rotation of the keyed-hash key is unfinished in {}: the blind indexes are partly \
+             under each key. Run `uslugi admin rotate-keys --keyed-hash` again to finish it",
+            path.display()
+        );
+    }
+    Ok(secrets)
 }
 
 pub fn parse(text: &str) -> anyhow::Result<Secrets> {
     let file: SecretsFile = toml::from_str(text)?;
+    secrets_of(&file, file.index_key.as_deref())
+}
+
+fn secrets_of(file: &SecretsFile, index_key: Option<&str>) -> anyhow::Result<Secrets> {
     let hmac_key =
         Key::from_base64(&file.hmac_key).context("hmac_key is not 32 bytes of base64")?;
+    let index_key = index_key
+        .map(|k| Key::from_base64(k).context("an index key is not 32 bytes of base64"))
+        .transpose()?;
     let mut keys = Vec::new();
-    for k in file.encryption_keys {
+    for k in &file.encryption_keys {
         let key = Key::from_base64(&k.key)
             .with_context(|| format!("encryption key {} is not 32 bytes of base64", k.id))?;
         keys.push((k.id, key));
@@ -93,6 +122,7 @@ pub fn parse(text: &str) -> anyhow::Result<Secrets> {
     }
     Ok(Secrets {
         hmac_key,
+        index_key,
         encryption_keys: keys,
         current_encryption_key: file.current_encryption_key,
     })
@@ -101,28 +131,13 @@ pub fn parse(text: &str) -> anyhow::Result<Secrets> {
 /// Replaces the file's contents atomically (a crash leaves the old file or
 /// the new one, never half of one), keeping it private.
 fn replace(path: &Path, file: &SecretsFile) -> anyhow::Result<()> {
-    use std::io::Write;
     let text = format!(
         "# uslugi secrets: keep this file private and backed up apart from the database.\n\
          # Every node of one deployment needs the same file.\n{}",
         toml::to_string(file).context("secrets serialise")?
     );
-    let tmp = path.with_extension("toml.new");
-    let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options
-        .open(&tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    crate::private_files::replace_atomically(path, text.as_bytes())
+        .with_context(|| format!("cannot replace {}", path.display()))
 }
 
 fn read_file(path: &Path) -> anyhow::Result<SecretsFile> {
@@ -151,6 +166,32 @@ pub fn add_key(path: &Path) -> anyhow::Result<u8> {
     file.current_encryption_key = next;
     replace(path, &file)?;
     Ok(next)
+}
+
+/// Starts a rotation of the keyed-hash key of the blind indexes: a new key
+/// is written as `next_index_key` unless a rotation is unfinished already.
+/// Returns the secrets under the key in force and under the next one.
+pub fn begin_index_rotation(path: &Path) -> anyhow::Result<(Secrets, Secrets)> {
+    let mut file = read_file(path)?;
+    if file.next_index_key.is_none() {
+        file.next_index_key = Some(Key::generate().to_base64());
+        replace(path, &file)?;
+    }
+    Ok((
+        secrets_of(&file, file.index_key.as_deref())?,
+        secrets_of(&file, file.next_index_key.as_deref())?,
+    ))
+}
+
+/// Ends a rotation: the next index key is the one in force.
+pub fn finish_index_rotation(path: &Path) -> anyhow::Result<()> {
+    let mut file = read_file(path)?;
+    let next = file
+        .next_index_key
+        .take()
+        .context("no rotation of the keyed-hash key is under way")?;
+    file.index_key = Some(next);
+    replace(path, &file)
 }
 
 /// Removes every encryption key but the current one; returns their ids.

@@ -472,6 +472,61 @@ pub async fn upgrade_sealed_values(
     Ok(())
 }
 
+/// Moves every blind index from the key of `old` to the key of `new`,
+/// computing each again from the sealed value it indexes, a page at a time
+/// and each row only if it is unchanged. A row already under the new key
+/// is skipped, so a rotation cut short is finished by running it again.
+/// Returns how many indexes moved and how many rows matched neither key
+/// (or whose value could not be read); those are left as they are.
+pub async fn reindex_all(
+    store: &dyn Backend,
+    old: &uslugi_app::crypto::Crypto,
+    new: &uslugi_app::crypto::Crypto,
+) -> anyhow::Result<(u64, u64)> {
+    use uslugi_app::blind_index::{BLIND_INDEXES, index_of};
+    let (mut moved, mut failed) = (0u64, 0u64);
+    for column in BLIND_INDEXES {
+        let mut after = String::new();
+        loop {
+            let page = store
+                .blind_index_rows(column, &after, 500)
+                .await
+                .with_context(|| format!("reading {}.{}", column.table, column.column))?;
+            let Some((last, _, _)) = page.last() else {
+                break;
+            };
+            let last = last.clone();
+            for (key, index, source) in page {
+                let indexes = source.as_deref().map(|sealed| {
+                    (
+                        index_of(old, column, &key, sealed),
+                        index_of(new, column, &key, sealed),
+                    )
+                });
+                match indexes {
+                    Some((_, Ok(n))) if n == index => {}
+                    Some((Ok(o), Ok(n))) if o == index => {
+                        if store.replace_blind_index(column, &key, &o, &n).await? {
+                            moved += 1;
+                        }
+                    }
+                    _ => {
+                        // The key is not named: it identifies a person's row.
+                        tracing::error!(
+                            table = column.table,
+                            column = column.column,
+                            "a blind index matches neither key, or its value cannot be read"
+                        );
+                        failed += 1;
+                    }
+                }
+            }
+            after = last;
+        }
+    }
+    Ok((moved, failed))
+}
+
 async fn reseal_each(
     store: &dyn Backend,
     reseal: impl Fn(&str, &str, &[u8]) -> Result<Option<Vec<u8>>, uslugi_app::crypto::CryptoError>,

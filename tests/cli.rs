@@ -836,3 +836,39 @@ async fn records_cut_from_the_end_of_the_audit_log_are_found_by_its_head_file() 
     assert!(!out.status.success());
     assert!(text(&out).contains("audit_head_file"), "{}", text(&out));
 }
+
+#[test]
+fn the_keyed_hash_key_of_the_blind_indexes_is_rotated_by_its_own_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secrets.toml");
+    let out = uslugi(
+        &[
+            "admin",
+            "secrets",
+            "generate",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success());
+    assert!(
+        !std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("index_key")
+    );
+    let out = uslugi(&["admin", "rotate-keys", "--keyed-hash"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("moved"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("index_key") && !text.contains("next_index_key"));
+    let both = uslugi(
+        &["admin", "rotate-keys", "--keyed-hash", "--retire"],
+        dir.path(),
+    );
+    assert_eq!(both.status.code(), Some(2), "one rotation at a time");
+}

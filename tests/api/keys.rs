@@ -10,124 +10,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_reads_them() {
     let app = spawn_app().await;
-    // Something in every sealed table: an account with verified personal
-    // data, addresses and a notification, a registration in progress and a
-    // change of phone waiting for its code.
-    let token = app.citizen("+79261005001").await;
-    let r = app
-        .put_bearer("/api/v1/me/personal-data", &token, &ivanov())
-        .await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        app.post_bearer("/api/v1/me/personal-data/submit", &token)
-            .await
-            .status(),
-        202
-    );
-    app.settle(5).await;
-    let address = json!({"postal_code": "248000", "region": "Калужская обл.", "locality": "г. Калуга",
-        "street": "ул. Ленина", "house": "5", "building": "", "flat": ""});
-    app.put_bearer(
-        "/api/v1/me/addresses",
-        &token,
-        &json!({"registration": address, "actual": address}),
-    )
-    .await;
-    // A letter with its code kept for printing, and an enrolled operator.
-    let r = app
-        .client
-        .post(app.url("/api/v1/me/identity/letter"))
-        .bearer_auth(&token)
-        .json(&json!({"address": address}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    app.settle(1).await;
-    app.operator(
-        "kaluga-mfc-kaluga-ul-khrustalnaya-34a",
-        uslugi_domain::OperatorRole::Operator,
-        "keys.test",
-    )
-    .await;
-    // An authenticator app turned on, and another waiting for its first code.
-    let enrol = |token: String| {
-        let client = app.client.clone();
-        let url = app.url("/api/v1/me/second-factor");
-        async move {
-            let r = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&json!({"method": "totp", "password": PASSWORD}))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 202);
-            r.json::<Value>().await.unwrap()
-        }
-    };
-    let started = enrol(token.clone()).await;
-    let app_key =
-        uslugi_app::totp::TotpSecret::from_base32(started["secret"].as_str().unwrap()).unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/me/second-factor/{}/confirm",
-            started["enrolment_id"].as_str().unwrap()
-        )))
-        .bearer_auth(&token)
-        .json(&json!({"code": totp_now(&app, &app_key)}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    enrol(app.citizen("+79261005004").await).await;
-    app.put_bearer(
-        "/api/v1/me/personal-data",
-        &token,
-        &json!({"surname": "Черновик"}),
-    )
-    .await;
-    app.start_phone("+79261005002").await;
-    // A phone typed at a center's desk, waiting for its code.
-    let mut desk = app
-        .operator(
-            "kaluga-mfc-obninsk-prosmarksa-d-130",
-            uslugi_domain::OperatorRole::Operator,
-            "klyuchova",
-        )
-        .await;
-    let (s, _, _) = desk
-        .post("/operator/register", &[("phone", "+79261005005")])
-        .await;
-    assert_eq!(s, 303);
-    // A new phone waiting for its code.
-    let r = app
-        .client
-        .post(app.url("/api/v1/me/contacts"))
-        .bearer_auth(&token)
-        .json(&json!({"phone": "+79261005003", "password": PASSWORD, "code": totp_now(&app, &app_key)}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let r = app
-        .post(
-            "/api/v1/registrations",
-            &json!({"surname": "Волков", "given_name": "Иван", "email": "volkov@example.org", "accept_terms": true}),
-        )
-        .await;
-    let id = r.json::<Value>().await.unwrap()["registration_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let link = app.last_link("volkov@example.org").await;
-    let secret = link.split("token=").nth(1).unwrap().to_owned();
-    let r = app
-        .confirm_registration(&id, &json!({"token": secret}))
-        .await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(app.set_password(&id, PASSWORD).await.status(), 201);
+    let (token, app_key) = something_in_every_table(&app).await;
 
     let path = app.data_dir.join("secrets.toml");
     assert_eq!(uslugi::secrets::add_key(&path).unwrap(), 2);
@@ -335,4 +218,235 @@ async fn values_of_an_older_version_are_bound_to_their_rows_at_start_and_a_moved
             .e164(),
         "+79261005102"
     );
+}
+
+/// Something in every sealed table and every blind index: an account with
+/// verified personal data, addresses and a notification, a registration in
+/// progress and a change of phone waiting for its code, a letter, an
+/// operator, an authenticator app on and another waiting, a phone at a desk,
+/// an account by e-mail. Returns the first citizen's token and app key.
+async fn something_in_every_table(app: &TestApp) -> (String, uslugi_app::totp::TotpSecret) {
+    let token = app.citizen("+79261005001").await;
+    let r = app
+        .put_bearer("/api/v1/me/personal-data", &token, &ivanov())
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.post_bearer("/api/v1/me/personal-data/submit", &token)
+            .await
+            .status(),
+        202
+    );
+    app.settle(5).await;
+    let address = json!({"postal_code": "248000", "region": "Калужская обл.", "locality": "г. Калуга",
+        "street": "ул. Ленина", "house": "5", "building": "", "flat": ""});
+    app.put_bearer(
+        "/api/v1/me/addresses",
+        &token,
+        &json!({"registration": address, "actual": address}),
+    )
+    .await;
+    // A letter with its code kept for printing, and an enrolled operator.
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/identity/letter"))
+        .bearer_auth(&token)
+        .json(&json!({"address": address}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    app.settle(1).await;
+    app.operator(
+        "kaluga-mfc-kaluga-ul-khrustalnaya-34a",
+        uslugi_domain::OperatorRole::Operator,
+        "keys.test",
+    )
+    .await;
+    // An authenticator app turned on, and another waiting for its first code.
+    let enrol = |token: String| {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/me/second-factor");
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"method": "totp", "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let started = enrol(token.clone()).await;
+    let app_key =
+        uslugi_app::totp::TotpSecret::from_base32(started["secret"].as_str().unwrap()).unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/me/second-factor/{}/confirm",
+            started["enrolment_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"code": totp_now(app, &app_key)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    enrol(app.citizen("+79261005004").await).await;
+    app.put_bearer(
+        "/api/v1/me/personal-data",
+        &token,
+        &json!({"surname": "Черновик"}),
+    )
+    .await;
+    app.start_phone("+79261005002").await;
+    // A phone typed at a center's desk, waiting for its code.
+    let mut desk = app
+        .operator(
+            "kaluga-mfc-obninsk-prosmarksa-d-130",
+            uslugi_domain::OperatorRole::Operator,
+            "klyuchova",
+        )
+        .await;
+    let (s, _, _) = desk
+        .post("/operator/register", &[("phone", "+79261005005")])
+        .await;
+    assert_eq!(s, 303);
+    // A new phone waiting for its code.
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/contacts"))
+        .bearer_auth(&token)
+        .json(&json!({"phone": "+79261005003", "password": PASSWORD, "code": totp_now(app, &app_key)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let r = app
+        .post(
+            "/api/v1/registrations",
+            &json!({"surname": "Волков", "given_name": "Иван", "email": "volkov@example.org", "accept_terms": true}),
+        )
+        .await;
+    let id = r.json::<Value>().await.unwrap()["registration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = app.last_link("volkov@example.org").await;
+    let secret = link.split("token=").nth(1).unwrap().to_owned();
+    let r = app
+        .confirm_registration(&id, &json!({"token": secret}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.set_password(&id, PASSWORD).await.status(), 201);
+    (token, app_key)
+}
+
+/// Issue 13, finding 17: the keyed-hash key could not be replaced, so a
+/// leaked key let anyone test phones, e-mails and SNILS against the blind
+/// indexes of a copy of the database for good. `rotate-keys --keyed-hash`
+/// computes every blind index again under a new key; a node with the new
+/// file finds everyone; sessions, codes and the audit chain keep theirs.
+#[tokio::test]
+async fn rotating_the_keyed_hash_key_moves_every_blind_index_and_a_node_with_the_new_file_finds_everyone()
+ {
+    use uslugi_app::blind_index::BLIND_INDEXES;
+    use uslugi_app::crypto::HashPurpose;
+    use uslugi_app::ports::LoginKind;
+
+    let app = spawn_app().await;
+    let (token, _) = something_in_every_table(&app).await;
+    let path = app.data_dir.join("secrets.toml");
+    let before = uslugi::secrets::load(&path, false).unwrap();
+    let mut rows = 0;
+    for column in BLIND_INDEXES {
+        let page = app.store.blind_index_rows(column, "", 1000).await.unwrap();
+        assert!(
+            !page.is_empty(),
+            "the test covers {}.{}",
+            column.table,
+            column.column
+        );
+        rows += page.len() as u64;
+    }
+
+    let (old, new) = uslugi::secrets::begin_index_rotation(&path).unwrap();
+    let unfinished = uslugi::secrets::load(&path, false).unwrap_err().to_string();
+    assert!(
+        unfinished.contains("rotate-keys --keyed-hash"),
+        "no node starts with the indexes half moved: {unfinished}"
+    );
+    let (old, new) = (Crypto::new(old), Crypto::new(new));
+    let (moved, failed) = uslugi::server::reindex_all(app.store.as_ref(), &old, &new)
+        .await
+        .unwrap();
+    assert_eq!((moved, failed), (rows, 0), "every index moved once");
+    let again = uslugi::server::reindex_all(app.store.as_ref(), &old, &new)
+        .await
+        .unwrap();
+    assert_eq!(again, (0, 0), "a second run has nothing to do");
+    uslugi::secrets::finish_index_rotation(&path).unwrap();
+    let after = uslugi::secrets::load(&path, false).unwrap();
+    assert_eq!(
+        after.hmac_key.0, before.hmac_key.0,
+        "codes, sessions and the audit chain keep their key"
+    );
+
+    let phone = |c: &Crypto| c.keyed_hash(HashPurpose::PhoneIndex, b"+79261005001");
+    assert!(
+        app.store
+            .account_by_login(LoginKind::Phone, &phone(&old))
+            .await
+            .unwrap()
+            .is_none(),
+        "the old key finds nobody"
+    );
+    assert!(
+        app.store
+            .account_by_login(LoginKind::Phone, &phone(&new))
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A second node on the same data, with the new file.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut node = uslugi::server::build(&app.settings, Arc::new(app.clock.clone()), false)
+        .await
+        .unwrap();
+    node.run_workers = false;
+    tokio::spawn(uslugi::server::serve(
+        node,
+        listener,
+        std::future::pending(),
+    ));
+    let log_in = |login: &'static str| {
+        let client = app.client.clone();
+        let url = format!("{base}/api/v1/sessions");
+        async move {
+            client
+                .post(url)
+                .json(&json!({"login": login, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(log_in("volkov@example.org").await, 201, "by e-mail");
+    // The first citizen has an authenticator app: the password step is
+    // passed when the account was found by its phone or its SNILS.
+    assert_eq!(log_in("+79261005001").await, 202, "by phone");
+    assert_eq!(log_in("112-233-445 95").await, 202, "by SNILS");
+    let r = app
+        .client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a session from before goes on");
 }

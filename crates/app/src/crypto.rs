@@ -46,8 +46,13 @@ impl Key {
 /// Every secret the application holds, loaded once at start.
 #[derive(Debug, Clone)]
 pub struct Secrets {
-    /// Keys the blind indexes and the hashes of codes, tokens and sessions.
+    /// Keys the hashes of codes, tokens and sessions and the audit chain;
+    /// the blind indexes too while no `index_key` is set.
     pub hmac_key: Key,
+    /// Keys the blind indexes (phone, e-mail, SNILS, passport): the hashes
+    /// that a leaked key would let anyone test guesses against, so this key
+    /// can be replaced (`uslugi admin rotate-keys --keyed-hash`).
+    pub index_key: Option<Key>,
     /// Encryption keys by id; values sealed under any of them can be opened.
     pub encryption_keys: Vec<(u8, Key)>,
     /// The key new values are sealed with.
@@ -101,6 +106,15 @@ pub enum HashPurpose {
 }
 
 impl HashPurpose {
+    /// The blind indexes: keyed hashes of a person's phone, e-mail, SNILS
+    /// or passport, which lookups go through.
+    pub fn is_blind_index(self) -> bool {
+        matches!(
+            self,
+            Self::PhoneIndex | Self::EmailIndex | Self::SnilsIndex | Self::PassportIndex
+        )
+    }
+
     fn label(self) -> &'static [u8] {
         match self {
             Self::PhoneIndex => b"phone-index",
@@ -169,6 +183,7 @@ impl Crypto {
     pub(crate) fn for_tests() -> Self {
         Self::new(Secrets {
             hmac_key: Key([7; 32]),
+            index_key: None,
             encryption_keys: vec![(1, Key([1; 32]))],
             current_encryption_key: 1,
         })
@@ -179,8 +194,12 @@ impl Crypto {
     }
 
     pub fn keyed_hash(&self, purpose: HashPurpose, value: &[u8]) -> Vec<u8> {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.secrets.hmac_key.0)
-            .expect("HMAC takes keys of any length");
+        let key = match &self.secrets.index_key {
+            Some(k) if purpose.is_blind_index() => k,
+            _ => &self.secrets.hmac_key,
+        };
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&key.0).expect("HMAC takes keys of any length");
         mac.update(purpose.label());
         mac.update(&[0]);
         mac.update(value);
@@ -532,6 +551,7 @@ mod tests {
     fn crypto() -> Crypto {
         Crypto::new(Secrets {
             hmac_key: Key([7; 32]),
+            index_key: None,
             encryption_keys: vec![(1, Key([1; 32])), (2, Key([2; 32]))],
             current_encryption_key: 2,
         })
@@ -642,6 +662,33 @@ mod tests {
             a,
             other.keyed_hash(HashPurpose::PhoneIndex, b"+79253910202")
         );
+    }
+
+    #[test]
+    fn an_index_key_keys_the_blind_indexes_only() {
+        let c = crypto();
+        let indexed = Crypto::new(Secrets {
+            index_key: Some(Key([9; 32])),
+            ..c.secrets.clone()
+        });
+        for p in [
+            HashPurpose::PhoneIndex,
+            HashPurpose::EmailIndex,
+            HashPurpose::SnilsIndex,
+            HashPurpose::PassportIndex,
+        ] {
+            assert!(p.is_blind_index());
+            assert_ne!(c.keyed_hash(p, b"v"), indexed.keyed_hash(p, b"v"));
+        }
+        for p in [
+            HashPurpose::SessionToken,
+            HashPurpose::ConfirmationCode,
+            HashPurpose::AuditChain,
+            HashPurpose::BackupCode,
+        ] {
+            assert!(!p.is_blind_index());
+            assert_eq!(c.keyed_hash(p, b"v"), indexed.keyed_hash(p, b"v"));
+        }
     }
 
     #[test]

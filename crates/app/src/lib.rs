@@ -3,6 +3,7 @@
 
 mod attempts;
 pub mod audit;
+pub mod blind_index;
 pub mod centers;
 pub mod challenge;
 pub mod clock;

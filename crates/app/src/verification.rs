@@ -1261,10 +1261,19 @@ pub(crate) async fn verified_data(
     let Some(sealed) = r.verified.as_deref() else {
         return Ok(None);
     };
+    open_submitted(crypto, account, sealed).map(Some)
+}
+
+/// Personal data as submitted (or verified) for the account `account`.
+pub(crate) fn open_submitted(
+    crypto: &Crypto,
+    account: impl std::fmt::Display,
+    sealed: &[u8],
+) -> Result<PersonalData, InternalError> {
     let json = crypto.open(F_SUBMITTED, account, sealed)?;
     let s: Submitted =
         serde_json::from_str(&json).map_err(|_| InternalError::Corrupt(F_SUBMITTED))?;
-    Ok(Some(s.data))
+    Ok(s.data)
 }
 
 /// The address of registration the Interior Ministry returned for the

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use uslugi_app::blind_index::BlindIndexColumn;
 use uslugi_app::crypto::SealedColumn;
 use uslugi_app::ports::{AccountRecord, SessionRecord, Store, StoreError, UniqueField};
 
@@ -62,11 +63,31 @@ pub trait Maintenance: Send + Sync {
         old: &[u8],
         new: &[u8],
     ) -> Result<bool, StoreError>;
+    /// Up to `limit` rows with a value in the blind index `column`, keys
+    /// after `after`, in key order: the key, the index and the sealed value
+    /// it indexes (none when that is missing). For a rotation of the index key.
+    async fn blind_index_rows(
+        &self,
+        column: &BlindIndexColumn,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<BlindIndexRow>, StoreError>;
+    /// Replaces one blind index if it is still `old`; false otherwise.
+    async fn replace_blind_index(
+        &self,
+        column: &BlindIndexColumn,
+        key: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool, StoreError>;
     /// The format every sealed value of the database is known to have.
     async fn sealing_format(&self) -> Result<i64, StoreError>;
     /// Notes that every sealed value has `format` now; never lowers it.
     async fn set_sealing_format(&self, format: i64) -> Result<(), StoreError>;
 }
+
+/// A row of a blind index: its key, the index, the sealed value it indexes.
+pub type BlindIndexRow = (String, Vec<u8>, Option<Vec<u8>>);
 
 /// Rows per multi-row `INSERT` of a bulk import: 15 parameters a row stays
 /// under both engines' limits on parameters (SQLite 32,766; PostgreSQL 65,535).

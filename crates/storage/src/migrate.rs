@@ -235,7 +235,8 @@ mod tests {
     }
 
     /// Every BLOB column holds either a keyed hash (looked up, never opened)
-    /// or a sealed value that `rotate-keys` must find in `SEALED_COLUMNS`.
+    /// or a sealed value that `rotate-keys` must find in `SEALED_COLUMNS`;
+    /// every blind index (`…_index`) is in `BLIND_INDEXES`.
     #[test]
     fn every_sealed_column_is_known_to_key_rotation() {
         const HASHES: &[&str] = &[
@@ -266,9 +267,7 @@ mod tests {
                 // `ALTER TABLE t ADD COLUMN c BLOB` adds one column.
                 if let Some(rest) = statement.strip_prefix("ALTER TABLE ") {
                     let words: Vec<&str> = rest.split_whitespace().collect();
-                    if let [table, "ADD", "COLUMN", column, "BLOB", ..] = words.as_slice()
-                        && !HASHES.contains(column)
-                    {
+                    if let [table, "ADD", "COLUMN", column, "BLOB", ..] = words.as_slice() {
                         blobs.push(((*table).to_owned(), (*column).to_owned()));
                     }
                     if let [table, "RENAME", "TO", new] = words.as_slice() {
@@ -288,19 +287,32 @@ mod tests {
                     let mut words = line.split_whitespace();
                     if let (Some(column), Some(kind)) = (words.next(), words.next())
                         && kind.trim_end_matches(',') == "BLOB"
-                        && !HASHES.contains(&column)
                     {
                         blobs.push((table.to_owned(), column.to_owned()));
                     }
                 }
             }
         }
+        blobs.sort();
+        let mut indexes: Vec<_> = blobs
+            .iter()
+            .filter(|(_, c)| c.ends_with("_index"))
+            .cloned()
+            .collect();
+        blobs.retain(|(_, c)| !HASHES.contains(&c.as_str()));
         let mut known: Vec<_> = uslugi_app::crypto::SEALED_COLUMNS
             .iter()
             .map(|c| (c.table.to_owned(), c.column.to_owned()))
             .collect();
-        blobs.sort();
         known.sort();
         assert_eq!(blobs, known);
+        // Every blind index is known to the rotation of the index key.
+        let mut known: Vec<_> = uslugi_app::blind_index::BLIND_INDEXES
+            .iter()
+            .map(|c| (c.table.to_owned(), c.column.to_owned()))
+            .collect();
+        known.sort();
+        indexes.sort();
+        assert_eq!(indexes, known);
     }
 }

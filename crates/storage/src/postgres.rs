@@ -168,6 +168,25 @@ impl Maintenance for PgStore {
         self.replace_sealed_value(column, key, old, new).await
     }
 
+    async fn blind_index_rows(
+        &self,
+        column: &uslugi_app::blind_index::BlindIndexColumn,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::BlindIndexRow>, StoreError> {
+        self.blind_index_page(column, after, limit).await
+    }
+
+    async fn replace_blind_index(
+        &self,
+        column: &uslugi_app::blind_index::BlindIndexColumn,
+        key: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.replace_blind_index_value(column, key, old, new).await
+    }
+
     async fn sealing_format(&self) -> Result<i64, StoreError> {
         self.sealing_format_now().await
     }

@@ -41,6 +41,16 @@ pub(crate) fn known_column(
         .ok_or_else(|| StoreError::Backend("not a sealed column".into()))
 }
 
+/// Only the known blind indexes may be named in SQL text.
+pub(crate) fn known_index(
+    c: &uslugi_app::blind_index::BlindIndexColumn,
+) -> Result<&'static uslugi_app::blind_index::BlindIndexColumn, StoreError> {
+    uslugi_app::blind_index::BLIND_INDEXES
+        .iter()
+        .find(|k| *k == c)
+        .ok_or_else(|| StoreError::Backend("not a blind index".into()))
+}
+
 pub(crate) fn parse_uuid(s: &str) -> Result<uuid::Uuid, StoreError> {
     uuid::Uuid::parse_str(s).map_err(|_| crate::sql::corrupt("id"))
 }
@@ -202,6 +212,65 @@ macro_rules! sql_verification_store {
                     new: &[u8],
                 ) -> StoreResult<bool> {
                     let c = $crate::sql_verification::known_column(c)?;
+                    let sql = format!(
+                        "UPDATE {table} SET {column} = $3 WHERE {key} = $1 AND {column} = $2",
+                        key = c.key,
+                        column = c.column,
+                        table = c.table
+                    );
+                    let done = sqlx::query(&sql)
+                        .bind(key)
+                        .bind(old)
+                        .bind(new)
+                        .execute(&self.write)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                pub(crate) async fn blind_index_page(
+                    &self,
+                    c: &uslugi_app::blind_index::BlindIndexColumn,
+                    after: &str,
+                    limit: u32,
+                ) -> StoreResult<Vec<$crate::BlindIndexRow>> {
+                    let c = $crate::sql_verification::known_index(c)?;
+                    let sql = format!(
+                        "SELECT t.{key}, t.{column}, s.{source} FROM {table} t \
+                         LEFT JOIN {source_table} s ON s.{source_key} = t.{key} \
+                         WHERE t.{key} > $1 AND t.{column} IS NOT NULL ORDER BY t.{key} LIMIT $2",
+                        key = c.key,
+                        column = c.column,
+                        table = c.table,
+                        source = c.source_column,
+                        source_table = c.source_table,
+                        source_key = c.source_key,
+                    );
+                    sqlx::query(&sql)
+                        .bind(after)
+                        .bind(i64::from(limit))
+                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)?
+                        .iter()
+                        .map(|r| {
+                            Ok((
+                                r.try_get::<String, _>(0).map_err(backend)?,
+                                r.try_get::<Vec<u8>, _>(1).map_err(backend)?,
+                                r.try_get::<Option<Vec<u8>>, _>(2).map_err(backend)?,
+                            ))
+                        })
+                        .collect()
+                }
+
+                pub(crate) async fn replace_blind_index_value(
+                    &self,
+                    c: &uslugi_app::blind_index::BlindIndexColumn,
+                    key: &str,
+                    old: &[u8],
+                    new: &[u8],
+                ) -> StoreResult<bool> {
+                    let c = $crate::sql_verification::known_index(c)?;
                     let sql = format!(
                         "UPDATE {table} SET {column} = $3 WHERE {key} = $1 AND {column} = $2",
                         key = c.key,
