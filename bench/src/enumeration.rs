@@ -72,9 +72,11 @@ impl Flow {
     }
 }
 
-/// A phone no generated account has (theirs are `+79…`).
+/// A mobile phone no generated account has: theirs are `+790…` (account
+/// *i* is `+79000000000 + i`, at most a million), these `+799…`. A `+78…`
+/// number is no mobile, and registration refuses it before any work.
 fn unknown_phone(rng: &mut Rng) -> String {
-    format!("+78{:09}", rng.below(1_000_000_000))
+    format!("+799{:08}", rng.below(100_000_000))
 }
 
 /// `pairs` interleaved known/unknown pairs of `flow`. Known logins are
