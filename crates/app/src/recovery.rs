@@ -22,7 +22,8 @@ use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
 use crate::ports::{
-    Channel, ContinuationRecord, LoginKind, RecoveryCompletion, RecoveryRecord, StoreError,
+    Channel, ContinuationRecord, LoginKind, OutboxRecord, RecoveryCompletion, RecoveryRecord,
+    StoreError,
 };
 
 /// How long after its code or link a person has to set the password.
@@ -223,7 +224,22 @@ impl Identity {
                     now,
                 ))
             }
-            None => None,
+            // An unknown login writes a message row too, one that is never
+            // sent (delivered already, nothing in it): the same writes in the
+            // same transaction, so the answer's time does not tell whether
+            // the login has an account.
+            None => Some(OutboxRecord {
+                delivered_at: Some(now),
+                ..crate::verification::accountless_sms(
+                    &self.crypto,
+                    format!("recovery:{id}"),
+                    channel,
+                    "",
+                    "",
+                    "",
+                    now,
+                )
+            }),
         };
         let record = RecoveryRecord {
             id,
