@@ -91,7 +91,7 @@ pub async fn spawn_seeded(
     settings.registries.timeout_ms = 200;
     // The post accepts every letter unless a test says otherwise.
     settings.post_failure_rate = 0.0;
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::postgres_if_configured().await;
     if let Some(db) = &db {
         settings.database_url = Some(db.url.clone());
     }

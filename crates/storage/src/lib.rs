@@ -176,6 +176,11 @@ pub mod testing {
 
     pub const POSTGRES_ENV: &str = "USLUGI_TEST_DATABASE_URL";
 
+    /// Whether the tests run under CI (`CI` set and not empty or `false`).
+    pub fn under_ci() -> bool {
+        std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+    }
+
     /// A database that exists for one test. The SQLite file lives in a
     /// temporary folder removed on drop; a PostgreSQL database is dropped by
     /// [`TestDatabase::drop_database`].
@@ -198,8 +203,23 @@ pub mod testing {
             }
         }
 
-        /// `None` when no PostgreSQL server is configured for tests.
+        /// A database for a test that is about PostgreSQL. `None` when no
+        /// server is configured for tests, on a developer's machine: the
+        /// test is skipped. Under CI (`CI` set) that is a failure, never a
+        /// silent pass: CI always has the server.
         pub async fn postgres() -> Option<Self> {
+            if std::env::var_os(POSTGRES_ENV).is_none() && under_ci() {
+                panic!(
+                    "{POSTGRES_ENV} is not set under CI: this PostgreSQL test cannot reach \
+                     its database"
+                );
+            }
+            Self::postgres_if_configured().await
+        }
+
+        /// For tests that run on either engine and take PostgreSQL when a
+        /// server is configured, SQLite otherwise (the API tests).
+        pub async fn postgres_if_configured() -> Option<Self> {
             let admin_url = std::env::var(POSTGRES_ENV).ok()?;
             let name = format!("uslugi_test_{}", uuid::Uuid::new_v4().simple());
             let mut admin = sqlx::PgConnection::connect(&admin_url)

@@ -2662,3 +2662,32 @@ async fn a_letter_used_after_a_confirmation_at_a_center_changes_nothing_else(
         "no second notice"
     );
 }
+
+/// A PostgreSQL test that cannot reach its database fails under CI, and is
+/// skipped (passes, saying so) only on a machine that is not CI. Runs one
+/// PostgreSQL test of this very binary in a child process both ways.
+#[test]
+fn a_postgres_test_without_its_database_fails_under_ci_and_is_skipped_elsewhere() {
+    let run = |ci: Option<&str>| {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["--exact", "postgres::migrations_are_idempotent"])
+            .env_remove(uslugi_storage::testing::POSTGRES_ENV)
+            .env_remove("CI");
+        if let Some(ci) = ci {
+            command.env("CI", ci);
+        }
+        let out = command.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (passed, output) = run(Some("true"));
+    assert!(!passed, "under CI: {output}");
+    assert!(output.contains("is not set under CI"), "says why: {output}");
+    let (passed, output) = run(None);
+    assert!(passed, "elsewhere: {output}");
+    assert!(output.contains("1 passed"), "{output}");
+}
