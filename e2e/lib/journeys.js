@@ -132,6 +132,11 @@ async function expectCodePage(j, { surname, givenName, phone }) {
   await j.expectText(`${surname} ${givenName}, ${phone.typed}`, '.who');
   const countdown = (await page.locator('.countdown').innerText()).trim();
   assert.match(countdown, j.cfg.js ? t.codeValidSeconds : t.codeValidUntil, 'the code’s lifetime is shown');
+  if (j.cfg.js) {
+    // «ещё 1 секунду / 2 секунды / 5 секунд»: the word agrees with the number.
+    const [, n, word] = countdown.match(/(\d+) (\S+)$/);
+    assert.equal(word, t.secondsWord(Number(n)), `the plural form in «${countdown}»`);
+  }
   const resend = button(j, t.resendCode);
   // With JavaScript the button sleeps for 60 s; without, the server refuses early presses.
   assert.equal(await resend.isDisabled(), j.cfg.js, 'resend button disabled only with JavaScript');

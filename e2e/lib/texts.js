@@ -13,7 +13,14 @@ export const TEXTS = {
     changeData: 'Изменить данные',
     resendCode: 'Получить новый код',
     resendEmail: 'Отправить письмо ещё раз',
-    codeValidSeconds: /Код действителен ещё \d+ секунд/,
+    codeValidSeconds: /Код действителен ещё \d+ секунд[уы]?$/,
+    // CLDR for integers, written out apart from app.js so each checks the other.
+    secondsWord: (n) => {
+      const d = n % 10, h = n % 100;
+      if (d === 1 && h !== 11) return 'секунду';
+      if (d >= 2 && d <= 4 && (h < 12 || h > 14)) return 'секунды';
+      return 'секунд';
+    },
     codeValidUntil: /Код действителен до \S/,
     newCodeSent: 'Новый код отправлен',
     codeWrong: /Неверный код\. Осталось попыток: (\d+)/,
@@ -164,7 +171,8 @@ export const TEXTS = {
     changeData: 'Change data',
     resendCode: 'Get a new code',
     resendEmail: 'Send the letter again',
-    codeValidSeconds: /The code is valid for another \d+ seconds/,
+    codeValidSeconds: /The code is valid for another \d+ seconds?$/,
+    secondsWord: (n) => (n === 1 ? 'second' : 'seconds'),
     codeValidUntil: /The code is valid until \S/,
     newCodeSent: 'A new code has been sent',
     codeWrong: /Wrong code\. Attempts left: (\d+)/,

@@ -67,7 +67,7 @@ pub struct Tr {
     pub code_hint: &'static str,
     pub continue_button: &'static str,
     pub code_valid_until: &'static str,
-    pub code_valid_seconds: &'static str,
+    pub code_valid_seconds: Plural,
     pub code_expired: &'static str,
     pub resend_code: &'static str,
     pub resend_email: &'static str,
@@ -249,7 +249,11 @@ pub const RU: Tr = Tr {
     code_hint: "6 цифр из SMS",
     continue_button: "Продолжить",
     code_valid_until: "Код действителен до {}",
-    code_valid_seconds: "Код действителен ещё {} секунд",
+    code_valid_seconds: Plural::Ru {
+        one: "Код действителен ещё {} секунду",
+        few: "Код действителен ещё {} секунды",
+        many: "Код действителен ещё {} секунд",
+    },
     code_expired: "Срок действия кода истёк. Запросите новый код.",
     resend_code: "Получить новый код",
     resend_email: "Отправить письмо ещё раз",
@@ -428,7 +432,10 @@ pub const EN: Tr = Tr {
     code_hint: "6 digits from the SMS",
     continue_button: "Continue",
     code_valid_until: "The code is valid until {}",
-    code_valid_seconds: "The code is valid for another {} seconds",
+    code_valid_seconds: Plural::En {
+        one: "The code is valid for another {} second",
+        other: "The code is valid for another {} seconds",
+    },
     code_expired: "The code has expired. Request a new one.",
     resend_code: "Get a new code",
     resend_email: "Send the letter again",
@@ -563,6 +570,80 @@ pub fn fill(template: &str, value: impl std::fmt::Display) -> String {
     template.replacen("{}", &value.to_string(), 1)
 }
 
+/// A text about a count, in each plural form of its language (CLDR rules
+/// for integers): «1 секунду», «2 секунды», «5 секунд», «21 секунду»;
+/// «1 second», «21 seconds». `static/app.js` picks the same forms.
+#[derive(Debug, Clone, Copy)]
+pub enum Plural {
+    /// one: 1, 21, 101…; few: 2–4, 22–24…; many: 0, 5–20, 25–30, 111…
+    Ru {
+        one: &'static str,
+        few: &'static str,
+        many: &'static str,
+    },
+    /// one: 1; other: everything else.
+    En {
+        one: &'static str,
+        other: &'static str,
+    },
+}
+
+impl Plural {
+    /// The form for `n`, with `{}` in place of the number.
+    pub fn form(&self, n: i64) -> &'static str {
+        let n = n.unsigned_abs();
+        match *self {
+            Self::Ru { one, few, many } => match (n % 10, n % 100) {
+                (1, r) if r != 11 => one,
+                (2..=4, r) if !(12..=14).contains(&r) => few,
+                _ => many,
+            },
+            Self::En { one, other } => {
+                if n == 1 {
+                    one
+                } else {
+                    other
+                }
+            }
+        }
+    }
+
+    /// The text for `n`, the number put in.
+    pub fn fill(&self, n: i64) -> String {
+        fill(self.form(n), n)
+    }
+
+    /// The rule's name, for a page's script to count down with
+    /// (`data-plural`, with the forms in `data-one`, `data-few`, `data-many`).
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Self::Ru { .. } => "ru",
+            Self::En { .. } => "en",
+        }
+    }
+
+    pub fn one(&self) -> &'static str {
+        match *self {
+            Self::Ru { one, .. } | Self::En { one, .. } => one,
+        }
+    }
+
+    /// English has no `few`: its `other`.
+    pub fn few(&self) -> &'static str {
+        match *self {
+            Self::Ru { few, .. } => few,
+            Self::En { other, .. } => other,
+        }
+    }
+
+    pub fn many(&self) -> &'static str {
+        match *self {
+            Self::Ru { many, .. } => many,
+            Self::En { other, .. } => other,
+        }
+    }
+}
+
 impl Tr {
     pub fn name_error(&self, e: NameError) -> &'static str {
         match e {
@@ -622,5 +703,41 @@ impl Tr {
             uslugi_domain::AccountLevel::Standard => self.level_standard,
             uslugi_domain::AccountLevel::Confirmed => self.level_confirmed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_take_their_plural_form() {
+        let ru = |n| RU.code_valid_seconds.fill(n);
+        assert_eq!(ru(1), "Код действителен ещё 1 секунду");
+        assert_eq!(ru(2), "Код действителен ещё 2 секунды");
+        assert_eq!(ru(5), "Код действителен ещё 5 секунд");
+        for (n, form) in [
+            (0, "секунд"),
+            (4, "секунды"),
+            (11, "секунд"),
+            (12, "секунд"),
+            (14, "секунд"),
+            (21, "секунду"),
+            (22, "секунды"),
+            (25, "секунд"),
+            (101, "секунду"),
+            (111, "секунд"),
+            (299, "секунд"),
+        ] {
+            assert!(ru(n).ends_with(&format!(" {n} {form}")), "{n}: {}", ru(n));
+        }
+        let en = |n| EN.code_valid_seconds.fill(n);
+        assert_eq!(en(1), "The code is valid for another 1 second");
+        assert_eq!(en(21), "The code is valid for another 21 seconds");
+        assert_eq!(en(0), "The code is valid for another 0 seconds");
+        assert_eq!(RU.pd.err_too_long.fill(3), "Не больше 3 символов");
+        assert_eq!(RU.pd.err_too_long.fill(1), "Не больше 1 символа");
+        assert_eq!(RU.pd.err_too_long.fill(21), "Не больше 21 символа");
+        assert_eq!(EN.pd.err_too_long.fill(1), "At most 1 character");
     }
 }

@@ -101,7 +101,7 @@ pub struct PdTr {
 
     pub err_required: &'static str,
     /// `{}`: the limit.
-    pub err_too_long: &'static str,
+    pub err_too_long: crate::i18n::Plural,
     pub err_text: &'static str,
     pub err_sex: &'static str,
     pub err_citizenship: &'static str,
@@ -223,7 +223,11 @@ pub static RU: PdTr = PdTr {
     edit_addresses: "Указать адреса",
 
     err_required: "Заполните поле",
-    err_too_long: "Не больше {} символов",
+    err_too_long: crate::i18n::Plural::Ru {
+        one: "Не больше {} символа",
+        few: "Не больше {} символов",
+        many: "Не больше {} символов",
+    },
     err_text: "Уберите служебные символы",
     err_sex: "Выберите пол",
     err_citizenship: "Пока поддерживается только гражданство России",
@@ -345,7 +349,10 @@ pub static EN: PdTr = PdTr {
     edit_addresses: "Give addresses",
 
     err_required: "Fill in this field",
-    err_too_long: "At most {} characters",
+    err_too_long: crate::i18n::Plural::En {
+        one: "At most {} character",
+        other: "At most {} characters",
+    },
     err_text: "Remove the control characters",
     err_sex: "Choose your sex",
     err_citizenship: "Only Russian citizenship is supported for now",

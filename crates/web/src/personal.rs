@@ -94,13 +94,18 @@ pub(crate) fn address_label(t: &Tr, field: &str) -> &'static str {
     }
 }
 
+/// A field's length limit as the count a plural form is chosen by.
+fn count(max: usize) -> i64 {
+    i64::try_from(max).unwrap_or(i64::MAX)
+}
+
 pub fn problem_message(t: &Tr, problem: &Problem) -> String {
     let p = t.pd;
     match problem {
         Problem::Missing => p.err_required.to_owned(),
-        Problem::TooLong { max } => fill(p.err_too_long, max),
+        Problem::TooLong { max } => p.err_too_long.fill(count(*max)),
         Problem::Text(TextProblem::Empty) => p.err_required.to_owned(),
-        Problem::Text(TextProblem::TooLong { max }) => fill(p.err_too_long, max),
+        Problem::Text(TextProblem::TooLong { max }) => p.err_too_long.fill(count(*max)),
         Problem::Text(_) => p.err_text.to_owned(),
         Problem::Name(e) => t.name_error(*e).to_owned(),
         Problem::Snils(SnilsError::Empty) => p.err_required.to_owned(),

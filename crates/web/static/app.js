@@ -6,9 +6,22 @@
 (function () {
   "use strict";
 
+  // The plural form of a count, as the server's i18n::Plural picks it
+  // (CLDR rules for integers): Russian one/few/many, English one/other.
+  function pluralForm(rule, n) {
+    n = Math.abs(n);
+    if (rule === "ru") {
+      var d = n % 10, h = n % 100;
+      if (d === 1 && h !== 11) return "one";
+      if (d >= 2 && d <= 4 && (h < 12 || h > 14)) return "few";
+      return "many";
+    }
+    return n === 1 ? "one" : "many";
+  }
+
   function countdown(el) {
     var left = parseInt(el.getAttribute("data-seconds-left"), 10);
-    var template = el.getAttribute("data-template");
+    var rule = el.getAttribute("data-plural");
     var expired = el.getAttribute("data-expired");
     var started = Date.now();
     function tick() {
@@ -17,6 +30,7 @@
         el.textContent = expired;
         return;
       }
+      var template = el.getAttribute("data-" + pluralForm(rule, remaining));
       el.textContent = template.replace("{}", String(remaining));
       setTimeout(tick, 1000);
     }
