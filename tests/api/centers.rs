@@ -62,6 +62,36 @@ async fn the_shipped_centers_are_searched_by_region_text_and_service() {
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"]["fields"]["service"].is_string());
+
+    // The API reads open_now strictly, and a malformed query string is
+    // answered with the JSON error, not axum's plain text.
+    let get = |query: &'static str| {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/service-centers{query}"));
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let r = get("?open_now=AAA").await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["fields"]["open_now"].is_string(), "{body}");
+    assert_eq!(
+        search(&app, "?open_now=false").await.len(),
+        all_count(&app).await
+    );
+    let r = get("?q=a&q=b").await;
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "malformed");
+}
+
+async fn all_count(app: &TestApp) -> usize {
+    search(app, "").await.len()
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use uslugi_domain::{CenterKind, CenterService, ServiceCenter};
 
 use crate::AppState;
 use crate::error::{ApiError, PageError};
-use crate::http::Language;
+use crate::http::{ApiQuery, Language};
 use crate::i18n::{Tr, fill};
 use crate::pages::{Chrome, Ctx, render};
 
@@ -34,18 +34,40 @@ struct SearchInput {
     open_now: String,
 }
 
+/// What is wrong with a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchProblem {
+    Service,
+    OpenNow,
+}
+
 impl SearchInput {
-    fn query(&self) -> Result<CenterQuery, ()> {
+    /// The page's form: its checkbox sends `on`; anything else is off.
+    fn page_query(&self) -> Result<CenterQuery, SearchProblem> {
+        self.query(matches!(self.open_now.trim(), "1" | "true" | "on" | "yes"))
+    }
+
+    /// The API: `open_now` is 1 or true, 0 or false, or absent.
+    fn api_query(&self) -> Result<CenterQuery, SearchProblem> {
+        let open_now = match self.open_now.trim() {
+            "1" | "true" => true,
+            "" | "0" | "false" => false,
+            _ => return Err(SearchProblem::OpenNow),
+        };
+        self.query(open_now)
+    }
+
+    fn query(&self, open_now: bool) -> Result<CenterQuery, SearchProblem> {
         let service = match self.service.trim() {
             "" => None,
-            s => Some(CenterService::parse(s).ok_or(())?),
+            s => Some(CenterService::parse(s).ok_or(SearchProblem::Service)?),
         };
         let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         Ok(CenterQuery {
             region: some(&self.region),
             text: some(&self.q),
             service,
-            open_now: matches!(self.open_now.trim(), "1" | "true" | "on" | "yes"),
+            open_now,
         })
     }
 }
@@ -161,9 +183,9 @@ async fn page(
 ) -> Result<Response, PageError> {
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
     let regions = state.centers.regions().await.map_err(internal)?;
-    let (status, query, service_error) = match input.query() {
+    let (status, query, service_error) = match input.page_query() {
         Ok(q) => (StatusCode::OK, q, false),
-        Err(()) => (
+        Err(_) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             CenterQuery::default(),
             true,
@@ -194,12 +216,13 @@ async fn page(
 async fn api(
     State(state): State<AppState>,
     lang: Language,
-    Query(input): Query<SearchInput>,
+    ApiQuery(input): ApiQuery<SearchInput>,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
-    let query = input
-        .query()
-        .map_err(|()| ApiError::invalid_field(t, "service", t.centers.err_service))?;
+    let query = input.api_query().map_err(|p| match p {
+        SearchProblem::Service => ApiError::invalid_field(t, "service", t.centers.err_service),
+        SearchProblem::OpenNow => ApiError::invalid_field(t, "open_now", t.centers.err_open_now),
+    })?;
     let found = state
         .centers
         .search(&query)

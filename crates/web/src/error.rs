@@ -63,6 +63,10 @@ impl ApiError {
     pub fn malformed(t: &Tr) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "malformed", t.err_malformed_json)
     }
+    /// A query string that does not parse: a parameter given twice, say.
+    pub fn malformed_query(t: &Tr) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed", t.err_malformed_query)
+    }
     pub fn unsupported_media(t: &Tr) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -228,6 +228,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// The query string of an API call: 400 with the JSON error when it does
+/// not parse (axum's own `Query` answers in plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map(Self)
+            .map_err(|_| ApiError::malformed_query(tr(lang_of(&parts.headers))))
+    }
+}
+
 /// The session token of the request: the `Authorization: Bearer` header
 /// (apps and kiosks) or the session cookie (browsers).
 pub fn session_token(headers: &HeaderMap) -> Option<String> {

@@ -34,6 +34,8 @@ pub struct CentersTr {
     pub kind_administration: &'static str,
     pub bring: &'static str,
     pub err_service: &'static str,
+    /// `open_now` of the API: only these values.
+    pub err_open_now: &'static str,
     /// The link on the registration page (seed 000).
     pub register_at_center: &'static str,
 }
@@ -70,6 +72,7 @@ pub static RU: CentersTr = CentersTr {
     kind_administration: "Администрация",
     bring: "Что взять с собой: паспорт гражданина РФ и СНИЛС.",
     err_service: "Выберите услугу из списка",
+    err_open_now: "Укажите 1 или true (только открытые сейчас), 0 или false",
     register_at_center: "Зарегистрироваться в центре обслуживания",
 };
 
@@ -105,5 +108,6 @@ pub static EN: CentersTr = CentersTr {
     kind_administration: "Local administration",
     bring: "What to bring: your passport of a citizen of the Russian Federation and your SNILS.",
     err_service: "Choose a service from the list",
+    err_open_now: "Use 1 or true (open now only), 0 or false",
     register_at_center: "Register at a service center",
 };
