@@ -46,17 +46,7 @@ async fn rotating_keys_reseals_every_value_and_a_node_with_only_the_new_key_read
 
     assert_eq!(uslugi::secrets::retire_old_keys(&path).unwrap(), vec![1]);
     // A second node on the same data, with only the new key.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut node = uslugi::server::build(&app.settings, Arc::new(app.clock.clone()), false)
-        .await
-        .unwrap();
-    node.run_workers = false;
-    tokio::spawn(uslugi::server::serve(
-        node,
-        listener,
-        std::future::pending(),
-    ));
+    let base = second_node(&app).await;
     let get = |path: &'static str| {
         let client = app.client.clone();
         let url = format!("{base}{path}");
@@ -412,17 +402,7 @@ async fn rotating_the_keyed_hash_key_moves_every_blind_index_and_a_node_with_the
     );
 
     // A second node on the same data, with the new file.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut node = uslugi::server::build(&app.settings, Arc::new(app.clock.clone()), false)
-        .await
-        .unwrap();
-    node.run_workers = false;
-    tokio::spawn(uslugi::server::serve(
-        node,
-        listener,
-        std::future::pending(),
-    ));
+    let base = second_node(&app).await;
     let log_in = |login: &'static str| {
         let client = app.client.clone();
         let url = format!("{base}/api/v1/sessions");
@@ -449,4 +429,21 @@ async fn rotating_the_keyed_hash_key_moves_every_blind_index_and_a_node_with_the
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "a session from before goes on");
+}
+
+/// Another node on the same data and settings (the secrets file as it is
+/// now), without workers; returns its base URL.
+async fn second_node(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut node = uslugi::server::build(&app.settings, Arc::new(app.clock.clone()), false)
+        .await
+        .unwrap();
+    node.run_workers = false;
+    tokio::spawn(uslugi::server::serve(
+        node,
+        listener,
+        std::future::pending(),
+    ));
+    base
 }

@@ -212,11 +212,22 @@ macro_rules! sql_verification_store {
                     new: &[u8],
                 ) -> StoreResult<bool> {
                     let c = $crate::sql_verification::known_column(c)?;
+                    self.replace_if_unchanged((c.table, c.key, c.column), key, old, new)
+                        .await
+                }
+
+                /// Sets `column` of the row whose `key_column` is `key` to
+                /// `new` if it is still `old`. The names come from the known
+                /// lists only (`known_column`, `known_index`).
+                async fn replace_if_unchanged(
+                    &self,
+                    (table, key_column, column): (&str, &str, &str),
+                    key: &str,
+                    old: &[u8],
+                    new: &[u8],
+                ) -> StoreResult<bool> {
                     let sql = format!(
-                        "UPDATE {table} SET {column} = $3 WHERE {key} = $1 AND {column} = $2",
-                        key = c.key,
-                        column = c.column,
-                        table = c.table
+                        "UPDATE {table} SET {column} = $3 WHERE {key_column} = $1 AND {column} = $2"
                     );
                     let done = sqlx::query(&sql)
                         .bind(key)
@@ -271,20 +282,8 @@ macro_rules! sql_verification_store {
                     new: &[u8],
                 ) -> StoreResult<bool> {
                     let c = $crate::sql_verification::known_index(c)?;
-                    let sql = format!(
-                        "UPDATE {table} SET {column} = $3 WHERE {key} = $1 AND {column} = $2",
-                        key = c.key,
-                        column = c.column,
-                        table = c.table
-                    );
-                    let done = sqlx::query(&sql)
-                        .bind(key)
-                        .bind(old)
-                        .bind(new)
-                        .execute(&self.write)
+                    self.replace_if_unchanged((c.table, c.key, c.column), key, old, new)
                         .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
                 }
 
                 pub(crate) async fn sealing_format_now(&self) -> StoreResult<i64> {
