@@ -19,7 +19,7 @@ use crate::crypto::{self, HashPurpose};
 use crate::identity::{InternalError, contact_quota};
 use crate::lang::Lang;
 use crate::operators::{F_DESK_PHONE, OperatorAuth, Operators, RegisterError};
-use crate::ports::{Channel, DeskPhoneRecord, LoginKind, RateDecision, StoreError};
+use crate::ports::{Channel, DeskPhoneRecord, LoginKind, StoreError};
 
 /// A phone being confirmed at the desk, as the console shows it.
 #[derive(Debug, Clone)]
@@ -122,17 +122,7 @@ impl Operators {
         }
         let phone = PhoneNumber::parse(phone).map_err(DeskPhoneError::Phone)?;
         let now = self.clock.now();
-        if let RateDecision::Refused { retry_at } = self
-            .store
-            .hit_rate_limit(
-                "operator-search",
-                op.id.to_string().as_bytes(),
-                now,
-                time::Duration::HOUR,
-                self.policy.searches_per_hour,
-            )
-            .await?
-        {
+        if let Some(retry_at) = self.spend_lookup(op, now).await? {
             return Err(DeskPhoneError::RateLimited { retry_at });
         }
         let index = self

@@ -815,17 +815,7 @@ impl Operators {
         value: &str,
     ) -> Result<Vec<(CitizenCard, String)>, SearchError> {
         let now = self.clock.now();
-        if let RateDecision::Refused { retry_at } = self
-            .store
-            .hit_rate_limit(
-                "operator-search",
-                op.id.to_string().as_bytes(),
-                now,
-                Duration::HOUR,
-                self.policy.searches_per_hour,
-            )
-            .await?
-        {
+        if let Some(retry_at) = self.spend_lookup(op, now).await? {
             return Err(SearchError::TooMany { retry_at });
         }
         let accounts: Vec<AccountRecord> = match by {
@@ -908,6 +898,32 @@ impl Operators {
             registration_pending: a.level == AccountLevel::Simplified
                 && record.is_some_and(|r| r.assisted.is_some()),
         })
+    }
+
+    /// Takes one of the operator's lookups an hour (a search, or asking
+    /// whether a phone typed at the desk has an account): counted in one
+    /// conditional statement; the time to wait when none is left.
+    pub(crate) async fn spend_lookup(
+        &self,
+        op: &OperatorAuth,
+        now: OffsetDateTime,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        Ok(
+            match self
+                .store
+                .hit_rate_limit(
+                    "operator-search",
+                    op.id.to_string().as_bytes(),
+                    now,
+                    Duration::HOUR,
+                    self.policy.searches_per_hour,
+                )
+                .await?
+            {
+                RateDecision::Refused { retry_at } => Some(retry_at),
+                RateDecision::Allowed => None,
+            },
+        )
     }
 
     // ------------------------------------------------------------ card grants
