@@ -79,19 +79,16 @@ pub fn load(path: &Path, generate_if_missing: bool) -> anyhow::Result<Secrets> {
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let secrets =
-        parse(&text).with_context(|| format!("the secrets file {} is invalid", path.display()))?;
-    if toml::from_str::<SecretsFile>(&text)?
-        .next_index_key
-        .is_some()
-    {
+    let invalid = || format!("the secrets file {} is invalid", path.display());
+    let file: SecretsFile = toml::from_str(&text).with_context(invalid)?;
+    if file.next_index_key.is_some() {
         bail!(
             "a rotation of the keyed-hash key is unfinished in {}: the blind indexes are partly \
              under each key. Run `uslugi admin rotate-keys --keyed-hash` again to finish it",
             path.display()
         );
     }
-    Ok(secrets)
+    secrets_of(&file, file.index_key.as_deref()).with_context(invalid)
 }
 
 pub fn parse(text: &str) -> anyhow::Result<Secrets> {
