@@ -225,7 +225,7 @@ async fn a_killed_server_finishes_every_check_once_with_one_notification() {
     assert_eq!(after.len(), 2, "no check was added or lost");
     for (b, a) in before.iter().zip(&after) {
         assert_eq!((a.id, a.registry), (b.id, b.registry));
-        assert_eq!(a.status, uslugi_app::ports::CheckStatus::Passed);
+        assert_eq!(a.status, uslugi_domain::CheckStatus::Passed);
     }
     let v = verification().await;
     assert_eq!(v["checks"][0]["status"], "passed");

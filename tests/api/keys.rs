@@ -344,7 +344,7 @@ async fn rotating_the_keyed_hash_key_moves_every_blind_index_and_a_node_with_the
  {
     use uslugi_app::blind_index::BLIND_INDEXES;
     use uslugi_app::crypto::HashPurpose;
-    use uslugi_app::ports::LoginKind;
+    use uslugi_domain::LoginKind;
 
     let app = spawn_app().await;
     let (token, _) = something_in_every_table(&app).await;

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
-use uslugi_domain::{AccountId, Email, PhoneNumber};
+use uslugi_domain::{AccountId, Channel, Email, LoginKind, PhoneNumber, Token};
 
 use crate::audit::{Actor, action};
 use crate::crypto::{self, HashPurpose};
@@ -19,8 +19,7 @@ use crate::lang::Lang;
 use crate::messages::{self, Letter};
 use crate::notices::Contacts;
 use crate::ports::{
-    Channel, ContactChangeCompletion, ContactChangeRecord, LoginKind, RateDecision, StoreError,
-    UniqueField,
+    ContactChangeCompletion, ContactChangeRecord, RateDecision, StoreError, UniqueField,
 };
 
 /// The field the new value is sealed under while it waits.

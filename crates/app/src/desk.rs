@@ -11,7 +11,7 @@
 //! is what a center does anyway: the phone in the citizen's hand, then the
 //! passport.
 use time::OffsetDateTime;
-use uslugi_domain::{AccountId, CenterService, PersonalDataForm, PhoneNumber};
+use uslugi_domain::{AccountId, CenterService, Channel, LoginKind, PersonalDataForm, PhoneNumber};
 
 use crate::audit::action;
 use crate::challenge::{self, Miss};
@@ -19,7 +19,7 @@ use crate::crypto::{self, HashPurpose};
 use crate::identity::{InternalError, contact_quota};
 use crate::lang::Lang;
 use crate::operators::{F_DESK_PHONE, OperatorAuth, Operators, RegisterError};
-use crate::ports::{Channel, DeskPhoneRecord, LoginKind, StoreError};
+use crate::ports::{DeskPhoneRecord, StoreError};
 
 /// A phone being confirmed at the desk, as the console shows it.
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{
-    AccountId, AccountLevel, Email, NewPassword, PasswordContext, PasswordProblem, PersonName,
-    PhoneNumber, RegistrationId, Snils,
+    AccountId, AccountLevel, Channel, Email, LoginKind, NewPassword, PasswordContext,
+    PasswordProblem, PersonName, PhoneNumber, RegistrationId, Snils,
 };
 
 use crate::challenge::{self, Continuation, Miss};
@@ -16,8 +16,8 @@ use crate::lang::Lang;
 use crate::messages;
 use crate::password_hasher::{HashError, PasswordHasher};
 use crate::ports::{
-    AccountRecord, Channel, ContinuationRecord, LoginKind, Message, Messenger, RateDecision,
-    RegistrationRecord, SessionRecord, Store, StoreError, UniqueField,
+    AccountRecord, ContinuationRecord, Message, Messenger, RateDecision, RegistrationRecord,
+    SessionRecord, Store, StoreError, UniqueField,
 };
 use crate::settings::Policy;
 
@@ -216,7 +216,7 @@ pub struct Profile {
     pub email: Option<Email>,
     /// When and how the identity was proven (a confirmed account).
     pub confirmed_at: Option<OffsetDateTime>,
-    pub confirmed_via: Option<crate::ports::ConfirmedVia>,
+    pub confirmed_via: Option<uslugi_domain::ConfirmedVia>,
 }
 
 const RATE_WINDOW: Duration = Duration::HOUR;

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use rand::{RngCore, rngs::OsRng};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime, UtcOffset};
-use uslugi_domain::{AccountId, AccountLevel, Address, LetterCode, TrackingNumber};
+use uslugi_domain::{
+    AccountId, AccountLevel, Address, LetterCode, LetterStatus, PostStatus, Token, TrackingNumber,
+};
 
 use crate::audit::{Actor, AuditLog, action};
 use crate::clock::Clock;
@@ -25,10 +27,9 @@ use crate::identity::InternalError;
 use crate::lang::Lang;
 use crate::notices::Contacts;
 use crate::ports::{
-    LetterLimit, LetterOrder, LetterRecord, LetterStatus, OutboxRecord, RateDecision, Store,
-    StoreError,
+    LetterLimit, LetterOrder, LetterRecord, OutboxRecord, RateDecision, Store, StoreError,
 };
-use crate::post::{Post, PostLetter, PostStatus};
+use crate::post::{Post, PostLetter};
 
 pub(crate) const F_LETTER_CODE: &str = "identity_letters.code";
 pub(crate) const F_LETTER_RECIPIENT: &str = "identity_letters.recipient";

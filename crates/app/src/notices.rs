@@ -5,12 +5,12 @@
 //! the phone, else the letter to the e-mail — or one to each, for the
 //! notices that must reach every contact.
 use time::OffsetDateTime;
-use uslugi_domain::AccountId;
+use uslugi_domain::{AccountId, Channel};
 
 use crate::crypto::Crypto;
 use crate::identity::{F_EMAIL, F_PHONE, InternalError};
 use crate::messages::Letter;
-use crate::ports::{AccountRecord, Channel, OutboxRecord};
+use crate::ports::{AccountRecord, OutboxRecord};
 
 /// An account's confirmed contacts, opened.
 pub(crate) struct Contacts {

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{
-    AccountId, AccountLevel, CenterService, Email, NewPassword, OperatorId, OperatorLogin,
-    OperatorLoginError, OperatorRole, PasswordContext, PasswordProblem, PersonName, PersonalData,
-    PersonalDataForm, PhoneNumber, Snils,
+    AccountId, AccountLevel, CenterService, ConfirmedVia, Email, LoginKind, NewPassword,
+    OperatorId, OperatorLogin, OperatorLoginError, OperatorRole, PasswordContext, PasswordProblem,
+    PersonName, PersonalData, PersonalDataForm, PhoneNumber, SearchBy, Snils, Token,
 };
 
 use crate::audit::{Actor, AuditLog, action};
@@ -23,9 +23,8 @@ use crate::lang::Lang;
 use crate::notices::Contacts;
 use crate::password_hasher::PasswordHasher;
 use crate::ports::{
-    AccountRecord, Assisted, AuditFilter, AuditRecord, ConfirmedVia, Enrolment, LoginKind,
-    OperatorRecord, OperatorSessionRecord, RateDecision, Store, StoreError, TemporaryPassword,
-    UniqueField,
+    AccountRecord, Assisted, AuditFilter, AuditRecord, Enrolment, OperatorRecord,
+    OperatorSessionRecord, RateDecision, Store, StoreError, TemporaryPassword, UniqueField,
 };
 use crate::totp::{self, TotpSecret};
 use crate::verification::{
@@ -226,33 +225,6 @@ impl OperatorAuth {
 
     pub fn offers(&self, s: CenterService) -> bool {
         self.services.contains(&s)
-    }
-}
-
-/// What an operator may search by: exact values only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchBy {
-    Snils,
-    Phone,
-    Passport,
-}
-
-impl SearchBy {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Snils => "snils",
-            Self::Phone => "phone",
-            Self::Passport => "passport",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "snils" => Some(Self::Snils),
-            "phone" => Some(Self::Phone),
-            "passport" => Some(Self::Passport),
-            _ => None,
-        }
     }
 }
 

@@ -2,31 +2,7 @@
 //! adapter to Russian Post's business API would plug in; `uslugi_sim::SimPost`
 //! stands in for it.
 use async_trait::async_trait;
-use uslugi_domain::TrackingNumber;
-
-/// Where a letter is, as the post reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PostStatus {
-    /// Принято в отделении связи.
-    Accepted,
-    /// В пути.
-    InTransit,
-    /// Прибыло в место вручения.
-    Arrived,
-    /// Вручено.
-    HandedOver,
-}
-
-impl PostStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Accepted => "accepted",
-            Self::InTransit => "in_transit",
-            Self::Arrived => "arrived",
-            Self::HandedOver => "handed_over",
-        }
-    }
-}
+use uslugi_domain::{PostStatus, TrackingNumber};
 
 /// A letter to send: the address block as it is printed, and the text.
 #[derive(Clone, PartialEq, Eq)]

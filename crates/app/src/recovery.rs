@@ -12,7 +12,9 @@
 use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
-use uslugi_domain::{AccountLevel, PassportNumber, PasswordProblem, Snils};
+use uslugi_domain::{
+    AccountLevel, Channel, LoginKind, PassportNumber, PasswordProblem, Snils, Token,
+};
 
 use crate::audit::{Actor, action};
 use crate::challenge::{self, Continuation, Miss};
@@ -22,8 +24,7 @@ use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
 use crate::ports::{
-    Channel, ContinuationRecord, LoginKind, OutboxRecord, RecoveryCompletion, RecoveryRecord,
-    StoreError,
+    ContinuationRecord, OutboxRecord, RecoveryCompletion, RecoveryRecord, StoreError,
 };
 
 /// How long after its code or link a person has to set the password.

@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
-use uslugi_domain::{AccountId, PhoneNumber};
+use uslugi_domain::{AccountId, FactorMethod, FactorPurpose, PhoneNumber, Token};
 
 use crate::attempts::{Attempt, Refusal};
 use crate::audit::{Actor, action};
@@ -23,8 +23,8 @@ use crate::lang::Lang;
 use crate::messages::{self, FactorNews};
 use crate::notices::Contacts;
 use crate::ports::{
-    AccountRecord, FactorChallengeRecord, FactorChange, FactorEnrolment, FactorMethod, FactorProof,
-    FactorPurpose, OutboxRecord, SecondFactorRecord, SessionRecord, StoreError,
+    AccountRecord, FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof, OutboxRecord,
+    SecondFactorRecord, SessionRecord, StoreError,
 };
 use crate::security::ClientInfo;
 use crate::totp::{self, TotpSecret};
@@ -228,7 +228,7 @@ impl Identity {
             &self.crypto,
             format!("factor-code:{}", uuid::Uuid::new_v4()),
             account,
-            crate::ports::Channel::Sms,
+            uslugi_domain::Channel::Sms,
             phone.e164(),
             "",
             &body,

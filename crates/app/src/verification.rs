@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 use tokio::sync::Notify;
 use uslugi_domain::{
-    AccountId, AccountLevel, Address, AddressForm, FieldProblem, PersonalData, PersonalDataForm,
-    PhoneNumber, Snils,
+    AccountId, AccountLevel, Address, AddressForm, Channel, CheckStatus, FieldProblem, LoginKind,
+    PersonalData, PersonalDataForm, PhoneNumber, Snils, Token, VerificationStatus,
 };
 
 use crate::audit::{Actor, AuditLog, action};
@@ -29,9 +29,9 @@ use crate::lang::Lang;
 use crate::messages::{self, VerificationOutcome};
 use crate::notices::Contacts;
 use crate::ports::{
-    AccountRecord, Assisted, Channel, CheckRecord, CheckStatus, Completion, LoginKind, Message,
-    Messenger, OutboxRecord, RateDecision, Store, StoreError, SubmissionId, TemporaryPassword,
-    UniqueField, VerificationStatus, VerifiedIdentity,
+    AccountRecord, Assisted, CheckRecord, Completion, Message, Messenger, OutboxRecord,
+    RateDecision, Store, StoreError, SubmissionId, TemporaryPassword, UniqueField,
+    VerifiedIdentity,
 };
 use crate::registries::{
     GatewayError, PassportInvalidity, PersonFacts, Registry, RegistryAnswer, RegistryGateway,

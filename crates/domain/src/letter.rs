@@ -2,6 +2,8 @@
 //! tracking number (ШПИ) the post gives the letter.
 use std::fmt;
 
+use strum::{EnumIter, EnumString, IntoStaticStr};
+
 /// The letters and digits of a code: no 0/O, 1/I/L, which people confuse.
 pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 pub const CODE_LEN: usize = 8;
@@ -141,6 +143,45 @@ impl TrackingNumber {
 impl fmt::Display for TrackingNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Where a letter is on the portal's side: waiting for the post, or handed
+/// to it (then the post tells where it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString, EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum LetterStatus {
+    Queued,
+    Sent,
+}
+
+/// Where a letter is, as the post reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString, EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum PostStatus {
+    /// Принято в отделении связи.
+    Accepted,
+    /// В пути.
+    InTransit,
+    /// Прибыло в место вручения.
+    Arrived,
+    /// Вручено.
+    HandedOver,
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+    use crate::Token;
+
+    // These forms are stored in databases and sent in the API.
+    #[test]
+    fn string_forms_are_fixed() {
+        assert_eq!(LetterStatus::forms(), ["queued", "sent"]);
+        assert_eq!(
+            PostStatus::forms(),
+            ["accepted", "in_transit", "arrived", "handed_over"]
+        );
     }
 }
 

@@ -1,7 +1,14 @@
 use std::fmt;
 
+use strum::{EnumIter, EnumString, IntoStaticStr};
+
+use crate::Token;
+
 /// The level of a citizen's account; each one opens more services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, IntoStaticStr, EnumString, EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AccountLevel {
     /// Name and one confirmed contact.
     Simplified,
@@ -9,25 +16,6 @@ pub enum AccountLevel {
     Standard,
     /// Identity proven in person, by letter or by a qualified signature.
     Confirmed,
-}
-
-impl AccountLevel {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Simplified => "simplified",
-            Self::Standard => "standard",
-            Self::Confirmed => "confirmed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "simplified" => Some(Self::Simplified),
-            "standard" => Some(Self::Standard),
-            "confirmed" => Some(Self::Confirmed),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for AccountLevel {
@@ -52,5 +40,10 @@ mod tests {
         assert!(AccountLevel::Simplified < AccountLevel::Standard);
         assert!(AccountLevel::Standard < AccountLevel::Confirmed);
         assert_eq!(AccountLevel::parse("gold"), None);
+        // Stored in databases and sent in the API.
+        assert_eq!(
+            AccountLevel::forms(),
+            ["simplified", "standard", "confirmed"]
+        );
     }
 }

@@ -2,35 +2,32 @@
 //! what a center may do on the services it offers.
 use std::fmt;
 
+use strum::{EnumIter, EnumString, IntoStaticStr};
+
+use crate::Token;
+
 /// An operator serves citizens; a supervisor also reads the center's audit
 /// records of every operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, EnumString, EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum OperatorRole {
     Operator,
     Supervisor,
-}
-
-impl OperatorRole {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Operator => "operator",
-            Self::Supervisor => "supervisor",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "operator" => Some(Self::Operator),
-            "supervisor" => Some(Self::Supervisor),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for OperatorRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What an operator may search citizens by: exact values only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString, EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum SearchBy {
+    Snils,
+    Phone,
+    Passport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +78,8 @@ mod tests {
             assert_eq!(OperatorRole::parse(r.as_str()), Some(r));
         }
         assert_eq!(OperatorRole::parse("admin"), None);
+        assert_eq!(OperatorRole::forms(), ["operator", "supervisor"]);
+        assert_eq!(SearchBy::forms(), ["snils", "phone", "passport"]);
     }
 
     #[test]

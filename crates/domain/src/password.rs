@@ -5,6 +5,9 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::LazyLock;
 
+use strum::{EnumIter, EnumString, IntoStaticStr};
+
+use crate::Token;
 use crate::email::Email;
 use crate::name::{PersonName, fold_for_comparison};
 use crate::phone::PhoneNumber;
@@ -64,7 +67,10 @@ pub struct PasswordContext<'a> {
 
 /// Why a password is refused. Listed in [`PasswordAssessment::problems`] in
 /// the order of this enum, each at most once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, IntoStaticStr, EnumString, EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum PasswordProblem {
     #[error("password is too short")]
     TooShort,
@@ -91,24 +97,10 @@ pub enum PasswordProblem {
     ContainsSnils,
 }
 
-impl PasswordProblem {
-    /// A stable code, e.g. for form error keys.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::TooShort => "too_short",
-            Self::TooLong => "too_long",
-            Self::Common => "common",
-            Self::ContainsPhone => "contains_phone",
-            Self::ContainsEmailName => "contains_email_name",
-            Self::ContainsName => "contains_name",
-            Self::Repetitive => "repetitive",
-            Self::ServiceName => "service_name",
-            Self::ContainsSnils => "contains_snils",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, IntoStaticStr, EnumString, EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum PasswordStrength {
     /// Has at least one [`PasswordProblem`]; refused.
     Weak,
@@ -116,16 +108,6 @@ pub enum PasswordStrength {
     Medium,
     /// Acceptable, at or over [`STRONG_PASSWORD_BITS`] by [`estimated_bits`].
     Strong,
-}
-
-impl PasswordStrength {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Weak => "weak",
-            Self::Medium => "medium",
-            Self::Strong => "strong",
-        }
-    }
 }
 
 impl fmt::Display for PasswordStrength {
@@ -403,6 +385,28 @@ impl fmt::Debug for NewPassword {
 
 #[cfg(test)]
 mod tests {
+    use crate::Token;
+
+    // The codes name the form errors in the API and the pages' texts.
+    #[test]
+    fn problem_and_strength_codes_are_fixed() {
+        assert_eq!(
+            PasswordProblem::forms(),
+            [
+                "too_short",
+                "too_long",
+                "common",
+                "contains_phone",
+                "contains_email_name",
+                "contains_name",
+                "repetitive",
+                "service_name",
+                "contains_snils"
+            ]
+        );
+        assert_eq!(PasswordStrength::forms(), ["weak", "medium", "strong"]);
+    }
+
     use super::*;
 
     #[test]

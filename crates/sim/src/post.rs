@@ -14,8 +14,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use uslugi_app::Clock;
-use uslugi_app::post::{LetterCopy, Post, PostError, PostLetter, PostStatus};
-use uslugi_domain::TrackingNumber;
+use uslugi_app::post::{LetterCopy, Post, PostError, PostLetter};
+use uslugi_domain::{PostStatus, TrackingNumber};
 
 /// About two weeks from acceptance to handing over.
 pub const DEFAULT_DELIVERY: Duration = Duration::days(14);

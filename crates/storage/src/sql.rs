@@ -6,8 +6,8 @@
 //! Parameters are written `$1, $2, …`, which both engines accept.
 
 use time::OffsetDateTime;
-use uslugi_app::ports::{Channel, StoreError};
-use uslugi_domain::AccountLevel;
+use uslugi_app::ports::StoreError;
+use uslugi_domain::{AccountLevel, Channel, Token};
 
 pub(crate) fn ts(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
@@ -60,12 +60,8 @@ macro_rules! sql_store {
         use async_trait::async_trait;
         use sqlx::Row as _;
         use time::{Duration, OffsetDateTime};
-        use uslugi_app::ports::{
-            AccountRecord, AccountStore, LoginKind, RateDecision, RateLimitStore,
-            RegistrationRecord, RegistrationStore, SessionRecord, SessionStore, StoreError,
-            StoreResult,
-        };
-        use uslugi_domain::{AccountId, RegistrationId};
+        use uslugi_app::ports::{AccountRecord, AccountStore, RateDecision, RateLimitStore, RegistrationRecord, RegistrationStore, SessionRecord, SessionStore, StoreError, StoreResult};
+        use uslugi_domain::{AccountId, LoginKind, RegistrationId, Token};
         use $crate::backend;
         use $crate::sql::{count, from_ts, parse_channel, parse_id, parse_level, ts};
 
@@ -140,7 +136,7 @@ macro_rules! sql_store {
                     .try_get::<Option<String>, _>("confirmed_via")
                     .map_err(get)?
                     .map(|v| {
-                        uslugi_app::ports::ConfirmedVia::parse(&v)
+                        uslugi_domain::ConfirmedVia::parse(&v)
                             .ok_or_else(|| $crate::sql::corrupt("confirmed_via"))
                     })
                     .transpose()?,
@@ -246,7 +242,7 @@ macro_rules! sql_store {
             .bind(a.throttled_until.map(ts))
             .bind(a.locked)
             .bind(a.confirmed_at.map(ts))
-            .bind(a.confirmed_via.map(uslugi_app::ports::ConfirmedVia::as_str))
+            .bind(a.confirmed_via.map(uslugi_domain::ConfirmedVia::as_str))
             .bind(ts(a.created_at))
             .bind(ts(a.created_at))
             .execute(&mut **tx)

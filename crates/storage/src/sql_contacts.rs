@@ -3,7 +3,8 @@
 //! change, the notice and the audit record are written in one transaction;
 //! the unique index on the account's contact decides a race for one value.
 
-use uslugi_app::ports::{LoginKind, StoreError};
+use uslugi_app::ports::StoreError;
+use uslugi_domain::{LoginKind, Token};
 
 pub(crate) fn parse_kind(s: &str) -> Result<LoginKind, StoreError> {
     match LoginKind::parse(s) {
@@ -18,10 +19,8 @@ macro_rules! sql_contacts_store {
             use async_trait::async_trait;
             use sqlx::Row as _;
             use time::OffsetDateTime;
-            use uslugi_app::ports::{
-                ContactChangeCompletion, ContactChangeRecord, ContactChangeStore, LoginKind,
-                OutboxRecord, StoreError, StoreResult,
-            };
+            use uslugi_app::ports::{ContactChangeCompletion, ContactChangeRecord, ContactChangeStore, OutboxRecord, StoreError, StoreResult};
+            use uslugi_domain::{LoginKind, Token};
 
             use super::$store;
             use super::operators_sql::append_audit;

@@ -4,7 +4,8 @@
 //! written in the same transaction that spends the code, so a code works
 //! once even when two nodes receive it at the same moment.
 
-use uslugi_app::ports::{FactorMethod, FactorPurpose, StoreError};
+use uslugi_app::ports::StoreError;
+use uslugi_domain::{FactorMethod, FactorPurpose, Token};
 
 pub(crate) fn parse_method(s: &str) -> Result<FactorMethod, StoreError> {
     FactorMethod::parse(s).ok_or_else(|| crate::sql::corrupt("second factor method"))
@@ -20,12 +21,8 @@ macro_rules! sql_factors_store {
             use async_trait::async_trait;
             use sqlx::Row as _;
             use time::OffsetDateTime;
-            use uslugi_app::ports::{
-                AuditWrite, FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof,
-                FactorPurpose, OutboxRecord, SecondFactorRecord, SecondFactorStore,
-                SessionRecord, StoreResult,
-            };
-            use uslugi_domain::AccountId;
+            use uslugi_app::ports::{AuditWrite, FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof, OutboxRecord, SecondFactorRecord, SecondFactorStore, SessionRecord, StoreResult};
+            use uslugi_domain::{AccountId, FactorPurpose, Token};
 
             use super::$store;
             use super::operators_sql::append_audit;

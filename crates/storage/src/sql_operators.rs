@@ -5,7 +5,8 @@
 //! one transaction. The engine module supplies `lock_audit_chain`, which
 //! serialises appends across nodes so the chain never forks.
 
-use uslugi_app::ports::{LetterStatus, StoreError};
+use uslugi_app::ports::StoreError;
+use uslugi_domain::{LetterStatus, Token};
 
 pub(crate) fn parse_letter_status(s: &str) -> Result<LetterStatus, StoreError> {
     LetterStatus::parse(s).ok_or_else(|| crate::sql::corrupt("letter status"))
@@ -20,15 +21,8 @@ macro_rules! sql_operators_store {
             use async_trait::async_trait;
             use sqlx::Row as _;
             use time::{Duration, OffsetDateTime};
-            use uslugi_app::ports::{
-                AccountRecord, Assisted, AuditEntry, AuditFilter, AuditRecord, AuditStore,
-                AuditWrite, CheckRecord, ConfirmedVia, Enrolment, InPersonStore, LetterLimit,
-                LetterOrder, LetterRecord, LetterStore, LoginKind, OperatorRecord,
-                OperatorSessionRecord, OperatorStore, OutboxRecord, RecoveryCompletion,
-                RecoveryRecord, RecoveryStore, StoreError, StoreResult, SubmissionId,
-                TemporaryPassword,
-            };
-            use uslugi_domain::{AccountId, OperatorId, OperatorRole};
+            use uslugi_app::ports::{AccountRecord, Assisted, AuditEntry, AuditFilter, AuditRecord, AuditStore, AuditWrite, CheckRecord, Enrolment, InPersonStore, LetterLimit, LetterOrder, LetterRecord, LetterStore, OperatorRecord, OperatorSessionRecord, OperatorStore, OutboxRecord, RecoveryCompletion, RecoveryRecord, RecoveryStore, StoreError, StoreResult, SubmissionId, TemporaryPassword};
+            use uslugi_domain::{AccountId, ConfirmedVia, LoginKind, OperatorId, OperatorRole, Token};
 
             use super::$store;
             use super::verification_sql::{insert_checks, insert_outbox, mark_submitted};

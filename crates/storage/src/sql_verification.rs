@@ -5,8 +5,9 @@
 //! changed by a concurrent lease fails the re-check, and SQLite has a single
 //! writer.
 
-use uslugi_app::ports::{CheckStatus, StoreError, VerificationStatus};
+use uslugi_app::ports::StoreError;
 use uslugi_app::registries::Registry;
+use uslugi_domain::{CheckStatus, Token, VerificationStatus};
 
 pub(crate) fn parse_status(s: &str) -> Result<VerificationStatus, StoreError> {
     VerificationStatus::parse(s).ok_or_else(|| crate::sql::corrupt("verification status"))
@@ -61,11 +62,8 @@ macro_rules! sql_verification_store {
             use async_trait::async_trait;
             use sqlx::Row as _;
             use time::OffsetDateTime;
-            use uslugi_app::ports::{
-                CheckRecord, CheckStatus, Completion, OutboxRecord, PersonalDataRecord,
-                StoreError, StoreResult, SubmissionId, VerificationStatus, VerificationStore,
-            };
-            use uslugi_domain::AccountId;
+            use uslugi_app::ports::{CheckRecord, Completion, OutboxRecord, PersonalDataRecord, StoreError, StoreResult, SubmissionId, VerificationStore};
+            use uslugi_domain::{AccountId, CheckStatus, Token, VerificationStatus};
 
             use super::$store;
             use $crate::backend;
@@ -723,7 +721,7 @@ macro_rules! sql_verification_store {
                             super::operators_sql::mark_confirmed(
                                 &mut tx,
                                 &c.account_id.to_string(),
-                                uslugi_app::ports::ConfirmedVia::Center,
+                                uslugi_domain::ConfirmedVia::Center,
                                 c.at,
                             )
                             .await?;

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uslugi_app::ports::{
-    AccountRecord, Channel, CheckRecord, CheckStatus, Completion, LoginKind, OutboxRecord,
-    RateDecision, RegistrationRecord, SessionRecord, StoreError, UniqueField, VerificationStatus,
-    VerifiedIdentity,
+    AccountRecord, CheckRecord, Completion, OutboxRecord, RateDecision, RegistrationRecord,
+    SessionRecord, StoreError, UniqueField, VerifiedIdentity,
 };
 use uslugi_app::registries::Registry;
-use uslugi_domain::{AccountId, AccountLevel, RegistrationId};
+use uslugi_domain::{
+    AccountId, AccountLevel, Channel, CheckStatus, ConfirmedVia, LetterStatus, LoginKind,
+    RegistrationId, VerificationStatus,
+};
 use uslugi_storage::testing::TestDatabase;
 use uslugi_storage::{Backend, connect};
 
@@ -1478,9 +1480,8 @@ async fn service_centers_are_upserted_by_id(store: Arc<dyn Backend>) {
 // ------------------------------------------------------------------ the confirmed account
 
 use uslugi_app::ports::{
-    Assisted, AuditChain, AuditEntry, AuditFilter, AuditWrite, ConfirmedVia, Enrolment,
-    LetterLimit, LetterOrder, LetterRecord, LetterStatus, OperatorRecord, OperatorSessionRecord,
-    TemporaryPassword,
+    Assisted, AuditChain, AuditEntry, AuditFilter, AuditWrite, Enrolment, LetterLimit, LetterOrder,
+    LetterRecord, OperatorRecord, OperatorSessionRecord, TemporaryPassword,
 };
 use uslugi_domain::{OperatorId, OperatorRole};
 

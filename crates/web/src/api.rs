@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use uslugi_app::{Confirmation, LoginError, LoginOutcome, RegistrationError, StartRegistration};
-use uslugi_domain::RegistrationId;
+use uslugi_domain::{RegistrationId, Token};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -320,7 +320,7 @@ async fn me(
         "phone": profile.phone.map(|p| p.e164().to_owned()),
         "email": profile.email.map(|e| e.as_str().to_owned()),
         "confirmed_at": profile.confirmed_at.and_then(|at| at.format(&Rfc3339).ok()),
-        "confirmed_via": profile.confirmed_via.map(uslugi_app::ports::ConfirmedVia::as_str),
+        "confirmed_via": profile.confirmed_via.map(uslugi_domain::ConfirmedVia::as_str),
         "password_change_required": session.must_change_password,
     }))
     .into_response())

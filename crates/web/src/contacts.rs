@@ -10,10 +10,9 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
 use uslugi_app::contacts::{ContactChangeError, ContactChangeStarted, ContactChangeView};
-use uslugi_app::ports::{Channel, FactorMethod};
 use uslugi_app::second_factor::FactorStatus;
 use uslugi_app::{Confirmation, Contact, FactorError};
-use uslugi_domain::{Email, PhoneNumber};
+use uslugi_domain::{Channel, Email, FactorMethod, PhoneNumber, Token};
 
 use crate::AppState;
 use crate::error::{ApiError, FieldErrors, PageError};

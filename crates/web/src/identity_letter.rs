@@ -8,7 +8,7 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
 use uslugi_app::letters::{CodeEntryError, LetterView, OrderError};
-use uslugi_domain::{AccountLevel, CodeError};
+use uslugi_domain::{AccountLevel, CodeError, Token};
 
 use crate::AppState;
 use crate::error::{ApiError, FieldErrors, PageError};

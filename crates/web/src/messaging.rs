@@ -2,6 +2,7 @@
 //! e-mail, and an HTTP SMS gateway.
 use std::path::PathBuf;
 use std::sync::Arc;
+use uslugi_domain::{Channel, Token};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 use uslugi_app::Clock;
-use uslugi_app::ports::{Channel, DeliveryError, Message, Messenger};
+use uslugi_app::ports::{DeliveryError, Message, Messenger};
 
 /// One message as the outbox keeps it and `/dev/outbox.json` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

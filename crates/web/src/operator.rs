@@ -14,11 +14,14 @@ use serde::Deserialize;
 use uslugi_app::desk::{DeskPhoneError, DeskPhoneView};
 use uslugi_app::operators::{
     ActionError, Checklist, CitizenCard, EnrolError, EnrolInput, EnrolProblem, OperatorAuth,
-    OperatorLoginFailure, RegisterError, SearchBy, SearchError,
+    OperatorLoginFailure, RegisterError, SearchError,
 };
-use uslugi_app::ports::{AuditRecord, VerificationStatus};
+use uslugi_app::ports::AuditRecord;
 use uslugi_app::verification::InPersonError;
-use uslugi_domain::{AccountId, CenterService, OperatorLoginError, PersonalDataForm};
+use uslugi_domain::{
+    AccountId, CenterService, OperatorLoginError, PersonalDataForm, SearchBy, Token,
+    VerificationStatus,
+};
 
 use crate::AppState;
 use crate::error::{FieldErrors, PageError};
@@ -697,7 +700,7 @@ async fn citizen_page(
     };
     let confirmed = card.confirmed_at.map(|at| {
         let via = match card.confirmed_via {
-            Some(uslugi_app::ports::ConfirmedVia::Letter) => t.letter.confirmed_via_letter,
+            Some(uslugi_domain::ConfirmedVia::Letter) => t.letter.confirmed_via_letter,
             _ => t.letter.confirmed_via_center,
         };
         format!("{via}, {}", local_time(state, at, &ctx))

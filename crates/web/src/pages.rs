@@ -7,12 +7,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Router, routing};
 use serde::Deserialize;
 use time::OffsetDateTime;
-use uslugi_app::ports::Channel;
 use uslugi_app::{
     Confirmation, Contact, LoginError, LoginOutcome, RegistrationError, RegistrationView,
     StartRegistration, messages,
 };
-use uslugi_domain::{AccountLevel, PasswordContext, RegistrationId, assess_password};
+use uslugi_domain::Channel;
+use uslugi_domain::{AccountLevel, PasswordContext, RegistrationId, Token, assess_password};
 
 use crate::AppState;
 use crate::error::{FieldErrors, PageError};
@@ -1190,7 +1190,7 @@ async fn me(
     };
     let confirmed = profile.confirmed_at.map(|at| {
         let via = match profile.confirmed_via {
-            Some(uslugi_app::ports::ConfirmedVia::Letter) => ctx.tr.letter.confirmed_via_letter,
+            Some(uslugi_domain::ConfirmedVia::Letter) => ctx.tr.letter.confirmed_via_letter,
             _ => ctx.tr.letter.confirmed_via_center,
         };
         format!("{via}, {}", local_time(&state, at, &ctx))

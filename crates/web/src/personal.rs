@@ -13,14 +13,13 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uslugi_app::AuthSession;
-use uslugi_app::ports::{CheckStatus, VerificationStatus};
 use uslugi_app::registries::Registry;
 use uslugi_app::verification::{
     AddressError, Addresses, FailureReason, PersonalDataView, SubmitError, VerificationState,
 };
 use uslugi_domain::{
-    Address, AddressForm, DocumentForm, FieldProblem, PersonalData, PersonalDataForm, Problem,
-    SnilsError, TextProblem,
+    Address, AddressForm, CheckStatus, DocumentForm, FieldProblem, PersonalData, PersonalDataForm,
+    Problem, SnilsError, TextProblem, Token, VerificationStatus,
 };
 
 use crate::AppState;

@@ -9,8 +9,8 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
 use uslugi_app::Confirmation;
-use uslugi_app::ports::Channel;
 use uslugi_app::recovery::{RecoveryError, RecoveryFact};
+use uslugi_domain::{Channel, Token};
 
 use crate::AppState;
 use crate::error::{ApiError, FieldErrors, PageError};

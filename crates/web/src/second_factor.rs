@@ -8,9 +8,9 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
-use uslugi_app::ports::FactorMethod;
 use uslugi_app::second_factor::{EnrolStep, FactorStatus, FactorStep};
 use uslugi_app::{FactorError, Lang};
+use uslugi_domain::{FactorMethod, Token};
 
 use crate::AppState;
 use crate::error::{ApiError, FieldErrors, PageError};

@@ -2,9 +2,10 @@
 //! (six-digit codes) are no unique key, and the step after a confirmation
 //! is taken only with the live continuation, once.
 use std::sync::Arc;
+use uslugi_domain::Channel;
 
 use time::Duration;
-use uslugi_app::ports::{Channel, RecoveryCompletion, StoreError};
+use uslugi_app::ports::{RecoveryCompletion, StoreError};
 use uslugi_storage::Backend;
 
 use super::{

@@ -4,10 +4,8 @@
 use std::sync::Arc;
 
 use time::Duration;
-use uslugi_app::ports::{
-    ContactChangeCompletion, ContactChangeRecord, LoginKind, StoreError, UniqueField,
-};
-use uslugi_domain::AccountId;
+use uslugi_app::ports::{ContactChangeCompletion, ContactChangeRecord, StoreError, UniqueField};
+use uslugi_domain::{AccountId, LoginKind};
 use uslugi_storage::Backend;
 
 use super::{T0, TestDatabase, audit_of, message, open, registered_account};

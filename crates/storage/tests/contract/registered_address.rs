@@ -2,8 +2,9 @@
 //! the account's when the submission passes, and replaced (or cleared) by
 //! the next submission that passes — never by one that fails.
 use std::sync::Arc;
+use uslugi_domain::{CheckStatus, VerificationStatus};
 
-use uslugi_app::ports::{CheckStatus, Completion, VerificationStatus, VerifiedIdentity};
+use uslugi_app::ports::{Completion, VerifiedIdentity};
 use uslugi_app::registries::Registry;
 use uslugi_storage::Backend;
 
@@ -114,8 +115,8 @@ async fn the_ministrys_address_follows_the_data_in_force(store: Arc<dyn Backend>
 /// verified data and confirmation, the desk's account gets it, the notice
 /// and the record are written — or, when either side changed, nothing.
 async fn a_snils_moves_whole_or_not_at_all(store: Arc<dyn Backend>) {
-    use uslugi_app::ports::{AuditFilter, ConfirmedVia, LoginKind, SnilsTransfer};
-    use uslugi_domain::AccountLevel;
+    use uslugi_app::ports::{AuditFilter, SnilsTransfer};
+    use uslugi_domain::{AccountLevel, CheckStatus, ConfirmedVia, LoginKind, VerificationStatus};
 
     let holder = registered_account(&store, b"move-holder").await;
     let s = submit_and_close(&store, holder.id, CheckStatus::Passed, None).await;

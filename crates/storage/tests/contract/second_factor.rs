@@ -2,9 +2,10 @@
 //! is written with the code spent, once, whatever runs at the same time.
 use super::*;
 use uslugi_app::ports::{
-    FactorChallengeRecord, FactorChange, FactorEnrolment, FactorMethod, FactorProof, FactorPurpose,
-    SecondFactorRecord, TemporaryPassword,
+    FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof, SecondFactorRecord,
+    TemporaryPassword,
 };
+use uslugi_domain::{FactorMethod, FactorPurpose};
 
 contract!(
     a_factor_is_turned_on_once_with_its_backup_codes,
