@@ -483,7 +483,8 @@ pub async fn reindex_all(
     old: &uslugi_app::crypto::Crypto,
     new: &uslugi_app::crypto::Crypto,
 ) -> anyhow::Result<(u64, u64)> {
-    use uslugi_app::blind_index::{BLIND_INDEXES, index_of};
+    use uslugi_app::blind_index::index_of;
+    use uslugi_storage::BLIND_INDEXES;
     let (mut moved, mut failed) = (0u64, 0u64);
     for column in BLIND_INDEXES {
         let mut after = String::new();
@@ -499,8 +500,8 @@ pub async fn reindex_all(
             for (key, index, source) in page {
                 let indexes = source.as_deref().map(|sealed| {
                     (
-                        index_of(old, column, &key, sealed),
-                        index_of(new, column, &key, sealed),
+                        index_of(old, column.field, column.indexed, &key, sealed),
+                        index_of(new, column.field, column.indexed, &key, sealed),
                     )
                 });
                 match indexes {
@@ -529,10 +530,14 @@ pub async fn reindex_all(
 
 async fn reseal_each(
     store: &dyn Backend,
-    reseal: impl Fn(&str, &str, &[u8]) -> Result<Option<Vec<u8>>, uslugi_app::crypto::CryptoError>,
+    reseal: impl Fn(
+        uslugi_app::crypto::SealedField,
+        &str,
+        &[u8],
+    ) -> Result<Option<Vec<u8>>, uslugi_app::crypto::CryptoError>,
 ) -> anyhow::Result<(u64, u64)> {
     let (mut resealed, mut failed) = (0u64, 0u64);
-    for column in uslugi_app::crypto::SEALED_COLUMNS {
+    for column in uslugi_storage::SEALED_COLUMNS {
         let mut after = String::new();
         loop {
             let page = store

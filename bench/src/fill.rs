@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use time::OffsetDateTime;
-use uslugi_app::crypto::{Crypto, HashPurpose, random_token};
+use uslugi_app::crypto::{Crypto, HashPurpose, SealedField, random_token};
 use uslugi_app::password_hasher::{HashParams, PasswordHasher};
 use uslugi_app::ports::{AccountRecord, SessionRecord};
 use uslugi_domain::{AccountId, AccountLevel};
@@ -144,9 +144,9 @@ fn make_account(crypto: &Crypto, phc: &str, i: usize, now: OffsetDateTime) -> Ac
     AccountRecord {
         id,
         level: AccountLevel::Simplified,
-        surname: crypto.seal("surname", id, SURNAME),
-        given_name: crypto.seal("given_name", id, GIVEN_NAME),
-        phone: Some(crypto.seal("phone", id, &phone)),
+        surname: crypto.seal(SealedField::Surname, id, SURNAME),
+        given_name: crypto.seal(SealedField::GivenName, id, GIVEN_NAME),
+        phone: Some(crypto.seal(SealedField::Phone, id, &phone)),
         phone_index: Some(crypto.keyed_hash(HashPurpose::PhoneIndex, phone.as_bytes())),
         email: None,
         email_index: None,

@@ -197,7 +197,7 @@ async fn a_wrong_password_and_an_unknown_login_write_alike() {
 async fn a_recovery_of_a_known_and_an_unknown_login_write_alike() {
     let app = spawn_app().await;
     app.register_phone("+79262000006").await;
-    let recipients = uslugi_app::crypto::SEALED_COLUMNS
+    let recipients = uslugi_storage::SEALED_COLUMNS
         .iter()
         .find(|c| c.table == "outbox" && c.column == "recipient")
         .unwrap();

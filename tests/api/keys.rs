@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use uslugi_app::crypto::{Crypto, SEALED_COLUMNS};
+use uslugi_app::crypto::{Crypto, SealedField};
+use uslugi_storage::SEALED_COLUMNS;
 
 use crate::helpers::*;
 
@@ -115,9 +116,9 @@ async fn values_of_an_older_version_are_bound_to_their_rows_at_start_and_a_moved
             let account = |id, surname: &str, phone: &str| AccountRecord {
                 id,
                 level: AccountLevel::Simplified,
-                surname: crypto.seal_legacy("surname", surname),
-                given_name: crypto.seal_legacy("given_name", "Иван"),
-                phone: Some(crypto.seal_legacy("phone", phone)),
+                surname: crypto.seal_legacy(SealedField::Surname, surname),
+                given_name: crypto.seal_legacy(SealedField::GivenName, "Иван"),
+                phone: Some(crypto.seal_legacy(SealedField::Phone, phone)),
                 phone_index: Some(crypto.keyed_hash(
                     uslugi_app::crypto::HashPurpose::PhoneIndex,
                     phone.as_bytes(),
@@ -191,7 +192,7 @@ async fn values_of_an_older_version_are_bound_to_their_rows_at_start_and_a_moved
                 phone,
                 &a.to_string(),
                 &value(b),
-                &crypto.seal_legacy("phone", "+79261005102"),
+                &crypto.seal_legacy(SealedField::Phone, "+79261005102"),
             )
             .await
             .unwrap()
@@ -342,9 +343,9 @@ async fn something_in_every_table(app: &TestApp) -> (String, uslugi_app::totp::T
 #[tokio::test]
 async fn rotating_the_keyed_hash_key_moves_every_blind_index_and_a_node_with_the_new_file_finds_everyone()
  {
-    use uslugi_app::blind_index::BLIND_INDEXES;
     use uslugi_app::crypto::HashPurpose;
     use uslugi_domain::LoginKind;
+    use uslugi_storage::BLIND_INDEXES;
 
     let app = spawn_app().await;
     let (token, _) = something_in_every_table(&app).await;

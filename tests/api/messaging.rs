@@ -207,7 +207,7 @@ async fn a_delivered_message_loses_its_text_after_a_day() {
         told.iter().any(|m| m.body.contains("стандартн")),
         "the result was told: {told:?}"
     );
-    let column = uslugi_app::crypto::SEALED_COLUMNS
+    let column = uslugi_storage::SEALED_COLUMNS
         .iter()
         .find(|c| c.table == "outbox" && c.column == "body")
         .unwrap();

@@ -13,17 +13,14 @@ use time::{Duration, OffsetDateTime};
 use uslugi_domain::{AccountId, Channel, Email, LoginKind, PhoneNumber, Token};
 
 use crate::audit::{Actor, action};
-use crate::crypto::{self, HashPurpose};
-use crate::identity::{Confirmation, Contact, F_EMAIL, F_PHONE, Identity, InternalError};
+use crate::crypto::{self, HashPurpose, SealedField};
+use crate::identity::{Confirmation, Contact, Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages::{self, Letter};
 use crate::notices::Contacts;
 use crate::ports::{
     ContactChangeCompletion, ContactChangeRecord, RateDecision, StoreError, UniqueField,
 };
-
-/// The field the new value is sealed under while it waits.
-pub const F_NEW_CONTACT: &str = "new_contact";
 
 /// How long an e-mail link works.
 const LINK_TTL: Duration = Duration::hours(24);
@@ -319,7 +316,7 @@ impl Identity {
             account_id,
             kind,
             lang: lang.code().to_owned(),
-            new_contact: self.crypto.seal(F_NEW_CONTACT, id, plain(&new)),
+            new_contact: self.crypto.seal(SealedField::NewContact, id, plain(&new)),
             contact_index: index,
             taken,
             secret_hash: self.stored_secret_hash(channel, taken, &secret),
@@ -362,7 +359,9 @@ impl Identity {
     }
 
     fn open_new_contact(&self, c: &ContactChangeRecord) -> Result<Contact, InternalError> {
-        let plain = self.crypto.open(F_NEW_CONTACT, c.id, &c.new_contact)?;
+        let plain = self
+            .crypto
+            .open(SealedField::NewContact, c.id, &c.new_contact)?;
         match c.kind {
             LoginKind::Email => Email::parse(&plain)
                 .map(Contact::Email)
@@ -564,8 +563,8 @@ impl Identity {
         };
         let old = Contacts::of(&self.crypto, &account)?;
         let (field, phone) = match contact {
-            Contact::Phone(_) => (F_PHONE, true),
-            Contact::Email(_) => (F_EMAIL, false),
+            Contact::Phone(_) => (SealedField::Phone, true),
+            Contact::Email(_) => (SealedField::Email, false),
         };
         let had = match contact {
             Contact::Phone(_) => account.phone.is_some(),

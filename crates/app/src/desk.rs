@@ -15,10 +15,10 @@ use uslugi_domain::{AccountId, CenterService, Channel, LoginKind, PersonalDataFo
 
 use crate::audit::action;
 use crate::challenge::{self, Miss};
-use crate::crypto::{self, HashPurpose};
+use crate::crypto::{self, HashPurpose, SealedField};
 use crate::identity::{InternalError, contact_quota};
 use crate::lang::Lang;
-use crate::operators::{F_DESK_PHONE, OperatorAuth, Operators, RegisterError};
+use crate::operators::{OperatorAuth, Operators, RegisterError};
 use crate::ports::{DeskPhoneRecord, StoreError};
 
 /// A phone being confirmed at the desk, as the console shows it.
@@ -151,7 +151,7 @@ impl Operators {
         let record = DeskPhoneRecord {
             id,
             operator_id: op.id,
-            phone: self.crypto.seal(F_DESK_PHONE, id, phone.e164()),
+            phone: self.crypto.seal(SealedField::DeskPhone, id, phone.e164()),
             phone_index: index,
             code_hash: self.desk_code_hash(&code),
             code_expires_at: now + self.policy.desk_code_ttl,
@@ -184,8 +184,9 @@ impl Operators {
         if r.operator_id != op.id || r.used_at.is_some() || self.clock.now() >= r.expires_at {
             return Ok(None);
         }
-        let phone = PhoneNumber::from_e164(&self.crypto.open(F_DESK_PHONE, r.id, &r.phone)?)
-            .ok_or(InternalError::Corrupt("desk phone"))?;
+        let phone =
+            PhoneNumber::from_e164(&self.crypto.open(SealedField::DeskPhone, r.id, &r.phone)?)
+                .ok_or(InternalError::Corrupt("desk phone"))?;
         Ok(Some((r, phone)))
     }
 

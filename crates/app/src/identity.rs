@@ -11,7 +11,7 @@ use uslugi_domain::{
 
 use crate::challenge::{self, Continuation, Miss};
 use crate::clock::Clock;
-use crate::crypto::{self, Crypto, CryptoError, HashPurpose};
+use crate::crypto::{self, Crypto, CryptoError, HashPurpose, SealedField};
 use crate::lang::Lang;
 use crate::messages;
 use crate::password_hasher::{HashError, PasswordHasher};
@@ -242,12 +242,6 @@ pub(crate) async fn contact_quota(
     }
 }
 
-pub(crate) const F_SURNAME: &str = "surname";
-pub(crate) const F_GIVEN_NAME: &str = "given_name";
-pub(crate) const F_CONTACT: &str = "contact";
-pub(crate) const F_PHONE: &str = "phone";
-pub(crate) const F_EMAIL: &str = "email";
-
 pub struct Identity {
     pub(crate) store: Arc<dyn Store>,
     messenger: Arc<dyn Messenger>,
@@ -453,11 +447,13 @@ impl Identity {
             id,
             channel,
             lang: input.lang.code().to_owned(),
-            surname: self.crypto.seal(F_SURNAME, id, input.surname.as_str()),
+            surname: self
+                .crypto
+                .seal(SealedField::Surname, id, input.surname.as_str()),
             given_name: self
                 .crypto
-                .seal(F_GIVEN_NAME, id, input.given_name.as_str()),
-            contact: self.crypto.seal(F_CONTACT, id, &contact_plain),
+                .seal(SealedField::GivenName, id, input.given_name.as_str()),
+            contact: self.crypto.seal(SealedField::Contact, id, &contact_plain),
             contact_index,
             existing_account,
             secret_hash: self.secret_hash(channel, &secret),
@@ -504,7 +500,7 @@ impl Identity {
     }
 
     fn open_contact(&self, r: &RegistrationRecord) -> Result<Contact, InternalError> {
-        let plain = self.crypto.open(F_CONTACT, r.id, &r.contact)?;
+        let plain = self.crypto.open(SealedField::Contact, r.id, &r.contact)?;
         match r.channel {
             Channel::Sms => PhoneNumber::from_e164(&plain)
                 .map(Contact::Phone)
@@ -517,7 +513,7 @@ impl Identity {
 
     fn open_name(
         &self,
-        field: &str,
+        field: SealedField,
         registration: RegistrationId,
         sealed: &[u8],
     ) -> Result<PersonName, InternalError> {
@@ -533,8 +529,8 @@ impl Identity {
         Ok(RegistrationView {
             id: r.id,
             channel: r.channel,
-            surname: self.open_name(F_SURNAME, r.id, &r.surname)?,
-            given_name: self.open_name(F_GIVEN_NAME, r.id, &r.given_name)?,
+            surname: self.open_name(SealedField::Surname, r.id, &r.surname)?,
+            given_name: self.open_name(SealedField::GivenName, r.id, &r.given_name)?,
             contact: self.open_contact(&r)?,
             secret_expires_at: r.secret_expires_at,
             resend_at: r.sent_at + self.policy.resend_interval,
@@ -580,7 +576,7 @@ impl Identity {
             });
         }
         let contact = self.open_contact(&r)?;
-        let given_name = self.open_name(F_GIVEN_NAME, r.id, &r.given_name)?;
+        let given_name = self.open_name(SealedField::GivenName, r.id, &r.given_name)?;
         let lang = Lang::parse(&r.lang).unwrap_or_default();
         let message = self.confirmation_message(
             lang,
@@ -711,8 +707,8 @@ impl Identity {
         }
         let continuation_hash =
             challenge::continuation_hash(&self.crypto, continuation.unwrap_or_default());
-        let surname = self.open_name(F_SURNAME, r.id, &r.surname)?;
-        let given_name = self.open_name(F_GIVEN_NAME, r.id, &r.given_name)?;
+        let surname = self.open_name(SealedField::Surname, r.id, &r.surname)?;
+        let given_name = self.open_name(SealedField::GivenName, r.id, &r.given_name)?;
         let contact = self.open_contact(&r)?;
         let ctx = PasswordContext {
             surname: Some(&surname),
@@ -742,7 +738,7 @@ impl Identity {
         let account_id = AccountId::random();
         let (phone, phone_index, email, email_index) = match contact {
             Contact::Phone(p) => (
-                Some(self.crypto.seal(F_PHONE, account_id, p.e164())),
+                Some(self.crypto.seal(SealedField::Phone, account_id, p.e164())),
                 Some(r.contact_index.clone()),
                 None,
                 None,
@@ -750,17 +746,19 @@ impl Identity {
             Contact::Email(e) => (
                 None,
                 None,
-                Some(self.crypto.seal(F_EMAIL, account_id, e.as_str())),
+                Some(self.crypto.seal(SealedField::Email, account_id, e.as_str())),
                 Some(r.contact_index.clone()),
             ),
         };
         let account = AccountRecord {
             id: account_id,
             level: AccountLevel::Simplified,
-            surname: self.crypto.seal(F_SURNAME, account_id, surname.as_str()),
+            surname: self
+                .crypto
+                .seal(SealedField::Surname, account_id, surname.as_str()),
             given_name: self
                 .crypto
-                .seal(F_GIVEN_NAME, account_id, given_name.as_str()),
+                .seal(SealedField::GivenName, account_id, given_name.as_str()),
             phone,
             phone_index,
             email,
@@ -1097,14 +1095,14 @@ impl Identity {
         };
         let phone = match &a.phone {
             Some(sealed) => Some(
-                PhoneNumber::from_e164(&self.crypto.open(F_PHONE, a.id, sealed)?)
+                PhoneNumber::from_e164(&self.crypto.open(SealedField::Phone, a.id, sealed)?)
                     .ok_or(InternalError::Corrupt("account phone"))?,
             ),
             None => None,
         };
         let email = match &a.email {
             Some(sealed) => Some(
-                Email::parse(&self.crypto.open(F_EMAIL, a.id, sealed)?)
+                Email::parse(&self.crypto.open(SealedField::Email, a.id, sealed)?)
                     .map_err(|_| InternalError::Corrupt("account e-mail"))?,
             ),
             None => None,
@@ -1112,8 +1110,10 @@ impl Identity {
         Ok(Some(Profile {
             account_id: a.id,
             level: a.level,
-            surname: self.crypto.open(F_SURNAME, a.id, &a.surname)?,
-            given_name: self.crypto.open(F_GIVEN_NAME, a.id, &a.given_name)?,
+            surname: self.crypto.open(SealedField::Surname, a.id, &a.surname)?,
+            given_name: self
+                .crypto
+                .open(SealedField::GivenName, a.id, &a.given_name)?,
             phone,
             email,
             confirmed_at: a.confirmed_at,

@@ -22,7 +22,7 @@ use uslugi_domain::{
 
 use crate::audit::{Actor, AuditLog, action};
 use crate::clock::Clock;
-use crate::crypto::{self, Crypto, HashPurpose};
+use crate::crypto::{self, Crypto, HashPurpose, SealedField};
 use crate::identity::InternalError;
 use crate::lang::Lang;
 use crate::notices::Contacts;
@@ -30,10 +30,6 @@ use crate::ports::{
     LetterLimit, LetterOrder, LetterRecord, OutboxRecord, RateDecision, Store, StoreError,
 };
 use crate::post::{Post, PostLetter};
-
-pub(crate) const F_LETTER_CODE: &str = "identity_letters.code";
-pub(crate) const F_LETTER_RECIPIENT: &str = "identity_letters.recipient";
-pub(crate) const F_LETTER_ADDRESS: &str = "identity_letters.address";
 
 /// The rules of the letters; an operator may tune them.
 #[derive(Debug, Clone)]
@@ -270,9 +266,13 @@ impl Letters {
             account_id: account,
             lang: lang.code().to_owned(),
             code_hash: self.code_hash(&code),
-            code: Some(self.crypto.seal(F_LETTER_CODE, id, code.as_str())),
-            recipient: self.crypto.seal(F_LETTER_RECIPIENT, id, &recipient),
-            address: self.crypto.seal(F_LETTER_ADDRESS, id, &address_json),
+            code: Some(self.crypto.seal(SealedField::LetterCode, id, code.as_str())),
+            recipient: self
+                .crypto
+                .seal(SealedField::LetterRecipient, id, &recipient),
+            address: self
+                .crypto
+                .seal(SealedField::LetterAddress, id, &address_json),
             status: LetterStatus::Queued,
             tracking_number: None,
             voided: false,
@@ -328,15 +328,24 @@ impl Letters {
         let Some(sealed_code) = &l.code else {
             return Err(InternalError::Corrupt("a queued letter without its code"));
         };
-        let code = LetterCode::parse(&self.crypto.open(F_LETTER_CODE, l.id, sealed_code)?)
-            .map_err(|_| InternalError::Corrupt("letter code"))?;
-        let address: Address =
-            serde_json::from_str(&self.crypto.open(F_LETTER_ADDRESS, l.id, &l.address)?)
-                .map_err(|_| InternalError::Corrupt("letter address"))?;
+        let code = LetterCode::parse(&self.crypto.open(
+            SealedField::LetterCode,
+            l.id,
+            sealed_code,
+        )?)
+        .map_err(|_| InternalError::Corrupt("letter code"))?;
+        let address: Address = serde_json::from_str(&self.crypto.open(
+            SealedField::LetterAddress,
+            l.id,
+            &l.address,
+        )?)
+        .map_err(|_| InternalError::Corrupt("letter address"))?;
         let now = self.clock.now();
         let expires_at = now + self.policy.code_valid_for;
         let letter = PostLetter {
-            recipient: self.crypto.open(F_LETTER_RECIPIENT, l.id, &l.recipient)?,
+            recipient: self
+                .crypto
+                .open(SealedField::LetterRecipient, l.id, &l.recipient)?,
             address_lines: address_lines(&address),
             body: self.letter_body(&code, expires_at),
         };
@@ -368,9 +377,12 @@ impl Letters {
     }
 
     async fn view(&self, l: &LetterRecord) -> Result<LetterView, InternalError> {
-        let address: Address =
-            serde_json::from_str(&self.crypto.open(F_LETTER_ADDRESS, l.id, &l.address)?)
-                .map_err(|_| InternalError::Corrupt("letter address"))?;
+        let address: Address = serde_json::from_str(&self.crypto.open(
+            SealedField::LetterAddress,
+            l.id,
+            &l.address,
+        )?)
+        .map_err(|_| InternalError::Corrupt("letter address"))?;
         let now = self.clock.now();
         let status = match (l.status, &l.tracking_number) {
             (LetterStatus::Queued, _) | (LetterStatus::Sent, None) => "queued",
@@ -505,15 +517,21 @@ impl Letters {
             }
             out.push(BatchLetter {
                 tracking_number: tracking.clone(),
-                recipient: self.crypto.open(F_LETTER_RECIPIENT, l.id, &l.recipient)?,
+                recipient: self
+                    .crypto
+                    .open(SealedField::LetterRecipient, l.id, &l.recipient)?,
                 address: serde_json::from_str(&self.crypto.open(
-                    F_LETTER_ADDRESS,
+                    SealedField::LetterAddress,
                     l.id,
                     &l.address,
                 )?)
                 .map_err(|_| InternalError::Corrupt("letter address"))?,
-                code: LetterCode::parse(&self.crypto.open(F_LETTER_CODE, l.id, sealed)?)
-                    .map_err(|_| InternalError::Corrupt("letter code"))?,
+                code: LetterCode::parse(&self.crypto.open(
+                    SealedField::LetterCode,
+                    l.id,
+                    sealed,
+                )?)
+                .map_err(|_| InternalError::Corrupt("letter code"))?,
                 sent_at,
                 expires_at,
             });

@@ -7,8 +7,8 @@
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, Channel};
 
-use crate::crypto::Crypto;
-use crate::identity::{F_EMAIL, F_PHONE, InternalError};
+use crate::crypto::{Crypto, SealedField};
+use crate::identity::InternalError;
 use crate::messages::Letter;
 use crate::ports::{AccountRecord, OutboxRecord};
 
@@ -26,12 +26,12 @@ impl Contacts {
             phone: a
                 .phone
                 .as_deref()
-                .map(|p| crypto.open(F_PHONE, a.id, p))
+                .map(|p| crypto.open(SealedField::Phone, a.id, p))
                 .transpose()?,
             email: a
                 .email
                 .as_deref()
-                .map(|e| crypto.open(F_EMAIL, a.id, e))
+                .map(|e| crypto.open(SealedField::Email, a.id, e))
                 .transpose()?,
         })
     }

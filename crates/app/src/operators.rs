@@ -17,8 +17,8 @@ use uslugi_domain::{
 use crate::audit::{Actor, AuditLog, action};
 use crate::centers::Centers;
 use crate::clock::Clock;
-use crate::crypto::{self, Crypto, HashPurpose};
-use crate::identity::{F_EMAIL, F_GIVEN_NAME, F_PHONE, F_SURNAME, InternalError};
+use crate::crypto::{self, Crypto, HashPurpose, SealedField};
+use crate::identity::InternalError;
 use crate::lang::Lang;
 use crate::notices::Contacts;
 use crate::password_hasher::PasswordHasher;
@@ -30,10 +30,6 @@ use crate::totp::{self, TotpSecret};
 use crate::verification::{
     InPersonError, PersonalDataView, TEMPORARY_PASSWORD_TTL, Verification, passport_index,
 };
-
-pub(crate) const F_OPERATOR_NAME: &str = "operators.name";
-pub(crate) const F_TOTP_SECRET: &str = "operators.totp_secret";
-pub(crate) const F_DESK_PHONE: &str = "desk_phones.phone";
 
 /// The rules of the console; an administrator may tune them.
 #[derive(Debug, Clone)]
@@ -420,7 +416,9 @@ impl Operators {
             name: None,
             login: None,
             password_hash: None,
-            totp_secret: self.crypto.seal(F_TOTP_SECRET, id, &secret.to_base32()),
+            totp_secret: self
+                .crypto
+                .seal(SealedField::OperatorTotpSecret, id, &secret.to_base32()),
             totp_last_step: None,
             enrol_token_hash: Some(
                 self.crypto
@@ -462,7 +460,7 @@ impl Operators {
                 name: o
                     .name
                     .as_deref()
-                    .map(|n| self.crypto.open(F_OPERATOR_NAME, o.id, n))
+                    .map(|n| self.crypto.open(SealedField::OperatorName, o.id, n))
                     .transpose()?,
                 login: o.login,
                 enrolled: o.enrolled_at.is_some(),
@@ -506,8 +504,12 @@ impl Operators {
     }
 
     fn secret_of(&self, op: &OperatorRecord) -> Result<TotpSecret, InternalError> {
-        TotpSecret::from_base32(&self.crypto.open(F_TOTP_SECRET, op.id, &op.totp_secret)?)
-            .ok_or(InternalError::Corrupt("operator TOTP key"))
+        TotpSecret::from_base32(&self.crypto.open(
+            SealedField::OperatorTotpSecret,
+            op.id,
+            &op.totp_secret,
+        )?)
+        .ok_or(InternalError::Corrupt("operator TOTP key"))
     }
 
     /// What the enrolment page shows: the key to add to the app.
@@ -572,7 +574,9 @@ impl Operators {
             return Err(EnrolError::Invalid(problems));
         };
         let enrolment = Enrolment {
-            name: self.crypto.seal(F_OPERATOR_NAME, op.id, name.as_str()),
+            name: self
+                .crypto
+                .seal(SealedField::OperatorName, op.id, name.as_str()),
             login: login.as_str().to_owned(),
             password_hash: self
                 .hasher
@@ -754,7 +758,7 @@ impl Operators {
             name: op
                 .name
                 .as_deref()
-                .map(|n| self.crypto.open(F_OPERATOR_NAME, op.id, n))
+                .map(|n| self.crypto.open(SealedField::OperatorName, op.id, n))
                 .transpose()?
                 .unwrap_or_default(),
         }))
@@ -842,14 +846,14 @@ impl Operators {
         let phone = a
             .phone
             .as_deref()
-            .map(|p| self.crypto.open(F_PHONE, a.id, p))
+            .map(|p| self.crypto.open(SealedField::Phone, a.id, p))
             .transpose()?
             .and_then(|p| PhoneNumber::from_e164(&p))
             .map(|p| p.masked());
         let email = a
             .email
             .as_deref()
-            .map(|e| self.crypto.open(F_EMAIL, a.id, e))
+            .map(|e| self.crypto.open(SealedField::Email, a.id, e))
             .transpose()?
             .and_then(|e| Email::parse(&e).ok())
             .map(|e| e.masked());
@@ -860,8 +864,10 @@ impl Operators {
             level: a.level,
             confirmed_at: a.confirmed_at,
             confirmed_via: a.confirmed_via,
-            surname: self.crypto.open(F_SURNAME, a.id, &a.surname)?,
-            given_name: self.crypto.open(F_GIVEN_NAME, a.id, &a.given_name)?,
+            surname: self.crypto.open(SealedField::Surname, a.id, &a.surname)?,
+            given_name: self
+                .crypto
+                .open(SealedField::GivenName, a.id, &a.given_name)?,
             phone,
             email,
             verified,

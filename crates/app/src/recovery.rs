@@ -18,7 +18,7 @@ use uslugi_domain::{
 
 use crate::audit::{Actor, action};
 use crate::challenge::{self, Continuation, Miss};
-use crate::crypto::{self, HashPurpose};
+use crate::crypto::{self, HashPurpose, SealedField};
 use crate::identity::{Confirmation, Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages;
@@ -177,7 +177,7 @@ impl Identity {
                     (Channel::Sms, false) => (
                         self.crypto
                             .open(
-                                crate::identity::F_PHONE,
+                                SealedField::Phone,
                                 a.id,
                                 a.phone.as_deref().unwrap_or_default(),
                             )
@@ -200,7 +200,7 @@ impl Identity {
                         (
                             self.crypto
                                 .open(
-                                    crate::identity::F_EMAIL,
+                                    SealedField::Email,
                                     a.id,
                                     a.email.as_deref().unwrap_or_default(),
                                 )

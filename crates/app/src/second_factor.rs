@@ -17,8 +17,8 @@ use uslugi_domain::{AccountId, FactorMethod, FactorPurpose, PhoneNumber, Token};
 
 use crate::attempts::{Attempt, Refusal};
 use crate::audit::{Actor, action};
-use crate::crypto::{self, HashPurpose};
-use crate::identity::{F_PHONE, Identity, InternalError, LoginError, NewSession};
+use crate::crypto::{self, HashPurpose, SealedField};
+use crate::identity::{Identity, InternalError, LoginError, NewSession};
 use crate::lang::Lang;
 use crate::messages::{self, FactorNews};
 use crate::notices::Contacts;
@@ -29,9 +29,6 @@ use crate::ports::{
 use crate::security::ClientInfo;
 use crate::totp::{self, TotpSecret};
 
-/// The sealed app key's field, in `second_factors` and `factor_challenges`
-/// alike: the key sealed at enrolment moves to the factor as it is.
-pub(crate) const F_FACTOR_SECRET: &str = "second_factors.totp_secret";
 /// How many backup codes an account gets at a time.
 pub const BACKUP_CODES: usize = 10;
 /// How long the code step of a login waits after the password.
@@ -196,7 +193,7 @@ impl Identity {
             .phone
             .as_deref()
             .map(|sealed| {
-                PhoneNumber::from_e164(&self.crypto.open(F_PHONE, account.id, sealed)?)
+                PhoneNumber::from_e164(&self.crypto.open(SealedField::Phone, account.id, sealed)?)
                     .ok_or(InternalError::Corrupt("account phone"))
             })
             .transpose()
@@ -484,7 +481,7 @@ impl Identity {
             .as_deref()
             .ok_or(InternalError::Corrupt("second factor key"))?;
         let secret = TotpSecret::from_base32(&self.crypto.open(
-            F_FACTOR_SECRET,
+            SealedField::FactorSecret,
             factor.account_id,
             sealed,
         )?)
@@ -667,7 +664,7 @@ impl Identity {
             FactorMethod::Totp => {
                 let secret = TotpSecret::generate();
                 challenge.totp_secret = Some(self.crypto.seal(
-                    F_FACTOR_SECRET,
+                    SealedField::FactorSecret,
                     challenge.id,
                     &secret.to_base32(),
                 ));
@@ -687,9 +684,12 @@ impl Identity {
     ) -> Result<EnrolStep, FactorError> {
         let app = match &c.totp_secret {
             Some(sealed) => {
-                let secret =
-                    TotpSecret::from_base32(&self.crypto.open(F_FACTOR_SECRET, c.id, sealed)?)
-                        .ok_or(InternalError::Corrupt("second factor key"))?;
+                let secret = TotpSecret::from_base32(&self.crypto.open(
+                    SealedField::FactorSecret,
+                    c.id,
+                    sealed,
+                )?)
+                .ok_or(InternalError::Corrupt("second factor key"))?;
                 // The app shows the label beside the code: the portal and a
                 // hint of whose account it is, never the whole phone.
                 let label = phone.map_or_else(
@@ -765,9 +765,12 @@ impl Identity {
                     .totp_secret
                     .as_deref()
                     .ok_or(InternalError::Corrupt("enrolment key"))?;
-                let secret =
-                    TotpSecret::from_base32(&self.crypto.open(F_FACTOR_SECRET, c.id, sealed)?)
-                        .ok_or(InternalError::Corrupt("enrolment key"))?;
+                let secret = TotpSecret::from_base32(&self.crypto.open(
+                    SealedField::FactorSecret,
+                    c.id,
+                    sealed,
+                )?)
+                .ok_or(InternalError::Corrupt("enrolment key"))?;
                 totp::verify(&secret, &code, now, None).map(Some)
             }
             FactorMethod::Sms => self.sms_code_matches(&c, &code, now)?.then_some(None),
@@ -800,8 +803,8 @@ impl Identity {
                     .as_deref()
                     .map(|sealed| {
                         self.crypto
-                            .open(F_FACTOR_SECRET, c.id, sealed)
-                            .map(|key| self.crypto.seal(F_FACTOR_SECRET, account, &key))
+                            .open(SealedField::FactorSecret, c.id, sealed)
+                            .map(|key| self.crypto.seal(SealedField::FactorSecret, account, &key))
                     })
                     .transpose()
                     .map_err(InternalError::from)?,

@@ -23,8 +23,8 @@ use uslugi_domain::{
 
 use crate::audit::{Actor, AuditLog, action};
 use crate::clock::Clock;
-use crate::crypto::{self, Crypto, HashPurpose};
-use crate::identity::{F_GIVEN_NAME, F_PHONE, F_SURNAME, InternalError};
+use crate::crypto::{self, Crypto, HashPurpose, SealedField};
+use crate::identity::InternalError;
 use crate::lang::Lang;
 use crate::messages::{self, VerificationOutcome};
 use crate::notices::Contacts;
@@ -37,16 +37,6 @@ use crate::registries::{
     GatewayError, PassportInvalidity, PersonFacts, Registry, RegistryAnswer, RegistryGateway,
     RegistryRequest, RegistryRequestId,
 };
-
-pub(crate) const F_DRAFT: &str = "personal_data.draft";
-pub(crate) const F_SUBMITTED: &str = "personal_data.submitted";
-pub(crate) const F_ADDRESSES: &str = "personal_data.addresses";
-pub(crate) const F_REQUEST: &str = "checks.request";
-pub(crate) const F_CHECK_ADDRESS: &str = "checks.registration_address";
-pub(crate) const F_REGISTERED_ADDRESS: &str = "personal_data.registration_address";
-pub(crate) const F_RECIPIENT: &str = "outbox.recipient";
-pub(crate) const F_SUBJECT: &str = "outbox.subject";
-pub(crate) const F_BODY: &str = "outbox.body";
 
 /// How the checks and the outbox are run; an operator may tune it.
 #[derive(Debug, Clone)]
@@ -303,7 +293,7 @@ impl Verification {
 
     fn seal_json<T: Serialize>(
         &self,
-        field: &str,
+        field: SealedField,
         row: impl std::fmt::Display,
         value: &T,
     ) -> Vec<u8> {
@@ -313,12 +303,12 @@ impl Verification {
 
     fn open_json<T: for<'de> Deserialize<'de>>(
         &self,
-        field: &'static str,
+        field: SealedField,
         row: impl std::fmt::Display,
         sealed: &[u8],
     ) -> Result<T, InternalError> {
         let json = self.crypto.open(field, row, sealed)?;
-        serde_json::from_str(&json).map_err(|_| InternalError::Corrupt(field))
+        serde_json::from_str(&json).map_err(|_| InternalError::Corrupt(field.label()))
     }
 
     pub async fn personal_data(
@@ -342,7 +332,7 @@ impl Verification {
             .verified
             .as_deref()
             .map(|s| {
-                self.open_json::<Submitted>(F_SUBMITTED, r.account_id, s)
+                self.open_json::<Submitted>(SealedField::PersonalData, r.account_id, s)
                     .map(|s| s.data)
             })
             .transpose()?;
@@ -350,14 +340,14 @@ impl Verification {
             .submitted
             .as_deref()
             .map(|s| {
-                self.open_json::<Submitted>(F_SUBMITTED, r.account_id, s)
+                self.open_json::<Submitted>(SealedField::PersonalData, r.account_id, s)
                     .map(|s| s.data)
             })
             .transpose()?;
         let draft: Option<PersonalDataForm> = r
             .draft
             .as_deref()
-            .map(|s| self.open_json(F_DRAFT, r.account_id, s))
+            .map(|s| self.open_json(SealedField::PersonalDataDraft, r.account_id, s))
             .transpose()?;
         let has_draft = draft.is_some();
         let form = match (draft, &submitted, &verified) {
@@ -369,7 +359,7 @@ impl Verification {
         let addresses = r
             .addresses
             .as_deref()
-            .map(|s| self.open_json(F_ADDRESSES, r.account_id, s))
+            .map(|s| self.open_json(SealedField::Addresses, r.account_id, s))
             .transpose()?;
         Ok(PersonalDataView {
             state,
@@ -390,8 +380,10 @@ impl Verification {
             .await?
             .ok_or(InternalError::Corrupt("session of a missing account"))?;
         Ok(PersonalDataForm {
-            surname: self.crypto.open(F_SURNAME, a.id, &a.surname)?,
-            given_name: self.crypto.open(F_GIVEN_NAME, a.id, &a.given_name)?,
+            surname: self.crypto.open(SealedField::Surname, a.id, &a.surname)?,
+            given_name: self
+                .crypto
+                .open(SealedField::GivenName, a.id, &a.given_name)?,
             citizenship: "RUS".into(),
             document: uslugi_domain::DocumentForm {
                 kind: "rf_passport".into(),
@@ -445,7 +437,7 @@ impl Verification {
         account: AccountId,
         form: &PersonalDataForm,
     ) -> Result<(), InternalError> {
-        let sealed = self.seal_json(F_DRAFT, account, form);
+        let sealed = self.seal_json(SealedField::PersonalDataDraft, account, form);
         self.store
             .save_draft(account, &sealed, self.clock.now())
             .await?;
@@ -562,7 +554,7 @@ impl Verification {
                     registry: request.registry(),
                     status: CheckStatus::Pending,
                     reason: None,
-                    request: self.seal_json(F_REQUEST, id, request),
+                    request: self.seal_json(SealedField::CheckRequest, id, request),
                     gateway_request_id: None,
                     attempts: 0,
                     next_run_at: now,
@@ -575,7 +567,7 @@ impl Verification {
             })
             .collect();
         let sealed = self.seal_json(
-            F_SUBMITTED,
+            SealedField::PersonalData,
             account,
             &Submitted {
                 lang: lang.code().to_owned(),
@@ -627,9 +619,13 @@ impl Verification {
         let account = AccountRecord {
             id,
             level: AccountLevel::Simplified,
-            surname: self.crypto.seal(F_SURNAME, id, data.surname.as_str()),
-            given_name: self.crypto.seal(F_GIVEN_NAME, id, data.given_name.as_str()),
-            phone: Some(self.crypto.seal(F_PHONE, id, phone.e164())),
+            surname: self
+                .crypto
+                .seal(SealedField::Surname, id, data.surname.as_str()),
+            given_name: self
+                .crypto
+                .seal(SealedField::GivenName, id, data.given_name.as_str()),
+            phone: Some(self.crypto.seal(SealedField::Phone, id, phone.e164())),
             phone_index: Some(phone_index),
             email: None,
             email_index: None,
@@ -750,7 +746,7 @@ impl Verification {
             return Ok(None);
         }
         let data = self
-            .open_json::<Submitted>(F_SUBMITTED, account, sealed)?
+            .open_json::<Submitted>(SealedField::PersonalData, account, sealed)?
             .data;
         let snils_index = self.snils_index(&data.snils);
         let Some(holder) = self
@@ -767,17 +763,19 @@ impl Verification {
             .and_then(|c| Some((c.id, c.registration_address.as_deref()?)))
         {
             Some((check, sealed)) => Some(self.seal_json(
-                F_REGISTERED_ADDRESS,
+                SealedField::RegisteredAddress,
                 account,
-                &self.open_json::<Address>(F_CHECK_ADDRESS, check, sealed)?,
+                &self.open_json::<Address>(SealedField::CheckAddress, check, sealed)?,
             )),
             None => None,
         };
         let verified = VerifiedIdentity {
-            surname: self.crypto.seal(F_SURNAME, account, data.surname.as_str()),
+            surname: self
+                .crypto
+                .seal(SealedField::Surname, account, data.surname.as_str()),
             given_name: self
                 .crypto
-                .seal(F_GIVEN_NAME, account, data.given_name.as_str()),
+                .seal(SealedField::GivenName, account, data.given_name.as_str()),
             snils_index,
             passport_index: passport_index(&self.crypto, &data.document.series_number),
             registration_address,
@@ -816,7 +814,7 @@ impl Verification {
             registration,
             actual,
         };
-        let sealed = self.seal_json(F_ADDRESSES, account, &addresses);
+        let sealed = self.seal_json(SealedField::Addresses, account, &addresses);
         self.store
             .save_addresses(account, &sealed, self.clock.now())
             .await
@@ -861,7 +859,8 @@ impl Verification {
     }
 
     async fn run_check(&self, check: &CheckRecord) -> Result<(), InternalError> {
-        let request: RegistryRequest = self.open_json(F_REQUEST, check.id, &check.request)?;
+        let request: RegistryRequest =
+            self.open_json(SealedField::CheckRequest, check.id, &check.request)?;
         let key = check.id.to_string();
         let request_id = match &check.gateway_request_id {
             Some(id) => RegistryRequestId(id.clone()),
@@ -903,7 +902,7 @@ impl Verification {
                     RegistryAnswer::MvdValid {
                         registration_address: Some(a),
                     } if check.registry == Registry::Mvd => {
-                        Some(self.seal_json(F_CHECK_ADDRESS, check.id, a))
+                        Some(self.seal_json(SealedField::CheckAddress, check.id, a))
                     }
                     _ => None,
                 };
@@ -1010,7 +1009,7 @@ impl Verification {
         let Some(sealed) = record.submitted.as_deref() else {
             return Err(InternalError::Corrupt("submission without data"));
         };
-        let submitted: Submitted = self.open_json(F_SUBMITTED, account, sealed)?;
+        let submitted: Submitted = self.open_json(SealedField::PersonalData, account, sealed)?;
         let lang = Lang::parse(&submitted.lang).unwrap_or_default();
         let checks = self.store.checks_of_submission(submission).await?;
         let passed = !checks.is_empty() && checks.iter().all(|c| c.status == CheckStatus::Passed);
@@ -1065,17 +1064,19 @@ impl Verification {
             .and_then(|c| Some((c.id, c.registration_address.as_deref()?)))
         {
             Some((check, sealed)) => Some(self.seal_json(
-                F_REGISTERED_ADDRESS,
+                SealedField::RegisteredAddress,
                 account,
-                &self.open_json::<Address>(F_CHECK_ADDRESS, check, sealed)?,
+                &self.open_json::<Address>(SealedField::CheckAddress, check, sealed)?,
             )),
             None => None,
         };
         let verified = VerifiedIdentity {
-            surname: self.crypto.seal(F_SURNAME, account, data.surname.as_str()),
+            surname: self
+                .crypto
+                .seal(SealedField::Surname, account, data.surname.as_str()),
             given_name: self
                 .crypto
-                .seal(F_GIVEN_NAME, account, data.given_name.as_str()),
+                .seal(SealedField::GivenName, account, data.given_name.as_str()),
             snils_index: self.snils_index(&data.snils),
             passport_index: passport_index(&self.crypto, &data.document.series_number),
             registration_address,
@@ -1170,9 +1171,13 @@ impl Verification {
         for m in leased {
             let message = Message {
                 channel: m.channel,
-                to: self.crypto.open(F_RECIPIENT, m.id, &m.recipient)?,
-                subject: self.crypto.open(F_SUBJECT, m.id, &m.subject)?,
-                body: self.crypto.open(F_BODY, m.id, &m.body)?,
+                to: self
+                    .crypto
+                    .open(SealedField::MessageRecipient, m.id, &m.recipient)?,
+                subject: self
+                    .crypto
+                    .open(SealedField::MessageSubject, m.id, &m.subject)?,
+                body: self.crypto.open(SealedField::MessageBody, m.id, &m.body)?,
                 idempotency_key: Some(m.id.to_string()),
             };
             match self.messenger.deliver(&message).await {
@@ -1270,9 +1275,9 @@ pub(crate) fn open_submitted(
     account: impl std::fmt::Display,
     sealed: &[u8],
 ) -> Result<PersonalData, InternalError> {
-    let json = crypto.open(F_SUBMITTED, account, sealed)?;
-    let s: Submitted =
-        serde_json::from_str(&json).map_err(|_| InternalError::Corrupt(F_SUBMITTED))?;
+    let json = crypto.open(SealedField::PersonalData, account, sealed)?;
+    let s: Submitted = serde_json::from_str(&json)
+        .map_err(|_| InternalError::Corrupt(SealedField::PersonalData.label()))?;
     Ok(s.data)
 }
 
@@ -1290,10 +1295,10 @@ pub(crate) async fn registered_address(
     else {
         return Ok(None);
     };
-    let json = crypto.open(F_REGISTERED_ADDRESS, account, &sealed)?;
+    let json = crypto.open(SealedField::RegisteredAddress, account, &sealed)?;
     serde_json::from_str(&json)
         .map(Some)
-        .map_err(|_| InternalError::Corrupt(F_REGISTERED_ADDRESS))
+        .map_err(|_| InternalError::Corrupt(SealedField::RegisteredAddress.label()))
 }
 
 /// «Фамилия Имя Отчество» as verified, for a letter's address block.
@@ -1346,9 +1351,9 @@ pub(crate) fn accountless_sms(
         dedupe_key,
         account_id: None,
         channel,
-        recipient: crypto.seal(F_RECIPIENT, id, to),
-        subject: crypto.seal(F_SUBJECT, id, subject),
-        body: crypto.seal(F_BODY, id, body),
+        recipient: crypto.seal(SealedField::MessageRecipient, id, to),
+        subject: crypto.seal(SealedField::MessageSubject, id, subject),
+        body: crypto.seal(SealedField::MessageBody, id, body),
         created_at: now,
         next_attempt_at: now,
         attempts: 0,

@@ -10,8 +10,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use uslugi_app::blind_index::BlindIndexColumn;
-use uslugi_app::crypto::SealedColumn;
 use uslugi_app::ports::{AccountRecord, SessionRecord, Store, StoreError, UniqueField};
 
 #[macro_use]
@@ -26,10 +24,12 @@ mod sql_factors;
 mod sql_contacts;
 #[macro_use]
 mod sql_desk;
+mod layout;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;
 
+pub use layout::{BLIND_INDEXES, BlindIndexColumn, SEALED_COLUMNS, SealedColumn};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 
 /// What the command line and the health check need besides the ports.

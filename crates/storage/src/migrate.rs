@@ -300,14 +300,14 @@ mod tests {
             .cloned()
             .collect();
         blobs.retain(|(_, c)| !HASHES.contains(&c.as_str()));
-        let mut known: Vec<_> = uslugi_app::crypto::SEALED_COLUMNS
+        let mut known: Vec<_> = crate::SEALED_COLUMNS
             .iter()
             .map(|c| (c.table.to_owned(), c.column.to_owned()))
             .collect();
         known.sort();
         assert_eq!(blobs, known);
         // Every blind index is known to the rotation of the index key.
-        let mut known: Vec<_> = uslugi_app::blind_index::BLIND_INDEXES
+        let mut known: Vec<_> = crate::BLIND_INDEXES
             .iter()
             .map(|c| (c.table.to_owned(), c.column.to_owned()))
             .collect();

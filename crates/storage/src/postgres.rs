@@ -151,7 +151,7 @@ impl Maintenance for PgStore {
 
     async fn sealed_values(
         &self,
-        column: &uslugi_app::crypto::SealedColumn,
+        column: &crate::SealedColumn,
         after: &str,
         limit: u32,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
@@ -160,7 +160,7 @@ impl Maintenance for PgStore {
 
     async fn replace_sealed(
         &self,
-        column: &uslugi_app::crypto::SealedColumn,
+        column: &crate::SealedColumn,
         key: &str,
         old: &[u8],
         new: &[u8],
@@ -170,7 +170,7 @@ impl Maintenance for PgStore {
 
     async fn blind_index_rows(
         &self,
-        column: &uslugi_app::blind_index::BlindIndexColumn,
+        column: &crate::BlindIndexColumn,
         after: &str,
         limit: u32,
     ) -> Result<Vec<crate::BlindIndexRow>, StoreError> {
@@ -179,7 +179,7 @@ impl Maintenance for PgStore {
 
     async fn replace_blind_index(
         &self,
-        column: &uslugi_app::blind_index::BlindIndexColumn,
+        column: &crate::BlindIndexColumn,
         key: &str,
         old: &[u8],
         new: &[u8],

@@ -34,9 +34,9 @@ pub(crate) fn parse_registry(s: &str) -> Result<Registry, StoreError> {
 
 /// Table and column names go into SQL text: only the known list may.
 pub(crate) fn known_column(
-    c: &uslugi_app::crypto::SealedColumn,
-) -> Result<&'static uslugi_app::crypto::SealedColumn, StoreError> {
-    uslugi_app::crypto::SEALED_COLUMNS
+    c: &crate::SealedColumn,
+) -> Result<&'static crate::SealedColumn, StoreError> {
+    crate::SEALED_COLUMNS
         .iter()
         .find(|k| *k == c)
         .ok_or_else(|| StoreError::Backend("not a sealed column".into()))
@@ -44,9 +44,9 @@ pub(crate) fn known_column(
 
 /// Only the known blind indexes may be named in SQL text.
 pub(crate) fn known_index(
-    c: &uslugi_app::blind_index::BlindIndexColumn,
-) -> Result<&'static uslugi_app::blind_index::BlindIndexColumn, StoreError> {
-    uslugi_app::blind_index::BLIND_INDEXES
+    c: &crate::BlindIndexColumn,
+) -> Result<&'static crate::BlindIndexColumn, StoreError> {
+    crate::BLIND_INDEXES
         .iter()
         .find(|k| *k == c)
         .ok_or_else(|| StoreError::Backend("not a blind index".into()))
@@ -172,7 +172,7 @@ macro_rules! sql_verification_store {
                 /// Up to `limit` values of a sealed column, by key after `after`.
                 pub(crate) async fn sealed_values_page(
                     &self,
-                    c: &uslugi_app::crypto::SealedColumn,
+                    c: &crate::SealedColumn,
                     after: &str,
                     limit: u32,
                 ) -> StoreResult<Vec<(String, Vec<u8>)>> {
@@ -204,7 +204,7 @@ macro_rules! sql_verification_store {
                 /// meanwhile is never overwritten.
                 pub(crate) async fn replace_sealed_value(
                     &self,
-                    c: &uslugi_app::crypto::SealedColumn,
+                    c: &crate::SealedColumn,
                     key: &str,
                     old: &[u8],
                     new: &[u8],
@@ -239,7 +239,7 @@ macro_rules! sql_verification_store {
 
                 pub(crate) async fn blind_index_page(
                     &self,
-                    c: &uslugi_app::blind_index::BlindIndexColumn,
+                    c: &crate::BlindIndexColumn,
                     after: &str,
                     limit: u32,
                 ) -> StoreResult<Vec<$crate::BlindIndexRow>> {
@@ -274,7 +274,7 @@ macro_rules! sql_verification_store {
 
                 pub(crate) async fn replace_blind_index_value(
                     &self,
-                    c: &uslugi_app::blind_index::BlindIndexColumn,
+                    c: &crate::BlindIndexColumn,
                     key: &str,
                     old: &[u8],
                     new: &[u8],

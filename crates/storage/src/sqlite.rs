@@ -231,7 +231,7 @@ impl Maintenance for SqliteStore {
 
     async fn sealed_values(
         &self,
-        column: &uslugi_app::crypto::SealedColumn,
+        column: &crate::SealedColumn,
         after: &str,
         limit: u32,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
@@ -240,7 +240,7 @@ impl Maintenance for SqliteStore {
 
     async fn replace_sealed(
         &self,
-        column: &uslugi_app::crypto::SealedColumn,
+        column: &crate::SealedColumn,
         key: &str,
         old: &[u8],
         new: &[u8],
@@ -250,7 +250,7 @@ impl Maintenance for SqliteStore {
 
     async fn blind_index_rows(
         &self,
-        column: &uslugi_app::blind_index::BlindIndexColumn,
+        column: &crate::BlindIndexColumn,
         after: &str,
         limit: u32,
     ) -> Result<Vec<crate::BlindIndexRow>, StoreError> {
@@ -259,7 +259,7 @@ impl Maintenance for SqliteStore {
 
     async fn replace_blind_index(
         &self,
-        column: &uslugi_app::blind_index::BlindIndexColumn,
+        column: &crate::BlindIndexColumn,
         key: &str,
         old: &[u8],
         new: &[u8],

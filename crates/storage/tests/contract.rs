@@ -1278,7 +1278,7 @@ async fn sealed_values_are_paged_and_replaced_only_if_unchanged(store: Arc<dyn B
         ids.push(registered_account(&store, &[b'k', i]).await.id.to_string());
     }
     ids.sort();
-    let column = uslugi_app::crypto::SEALED_COLUMNS
+    let column = uslugi_storage::SEALED_COLUMNS
         .iter()
         .find(|c| c.table == "accounts" && c.column == "surname")
         .unwrap();
@@ -1314,11 +1314,11 @@ async fn sealed_values_are_paged_and_replaced_only_if_unchanged(store: Arc<dyn B
         .unwrap();
     assert_eq!(acc.surname, b"resealed");
     // Only the known sealed columns may be named.
-    let forged = uslugi_app::crypto::SealedColumn {
+    let forged = uslugi_storage::SealedColumn {
         table: "accounts",
         key: "id",
         column: "password_hash",
-        field: "surname",
+        field: uslugi_app::crypto::SealedField::Surname,
     };
     assert!(store.sealed_values(&forged, "", 1).await.is_err());
 }

@@ -15,7 +15,7 @@ pub struct ContactChangeRecord {
     /// `Phone` or `Email`.
     pub kind: LoginKind,
     pub lang: String,
-    /// The new value, sealed under `crate::contacts::F_NEW_CONTACT`.
+    /// The new value, sealed for `SealedField::NewContact`.
     pub new_contact: Sealed,
     /// The blind index the account will be found by.
     pub contact_index: KeyedHash,

@@ -40,7 +40,7 @@ async fn queued_message(store: &Arc<dyn Backend>, index: &[u8], key: &str) -> Ou
 
 /// The outbox bodies rotation would find: the ones still sealed.
 async fn bodies(store: &Arc<dyn Backend>) -> Vec<String> {
-    let column = uslugi_app::crypto::SEALED_COLUMNS
+    let column = uslugi_storage::SEALED_COLUMNS
         .iter()
         .find(|c| c.table == "outbox" && c.column == "body")
         .unwrap();

@@ -12,6 +12,10 @@ use hmac::{Hmac, Mac};
 use rand::{Rng, RngCore, rngs::OsRng};
 use sha2::Sha256;
 
+mod field;
+
+pub use field::SealedField;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// A 256-bit key.
@@ -159,7 +163,11 @@ const NONCE_LEN: usize = 24;
 /// length-prefixed so no two places share an encoding, then the format and
 /// the key's id. A value moved to another row, or another column, fails to
 /// open.
-fn associated_data(version: u8, field: &str, row: &str, key_id: u8) -> Vec<u8> {
+fn associated_data(version: u8, field: SealedField, row: &str, key_id: u8) -> Vec<u8> {
+    bound_data(version, field.label(), row, key_id)
+}
+
+fn bound_data(version: u8, field: &str, row: &str, key_id: u8) -> Vec<u8> {
     if version == LEGACY_SEAL_VERSION {
         return [field.as_bytes(), &[version, key_id]].concat();
     }
@@ -211,22 +219,27 @@ impl Crypto {
     /// personal data). Both are associated data: a sealed surname cannot be
     /// passed off as a sealed phone, nor one person's phone moved to
     /// another's row by someone who can write to the database.
-    pub fn seal(&self, field: &str, row: impl std::fmt::Display, plaintext: &str) -> Vec<u8> {
+    pub fn seal(
+        &self,
+        field: SealedField,
+        row: impl std::fmt::Display,
+        plaintext: &str,
+    ) -> Vec<u8> {
         self.seal_in(field, &row.to_string(), plaintext)
     }
 
     /// A value in the legacy format (bound to its field only), as nodes
     /// before the row was bound in wrote them: for the tests of the upgrade.
     #[doc(hidden)]
-    pub fn seal_legacy(&self, field: &str, plaintext: &str) -> Vec<u8> {
+    pub fn seal_legacy(&self, field: SealedField, plaintext: &str) -> Vec<u8> {
         self.seal_as(LEGACY_SEAL_VERSION, field, "", plaintext)
     }
 
-    fn seal_in(&self, field: &str, row: &str, plaintext: &str) -> Vec<u8> {
+    fn seal_in(&self, field: SealedField, row: &str, plaintext: &str) -> Vec<u8> {
         self.seal_as(SEAL_VERSION, field, row, plaintext)
     }
 
-    fn seal_as(&self, version: u8, field: &str, row: &str, plaintext: &str) -> Vec<u8> {
+    fn seal_as(&self, version: u8, field: SealedField, row: &str, plaintext: &str) -> Vec<u8> {
         let key_id = self.secrets.current_encryption_key;
         let key = self
             .key(key_id)
@@ -257,7 +270,7 @@ impl Crypto {
     /// start, so one found later was put there behind the node's back.
     pub fn open(
         &self,
-        field: &str,
+        field: SealedField,
         row: impl std::fmt::Display,
         sealed: &[u8],
     ) -> Result<String, CryptoError> {
@@ -267,7 +280,7 @@ impl Crypto {
     fn open_as(
         &self,
         version: u8,
-        field: &str,
+        field: SealedField,
         row: &str,
         sealed: &[u8],
     ) -> Result<String, CryptoError> {
@@ -295,7 +308,7 @@ impl Crypto {
     /// legacy value is sealed again in the current format, bound to `row`.
     pub fn reseal(
         &self,
-        field: &str,
+        field: SealedField,
         row: &str,
         sealed: &[u8],
     ) -> Result<Option<Vec<u8>>, CryptoError> {
@@ -313,7 +326,7 @@ impl Crypto {
     /// format, bound to `row`; `None` for a value of the current format.
     pub fn upgrade(
         &self,
-        field: &str,
+        field: SealedField,
         row: &str,
         sealed: &[u8],
     ) -> Result<Option<Vec<u8>>, CryptoError> {
@@ -332,141 +345,6 @@ impl Crypto {
             .map(|(_, k)| k)
     }
 }
-
-/// A sealed column of the database: where it is, and the field name sealed
-/// into its values (the associated data that binds a value to its place).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SealedColumn {
-    pub table: &'static str,
-    /// The table's text primary key.
-    pub key: &'static str,
-    pub column: &'static str,
-    pub field: &'static str,
-}
-
-const fn col(
-    table: &'static str,
-    key: &'static str,
-    column: &'static str,
-    field: &'static str,
-) -> SealedColumn {
-    SealedColumn {
-        table,
-        key,
-        column,
-        field,
-    }
-}
-
-/// Every sealed column; a test checks it against the migrations' BLOB columns.
-pub const SEALED_COLUMNS: &[SealedColumn] = &[
-    col("desk_phones", "id", "phone", crate::operators::F_DESK_PHONE),
-    col(
-        "contact_changes",
-        "id",
-        "new_contact",
-        crate::contacts::F_NEW_CONTACT,
-    ),
-    col("registrations", "id", "surname", crate::identity::F_SURNAME),
-    col(
-        "registrations",
-        "id",
-        "given_name",
-        crate::identity::F_GIVEN_NAME,
-    ),
-    col("registrations", "id", "contact", crate::identity::F_CONTACT),
-    col("accounts", "id", "surname", crate::identity::F_SURNAME),
-    col(
-        "accounts",
-        "id",
-        "given_name",
-        crate::identity::F_GIVEN_NAME,
-    ),
-    col("accounts", "id", "phone", crate::identity::F_PHONE),
-    col("accounts", "id", "email", crate::identity::F_EMAIL),
-    col(
-        "personal_data",
-        "account_id",
-        "draft",
-        crate::verification::F_DRAFT,
-    ),
-    col(
-        "personal_data",
-        "account_id",
-        "submitted",
-        crate::verification::F_SUBMITTED,
-    ),
-    col(
-        "personal_data",
-        "account_id",
-        "verified",
-        crate::verification::F_SUBMITTED,
-    ),
-    col(
-        "personal_data",
-        "account_id",
-        "addresses",
-        crate::verification::F_ADDRESSES,
-    ),
-    col("checks", "id", "request", crate::verification::F_REQUEST),
-    col(
-        "checks",
-        "id",
-        "registration_address",
-        crate::verification::F_CHECK_ADDRESS,
-    ),
-    col(
-        "personal_data",
-        "account_id",
-        "registration_address",
-        crate::verification::F_REGISTERED_ADDRESS,
-    ),
-    col(
-        "outbox",
-        "id",
-        "recipient",
-        crate::verification::F_RECIPIENT,
-    ),
-    col("outbox", "id", "subject", crate::verification::F_SUBJECT),
-    col("outbox", "id", "body", crate::verification::F_BODY),
-    col(
-        "identity_letters",
-        "id",
-        "code",
-        crate::letters::F_LETTER_CODE,
-    ),
-    col(
-        "identity_letters",
-        "id",
-        "recipient",
-        crate::letters::F_LETTER_RECIPIENT,
-    ),
-    col(
-        "identity_letters",
-        "id",
-        "address",
-        crate::letters::F_LETTER_ADDRESS,
-    ),
-    col("operators", "id", "name", crate::operators::F_OPERATOR_NAME),
-    col(
-        "operators",
-        "id",
-        "totp_secret",
-        crate::operators::F_TOTP_SECRET,
-    ),
-    col(
-        "second_factors",
-        "account_id",
-        "totp_secret",
-        crate::second_factor::F_FACTOR_SECRET,
-    ),
-    col(
-        "factor_challenges",
-        "id",
-        "totp_secret",
-        crate::second_factor::F_FACTOR_SECRET,
-    ),
-];
 
 /// Links audit records: HMAC over the previous link, the record's place and
 /// its fields, each length-prefixed so no two records share an encoding.
@@ -560,59 +438,80 @@ mod tests {
     #[test]
     fn sealed_values_open_and_are_bound_to_their_field_and_row() {
         let c = crypto();
-        let sealed = c.seal("phone", "row-1", "+79253910202");
-        assert_eq!(c.open("phone", "row-1", &sealed).unwrap(), "+79253910202");
+        let sealed = c.seal(SealedField::Phone, "row-1", "+79253910202");
+        assert_eq!(
+            c.open(SealedField::Phone, "row-1", &sealed).unwrap(),
+            "+79253910202"
+        );
         assert!(matches!(
-            c.open("email", "row-1", &sealed),
+            c.open(SealedField::Email, "row-1", &sealed),
             Err(CryptoError::Forged)
         ));
         assert!(
-            matches!(c.open("phone", "row-2", &sealed), Err(CryptoError::Forged)),
+            matches!(
+                c.open(SealedField::Phone, "row-2", &sealed),
+                Err(CryptoError::Forged)
+            ),
             "a value moved to another row does not open"
         );
         assert_ne!(
-            c.seal("phone", "row-1", "+79253910202"),
+            c.seal(SealedField::Phone, "row-1", "+79253910202"),
             sealed,
             "nonces differ"
         );
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert!(matches!(
-            c.open("phone", "row-1", &tampered),
+            c.open(SealedField::Phone, "row-1", &tampered),
             Err(CryptoError::Forged)
         ));
         assert!(matches!(
-            c.open("phone", "row-1", &[2, 9]),
+            c.open(SealedField::Phone, "row-1", &[2, 9]),
             Err(CryptoError::Malformed)
         ));
         // Field and row are length-prefixed: moving a character between
         // them gives other associated data.
-        let split = c.seal("ab", "c", "x");
-        assert!(c.open("a", "bc", &split).is_err());
+        assert_ne!(bound_data(2, "ab", "c", 1), bound_data(2, "a", "bc", 1));
     }
 
     #[test]
     fn legacy_values_open_only_to_be_upgraded_and_then_belong_to_their_row() {
         let c = crypto();
-        let legacy = c.seal_legacy("surname", "Иванов");
+        let legacy = c.seal_legacy(SealedField::Surname, "Иванов");
         assert_eq!(legacy[0], LEGACY_SEAL_VERSION);
         assert!(
             matches!(
-                c.open("surname", "row-1", &legacy),
+                c.open(SealedField::Surname, "row-1", &legacy),
                 Err(CryptoError::Malformed)
             ),
             "a legacy value is never read as it is"
         );
-        let upgraded = c.upgrade("surname", "row-1", &legacy).unwrap().unwrap();
-        assert_eq!(c.open("surname", "row-1", &upgraded).unwrap(), "Иванов");
-        assert!(c.open("surname", "row-2", &upgraded).is_err());
-        assert!(c.upgrade("surname", "row-1", &upgraded).unwrap().is_none());
+        let upgraded = c
+            .upgrade(SealedField::Surname, "row-1", &legacy)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c.open(SealedField::Surname, "row-1", &upgraded).unwrap(),
+            "Иванов"
+        );
+        assert!(c.open(SealedField::Surname, "row-2", &upgraded).is_err());
+        assert!(
+            c.upgrade(SealedField::Surname, "row-1", &upgraded)
+                .unwrap()
+                .is_none()
+        );
         assert!(matches!(
-            c.upgrade("given_name", "row-1", &legacy),
+            c.upgrade(SealedField::GivenName, "row-1", &legacy),
             Err(CryptoError::Forged)
         ));
-        let resealed = c.reseal("surname", "row-1", &legacy).unwrap().unwrap();
-        assert_eq!(c.open("surname", "row-1", &resealed).unwrap(), "Иванов");
+        let resealed = c
+            .reseal(SealedField::Surname, "row-1", &legacy)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c.open(SealedField::Surname, "row-1", &resealed).unwrap(),
+            "Иванов"
+        );
     }
 
     #[test]
@@ -621,20 +520,22 @@ mod tests {
             current_encryption_key: 1,
             ..crypto().secrets
         });
-        let sealed = old.seal("surname", "row-1", "Иванов");
+        let sealed = old.seal(SealedField::Surname, "row-1", "Иванов");
         assert_eq!(sealed[1], 1);
         assert_eq!(
-            crypto().open("surname", "row-1", &sealed).unwrap(),
+            crypto()
+                .open(SealedField::Surname, "row-1", &sealed)
+                .unwrap(),
             "Иванов"
         );
         let resealed = crypto()
-            .reseal("surname", "row-1", &sealed)
+            .reseal(SealedField::Surname, "row-1", &sealed)
             .unwrap()
             .unwrap();
         assert_eq!(resealed[1], 2);
         assert!(
             crypto()
-                .reseal("surname", "row-1", &resealed)
+                .reseal(SealedField::Surname, "row-1", &resealed)
                 .unwrap()
                 .is_none()
         );
@@ -643,7 +544,7 @@ mod tests {
             ..crypto().secrets
         });
         assert!(matches!(
-            without_old.open("surname", "row-1", &sealed),
+            without_old.open(SealedField::Surname, "row-1", &sealed),
             Err(CryptoError::UnknownKey(1))
         ));
     }
