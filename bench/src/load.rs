@@ -138,6 +138,28 @@ pub async fn me(
     duration: Duration,
 ) -> anyhow::Result<Run> {
     anyhow::ensure!(!tokens.is_empty(), "no sessions to read /me with");
+    gets(addr, "/api/v1/me", tokens, connections, duration).await
+}
+
+/// `GET /health` over `connections`: the bare HTTP stack, which the
+/// authenticated request's rate is compared with.
+pub async fn health(
+    addr: SocketAddr,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<Run> {
+    gets(addr, "/health", &[], connections, duration).await
+}
+
+/// `GET path` over `connections`, with the given sessions round robin (none:
+/// no `Authorization`).
+async fn gets(
+    addr: SocketAddr,
+    path: &'static str,
+    tokens: &[String],
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<Run> {
     let headers: Arc<Vec<HeaderValue>> = Arc::new(
         tokens
             .iter()
@@ -152,16 +174,16 @@ pub async fn me(
             run.latencies_us.reserve(50_000);
             let mut i = n;
             while Instant::now() < deadline {
-                let auth = &headers[i % headers.len()];
+                let auth = (!headers.is_empty()).then(|| &headers[i % headers.len()]);
                 i += connections;
                 let t0 = Instant::now();
-                let (status, answer) = http.get("/api/v1/me", Some(auth)).await?;
+                let (status, answer) = http.get(path, auth).await?;
                 if status == 200 {
                     run.latencies_us.push(micros(t0));
                     run.ok += 1;
                 } else {
                     run.errors += 1;
-                    report_error("/me", status, &answer);
+                    report_error(path, status, &answer);
                 }
             }
             Ok(run)

@@ -584,6 +584,7 @@ async fn measure_points(plan: &Plan, targets: &[(&Server, usize)]) -> anyhow::Re
         tokens.push(t);
     }
     let mut mes: Vec<load::Run> = targets.iter().map(|_| load::Run::default()).collect();
+    let mut healths: Vec<load::Run> = targets.iter().map(|_| load::Run::default()).collect();
     let mut me_cpu = vec![CpuUse::default(); targets.len()];
     let mut me_threads = vec![[0.0; 4]; targets.len()];
     for _ in 0..plan.me_slices {
@@ -600,6 +601,9 @@ async fn measure_points(plan: &Plan, targets: &[(&Server, usize)]) -> anyhow::Re
             }
             me_cpu[i].add(used, run.elapsed);
             mes[i].append(run);
+            // The same load on the bare HTTP stack, in the same slice.
+            let run = load::health(server.addr, plan.me_connections, me_slice).await?;
+            healths[i].append(run);
         }
     }
 
@@ -639,6 +643,13 @@ async fn measure_points(plan: &Plan, targets: &[(&Server, usize)]) -> anyhow::Re
         figures.insert("me_p50_ms", me.latency_ms(0.5));
         figures.insert("me_p99_ms", me.latency_ms(0.99));
         figures.insert("me_errors", me.errors as f64);
+        let health = &mut healths[i];
+        figures.insert("health_per_s", health.per_second());
+        figures.insert("health_p99_ms", health.latency_ms(0.99));
+        figures.insert("health_errors", health.errors as f64);
+        // The authenticated request's share of the bare stack's rate: what
+        // the session lookup and the handler cost, whatever the machine.
+        figures.insert("me_vs_health", me.per_second() / health.per_second());
         figures.insert("me_server_cpu_cores", cpu.server);
         figures.insert("me_client_cpu_cores", cpu.client);
         // CPU per request holds better than requests per second when other
@@ -646,6 +657,12 @@ async fn measure_points(plan: &Plan, targets: &[(&Server, usize)]) -> anyhow::Re
         figures.insert("me_server_cpu_us", cpu.server * 1e6 / me.per_second());
         figures.insert("me_postgres_cpu_us", cpu.postgres * 1e6 / me.per_second());
         figures.insert("me_postgres_cpu_cores", cpu.postgres);
+        eprintln!(
+            "{accounts} accounts: /health {:.0}/s, p99 {:.2} ms; /me at {:.2} of it",
+            figures["health_per_s"],
+            figures["health_p99_ms"],
+            figures["me_vs_health"]
+        );
         eprintln!(
             "{accounts} accounts: /me {:.0}/s, p50 {:.2} ms, p99 {:.2} ms; CPU: server {:.2} ({:.0} µs a request: runtime {:.0}, SQLite threads {:.0}), load generator {:.2} cores",
             figures["me_per_s"],

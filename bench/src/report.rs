@@ -29,6 +29,8 @@ const ROWS: &[(&str, &str, usize, &str)] = &[
     ("me_per_s", "GET /me /s", 0, ">= 20000 (SQLite)"),
     ("me_p50_ms", "GET /me p50 (ms)", 2, ""),
     ("me_p99_ms", "GET /me p99 (ms)", 2, "< 5 (SQLite)"),
+    ("health_per_s", "GET /health /s (same load)", 0, ""),
+    ("me_vs_health", "GET /me / GET /health", 2, ""),
     (
         "me_server_cpu_cores",
         "  server CPU during /me (cores)",
