@@ -136,6 +136,10 @@ async fn a_new_phone_replaces_the_old_one_only_after_its_code() {
         (404, "contact_change_not_found"),
         "once"
     );
+    assert_eq!(
+        body["error"]["message"], "Изменение не найдено или его срок истёк. Начните заново.",
+        "the API says what the page says: the change, not a page, is gone"
+    );
 
     let records = app.store.audit_chain(1, 100).await.unwrap();
     let record = records

@@ -14,6 +14,7 @@ mod operators;
 mod pages;
 mod recovery;
 mod registration;
+mod request_ids;
 mod second_factor;
 mod security;
 mod takeover;

@@ -549,3 +549,39 @@ async fn only_mistakes_cost_a_try_at_the_second_fact() {
     .await;
     assert_eq!(s, 422, "the tries are used up, even for the right passport");
 }
+
+#[tokio::test]
+async fn the_password_before_the_code_is_told_to_confirm_first_on_the_page_as_in_the_api() {
+    let app = spawn_app().await;
+    app.citizen("+79261500051").await;
+    let mut b = Browser::new(&app);
+    b.get("/recover").await;
+    let (s, _, to) = b.post("/recover", &[("login", "+79261500051")]).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/recover/confirm")));
+    let (s, html, _) = b
+        .post(
+            "/recover/password",
+            &[("password", NEW), ("password_confirmation", NEW)],
+        )
+        .await;
+    assert_eq!(s, 409, "not a missing recovery: an unconfirmed one");
+    assert!(
+        html.contains("Сначала подтвердите телефон или почту"),
+        "{html}"
+    );
+    assert!(!html.contains("Восстановление не найдено"));
+
+    let r = app
+        .post(
+            &format!("/api/v1/recovery/{}/confirm", uuid::Uuid::new_v4()),
+            &json!({"code": "123456"}),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "recovery_not_found");
+    assert_eq!(
+        body["error"]["message"], "Восстановление не найдено или его срок истёк. Начните заново.",
+        "the recovery, not a page, is gone"
+    );
+}

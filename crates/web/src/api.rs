@@ -44,28 +44,7 @@ async fn not_found(lang: Language) -> ApiError {
 }
 
 fn registration_error(t: &Tr, state: &AppState, e: RegistrationError) -> ApiError {
-    if let Some(fields) = forms::registration_field_errors(t, &e) {
-        let code = forms::registration_error_code(&e);
-        let mut err = ApiError::invalid(t, fields);
-        err.code = code;
-        return err;
-    }
-    match e {
-        RegistrationError::NotFound => ApiError::registration_not_found(t),
-        RegistrationError::RateLimited { retry_at } => {
-            ApiError::rate_limited(t, (retry_at - state.identity.now()).whole_seconds())
-        }
-        RegistrationError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
-        RegistrationError::ContinuationRequired => ApiError::continuation_required(t),
-        RegistrationError::AccountExists => {
-            ApiError::conflict("account_exists", t.err_account_exists)
-        }
-        RegistrationError::Undeliverable(ref cause) => {
-            crate::error::log_internal(cause);
-            ApiError::unavailable(t)
-        }
-        other => ApiError::internal(t, &other),
-    }
+    forms::registration_answer(t, state.identity.now(), &e)
 }
 
 fn parse_registration_id(t: &Tr, id: &str) -> Result<RegistrationId, ApiError> {

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
+use time::OffsetDateTime;
 use uslugi_app::contacts::{ContactChangeError, ContactChangeStarted, ContactChangeView};
 use uslugi_app::second_factor::FactorStatus;
 use uslugi_app::{Confirmation, Contact, FactorError};
@@ -87,114 +88,84 @@ fn parse_contact(t: &Tr, kind: Kind, value: &str) -> Result<Contact, FieldErrors
     })
 }
 
-/// Field errors for what the person can fix; `None` for the rest.
-fn field_errors(t: &Tr, e: &ContactChangeError) -> Option<FieldErrors> {
+/// The one answer to each contact-change error, for the API and the pages
+/// (see [`crate::error`]): what the person can fix is named by its field.
+fn contact_change_answer(t: &Tr, now: OffsetDateTime, e: &ContactChangeError) -> ApiError {
     let c = t.contacts;
-    let mut f = FieldErrors::new();
-    match e {
-        ContactChangeError::WrongPassword => f.insert("password".into(), c.err_password.into()),
-        ContactChangeError::Throttled => f.insert("password".into(), t.factor.err_throttled.into()),
-        ContactChangeError::MalformedCode => f.insert("code".into(), t.err_code_format.into()),
-        ContactChangeError::WrongCode { attempts_left } => {
-            f.insert("code".into(), fill(t.err_code_wrong, attempts_left))
-        }
-        ContactChangeError::CodeExpired => f.insert("code".into(), t.err_code_expired.into()),
-        ContactChangeError::AttemptsExhausted => {
-            f.insert("code".into(), t.err_code_exhausted.into())
-        }
-        ContactChangeError::LinkInvalid | ContactChangeError::LinkExpired => {
-            f.insert("token".into(), t.err_token.into())
-        }
-        ContactChangeError::SecondFactor(fe) => {
-            let message = match fe {
-                FactorError::MalformedCode => t.factor.err_code_or_backup,
-                FactorError::WrongCode { .. } => t.factor.err_wrong,
-                FactorError::CodeExpired => t.factor.err_send_first,
-                FactorError::AttemptsExhausted => t.err_code_exhausted,
-                FactorError::Throttled { .. } => t.factor.err_throttled,
-                _ => return None,
-            };
-            f.insert("code".into(), message.into())
-        }
-        ContactChangeError::RateLimited { .. }
-        | ContactChangeError::NotFound
-        | ContactChangeError::ContactTaken
-        | ContactChangeError::Internal(_) => return None,
+    let on_field = |code, field: &str, message: &str| {
+        ApiError::invalid_field(t, field, message).with_code(code)
     };
-    Some(f)
+    match e {
+        ContactChangeError::WrongPassword => on_field("wrong_password", "password", c.err_password),
+        ContactChangeError::Throttled => on_field("throttled", "password", t.factor.err_throttled),
+        ContactChangeError::RateLimited { retry_at } => {
+            ApiError::rate_limited(t, (*retry_at - now).whole_seconds())
+        }
+        ContactChangeError::NotFound => change_not_found(t),
+        ContactChangeError::MalformedCode => on_field("code_malformed", "code", t.err_code_format),
+        ContactChangeError::WrongCode { attempts_left } => {
+            on_field("code_wrong", "code", &fill(t.err_code_wrong, attempts_left))
+        }
+        ContactChangeError::CodeExpired => on_field("code_expired", "code", t.err_code_expired),
+        ContactChangeError::AttemptsExhausted => {
+            on_field("code_attempts_exhausted", "code", t.err_code_exhausted)
+        }
+        ContactChangeError::LinkInvalid => on_field("token_invalid", "token", t.err_token),
+        ContactChangeError::LinkExpired => on_field("token_expired", "token", t.err_token),
+        ContactChangeError::ContactTaken => ApiError::conflict("contact_taken", c.err_taken),
+        ContactChangeError::SecondFactor(fe) => factor_consent_answer(t, now, fe),
+        ContactChangeError::Internal(_) => ApiError::internal(t, e),
+    }
 }
 
-fn error_code(e: &ContactChangeError) -> &'static str {
+/// The second factor's refusal of a change: its code is typed on the
+/// change's own form, so the messages speak of that field.
+fn factor_consent_answer(t: &Tr, now: OffsetDateTime, e: &FactorError) -> ApiError {
+    let f = t.factor;
+    let on_code = |code, message: &str| ApiError::invalid_field(t, "code", message).with_code(code);
     match e {
-        ContactChangeError::WrongPassword => "wrong_password",
-        ContactChangeError::Throttled => "throttled",
-        ContactChangeError::RateLimited { .. } => "rate_limited",
-        ContactChangeError::NotFound => "contact_change_not_found",
-        ContactChangeError::MalformedCode => "code_malformed",
-        ContactChangeError::WrongCode { .. } => "code_wrong",
-        ContactChangeError::CodeExpired => "code_expired",
-        ContactChangeError::AttemptsExhausted => "code_attempts_exhausted",
-        ContactChangeError::LinkInvalid => "token_invalid",
-        ContactChangeError::LinkExpired => "token_expired",
-        ContactChangeError::ContactTaken => "contact_taken",
-        ContactChangeError::SecondFactor(FactorError::MalformedCode) => "second_factor_required",
-        ContactChangeError::SecondFactor(FactorError::WrongCode { .. }) => "code_wrong",
-        ContactChangeError::SecondFactor(FactorError::CodeExpired) => "code_expired",
-        ContactChangeError::SecondFactor(FactorError::AttemptsExhausted) => {
-            "code_attempts_exhausted"
+        FactorError::MalformedCode => on_code("second_factor_required", f.err_code_or_backup),
+        FactorError::WrongCode { .. } => on_code("code_wrong", f.err_wrong),
+        FactorError::CodeExpired => on_code("code_expired", f.err_send_first),
+        FactorError::AttemptsExhausted => on_code("code_attempts_exhausted", t.err_code_exhausted),
+        FactorError::Throttled { retry_at } => {
+            let secs = retry_at.map_or(60, |at| (at - now).whole_seconds());
+            let mut err = ApiError::rate_limited(t, secs)
+                .with_code("throttled")
+                .with_message(f.err_throttled);
+            err.fields.insert("code".into(), f.err_throttled.into());
+            err
         }
-        ContactChangeError::SecondFactor(FactorError::Throttled { .. }) => "throttled",
-        ContactChangeError::SecondFactor(_) => "second_factor",
-        ContactChangeError::Internal(_) => "internal",
+        // The consent has no step, send, password or state of the factor
+        // to refuse on (the use case never gives these); were one to come,
+        // it means what it means on the factor's own pages.
+        FactorError::NotFound
+        | FactorError::RateLimited { .. }
+        | FactorError::TooEarly { .. }
+        | FactorError::WrongPassword
+        | FactorError::AlreadyOn
+        | FactorError::NotOn
+        | FactorError::NoPhone
+        | FactorError::NothingToSend
+        | FactorError::Internal(_) => crate::second_factor::factor_answer(t, now, e),
     }
+}
+
+fn change_not_found(t: &Tr) -> ApiError {
+    ApiError::not_found(t)
+        .with_code("contact_change_not_found")
+        .with_message(t.contacts.err_gone)
 }
 
 fn api_error(t: &Tr, state: &AppState, e: ContactChangeError) -> ApiError {
-    if let ContactChangeError::SecondFactor(FactorError::Throttled { retry_at }) = e {
-        let secs = retry_at.map_or(60, |at| (at - state.identity.now()).whole_seconds());
-        return ApiError::rate_limited(t, secs)
-            .with_code("throttled")
-            .with_message(t.factor.err_throttled);
-    }
-    if let Some(fields) = field_errors(t, &e) {
-        let mut err = ApiError::invalid(t, fields);
-        err.code = error_code(&e);
-        return err;
-    }
-    match e {
-        ContactChangeError::NotFound => {
-            ApiError::not_found(t).with_code("contact_change_not_found")
-        }
-        ContactChangeError::RateLimited { retry_at } => {
-            ApiError::rate_limited(t, (retry_at - state.identity.now()).whole_seconds())
-        }
-        ContactChangeError::ContactTaken => {
-            ApiError::conflict("contact_taken", t.contacts.err_taken)
-        }
-        other => ApiError::internal(t, &other),
-    }
+    contact_change_answer(t, state.identity.now(), &e)
 }
 
 fn page_error(ctx: &Ctx, state: &AppState, e: ContactChangeError) -> PageError {
-    match e {
-        ContactChangeError::NotFound => {
-            PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.contacts.err_gone)
-        }
-        ContactChangeError::ContactTaken => {
-            PageError::new(StatusCode::CONFLICT, ctx.lang.0, ctx.tr.contacts.err_taken)
-        }
-        ContactChangeError::RateLimited { retry_at } => {
-            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
-            let mut p = PageError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ctx.lang.0,
-                fill(ctx.tr.too_many, secs),
-            );
-            p.retry_after = Some(secs);
-            p
-        }
-        other => PageError::internal(ctx.lang.0, &other),
-    }
+    PageError::from_answer(
+        ctx.lang.0,
+        contact_change_answer(ctx.tr, state.identity.now(), &e),
+    )
 }
 
 fn started_json(state: &AppState, s: &ContactChangeStarted) -> serde_json::Value {
@@ -275,8 +246,7 @@ async fn api_start(
 }
 
 fn parse_id(t: &Tr, id: &str) -> Result<uuid::Uuid, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::not_found(t).with_code("contact_change_not_found"))
+    id.parse().map_err(|_| change_not_found(t))
 }
 
 #[derive(Deserialize)]
@@ -490,13 +460,16 @@ async fn submit(
         .await
     {
         Ok(s) => Ok(see_other(&format!("/me/contacts/changes/{}", s.id))),
-        Err(e) => match field_errors(ctx.tr, &e) {
-            Some(errors) => Ok(render(
+        Err(e) => {
+            let answer = contact_change_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
+            }
+            Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &form_page(ctx, kind, value, &factor, errors),
-            )),
-            None => Err(page_error(&ctx, state, e)),
-        },
+                &form_page(ctx, kind, value, &factor, answer.fields),
+            ))
+        }
     }
 }
 
@@ -657,20 +630,21 @@ async fn confirm_submit(
         .await
     {
         Ok(contact) => Ok(see_other(changed_query(&contact))),
-        Err(e) => match field_errors(ctx.tr, &e) {
-            Some(errors) => {
-                let view = state
-                    .identity
-                    .contact_change(session.account_id, id)
-                    .await
-                    .map_err(|e| page_error(&ctx, &state, e))?;
-                Ok(render(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &confirm_page(&state, ctx, &view, None, errors),
-                ))
+        Err(e) => {
+            let answer = contact_change_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
             }
-            None => Err(page_error(&ctx, &state, e)),
-        },
+            let view = state
+                .identity
+                .contact_change(session.account_id, id)
+                .await
+                .map_err(|e| page_error(&ctx, &state, e))?;
+            Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &confirm_page(&state, ctx, &view, None, answer.fields),
+            ))
+        }
     }
 }
 
@@ -807,8 +781,9 @@ fn link_error(ctx: &Ctx, state: &AppState, e: ContactChangeError) -> Result<Resp
             let page = crate::error::MessagePage {
                 tr: ctx.tr,
                 title: ctx.tr.link_invalid_title.to_owned(),
-                message: field_errors(ctx.tr, &e)
-                    .and_then(|f| f.get("token").cloned())
+                message: contact_change_answer(ctx.tr, state.identity.now(), &e)
+                    .fields
+                    .remove("token")
                     .unwrap_or_default(),
                 link: Some((
                     "/me/contacts/email".to_owned(),
@@ -819,5 +794,94 @@ fn link_error(ctx: &Ctx, state: &AppState, e: ContactChangeError) -> Result<Resp
             Ok(render(StatusCode::GONE, &page))
         }
         e => Err(page_error(ctx, state, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::RU;
+
+    /// A refusal of the second factor that is not about the typed code
+    /// says what it is, as on the factor's own pages (these were a 500).
+    #[test]
+    fn every_refusal_of_the_factor_has_an_answer_of_its_own() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let later = now + time::Duration::seconds(40);
+        let cases = [
+            (FactorError::MalformedCode, 422, "second_factor_required"),
+            (
+                FactorError::WrongCode {
+                    attempts_left: None,
+                },
+                422,
+                "code_wrong",
+            ),
+            (FactorError::CodeExpired, 422, "code_expired"),
+            (
+                FactorError::AttemptsExhausted,
+                422,
+                "code_attempts_exhausted",
+            ),
+            (
+                FactorError::Throttled {
+                    retry_at: Some(later),
+                },
+                429,
+                "throttled",
+            ),
+            (FactorError::NotFound, 404, "challenge_not_found"),
+            (
+                FactorError::RateLimited { retry_at: later },
+                429,
+                "rate_limited",
+            ),
+            (
+                FactorError::TooEarly { retry_at: later },
+                429,
+                "rate_limited",
+            ),
+            (FactorError::WrongPassword, 401, "wrong_password"),
+            (FactorError::AlreadyOn, 409, "second_factor_on"),
+            (FactorError::NotOn, 409, "second_factor_off"),
+            (FactorError::NoPhone, 422, "no_phone"),
+            (FactorError::NothingToSend, 409, "nothing_to_send"),
+        ];
+        for (e, status, code) in cases {
+            let text = e.to_string();
+            let answer = contact_change_answer(&RU, now, &ContactChangeError::SecondFactor(e));
+            assert_eq!(
+                (answer.status.as_u16(), answer.code),
+                (status, code),
+                "{text}"
+            );
+        }
+        let throttled = contact_change_answer(
+            &RU,
+            now,
+            &ContactChangeError::SecondFactor(FactorError::Throttled {
+                retry_at: Some(later),
+            }),
+        );
+        assert_eq!(throttled.retry_after, Some(40));
+        assert_eq!(
+            throttled.fields.get("code").map(String::as_str),
+            Some(RU.factor.err_throttled),
+            "the page shows it on the code's field"
+        );
+    }
+
+    #[test]
+    fn a_change_that_is_gone_says_so_on_the_page_and_in_the_api() {
+        let answer = contact_change_answer(
+            &RU,
+            OffsetDateTime::UNIX_EPOCH,
+            &ContactChangeError::NotFound,
+        );
+        assert_eq!(
+            (answer.status.as_u16(), answer.code),
+            (404, "contact_change_not_found")
+        );
+        assert_eq!(answer.message, RU.contacts.err_gone);
     }
 }

@@ -1,6 +1,12 @@
 //! The two error types of the web layer: JSON for the API, pages for people.
 //! Each variant has its status written out; the cause of an internal error
 //! goes to the log, the person gets a clear message in their language.
+//!
+//! Each app error enum has one mapping, exhaustive and without a catch-all,
+//! to an [`ApiError`] (status, stable code, message, fields, wait): the API
+//! answers it as it is, and a page shows it through
+//! [`PageError::from_answer`] (or puts its fields back on the form). A new
+//! variant is then a compile error in exactly one place.
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -28,6 +34,8 @@ pub fn log_internal(e: &(dyn std::error::Error + 'static)) {
     tracing::error!(error = %chain, "request failed");
 }
 
+/// An error's answer: for the API as JSON, and for a page through
+/// [`PageError::from_answer`].
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -257,6 +265,22 @@ impl PageError {
     pub fn internal(lang: Lang, e: &(dyn std::error::Error + 'static)) -> Self {
         log_internal(e);
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, lang, tr(lang).internal)
+    }
+    /// The page of an app error's answer (see the module's note): its
+    /// status and wait, and its message; an answer about fields, shown
+    /// where no form can hold them, says what the fields' messages say.
+    pub fn from_answer(lang: Lang, answer: ApiError) -> Self {
+        let message = if answer.fields.is_empty() {
+            answer.message
+        } else {
+            answer.fields.into_values().collect::<Vec<_>>().join(" ")
+        };
+        Self {
+            status: answer.status,
+            lang,
+            message,
+            retry_after: answer.retry_after,
+        }
     }
     pub fn from_body_rejection(lang: Lang, status: StatusCode) -> Self {
         if status == StatusCode::PAYLOAD_TOO_LARGE {

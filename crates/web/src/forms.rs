@@ -1,10 +1,11 @@
 //! Parsing of what people type, shared by the pages and the API, so both
 //! name the same fields with the same messages.
 use serde::Deserialize;
+use time::OffsetDateTime;
 use uslugi_app::{Contact, RegistrationError};
-use uslugi_domain::{Email, PersonName, PhoneNumber};
+use uslugi_domain::{Email, PasswordProblem, PersonName, PhoneNumber};
 
-use crate::error::FieldErrors;
+use crate::error::{ApiError, FieldErrors, log_internal};
 use crate::i18n::{Tr, fill};
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -103,55 +104,55 @@ pub fn parse_registration(
     }
 }
 
-/// Field errors for what a person can fix in the confirmation and password
-/// steps; `None` for the errors that are not about a field.
-pub fn registration_field_errors(t: &Tr, e: &RegistrationError) -> Option<FieldErrors> {
-    let mut f = FieldErrors::new();
-    match e {
-        RegistrationError::MalformedCode => f.insert("code".into(), t.err_code_format.into()),
-        RegistrationError::WrongCode { attempts_left } => {
-            f.insert("code".into(), fill(t.err_code_wrong, attempts_left))
-        }
-        RegistrationError::CodeExpired => f.insert("code".into(), t.err_code_expired.into()),
-        RegistrationError::AttemptsExhausted => {
-            f.insert("code".into(), t.err_code_exhausted.into())
-        }
-        RegistrationError::LinkInvalid | RegistrationError::LinkExpired => {
-            f.insert("token".into(), t.err_token.into())
-        }
-        RegistrationError::Password { problems, mismatch } => {
-            if !problems.is_empty() {
-                let text: Vec<&str> = problems.iter().map(|p| t.password_problem(*p)).collect();
-                f.insert("password".into(), text.join(". "));
-            }
-            if *mismatch {
-                f.insert("password_confirmation".into(), t.err_pw_mismatch.into());
-            }
-            None
-        }
-        _ => return None,
+/// The one answer to each registration error, for the API and the pages
+/// (see [`crate::error`]): what a person can fix is named by its field.
+pub fn registration_answer(t: &Tr, now: OffsetDateTime, e: &RegistrationError) -> ApiError {
+    let on_field = |code, field: &str, message: &str| {
+        ApiError::invalid_field(t, field, message).with_code(code)
     };
-    Some(f)
+    match e {
+        RegistrationError::RateLimited { retry_at } => {
+            ApiError::rate_limited(t, (*retry_at - now).whole_seconds())
+        }
+        RegistrationError::NotFound => ApiError::registration_not_found(t),
+        RegistrationError::MalformedCode => on_field("code_malformed", "code", t.err_code_format),
+        RegistrationError::WrongCode { attempts_left } => {
+            on_field("code_wrong", "code", &fill(t.err_code_wrong, attempts_left))
+        }
+        RegistrationError::CodeExpired => on_field("code_expired", "code", t.err_code_expired),
+        RegistrationError::AttemptsExhausted => {
+            on_field("code_attempts_exhausted", "code", t.err_code_exhausted)
+        }
+        RegistrationError::LinkInvalid => on_field("token_invalid", "token", t.err_token),
+        RegistrationError::LinkExpired => on_field("token_expired", "token", t.err_token),
+        RegistrationError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
+        RegistrationError::ContinuationRequired => ApiError::continuation_required(t),
+        RegistrationError::Password { problems, mismatch } => {
+            ApiError::invalid(t, password_fields(t, problems, *mismatch))
+                .with_code("password_rejected")
+        }
+        RegistrationError::AccountExists => {
+            ApiError::conflict("account_exists", t.err_account_exists)
+        }
+        RegistrationError::Undeliverable(cause) => {
+            log_internal(cause);
+            ApiError::unavailable(t)
+        }
+        RegistrationError::Internal(_) => ApiError::internal(t, e),
+    }
 }
 
-/// The stable error code the API gives for a registration error.
-pub fn registration_error_code(e: &RegistrationError) -> &'static str {
-    match e {
-        RegistrationError::MalformedCode => "code_malformed",
-        RegistrationError::WrongCode { .. } => "code_wrong",
-        RegistrationError::CodeExpired => "code_expired",
-        RegistrationError::AttemptsExhausted => "code_attempts_exhausted",
-        RegistrationError::LinkInvalid => "token_invalid",
-        RegistrationError::LinkExpired => "token_expired",
-        RegistrationError::Password { .. } => "password_rejected",
-        RegistrationError::NotConfirmed => "not_confirmed",
-        RegistrationError::ContinuationRequired => "continuation_required",
-        RegistrationError::AccountExists => "account_exists",
-        RegistrationError::NotFound => "registration_not_found",
-        RegistrationError::RateLimited { .. } => "rate_limited",
-        RegistrationError::Undeliverable(_) => "unavailable",
-        RegistrationError::Internal(_) => "internal",
+/// The rules a new password broke, and whether its repetition differs.
+pub fn password_fields(t: &Tr, problems: &[PasswordProblem], mismatch: bool) -> FieldErrors {
+    let mut f = FieldErrors::new();
+    if !problems.is_empty() {
+        let text: Vec<&str> = problems.iter().map(|p| t.password_problem(*p)).collect();
+        f.insert("password".into(), text.join(". "));
     }
+    if mismatch {
+        f.insert("password_confirmation".into(), t.err_pw_mismatch.into());
+    }
+    f
 }
 
 #[cfg(test)]
@@ -196,5 +197,63 @@ mod tests {
         assert!(both.err().unwrap().contains_key("email"));
         let none = parse_registration(&RU, &input(None, None));
         assert!(none.err().unwrap().contains_key("phone"));
+    }
+
+    /// Every registration error but a broken store has an answer a person
+    /// can act on; the ones about a field name it, on a page without the
+    /// form too (these fell into a 500 there once).
+    #[test]
+    fn each_registration_error_has_its_own_answer() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let cases = [
+            (
+                RegistrationError::RateLimited {
+                    retry_at: now + time::Duration::seconds(30),
+                },
+                429,
+                "rate_limited",
+            ),
+            (RegistrationError::NotFound, 404, "registration_not_found"),
+            (RegistrationError::MalformedCode, 422, "code_malformed"),
+            (
+                RegistrationError::WrongCode { attempts_left: 2 },
+                422,
+                "code_wrong",
+            ),
+            (RegistrationError::CodeExpired, 422, "code_expired"),
+            (
+                RegistrationError::AttemptsExhausted,
+                422,
+                "code_attempts_exhausted",
+            ),
+            (RegistrationError::LinkInvalid, 422, "token_invalid"),
+            (RegistrationError::LinkExpired, 422, "token_expired"),
+            (RegistrationError::NotConfirmed, 409, "not_confirmed"),
+            (
+                RegistrationError::ContinuationRequired,
+                403,
+                "continuation_required",
+            ),
+            (
+                RegistrationError::Password {
+                    problems: vec![PasswordProblem::TooShort],
+                    mismatch: true,
+                },
+                422,
+                "password_rejected",
+            ),
+            (RegistrationError::AccountExists, 409, "account_exists"),
+        ];
+        for (e, status, code) in cases {
+            let answer = registration_answer(&RU, now, &e);
+            assert_eq!((answer.status.as_u16(), answer.code), (status, code), "{e}");
+            let page = crate::error::PageError::from_answer(uslugi_app::Lang::Ru, answer);
+            assert_eq!(page.status.as_u16(), status, "{e}");
+        }
+        let page = crate::error::PageError::from_answer(
+            uslugi_app::Lang::Ru,
+            registration_answer(&RU, now, &RegistrationError::MalformedCode),
+        );
+        assert_eq!(page.message, RU.err_code_format, "the field's own message");
     }
 }

@@ -36,6 +36,7 @@ pub mod qr;
 pub mod recovery;
 pub mod second_factor;
 pub mod security;
+pub mod trace;
 
 use crate::messaging::{LocalOutbox, OutboxEntry};
 
@@ -109,6 +110,20 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(axum::Extension(trust))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Outermost, after routing (so the route template is known): the
+        // span covers every other layer and the handler.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(trace::request_span)
+                .on_request(())
+                .on_response(trace::request_done)
+                .on_body_chunk(())
+                .on_eos(())
+                // An internal error logs its own cause; the last line
+                // gives every status.
+                .on_failure(()),
+        )
+        .layer(middleware::from_fn(trace::request_id))
         .with_state(state)
 }
 

@@ -394,36 +394,10 @@ async fn register_form(
 }
 
 fn registration_error_page(ctx: &Ctx, e: RegistrationError, state: &AppState) -> PageError {
-    let t = ctx.tr;
-    match e {
-        RegistrationError::NotFound => {
-            PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, t.registration_gone)
-        }
-        RegistrationError::RateLimited { retry_at } => {
-            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
-            let mut err = PageError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ctx.lang.0,
-                fill(t.too_many, secs),
-            );
-            err.retry_after = Some(secs);
-            err
-        }
-        RegistrationError::Undeliverable(ref cause) => {
-            crate::error::log_internal(cause);
-            PageError::new(StatusCode::SERVICE_UNAVAILABLE, ctx.lang.0, t.unavailable)
-        }
-        RegistrationError::AccountExists => {
-            PageError::new(StatusCode::CONFLICT, ctx.lang.0, t.err_account_exists)
-        }
-        RegistrationError::NotConfirmed => {
-            PageError::new(StatusCode::CONFLICT, ctx.lang.0, t.err_not_confirmed)
-        }
-        RegistrationError::ContinuationRequired => {
-            PageError::new(StatusCode::FORBIDDEN, ctx.lang.0, t.err_continuation)
-        }
-        other => PageError::internal(ctx.lang.0, &other),
-    }
+    PageError::from_answer(
+        ctx.lang.0,
+        forms::registration_answer(ctx.tr, state.identity.now(), &e),
+    )
 }
 
 async fn register_submit(
@@ -597,16 +571,17 @@ async fn confirm_submit(
         .await
     {
         Ok(continuation) => Ok(continue_registration(&state, view.id, &continuation.token)),
-        Err(e) => match forms::registration_field_errors(ctx.tr, &e) {
-            Some(errors) => {
-                let view = current_registration(&state, &ctx, &headers).await?;
-                Ok(render(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &confirm_page(&state, ctx, &view, None, errors),
-                ))
+        Err(e) => {
+            let answer = forms::registration_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
             }
-            None => Err(registration_error_page(&ctx, e, &state)),
-        },
+            let view = current_registration(&state, &ctx, &headers).await?;
+            Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &confirm_page(&state, ctx, &view, None, answer.fields),
+            ))
+        }
     }
 }
 
@@ -838,34 +813,34 @@ async fn password_submit(
             );
             Ok(response)
         }
-        Err(e) => match forms::registration_field_errors(ctx.tr, &e) {
-            Some(errors) => {
-                let (phone, email) = match &view.contact {
-                    Contact::Phone(p) => (Some(p), None),
-                    Contact::Email(e) => (None, Some(e)),
-                };
-                let assessed = assess_password(
-                    &password,
-                    &PasswordContext {
-                        surname: Some(&view.surname),
-                        given_name: Some(&view.given_name),
-                        phone,
-                        email,
-                    },
-                );
-                Ok(render(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &PasswordPage {
-                        strength: (!password.is_empty())
-                            .then(|| ctx.tr.strength(assessed.strength)),
-                        tr: ctx.tr,
-                        chrome: ctx.chrome,
-                        errors,
-                    },
-                ))
+        Err(e) => {
+            let answer = forms::registration_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
             }
-            None => Err(registration_error_page(&ctx, e, &state)),
-        },
+            let (phone, email) = match &view.contact {
+                Contact::Phone(p) => (Some(p), None),
+                Contact::Email(e) => (None, Some(e)),
+            };
+            let assessed = assess_password(
+                &password,
+                &PasswordContext {
+                    surname: Some(&view.surname),
+                    given_name: Some(&view.given_name),
+                    phone,
+                    email,
+                },
+            );
+            Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordPage {
+                    strength: (!password.is_empty()).then(|| ctx.tr.strength(assessed.strength)),
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    errors: answer.fields,
+                },
+            ))
+        }
     }
 }
 
@@ -1027,26 +1002,34 @@ async fn login_submit(
                 errors,
             },
         )),
-        other => {
-            let status = if other.is_some() {
-                StatusCode::UNAUTHORIZED
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            Ok(render(
-                status,
-                &LoginPage {
-                    tr: ctx.tr,
-                    error: other.is_some().then_some(ctx.tr.bad_credentials),
-                    chrome: ctx.chrome,
-                    next,
-                    login,
-                    remember,
-                    notice: None,
-                    errors,
-                },
-            ))
-        }
+        // Unknown, wrong, throttled and locked: one answer for all.
+        Some(Err(LoginError::BadCredentials)) => Ok(render(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                tr: ctx.tr,
+                error: Some(ctx.tr.bad_credentials),
+                chrome: ctx.chrome,
+                next,
+                login,
+                remember,
+                notice: None,
+                errors,
+            },
+        )),
+        // Nothing was asked: the form's own field errors.
+        None => Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &LoginPage {
+                tr: ctx.tr,
+                error: None,
+                chrome: ctx.chrome,
+                next,
+                login,
+                remember,
+                notice: None,
+                errors,
+            },
+        )),
     }
 }
 

@@ -31,7 +31,12 @@ pub fn svg_data_uri(text: &str) -> Result<String, QrError> {
     let code =
         QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| match e {
             qrcode::types::QrError::DataTooLong => QrError::TooLong,
-            other => QrError::Encoding(other),
+            // Fixed by this function (the level, no version or ECI asked,
+            // bytes mode takes any byte): a failure here is a bug.
+            e @ (qrcode::types::QrError::InvalidVersion
+            | qrcode::types::QrError::UnsupportedCharacterSet
+            | qrcode::types::QrError::InvalidEciDesignator
+            | qrcode::types::QrError::InvalidCharacter) => QrError::Encoding(e),
         })?;
     let image = code
         .render::<svg::Color<'_>>()

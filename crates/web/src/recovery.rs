@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
+use time::OffsetDateTime;
 use uslugi_app::Confirmation;
 use uslugi_app::recovery::{RecoveryError, RecoveryFact};
 use uslugi_domain::{Channel, Token};
@@ -47,94 +48,72 @@ pub fn api_routes() -> Router<AppState> {
         .route("/recovery/{id}/password", routing::post(api_password))
 }
 
-/// Field errors for what the person can fix; `None` for the rest.
-fn field_errors(t: &Tr, e: &RecoveryError) -> Option<FieldErrors> {
+/// The one answer to each recovery error, for the API and the pages (see
+/// [`crate::error`]): what the person can fix is named by its field.
+fn recovery_answer(t: &Tr, now: OffsetDateTime, e: &RecoveryError) -> ApiError {
     let r = t.recovery;
-    let mut f = FieldErrors::new();
+    let on_field = |code, field: &str, message: &str| {
+        ApiError::invalid_field(t, field, message).with_code(code)
+    };
     match e {
-        RecoveryError::MalformedLogin => f.insert("login".into(), r.err_login.into()),
-        RecoveryError::MalformedCode => f.insert("code".into(), t.err_code_format.into()),
+        RecoveryError::MalformedLogin => on_field("login_malformed", "login", r.err_login),
+        RecoveryError::RateLimited { retry_at } => {
+            ApiError::rate_limited(t, (*retry_at - now).whole_seconds())
+        }
+        RecoveryError::NotFound => recovery_not_found(t),
+        RecoveryError::MalformedCode => on_field("code_malformed", "code", t.err_code_format),
         RecoveryError::WrongCode { attempts_left } => {
-            f.insert("code".into(), fill(t.err_code_wrong, attempts_left))
+            on_field("code_wrong", "code", &fill(t.err_code_wrong, attempts_left))
         }
-        RecoveryError::CodeExpired => f.insert("code".into(), t.err_code_expired.into()),
-        RecoveryError::AttemptsExhausted => f.insert("code".into(), t.err_code_exhausted.into()),
-        RecoveryError::LinkInvalid | RecoveryError::LinkExpired => {
-            f.insert("token".into(), t.err_token.into())
+        RecoveryError::CodeExpired => on_field("code_expired", "code", t.err_code_expired),
+        RecoveryError::AttemptsExhausted => {
+            on_field("code_attempts_exhausted", "code", t.err_code_exhausted)
         }
-        RecoveryError::FactRequired { .. } => {
-            f.insert("passport_series_number".into(), r.err_fact_required.into())
+        RecoveryError::LinkInvalid => on_field("token_invalid", "token", t.err_token),
+        RecoveryError::LinkExpired => on_field("token_expired", "token", t.err_token),
+        RecoveryError::FactRequired { snils_allowed } => {
+            let mut err = on_field(
+                "fact_required",
+                "passport_series_number",
+                r.err_fact_required,
+            );
+            if *snils_allowed {
+                err.fields.insert("snils".into(), r.or_snils.into());
+            }
+            err
         }
-        RecoveryError::FactMalformed { field } => f.insert(
-            (*field).into(),
+        RecoveryError::FactMalformed { field } => on_field(
+            "fact_malformed",
+            field,
             if *field == "snils" {
-                r.err_fact_snils.into()
+                r.err_fact_snils
             } else {
-                r.err_fact_passport.into()
+                r.err_fact_passport
             },
         ),
-        RecoveryError::WrongFact { attempts_left } => f.insert(
-            "passport_series_number".into(),
-            fill(r.err_fact_wrong, attempts_left),
+        RecoveryError::WrongFact { attempts_left } => on_field(
+            "fact_wrong",
+            "passport_series_number",
+            &fill(r.err_fact_wrong, attempts_left),
         ),
+        RecoveryError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
+        RecoveryError::ContinuationRequired => ApiError::continuation_required(t),
         RecoveryError::Password { problems, mismatch } => {
-            if !problems.is_empty() {
-                let text: Vec<&str> = problems.iter().map(|p| t.password_problem(*p)).collect();
-                f.insert("password".into(), text.join(". "));
-            }
-            if *mismatch {
-                f.insert("password_confirmation".into(), t.err_pw_mismatch.into());
-            }
-            None
+            ApiError::invalid(t, crate::forms::password_fields(t, problems, *mismatch))
+                .with_code("password_rejected")
         }
-        _ => return None,
-    };
-    Some(f)
+        RecoveryError::Internal(_) => ApiError::internal(t, e),
+    }
 }
 
-fn error_code(e: &RecoveryError) -> &'static str {
-    match e {
-        RecoveryError::MalformedLogin => "login_malformed",
-        RecoveryError::RateLimited { .. } => "rate_limited",
-        RecoveryError::NotFound => "recovery_not_found",
-        RecoveryError::MalformedCode => "code_malformed",
-        RecoveryError::WrongCode { .. } => "code_wrong",
-        RecoveryError::CodeExpired => "code_expired",
-        RecoveryError::AttemptsExhausted => "code_attempts_exhausted",
-        RecoveryError::LinkInvalid => "token_invalid",
-        RecoveryError::LinkExpired => "token_expired",
-        RecoveryError::FactRequired { .. } => "fact_required",
-        RecoveryError::FactMalformed { .. } => "fact_malformed",
-        RecoveryError::WrongFact { .. } => "fact_wrong",
-        RecoveryError::NotConfirmed => "not_confirmed",
-        RecoveryError::ContinuationRequired => "continuation_required",
-        RecoveryError::Password { .. } => "password_rejected",
-        RecoveryError::Internal(_) => "internal",
-    }
+fn recovery_not_found(t: &Tr) -> ApiError {
+    ApiError::not_found(t)
+        .with_code("recovery_not_found")
+        .with_message(t.recovery.err_gone)
 }
 
 fn api_error(t: &Tr, state: &AppState, e: RecoveryError) -> ApiError {
-    if let Some(fields) = field_errors(t, &e) {
-        let mut err = ApiError::invalid(t, fields);
-        err.code = error_code(&e);
-        if let RecoveryError::FactRequired {
-            snils_allowed: true,
-        } = e
-        {
-            err.fields
-                .insert("snils".into(), t.recovery.or_snils.into());
-        }
-        return err;
-    }
-    match e {
-        RecoveryError::NotFound => ApiError::not_found(t).with_code("recovery_not_found"),
-        RecoveryError::RateLimited { retry_at } => {
-            ApiError::rate_limited(t, (retry_at - state.identity.now()).whole_seconds())
-        }
-        RecoveryError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
-        RecoveryError::ContinuationRequired => ApiError::continuation_required(t),
-        other => ApiError::internal(t, &other),
-    }
+    recovery_answer(t, state.identity.now(), &e)
 }
 
 fn fact_of(passport: Option<&str>, snils: Option<&str>) -> Option<RecoveryFact> {
@@ -195,8 +174,7 @@ struct ConfirmJson {
 }
 
 fn parse_id(t: &Tr, id: &str) -> Result<uuid::Uuid, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::not_found(t).with_code("recovery_not_found"))
+    id.parse().map_err(|_| recovery_not_found(t))
 }
 
 async fn api_confirm(
@@ -290,25 +268,10 @@ struct StartInput {
 }
 
 fn page_error(ctx: &Ctx, state: &AppState, e: RecoveryError) -> PageError {
-    match e {
-        RecoveryError::NotFound | RecoveryError::NotConfirmed => {
-            PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.recovery.err_gone)
-        }
-        RecoveryError::ContinuationRequired => {
-            PageError::new(StatusCode::FORBIDDEN, ctx.lang.0, ctx.tr.err_continuation)
-        }
-        RecoveryError::RateLimited { retry_at } => {
-            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
-            let mut p = PageError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ctx.lang.0,
-                fill(ctx.tr.too_many, secs),
-            );
-            p.retry_after = Some(secs);
-            p
-        }
-        other => PageError::internal(ctx.lang.0, &other),
-    }
+    PageError::from_answer(
+        ctx.lang.0,
+        recovery_answer(ctx.tr, state.identity.now(), &e),
+    )
 }
 
 async fn start_submit(
@@ -334,18 +297,21 @@ async fn start_submit(
             Redirect::to("/recover/confirm"),
         )
             .into_response()),
-        Err(e) => match field_errors(ctx.tr, &e) {
-            Some(errors) => Ok(render(
+        Err(e) => {
+            let answer = recovery_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
+            }
+            Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &StartPage {
                     tr: ctx.tr,
                     chrome: ctx.chrome,
                     login: input.login,
-                    errors,
+                    errors: answer.fields,
                 },
-            )),
-            None => Err(page_error(&ctx, &state, e)),
-        },
+            ))
+        }
     }
 }
 
@@ -454,9 +420,11 @@ async fn confirm_and_continue(
             Ok(response)
         }
         Err(e) => {
-            let Some(mut errors) = field_errors(ctx.tr, &e) else {
-                return Err(page_error(&ctx, state, e));
-            };
+            let answer = recovery_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
+            }
+            let mut errors = answer.fields;
             let secret_ok = matches!(
                 e,
                 RecoveryError::FactRequired { .. }
@@ -635,16 +603,85 @@ async fn password_submit(
             h.append(header::SET_COOKIE, clear_cookie(RECOVERY_CONTINUE_COOKIE));
             Ok(response)
         }
-        Err(e) => match field_errors(ctx.tr, &e) {
-            Some(errors) => Ok(render(
+        Err(e) => {
+            let answer = recovery_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
+            }
+            Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &PasswordPage {
                     tr: ctx.tr,
                     chrome: ctx.chrome,
-                    errors,
+                    errors: answer.fields,
                 },
-            )),
-            None => Err(page_error(&ctx, &state, e)),
-        },
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::RU;
+    use uslugi_app::Lang;
+
+    /// A field's error shown where its form is not (once a 500), and the
+    /// password before the code: the same answer on the page as in the API.
+    #[test]
+    fn the_pages_answer_each_recovery_error_as_the_api_does() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let cases = [
+            (RecoveryError::MalformedLogin, 422, "login_malformed"),
+            (RecoveryError::NotFound, 404, "recovery_not_found"),
+            (RecoveryError::MalformedCode, 422, "code_malformed"),
+            (
+                RecoveryError::WrongCode { attempts_left: 1 },
+                422,
+                "code_wrong",
+            ),
+            (RecoveryError::CodeExpired, 422, "code_expired"),
+            (
+                RecoveryError::AttemptsExhausted,
+                422,
+                "code_attempts_exhausted",
+            ),
+            (RecoveryError::LinkInvalid, 422, "token_invalid"),
+            (RecoveryError::LinkExpired, 422, "token_expired"),
+            (
+                RecoveryError::FactRequired {
+                    snils_allowed: false,
+                },
+                422,
+                "fact_required",
+            ),
+            (
+                RecoveryError::FactMalformed { field: "snils" },
+                422,
+                "fact_malformed",
+            ),
+            (
+                RecoveryError::WrongFact { attempts_left: 2 },
+                422,
+                "fact_wrong",
+            ),
+            (RecoveryError::NotConfirmed, 409, "not_confirmed"),
+            (
+                RecoveryError::ContinuationRequired,
+                403,
+                "continuation_required",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let answer = recovery_answer(&RU, now, &e);
+            assert_eq!((answer.status.as_u16(), answer.code), (status, code), "{e}");
+            let page = PageError::from_answer(Lang::Ru, answer);
+            assert_eq!(page.status.as_u16(), status, "{e}");
+        }
+        let page = PageError::from_answer(
+            Lang::Ru,
+            recovery_answer(&RU, now, &RecoveryError::CodeExpired),
+        );
+        assert_eq!(page.message, RU.err_code_expired);
     }
 }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uslugi_app::second_factor::{EnrolStep, FactorStatus, FactorStep};
 use uslugi_app::{FactorError, Lang};
@@ -98,90 +99,68 @@ pub fn step_json(state: &AppState, step: &FactorStep) -> serde_json::Value {
     })
 }
 
-fn secs_until(state: &AppState, at: time::OffsetDateTime) -> i64 {
-    (at - state.identity.now()).whole_seconds().max(1)
-}
-
-/// The field a factor error is about, and what it says there.
-fn field_error(t: &Tr, state: &AppState, e: &FactorError) -> Option<(&'static str, String)> {
+/// The one answer to each second-factor error, for the API and the pages
+/// (see [`crate::error`]; the pages take its field through [`field_error`]).
+pub(crate) fn factor_answer(t: &Tr, now: OffsetDateTime, e: &FactorError) -> ApiError {
     let f = t.factor;
-    Some(match e {
-        FactorError::MalformedCode => ("code", f.err_code_or_backup.to_owned()),
+    let secs_until = |at: OffsetDateTime| (at - now).whole_seconds().max(1);
+    let on_code = |code, message: &str| ApiError::invalid_with_code(code, "code", message);
+    match e {
+        FactorError::NotFound => step_gone(t),
+        FactorError::MalformedCode => on_code("code_malformed", f.err_code_or_backup),
         FactorError::WrongCode {
             attempts_left: Some(n),
-        } => ("code", fill(f.err_wrong_left, n)),
+        } => on_code("code_wrong", &fill(f.err_wrong_left, n)),
         FactorError::WrongCode {
             attempts_left: None,
-        } => ("code", f.err_wrong.to_owned()),
-        FactorError::CodeExpired => ("code", t.err_code_expired.to_owned()),
-        FactorError::AttemptsExhausted => ("code", f.err_exhausted.to_owned()),
-        FactorError::Throttled { .. } => ("code", f.err_throttled.to_owned()),
-        FactorError::WrongPassword => ("password", f.err_password.to_owned()),
-        FactorError::NoPhone => ("method", f.err_no_phone.to_owned()),
-        FactorError::RateLimited { retry_at } | FactorError::TooEarly { retry_at } => {
-            ("resend", fill(t.too_many, secs_until(state, *retry_at)))
+        } => on_code("code_wrong", f.err_wrong),
+        FactorError::CodeExpired => on_code("code_expired", t.err_code_expired),
+        FactorError::AttemptsExhausted => on_code("code_attempts_exhausted", f.err_exhausted),
+        FactorError::Throttled { retry_at } => {
+            let mut err = ApiError::rate_limited(t, retry_at.map_or(60, secs_until))
+                .with_code("throttled")
+                .with_message(f.err_throttled);
+            err.fields.insert("code".into(), f.err_throttled.into());
+            err
         }
-        _ => return None,
-    })
+        FactorError::RateLimited { retry_at } | FactorError::TooEarly { retry_at } => {
+            ApiError::rate_limited(t, secs_until(*retry_at))
+        }
+        FactorError::WrongPassword => {
+            ApiError::invalid_with_code("wrong_password", "password", f.err_password)
+                .with_status(StatusCode::UNAUTHORIZED)
+        }
+        FactorError::AlreadyOn => ApiError::conflict("second_factor_on", f.err_already_on),
+        FactorError::NotOn => ApiError::conflict("second_factor_off", f.err_not_on),
+        FactorError::NoPhone => ApiError::invalid_with_code("no_phone", "method", f.err_no_phone),
+        FactorError::NothingToSend => ApiError::conflict("nothing_to_send", f.err_nothing_to_send),
+        FactorError::Internal(_) => ApiError::internal(t, e),
+    }
 }
 
-fn error_code(e: &FactorError) -> &'static str {
-    match e {
-        FactorError::NotFound => "challenge_not_found",
-        FactorError::MalformedCode => "code_malformed",
-        FactorError::WrongCode { .. } => "code_wrong",
-        FactorError::CodeExpired => "code_expired",
-        FactorError::AttemptsExhausted => "code_attempts_exhausted",
-        FactorError::Throttled { .. } => "throttled",
-        FactorError::RateLimited { .. } | FactorError::TooEarly { .. } => "rate_limited",
-        FactorError::WrongPassword => "wrong_password",
-        FactorError::AlreadyOn => "second_factor_on",
-        FactorError::NotOn => "second_factor_off",
-        FactorError::NoPhone => "no_phone",
-        FactorError::NothingToSend => "nothing_to_send",
-        FactorError::Internal(_) => "internal",
-    }
+fn step_gone(t: &Tr) -> ApiError {
+    ApiError::not_found(t)
+        .with_code("challenge_not_found")
+        .with_message(t.factor.err_step_gone)
+}
+
+/// Where a page shows a factor error: on its field, or, for a wait that
+/// names none, by «Получить новый код». `None`: not a form's error.
+fn field_error(t: &Tr, state: &AppState, e: &FactorError) -> Option<(String, String)> {
+    let mut answer = factor_answer(t, state.identity.now(), e);
+    answer.fields.pop_first().or_else(|| {
+        answer
+            .retry_after
+            .map(|_| ("resend".to_owned(), answer.message))
+    })
 }
 
 fn api_error(t: &Tr, state: &AppState, e: FactorError) -> ApiError {
-    let code = error_code(&e);
-    match &e {
-        FactorError::Internal(_) => ApiError::internal(t, &e),
-        FactorError::NotFound => ApiError::not_found(t)
-            .with_code(code)
-            .with_message(t.factor.err_step_gone),
-        FactorError::RateLimited { retry_at } | FactorError::TooEarly { retry_at } => {
-            ApiError::rate_limited(t, secs_until(state, *retry_at))
-        }
-        FactorError::Throttled { retry_at } => {
-            let mut err =
-                ApiError::rate_limited(t, retry_at.map_or(60, |at| secs_until(state, at)))
-                    .with_code(code)
-                    .with_message(t.factor.err_throttled);
-            err.fields
-                .insert("code".into(), t.factor.err_throttled.into());
-            err
-        }
-        FactorError::AlreadyOn => ApiError::conflict(code, t.factor.err_already_on),
-        FactorError::NotOn => ApiError::conflict(code, t.factor.err_not_on),
-        FactorError::NothingToSend => ApiError::conflict(code, t.factor.err_nothing_to_send),
-        FactorError::WrongPassword => {
-            ApiError::invalid_with_code(code, "password", t.factor.err_password)
-                .with_status(StatusCode::UNAUTHORIZED)
-        }
-        other => match field_error(t, state, other) {
-            Some((field, message)) => ApiError::invalid_with_code(code, field, &message),
-            None => ApiError::internal(t, &e),
-        },
-    }
+    factor_answer(t, state.identity.now(), &e)
 }
 
 fn parse_id(t: &Tr, id: &str) -> Result<uuid::Uuid, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::not_found(t)
-            .with_code("challenge_not_found")
-            .with_message(t.factor.err_step_gone)
-    })
+    id.parse().map_err(|_| step_gone(t))
 }
 
 // ------------------------------------------------------------------ the API
@@ -592,7 +571,7 @@ async fn login_code_submit(
             if code.trim().is_empty() {
                 errors.insert("code".into(), ctx.tr.factor.err_code.into());
             } else if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                errors.insert(field.into(), message);
+                errors.insert(field, message);
             }
             let step = state.identity.factor_login_step(id).await.ok();
             Ok(login_page(
@@ -646,7 +625,7 @@ async fn login_code_resend(
         Err(e) => {
             let mut errors = FieldErrors::new();
             if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                errors.insert(field.into(), message);
+                errors.insert(field, message);
             }
             let step = state.identity.factor_login_step(id).await.ok();
             Ok(login_page(
@@ -790,8 +769,12 @@ async fn on_submit(
             Err(e) => {
                 if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
                     // The send limit is about the whole form here.
-                    let field = if field == "resend" { "method" } else { field };
-                    errors.insert(field.into(), message);
+                    let field = if field == "resend" {
+                        "method".to_owned()
+                    } else {
+                        field
+                    };
+                    errors.insert(field, message);
                 }
             }
         }
@@ -972,14 +955,14 @@ async fn enrol_submit(
         Err(e) => {
             let mut errors = FieldErrors::new();
             let message = if code.trim().is_empty() {
-                Some(("code", ctx.tr.factor.err_code.to_owned()))
+                Some(("code".to_owned(), ctx.tr.factor.err_code.to_owned()))
             } else if matches!(e, FactorError::MalformedCode) {
-                Some(("code", ctx.tr.err_code_format.to_owned()))
+                Some(("code".to_owned(), ctx.tr.err_code_format.to_owned()))
             } else {
                 field_error(ctx.tr, &state, &e)
             };
             if let Some((field, message)) = message {
-                errors.insert(field.into(), message);
+                errors.insert(field, message);
             }
             enrol_page_again(
                 &state,
@@ -1017,7 +1000,7 @@ async fn enrol_resend(
         Err(FactorError::NotFound) => return Ok(see_other(ENROL_START)),
         Err(e) => {
             if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                errors.insert(field.into(), message);
+                errors.insert(field, message);
             }
         }
     }
@@ -1205,7 +1188,7 @@ async fn manage_submit(
             }
             Err(e) => {
                 if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                    errors.insert(field.into(), message);
+                    errors.insert(field, message);
                 }
             }
         }
@@ -1288,7 +1271,7 @@ async fn manage_code_submit(
         Err(e) => {
             let mut errors = FieldErrors::new();
             if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                errors.insert(field.into(), message);
+                errors.insert(field, message);
             }
             manage_page(
                 &state,
