@@ -30,8 +30,6 @@ mod migrate;
 pub mod postgres;
 pub mod sqlite;
 
-pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
-
 /// What the command line and the health check need besides the ports.
 #[async_trait]
 pub trait Maintenance: Send + Sync {
