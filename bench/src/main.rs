@@ -659,9 +659,7 @@ async fn measure_points(plan: &Plan, targets: &[(&Server, usize)]) -> anyhow::Re
         figures.insert("me_postgres_cpu_cores", cpu.postgres);
         eprintln!(
             "{accounts} accounts: /health {:.0}/s, p99 {:.2} ms; /me at {:.2} of it",
-            figures["health_per_s"],
-            figures["health_p99_ms"],
-            figures["me_vs_health"]
+            figures["health_per_s"], figures["health_p99_ms"], figures["me_vs_health"]
         );
         eprintln!(
             "{accounts} accounts: /me {:.0}/s, p50 {:.2} ms, p99 {:.2} ms; CPU: server {:.2} ({:.0} µs a request: runtime {:.0}, SQLite threads {:.0}), load generator {:.2} cores",

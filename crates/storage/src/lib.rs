@@ -30,7 +30,6 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use layout::{BLIND_INDEXES, BlindIndexColumn, SEALED_COLUMNS, SealedColumn};
-pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 
 /// What the command line and the health check need besides the ports.
 #[async_trait]

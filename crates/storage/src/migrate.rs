@@ -1,244 +1,180 @@
-//! Forward-only migrations, one folder per engine, embedded in the binary.
-//! A test checks that both folders describe the same tables and columns.
+//! Forward-only migrations, one folder per engine, embedded in the binary by
+//! `sqlx::migrate!` and recorded, with their checksums, in sqlx's
+//! `_sqlx_migrations`. The contract suite checks that both folders describe
+//! the same tables and columns.
+//!
+//! Releases before sqlx's runner kept their own record, `schema_migrations`
+//! (version, name, applied_at) without checksums; [`run`] carries it over
+//! once.
 
-pub struct Migration {
-    pub version: i64,
-    pub name: &'static str,
-    pub sql: &'static str,
+use sqlx::migrate::{Migrate, MigrateError, Migrator};
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type};
+use uslugi_app::ports::StoreError;
+
+/// The migrations of SQLite (`migrations/sqlite`).
+pub(crate) fn sqlite() -> Migrator {
+    without_sqlx_lock(sqlx::migrate!("./migrations/sqlite"))
 }
 
-impl Migration {
-    /// The statements of the migration, one by one, without comments. Our
-    /// migrations hold no semicolons inside literals; the ones inside a
-    /// trigger's `BEGIN … END` (SQLite) or a `$$ … $$` body (PostgreSQL)
-    /// belong to their statement.
-    pub fn statements(&self) -> Vec<String> {
-        let code: String = self
-            .sql
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("--"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let mut out = Vec::new();
-        let mut current = String::new();
-        for piece in code.split_inclusive(';') {
-            current.push_str(piece);
-            let text = current.trim().trim_end_matches(';').trim_end();
-            let in_dollar_body = current.matches("$$").count() % 2 == 1;
-            let in_trigger_body = text.starts_with("CREATE TRIGGER")
-                && text.contains("\nBEGIN")
-                && !text.ends_with("END");
-            if in_dollar_body || in_trigger_body {
-                continue;
-            }
-            if !text.is_empty() {
-                out.push(text.to_owned());
-            }
-            current.clear();
-        }
-        let rest = current.trim();
-        if !rest.is_empty() {
-            out.push(rest.to_owned());
-        }
-        out
+/// The migrations of PostgreSQL (`migrations/postgres`).
+pub(crate) fn postgres() -> Migrator {
+    without_sqlx_lock(sqlx::migrate!("./migrations/postgres"))
+}
+
+/// The engine already holds its own lock for the whole run, the carrying
+/// over of `schema_migrations` included: SQLite's write lock, PostgreSQL's
+/// advisory lock of the transaction. Both end with the transaction, even
+/// when a migration fails; sqlx's PostgreSQL lock is a session lock that a
+/// failed run would leave held by a connection back in the pool.
+fn without_sqlx_lock(mut migrator: Migrator) -> Migrator {
+    migrator.set_locking(false);
+    migrator
+}
+
+/// Applies the migrations the database lacks and returns their versions.
+///
+/// `conn` is in the engine's transaction, which holds its migration lock:
+/// everything below, the migrations included (sqlx runs each in a savepoint
+/// then), is committed together or not at all, as with the runner before.
+/// That rules out `-- no-transaction` migrations; a test keeps them out.
+/// `table_exists` counts the tables named `$1` in the engine's catalogue.
+pub(crate) async fn run<DB>(
+    conn: &mut DB::Connection,
+    migrator: &Migrator,
+    table_exists: &str,
+) -> Result<Vec<i64>, MigrateError>
+where
+    DB: Database,
+    DB::Connection: Migrate,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    i64: Type<DB> + for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB>,
+    String: Type<DB> + for<'q> Encode<'q, DB>,
+    Vec<u8>: Type<DB> + for<'q> Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    adopt_schema_migrations::<DB>(conn, migrator, table_exists).await?;
+    conn.ensure_migrations_table().await?;
+    let before = applied(conn).await?;
+    // `run_direct` is what `Migrator::run` calls once it has a connection;
+    // `run` itself, generic over how it gets one, cannot be called from
+    // code generic over the engine ("`Acquire` is not general enough",
+    // which sqlx's own comment on `run_direct` names). It is public but
+    // hidden from sqlx's documentation: a sqlx without it fails to build.
+    migrator.run_direct(conn).await?;
+    Ok(applied(conn)
+        .await?
+        .into_iter()
+        .filter(|v| !before.contains(v))
+        .collect())
+}
+
+async fn applied<C: Migrate>(conn: &mut C) -> Result<Vec<i64>, MigrateError> {
+    Ok(conn
+        .list_applied_migrations()
+        .await?
+        .into_iter()
+        .map(|m| m.version)
+        .collect())
+}
+
+/// A database made before sqlx's runner lists its migrations in
+/// `schema_migrations` only: sqlx's table is made and given each of them,
+/// with the checksum of the embedded file (the files never change once
+/// released), so that sqlx takes them as applied and applies only newer
+/// ones. Once `_sqlx_migrations` exists this does nothing.
+///
+/// `schema_migrations` stays, and stays as it is: during a rolling upgrade
+/// (several nodes on one PostgreSQL cluster), or after going back to the
+/// previous release, a node of that release reads it, finds every migration
+/// it knows applied and starts; without it, it would run 0001 again and
+/// refuse to start. Nothing of this release reads it after this.
+async fn adopt_schema_migrations<DB>(
+    conn: &mut DB::Connection,
+    migrator: &Migrator,
+    table_exists: &str,
+) -> Result<(), MigrateError>
+where
+    DB: Database,
+    DB::Connection: Migrate,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    i64: Type<DB> + for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB>,
+    String: Type<DB> + for<'q> Encode<'q, DB>,
+    Vec<u8>: Type<DB> + for<'q> Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    let exists = async |conn: &mut DB::Connection, table: &str| {
+        sqlx::query_scalar::<DB, i64>(table_exists)
+            .bind(table.to_owned())
+            .fetch_one(conn)
+            .await
+            .map(|n| n > 0)
+    };
+    if exists(conn, "_sqlx_migrations").await? || !exists(conn, "schema_migrations").await? {
+        return Ok(());
     }
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?;
+    conn.ensure_migrations_table().await?;
+    for version in versions {
+        // A version this binary does not have: the database is newer than
+        // it. sqlx would refuse it too; say so before writing anything.
+        let migration = migrator
+            .iter()
+            .find(|m| m.version == version)
+            .ok_or(MigrateError::VersionMissing(version))?;
+        // -1: the time it took was never measured (sqlx's own placeholder).
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations \
+             (version, description, success, checksum, execution_time) \
+             VALUES ($1, $2, TRUE, $3, -1)",
+        )
+        .bind(version)
+        .bind(migration.description.to_string())
+        .bind(migration.checksum.to_vec())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "accounts",
-        sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "personal_data",
-        sql: include_str!("../migrations/sqlite/0002_personal_data.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "service_centers",
-        sql: include_str!("../migrations/sqlite/0003_service_centers.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "confirmed_account",
-        sql: include_str!("../migrations/sqlite/0004_confirmed_account.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "recovery",
-        sql: include_str!("../migrations/sqlite/0005_recovery.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "devices",
-        sql: include_str!("../migrations/sqlite/0006_devices.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "second_factor",
-        sql: include_str!("../migrations/sqlite/0007_second_factor.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "contact_changes",
-        sql: include_str!("../migrations/sqlite/0008_contact_changes.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "continuations",
-        sql: include_str!("../migrations/sqlite/0009_continuations.sql"),
-    },
-    Migration {
-        version: 10,
-        name: "registered_address",
-        sql: include_str!("../migrations/sqlite/0010_registered_address.sql"),
-    },
-    Migration {
-        version: 11,
-        name: "outbox_wipe",
-        sql: include_str!("../migrations/sqlite/0011_outbox_wipe.sql"),
-    },
-    Migration {
-        version: 12,
-        name: "desk_phone",
-        sql: include_str!("../migrations/sqlite/0012_desk_phone.sql"),
-    },
-    Migration {
-        version: 13,
-        name: "sealing_format",
-        sql: include_str!("../migrations/sqlite/0013_sealing_format.sql"),
-    },
-];
-
-pub const MIGRATIONS_POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "accounts",
-        sql: include_str!("../migrations/postgres/0001_accounts.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "personal_data",
-        sql: include_str!("../migrations/postgres/0002_personal_data.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "service_centers",
-        sql: include_str!("../migrations/postgres/0003_service_centers.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "confirmed_account",
-        sql: include_str!("../migrations/postgres/0004_confirmed_account.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "recovery",
-        sql: include_str!("../migrations/postgres/0005_recovery.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "devices",
-        sql: include_str!("../migrations/postgres/0006_devices.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "second_factor",
-        sql: include_str!("../migrations/postgres/0007_second_factor.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "contact_changes",
-        sql: include_str!("../migrations/postgres/0008_contact_changes.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "continuations",
-        sql: include_str!("../migrations/postgres/0009_continuations.sql"),
-    },
-    Migration {
-        version: 10,
-        name: "registered_address",
-        sql: include_str!("../migrations/postgres/0010_registered_address.sql"),
-    },
-    Migration {
-        version: 11,
-        name: "outbox_wipe",
-        sql: include_str!("../migrations/postgres/0011_outbox_wipe.sql"),
-    },
-    Migration {
-        version: 12,
-        name: "desk_phone",
-        sql: include_str!("../migrations/postgres/0012_desk_phone.sql"),
-    },
-    Migration {
-        version: 13,
-        name: "sealing_format",
-        sql: include_str!("../migrations/postgres/0013_sealing_format.sql"),
-    },
-];
-
-pub const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
-     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+pub(crate) fn failed(e: MigrateError) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
 
 #[cfg(test)]
 mod tests {
+    use sqlx::Connection as _;
+
     use super::*;
 
     #[test]
     fn both_engines_have_the_same_migrations_in_order() {
-        let a: Vec<_> = MIGRATIONS_SQLITE
-            .iter()
-            .map(|m| (m.version, m.name))
-            .collect();
-        let b: Vec<_> = MIGRATIONS_POSTGRES
-            .iter()
-            .map(|m| (m.version, m.name))
-            .collect();
-        assert_eq!(a, b);
-        assert!(a.windows(2).all(|w| w[0].0 < w[1].0));
-        for m in MIGRATIONS_SQLITE.iter().chain(MIGRATIONS_POSTGRES) {
-            for s in m.statements() {
-                // An UPDATE only retires data a new rule no longer trusts
-                // (the letters of 0010). SQLite cannot drop a column's
-                // UNIQUE: 0009 rebuilds two tables (a new one, the rows
-                // copied, the old one dropped, the new one renamed). 0013
-                // gives its one-row table its row by INSERT…SELECT.
-                assert!(
-                    s.starts_with("CREATE")
-                        || s.starts_with("ALTER TABLE")
-                        || s.starts_with("UPDATE")
-                        || s.starts_with("DROP INDEX")
-                        || s.starts_with("DROP TABLE")
-                        || (s.starts_with("INSERT INTO") && s.contains("SELECT")),
-                    "{s}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn trigger_and_function_bodies_stay_whole() {
-        let m = Migration {
-            version: 0,
-            name: "t",
-            sql: "CREATE TABLE a (x INTEGER);\nCREATE TRIGGER t BEFORE DELETE ON a\nBEGIN\n    SELECT RAISE(ABORT, 'no');\nEND;\n\
-                  CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    RAISE EXCEPTION 'no';\nEND\n$$;\nCREATE INDEX i ON a (x);\n",
+        let names = |m: Migrator| -> Vec<(i64, String)> {
+            m.iter()
+                .map(|m| {
+                    // The engine's transaction holds every migration.
+                    assert!(!m.no_tx, "{} runs outside a transaction", m.version);
+                    assert!(m.migration_type.is_up_migration(), "{}", m.version);
+                    (m.version, m.description.to_string())
+                })
+                .collect()
         };
-        let s = m.statements();
-        assert_eq!(s.len(), 4, "{s:?}");
-        assert!(s[1].starts_with("CREATE TRIGGER") && s[1].ends_with("END"));
-        assert!(s[2].starts_with("CREATE FUNCTION") && s[2].ends_with("$$"));
-        assert_eq!(s[3], "CREATE INDEX i ON a (x)");
+        let a = names(sqlite());
+        assert_eq!(a, names(postgres()));
+        assert!(a.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(a.first().map(|m| m.0), Some(1));
     }
 
     /// Every BLOB column holds either a keyed hash (looked up, never opened)
     /// or a sealed value that `rotate-keys` must find in `SEALED_COLUMNS`;
-    /// every blind index (`…_index`) is in `BLIND_INDEXES`.
-    #[test]
-    fn every_sealed_column_is_known_to_key_rotation() {
+    /// every blind index (`…_index`) is in `BLIND_INDEXES`. Read from the
+    /// schema the SQLite migrations make.
+    #[tokio::test]
+    async fn every_sealed_column_is_known_to_key_rotation() {
         const HASHES: &[&str] = &[
             "contact_index",
             "secret_hash",
@@ -255,44 +191,18 @@ mod tests {
             "device_hash",
             "continuation_hash",
         ];
-        let mut blobs = Vec::new();
-        for m in MIGRATIONS_SQLITE {
-            for statement in m.statements() {
-                // A rebuilt table: the old one's columns go, the new one
-                // takes the old one's name.
-                if let Some(table) = statement.strip_prefix("DROP TABLE ") {
-                    blobs.retain(|(t, _)| t != table.trim());
-                    continue;
-                }
-                // `ALTER TABLE t ADD COLUMN c BLOB` adds one column.
-                if let Some(rest) = statement.strip_prefix("ALTER TABLE ") {
-                    let words: Vec<&str> = rest.split_whitespace().collect();
-                    if let [table, "ADD", "COLUMN", column, "BLOB", ..] = words.as_slice() {
-                        blobs.push(((*table).to_owned(), (*column).to_owned()));
-                    }
-                    if let [table, "RENAME", "TO", new] = words.as_slice() {
-                        for (t, _) in &mut blobs {
-                            if t == table {
-                                (*new).clone_into(t);
-                            }
-                        }
-                    }
-                    continue;
-                }
-                let Some(rest) = statement.strip_prefix("CREATE TABLE ") else {
-                    continue;
-                };
-                let table = rest.split_whitespace().next().unwrap();
-                for line in rest.lines().skip(1) {
-                    let mut words = line.split_whitespace();
-                    if let (Some(column), Some(kind)) = (words.next(), words.next())
-                        && kind.trim_end_matches(',') == "BLOB"
-                    {
-                        blobs.push((table.to_owned(), column.to_owned()));
-                    }
-                }
-            }
-        }
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlite().run(&mut conn).await.unwrap();
+        // sqlx's own table: its checksums are neither sealed nor looked up.
+        let mut blobs: Vec<(String, String)> = sqlx::query_as(
+            "SELECT t.name, c.name FROM sqlite_master t, pragma_table_info(t.name) c \
+             WHERE t.type = 'table' AND t.name <> '_sqlx_migrations' AND c.type = 'BLOB'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
         blobs.sort();
         let mut indexes: Vec<_> = blobs
             .iter()

@@ -4,13 +4,16 @@
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::migrate::{CREATE_MIGRATIONS_TABLE, MIGRATIONS_POSTGRES, Migration};
-use crate::{ConnectError, Maintenance};
+use crate::{ConnectError, Maintenance, migrate};
 
 /// The advisory-lock id under which migrations run ("uslugi" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7573_6c75_6769;
 /// The advisory-lock id that serialises appends to the audit log ("audit").
 const AUDIT_LOCK: i64 = 0x61_7564_6974;
+/// Whether a table named `$1` exists where unqualified names go (sqlx's and
+/// ours), for the migrations.
+const TABLE_EXISTS: &str = "SELECT COUNT(*) FROM information_schema.tables \
+     WHERE table_schema = current_schema() AND table_name::text = $1";
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -94,37 +97,9 @@ impl Maintenance for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        sqlx::query(CREATE_MIGRATIONS_TABLE)
-            .execute(&mut *tx)
+        let applied = migrate::run::<Postgres>(&mut tx, &migrate::postgres(), TABLE_EXISTS)
             .await
-            .map_err(backend)?;
-        let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let mut applied = Vec::new();
-        let pending: Vec<&Migration> = MIGRATIONS_POSTGRES
-            .iter()
-            .filter(|m| !done.contains(&m.version))
-            .collect();
-        for m in pending {
-            for statement in m.statements() {
-                sqlx::query(&statement)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            }
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            applied.push(m.version);
-        }
+            .map_err(migrate::failed)?;
         tx.commit().await.map_err(backend)?;
         Ok(applied)
     }

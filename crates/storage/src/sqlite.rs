@@ -12,8 +12,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions as _, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
-use crate::migrate::{CREATE_MIGRATIONS_TABLE, MIGRATIONS_SQLITE, Migration};
-use crate::{ConnectError, Maintenance};
+use crate::{ConnectError, Maintenance, migrate};
+
+/// Whether a table named `$1` exists, for the migrations.
+const TABLE_EXISTS: &str = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -172,38 +174,12 @@ sql_desk_store!(SqliteStore, sqlx::Sqlite);
 #[async_trait]
 impl Maintenance for SqliteStore {
     async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        // The write lock, taken at once, is the migration lock: another
+        // process migrating the same file waits (busy timeout) for this run.
         let mut tx = self.begin_write().await.map_err(backend)?;
-        sqlx::query(CREATE_MIGRATIONS_TABLE)
-            .execute(&mut *tx)
+        let applied = migrate::run::<Sqlite>(&mut tx, &migrate::sqlite(), TABLE_EXISTS)
             .await
-            .map_err(backend)?;
-        let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let mut applied = Vec::new();
-        let pending: Vec<&Migration> = MIGRATIONS_SQLITE
-            .iter()
-            .filter(|m| !done.contains(&m.version))
-            .collect();
-        for m in pending {
-            for statement in m.statements() {
-                sqlx::query(&statement)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            }
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            applied.push(m.version);
-        }
+            .map_err(migrate::failed)?;
         tx.commit().await.map_err(backend)?;
         Ok(applied)
     }

@@ -114,6 +114,10 @@ mod desk;
 #[path = "contract/registered_address.rs"]
 mod registered_address;
 
+// Databases made by a release before `sqlx::migrate!`: `contract/released.rs`.
+#[path = "contract/released.rs"]
+mod released;
+
 // What is left of a message after delivery: `contract/outbox.rs`.
 #[path = "contract/outbox.rs"]
 mod outbox;
