@@ -282,7 +282,7 @@ async fn log_out(
 async fn me(
     State(state): State<AppState>,
     lang: Language,
-    crate::personal::AnyApiSession(session, _): crate::personal::AnyApiSession,
+    crate::auth::AnyApiSession(session, _): crate::auth::AnyApiSession,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let profile = state

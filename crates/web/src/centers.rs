@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::{ApiError, PageError};
 use crate::http::{ApiQuery, Language};
 use crate::i18n::{Tr, fill};
-use crate::pages::{Chrome, Ctx, render};
+use crate::page::{Chrome, Ctx, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/service-centers", routing::get(page))

@@ -16,11 +16,11 @@ use uslugi_app::{Confirmation, Contact, FactorError};
 use uslugi_domain::{Channel, Email, FactorMethod, PhoneNumber, Token};
 
 use crate::AppState;
+use crate::auth::{ApiSession, citizen_or_login};
 use crate::error::{ApiError, FieldErrors, PageError};
 use crate::http::{ApiJson, ClientIp, CsrfForm, Language, session_token};
 use crate::i18n::{Tr, fill};
-use crate::pages::{Chrome, Ctx, local_time, render, see_other};
-use crate::personal::{ApiSession, Signed, signed_in};
+use crate::page::{Chrome, Ctx, local_time, render, see_other};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -364,20 +364,16 @@ async fn show_form(
     kind: Kind,
     sent: bool,
 ) -> Result<Response, PageError> {
-    match signed_in(state, &ctx, headers, action_of(kind)).await? {
-        Signed::In(s) => {
-            let factor = factor_of(state, &ctx, s.account_id).await?;
-            let sent_note = factor
-                .phone
-                .as_ref()
-                .filter(|_| sent && factor.method == Some(FactorMethod::Sms))
-                .map(|p| fill(ctx.tr.factor.code_sent_to, p));
-            let mut page = form_page(ctx, kind, String::new(), &factor, FieldErrors::new());
-            page.sent_note = sent_note;
-            Ok(render(StatusCode::OK, &page))
-        }
-        Signed::Out(r) => Ok(r),
-    }
+    let session = citizen_or_login!(state, ctx, headers, action_of(kind));
+    let factor = factor_of(state, &ctx, session.account_id).await?;
+    let sent_note = factor
+        .phone
+        .as_ref()
+        .filter(|_| sent && factor.method == Some(FactorMethod::Sms))
+        .map(|p| fill(ctx.tr.factor.code_sent_to, p));
+    let mut page = form_page(ctx, kind, String::new(), &factor, FieldErrors::new());
+    page.sent_note = sent_note;
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize, Default)]
@@ -421,10 +417,7 @@ async fn submit(
     kind: Kind,
     input: StartInput,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(state, &ctx, headers, action_of(kind)).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, action_of(kind));
     let value = match kind {
         Kind::Phone => input.phone,
         Kind::Email => input.email,
@@ -574,10 +567,7 @@ async fn confirm_form(
     Query(q): Query<ConfirmQuery>,
 ) -> Result<Response, PageError> {
     let here = format!("/me/contacts/changes/{id}");
-    let session = match signed_in(&state, &ctx, &headers, &here).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, &here);
     let id = page_id(&ctx, &id)?;
     let view = state
         .identity
@@ -619,10 +609,7 @@ async fn confirm_submit(
     CsrfForm(input): CsrfForm<CodeInput>,
 ) -> Result<Response, PageError> {
     let here = format!("/me/contacts/changes/{id}");
-    let session = match signed_in(&state, &ctx, &headers, &here).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, &here);
     let id = page_id(&ctx, &id)?;
     match state
         .identity
@@ -660,10 +647,7 @@ async fn resend_submit(
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<Response, PageError> {
     let here = format!("/me/contacts/changes/{id}");
-    let session = match signed_in(&state, &ctx, &headers, &here).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, &here);
     let id = page_id(&ctx, &id)?;
     match state
         .identity
@@ -711,7 +695,7 @@ async fn email_link(
     match state.identity.contact_change_by_link(&q.token).await {
         Ok(contact) => Ok(render(
             StatusCode::OK,
-            &crate::pages::LinkConfirmPage {
+            &crate::page::LinkConfirmPage {
                 lead: ctx.tr.link_confirm_contact,
                 tr: ctx.tr,
                 chrome: ctx.chrome,

@@ -229,7 +229,7 @@ impl IntoResponse for ApiError {
 #[template(path = "message.html")]
 pub struct MessagePage {
     pub tr: &'static Tr,
-    pub chrome: crate::pages::Chrome,
+    pub chrome: crate::page::Chrome,
     pub title: String,
     pub message: String,
     pub link: Option<(String, String)>,
@@ -296,7 +296,7 @@ impl IntoResponse for PageError {
         let t = tr(self.lang);
         let page = MessagePage {
             tr: t,
-            chrome: crate::pages::Chrome::plain(),
+            chrome: crate::page::Chrome::plain(),
             title: t.error_title.to_owned(),
             message: self.message,
             link: Some(("/".to_owned(), t.back_home.to_owned())),

@@ -11,11 +11,11 @@ use uslugi_app::letters::{CodeEntryError, LetterView, OrderError};
 use uslugi_domain::{AccountLevel, CodeError, Token};
 
 use crate::AppState;
+use crate::auth::{ApiSession, citizen_or_login};
 use crate::error::{ApiError, FieldErrors, PageError};
 use crate::http::{CsrfForm, Language};
 use crate::i18n::{Tr, fill};
-use crate::pages::{Chrome, Ctx, local_time, render, see_other};
-use crate::personal::{ApiSession, Signed, signed_in};
+use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -136,10 +136,7 @@ async fn page(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/identity").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/identity");
     show(
         &state,
         ctx,
@@ -174,7 +171,7 @@ async fn show(
     });
     let destination = state.letters.destination(account).await.map_err(internal)?;
     let summary = crate::personal::summary(ctx.tr, &errors, &[]);
-    let mut response = render(
+    Ok(no_store(render(
         status,
         &IdentityPage {
             level: profile.level.as_str(),
@@ -186,12 +183,7 @@ async fn show(
             errors,
             summary,
         },
-    );
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    )))
 }
 
 /// The order form has no fields but its CSRF token: the address is the
@@ -205,10 +197,7 @@ async fn order_submit(
     headers: HeaderMap,
     CsrfForm(OrderInput {}): CsrfForm<OrderInput>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/identity").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/identity");
     let account = session.account_id;
     let mut errors = FieldErrors::new();
     let l = ctx.tr.letter;
@@ -252,10 +241,7 @@ async fn code_submit(
     headers: HeaderMap,
     CsrfForm(input): CsrfForm<CodeInput>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/identity").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/identity");
     let account = session.account_id;
     let back = if input.from == "me" {
         "/me"

@@ -13,6 +13,7 @@ use axum::{Json, Router, routing};
 use uslugi_app::Identity;
 
 pub mod api;
+pub mod auth;
 pub mod centers;
 pub mod contacts;
 pub mod error;
@@ -29,6 +30,7 @@ pub mod i18n_recovery;
 pub mod identity_letter;
 pub mod messaging;
 pub mod operator;
+pub mod page;
 pub mod pages;
 pub mod password;
 pub mod personal;
@@ -236,11 +238,11 @@ async fn outbox_json(State(state): State<AppState>) -> Response {
 #[template(path = "outbox.html")]
 struct OutboxPage {
     tr: &'static i18n::Tr,
-    chrome: pages::Chrome,
+    chrome: page::Chrome,
     entries: Vec<OutboxEntry>,
 }
 
-async fn outbox_page(State(state): State<AppState>, ctx: pages::Ctx) -> Response {
+async fn outbox_page(State(state): State<AppState>, ctx: page::Ctx) -> Response {
     match outbox_entries(&state).await {
         Ok(entries) => match (OutboxPage {
             tr: ctx.tr,

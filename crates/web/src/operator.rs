@@ -27,7 +27,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{CsrfForm, clear_cookie, cookie, set_cookie};
 use crate::i18n::{Tr, fill};
-use crate::pages::{Chrome, Ctx, local_time, render, see_other};
+use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
 use crate::personal::{
     CheckRow, PersonalFormInput, check_rows, date_for_input, field_errors, format_date, labels,
     summary,
@@ -87,15 +87,6 @@ fn desk(t: &Tr, op: &OperatorAuth) -> Desk {
         center: op.center_name.clone(),
         registers: op.offers(CenterService::Registration),
     }
-}
-
-/// Console pages are never cached: they show personal data.
-fn private(mut r: Response) -> Response {
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    r
 }
 
 enum Console {
@@ -342,7 +333,7 @@ async fn enrol_page(
             ("code", c.code),
         ],
     );
-    Ok(private(render(
+    Ok(no_store(render(
         status,
         &EnrolPage {
             intro: fill(c.enrol_intro, &view.center_name),
@@ -502,7 +493,7 @@ async fn home(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
-    Ok(private(render(
+    Ok(no_store(render(
         StatusCode::OK,
         &HomePage {
             desk: desk(ctx.tr, &op),
@@ -564,7 +555,7 @@ async fn search(
             Err(SearchError::Internal(e)) => return Err(PageError::internal(ctx.lang.0, &e)),
         }
     }
-    Ok(private(render(
+    Ok(no_store(render(
         status,
         &HomePage {
             desk: desk(ctx.tr, &op),
@@ -707,7 +698,7 @@ async fn citizen_page(
     });
     let row = card_row(t, &card);
     let verified_level = card.level != uslugi_domain::AccountLevel::Simplified;
-    Ok(private(render(
+    Ok(no_store(render(
         status,
         &CitizenPage {
             desk: desk(t, op),
@@ -1001,7 +992,7 @@ fn register_page(
     } else {
         (t.console.registration_title, t.console.resubmit)
     };
-    private(render(
+    no_store(render(
         status,
         &RegisterPage {
             desk: desk(t, op),
@@ -1062,7 +1053,7 @@ fn phone_page(
             ("resend", c.resend_code),
         ],
     );
-    private(render(
+    no_store(render(
         status,
         &PhonePage {
             desk: desk(t, op),
@@ -1466,7 +1457,7 @@ async fn registration(
         return Ok(register_page(ctx, &op, form, errors, StatusCode::OK));
     }
     let row = card_row(ctx.tr, &card);
-    Ok(private(render(
+    Ok(no_store(render(
         StatusCode::OK,
         &RegistrationPage {
             desk: desk(ctx.tr, &op),
@@ -1575,7 +1566,7 @@ async fn audit(
     let older = (records.len() == page)
         .then(|| records.last().map(|r| r.seq))
         .flatten();
-    Ok(private(render(
+    Ok(no_store(render(
         StatusCode::OK,
         &AuditPage {
             desk: desk(ctx.tr, &op),

@@ -1,28 +1,28 @@
 //! Server-rendered pages. Every page works without JavaScript; the script
 //! only adds the live countdown and the password-strength meter.
 use askama::Template;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing};
 use serde::Deserialize;
-use time::OffsetDateTime;
 use uslugi_app::{
     Confirmation, Contact, LoginError, LoginOutcome, RegistrationError, RegistrationView,
-    StartRegistration, messages,
+    StartRegistration,
 };
 use uslugi_domain::Channel;
 use uslugi_domain::{AccountLevel, PasswordContext, RegistrationId, Token, assess_password};
 
 use crate::AppState;
+use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::forms::{self, RegistrationInput};
 use crate::http::{
-    ClientIp, CsrfForm, CsrfToken, LANG_COOKIE, Language, REGISTRATION_CONTINUE_COOKIE,
-    REGISTRATION_COOKIE, SESSION_COOKIE, clear_cookie, cookie, safe_next, session_token,
-    set_cookie, url_encode,
+    ClientIp, CsrfForm, LANG_COOKIE, REGISTRATION_CONTINUE_COOKIE, REGISTRATION_COOKIE,
+    SESSION_COOKIE, clear_cookie, cookie, safe_next, session_token, set_cookie,
 };
 use crate::i18n::{Tr, fill};
+use crate::page::{Chrome, Ctx, LinkConfirmPage, local_time, no_store, render, see_other};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -52,68 +52,6 @@ pub fn routes() -> Router<AppState> {
         .route("/login", routing::get(login_form).post(login_submit))
         .route("/logout", routing::post(logout_submit))
         .route("/me", routing::get(me))
-}
-
-/// What every page's frame needs: the CSRF token for its forms, where the
-/// language switcher should come back to, and whether someone is logged in.
-#[derive(Clone)]
-pub struct Chrome {
-    pub csrf: String,
-    pub next_enc: String,
-    pub logged_in: bool,
-}
-
-impl Chrome {
-    pub fn plain() -> Self {
-        Self {
-            csrf: String::new(),
-            next_enc: "%2F".into(),
-            logged_in: false,
-        }
-    }
-}
-
-/// Per-request page context, built from the request's headers.
-pub struct Ctx {
-    pub tr: &'static Tr,
-    pub lang: Language,
-    pub chrome: Chrome,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        s: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let lang = Language::from_request_parts(parts, s).await?;
-        let CsrfToken(csrf) = CsrfToken::from_request_parts(parts, s).await?;
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        Ok(Self {
-            tr: lang.tr(),
-            lang,
-            chrome: Chrome {
-                csrf,
-                next_enc: url_encode(path),
-                logged_in: session_token(&parts.headers).is_some(),
-            },
-        })
-    }
-}
-
-pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => PageError::internal(uslugi_app::Lang::Ru, &e).into_response(),
-    }
-}
-
-pub(crate) fn see_other(to: &str) -> Response {
-    Redirect::to(to).into_response()
-}
-
-pub(crate) fn local_time(state: &AppState, at: OffsetDateTime, ctx: &Ctx) -> String {
-    messages::format_local(at, state.identity.policy().display_offset, ctx.lang.0)
 }
 
 // ---------------------------------------------------------------- static pages
@@ -661,19 +599,6 @@ fn link_gone(ctx: Ctx, e: &RegistrationError) -> Response {
     render(StatusCode::GONE, &page)
 }
 
-/// The page every e-mail link opens: what the button confirms, and the
-/// button. Opening it (a person, or a mail scanner) changes nothing.
-#[derive(Template)]
-#[template(path = "confirm_link.html")]
-pub(crate) struct LinkConfirmPage {
-    pub tr: &'static Tr,
-    pub chrome: Chrome,
-    pub who: Option<String>,
-    pub lead: &'static str,
-    pub action: &'static str,
-    pub token: String,
-}
-
 async fn confirm_email_link(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -1145,10 +1070,7 @@ async fn me(
     Query(q): Query<MeQuery>,
 ) -> Result<Response, PageError> {
     let to_login = || see_other("/login?next=%2Fme");
-    let session = match crate::personal::signed_in(&state, &ctx, &headers, "/me").await? {
-        crate::personal::Signed::In(s) => s,
-        crate::personal::Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me");
     let Some(profile) = state
         .identity
         .profile(session.account_id)
@@ -1178,7 +1100,7 @@ async fn me(
         };
         format!("{via}, {}", local_time(&state, at, &ctx))
     });
-    let mut response = render(
+    Ok(no_store(render(
         StatusCode::OK,
         &MePage {
             name: format!("{} {}", profile.surname, profile.given_name),
@@ -1198,11 +1120,5 @@ async fn me(
             tr: ctx.tr,
             chrome: ctx.chrome,
         },
-    );
-    // Personal data must not linger in shared caches or the back button.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    )))
 }

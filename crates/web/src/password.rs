@@ -10,11 +10,11 @@ use serde_json::json;
 use uslugi_app::PasswordChangeError;
 
 use crate::AppState;
+use crate::auth::{AnyApiSession, citizen_or_login};
 use crate::error::{ApiError, FieldErrors, PageError};
 use crate::http::{ApiJson, CsrfForm, Language, session_token};
 use crate::i18n::Tr;
-use crate::pages::{Chrome, Ctx, render, see_other};
-use crate::personal::{AnyApiSession, Signed, signed_in};
+use crate::page::{Chrome, Ctx, render, see_other};
 
 /// The page that replaces a temporary password; the only one such a
 /// session may open.
@@ -68,10 +68,7 @@ async fn form(
     ctx: Ctx,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, PAGE).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, PAGE);
     Ok(render(
         StatusCode::OK,
         &PasswordPage {
@@ -98,10 +95,7 @@ async fn submit(
     headers: HeaderMap,
     CsrfForm(input): CsrfForm<PasswordInput>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, PAGE).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, PAGE);
     let token = session_token(&headers).unwrap_or_default();
     match state
         .identity

@@ -5,14 +5,13 @@ use std::convert::Infallible;
 use std::time::Duration as StdDuration;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uslugi_app::AuthSession;
 use uslugi_app::registries::Registry;
 use uslugi_app::verification::{
     AddressError, Addresses, FailureReason, PersonalDataView, SubmitError, VerificationState,
@@ -23,12 +22,11 @@ use uslugi_domain::{
 };
 
 use crate::AppState;
+use crate::auth::{ApiSession, citizen_or_login};
 use crate::error::{ApiError, FieldErrors, PageError};
-use crate::http::{
-    ApiJson, ClientIp, CsrfForm, Language, SESSION_COOKIE, clear_cookie, session_token,
-};
+use crate::http::{ApiJson, ClientIp, CsrfForm, Language};
 use crate::i18n::{Tr, fill};
-use crate::pages::{Chrome, Ctx, render, see_other};
+use crate::page::{Chrome, Ctx, no_store, render, see_other};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -218,102 +216,6 @@ pub fn state_json(t: &Tr, s: &VerificationState) -> Value {
     })
 }
 
-// ------------------------------------------------------------------ sign-in
-
-/// Whether a page's visitor is logged in; if not, where to send them.
-pub(crate) enum Signed {
-    In(AuthSession),
-    Out(Response),
-}
-
-/// The session of a page's visitor, or the way to the login page (which
-/// comes back to `here`), clearing a stale session cookie.
-pub(crate) async fn signed_in(
-    state: &AppState,
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    here: &str,
-) -> Result<Signed, PageError> {
-    let to_login = || see_other(&format!("/login?next={}", crate::http::url_encode(here)));
-    let Some(token) = session_token(headers) else {
-        return Ok(Signed::Out(to_login()));
-    };
-    match state
-        .identity
-        .authenticate(&token)
-        .await
-        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
-    {
-        // A temporary password opens nothing but the page that replaces it.
-        Some(s) if s.must_change_password && here != crate::password::PAGE => {
-            Ok(Signed::Out(see_other(crate::password::PAGE)))
-        }
-        Some(s) => Ok(Signed::In(s)),
-        None => Ok(Signed::Out(
-            (
-                [(header::SET_COOKIE, clear_cookie(SESSION_COOKIE))],
-                to_login(),
-            )
-                .into_response(),
-        )),
-    }
-}
-
-/// The API caller's session (cookie or `Authorization: Bearer`). As an
-/// extractor of the request's head it runs before the body is read, so a
-/// caller without a session learns that first, whatever they sent. A
-/// session opened with a temporary password gets 403
-/// `password_change_required` until the password is replaced.
-pub struct ApiSession(pub AuthSession);
-
-/// Any live session, also one that must replace its temporary password
-/// first: for `GET /me` and the password change itself.
-pub struct AnyApiSession(pub AuthSession, pub String);
-
-impl FromRequestParts<AppState> for AnyApiSession {
-    type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let t = crate::i18n::tr(crate::http::lang_of(&parts.headers));
-        let token = session_token(&parts.headers).ok_or_else(|| ApiError::unauthorized(t))?;
-        if !crate::http::api_call_is_same_site(&parts.method, &parts.headers) {
-            return Err(ApiError::csrf(t));
-        }
-        let session = state
-            .identity
-            .authenticate(&token)
-            .await
-            .map_err(|e| ApiError::internal(t, &e))?
-            .ok_or_else(|| ApiError::unauthorized(t))?;
-        Ok(Self(session, token))
-    }
-}
-
-impl FromRequestParts<AppState> for ApiSession {
-    type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let AnyApiSession(session, _) = AnyApiSession::from_request_parts(parts, state).await?;
-        if session.must_change_password {
-            let t = crate::i18n::tr(crate::http::lang_of(&parts.headers));
-            return Err(ApiError::password_change_required(t));
-        }
-        Ok(Self(session))
-    }
-}
-
-fn private(mut response: Response) -> Response {
-    // Personal data must not linger in shared caches or the back button.
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 // ------------------------------------------------------------------ the form
 
 /// The form as posted: flat names, `document.*` for the document.
@@ -412,10 +314,7 @@ async fn personal_form(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/personal-data").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/personal-data");
     let view = state
         .verification
         .personal_data(session.account_id)
@@ -431,7 +330,7 @@ async fn personal_form(
     };
     // The checks found the SNILS in another account: the way to it.
     let snils_taken = view.state.snils_taken;
-    Ok(private(personal_page(
+    Ok(no_store(personal_page(
         &ctx,
         StatusCode::OK,
         view.form,
@@ -476,10 +375,7 @@ async fn personal_submit(
     ClientIp(ip): ClientIp,
     CsrfForm(input): CsrfForm<PersonalFormInput>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/personal-data").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/personal-data");
     let (form, submit) = input.into_form();
     if !submit {
         state
@@ -495,7 +391,7 @@ async fn personal_submit(
         .await
     {
         Ok(_) => Ok(see_other("/me/verification")),
-        Err(SubmitError::Invalid(problems)) => Ok(private(personal_page(
+        Err(SubmitError::Invalid(problems)) => Ok(no_store(personal_page(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
             form,
@@ -504,7 +400,7 @@ async fn personal_submit(
             field_errors(ctx.tr, &problems),
             false,
         ))),
-        Err(SubmitError::TooMany { .. }) => Ok(private(personal_page(
+        Err(SubmitError::TooMany { .. }) => Ok(no_store(personal_page(
             &ctx,
             StatusCode::TOO_MANY_REQUESTS,
             form,
@@ -561,10 +457,7 @@ async fn check_page(
     ctx: Ctx,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/verification").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/verification");
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
     let s = state
         .verification
@@ -587,7 +480,7 @@ async fn check_page(
         })
         .unwrap_or_default();
     let checks = check_rows(ctx.tr, &s);
-    Ok(private(render(
+    Ok(no_store(render(
         StatusCode::OK,
         &CheckPage {
             tr: ctx.tr,
@@ -737,10 +630,7 @@ async fn addresses_form(
     ctx: Ctx,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/addresses").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/addresses");
     let view = state
         .verification
         .personal_data(session.account_id)
@@ -754,7 +644,7 @@ async fn addresses_form(
         ),
         None => (AddressForm::default(), AddressForm::default(), false),
     };
-    Ok(private(render(
+    Ok(no_store(render(
         StatusCode::OK,
         &AddressesPage {
             tr: ctx.tr,
@@ -774,10 +664,7 @@ async fn addresses_submit(
     headers: HeaderMap,
     CsrfForm(input): CsrfForm<AddressesInput>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/addresses").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/addresses");
     let (registration, actual, same) = input.forms();
     match state
         .verification
@@ -788,7 +675,7 @@ async fn addresses_submit(
         Err(AddressError::Invalid(problems)) => {
             let errors = field_errors(ctx.tr, &problems);
             let summary = summary(ctx.tr, &errors, &[]);
-            Ok(private(render(
+            Ok(no_store(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &AddressesPage {
                     tr: ctx.tr,
@@ -915,7 +802,7 @@ async fn api_personal_data(
         .personal_data(session.account_id)
         .await
         .map_err(|e| ApiError::internal(t, &e))?;
-    Ok(private(
+    Ok(no_store(
         Json(json!({
             "status": v.state.status.as_str(),
             "form": v.form,
@@ -996,7 +883,7 @@ async fn api_verification(
         .state(session.account_id)
         .await
         .map_err(|e| ApiError::internal(t, &e))?;
-    Ok(private(Json(state_json(t, &s)).into_response()))
+    Ok(no_store(Json(state_json(t, &s)).into_response()))
 }
 
 #[derive(Deserialize)]
@@ -1016,7 +903,7 @@ async fn api_addresses(
         .personal_data(session.account_id)
         .await
         .map_err(|e| ApiError::internal(t, &e))?;
-    Ok(private(
+    Ok(no_store(
         Json(addresses_json(v.addresses.as_ref())).into_response(),
     ))
 }

@@ -20,7 +20,7 @@ use crate::http::{
     set_cookie,
 };
 use crate::i18n::{Tr, fill};
-use crate::pages::{Chrome, Ctx, local_time, render, see_other};
+use crate::page::{Chrome, Ctx, local_time, render, see_other};
 
 pub const RECOVERY_COOKIE: &str = "__Host-uslugi-recovery";
 
@@ -507,7 +507,7 @@ async fn email_link(
     }
     Ok(render(
         StatusCode::OK,
-        &crate::pages::LinkConfirmPage {
+        &crate::page::LinkConfirmPage {
             lead: ctx.tr.link_confirm_recovery,
             tr: ctx.tr,
             chrome: ctx.chrome,

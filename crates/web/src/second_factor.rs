@@ -14,11 +14,11 @@ use uslugi_app::{FactorError, Lang};
 use uslugi_domain::{FactorMethod, Token};
 
 use crate::AppState;
+use crate::auth::{ApiSession, Signed, citizen_or_login, signed_in};
 use crate::error::{ApiError, FieldErrors, PageError};
 use crate::http::{ApiJson, ClientIp, CsrfForm, Language, clear_cookie, cookie, safe_next};
 use crate::i18n::{Tr, fill};
-use crate::pages::{Chrome, Ctx, render, see_other};
-use crate::personal::{ApiSession, Signed, signed_in};
+use crate::page::{Chrome, Ctx, no_store, render, see_other};
 
 /// The login's code step: the step's id in a cookie of its own.
 pub const LOGIN_CODE_PAGE: &str = "/login/code";
@@ -470,7 +470,7 @@ fn login_page(
         ),
         None => (ctx.tr.factor.err_step_gone.to_owned(), false, None),
     };
-    let mut r = render(
+    no_store(render(
         status,
         &LoginCodePage {
             tr: ctx.tr,
@@ -482,12 +482,7 @@ fn login_page(
             over: step.is_none(),
             errors,
         },
-    );
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    r
+    ))
 }
 
 async fn login_code_form(
@@ -682,23 +677,12 @@ struct OnPage {
     errors: FieldErrors,
 }
 
-fn no_store(mut r: Response) -> Response {
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    r
-}
-
 async fn on_form(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, ENROL_START).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, ENROL_START);
     let status = state
         .identity
         .second_factor_status(session.account_id)
@@ -737,10 +721,7 @@ async fn on_submit(
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<OnForm>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, ENROL_START).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, ENROL_START);
     let internal = |e: &(dyn std::error::Error + 'static)| PageError::internal(ctx.lang.0, e);
     let method_raw = form.method.unwrap_or_default();
     let password = form.password.unwrap_or_default();
@@ -858,7 +839,7 @@ async fn enrol_target(
     id: &str,
 ) -> Result<Result<(uslugi_domain::AccountId, uuid::Uuid), Response>, PageError> {
     let session = match signed_in(state, ctx, headers, ENROL_START).await? {
-        Signed::In(s) => s,
+        Signed::In(session) => session,
         Signed::Out(r) => return Ok(Err(r)),
     };
     Ok(match id.parse() {
@@ -1093,10 +1074,7 @@ async fn manage_form(
     which: Manage,
     sent: bool,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, which.path()).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, which.path());
     let sent_to = if sent {
         state
             .identity
@@ -1150,10 +1128,7 @@ async fn manage_submit(
     which: Manage,
     form: ManageForm,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, which.path()).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, which.path());
     let password = form.password.unwrap_or_default();
     let code = form.code.unwrap_or_default();
     let mut errors = FieldErrors::new();
@@ -1248,10 +1223,7 @@ async fn manage_code_submit(
     } else {
         Manage::Off
     };
-    let session = match signed_in(&state, &ctx, &headers, which.path()).await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, which.path());
     match state
         .identity
         .send_manage_code(session.account_id, ctx.lang.0, ip)

@@ -10,11 +10,11 @@ use time::format_description::well_known::Rfc3339;
 use uslugi_app::security::{SecurityEvent, SessionView};
 
 use crate::AppState;
+use crate::auth::{AnyApiSession, ApiSession, citizen_or_login};
 use crate::error::{ApiError, PageError};
 use crate::http::{CsrfForm, Language, session_token};
 use crate::i18n::Tr;
-use crate::pages::{Chrome, Ctx, local_time, render, see_other};
-use crate::personal::{AnyApiSession, ApiSession, Signed, signed_in};
+use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
 
 pub const DEVICE_COOKIE: &str = "__Host-uslugi-device";
 
@@ -125,10 +125,7 @@ async fn page(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/security").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/security");
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
     let token = session_token(&headers).unwrap_or_default();
     let sessions = state
@@ -168,7 +165,7 @@ async fn page(
         Some("off") => Some(ctx.tr.factor.turned_off),
         _ => q.ended.is_some().then_some(ctx.tr.account.ended),
     };
-    let mut r = render(
+    Ok(no_store(render(
         StatusCode::OK,
         &SecurityPage {
             tr: ctx.tr,
@@ -178,12 +175,7 @@ async fn page(
             notice,
             factor,
         },
-    );
-    r.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(r)
+    )))
 }
 
 async fn end_one(
@@ -193,10 +185,7 @@ async fn end_one(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/security").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/security");
     let ended = state
         .identity
         .end_session(session.account_id, &id)
@@ -214,10 +203,7 @@ async fn end_others(
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let session = match signed_in(&state, &ctx, &headers, "/me/security").await? {
-        Signed::In(s) => s,
-        Signed::Out(r) => return Ok(r),
-    };
+    let session = citizen_or_login!(state, ctx, headers, "/me/security");
     let token = session_token(&headers).unwrap_or_default();
     state
         .identity

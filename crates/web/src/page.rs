@@ -1,0 +1,97 @@
+//! What every page shares: the frame (`Chrome`), the request's context
+//! (`Ctx`), rendering and redirects, and the page an e-mail link opens.
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use time::OffsetDateTime;
+use uslugi_app::messages;
+
+use crate::AppState;
+use crate::error::PageError;
+use crate::http::{CsrfToken, Language, session_token, url_encode};
+use crate::i18n::Tr;
+
+/// What every page's frame needs: the CSRF token for its forms, where the
+/// language switcher should come back to, and whether someone is logged in.
+#[derive(Clone)]
+pub struct Chrome {
+    pub csrf: String,
+    pub next_enc: String,
+    pub logged_in: bool,
+}
+
+impl Chrome {
+    pub fn plain() -> Self {
+        Self {
+            csrf: String::new(),
+            next_enc: "%2F".into(),
+            logged_in: false,
+        }
+    }
+}
+
+/// Per-request page context, built from the request's headers.
+pub struct Ctx {
+    pub tr: &'static Tr,
+    pub lang: Language,
+    pub chrome: Chrome,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Language::from_request_parts(parts, s).await?;
+        let CsrfToken(csrf) = CsrfToken::from_request_parts(parts, s).await?;
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        Ok(Self {
+            tr: lang.tr(),
+            lang,
+            chrome: Chrome {
+                csrf,
+                next_enc: url_encode(path),
+                logged_in: session_token(&parts.headers).is_some(),
+            },
+        })
+    }
+}
+
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => PageError::internal(uslugi_app::Lang::Ru, &e).into_response(),
+    }
+}
+
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+pub(crate) fn local_time(state: &AppState, at: OffsetDateTime, ctx: &Ctx) -> String {
+    messages::format_local(at, state.identity.policy().display_offset, ctx.lang.0)
+}
+
+/// Pages that show personal data are never cached: they must not linger
+/// in shared caches or behind the back button.
+pub(crate) fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The page every e-mail link opens: what the button confirms, and the
+/// button. Opening it (a person, or a mail scanner) changes nothing.
+#[derive(Template)]
+#[template(path = "confirm_link.html")]
+pub(crate) struct LinkConfirmPage {
+    pub tr: &'static Tr,
+    pub chrome: Chrome,
+    pub who: Option<String>,
+    pub lead: &'static str,
+    pub action: &'static str,
+    pub token: String,
+}
