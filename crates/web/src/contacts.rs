@@ -20,7 +20,7 @@ use crate::auth::{ApiSession, citizen_or_login};
 use crate::error::{ApiError, FieldErrors, PageError};
 use crate::http::{ApiJson, ClientIp, CsrfForm, Language, session_token};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, local_time, render, see_other};
+use crate::page::{Chrome, Ctx, EmptyForm, local_time, render, see_other};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -634,9 +634,6 @@ async fn confirm_submit(
         }
     }
 }
-
-#[derive(Deserialize)]
-struct EmptyForm {}
 
 async fn resend_submit(
     State(state): State<AppState>,

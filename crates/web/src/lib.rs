@@ -17,7 +17,7 @@ pub mod auth;
 pub mod centers;
 pub mod contacts;
 pub mod error;
-pub mod forms;
+pub mod home;
 pub mod http;
 pub mod i18n;
 pub mod i18n_centers;
@@ -28,14 +28,16 @@ pub mod i18n_operator;
 pub mod i18n_personal;
 pub mod i18n_recovery;
 pub mod identity_letter;
+pub mod login;
 pub mod messaging;
 pub mod operator;
 pub mod page;
-pub mod pages;
 pub mod password;
 pub mod personal;
+pub mod profile;
 pub mod qr;
 pub mod recovery;
+pub mod registration;
 pub mod second_factor;
 pub mod security;
 pub mod trace;
@@ -66,7 +68,10 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
-        .merge(pages::routes())
+        .merge(home::routes())
+        .merge(registration::routes())
+        .merge(login::routes())
+        .merge(profile::routes())
         .merge(personal::routes())
         .merge(centers::routes())
         .merge(identity_letter::routes())
@@ -79,6 +84,9 @@ pub fn router(state: AppState) -> Router {
         .nest(
             "/api/v1",
             api::routes()
+                .merge(registration::api_routes())
+                .merge(login::api_routes())
+                .merge(profile::api_routes())
                 .merge(personal::api_routes())
                 .merge(centers::api_routes())
                 .merge(identity_letter::api_routes())

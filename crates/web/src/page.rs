@@ -83,6 +83,10 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// A form with nothing in it but its CSRF token: a button.
+#[derive(serde::Deserialize)]
+pub(crate) struct EmptyForm {}
+
 /// The page every e-mail link opens: what the button confirms, and the
 /// button. Opening it (a person, or a mail scanner) changes nothing.
 #[derive(Template)]

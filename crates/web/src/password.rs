@@ -8,6 +8,7 @@ use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
 use uslugi_app::PasswordChangeError;
+use uslugi_domain::PasswordProblem;
 
 use crate::AppState;
 use crate::auth::{AnyApiSession, citizen_or_login};
@@ -50,13 +51,7 @@ fn field_errors(t: &Tr, e: &PasswordChangeError) -> Option<FieldErrors> {
             f.insert("current_password".into(), t.factor.err_throttled.into());
         }
         PasswordChangeError::Password { problems, mismatch } => {
-            if !problems.is_empty() {
-                let text: Vec<&str> = problems.iter().map(|p| t.password_problem(*p)).collect();
-                f.insert("password".into(), text.join(". "));
-            }
-            if *mismatch {
-                f.insert("password_confirmation".into(), t.err_pw_mismatch.into());
-            }
+            return Some(password_fields(t, problems, *mismatch));
         }
         PasswordChangeError::NoSession | PasswordChangeError::Internal(_) => return None,
     }
@@ -170,4 +165,17 @@ async fn api_change(
             Err(err)
         }
     }
+}
+
+/// The rules a new password broke, and whether its repetition differs.
+pub fn password_fields(t: &Tr, problems: &[PasswordProblem], mismatch: bool) -> FieldErrors {
+    let mut f = FieldErrors::new();
+    if !problems.is_empty() {
+        let text: Vec<&str> = problems.iter().map(|p| t.password_problem(*p)).collect();
+        f.insert("password".into(), text.join(". "));
+    }
+    if mismatch {
+        f.insert("password_confirmation".into(), t.err_pw_mismatch.into());
+    }
+    f
 }

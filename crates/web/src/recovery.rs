@@ -99,7 +99,7 @@ fn recovery_answer(t: &Tr, now: OffsetDateTime, e: &RecoveryError) -> ApiError {
         RecoveryError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
         RecoveryError::ContinuationRequired => ApiError::continuation_required(t),
         RecoveryError::Password { problems, mismatch } => {
-            ApiError::invalid(t, crate::forms::password_fields(t, problems, *mismatch))
+            ApiError::invalid(t, crate::password::password_fields(t, problems, *mismatch))
                 .with_code("password_rejected")
         }
         RecoveryError::Internal(_) => ApiError::internal(t, e),

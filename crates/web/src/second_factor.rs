@@ -186,7 +186,7 @@ async fn api_login_code(
         return Err(ApiError::invalid_field(t, "code", t.factor.err_code));
     }
     match state.identity.complete_factor_login(id, &input.code).await {
-        Ok(session) => Ok(crate::api::session_created(&state, &session)),
+        Ok(session) => Ok(crate::login::session_created(&state, &session)),
         Err(e) => Err(api_error(t, &state, e)),
     }
 }
@@ -547,7 +547,7 @@ async fn login_code_submit(
     match result {
         Ok(session) => {
             let mut r =
-                crate::pages::session_response(&state, &ctx, &headers, &session, next).await?;
+                crate::login::session_response(&state, &ctx, &headers, &session, next).await?;
             r.headers_mut()
                 .append(header::SET_COOKIE, clear_cookie(LOGIN_STEP_COOKIE));
             Ok(r)

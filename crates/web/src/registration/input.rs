@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use time::OffsetDateTime;
 use uslugi_app::{Contact, RegistrationError};
-use uslugi_domain::{Email, PasswordProblem, PersonName, PhoneNumber};
+use uslugi_domain::{Email, PersonName, PhoneNumber};
 
 use crate::error::{ApiError, FieldErrors, log_internal};
 use crate::i18n::{Tr, fill};
@@ -128,7 +128,7 @@ pub fn registration_answer(t: &Tr, now: OffsetDateTime, e: &RegistrationError) -
         RegistrationError::NotConfirmed => ApiError::conflict("not_confirmed", t.err_not_confirmed),
         RegistrationError::ContinuationRequired => ApiError::continuation_required(t),
         RegistrationError::Password { problems, mismatch } => {
-            ApiError::invalid(t, password_fields(t, problems, *mismatch))
+            ApiError::invalid(t, crate::password::password_fields(t, problems, *mismatch))
                 .with_code("password_rejected")
         }
         RegistrationError::AccountExists => {
@@ -142,23 +142,11 @@ pub fn registration_answer(t: &Tr, now: OffsetDateTime, e: &RegistrationError) -
     }
 }
 
-/// The rules a new password broke, and whether its repetition differs.
-pub fn password_fields(t: &Tr, problems: &[PasswordProblem], mismatch: bool) -> FieldErrors {
-    let mut f = FieldErrors::new();
-    if !problems.is_empty() {
-        let text: Vec<&str> = problems.iter().map(|p| t.password_problem(*p)).collect();
-        f.insert("password".into(), text.join(". "));
-    }
-    if mismatch {
-        f.insert("password_confirmation".into(), t.err_pw_mismatch.into());
-    }
-    f
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::i18n::{EN, RU};
+    use uslugi_domain::PasswordProblem;
 
     fn input(phone: Option<&str>, email: Option<&str>) -> RegistrationInput {
         RegistrationInput {

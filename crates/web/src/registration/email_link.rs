@@ -1,0 +1,112 @@
+//! The e-mail's link: a page with a button, and the button, after which
+//! this browser continues to the password.
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Router, routing};
+use serde::Deserialize;
+use uslugi_app::{Confirmation, Contact, RegistrationError};
+
+use crate::AppState;
+use crate::error::PageError;
+use crate::http::CsrfForm;
+use crate::page::{Ctx, LinkConfirmPage, render};
+
+use super::{continue_registration, registration_error_page};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/register/confirm-email",
+        routing::get(confirm_email_link).post(confirm_email_submit),
+    )
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+fn link_gone(ctx: Ctx, e: &RegistrationError) -> Response {
+    let message = if matches!(e, RegistrationError::LinkExpired) {
+        ctx.tr.link_expired
+    } else {
+        ctx.tr.link_invalid
+    };
+    let page = crate::error::MessagePage {
+        tr: ctx.tr,
+        title: ctx.tr.link_invalid_title.to_owned(),
+        message: message.to_owned(),
+        link: Some((
+            "/register?via=email".to_owned(),
+            ctx.tr.register_again.to_owned(),
+        )),
+        chrome: ctx.chrome,
+    };
+    render(StatusCode::GONE, &page)
+}
+
+async fn confirm_email_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, PageError> {
+    let token = q.token.unwrap_or_default();
+    match state.identity.registration_by_link(&token).await {
+        Ok(view) => {
+            let who = match &view.contact {
+                Contact::Email(e) => {
+                    format!("{} {}, {}", view.surname, view.given_name, e.as_str())
+                }
+                Contact::Phone(p) => format!("{} {}, {}", view.surname, view.given_name, p),
+            };
+            Ok(render(
+                StatusCode::OK,
+                &LinkConfirmPage {
+                    lead: ctx.tr.link_confirm_registration,
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    who: Some(who),
+                    action: "/register/confirm-email",
+                    token,
+                },
+            ))
+        }
+        Err(
+            e @ (RegistrationError::LinkInvalid
+            | RegistrationError::LinkExpired
+            | RegistrationError::NotFound),
+        ) => Ok(link_gone(ctx, &e)),
+        Err(e) => Err(registration_error_page(&ctx, e, &state)),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    token: Option<String>,
+}
+
+/// «Подтвердить» on the link's page: confirms, and this browser continues.
+async fn confirm_email_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Result<Response, PageError> {
+    let token = form.token.unwrap_or_default();
+    let result = match state.identity.registration_by_link(&token).await {
+        Ok(view) => state
+            .identity
+            .confirm(view.id, Confirmation::Token(token))
+            .await
+            .map(|c| (view.id, c)),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((id, continuation)) => Ok(continue_registration(&state, id, &continuation.token)),
+        Err(
+            e @ (RegistrationError::LinkInvalid
+            | RegistrationError::LinkExpired
+            | RegistrationError::NotFound),
+        ) => Ok(link_gone(ctx, &e)),
+        Err(e) => Err(registration_error_page(&ctx, e, &state)),
+    }
+}
