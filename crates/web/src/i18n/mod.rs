@@ -22,7 +22,9 @@ pub struct Tr {
     /// The operator console.
     pub console: &'static crate::i18n_operator::ConsoleTr,
     /// The citizen's password page.
-    pub account: &'static crate::i18n_operator::AccountTr,
+    pub account: &'static crate::password::i18n::PasswordTr,
+    /// «Безопасность»: sessions and the history of events.
+    pub security: &'static crate::security::i18n::SecurityTr,
     /// «Не удаётся войти?».
     pub recovery: &'static crate::i18n_recovery::RecoveryTr,
     /// «Вход с подтверждением».

@@ -17,6 +17,8 @@ use crate::http::{ApiJson, CsrfForm, Language, session_token};
 use crate::i18n::Tr;
 use crate::page::{Chrome, Ctx, render, see_other};
 
+pub mod i18n;
+
 /// The page that replaces a temporary password; the only one such a
 /// session may open.
 pub const PAGE: &str = "/me/password";
