@@ -26,7 +26,6 @@ pub mod i18n_factor;
 pub mod i18n_letter;
 pub mod i18n_operator;
 pub mod i18n_personal;
-pub mod i18n_recovery;
 pub mod identity_letter;
 pub mod login;
 pub mod messaging;

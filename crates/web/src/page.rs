@@ -1,5 +1,7 @@
-//! What every page shares: the frame (`Chrome`), the request's context
-//! (`Ctx`), rendering and redirects, and the page an e-mail link opens.
+//! What every server-rendered page shares: the frame (`Chrome`), the
+//! request's context (`Ctx`), rendering and redirects, and the page an
+//! e-mail link opens. Every page works without JavaScript; the script
+//! only adds the live countdown and the password-strength meter.
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -86,6 +88,14 @@ pub(crate) fn no_store(mut response: Response) -> Response {
 /// A form with nothing in it but its CSRF token: a button.
 #[derive(serde::Deserialize)]
 pub(crate) struct EmptyForm {}
+
+/// An e-mail link's token: in the link's address, and posted back by its
+/// page's button.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct LinkToken {
+    pub token: String,
+}
 
 /// The page every e-mail link opens: what the button confirms, and the
 /// button. Opening it (a person, or a mail scanner) changes nothing.

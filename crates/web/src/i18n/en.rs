@@ -9,7 +9,7 @@ pub const EN: Tr = Tr {
     console: &crate::i18n_operator::CONSOLE_EN,
     account: &crate::password::i18n::EN,
     security: &crate::security::i18n::EN,
-    recovery: &crate::i18n_recovery::EN,
+    recovery: &crate::recovery::i18n::EN,
     factor: &crate::i18n_factor::EN,
     contacts: &crate::i18n_contacts::EN,
     other_lang: "ru",

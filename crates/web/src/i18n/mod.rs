@@ -26,7 +26,7 @@ pub struct Tr {
     /// «Безопасность»: sessions and the history of events.
     pub security: &'static crate::security::i18n::SecurityTr,
     /// «Не удаётся войти?».
-    pub recovery: &'static crate::i18n_recovery::RecoveryTr,
+    pub recovery: &'static crate::recovery::i18n::RecoveryTr,
     /// «Вход с подтверждением».
     pub factor: &'static crate::i18n_factor::FactorTr,
     /// A change of phone or e-mail.

@@ -9,7 +9,7 @@ pub const RU: Tr = Tr {
     console: &crate::i18n_operator::CONSOLE_RU,
     account: &crate::password::i18n::RU,
     security: &crate::security::i18n::RU,
-    recovery: &crate::i18n_recovery::RU,
+    recovery: &crate::recovery::i18n::RU,
     factor: &crate::i18n_factor::RU,
     contacts: &crate::i18n_contacts::RU,
     other_lang: "en",

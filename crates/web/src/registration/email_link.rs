@@ -4,13 +4,12 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
-use serde::Deserialize;
 use uslugi_app::{Confirmation, Contact, RegistrationError};
 
 use crate::AppState;
 use crate::error::PageError;
 use crate::http::CsrfForm;
-use crate::page::{Ctx, LinkConfirmPage, render};
+use crate::page::{Ctx, LinkConfirmPage, LinkToken, render};
 
 use super::{continue_registration, registration_error_page};
 
@@ -21,11 +20,7 @@ pub(super) fn routes() -> Router<AppState> {
     )
 }
 
-#[derive(Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
-}
-
+/// What an e-mail link's page shows when the link is no good.
 fn link_gone(ctx: Ctx, e: &RegistrationError) -> Response {
     let message = if matches!(e, RegistrationError::LinkExpired) {
         ctx.tr.link_expired
@@ -48,9 +43,9 @@ fn link_gone(ctx: Ctx, e: &RegistrationError) -> Response {
 async fn confirm_email_link(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<TokenQuery>,
+    Query(q): Query<LinkToken>,
 ) -> Result<Response, PageError> {
-    let token = q.token.unwrap_or_default();
+    let token = q.token;
     match state.identity.registration_by_link(&token).await {
         Ok(view) => {
             let who = match &view.contact {
@@ -80,18 +75,13 @@ async fn confirm_email_link(
     }
 }
 
-#[derive(Deserialize)]
-struct TokenForm {
-    token: Option<String>,
-}
-
 /// «Подтвердить» on the link's page: confirms, and this browser continues.
 async fn confirm_email_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    CsrfForm(form): CsrfForm<TokenForm>,
+    CsrfForm(form): CsrfForm<LinkToken>,
 ) -> Result<Response, PageError> {
-    let token = form.token.unwrap_or_default();
+    let token = form.token;
     let result = match state.identity.registration_by_link(&token).await {
         Ok(view) => state
             .identity

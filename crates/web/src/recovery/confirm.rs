@@ -1,0 +1,243 @@
+//! The code (or the e-mail link's button) and, for a verified account, its
+//! second fact; then this browser continues to the new password.
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::{Router, routing};
+use serde::Deserialize;
+use uslugi_app::Confirmation;
+use uslugi_app::recovery::RecoveryError;
+use uslugi_domain::Channel;
+
+use crate::AppState;
+use crate::error::{FieldErrors, PageError};
+use crate::http::{CsrfForm, RECOVERY_CONTINUE_COOKIE, set_cookie};
+use crate::i18n::{Tr, fill};
+use crate::page::LinkToken;
+use crate::page::{Chrome, Ctx, local_time, render, see_other};
+
+use super::{RECOVERY_COOKIE, fact_of, page_error, recovery_answer, recovery_id};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/recover/confirm",
+            routing::get(confirm_form).post(confirm_submit),
+        )
+        .route(
+            "/recover/confirm-email",
+            routing::get(email_link).post(email_submit),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "recover_confirm.html")]
+struct ConfirmPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    by_email: bool,
+    action: &'static str,
+    valid_until: String,
+    /// The code or token already given, kept while the fact is asked.
+    code: String,
+    token: String,
+    ask_fact: bool,
+    snils_allowed: bool,
+    passport: String,
+    snils: String,
+    errors: FieldErrors,
+}
+
+async fn confirm_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    let view = match state.identity.recovery(id).await {
+        Ok(v) => v,
+        Err(e) => return Err(page_error(&ctx, &state, e)),
+    };
+    if view.confirmed {
+        return Ok(see_other("/recover/password"));
+    }
+    let valid_until = fill(
+        ctx.tr.recovery.code_valid_until,
+        local_time(&state, view.secret_expires_at, &ctx),
+    );
+    Ok(render(
+        StatusCode::OK,
+        &ConfirmPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            by_email: view.channel == Channel::Email,
+            action: "/recover/confirm",
+            valid_until,
+            code: String::new(),
+            token: String::new(),
+            ask_fact: false,
+            snils_allowed: false,
+            passport: String::new(),
+            snils: String::new(),
+            errors: FieldErrors::new(),
+        },
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmInput {
+    code: String,
+    token: String,
+    passport_series_number: String,
+    snils: String,
+}
+
+/// Confirms, then on to the password; a verified account is asked for its
+/// second fact on the same page, with what was typed kept.
+async fn confirm_and_continue(
+    state: &AppState,
+    ctx: Ctx,
+    id: uuid::Uuid,
+    input: ConfirmInput,
+    by_email: bool,
+) -> Result<Response, PageError> {
+    let with = if by_email {
+        Confirmation::Token(input.token.clone())
+    } else {
+        Confirmation::Code(input.code.clone())
+    };
+    let fact = fact_of(Some(&input.passport_series_number), Some(&input.snils));
+    let asked = fact.is_some();
+    match state.identity.confirm_recovery(id, with, fact).await {
+        Ok(continuation) => {
+            // This browser proved control: it, and only it, continues.
+            let mut response = see_other("/recover/password");
+            let h = response.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(RECOVERY_COOKIE, &id.to_string(), Some(3600 * 25)),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    RECOVERY_CONTINUE_COOKIE,
+                    &continuation.token,
+                    Some(uslugi_app::challenge::CONTINUATION_TTL.whole_seconds()),
+                ),
+            );
+            Ok(response)
+        }
+        Err(e) => {
+            let answer = recovery_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
+            }
+            let mut errors = answer.fields;
+            let secret_ok = matches!(
+                e,
+                RecoveryError::FactRequired { .. }
+                    | RecoveryError::FactMalformed { .. }
+                    | RecoveryError::WrongFact { .. }
+            );
+            if matches!(e, RecoveryError::FactRequired { .. }) && !asked {
+                // The first time the fact is asked it is no error yet.
+                errors.clear();
+            }
+            let view = state
+                .identity
+                .recovery(id)
+                .await
+                .map_err(|e| page_error(&ctx, state, e))?;
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok(render(
+                status,
+                &ConfirmPage {
+                    valid_until: fill(
+                        ctx.tr.recovery.code_valid_until,
+                        local_time(state, view.secret_expires_at, &ctx),
+                    ),
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    by_email,
+                    action: if by_email {
+                        "/recover/confirm-email"
+                    } else {
+                        "/recover/confirm"
+                    },
+                    code: if secret_ok { input.code } else { String::new() },
+                    token: input.token,
+                    ask_fact: secret_ok,
+                    snils_allowed: view.snils_allowed,
+                    passport: input.passport_series_number,
+                    snils: input.snils,
+                    errors,
+                },
+            ))
+        }
+    }
+}
+
+async fn confirm_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(input): CsrfForm<ConfirmInput>,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    confirm_and_continue(&state, ctx, id, input, false).await
+}
+
+/// The e-mail's link: its page shows a button and confirms nothing; a
+/// mail scanner that opens it changes nothing.
+async fn email_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<LinkToken>,
+) -> Result<Response, PageError> {
+    if state.identity.recovery_by_link(&q.token).await.is_err() {
+        return Err(PageError::new(
+            StatusCode::NOT_FOUND,
+            ctx.lang.0,
+            ctx.tr.err_token,
+        ));
+    }
+    Ok(render(
+        StatusCode::OK,
+        &crate::page::LinkConfirmPage {
+            lead: ctx.tr.link_confirm_recovery,
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            who: None,
+            action: "/recover/confirm-email",
+            token: q.token,
+        },
+    ))
+}
+
+async fn email_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(input): CsrfForm<ConfirmInput>,
+) -> Result<Response, PageError> {
+    let id = match state.identity.recovery_by_link(&input.token).await {
+        Ok(id) => id,
+        Err(_) => {
+            return Err(PageError::new(
+                StatusCode::NOT_FOUND,
+                ctx.lang.0,
+                ctx.tr.err_token,
+            ));
+        }
+    };
+    confirm_and_continue(&state, ctx, id, input, true).await
+}

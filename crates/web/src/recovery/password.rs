@@ -1,0 +1,107 @@
+//! The new password, in the browser that confirmed.
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::{Router, routing};
+use serde::Deserialize;
+use uslugi_app::recovery::RecoveryError;
+
+use crate::AppState;
+use crate::error::{FieldErrors, PageError};
+use crate::http::{CsrfForm, RECOVERY_CONTINUE_COOKIE, clear_cookie, cookie};
+use crate::i18n::Tr;
+use crate::page::{Chrome, Ctx, render, see_other};
+
+use super::{RECOVERY_COOKIE, page_error, recovery_answer, recovery_id};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/recover/password",
+        routing::get(password_form).post(password_submit),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "recover_password.html")]
+struct PasswordPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    errors: FieldErrors,
+}
+
+async fn password_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    match state.identity.recovery(id).await {
+        // Confirmed in another browser: this one only started the recovery.
+        Ok(v) if v.confirmed && cookie(&headers, RECOVERY_CONTINUE_COOKIE).is_none() => Err(
+            page_error(&ctx, &state, RecoveryError::ContinuationRequired),
+        ),
+        Ok(v) if v.confirmed => Ok(render(
+            StatusCode::OK,
+            &PasswordPage {
+                tr: ctx.tr,
+                chrome: ctx.chrome,
+                errors: FieldErrors::new(),
+            },
+        )),
+        Ok(_) => Ok(see_other("/recover/confirm")),
+        Err(e) => Err(page_error(&ctx, &state, e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordInput {
+    password: String,
+    password_confirmation: String,
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    CsrfForm(input): CsrfForm<PasswordInput>,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    match state
+        .identity
+        .finish_recovery(
+            id,
+            cookie(&headers, RECOVERY_CONTINUE_COOKIE),
+            &input.password,
+            &input.password_confirmation,
+        )
+        .await
+    {
+        Ok(()) => {
+            let mut response = see_other("/login?recovered=1");
+            let h = response.headers_mut();
+            h.append(header::SET_COOKIE, clear_cookie(RECOVERY_COOKIE));
+            h.append(header::SET_COOKIE, clear_cookie(RECOVERY_CONTINUE_COOKIE));
+            Ok(response)
+        }
+        Err(e) => {
+            let answer = recovery_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
+            }
+            Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordPage {
+                    tr: ctx.tr,
+                    chrome: ctx.chrome,
+                    errors: answer.fields,
+                },
+            ))
+        }
+    }
+}
