@@ -11,7 +11,7 @@ pub const EN: Tr = Tr {
     security: &crate::security::i18n::EN,
     recovery: &crate::recovery::i18n::EN,
     factor: &crate::i18n_factor::EN,
-    contacts: &crate::i18n_contacts::EN,
+    contacts: &crate::contacts::i18n::EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

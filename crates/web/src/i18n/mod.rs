@@ -30,7 +30,7 @@ pub struct Tr {
     /// «Вход с подтверждением».
     pub factor: &'static crate::i18n_factor::FactorTr,
     /// A change of phone or e-mail.
-    pub contacts: &'static crate::i18n_contacts::ContactsTr,
+    pub contacts: &'static crate::contacts::i18n::ContactsTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,

@@ -11,7 +11,7 @@ pub const RU: Tr = Tr {
     security: &crate::security::i18n::RU,
     recovery: &crate::recovery::i18n::RU,
     factor: &crate::i18n_factor::RU,
-    contacts: &crate::i18n_contacts::RU,
+    contacts: &crate::contacts::i18n::RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",

@@ -5,7 +5,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::json;
-use uslugi_app::Confirmation;
 use uslugi_app::recovery::RecoveryError;
 use uslugi_domain::Token;
 
@@ -83,11 +82,7 @@ async fn api_confirm(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let id = parse_id(t, &id)?;
-    let with = match (input.code, input.token) {
-        (Some(c), _) => Confirmation::Code(c),
-        (None, Some(tok)) => Confirmation::Token(tok),
-        (None, None) => return Err(ApiError::invalid_field(t, "code", t.err_required)),
-    };
+    let with = crate::api::code_or_token(t, input.code, input.token)?;
     let fact = fact_of(
         input.passport_series_number.as_deref(),
         input.snils.as_deref(),

@@ -14,8 +14,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{CsrfForm, RECOVERY_CONTINUE_COOKIE, set_cookie};
 use crate::i18n::{Tr, fill};
-use crate::page::LinkToken;
-use crate::page::{Chrome, Ctx, local_time, render, see_other};
+use crate::page::{Chrome, Ctx, LinkToken, local_time, render, see_other};
 
 use super::{RECOVERY_COOKIE, fact_of, page_error, recovery_answer, recovery_id};
 

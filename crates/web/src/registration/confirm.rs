@@ -15,8 +15,7 @@ use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
 use crate::page::{Chrome, Ctx, EmptyForm, local_time, render, see_other};
 
-use super::input;
-use super::{continue_registration, current_registration, registration_error_page};
+use super::{continue_registration, current_registration, input, registration_error_page};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()

@@ -16,8 +16,7 @@ use crate::http::{
 use crate::i18n::Tr;
 use crate::page::{Chrome, Ctx, render, see_other};
 
-use super::input;
-use super::{current_registration, registration_error_page};
+use super::{current_registration, input, registration_error_page};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()

@@ -1,0 +1,214 @@
+//! The change's code page: the code sent to the new phone (or the wait
+//! for the letter to the new address), a new code.
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::{Router, routing};
+use serde::Deserialize;
+use uslugi_app::contacts::{ContactChangeError, ContactChangeView};
+use uslugi_app::{Confirmation, Contact};
+use uslugi_domain::Channel;
+
+use crate::AppState;
+use crate::auth::citizen_or_login;
+use crate::error::{FieldErrors, PageError};
+use crate::http::{ClientIp, CsrfForm};
+use crate::i18n::{Tr, fill};
+use crate::page::{Chrome, Ctx, EmptyForm, local_time, render, see_other};
+
+use super::{changed_query, contact_change_answer, page_error};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me/contacts/changes/{id}", routing::get(confirm_form))
+        .route(
+            "/me/contacts/changes/{id}/confirm",
+            routing::post(confirm_submit),
+        )
+        .route(
+            "/me/contacts/changes/{id}/resend",
+            routing::post(resend_submit),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "me_contact_confirm.html")]
+struct ConfirmPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    id: String,
+    by_email: bool,
+    sent_text: String,
+    valid_until_text: String,
+    expires_unix: i64,
+    seconds_left: i64,
+    resend_unix: i64,
+    resend_after_text: String,
+    can_resend_now: bool,
+    /// Three wrong entries killed the code: no countdown of a dead code.
+    code_dead: bool,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+}
+
+fn confirm_page(
+    state: &AppState,
+    ctx: Ctx,
+    view: &ContactChangeView,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+) -> ConfirmPage {
+    let now = state.identity.now();
+    let by_email = view.channel == Channel::Email;
+    let c = ctx.tr.contacts;
+    let sent_text = match &view.new_contact {
+        Contact::Phone(p) => fill(c.code_sent, p),
+        Contact::Email(e) => fill(c.letter_sent, e.as_str()),
+    };
+    ConfirmPage {
+        id: view.id.to_string(),
+        by_email,
+        sent_text,
+        valid_until_text: fill(
+            c.valid_until,
+            local_time(state, view.secret_expires_at, &ctx),
+        ),
+        expires_unix: view.secret_expires_at.unix_timestamp(),
+        seconds_left: (view.secret_expires_at - now).whole_seconds().max(0),
+        resend_unix: view.resend_at.unix_timestamp(),
+        resend_after_text: fill(
+            if by_email {
+                ctx.tr.resend_letter_after
+            } else {
+                ctx.tr.resend_after
+            },
+            local_time(state, view.resend_at, &ctx),
+        ),
+        can_resend_now: now >= view.resend_at,
+        code_dead: view.attempts_left == 0,
+        notice,
+        errors,
+        tr: ctx.tr,
+        chrome: ctx.chrome,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmQuery {
+    sent: Option<String>,
+}
+
+fn page_id(ctx: &Ctx, id: &str) -> Result<uuid::Uuid, PageError> {
+    id.parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.contacts.err_gone))
+}
+
+async fn confirm_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ConfirmQuery>,
+) -> Result<Response, PageError> {
+    let here = format!("/me/contacts/changes/{id}");
+    let session = citizen_or_login!(state, ctx, headers, &here);
+    let id = page_id(&ctx, &id)?;
+    let view = state
+        .identity
+        .contact_change(session.account_id, id)
+        .await
+        .map_err(|e| page_error(&ctx, &state, e))?;
+    let notice = q
+        .sent
+        .is_some()
+        .then_some(if view.channel == Channel::Email {
+            ctx.tr.contacts.new_letter_sent
+        } else {
+            ctx.tr.new_code_sent
+        });
+    Ok(render(
+        StatusCode::OK,
+        &confirm_page(&state, ctx, &view, notice, FieldErrors::new()),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CodeInput {
+    code: String,
+}
+
+async fn confirm_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(input): CsrfForm<CodeInput>,
+) -> Result<Response, PageError> {
+    let here = format!("/me/contacts/changes/{id}");
+    let session = citizen_or_login!(state, ctx, headers, &here);
+    let id = page_id(&ctx, &id)?;
+    match state
+        .identity
+        .confirm_contact_change(session.account_id, id, Confirmation::Code(input.code))
+        .await
+    {
+        Ok(contact) => Ok(see_other(changed_query(&contact))),
+        Err(e) => {
+            let answer = contact_change_answer(ctx.tr, state.identity.now(), &e);
+            if answer.fields.is_empty() {
+                return Err(PageError::from_answer(ctx.lang.0, answer));
+            }
+            let view = state
+                .identity
+                .contact_change(session.account_id, id)
+                .await
+                .map_err(|e| page_error(&ctx, &state, e))?;
+            Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &confirm_page(&state, ctx, &view, None, answer.fields),
+            ))
+        }
+    }
+}
+
+async fn resend_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    let here = format!("/me/contacts/changes/{id}");
+    let session = citizen_or_login!(state, ctx, headers, &here);
+    let id = page_id(&ctx, &id)?;
+    match state
+        .identity
+        .resend_contact_change(session.account_id, id, ip)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/me/contacts/changes/{id}?sent=1"))),
+        Err(ContactChangeError::RateLimited { retry_at }) => {
+            let view = state
+                .identity
+                .contact_change(session.account_id, id)
+                .await
+                .map_err(|e| page_error(&ctx, &state, e))?;
+            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
+            let mut errors = FieldErrors::new();
+            errors.insert("resend".into(), fill(ctx.tr.too_many, secs));
+            let mut response = render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &confirm_page(&state, ctx, &view, None, errors),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            Ok(response)
+        }
+        Err(e) => Err(page_error(&ctx, &state, e)),
+    }
+}
