@@ -21,7 +21,6 @@ pub mod home;
 pub mod http;
 pub mod i18n;
 pub mod i18n_centers;
-pub mod i18n_factor;
 pub mod i18n_letter;
 pub mod i18n_operator;
 pub mod i18n_personal;

@@ -10,7 +10,7 @@ pub const EN: Tr = Tr {
     account: &crate::password::i18n::EN,
     security: &crate::security::i18n::EN,
     recovery: &crate::recovery::i18n::EN,
-    factor: &crate::i18n_factor::EN,
+    factor: &crate::second_factor::i18n::EN,
     contacts: &crate::contacts::i18n::EN,
     other_lang: "ru",
     other_lang_name: "Русский",

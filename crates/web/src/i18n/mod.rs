@@ -28,7 +28,7 @@ pub struct Tr {
     /// «Не удаётся войти?».
     pub recovery: &'static crate::recovery::i18n::RecoveryTr,
     /// «Вход с подтверждением».
-    pub factor: &'static crate::i18n_factor::FactorTr,
+    pub factor: &'static crate::second_factor::i18n::FactorTr,
     /// A change of phone or e-mail.
     pub contacts: &'static crate::contacts::i18n::ContactsTr,
     pub other_lang: &'static str,

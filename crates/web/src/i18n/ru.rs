@@ -10,7 +10,7 @@ pub const RU: Tr = Tr {
     account: &crate::password::i18n::RU,
     security: &crate::security::i18n::RU,
     recovery: &crate::recovery::i18n::RU,
-    factor: &crate::i18n_factor::RU,
+    factor: &crate::second_factor::i18n::RU,
     contacts: &crate::contacts::i18n::RU,
     other_lang: "en",
     other_lang_name: "English",

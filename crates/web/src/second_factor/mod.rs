@@ -1,0 +1,178 @@
+//! «Вход с подтверждением»: the login's code step, and turning the second
+//! factor on and off on «Безопасность»; pages and `/api/v1/…`.
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uslugi_app::FactorError;
+use uslugi_app::second_factor::FactorStep;
+use uslugi_domain::{FactorMethod, Token};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::{Tr, fill};
+use crate::page::{Chrome, Ctx, no_store, render};
+
+mod api;
+mod enrol;
+pub mod i18n;
+mod login_step;
+mod manage;
+
+/// The login's code step: the step's id in a cookie of its own.
+pub const LOGIN_CODE_PAGE: &str = "/login/code";
+pub const LOGIN_STEP_COOKIE: &str = "__Host-uslugi-login";
+const SECURITY: &str = "/me/security";
+/// Where turning the factor on starts, and where an enrolment that is over
+/// sends the person back to.
+const ENROL_START: &str = "/me/security/second-factor";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(login_step::routes())
+        .merge(enrol::routes())
+        .merge(manage::routes())
+}
+
+pub fn api_routes() -> Router<AppState> {
+    api::routes()
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// A step waiting for a code, as the API shows it (also the `202` of
+/// `POST /api/v1/sessions` when the account has a second factor).
+pub fn step_json(state: &AppState, step: &FactorStep) -> serde_json::Value {
+    let now = state.identity.now();
+    json!({
+        "second_factor_required": true,
+        "challenge_id": step.challenge_id.to_string(),
+        "method": step.method.as_str(),
+        "expires_at": rfc3339(step.expires_at),
+        "expires_in": (step.expires_at - now).whole_seconds().max(0),
+        "code_expires_at": step.code_expires_at.map(rfc3339),
+        "resend_at": step.resend_at.map(rfc3339),
+        "sent_to": step.sent_to,
+        "attempts_left": step.attempts_left,
+    })
+}
+
+/// The one answer to each second-factor error, for the API and the pages
+/// (see [`crate::error`]; the pages take its field through [`field_error`]).
+pub(crate) fn factor_answer(t: &Tr, now: OffsetDateTime, e: &FactorError) -> ApiError {
+    let f = t.factor;
+    let secs_until = |at: OffsetDateTime| (at - now).whole_seconds().max(1);
+    let on_code = |code, message: &str| ApiError::invalid_with_code(code, "code", message);
+    match e {
+        FactorError::NotFound => step_gone(t),
+        FactorError::MalformedCode => on_code("code_malformed", f.err_code_or_backup),
+        FactorError::WrongCode {
+            attempts_left: Some(n),
+        } => on_code("code_wrong", &fill(f.err_wrong_left, n)),
+        FactorError::WrongCode {
+            attempts_left: None,
+        } => on_code("code_wrong", f.err_wrong),
+        FactorError::CodeExpired => on_code("code_expired", t.err_code_expired),
+        FactorError::AttemptsExhausted => on_code("code_attempts_exhausted", f.err_exhausted),
+        FactorError::Throttled { retry_at } => {
+            let mut err = ApiError::rate_limited(t, retry_at.map_or(60, secs_until))
+                .with_code("throttled")
+                .with_message(f.err_throttled);
+            err.fields.insert("code".into(), f.err_throttled.into());
+            err
+        }
+        FactorError::RateLimited { retry_at } | FactorError::TooEarly { retry_at } => {
+            ApiError::rate_limited(t, secs_until(*retry_at))
+        }
+        FactorError::WrongPassword => {
+            ApiError::invalid_with_code("wrong_password", "password", f.err_password)
+                .with_status(StatusCode::UNAUTHORIZED)
+        }
+        FactorError::AlreadyOn => ApiError::conflict("second_factor_on", f.err_already_on),
+        FactorError::NotOn => ApiError::conflict("second_factor_off", f.err_not_on),
+        FactorError::NoPhone => ApiError::invalid_with_code("no_phone", "method", f.err_no_phone),
+        FactorError::NothingToSend => ApiError::conflict("nothing_to_send", f.err_nothing_to_send),
+        FactorError::Internal(_) => ApiError::internal(t, e),
+    }
+}
+
+fn step_gone(t: &Tr) -> ApiError {
+    ApiError::not_found(t)
+        .with_code("challenge_not_found")
+        .with_message(t.factor.err_step_gone)
+}
+
+/// Where a page shows a factor error: on its field, or, for a wait that
+/// names none, by «Получить новый код». `None`: not a form's error.
+fn field_error(t: &Tr, state: &AppState, e: &FactorError) -> Option<(String, String)> {
+    let mut answer = factor_answer(t, state.identity.now(), e);
+    answer.fields.pop_first().or_else(|| {
+        answer
+            .retry_after
+            .map(|_| ("resend".to_owned(), answer.message))
+    })
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "factor_codes.html")]
+struct CodesPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    notice: &'static str,
+    codes: Vec<String>,
+}
+
+fn codes_page(ctx: &Ctx, notice: &'static str, codes: Vec<String>) -> Response {
+    no_store(render(
+        StatusCode::OK,
+        &CodesPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome.clone(),
+            notice,
+            codes,
+        },
+    ))
+}
+
+// ------------------------------------------------------------------ «Безопасность»
+
+/// The section of the security page.
+pub struct FactorSection {
+    pub status: String,
+    pub codes_left: Option<String>,
+    pub on: bool,
+}
+
+pub async fn section(
+    state: &AppState,
+    t: &'static Tr,
+    account: uslugi_domain::AccountId,
+) -> Result<FactorSection, uslugi_app::InternalError> {
+    let s = state.identity.second_factor_status(account).await?;
+    let status = match (s.method, &s.phone) {
+        (None, _) => t.factor.off.to_owned(),
+        (Some(FactorMethod::Sms), Some(p)) => fill(t.factor.on_sms, p),
+        (Some(FactorMethod::Sms), None) => fill(t.factor.on_sms, "—"),
+        (Some(FactorMethod::Totp), _) => t.factor.on_app.to_owned(),
+    };
+    Ok(FactorSection {
+        status,
+        codes_left: s
+            .method
+            .is_some()
+            .then(|| fill(t.factor.codes_left, s.backup_codes_left)),
+        on: s.method.is_some(),
+    })
+}
