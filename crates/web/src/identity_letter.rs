@@ -170,7 +170,7 @@ async fn show(
         _ => ctx.tr.letter.ordered,
     });
     let destination = state.letters.destination(account).await.map_err(internal)?;
-    let summary = crate::personal::summary(ctx.tr, &errors, &[]);
+    let summary = crate::personal_data::summary(ctx.tr, &errors, &[]);
     Ok(no_store(render(
         status,
         &IdentityPage {

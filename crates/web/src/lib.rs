@@ -23,14 +23,13 @@ pub mod i18n;
 pub mod i18n_centers;
 pub mod i18n_letter;
 pub mod i18n_operator;
-pub mod i18n_personal;
 pub mod identity_letter;
 pub mod login;
 pub mod messaging;
 pub mod operator;
 pub mod page;
 pub mod password;
-pub mod personal;
+pub mod personal_data;
 pub mod profile;
 pub mod qr;
 pub mod recovery;
@@ -69,7 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration::routes())
         .merge(login::routes())
         .merge(profile::routes())
-        .merge(personal::routes())
+        .merge(personal_data::routes())
         .merge(centers::routes())
         .merge(identity_letter::routes())
         .merge(operator::routes())
@@ -84,7 +83,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(registration::api_routes())
                 .merge(login::api_routes())
                 .merge(profile::api_routes())
-                .merge(personal::api_routes())
+                .merge(personal_data::api_routes())
                 .merge(centers::api_routes())
                 .merge(identity_letter::api_routes())
                 .merge(password::api_routes())

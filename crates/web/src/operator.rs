@@ -28,7 +28,7 @@ use crate::error::{FieldErrors, PageError};
 use crate::http::{CsrfForm, clear_cookie, cookie, set_cookie};
 use crate::i18n::{Tr, fill};
 use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
-use crate::personal::{
+use crate::personal_data::{
     CheckRow, PersonalFormInput, check_rows, date_for_input, field_errors, format_date, labels,
     summary,
 };

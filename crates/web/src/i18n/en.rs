@@ -3,7 +3,7 @@ use super::{Plural, Tr};
 
 pub const EN: Tr = Tr {
     lang: "en",
-    pd: &crate::i18n_personal::EN,
+    pd: &crate::personal_data::i18n::EN,
     centers: &crate::i18n_centers::EN,
     letter: &crate::i18n_letter::EN,
     console: &crate::i18n_operator::CONSOLE_EN,

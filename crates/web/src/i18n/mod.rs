@@ -14,7 +14,7 @@ pub use ru::RU;
 pub struct Tr {
     pub lang: &'static str,
     /// Personal data, addresses and the check page.
-    pub pd: &'static crate::i18n_personal::PdTr,
+    pub pd: &'static crate::personal_data::i18n::PdTr,
     /// The service centers page.
     pub centers: &'static crate::i18n_centers::CentersTr,
     /// Identity confirmation by letter.

@@ -3,7 +3,7 @@ use super::{Plural, Tr};
 
 pub const RU: Tr = Tr {
     lang: "ru",
-    pd: &crate::i18n_personal::RU,
+    pd: &crate::personal_data::i18n::RU,
     centers: &crate::i18n_centers::RU,
     letter: &crate::i18n_letter::RU,
     console: &crate::i18n_operator::CONSOLE_RU,

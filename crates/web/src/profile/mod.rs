@@ -36,7 +36,7 @@ struct MePage {
     level: AccountLevel,
     /// How and when the identity was confirmed.
     confirmed: Option<String>,
-    pd: crate::personal::MyPersonalData,
+    pd: crate::personal_data::MyPersonalData,
     addresses_saved: bool,
     password_changed: bool,
     /// «Номер телефона изменён» after a confirmed change.
@@ -104,7 +104,7 @@ async fn me(
             email: profile.email.map(|e| e.as_str().to_owned()),
             level: profile.level,
             confirmed,
-            pd: crate::personal::my_personal_data(ctx.tr, &view),
+            pd: crate::personal_data::my_personal_data(ctx.tr, &view),
             addresses_saved: q.addresses_saved.is_some(),
             password_changed: q.password_changed.is_some(),
             contact_changed: match q.contact_changed.as_deref() {

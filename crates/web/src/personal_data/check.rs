@@ -1,0 +1,204 @@
+//! The checks in the registries: their texts, the page that follows them,
+//! and its stream of server-sent events.
+use std::convert::Infallible;
+use std::time::Duration as StdDuration;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, routing};
+use serde_json::{Value, json};
+use uslugi_app::registries::Registry;
+use uslugi_app::verification::{FailureReason, VerificationState};
+use uslugi_domain::{CheckStatus, Token, VerificationStatus};
+
+use crate::AppState;
+use crate::auth::{ApiSession, citizen_or_login};
+use crate::error::{ApiError, PageError};
+use crate::http::Language;
+use crate::i18n::{Tr, fill};
+use crate::page::{Chrome, Ctx, no_store, render, see_other};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me/verification", routing::get(check_page))
+        .route("/me/verification/events", routing::get(check_events))
+}
+
+pub fn reason_text(t: &Tr, reason: FailureReason) -> &'static str {
+    let p = t.pd;
+    match reason {
+        FailureReason::SnilsNotFound => p.reason_snils_not_found,
+        FailureReason::DataMismatch => p.reason_data_mismatch,
+        FailureReason::PassportNotFound => p.reason_passport_not_found,
+        FailureReason::PassportInvalid(uslugi_app::registries::PassportInvalidity::Lost) => {
+            p.reason_passport_lost
+        }
+        FailureReason::PassportInvalid(uslugi_app::registries::PassportInvalidity::Expired) => {
+            p.reason_passport_expired
+        }
+        FailureReason::PassportInvalid(uslugi_app::registries::PassportInvalidity::Replaced) => {
+            p.reason_passport_replaced
+        }
+        FailureReason::Unavailable => p.reason_unavailable,
+        FailureReason::Rejected => p.reason_rejected,
+    }
+}
+
+fn check_state_text(t: &Tr, status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Pending => t.pd.state_pending,
+        CheckStatus::Retrying => t.pd.state_retrying,
+        CheckStatus::Passed => t.pd.state_passed,
+        CheckStatus::Failed => t.pd.state_failed,
+    }
+}
+
+fn registry_str(r: Registry) -> &'static str {
+    match r {
+        Registry::Sfr => "sfr",
+        Registry::Mvd => "mvd",
+    }
+}
+
+/// The state as the API and the live page read it.
+pub fn state_json(t: &Tr, s: &VerificationState) -> Value {
+    json!({
+        "status": s.status.as_str(),
+        "checks": s.checks.iter().map(|c| json!({
+            "registry": registry_str(c.registry),
+            "status": c.status.as_str(),
+            "reason": c.reason.map(FailureReason::as_str),
+            "reason_text": c.reason.map(|r| reason_text(t, r)),
+            "status_text": check_state_text(t, c.status),
+        })).collect::<Vec<_>>(),
+        "snils_taken": s.snils_taken,
+    })
+}
+
+pub(crate) struct CheckRow {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub status: &'static str,
+    pub status_text: &'static str,
+    pub reason: Option<&'static str>,
+}
+
+/// Each check as the check page lays it out: title, state, reason.
+pub(crate) fn check_rows(t: &Tr, s: &VerificationState) -> Vec<CheckRow> {
+    s.checks
+        .iter()
+        .map(|c| CheckRow {
+            id: registry_str(c.registry),
+            title: match c.registry {
+                Registry::Sfr => t.pd.check_sfr,
+                Registry::Mvd => t.pd.check_mvd,
+            },
+            status: c.status.as_str(),
+            status_text: check_state_text(t, c.status),
+            reason: c.reason.map(|r| reason_text(t, r)),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "verification.html")]
+struct CheckPage {
+    tr: &'static Tr,
+    chrome: Chrome,
+    status: &'static str,
+    checks: Vec<CheckRow>,
+    in_progress_text: String,
+    snils_taken: bool,
+}
+
+async fn check_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let session = citizen_or_login!(state, ctx, headers, "/me/verification");
+    let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
+    let s = state
+        .verification
+        .state(session.account_id)
+        .await
+        .map_err(internal)?;
+    if s.status == VerificationStatus::Draft {
+        return Ok(see_other("/me/personal-data"));
+    }
+    let profile = state
+        .identity
+        .profile(session.account_id)
+        .await
+        .map_err(internal)?;
+    let contact = profile
+        .map(|p| match (p.phone, p.email) {
+            (Some(phone), _) => phone.to_string(),
+            (None, Some(email)) => email.as_str().to_owned(),
+            (None, None) => String::new(),
+        })
+        .unwrap_or_default();
+    let checks = check_rows(ctx.tr, &s);
+    Ok(no_store(render(
+        StatusCode::OK,
+        &CheckPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            status: s.status.as_str(),
+            checks,
+            in_progress_text: fill(ctx.tr.pd.in_progress_text, contact),
+            snils_taken: s.snils_taken,
+        },
+    )))
+}
+
+/// Server-sent events: the state whenever it changes, until the checks end.
+/// The page closes the stream and reloads when the status is final.
+async fn check_events(
+    State(state): State<AppState>,
+    lang: Language,
+    ApiSession(session): ApiSession,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let account = session.account_id;
+    let stream = futures_util::stream::unfold(
+        (state, None::<Value>, false),
+        move |(state, last, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                let current = match state.verification.state(account).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        crate::error::log_internal(&e);
+                        return None;
+                    }
+                };
+                let value = state_json(t, &current);
+                let finished = current.status != VerificationStatus::InProgress;
+                if last.as_ref() != Some(&value) {
+                    let event = Event::default().event("state").data(value.to_string());
+                    return Some((
+                        Ok::<Event, Infallible>(event),
+                        (state, Some(value), finished),
+                    ));
+                }
+                if finished {
+                    return None;
+                }
+                tokio::time::sleep(StdDuration::from_secs(1)).await;
+            }
+        },
+    );
+    let mut response = Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
