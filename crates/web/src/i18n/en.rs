@@ -4,8 +4,8 @@ use super::{Plural, Tr};
 pub const EN: Tr = Tr {
     lang: "en",
     pd: &crate::personal_data::i18n::EN,
-    centers: &crate::i18n_centers::EN,
-    letter: &crate::i18n_letter::EN,
+    centers: &crate::centers::i18n::EN,
+    letter: &crate::identity_letter::i18n::EN,
     console: &crate::i18n_operator::CONSOLE_EN,
     account: &crate::password::i18n::EN,
     security: &crate::security::i18n::EN,

@@ -16,9 +16,9 @@ pub struct Tr {
     /// Personal data, addresses and the check page.
     pub pd: &'static crate::personal_data::i18n::PdTr,
     /// The service centers page.
-    pub centers: &'static crate::i18n_centers::CentersTr,
+    pub centers: &'static crate::centers::i18n::CentersTr,
     /// Identity confirmation by letter.
-    pub letter: &'static crate::i18n_letter::LetterTr,
+    pub letter: &'static crate::identity_letter::i18n::LetterTr,
     /// The operator console.
     pub console: &'static crate::i18n_operator::ConsoleTr,
     /// The citizen's password page.

@@ -4,8 +4,8 @@ use super::{Plural, Tr};
 pub const RU: Tr = Tr {
     lang: "ru",
     pd: &crate::personal_data::i18n::RU,
-    centers: &crate::i18n_centers::RU,
-    letter: &crate::i18n_letter::RU,
+    centers: &crate::centers::i18n::RU,
+    letter: &crate::identity_letter::i18n::RU,
     console: &crate::i18n_operator::CONSOLE_RU,
     account: &crate::password::i18n::RU,
     security: &crate::security::i18n::RU,

@@ -1,75 +1,22 @@
-//! «Центры обслуживания»: the public page and `GET /api/v1/service-centers`.
+//! The page «Центры обслуживания»: the search form and each center's card.
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing};
-use serde::Deserialize;
-use serde_json::json;
+use axum::response::Response;
+use axum::{Router, routing};
 use uslugi_app::centers::CenterQuery;
 use uslugi_domain::center::format_offset;
 use uslugi_domain::{CenterKind, CenterService, ServiceCenter};
 
 use crate::AppState;
-use crate::error::{ApiError, PageError};
-use crate::http::{ApiQuery, Language};
+use crate::error::PageError;
 use crate::i18n::{Tr, fill};
 use crate::page::{Chrome, Ctx, render};
 
-pub fn routes() -> Router<AppState> {
+use super::SearchInput;
+
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/service-centers", routing::get(page))
-}
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/service-centers", routing::get(api))
-}
-
-/// The search as the form and the API send it; every part optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct SearchInput {
-    region: String,
-    q: String,
-    service: String,
-    open_now: String,
-}
-
-/// What is wrong with a search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SearchProblem {
-    Service,
-    OpenNow,
-}
-
-impl SearchInput {
-    /// The page's form: its checkbox sends `on`; anything else is off.
-    fn page_query(&self) -> Result<CenterQuery, SearchProblem> {
-        self.query(matches!(self.open_now.trim(), "1" | "true" | "on" | "yes"))
-    }
-
-    /// The API: `open_now` is 1 or true, 0 or false, or absent.
-    fn api_query(&self) -> Result<CenterQuery, SearchProblem> {
-        let open_now = match self.open_now.trim() {
-            "1" | "true" => true,
-            "" | "0" | "false" => false,
-            _ => return Err(SearchProblem::OpenNow),
-        };
-        self.query(open_now)
-    }
-
-    fn query(&self, open_now: bool) -> Result<CenterQuery, SearchProblem> {
-        let service = match self.service.trim() {
-            "" => None,
-            s => Some(CenterService::parse(s).ok_or(SearchProblem::Service)?),
-        };
-        let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        Ok(CenterQuery {
-            region: some(&self.region),
-            text: some(&self.q),
-            service,
-            open_now,
-        })
-    }
 }
 
 fn kind_name(t: &Tr, k: CenterKind) -> &'static str {
@@ -211,31 +158,4 @@ async fn page(
             service_error,
         },
     ))
-}
-
-async fn api(
-    State(state): State<AppState>,
-    lang: Language,
-    ApiQuery(input): ApiQuery<SearchInput>,
-) -> Result<Response, ApiError> {
-    let t = lang.tr();
-    let query = input.api_query().map_err(|p| match p {
-        SearchProblem::Service => ApiError::invalid_field(t, "service", t.centers.err_service),
-        SearchProblem::OpenNow => ApiError::invalid_field(t, "open_now", t.centers.err_open_now),
-    })?;
-    let found = state
-        .centers
-        .search(&query)
-        .await
-        .map_err(|e| ApiError::internal(t, &e))?;
-    let now = state.centers.now();
-    let centers: Vec<serde_json::Value> = found
-        .iter()
-        .map(|c| {
-            let mut v = serde_json::to_value(c).unwrap_or_default();
-            v["open_now"] = json!(c.is_open_at(now));
-            v
-        })
-        .collect();
-    Ok(Json(json!({ "centers": centers })).into_response())
 }
