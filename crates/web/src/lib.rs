@@ -20,7 +20,6 @@ pub mod error;
 pub mod home;
 pub mod http;
 pub mod i18n;
-pub mod i18n_operator;
 pub mod identity_letter;
 pub mod login;
 pub mod messaging;

@@ -6,7 +6,7 @@ pub const EN: Tr = Tr {
     pd: &crate::personal_data::i18n::EN,
     centers: &crate::centers::i18n::EN,
     letter: &crate::identity_letter::i18n::EN,
-    console: &crate::i18n_operator::CONSOLE_EN,
+    console: &crate::operator::i18n::EN,
     account: &crate::password::i18n::EN,
     security: &crate::security::i18n::EN,
     recovery: &crate::recovery::i18n::EN,

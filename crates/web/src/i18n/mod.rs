@@ -20,7 +20,7 @@ pub struct Tr {
     /// Identity confirmation by letter.
     pub letter: &'static crate::identity_letter::i18n::LetterTr,
     /// The operator console.
-    pub console: &'static crate::i18n_operator::ConsoleTr,
+    pub console: &'static crate::operator::i18n::ConsoleTr,
     /// The citizen's password page.
     pub account: &'static crate::password::i18n::PasswordTr,
     /// «Безопасность»: sessions and the history of events.

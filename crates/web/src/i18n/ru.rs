@@ -6,7 +6,7 @@ pub const RU: Tr = Tr {
     pd: &crate::personal_data::i18n::RU,
     centers: &crate::centers::i18n::RU,
     letter: &crate::identity_letter::i18n::RU,
-    console: &crate::i18n_operator::CONSOLE_RU,
+    console: &crate::operator::i18n::RU,
     account: &crate::password::i18n::RU,
     security: &crate::security::i18n::RU,
     recovery: &crate::recovery::i18n::RU,

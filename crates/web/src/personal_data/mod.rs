@@ -15,7 +15,7 @@ mod my_data;
 pub(crate) use check::{CheckRow, check_rows};
 pub(crate) use form::{PersonalFormInput, date_for_input};
 pub(crate) use messages::{field_errors, labels, summary};
-pub(crate) use my_data::{MyPersonalData, format_date, my_personal_data};
+pub(crate) use my_data::{MyPersonalData, format_date, full_name, my_personal_data};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -37,15 +37,20 @@ pub fn address_line(a: &Address) -> String {
     parts.join(", ")
 }
 
+/// Surname, given name and, when there is one, patronymic.
+pub(crate) fn full_name(d: &PersonalData) -> String {
+    let mut name = format!("{} {}", d.surname.as_str(), d.given_name.as_str());
+    if let Some(patronymic) = &d.patronymic {
+        name.push(' ');
+        name.push_str(patronymic.as_str());
+    }
+    name
+}
+
 fn data_rows(t: &Tr, d: &PersonalData) -> Vec<(&'static str, String)> {
     let p = t.pd;
-    let mut name = format!("{} {}", d.surname.as_str(), d.given_name.as_str());
-    if let Some(pat) = &d.patronymic {
-        name.push(' ');
-        name.push_str(pat.as_str());
-    }
     vec![
-        (t.me_name, name),
+        (t.me_name, full_name(d)),
         (
             p.sex,
             match d.sex {

@@ -127,7 +127,7 @@ pub struct ConsoleTr {
     pub session_note: &'static str,
 }
 
-pub static CONSOLE_RU: ConsoleTr = ConsoleTr {
+pub static RU: ConsoleTr = ConsoleTr {
     title: "Рабочее место оператора",
     login_title: "Вход для операторов центров обслуживания",
     login_intro: "Введите логин, пароль и шестизначный код из приложения-аутентификатора.",
@@ -250,7 +250,7 @@ pub static CONSOLE_RU: ConsoleTr = ConsoleTr {
     session_note: "Сеанс завершится после 15 минут без действий.",
 };
 
-pub static CONSOLE_EN: ConsoleTr = ConsoleTr {
+pub static EN: ConsoleTr = ConsoleTr {
     title: "Operator console",
     login_title: "Log in: service-center operators",
     login_intro: "Enter your login, password and the six-digit code of your authenticator app.",
