@@ -12,7 +12,7 @@ use uslugi_app::messages;
 use crate::AppState;
 use crate::error::PageError;
 use crate::http::{CsrfToken, Language, session_token, url_encode};
-use crate::i18n::Tr;
+use crate::i18n::{Tr, fill};
 
 /// What every page's frame needs: the CSRF token for its forms, where the
 /// language switcher should come back to, and whether someone is logged in.
@@ -83,6 +83,45 @@ pub(crate) fn no_store(mut response: Response) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// How a code's page counts down: the code's life, and the wait before a
+/// new one may be asked (the script counts on from these; without it the
+/// texts stand).
+pub(crate) struct CodeClock {
+    pub expires_unix: i64,
+    pub seconds_left: i64,
+    pub resend_unix: i64,
+    pub resend_after_text: String,
+    pub can_resend_now: bool,
+    /// Three wrong entries killed the code: the page must not keep counting
+    /// down the life of a code that can no longer be used.
+    pub code_dead: bool,
+}
+
+impl CodeClock {
+    pub(crate) fn new(
+        state: &AppState,
+        ctx: &Ctx,
+        by_email: bool,
+        (expires_at, resend_at): (OffsetDateTime, OffsetDateTime),
+        code_dead: bool,
+    ) -> Self {
+        let now = state.identity.now();
+        let resend_after = if by_email {
+            ctx.tr.resend_letter_after
+        } else {
+            ctx.tr.resend_after
+        };
+        Self {
+            expires_unix: expires_at.unix_timestamp(),
+            seconds_left: (expires_at - now).whole_seconds().max(0),
+            resend_unix: resend_at.unix_timestamp(),
+            resend_after_text: fill(resend_after, local_time(state, resend_at, ctx)),
+            can_resend_now: now >= resend_at,
+            code_dead,
+        }
+    }
 }
 
 /// A form with nothing in it but its CSRF token: a button.

@@ -15,7 +15,7 @@ use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, EmptyForm, local_time, render, see_other};
+use crate::page::{Chrome, CodeClock, Ctx, EmptyForm, local_time, render, see_other};
 
 use super::{changed_query, contact_change_answer, page_error};
 
@@ -41,13 +41,7 @@ struct ConfirmPage {
     by_email: bool,
     sent_text: String,
     valid_until_text: String,
-    expires_unix: i64,
-    seconds_left: i64,
-    resend_unix: i64,
-    resend_after_text: String,
-    can_resend_now: bool,
-    /// Three wrong entries killed the code: no countdown of a dead code.
-    code_dead: bool,
+    clock: CodeClock,
     notice: Option<&'static str>,
     errors: FieldErrors,
 }
@@ -59,7 +53,6 @@ fn confirm_page(
     notice: Option<&'static str>,
     errors: FieldErrors,
 ) -> ConfirmPage {
-    let now = state.identity.now();
     let by_email = view.channel == Channel::Email;
     let c = ctx.tr.contacts;
     let sent_text = match &view.new_contact {
@@ -74,19 +67,13 @@ fn confirm_page(
             c.valid_until,
             local_time(state, view.secret_expires_at, &ctx),
         ),
-        expires_unix: view.secret_expires_at.unix_timestamp(),
-        seconds_left: (view.secret_expires_at - now).whole_seconds().max(0),
-        resend_unix: view.resend_at.unix_timestamp(),
-        resend_after_text: fill(
-            if by_email {
-                ctx.tr.resend_letter_after
-            } else {
-                ctx.tr.resend_after
-            },
-            local_time(state, view.resend_at, &ctx),
+        clock: CodeClock::new(
+            state,
+            &ctx,
+            by_email,
+            (view.secret_expires_at, view.resend_at),
+            view.attempts_left == 0,
         ),
-        can_resend_now: now >= view.resend_at,
-        code_dead: view.attempts_left == 0,
         notice,
         errors,
         tr: ctx.tr,

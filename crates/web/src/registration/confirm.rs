@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, EmptyForm, local_time, render, see_other};
+use crate::page::{Chrome, CodeClock, Ctx, EmptyForm, local_time, render, see_other};
 
 use super::{continue_registration, current_registration, input, registration_error_page};
 
@@ -33,16 +33,9 @@ struct ConfirmPage {
     chrome: Chrome,
     by_email: bool,
     who: String,
-    expires_unix: i64,
     email_sent_text: String,
     valid_until_text: String,
-    seconds_left: i64,
-    resend_unix: i64,
-    resend_after_text: String,
-    can_resend_now: bool,
-    /// Three wrong entries killed the code: the page must not keep counting
-    /// down the life of a code that can no longer be used.
-    code_dead: bool,
+    clock: CodeClock,
     notice: Option<&'static str>,
     errors: FieldErrors,
 }
@@ -54,15 +47,14 @@ fn confirm_page(
     notice: Option<&'static str>,
     errors: FieldErrors,
 ) -> ConfirmPage {
-    let now = state.identity.now();
     let who = match &view.contact {
         Contact::Phone(p) => format!("{} {}, {}", view.surname, view.given_name, p),
         Contact::Email(e) => format!("{} {}, {}", view.surname, view.given_name, e.as_str()),
     };
+    let by_email = view.channel == Channel::Email;
     ConfirmPage {
-        by_email: view.channel == Channel::Email,
+        by_email,
         who,
-        expires_unix: view.secret_expires_at.unix_timestamp(),
         email_sent_text: fill(
             ctx.tr.email_sent,
             local_time(state, view.secret_expires_at, &ctx),
@@ -71,18 +63,13 @@ fn confirm_page(
             ctx.tr.code_valid_until,
             local_time(state, view.secret_expires_at, &ctx),
         ),
-        seconds_left: (view.secret_expires_at - now).whole_seconds().max(0),
-        resend_unix: view.resend_at.unix_timestamp(),
-        resend_after_text: fill(
-            if view.channel == Channel::Email {
-                ctx.tr.resend_letter_after
-            } else {
-                ctx.tr.resend_after
-            },
-            local_time(state, view.resend_at, &ctx),
+        clock: CodeClock::new(
+            state,
+            &ctx,
+            by_email,
+            (view.secret_expires_at, view.resend_at),
+            view.attempts_left == 0,
         ),
-        can_resend_now: now >= view.resend_at,
-        code_dead: view.attempts_left == 0,
         notice,
         errors,
         tr: ctx.tr,
