@@ -23,8 +23,8 @@ import { Authenticator } from './operator.js';
 // ------------------------------------------------------------------ texts
 
 /**
- * What these pages say (crates/web/src/i18n_factor.rs, i18n_contacts.rs,
- * i18n.rs; the SMS and letters of crates/app/src/messages.rs).
+ * What these pages say (crates/web/src/second_factor/i18n.rs,
+ * contacts/i18n.rs, i18n/; the SMS and letters of crates/app/src/messages.rs).
  */
 const TEXTS = {
   ru: {

@@ -21,7 +21,7 @@ import {
 
 // ------------------------------------------------------------------ texts
 
-/** What these pages say (crates/web/src/i18n_recovery.rs, i18n_operator.rs: AccountTr; app/src/messages.rs). */
+/** What these pages say (crates/web/src/recovery/i18n.rs, password/i18n.rs, security/i18n.rs; app/src/messages.rs). */
 const TEXTS = {
   ru: {
     recoverLink: 'Не удаётся войти?',

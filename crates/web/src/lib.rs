@@ -1,5 +1,7 @@
 //! The web face of uslugi: server-rendered pages for people, the JSON API
-//! for apps and kiosks, and the development outbox.
+//! for apps and kiosks, and the development outbox. Each feature's folder
+//! brings its routes (`routes`, and `api_routes` under `/api/v1`); the
+//! router below puts them together with the layers every answer passes.
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -12,28 +14,33 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Json, Router, routing};
 use uslugi_app::Identity;
 
+// Shared by every feature: request plumbing, the two error types, the page
+// frame, who is signed in, the texts, tracing, QR codes.
 pub mod api;
 pub mod auth;
-pub mod centers;
-pub mod contacts;
 pub mod error;
-pub mod home;
 pub mod http;
 pub mod i18n;
+pub mod page;
+pub mod qr;
+pub mod trace;
+
+pub mod messaging;
+
+// One folder a feature: its pages, its API, its view models, its texts.
+pub mod centers;
+pub mod contacts;
+pub mod home;
 pub mod identity_letter;
 pub mod login;
-pub mod messaging;
 pub mod operator;
-pub mod page;
 pub mod password;
 pub mod personal_data;
 pub mod profile;
-pub mod qr;
 pub mod recovery;
 pub mod registration;
 pub mod second_factor;
 pub mod security;
-pub mod trace;
 
 use crate::messaging::{LocalOutbox, OutboxEntry};
 
