@@ -1,0 +1,402 @@
+//! The registry checks: workers lease due checks, ask the registry, and
+//! complete a submission when both have answered.
+
+use time::OffsetDateTime;
+use uslugi_domain::{AccountId, Address, CheckStatus, Token, VerificationStatus};
+
+use crate::audit::{Actor, action};
+use crate::crypto::{self, SealedField};
+use crate::identity::InternalError;
+use crate::lang::Lang;
+use crate::messages::{self, VerificationOutcome};
+use crate::notices::Contacts;
+use crate::ports::{
+    CheckRecord, Completion, OutboxRecord, StoreError, SubmissionId, TemporaryPassword,
+    UniqueField, VerifiedIdentity,
+};
+use crate::registries::{
+    GatewayError, Registry, RegistryAnswer, RegistryRequest, RegistryRequestId,
+};
+
+use super::*;
+
+/// What one pass of the workers did, for logs and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkDone {
+    pub checks_run: usize,
+    pub submissions_completed: usize,
+    pub messages_delivered: usize,
+    pub letters_dispatched: usize,
+}
+
+impl WorkDone {
+    pub fn is_idle(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Verification {
+    /// One pass of every worker: due checks, finished submissions, the outbox.
+    pub async fn run_once(&self) -> Result<WorkDone, InternalError> {
+        if !self.store.has_due_work(self.clock.now()).await? {
+            return Ok(WorkDone::default());
+        }
+        let checks_run = self.run_due_checks().await?;
+        let submissions_completed = self.complete_finished().await?;
+        let messages_delivered = self.deliver_outbox().await?;
+        let letters_dispatched = match &self.letters {
+            Some(l) => l.dispatch_due().await?,
+            None => 0,
+        };
+        Ok(WorkDone {
+            checks_run,
+            submissions_completed,
+            messages_delivered,
+            letters_dispatched,
+        })
+    }
+
+    pub async fn run_due_checks(&self) -> Result<usize, InternalError> {
+        let now = self.clock.now();
+        let leased = self
+            .store
+            .lease_due_checks(now, now + self.policy.lease, self.policy.batch)
+            .await?;
+        let n = leased.len();
+        for check in leased {
+            if let Err(e) = self.run_check(&check).await {
+                // The lease expires and another pass takes the check again.
+                tracing::error!(check = %check.id, error = %e, "a registry check failed to run");
+            }
+        }
+        Ok(n)
+    }
+
+    pub(super) async fn run_check(&self, check: &CheckRecord) -> Result<(), InternalError> {
+        let request: RegistryRequest =
+            self.open_json(SealedField::CheckRequest, check.id, &check.request)?;
+        let key = check.id.to_string();
+        let request_id = match &check.gateway_request_id {
+            Some(id) => RegistryRequestId(id.clone()),
+            None => match self.gateway.submit(&key, &request).await {
+                Ok(id) => {
+                    self.store
+                        .record_gateway_request(check.id, Some(&id.0))
+                        .await?;
+                    id
+                }
+                Err(e) => return self.gateway_failed(check, e).await,
+            },
+        };
+        match self.gateway.poll(&request_id).await {
+            Ok(None) if self.clock.now() >= check.deadline_at => {
+                // A registry that accepts but never answers is as silent as
+                // one that cannot be reached.
+                tracing::warn!(check = %check.id, registry = ?check.registry, "a registry gave no answer in time; the check gives up");
+                self.close_check(check, CheckStatus::Failed, Some(FailureReason::Unavailable))
+                    .await
+            }
+            Ok(None) => {
+                // Accepted, still working: ask again soon. A call that got an
+                // answer clears the failure count.
+                self.store
+                    .reschedule_check(
+                        check.id,
+                        CheckStatus::Pending,
+                        0,
+                        self.clock.now() + self.policy.poll_interval,
+                    )
+                    .await?;
+                Ok(())
+            }
+            Ok(Some(answer)) => {
+                // The address comes only with a valid passport: kept sealed
+                // on the check until the submission as a whole passes.
+                let address = match &answer {
+                    RegistryAnswer::MvdValid {
+                        registration_address: Some(a),
+                    } if check.registry == Registry::Mvd => {
+                        Some(self.seal_json(SealedField::CheckAddress, check.id, a))
+                    }
+                    _ => None,
+                };
+                let (status, reason) = judge(check.registry, answer);
+                self.close_check_with(check, status, reason, address.as_deref())
+                    .await
+            }
+            Err(GatewayError::UnknownRequest) => {
+                // The gateway forgot the request (expired on its side): send it
+                // again under the same key.
+                self.store.record_gateway_request(check.id, None).await?;
+                self.gateway_failed(check, GatewayError::UnknownRequest)
+                    .await
+            }
+            Err(e) => self.gateway_failed(check, e).await,
+        }
+    }
+
+    pub(super) async fn gateway_failed(
+        &self,
+        check: &CheckRecord,
+        error: GatewayError,
+    ) -> Result<(), InternalError> {
+        let now = self.clock.now();
+        if matches!(error, GatewayError::Rejected(_)) {
+            tracing::error!(check = %check.id, registry = ?check.registry, %error, "the gateway rejected a check");
+            return self
+                .close_check(check, CheckStatus::Failed, Some(FailureReason::Rejected))
+                .await;
+        }
+        let attempts = check.attempts + 1;
+        if now >= check.deadline_at {
+            tracing::warn!(check = %check.id, registry = ?check.registry, attempts, "a registry stayed unreachable; the check gives up");
+            return self
+                .close_check(check, CheckStatus::Failed, Some(FailureReason::Unavailable))
+                .await;
+        }
+        let next = (now + self.policy.retry_delay(attempts)).min(check.deadline_at);
+        tracing::info!(check = %check.id, registry = ?check.registry, attempts, %error, "registry call failed; will retry");
+        self.store
+            .reschedule_check(check.id, CheckStatus::Retrying, attempts, next)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn close_check(
+        &self,
+        check: &CheckRecord,
+        status: CheckStatus,
+        reason: Option<FailureReason>,
+    ) -> Result<(), InternalError> {
+        self.close_check_with(check, status, reason, None).await
+    }
+
+    pub(super) async fn close_check_with(
+        &self,
+        check: &CheckRecord,
+        status: CheckStatus,
+        reason: Option<FailureReason>,
+        registration_address: Option<&[u8]>,
+    ) -> Result<(), InternalError> {
+        let closed = self
+            .store
+            .finish_check(
+                check.id,
+                status,
+                reason.map(FailureReason::as_str),
+                registration_address,
+                self.clock.now(),
+            )
+            .await?;
+        if closed {
+            tracing::info!(check = %check.id, registry = ?check.registry, status = status.as_str(), "registry check finished");
+        }
+        Ok(())
+    }
+
+    /// Records the outcome of every submission whose checks have all closed.
+    pub async fn complete_finished(&self) -> Result<usize, InternalError> {
+        let ready = self
+            .store
+            .submissions_to_complete(self.policy.batch)
+            .await?;
+        let mut done = 0;
+        for (account, submission) in ready {
+            if self.complete(account, submission).await? {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+
+    pub(super) async fn complete(
+        &self,
+        account: AccountId,
+        submission: SubmissionId,
+    ) -> Result<bool, InternalError> {
+        let (Some(record), Some(account_record)) = (
+            self.store.personal_data(account).await?,
+            self.store.account(account).await?,
+        ) else {
+            return Ok(false);
+        };
+        let Some(sealed) = record.submitted.as_deref() else {
+            return Err(InternalError::Corrupt("submission without data"));
+        };
+        let submitted: Submitted = self.open_json(SealedField::PersonalData, account, sealed)?;
+        let lang = Lang::parse(&submitted.lang).unwrap_or_default();
+        let checks = self.store.checks_of_submission(submission).await?;
+        let passed = !checks.is_empty() && checks.iter().all(|c| c.status == CheckStatus::Passed);
+        let now = self.clock.now();
+        let assisted = record.assisted.clone();
+        let completion = |status, verified, outcome| -> Result<Completion, InternalError> {
+            // The person at a center hears a failure from the operator.
+            let message = if assisted.is_some() && status == VerificationStatus::Failed {
+                None
+            } else {
+                self.notification_to(&account_record, submission, lang, outcome, now)?
+            };
+            let audit = match (&assisted, status) {
+                (Some(by), VerificationStatus::Failed) => Some(
+                    self.audit
+                        .record(Actor::System, action::REGISTRATION_CHECKED, "failed", now)
+                        .operator(by.operator_id)
+                        .center(&by.center_id)
+                        .account(account)
+                        .details(serde_json::json!({ "submission": submission }))
+                        .write(),
+                ),
+                _ => None,
+            };
+            Ok(Completion {
+                account_id: account,
+                submission_id: submission,
+                status,
+                verified,
+                message,
+                in_person: None,
+                audit,
+                at: now,
+            })
+        };
+        if !passed {
+            let c = completion(
+                VerificationStatus::Failed,
+                None,
+                VerificationOutcome::Failed,
+            )?;
+            let applied = self.store.complete_submission(&c).await?;
+            if applied {
+                tracing::info!(%account, %submission, "personal data failed the checks");
+            }
+            return Ok(applied);
+        }
+        let data = &submitted.data;
+        let registration_address = match checks
+            .iter()
+            .find(|c| c.registry == Registry::Mvd)
+            .and_then(|c| Some((c.id, c.registration_address.as_deref()?)))
+        {
+            Some((check, sealed)) => Some(self.seal_json(
+                SealedField::RegisteredAddress,
+                account,
+                &self.open_json::<Address>(SealedField::CheckAddress, check, sealed)?,
+            )),
+            None => None,
+        };
+        let verified = VerifiedIdentity {
+            surname: self
+                .crypto
+                .seal(SealedField::Surname, account, data.surname.as_str()),
+            given_name: self
+                .crypto
+                .seal(SealedField::GivenName, account, data.given_name.as_str()),
+            snils_index: self.snils_index(&data.snils),
+            passport_index: passport_index(&self.crypto, &data.document.series_number),
+            registration_address,
+        };
+        let mut c = completion(
+            VerificationStatus::Verified,
+            Some(verified),
+            VerificationOutcome::Passed,
+        )?;
+        if let Some(by) = &record.assisted {
+            // Registered at a center: confirmed at once, and the first
+            // password comes by SMS instead of the usual result message.
+            let password = crypto::random_temporary_password();
+            let hash = self.hasher.hash(&password).await?;
+            c.in_person = Some(TemporaryPassword {
+                hash,
+                expires_at: now + TEMPORARY_PASSWORD_TTL,
+            });
+            let letter = messages::Letter {
+                subject: String::new(),
+                body: messages::temporary_password_sms(lang, &password, &self.base_url, true),
+            };
+            c.message = Contacts::of(&self.crypto, &account_record)?.first(
+                &self.crypto,
+                format!("temporary-password:{submission}"),
+                &letter,
+                now,
+            );
+            c.audit = Some(
+                self.audit
+                    .record(
+                        Actor::System,
+                        action::REGISTRATION_CHECKED,
+                        "confirmed",
+                        now,
+                    )
+                    .operator(by.operator_id)
+                    .center(&by.center_id)
+                    .account(account)
+                    .details(serde_json::json!({ "submission": submission }))
+                    .write(),
+            );
+        }
+        match self.store.complete_submission(&c).await {
+            Ok(applied) => {
+                if applied {
+                    tracing::info!(%account, %submission, "personal data verified");
+                }
+                Ok(applied)
+            }
+            Err(StoreError::Conflict(UniqueField::Snils)) => {
+                // Another account's data with this SNILS passed first.
+                tracing::info!(%account, %submission, "the verified SNILS belongs to another account");
+                let c = completion(
+                    VerificationStatus::Failed,
+                    None,
+                    VerificationOutcome::SnilsTaken,
+                )?;
+                Ok(self.store.complete_submission(&c).await?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The message that tells the result, to the confirmed contact: SMS to
+    /// the phone if there is one, else a letter.
+    pub(super) fn notification_to(
+        &self,
+        account: &crate::ports::AccountRecord,
+        submission: SubmissionId,
+        lang: Lang,
+        outcome: VerificationOutcome,
+        now: OffsetDateTime,
+    ) -> Result<Option<OutboxRecord>, InternalError> {
+        let letter = messages::verification_result(lang, &self.base_url, outcome);
+        Ok(Contacts::of(&self.crypto, account)?.first(
+            &self.crypto,
+            format!("verification:{submission}"),
+            &letter,
+            now,
+        ))
+    }
+}
+
+/// What a registry's answer means for the check.
+pub(super) fn judge(
+    registry: Registry,
+    answer: RegistryAnswer,
+) -> (CheckStatus, Option<FailureReason>) {
+    use RegistryAnswer as A;
+    match (registry, answer) {
+        (Registry::Sfr, A::SfrMatch) | (Registry::Mvd, A::MvdValid { .. }) => {
+            (CheckStatus::Passed, None)
+        }
+        (Registry::Sfr, A::SfrMismatch) => (CheckStatus::Failed, Some(FailureReason::DataMismatch)),
+        (Registry::Sfr, A::SfrNotFound) => {
+            (CheckStatus::Failed, Some(FailureReason::SnilsNotFound))
+        }
+        (Registry::Mvd, A::MvdNotFound) => {
+            (CheckStatus::Failed, Some(FailureReason::PassportNotFound))
+        }
+        (Registry::Mvd, A::MvdInvalid { reason }) => (
+            CheckStatus::Failed,
+            Some(FailureReason::PassportInvalid(reason)),
+        ),
+        // An answer of the other registry: the gateway mixed requests up.
+        _ => (CheckStatus::Failed, Some(FailureReason::Rejected)),
+    }
+}
