@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use uslugi_app::password_hasher::{HashParams, PasswordHasher};
 use uslugi_app::ports::Messenger;
 use uslugi_app::registries::RegistryGateway;
-use uslugi_app::verification::{Verification, VerificationParts, VerificationPolicy};
+use uslugi_app::verification::{Verification, VerificationPolicy};
 use uslugi_app::{Clock, Identity, Policy};
 use uslugi_storage::Backend;
 use uslugi_web::messaging::{HttpSmsGateway, LocalOutbox, Router as MessageRouter, SmtpMailer};
@@ -169,7 +169,6 @@ pub async fn build(
 
     let crypto = uslugi_app::crypto::Crypto::new(secrets);
     upgrade_sealed_values(store.as_ref(), &crypto).await?;
-    let audit = uslugi_app::audit::AuditLog::new(Arc::new(crypto.clone()));
     let audit_head = Arc::new(crate::audit_head::FileHead::new(settings.audit_head_path()));
     let hasher = Arc::new(hasher);
     let post = uslugi_sim::SimPost::new(
@@ -182,51 +181,33 @@ pub async fn build(
     )
     .context("the post simulator's records")?
     .with_failure_rate(settings.post_failure_rate);
+    let deps = uslugi_app::Deps::new(store.clone(), messenger, hasher, crypto, Arc::clone(&clock));
+    let audit = deps.audit.clone();
     let letters = Arc::new(uslugi_app::letters::Letters::new(
-        store.clone(),
+        &deps,
         Arc::new(post),
-        crypto.clone(),
-        Arc::clone(&clock),
         uslugi_app::letters::LetterPolicy::default(),
-        policy.base_url.clone(),
-        policy.display_offset,
-        audit.clone(),
+        &policy,
     ));
     let (gateway, sim) = registry_gateway(settings, Arc::clone(&clock)).await?;
     let verification = Arc::new(Verification::new(
-        store.clone(),
+        &deps,
         gateway,
-        Arc::clone(&messenger),
-        crypto.clone(),
-        Arc::clone(&clock),
         &policy,
         VerificationPolicy {
             submissions_per_account_per_hour: settings.limits.submissions_per_account_per_hour,
             submissions_per_ip_per_hour: settings.limits.submissions_per_ip_per_hour,
             ..VerificationPolicy::default()
         },
-        true,
-        VerificationParts {
-            hasher: Arc::clone(&hasher),
-            audit: audit.clone(),
-            letters: Some(Arc::clone(&letters)),
-        },
+        Some(Arc::clone(&letters)),
     ));
-    let base_url = policy.base_url.clone();
     // The desk's code shares the SMS codes' life and the one limit per phone.
     let operator_policy = uslugi_app::operators::OperatorPolicy {
         desk_code_ttl: policy.sms_code_ttl,
         sends_per_phone_per_hour: policy.sends_per_contact_per_hour,
         ..uslugi_app::operators::OperatorPolicy::default()
     };
-    let identity = Identity::new(
-        store.clone(),
-        messenger,
-        Arc::clone(&hasher),
-        crypto.clone(),
-        Arc::clone(&clock),
-        policy,
-    );
+    let identity = Identity::new(&deps, policy.clone());
     let identity = match &settings.places_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -262,13 +243,9 @@ pub async fn build(
         bail!("audit_head_file: {e}");
     }
     let operators = uslugi_app::operators::Operators::new(
-        store.clone(),
-        hasher,
-        crypto,
-        clock,
+        &deps,
         operator_policy,
-        base_url,
-        audit.clone(),
+        &policy,
         Arc::clone(&centers),
         Arc::clone(&verification),
     );

@@ -179,26 +179,22 @@ pub struct Letters {
 }
 
 impl Letters {
-    #[expect(clippy::too_many_arguments, reason = "the ports and the policy")]
+    /// `site` gives the portal's address and the offset of the dates shown.
     pub fn new(
-        store: Arc<dyn Store>,
+        deps: &crate::Deps,
         post: Arc<dyn Post>,
-        crypto: Crypto,
-        clock: Arc<dyn Clock>,
         policy: LetterPolicy,
-        base_url: String,
-        display_offset: UtcOffset,
-        audit: AuditLog,
+        site: &crate::settings::Policy,
     ) -> Self {
         Self {
-            store,
+            store: Arc::clone(&deps.store),
             post,
-            crypto,
-            clock,
+            crypto: deps.crypto.clone(),
+            clock: Arc::clone(&deps.clock),
             policy,
-            base_url,
-            display_offset,
-            audit,
+            base_url: site.base_url.clone(),
+            display_offset: site.display_offset,
+            audit: deps.audit.clone(),
         }
     }
 

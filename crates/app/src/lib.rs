@@ -9,6 +9,7 @@ pub mod challenge;
 pub mod clock;
 pub mod contacts;
 pub mod crypto;
+mod deps;
 pub mod desk;
 pub mod identity;
 pub mod lang;
@@ -29,6 +30,7 @@ pub mod totp;
 pub mod verification;
 
 pub use clock::{Clock, FakeClock, SystemClock};
+pub use deps::Deps;
 pub use identity::{
     AuthSession, Confirmation, Contact, Identity, InternalError, LoginError, NewSession,
     PasswordChangeError, Profile, RegistrationError, RegistrationStarted, RegistrationView,

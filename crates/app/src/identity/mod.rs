@@ -103,22 +103,15 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn new(
-        store: Arc<dyn Store>,
-        messenger: Arc<dyn Messenger>,
-        hasher: Arc<PasswordHasher>,
-        crypto: Crypto,
-        clock: Arc<dyn Clock>,
-        policy: Policy,
-    ) -> Self {
+    pub fn new(deps: &crate::Deps, policy: Policy) -> Self {
         Self {
-            audit: crate::audit::AuditLog::new(Arc::new(crypto.clone())),
+            store: Arc::clone(&deps.store),
+            messenger: Arc::clone(&deps.messenger),
+            hasher: Arc::clone(&deps.hasher),
+            crypto: deps.crypto.clone(),
+            clock: Arc::clone(&deps.clock),
+            audit: deps.audit.clone(),
             places: Arc::new(crate::places::Places::default()),
-            store,
-            messenger,
-            hasher,
-            crypto,
-            clock,
             policy,
         }
     }

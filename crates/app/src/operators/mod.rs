@@ -130,26 +130,22 @@ pub struct Operators {
 }
 
 impl Operators {
-    #[expect(clippy::too_many_arguments, reason = "the ports and the policy")]
+    /// `site` gives the portal's address, for the enrolment links.
     pub fn new(
-        store: Arc<dyn Store>,
-        hasher: Arc<PasswordHasher>,
-        crypto: Crypto,
-        clock: Arc<dyn Clock>,
+        deps: &crate::Deps,
         policy: OperatorPolicy,
-        base_url: String,
-        audit: AuditLog,
+        site: &crate::settings::Policy,
         centers: Arc<Centers>,
         verification: Arc<Verification>,
     ) -> Self {
         Self {
-            store,
-            hasher,
-            crypto,
-            clock,
+            store: Arc::clone(&deps.store),
+            hasher: Arc::clone(&deps.hasher),
+            crypto: deps.crypto.clone(),
+            clock: Arc::clone(&deps.clock),
             policy,
-            base_url,
-            audit,
+            base_url: site.base_url.clone(),
+            audit: deps.audit.clone(),
             centers,
             verification,
         }

@@ -147,43 +147,32 @@ pub struct Verification {
     letters: Option<Arc<crate::letters::Letters>>,
 }
 
-/// The ports and helpers the checks need besides the registry gateway.
-pub struct VerificationParts {
-    pub hasher: Arc<crate::password_hasher::PasswordHasher>,
-    pub audit: AuditLog,
-    pub letters: Option<Arc<crate::letters::Letters>>,
-}
-
 impl Verification {
-    #[expect(clippy::too_many_arguments, reason = "the ports and the two policies")]
+    /// `site` gives the portal's address and the offset of the dates shown;
+    /// `letters`, when given, are handed to the post by the same workers.
     pub fn new(
-        store: Arc<dyn Store>,
+        deps: &crate::Deps,
         gateway: Arc<dyn RegistryGateway>,
-        messenger: Arc<dyn Messenger>,
-        crypto: Crypto,
-        clock: Arc<dyn Clock>,
-        identity_policy: &crate::settings::Policy,
+        site: &crate::settings::Policy,
         policy: VerificationPolicy,
-        wake_now: bool,
-        parts: VerificationParts,
+        letters: Option<Arc<crate::letters::Letters>>,
     ) -> Self {
         let v = Self {
-            store,
+            store: Arc::clone(&deps.store),
             gateway,
-            messenger,
-            crypto,
-            clock,
-            base_url: identity_policy.base_url.clone(),
-            display_offset: identity_policy.display_offset,
+            messenger: Arc::clone(&deps.messenger),
+            crypto: deps.crypto.clone(),
+            clock: Arc::clone(&deps.clock),
+            base_url: site.base_url.clone(),
+            display_offset: site.display_offset,
             policy,
             wake: Notify::new(),
-            hasher: parts.hasher,
-            audit: parts.audit,
-            letters: parts.letters,
+            hasher: Arc::clone(&deps.hasher),
+            audit: deps.audit.clone(),
+            letters,
         };
-        if wake_now {
-            v.wake.notify_one();
-        }
+        // Checks left by an earlier run are due at once.
+        v.wake.notify_one();
         v
     }
 
