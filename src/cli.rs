@@ -408,7 +408,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let settings = settings(config, None, &common)?;
             let entries =
-                uslugi_web::messaging::read_outbox(&crate::server::outbox_path(&settings)).await?;
+                uslugi_adapters::dev_mailbox::read(&crate::server::outbox_path(&settings)).await?;
             let entries: Vec<_> = entries.into_iter().take(limit).collect();
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);

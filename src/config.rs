@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
-use uslugi_web::messaging::{SmsGatewaySettings, SmtpSettings};
+use uslugi_adapters::{SmsGatewaySettings, SmtpSettings};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use async_trait::async_trait;
 use tokio::net::TcpListener;
+use uslugi_adapters::{ByChannel, DevMailbox, HttpRegistryGateway, HttpSmsGateway, SmtpMailer};
 use uslugi_app::password_hasher::{HashParams, PasswordHasher};
 use uslugi_app::ports::Messenger;
 use uslugi_app::registries::RegistryGateway;
 use uslugi_app::verification::{Verification, VerificationParts, VerificationPolicy};
 use uslugi_app::{Clock, Identity, Policy};
 use uslugi_storage::Backend;
-use uslugi_web::messaging::{HttpSmsGateway, LocalOutbox, Router as MessageRouter, SmtpMailer};
 use uslugi_web::{AppState, Readiness};
 
 use crate::config::{Deployment, Settings};
@@ -129,7 +129,7 @@ pub async fn build(
     ) {
         (None, None) if matches!(deployment, Deployment::Development(_)) => {
             let path = outbox_path(settings);
-            let outbox = Arc::new(LocalOutbox::new(
+            let outbox = Arc::new(DevMailbox::new(
                 path.clone(),
                 Arc::clone(&clock),
                 echo_outbox,
@@ -145,7 +145,7 @@ pub async fn build(
             let sms = HttpSmsGateway::new(sms.clone())
                 .map_err(|e| anyhow::anyhow!("sms_gateway: {e}"))?;
             (
-                Arc::new(MessageRouter {
+                Arc::new(ByChannel {
                     sms: Arc::new(sms),
                     email: Arc::new(email),
                 }) as Arc<dyn Messenger>,
@@ -312,8 +312,8 @@ async fn registry_gateway(
             let sim = uslugi_sim::spawn_in_process(&r.sim.to_sim()?, clock)
                 .await
                 .context("cannot start the registry simulator")?;
-            let gateway = uslugi_sim::HttpRegistryGateway::new(&sim.base_url, timeout)
-                .context("registry gateway")?;
+            let gateway =
+                HttpRegistryGateway::new(&sim.base_url, timeout).context("registry gateway")?;
             tracing::info!(
                 citizens = sim.state.registry().citizens().len(),
                 "registries: the simulator, in this process"
@@ -324,8 +324,7 @@ async fn registry_gateway(
             let Some(url) = &r.url else {
                 bail!("registries.url is needed when registries.gateway = \"http\"");
             };
-            let gateway =
-                uslugi_sim::HttpRegistryGateway::new(url, timeout).context("registries.url")?;
+            let gateway = HttpRegistryGateway::new(url, timeout).context("registries.url")?;
             Ok((Arc::new(gateway), None))
         }
         other => bail!("registries.gateway must be \"sim\" or \"http\", not \"{other}\""),

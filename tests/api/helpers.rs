@@ -9,10 +9,10 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use time::Duration;
 use uslugi::config::Settings;
+use uslugi_adapters::{MailboxEntry, dev_mailbox};
 use uslugi_app::{Clock as _, FakeClock};
 use uslugi_storage::Backend;
 use uslugi_storage::testing::TestDatabase;
-use uslugi_web::messaging::{OutboxEntry, read_outbox};
 
 pub const PASSWORD: &str = "зелёный слон танцует";
 
@@ -180,11 +180,11 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn messages(&self) -> Vec<OutboxEntry> {
-        read_outbox(&self.outbox).await.unwrap()
+    pub async fn messages(&self) -> Vec<MailboxEntry> {
+        dev_mailbox::read(&self.outbox).await.unwrap()
     }
 
-    pub async fn messages_to(&self, to: &str) -> Vec<OutboxEntry> {
+    pub async fn messages_to(&self, to: &str) -> Vec<MailboxEntry> {
         self.messages()
             .await
             .into_iter()

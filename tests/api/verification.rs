@@ -654,7 +654,7 @@ async fn a_registry_that_accepts_but_never_answers_ends_as_unavailable_after_fiv
     assert_eq!(submit(&app, &token, &ivanov()).await.status(), 202);
     // The same store, keys and clock as the application, another gateway.
     let secrets = uslugi::secrets::load(&app.data_dir.join("secrets.toml"), false).unwrap();
-    let outbox = uslugi_web::messaging::LocalOutbox::new(
+    let outbox = uslugi_adapters::DevMailbox::new(
         app.outbox.clone(),
         std::sync::Arc::new(app.clock.clone()),
         false,

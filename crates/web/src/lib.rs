@@ -27,7 +27,6 @@ pub mod i18n_operator;
 pub mod i18n_personal;
 pub mod i18n_recovery;
 pub mod identity_letter;
-pub mod messaging;
 pub mod operator;
 pub mod pages;
 pub mod password;
@@ -38,7 +37,13 @@ pub mod second_factor;
 pub mod security;
 pub mod trace;
 
-use crate::messaging::{LocalOutbox, OutboxEntry};
+// The development pages show what the development mailbox holds, entry for
+// entry (its entry is the `/dev/outbox.json` contract): the web crate reads
+// that one adapter directly rather than through a port of its own, since a
+// trait with a single, development-only implementation would add a type and
+// hide nothing. The transports that deliver messages stay behind
+// `uslugi_app::ports::Messenger`.
+use uslugi_adapters::{DevMailbox, MailboxEntry};
 
 /// Largest request body accepted; registration forms are a few hundred bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -57,7 +62,7 @@ pub struct AppState {
     pub verification: Arc<uslugi_app::verification::Verification>,
     /// Present only in the embedded default: with real transports the
     /// `/dev/outbox` pages do not exist.
-    pub outbox: Option<Arc<LocalOutbox>>,
+    pub outbox: Option<Arc<DevMailbox>>,
     pub readiness: Arc<dyn Readiness>,
     pub trust_forwarded_for: bool,
 }
@@ -214,7 +219,7 @@ async fn js() -> Response {
         .into_response()
 }
 
-async fn outbox_entries(state: &AppState) -> Result<Vec<OutboxEntry>, Response> {
+async fn outbox_entries(state: &AppState) -> Result<Vec<MailboxEntry>, Response> {
     let outbox = state
         .outbox
         .as_ref()
@@ -237,7 +242,7 @@ async fn outbox_json(State(state): State<AppState>) -> Response {
 struct OutboxPage {
     tr: &'static i18n::Tr,
     chrome: pages::Chrome,
-    entries: Vec<OutboxEntry>,
+    entries: Vec<MailboxEntry>,
 }
 
 async fn outbox_page(State(state): State<AppState>, ctx: pages::Ctx) -> Response {
