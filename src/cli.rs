@@ -15,7 +15,7 @@ use crate::config::{Deployment, DevelopmentBecause, Overrides, Settings};
     about = "State-services portal with its citizen identity system",
     long_about = "State-services portal with its citizen identity system.\n\n\
         With no configuration, `uslugi serve` starts on 127.0.0.1:8080 and keeps everything \
-        (SQLite database, generated secrets, local outbox of SMS and e-mail) in ./uslugi-data.\n\
+        (SQLite database, generated secrets, development mailbox of SMS and e-mail) in ./uslugi-data.\n\
         Settings come from defaults, then the TOML file (--config / USLUGI_CONFIG), then USLUGI_… \
         environment variables (nested keys with __, secrets from …_FILE), then flags."
 )]
@@ -29,7 +29,7 @@ struct Cli {
 
 #[derive(Args, Clone, Default)]
 struct Common {
-    /// Directory for the SQLite database, generated secrets and the local outbox.
+    /// Directory for the SQLite database, generated secrets and the development mailbox.
     #[arg(long, env = "USLUGI_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// sqlite://PATH or postgres://USER@HOST/DB (PostgreSQL for several nodes).
@@ -71,9 +71,9 @@ enum Command {
         /// (also USLUGI_POST_DELIVERY_S; default 1209600, two weeks).
         #[arg(long, value_name = "N")]
         post_delivery_s: Option<u64>,
-        /// Development mode on any address (also USLUGI_DEV=1): the local
-        /// outbox and the simulators stand in for SMTP, the SMS gateway and
-        /// the registries. Without it, that is only on a loopback listener
+        /// Development mode on any address (also USLUGI_DEV=1): the
+        /// development mailbox and the simulators stand in for SMTP, the SMS
+        /// gateway and the registries. Without it, that is only on a loopback listener
         /// with a loopback base URL; elsewhere they must be configured.
         #[arg(long)]
         dev: bool,
@@ -83,7 +83,9 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Show the messages held by the local outbox (embedded default), newest first.
+    /// Show the messages held by the development mailbox (embedded default), newest first.
+    // The command's name is older than the mailbox's, and developers' scripts
+    // call it: it stays.
     Outbox {
         #[command(flatten)]
         common: Common,
@@ -378,9 +380,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "database: {}",
                 uslugi_storage::redact_url(&settings.database_url())
             );
-            if let Some(path) = &app.outbox_path {
+            if let Some(path) = &app.dev_mailbox_path {
                 println!(
-                    "messages go to the local outbox: {base}/dev/outbox, {base}/dev/outbox.json (from this machine only), `uslugi outbox` ({})",
+                    "messages go to the development mailbox: {base}/dev/outbox, {base}/dev/outbox.json (from this machine only), `uslugi outbox` ({})",
                     path.display()
                 );
             }
@@ -408,12 +410,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let settings = settings(config, None, &common)?;
             let entries =
-                uslugi_web::messaging::read_outbox(&crate::server::outbox_path(&settings)).await?;
+                uslugi_adapters::dev_mailbox::read(&crate::server::dev_mailbox_path(&settings))
+                    .await?;
             let entries: Vec<_> = entries.into_iter().take(limit).collect();
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else if entries.is_empty() {
-                println!("the outbox is empty");
+                println!("the development mailbox is empty");
             } else {
                 for m in entries {
                     println!("— {} {} to {}", m.created_at, m.channel, m.to);
@@ -752,8 +755,8 @@ fn development_banner(because: DevelopmentBecause, app: &crate::server::App) -> 
         DevelopmentBecause::Asked => "asked for with --dev / USLUGI_DEV",
     };
     let mut stand_ins = Vec::new();
-    if app.outbox_path.is_some() {
-        stand_ins.push("SMS and e-mail go to the local outbox and are printed here");
+    if app.dev_mailbox_path.is_some() {
+        stand_ins.push("SMS and e-mail go to the development mailbox and are printed here");
     }
     if app.sim.is_some() {
         stand_ins.push("the registries are simulated");

@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
-use uslugi_web::messaging::{SmsGatewaySettings, SmtpSettings};
+use uslugi_adapters::{SmsGatewaySettings, SmtpSettings};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     pub listen: String,
     /// Development mode whatever `listen` and `base_url` say (also `--dev`,
-    /// `USLUGI_DEV=1`): the local outbox and the simulators stand in for
+    /// `USLUGI_DEV=1`): the development mailbox and the simulators stand in for
     /// real transports and gateways. Without it, development mode is only
     /// for a loopback listener with a loopback (or unset) `base_url`.
     pub dev: bool,
@@ -412,7 +412,7 @@ impl Settings {
 /// How `serve` runs: with stand-ins a developer can read, or for real.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deployment {
-    /// The local outbox, the registry simulator and the development pages
+    /// The development mailbox, the registry simulator and the development pages
     /// may stand in; why it is this mode.
     Development(DevelopmentBecause),
     /// Real message delivery and the registry gateway are required.
@@ -436,7 +436,7 @@ pub enum DevelopmentBecause {
      production, where codes and passwords must reach people by real SMS and e-mail and personal \
      data must be checked by the real registries. Not configured:\n{}\n\
      Set these (in the configuration file or the environment), or, for development only, start \
-     with --dev (USLUGI_DEV=1) to use the local outbox and the simulators.",
+     with --dev (USLUGI_DEV=1) to use the development mailbox and the simulators.",
     .missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n")
 )]
 pub struct ProductionNotConfigured {

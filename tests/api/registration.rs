@@ -432,8 +432,9 @@ async fn codes_contacts_and_names_are_not_stored_in_the_clear() {
 #[tokio::test]
 async fn a_failed_send_leaves_no_registration_behind() {
     let app = spawn_app().await;
-    // The outbox cannot be written while a directory stands in its place.
-    std::fs::create_dir(&app.outbox).unwrap();
+    // The development mailbox cannot be written while a directory stands
+    // in its place.
+    std::fs::create_dir(&app.dev_mailbox).unwrap();
     let r = app
         .post(
             "/api/v1/registrations",
@@ -442,7 +443,7 @@ async fn a_failed_send_leaves_no_registration_behind() {
         .await;
     assert_eq!(r.status(), 503);
     assert_eq!(error_code(&r.json().await.unwrap()), "unavailable");
-    std::fs::remove_dir(&app.outbox).unwrap();
+    std::fs::remove_dir(&app.dev_mailbox).unwrap();
     // The person simply tries again.
     app.register_phone("+79006667788").await;
 }

@@ -654,8 +654,8 @@ async fn a_registry_that_accepts_but_never_answers_ends_as_unavailable_after_fiv
     assert_eq!(submit(&app, &token, &ivanov()).await.status(), 202);
     // The same store, keys and clock as the application, another gateway.
     let secrets = uslugi::secrets::load(&app.data_dir.join("secrets.toml"), false).unwrap();
-    let outbox = uslugi_web::messaging::LocalOutbox::new(
-        app.outbox.clone(),
+    let mailbox = uslugi_adapters::DevMailbox::new(
+        app.dev_mailbox.clone(),
         std::sync::Arc::new(app.clock.clone()),
         false,
     );
@@ -671,7 +671,7 @@ async fn a_registry_that_accepts_but_never_answers_ends_as_unavailable_after_fiv
     .unwrap();
     let deps = uslugi_app::Deps::new(
         app.store.clone(),
-        std::sync::Arc::new(outbox),
+        std::sync::Arc::new(mailbox),
         std::sync::Arc::new(hasher),
         crypto,
         std::sync::Arc::new(app.clock.clone()),

@@ -1,5 +1,6 @@
 //! The registry gateway over HTTP: the product's side of the protocol in
-//! `docs/registries.md`, for the simulator and for a real gateway alike.
+//! `docs/registries.md`, for the registry simulator and for a real gateway
+//! alike.
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -8,7 +9,7 @@ use uslugi_app::registries::{
     GatewayError, RegistryAnswer, RegistryGateway, RegistryRequest, RegistryRequestId,
 };
 
-use crate::wire::{
+use crate::registry_protocol::{
     IDEMPOTENCY_KEY_HEADER, Polled, Submitted, WireRequest, is_valid_idempotency_key,
 };
 

@@ -1,4 +1,10 @@
-//! The JSON bodies of the protocol (see `docs/registries.md`).
+//! The JSON bodies of the registry gateway's protocol (see
+//! `docs/registries.md`): what [`crate::registry_gateway`] sends and reads,
+//! and what the registry simulator (`uslugi-sim`) reads and answers. The
+//! protocol is the product's, which a real gateway implements too, so it
+//! lives here and the simulator depends on it; the tests below pin the
+//! bodies to the documented examples, so a change cannot slip past both
+//! sides unseen.
 //!
 //! A request travels as the JSON of `RegistryRequest`, except that dates are
 //! `YYYY-MM-DD` strings: `time`'s own serde form, without its
@@ -22,8 +28,9 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
     (1..=MAX_IDEMPOTENCY_KEY_LEN).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// The person a request asks about, as it travels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct WirePerson {
+pub struct WirePerson {
     surname: String,
     given_name: String,
     #[serde(default)]
@@ -32,9 +39,10 @@ pub(crate) struct WirePerson {
     birth_date: Date,
 }
 
+/// The body of `POST /v1/requests`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "registry", rename_all = "lowercase")]
-pub(crate) enum WireRequest {
+pub enum WireRequest {
     Sfr {
         snils: String,
         person: WirePerson,
@@ -49,25 +57,29 @@ pub(crate) enum WireRequest {
     },
 }
 
+/// The answer to a submission: the id to poll.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Submitted {
+pub struct Submitted {
     pub request_id: String,
 }
 
+/// The answer to `GET /v1/requests/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
-pub(crate) enum Polled {
+pub enum Polled {
     Pending,
     Done { answer: RegistryAnswer },
 }
 
+/// The body of an error the simulator answers with; the client never
+/// reads it (see [`crate::registry_gateway`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ErrorBody {
+pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ErrorDetail {
+pub struct ErrorDetail {
     pub code: String,
     pub message: String,
 }
