@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::crypto::Crypto;
+use crate::jobs::{JobMetrics, JobRunner, NoMetrics};
 use crate::password_hasher::PasswordHasher;
 use crate::ports::{Messenger, Store};
 
@@ -19,6 +20,8 @@ pub struct Deps {
     pub crypto: Crypto,
     pub clock: Arc<dyn Clock>,
     pub audit: AuditLog,
+    /// Where the background jobs report their outcomes.
+    pub job_metrics: Arc<dyn JobMetrics>,
 }
 
 impl Deps {
@@ -33,11 +36,17 @@ impl Deps {
     ) -> Self {
         Self {
             audit: AuditLog::new(Arc::new(crypto.clone())),
+            job_metrics: Arc::new(NoMetrics),
             store,
             messenger,
             hasher,
             crypto,
             clock,
         }
+    }
+
+    /// The runner of the background jobs, on this clock and these metrics.
+    pub fn job_runner(&self) -> JobRunner {
+        JobRunner::new(Arc::clone(&self.clock), Arc::clone(&self.job_metrics))
     }
 }

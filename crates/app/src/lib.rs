@@ -12,6 +12,7 @@ pub mod crypto;
 mod deps;
 pub mod desk;
 pub mod identity;
+pub mod jobs;
 pub mod lang;
 pub mod letters;
 pub mod messages;

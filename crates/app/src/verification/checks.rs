@@ -7,6 +7,7 @@ use uslugi_domain::{AccountId, Address, CheckStatus, Token, VerificationStatus};
 use crate::audit::{Actor, action};
 use crate::crypto::{self, SealedField};
 use crate::identity::InternalError;
+use crate::jobs::{JobKind, Ran, Schedule};
 use crate::lang::Lang;
 use crate::messages::{self, VerificationOutcome};
 use crate::notices::Contacts;
@@ -56,23 +57,12 @@ impl Verification {
         })
     }
 
+    /// Runs the due checks; returns how many were taken.
     pub async fn run_due_checks(&self) -> Result<usize, InternalError> {
-        let now = self.clock.now();
-        let leased = self
-            .store
-            .lease_due_checks(now, now + self.policy.lease, self.policy.batch)
-            .await?;
-        let n = leased.len();
-        for check in leased {
-            if let Err(e) = self.run_check(&check).await {
-                // The lease expires and another pass takes the check again.
-                tracing::error!(check = %check.id, error = %e, "a registry check failed to run");
-            }
-        }
-        Ok(n)
+        Ok(self.jobs.run_due(&Checks(self)).await?.leased)
     }
 
-    pub(super) async fn run_check(&self, check: &CheckRecord) -> Result<(), InternalError> {
+    pub(super) async fn run_check(&self, check: &CheckRecord) -> Result<Ran, InternalError> {
         let request: RegistryRequest =
             self.open_json(SealedField::CheckRequest, check.id, &check.request)?;
         let key = check.id.to_string();
@@ -94,7 +84,8 @@ impl Verification {
                 // one that cannot be reached.
                 tracing::warn!(check = %check.id, registry = ?check.registry, "a registry gave no answer in time; the check gives up");
                 self.close_check(check, CheckStatus::Failed, Some(FailureReason::Unavailable))
-                    .await
+                    .await?;
+                Ok(Ran::Done)
             }
             Ok(None) => {
                 // Accepted, still working: ask again soon. A call that got an
@@ -107,7 +98,7 @@ impl Verification {
                         self.clock.now() + self.policy.poll_interval,
                     )
                     .await?;
-                Ok(())
+                Ok(Ran::Waiting)
             }
             Ok(Some(answer)) => {
                 // The address comes only with a valid passport: kept sealed
@@ -122,7 +113,8 @@ impl Verification {
                 };
                 let (status, reason) = judge(check.registry, answer);
                 self.close_check_with(check, status, reason, address.as_deref())
-                    .await
+                    .await?;
+                Ok(Ran::Done)
             }
             Err(GatewayError::UnknownRequest) => {
                 // The gateway forgot the request (expired on its side): send it
@@ -135,31 +127,20 @@ impl Verification {
         }
     }
 
+    /// A failed call: a request the gateway refused as malformed fails the
+    /// check at once; anything else is tried again until the deadline.
     pub(super) async fn gateway_failed(
         &self,
         check: &CheckRecord,
         error: GatewayError,
-    ) -> Result<(), InternalError> {
-        let now = self.clock.now();
+    ) -> Result<Ran, InternalError> {
         if matches!(error, GatewayError::Rejected(_)) {
             tracing::error!(check = %check.id, registry = ?check.registry, %error, "the gateway rejected a check");
-            return self
-                .close_check(check, CheckStatus::Failed, Some(FailureReason::Rejected))
-                .await;
+            self.close_check(check, CheckStatus::Failed, Some(FailureReason::Rejected))
+                .await?;
+            return Ok(Ran::Done);
         }
-        let attempts = check.attempts + 1;
-        if now >= check.deadline_at {
-            tracing::warn!(check = %check.id, registry = ?check.registry, attempts, "a registry stayed unreachable; the check gives up");
-            return self
-                .close_check(check, CheckStatus::Failed, Some(FailureReason::Unavailable))
-                .await;
-        }
-        let next = (now + self.policy.retry_delay(attempts)).min(check.deadline_at);
-        tracing::info!(check = %check.id, registry = ?check.registry, attempts, %error, "registry call failed; will retry");
-        self.store
-            .reschedule_check(check.id, CheckStatus::Retrying, attempts, next)
-            .await?;
-        Ok(())
+        Ok(Ran::Failed(error.to_string()))
     }
 
     pub(super) async fn close_check(
@@ -372,6 +353,70 @@ impl Verification {
             &letter,
             now,
         ))
+    }
+}
+
+/// The registry checks as jobs: the check's id is the request's key at the
+/// gateway; a registry that stays unreachable until the check's deadline
+/// fails it as unavailable.
+struct Checks<'a>(&'a Verification);
+
+#[async_trait::async_trait]
+impl JobKind for Checks<'_> {
+    type Job = CheckRecord;
+
+    fn name(&self) -> &'static str {
+        "registry_check"
+    }
+
+    fn schedule(&self) -> Schedule {
+        self.0.policy.schedule()
+    }
+
+    fn id(&self, check: &CheckRecord) -> uuid::Uuid {
+        check.id
+    }
+
+    fn attempts(&self, check: &CheckRecord) -> u32 {
+        check.attempts
+    }
+
+    async fn lease(
+        &self,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+        batch: u32,
+    ) -> Result<Vec<CheckRecord>, InternalError> {
+        Ok(self.0.store.lease_due_checks(now, until, batch).await?)
+    }
+
+    async fn run(&self, check: &CheckRecord) -> Result<Ran, InternalError> {
+        self.0.run_check(check).await
+    }
+
+    async fn retry(
+        &self,
+        check: &CheckRecord,
+        attempts: u32,
+        at: OffsetDateTime,
+    ) -> Result<(), InternalError> {
+        // The last try is at the deadline, not an hour after it.
+        let at = at.min(check.deadline_at);
+        self.0
+            .store
+            .reschedule_check(check.id, CheckStatus::Retrying, attempts, at)
+            .await?;
+        Ok(())
+    }
+
+    fn gives_up(&self, check: &CheckRecord, now: OffsetDateTime) -> bool {
+        now >= check.deadline_at
+    }
+
+    async fn give_up(&self, check: &CheckRecord) -> Result<(), InternalError> {
+        self.0
+            .close_check(check, CheckStatus::Failed, Some(FailureReason::Unavailable))
+            .await
     }
 }
 

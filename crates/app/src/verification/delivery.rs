@@ -6,52 +6,16 @@ use uslugi_domain::{AccountId, Channel};
 
 use crate::crypto::{Crypto, SealedField};
 use crate::identity::InternalError;
+use crate::jobs::{JobKind, Ran, Schedule};
 use crate::ports::{Message, OutboxRecord};
 
 use super::*;
 
 impl Verification {
-    /// Hands due messages of the outbox to the transport.
+    /// Hands due messages of the outbox to the transport; returns how
+    /// many were delivered.
     pub async fn deliver_outbox(&self) -> Result<usize, InternalError> {
-        let now = self.clock.now();
-        let leased = self
-            .store
-            .lease_outbox(now, now + self.policy.lease, self.policy.batch)
-            .await?;
-        let mut delivered = 0;
-        for m in leased {
-            let message = Message {
-                channel: m.channel,
-                to: self
-                    .crypto
-                    .open(SealedField::MessageRecipient, m.id, &m.recipient)?,
-                subject: self
-                    .crypto
-                    .open(SealedField::MessageSubject, m.id, &m.subject)?,
-                body: self.crypto.open(SealedField::MessageBody, m.id, &m.body)?,
-                idempotency_key: Some(m.id.to_string()),
-            };
-            match self.messenger.deliver(&message).await {
-                Ok(()) => {
-                    self.store
-                        .mark_outbox_delivered(m.id, self.clock.now())
-                        .await?;
-                    delivered += 1;
-                }
-                Err(e) => {
-                    let attempts = m.attempts + 1;
-                    tracing::warn!(message = %m.id, attempts, error = %e, "outbox delivery failed; will retry");
-                    self.store
-                        .reschedule_outbox(
-                            m.id,
-                            attempts,
-                            self.clock.now() + self.policy.retry_delay(attempts),
-                        )
-                        .await?;
-                }
-            }
-        }
-        Ok(delivered)
+        Ok(self.jobs.run_due(&Deliveries(self)).await?.done)
     }
 
     /// Empties the bodies of messages delivered more than
@@ -63,6 +27,71 @@ impl Verification {
             .store
             .wipe_delivered_outbox_bodies(self.clock.now() - DELIVERED_BODY_KEPT)
             .await?)
+    }
+}
+
+/// The outbox's messages as jobs: each handed to its transport with its id
+/// as the idempotency key, tried until it is delivered.
+struct Deliveries<'a>(&'a Verification);
+
+#[async_trait::async_trait]
+impl JobKind for Deliveries<'_> {
+    type Job = OutboxRecord;
+
+    fn name(&self) -> &'static str {
+        "outbox"
+    }
+
+    fn schedule(&self) -> Schedule {
+        self.0.policy.schedule()
+    }
+
+    fn id(&self, m: &OutboxRecord) -> uuid::Uuid {
+        m.id
+    }
+
+    fn attempts(&self, m: &OutboxRecord) -> u32 {
+        m.attempts
+    }
+
+    async fn lease(
+        &self,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+        batch: u32,
+    ) -> Result<Vec<OutboxRecord>, InternalError> {
+        Ok(self.0.store.lease_outbox(now, until, batch).await?)
+    }
+
+    async fn run(&self, m: &OutboxRecord) -> Result<Ran, InternalError> {
+        let v = self.0;
+        let message = Message {
+            channel: m.channel,
+            to: v
+                .crypto
+                .open(SealedField::MessageRecipient, m.id, &m.recipient)?,
+            subject: v
+                .crypto
+                .open(SealedField::MessageSubject, m.id, &m.subject)?,
+            body: v.crypto.open(SealedField::MessageBody, m.id, &m.body)?,
+            idempotency_key: Some(m.id.to_string()),
+        };
+        match v.messenger.deliver(&message).await {
+            Ok(()) => {
+                v.store.mark_outbox_delivered(m.id, v.clock.now()).await?;
+                Ok(Ran::Done)
+            }
+            Err(e) => Ok(Ran::Failed(e.to_string())),
+        }
+    }
+
+    async fn retry(
+        &self,
+        m: &OutboxRecord,
+        attempts: u32,
+        at: OffsetDateTime,
+    ) -> Result<(), InternalError> {
+        Ok(self.0.store.reschedule_outbox(m.id, attempts, at).await?)
     }
 }
 

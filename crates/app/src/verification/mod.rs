@@ -76,7 +76,17 @@ impl Default for VerificationPolicy {
 impl VerificationPolicy {
     /// The wait after the `attempts`-th failed call in a row.
     pub fn retry_delay(&self, attempts: u32) -> Duration {
-        crate::settings::doubling(self.first_retry, attempts, self.max_retry)
+        self.schedule().retry_delay(attempts)
+    }
+
+    /// How the checks and the outbox's messages are leased and retried.
+    pub fn schedule(&self) -> crate::jobs::Schedule {
+        crate::jobs::Schedule {
+            lease: self.lease,
+            batch: self.batch,
+            first_retry: self.first_retry,
+            max_retry: self.max_retry,
+        }
     }
 }
 
@@ -145,6 +155,7 @@ pub struct Verification {
     audit: AuditLog,
     /// The letters handed to the post are background work too.
     letters: Option<Arc<crate::letters::Letters>>,
+    jobs: crate::jobs::JobRunner,
 }
 
 impl Verification {
@@ -170,6 +181,7 @@ impl Verification {
             hasher: Arc::clone(&deps.hasher),
             audit: deps.audit.clone(),
             letters,
+            jobs: deps.job_runner(),
         };
         // Checks left by an earlier run are due at once.
         v.wake.notify_one();
