@@ -8,7 +8,7 @@ use uslugi_domain::{
     PasswordProblem, PersonName, PhoneNumber, RegistrationId,
 };
 
-use crate::challenge::{self, Continuation, Miss};
+use crate::challenge::{self, Continuation, Secret};
 use crate::crypto::{self, CryptoError, HashPurpose, SealedField};
 use crate::lang::Lang;
 use crate::messages;
@@ -74,6 +74,8 @@ impl From<HashError> for RegistrationError {
     }
 }
 
+crate::challenge::refusals_into!(RegistrationError);
+
 pub struct StartRegistration {
     pub surname: PersonName,
     pub given_name: PersonName,
@@ -106,11 +108,7 @@ pub struct RegistrationView {
     pub attempts_left: u32,
 }
 
-#[derive(Debug, Clone)]
-pub enum Confirmation {
-    Code(String),
-    Token(String),
-}
+pub use crate::challenge::Confirmation;
 
 impl Identity {
     pub(super) fn contact_index(&self, contact: &Contact) -> Vec<u8> {
@@ -397,46 +395,22 @@ impl Identity {
     ) -> Result<Continuation, RegistrationError> {
         let now = self.clock.now();
         let r = self.live_registration(id).await?;
-        match (r.channel, with) {
-            (Channel::Sms, Confirmation::Code(code)) => {
-                let code = challenge::read_code(&code).ok_or(RegistrationError::MalformedCode)?;
-                if now > r.secret_expires_at {
-                    return Err(RegistrationError::CodeExpired);
-                }
-                let max = self.policy.code_max_attempts;
-                // The attempt is taken before the code is compared, so that
-                // concurrent guesses can never exceed the limit.
-                let Some(attempt) = self.store.take_code_attempt(id, max).await? else {
-                    return Err(RegistrationError::AttemptsExhausted);
-                };
-                let matches = crypto::constant_time_eq(
-                    &self.secret_hash(Channel::Sms, &code),
-                    &r.secret_hash,
-                );
-                if !matches || r.existing_account {
-                    return Err(match challenge::miss(attempt, max) {
-                        Miss::Exhausted => RegistrationError::AttemptsExhausted,
-                        Miss::Wrong { attempts_left } => {
-                            RegistrationError::WrongCode { attempts_left }
-                        }
-                    });
-                }
-            }
-            (Channel::Email, Confirmation::Token(token)) => {
-                let matches = crypto::constant_time_eq(
-                    &self.secret_hash(Channel::Email, token.trim()),
-                    &r.secret_hash,
-                );
-                if !matches || r.existing_account {
-                    return Err(RegistrationError::LinkInvalid);
-                }
-                if now > r.secret_expires_at {
-                    return Err(RegistrationError::LinkExpired);
-                }
-            }
-            (Channel::Sms, Confirmation::Token(_)) => return Err(RegistrationError::MalformedCode),
-            (Channel::Email, Confirmation::Code(_)) => return Err(RegistrationError::LinkInvalid),
-        }
+        let secret = Secret {
+            channel: r.channel,
+            hash: &r.secret_hash,
+            expires_at: r.secret_expires_at,
+            decoy: r.existing_account,
+        };
+        let max = self.policy.code_max_attempts;
+        challenge::verify::<RegistrationError>(
+            &secret,
+            with,
+            now,
+            max,
+            |channel, typed| self.secret_hash(channel, typed),
+            self.store.take_code_attempt(id, max),
+        )
+        .await?;
         let continuation = Continuation::issue(&self.crypto, now);
         self.store
             .mark_registration_confirmed(

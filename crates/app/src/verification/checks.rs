@@ -2,7 +2,7 @@
 //! complete a submission when both have answered.
 
 use time::OffsetDateTime;
-use uslugi_domain::{AccountId, Address, CheckStatus, Token, VerificationStatus};
+use uslugi_domain::{AccountId, CheckStatus, Token, VerificationStatus};
 
 use crate::audit::{Actor, action};
 use crate::crypto::{self, SealedField};
@@ -12,8 +12,7 @@ use crate::lang::Lang;
 use crate::messages::{self, VerificationOutcome};
 use crate::notices::Contacts;
 use crate::ports::{
-    CheckRecord, Completion, OutboxRecord, StoreError, SubmissionId, TemporaryPassword,
-    UniqueField, VerifiedIdentity,
+    CheckRecord, Completion, OutboxRecord, StoreError, SubmissionId, TemporaryPassword, UniqueField,
 };
 use crate::registries::{
     GatewayError, Registry, RegistryAnswer, RegistryRequest, RegistryRequestId,
@@ -253,29 +252,7 @@ impl Verification {
             return Ok(applied);
         }
         let data = &submitted.data;
-        let registration_address = match checks
-            .iter()
-            .find(|c| c.registry == Registry::Mvd)
-            .and_then(|c| Some((c.id, c.registration_address.as_deref()?)))
-        {
-            Some((check, sealed)) => Some(self.seal_json(
-                SealedField::RegisteredAddress,
-                account,
-                &self.open_json::<Address>(SealedField::CheckAddress, check, sealed)?,
-            )),
-            None => None,
-        };
-        let verified = VerifiedIdentity {
-            surname: self
-                .crypto
-                .seal(SealedField::Surname, account, data.surname.as_str()),
-            given_name: self
-                .crypto
-                .seal(SealedField::GivenName, account, data.given_name.as_str()),
-            snils_index: self.snils_index(&data.snils),
-            passport_index: passport_index(&self.crypto, &data.document.series_number),
-            registration_address,
-        };
+        let verified = self.verified_identity(account, data, &checks)?;
         let mut c = completion(
             VerificationStatus::Verified,
             Some(verified),

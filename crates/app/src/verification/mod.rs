@@ -21,7 +21,7 @@ use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::crypto::{Crypto, HashPurpose, SealedField};
 use crate::identity::InternalError;
-use crate::ports::{AccountRecord, Messenger, Store, SubmissionId, VerifiedIdentity};
+use crate::ports::{AccountRecord, CheckRecord, Messenger, Store, SubmissionId, VerifiedIdentity};
 use crate::registries::{PassportInvalidity, Registry, RegistryGateway};
 
 mod checks;
@@ -260,6 +260,19 @@ impl Verification {
         else {
             return Ok(None);
         };
+        let verified = self.verified_identity(account, &data, &checks)?;
+        Ok(Some((holder, submission, verified)))
+    }
+
+    /// What a submission that passed makes verified: the names, the blind
+    /// indexes and the registration address the Interior Ministry returned
+    /// (moved from its check to the account).
+    pub(super) fn verified_identity(
+        &self,
+        account: AccountId,
+        data: &PersonalData,
+        checks: &[CheckRecord],
+    ) -> Result<VerifiedIdentity, InternalError> {
         let registration_address = match checks
             .iter()
             .find(|c| c.registry == Registry::Mvd)
@@ -272,18 +285,17 @@ impl Verification {
             )),
             None => None,
         };
-        let verified = VerifiedIdentity {
+        Ok(VerifiedIdentity {
             surname: self
                 .crypto
                 .seal(SealedField::Surname, account, data.surname.as_str()),
             given_name: self
                 .crypto
                 .seal(SealedField::GivenName, account, data.given_name.as_str()),
-            snils_index,
+            snils_index: self.snils_index(&data.snils),
             passport_index: passport_index(&self.crypto, &data.document.series_number),
             registration_address,
-        };
-        Ok(Some((holder, submission, verified)))
+        })
     }
 }
 
