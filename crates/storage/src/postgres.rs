@@ -1,10 +1,12 @@
 //! PostgreSQL: the scale-out engine. Several stateless nodes share one
 //! cluster, so whatever must hold across nodes (migrations, rate limits) is
 //! serialised in the database with advisory locks.
+use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
+use uslugi_app::ports::{AccountRecord, SessionRecord, StoreError};
 
-use crate::{ConnectError, Maintenance, migrate};
+use crate::{ConnectError, Maintenance, backend, migrate};
 
 /// The advisory-lock id under which migrations run ("uslugi" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7573_6c75_6769;
@@ -81,11 +83,6 @@ impl PgStore {
 }
 
 sql_store!(PgStore, sqlx::Postgres);
-sql_verification_store!(PgStore, sqlx::Postgres);
-sql_operators_store!(PgStore, sqlx::Postgres);
-sql_factors_store!(PgStore, sqlx::Postgres);
-sql_contacts_store!(PgStore, sqlx::Postgres);
-sql_desk_store!(PgStore, sqlx::Postgres);
 
 #[async_trait]
 impl Maintenance for PgStore {

@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
 
+use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
+use uslugi_app::ports::{AccountRecord, SessionRecord, StoreError};
 
-use crate::{ConnectError, Maintenance, migrate};
+use crate::{ConnectError, Maintenance, backend, migrate};
 
 /// Whether a table named `$1` exists, for the migrations.
 const TABLE_EXISTS: &str = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1";
@@ -165,11 +167,6 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite);
-sql_verification_store!(SqliteStore, sqlx::Sqlite);
-sql_operators_store!(SqliteStore, sqlx::Sqlite);
-sql_factors_store!(SqliteStore, sqlx::Sqlite);
-sql_contacts_store!(SqliteStore, sqlx::Sqlite);
-sql_desk_store!(SqliteStore, sqlx::Sqlite);
 
 #[async_trait]
 impl Maintenance for SqliteStore {
