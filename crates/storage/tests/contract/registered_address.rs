@@ -8,7 +8,7 @@ use uslugi_app::ports::{Completion, VerifiedIdentity};
 use uslugi_app::registries::Registry;
 use uslugi_storage::Backend;
 
-use super::{T0, TestDatabase, audit_of, both_checks, message, open, registered_account};
+use crate::fixtures::*;
 
 contract!(
     the_ministrys_address_follows_the_data_in_force,
