@@ -43,7 +43,7 @@ mod recovery;
 #[macro_use]
 mod registration;
 #[macro_use]
-mod sealing;
+mod maintenance;
 #[macro_use]
 mod second_factor;
 #[macro_use]
@@ -74,7 +74,7 @@ macro_rules! sql_store {
         rate_limits_sql!($store, $db);
         recovery_sql!($store, $db);
         registration_sql!($store, $db);
-        sealing_sql!($store, $db);
+        maintenance_sql!($store, $db);
         second_factor_sql!($store, $db);
         sessions_sql!($store, $db);
         verification_sql!($store, $db);

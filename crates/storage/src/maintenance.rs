@@ -1,6 +1,8 @@
-//! Re-sealing under a new key and re-indexing under a new blind-index key:
-//! the pages of sealed values and blind indexes, each replaced only if it
-//! is unchanged since it was read, and the format every sealed value has.
+//! [`crate::Maintenance`] on both engines: the migrations and the ping (the
+//! engine supplies `run_migrations` and `ENGINE`), bulk imports (whose
+//! statements live with their aggregates), and key rotation: the pages of
+//! sealed values and blind indexes, each replaced only if it is unchanged
+//! since it was read, and the format every sealed value has.
 
 use uslugi_app::ports::StoreError;
 
@@ -22,20 +24,46 @@ pub(crate) fn known_index(c: &BlindIndexColumn) -> Result<&'static BlindIndexCol
         .ok_or_else(|| StoreError::Backend("not a blind index".into()))
 }
 
-macro_rules! sealing_sql {
+macro_rules! maintenance_sql {
     ($store:ident, $db:ty) => {
-        mod sealing {
-            use uslugi_app::ports::StoreResult;
+        mod maintenance {
+            use async_trait::async_trait;
+            use uslugi_app::ports::{AccountRecord, SessionRecord, StoreResult};
 
             use super::$store;
-            use $crate::backend;
-            use $crate::sealing::{known_column, known_index};
+            use $crate::maintenance::{known_column, known_index};
+            use $crate::{Maintenance, backend};
 
-            impl $store {
+            #[async_trait]
+            impl Maintenance for $store {
+                async fn migrate(&self) -> StoreResult<Vec<i64>> {
+                    self.run_migrations().await
+                }
+
+                async fn ping(&self) -> StoreResult<()> {
+                    sqlx::query("SELECT 1")
+                        .execute(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                fn engine(&self) -> &'static str {
+                    Self::ENGINE
+                }
+
+                async fn import_accounts(&self, accounts: &[AccountRecord]) -> StoreResult<()> {
+                    self.import_accounts_in_bulk(accounts).await
+                }
+
+                async fn import_sessions(&self, sessions: &[SessionRecord]) -> StoreResult<()> {
+                    self.import_sessions_in_bulk(sessions).await
+                }
+
                 /// Up to `limit` values of a sealed column, by key after `after`.
-                pub(crate) async fn sealed_values_page(
+                async fn sealed_values(
                     &self,
-                    c: &crate::SealedColumn,
+                    c: &$crate::SealedColumn,
                     after: &str,
                     limit: u32,
                 ) -> StoreResult<Vec<(String, Vec<u8>)>> {
@@ -57,9 +85,9 @@ macro_rules! sealing_sql {
 
                 /// Replaces a sealed value if it is still `old`, so a change made
                 /// meanwhile is never overwritten.
-                pub(crate) async fn replace_sealed_value(
+                async fn replace_sealed(
                     &self,
-                    c: &crate::SealedColumn,
+                    c: &$crate::SealedColumn,
                     key: &str,
                     old: &[u8],
                     new: &[u8],
@@ -69,32 +97,9 @@ macro_rules! sealing_sql {
                         .await
                 }
 
-                /// Sets `column` of the row whose `key_column` is `key` to
-                /// `new` if it is still `old`. The names come from the known
-                /// lists only (`known_column`, `known_index`).
-                async fn replace_if_unchanged(
+                async fn blind_index_rows(
                     &self,
-                    (table, key_column, column): (&str, &str, &str),
-                    key: &str,
-                    old: &[u8],
-                    new: &[u8],
-                ) -> StoreResult<bool> {
-                    let sql = format!(
-                        "UPDATE {table} SET {column} = $3 WHERE {key_column} = $1 AND {column} = $2"
-                    );
-                    let done = sqlx::query(&sql)
-                        .bind(key)
-                        .bind(old)
-                        .bind(new)
-                        .execute(&self.write)
-                        .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
-                }
-
-                pub(crate) async fn blind_index_page(
-                    &self,
-                    c: &crate::BlindIndexColumn,
+                    c: &$crate::BlindIndexColumn,
                     after: &str,
                     limit: u32,
                 ) -> StoreResult<Vec<$crate::BlindIndexRow>> {
@@ -118,9 +123,9 @@ macro_rules! sealing_sql {
                         .map_err(backend)
                 }
 
-                pub(crate) async fn replace_blind_index_value(
+                async fn replace_blind_index(
                     &self,
-                    c: &crate::BlindIndexColumn,
+                    c: &$crate::BlindIndexColumn,
                     key: &str,
                     old: &[u8],
                     new: &[u8],
@@ -130,20 +135,45 @@ macro_rules! sealing_sql {
                         .await
                 }
 
-                pub(crate) async fn sealing_format_now(&self) -> StoreResult<i64> {
+                async fn sealing_format(&self) -> StoreResult<i64> {
                     sqlx::query_scalar::<_, i64>("SELECT MAX(format) FROM sealing_format")
                         .fetch_one(&mut *self.reader().await.map_err(backend)?)
                         .await
                         .map_err(backend)
                 }
 
-                pub(crate) async fn raise_sealing_format(&self, format: i64) -> StoreResult<()> {
+                async fn set_sealing_format(&self, format: i64) -> StoreResult<()> {
                     sqlx::query("UPDATE sealing_format SET format = $1 WHERE format < $1")
                         .bind(format)
                         .execute(&self.write)
                         .await
                         .map_err(backend)?;
                     Ok(())
+                }
+            }
+
+            impl $store {
+                /// Sets `column` of the row whose `key_column` is `key` to
+                /// `new` if it is still `old`. The names come from the known
+                /// lists only (`known_column`, `known_index`).
+                async fn replace_if_unchanged(
+                    &self,
+                    (table, key_column, column): (&str, &str, &str),
+                    key: &str,
+                    old: &[u8],
+                    new: &[u8],
+                ) -> StoreResult<bool> {
+                    let sql = format!(
+                        "UPDATE {table} SET {column} = $3 WHERE {key_column} = $1 AND {column} = $2"
+                    );
+                    let done = sqlx::query(&sql)
+                        .bind(key)
+                        .bind(old)
+                        .bind(new)
+                        .execute(&self.write)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
                 }
             }
         }
