@@ -288,22 +288,7 @@ pub async fn standard_account(store: &Arc<dyn Backend>, index: &[u8]) -> Account
     let mut snils = b"snils-".to_vec();
     snils.extend_from_slice(index);
     store
-        .complete_submission(&Completion {
-            account_id: a.id,
-            submission_id: s,
-            status: VerificationStatus::Verified,
-            verified: Some(VerifiedIdentity {
-                surname: b"s".to_vec(),
-                given_name: b"g".to_vec(),
-                snils_index: snils,
-                passport_index: b"p".to_vec(),
-                registration_address: None,
-            }),
-            message: None,
-            in_person: None,
-            audit: None,
-            at: T0,
-        })
+        .complete_submission(&completion(a.id, s, Some(identity(&snils, b"p"))))
         .await
         .unwrap();
     a
@@ -334,5 +319,39 @@ pub fn restriction(
     uslugi_app::ports::LoginRestriction {
         throttled_until: until,
         locked,
+    }
+}
+
+/// The completion of a submission: verified when the registries confirmed
+/// an identity, failed otherwise; no message, no audit record.
+pub fn completion(
+    account: AccountId,
+    submission: uuid::Uuid,
+    verified: Option<VerifiedIdentity>,
+) -> Completion {
+    Completion {
+        account_id: account,
+        submission_id: submission,
+        status: if verified.is_some() {
+            VerificationStatus::Verified
+        } else {
+            VerificationStatus::Failed
+        },
+        verified,
+        message: None,
+        in_person: None,
+        audit: None,
+        at: T0,
+    }
+}
+
+/// An identity as the registries confirm it, with its blind indexes.
+pub fn identity(snils_index: &[u8], passport_index: &[u8]) -> VerifiedIdentity {
+    VerifiedIdentity {
+        surname: b"s".to_vec(),
+        given_name: b"g".to_vec(),
+        snils_index: snils_index.to_vec(),
+        passport_index: passport_index.to_vec(),
+        registration_address: None,
     }
 }

@@ -66,13 +66,7 @@ async fn a_registration_at_a_center_is_written_whole_or_not_at_all(store: Arc<dy
         account_id: a.id,
         submission_id: s,
         status: VerificationStatus::Verified,
-        verified: Some(VerifiedIdentity {
-            surname: b"s".to_vec(),
-            given_name: b"g".to_vec(),
-            snils_index: b"snils-center".to_vec(),
-            passport_index: b"passport-center".to_vec(),
-            registration_address: None,
-        }),
+        verified: Some(identity(b"snils-center", b"passport-center")),
         message: Some(message(a.id, "temporary-password:1")),
         in_person: Some(TemporaryPassword {
             hash: "$argon2id$temporary".into(),

@@ -27,14 +27,8 @@ async fn queued_message(store: &Arc<dyn Backend>, index: &[u8], key: &str) -> Ou
     let m = message(a.id, key);
     store
         .complete_submission(&Completion {
-            account_id: a.id,
-            submission_id: s,
-            status: VerificationStatus::Failed,
-            verified: None,
             message: Some(m.clone()),
-            at: T0,
-            in_person: None,
-            audit: None,
+            ..completion(a.id, s, None)
         })
         .await
         .unwrap();
@@ -125,14 +119,8 @@ async fn the_outbox_is_leased_delivered_and_rescheduled(store: Arc<dyn Backend>)
     let m = message(a.id, "verification:x");
     store
         .complete_submission(&Completion {
-            account_id: a.id,
-            submission_id: s,
-            status: VerificationStatus::Failed,
-            verified: None,
             message: Some(m.clone()),
-            at: T0,
-            in_person: None,
-            audit: None,
+            ..completion(a.id, s, None)
         })
         .await
         .unwrap();

@@ -361,13 +361,7 @@ async fn a_snils_verified_elsewhere_stops_the_completion(store: Arc<dyn Backend>
         account_id,
         submission_id,
         status: VerificationStatus::Verified,
-        verified: Some(VerifiedIdentity {
-            surname: b"s".to_vec(),
-            given_name: b"g".to_vec(),
-            snils_index: b"same-snils".to_vec(),
-            passport_index: b"passport-index".to_vec(),
-            registration_address: None,
-        }),
+        verified: Some(identity(b"same-snils", b"passport-index")),
         message: Some(message(
             account_id,
             &format!("verification:{submission_id}"),
@@ -423,22 +417,14 @@ async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn B
             .unwrap();
     }
     let applied = store
-        .complete_submission(&Completion {
-            account_id: a.id,
-            submission_id: s,
-            status: VerificationStatus::Verified,
-            verified: Some(VerifiedIdentity {
+        .complete_submission(&completion(
+            a.id,
+            s,
+            Some(VerifiedIdentity {
                 surname: b"new-surname".to_vec(),
-                given_name: b"g".to_vec(),
-                snils_index: b"snils-confirmed".to_vec(),
-                passport_index: b"passport-index".to_vec(),
-                registration_address: None,
+                ..identity(b"snils-confirmed", b"passport-index")
             }),
-            message: None,
-            at: T0,
-            in_person: None,
-            audit: None,
-        })
+        ))
         .await
         .unwrap();
     assert!(applied);
@@ -499,14 +485,8 @@ async fn idle_workers_see_no_work_and_busy_ones_do(store: Arc<dyn Backend>) {
     let m = message(a.id, "due-1");
     store
         .complete_submission(&Completion {
-            account_id: a.id,
-            submission_id: s,
-            status: VerificationStatus::Failed,
-            verified: None,
             message: Some(m.clone()),
-            at: T0,
-            in_person: None,
-            audit: None,
+            ..completion(a.id, s, None)
         })
         .await
         .unwrap();
