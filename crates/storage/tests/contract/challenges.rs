@@ -8,10 +8,7 @@ use time::Duration;
 use uslugi_app::ports::{RecoveryCompletion, StoreError};
 use uslugi_storage::Backend;
 
-use super::{
-    T0, TestDatabase, account_for, audit, continuation, message, open, recovery,
-    registered_account, registration, session_of,
-};
+use crate::fixtures::*;
 
 contract!(
     equal_code_hashes_do_not_collide_in_storage,

@@ -288,7 +288,7 @@ async fn migrates_in_place(released: &TestDatabase, fresh: &TestDatabase) {
     );
     assert_eq!(rows(&store).await, expected);
 
-    let new = super::open(&fresh.url).await;
+    let new = crate::fixtures::open(&fresh.url).await;
     fill(&new).await;
     assert_eq!(rows(&new).await, expected, "as this version writes them");
     assert_eq!(schema(&released.url).await, schema(&fresh.url).await);
@@ -416,7 +416,7 @@ async fn newer_migrations_are_applied_after_the_release_record(
     let store = connect(&older.url).await.unwrap();
     assert_eq!(store.migrate().await.unwrap(), vec![13]);
     assert_eq!(store.sealing_format().await.unwrap(), 1, "0013 ran");
-    super::open(&fresh.url).await;
+    crate::fixtures::open(&fresh.url).await;
     assert_eq!(schema(&older.url).await, schema(&fresh.url).await);
     assert_eq!(
         applied(&bookkeeping(&older.url).await),

@@ -1,43 +1,61 @@
-//! The SQL of a phone confirmed at a service center's desk, shared by both
-//! engines like [`sql_store!`]. The record and the SMS with its code are
-//! written in one transaction; a try at the code is taken in the statement
-//! that counts it.
+//! A phone confirmed at a service center's desk. The record and the SMS
+//! with its code are written in one transaction; a try at the code is taken
+//! in the statement that counts it.
 
-macro_rules! sql_desk_store {
+use uslugi_app::ports::{DeskPhoneRecord, StoreError};
+
+use crate::rows::{count, from_ts, opt_ts, parse_id, parse_uuid};
+
+pub(crate) const COLUMNS: &str = "id, operator_id, phone, phone_index, code_hash, \
+    code_expires_at, attempts, sent_at, confirmed_at, used_at, expires_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeskPhoneRow {
+    id: String,
+    operator_id: String,
+    phone: Vec<u8>,
+    phone_index: Vec<u8>,
+    code_hash: Vec<u8>,
+    code_expires_at: i64,
+    attempts: i64,
+    sent_at: i64,
+    confirmed_at: Option<i64>,
+    used_at: Option<i64>,
+    expires_at: i64,
+}
+
+impl TryFrom<DeskPhoneRow> for DeskPhoneRecord {
+    type Error = StoreError;
+
+    fn try_from(r: DeskPhoneRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_uuid(&r.id)?,
+            operator_id: parse_id(&r.operator_id)?,
+            phone: r.phone,
+            phone_index: r.phone_index,
+            code_hash: r.code_hash,
+            code_expires_at: from_ts(r.code_expires_at)?,
+            attempts: count(r.attempts),
+            sent_at: from_ts(r.sent_at)?,
+            confirmed_at: opt_ts(r.confirmed_at)?,
+            used_at: opt_ts(r.used_at)?,
+            expires_at: from_ts(r.expires_at)?,
+        })
+    }
+}
+
+macro_rules! desk_sql {
     ($store:ident, $db:ty) => {
-        mod desk_sql {
+        mod desk {
             use async_trait::async_trait;
-            use sqlx::Row as _;
             use time::OffsetDateTime;
             use uslugi_app::ports::{DeskPhoneRecord, DeskPhoneStore, OutboxRecord, StoreResult};
 
             use super::$store;
-            use super::verification_sql::insert_outbox;
+            use super::outbox::insert_outbox;
             use $crate::backend;
-            use $crate::sql::{count, from_ts, opt_ts, parse_id, ts};
-            use $crate::sql_verification::parse_uuid;
-
-            type Row = <$db as sqlx::Database>::Row;
-
-            const COLUMNS: &str = "id, operator_id, phone, phone_index, code_hash, \
-                code_expires_at, attempts, sent_at, confirmed_at, used_at, expires_at";
-
-            fn desk_phone_from_row(row: &Row) -> StoreResult<DeskPhoneRecord> {
-                let get = |e: sqlx::Error| backend(e);
-                Ok(DeskPhoneRecord {
-                    id: parse_uuid(&row.try_get::<String, _>("id").map_err(get)?)?,
-                    operator_id: parse_id(&row.try_get::<String, _>("operator_id").map_err(get)?)?,
-                    phone: row.try_get("phone").map_err(get)?,
-                    phone_index: row.try_get("phone_index").map_err(get)?,
-                    code_hash: row.try_get("code_hash").map_err(get)?,
-                    code_expires_at: from_ts(row.try_get("code_expires_at").map_err(get)?)?,
-                    attempts: count(row.try_get("attempts").map_err(get)?),
-                    sent_at: from_ts(row.try_get("sent_at").map_err(get)?)?,
-                    confirmed_at: opt_ts(row.try_get("confirmed_at").map_err(get)?)?,
-                    used_at: opt_ts(row.try_get("used_at").map_err(get)?)?,
-                    expires_at: from_ts(row.try_get("expires_at").map_err(get)?)?,
-                })
-            }
+            use $crate::desk::{COLUMNS, DeskPhoneRow};
+            use $crate::rows::{count, one, ts};
 
             #[async_trait]
             impl DeskPhoneStore for $store {
@@ -72,14 +90,12 @@ macro_rules! sql_desk_store {
 
                 async fn desk_phone(&self, id: uuid::Uuid) -> StoreResult<Option<DeskPhoneRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM desk_phones WHERE id = $1");
-                    sqlx::query(&sql)
+                    sqlx::query_as::<_, DeskPhoneRow>(&sql)
                         .bind(id.to_string())
                         .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                         .await
-                        .map_err(backend)?
-                        .as_ref()
-                        .map(desk_phone_from_row)
-                        .transpose()
+                        .map_err(backend)
+                        .and_then(one)
                 }
 
                 async fn take_desk_code_attempt(
@@ -88,7 +104,7 @@ macro_rules! sql_desk_store {
                     max: u32,
                     now: OffsetDateTime,
                 ) -> StoreResult<Option<(u32, Vec<u8>)>> {
-                    let row = sqlx::query(
+                    let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
                         "UPDATE desk_phones SET attempts = attempts + 1 \
                          WHERE id = $1 AND attempts < $2 AND confirmed_at IS NULL \
                          AND code_expires_at > $3 RETURNING attempts, code_hash",
@@ -99,13 +115,7 @@ macro_rules! sql_desk_store {
                     .fetch_optional(&self.write)
                     .await
                     .map_err(backend)?;
-                    row.map(|r| -> StoreResult<(u32, Vec<u8>)> {
-                        Ok((
-                            count(r.try_get("attempts").map_err(backend)?),
-                            r.try_get("code_hash").map_err(backend)?,
-                        ))
-                    })
-                    .transpose()
+                    Ok(row.map(|(attempts, code_hash)| (count(attempts), code_hash)))
                 }
 
                 async fn confirm_desk_phone(

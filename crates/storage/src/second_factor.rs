@@ -1,65 +1,101 @@
-//! The SQL of the citizens' second factor, shared by both engines like
-//! [`sql_store!`]: the factor an account has turned on, its backup codes,
-//! and the steps that wait for a code. Whatever a correct code unlocks is
-//! written in the same transaction that spends the code, so a code works
-//! once even when two nodes receive it at the same moment.
+//! A citizen's second factor: the factor an account has turned on, its
+//! backup codes, and the steps that wait for a code. Whatever a correct
+//! code unlocks is written in the same transaction that spends the code, so
+//! a code works once even when two nodes receive it at the same moment.
 
-use uslugi_app::ports::StoreError;
-use uslugi_domain::{FactorMethod, FactorPurpose, Token};
+use uslugi_app::ports::{FactorChallengeRecord, SecondFactorRecord, StoreError};
 
-pub(crate) fn parse_method(s: &str) -> Result<FactorMethod, StoreError> {
-    FactorMethod::parse(s).ok_or_else(|| crate::sql::corrupt("second factor method"))
+use crate::rows::{count, from_ts, opt_ts, parse_id, parse_uuid, token};
+
+pub(crate) const CHALLENGE_COLUMNS: &str = "id, account_id, purpose, method, totp_secret, \
+    code_hash, code_expires_at, sent_at, attempts, remember, device_hash, user_agent, network, \
+    lang, created_at, expires_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SecondFactorRow {
+    account_id: String,
+    method: String,
+    totp_secret: Option<Vec<u8>>,
+    totp_last_step: Option<i64>,
+    enabled_at: i64,
+    left_codes: i64,
 }
 
-pub(crate) fn parse_purpose(s: &str) -> Result<FactorPurpose, StoreError> {
-    FactorPurpose::parse(s).ok_or_else(|| crate::sql::corrupt("second factor purpose"))
+impl TryFrom<SecondFactorRow> for SecondFactorRecord {
+    type Error = StoreError;
+
+    fn try_from(r: SecondFactorRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            account_id: parse_id(&r.account_id)?,
+            method: token(&r.method, "second factor method")?,
+            totp_secret: r.totp_secret,
+            totp_last_step: r.totp_last_step,
+            enabled_at: from_ts(r.enabled_at)?,
+            backup_codes_left: count(r.left_codes),
+        })
+    }
 }
 
-macro_rules! sql_factors_store {
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChallengeRow {
+    id: String,
+    account_id: String,
+    purpose: String,
+    method: String,
+    totp_secret: Option<Vec<u8>>,
+    code_hash: Option<Vec<u8>>,
+    code_expires_at: Option<i64>,
+    sent_at: Option<i64>,
+    attempts: i64,
+    remember: bool,
+    device_hash: Option<Vec<u8>>,
+    user_agent: Option<String>,
+    network: Option<String>,
+    lang: String,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<ChallengeRow> for FactorChallengeRecord {
+    type Error = StoreError;
+
+    fn try_from(r: ChallengeRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_uuid(&r.id)?,
+            account_id: parse_id(&r.account_id)?,
+            purpose: token(&r.purpose, "second factor purpose")?,
+            method: token(&r.method, "second factor method")?,
+            totp_secret: r.totp_secret,
+            code_hash: r.code_hash,
+            code_expires_at: opt_ts(r.code_expires_at)?,
+            sent_at: opt_ts(r.sent_at)?,
+            attempts: count(r.attempts),
+            remember: r.remember,
+            device_hash: r.device_hash,
+            user_agent: r.user_agent,
+            network: r.network,
+            lang: r.lang,
+            created_at: from_ts(r.created_at)?,
+            expires_at: from_ts(r.expires_at)?,
+        })
+    }
+}
+
+macro_rules! second_factor_sql {
     ($store:ident, $db:ty) => {
-        mod factors_sql {
+        mod second_factor {
             use async_trait::async_trait;
-            use sqlx::Row as _;
             use time::OffsetDateTime;
             use uslugi_app::ports::{AuditWrite, FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof, OutboxRecord, SecondFactorRecord, SecondFactorStore, SessionRecord, StoreResult};
             use uslugi_domain::{AccountId, FactorPurpose, Token};
 
             use super::$store;
-            use super::operators_sql::append_audit;
-            use super::verification_sql::insert_outbox;
-            use super::write_login;
+            use super::audit::append_audit;
+            use super::outbox::insert_outbox;
+            use super::sessions::write_login;
             use $crate::backend;
-            use $crate::sql::{count, from_ts, opt_ts, parse_id, ts};
-            use $crate::sql_factors::{parse_method, parse_purpose};
-            use $crate::sql_verification::parse_uuid;
-
-            type Row = <$db as sqlx::Database>::Row;
-
-            const CHALLENGE_COLUMNS: &str = "id, account_id, purpose, method, totp_secret, \
-                code_hash, code_expires_at, sent_at, attempts, remember, device_hash, user_agent, \
-                network, lang, created_at, expires_at";
-
-            fn challenge_from_row(row: &Row) -> StoreResult<FactorChallengeRecord> {
-                let get = |e: sqlx::Error| backend(e);
-                Ok(FactorChallengeRecord {
-                    id: parse_uuid(&row.try_get::<String, _>("id").map_err(get)?)?,
-                    account_id: parse_id(&row.try_get::<String, _>("account_id").map_err(get)?)?,
-                    purpose: parse_purpose(&row.try_get::<String, _>("purpose").map_err(get)?)?,
-                    method: parse_method(&row.try_get::<String, _>("method").map_err(get)?)?,
-                    totp_secret: row.try_get("totp_secret").map_err(get)?,
-                    code_hash: row.try_get("code_hash").map_err(get)?,
-                    code_expires_at: opt_ts(row.try_get("code_expires_at").map_err(get)?)?,
-                    sent_at: opt_ts(row.try_get("sent_at").map_err(get)?)?,
-                    attempts: count(row.try_get("attempts").map_err(get)?),
-                    remember: row.try_get("remember").map_err(get)?,
-                    device_hash: row.try_get("device_hash").map_err(get)?,
-                    user_agent: row.try_get("user_agent").map_err(get)?,
-                    network: row.try_get("network").map_err(get)?,
-                    lang: row.try_get("lang").map_err(get)?,
-                    created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
-                    expires_at: from_ts(row.try_get("expires_at").map_err(get)?)?,
-                })
-            }
+            use $crate::rows::{count, one, ts};
+            use $crate::second_factor::{CHALLENGE_COLUMNS, ChallengeRow, SecondFactorRow};
 
             /// Spends a proof inside the caller's transaction; false when it
             /// was spent already (the caller rolls back).
@@ -153,7 +189,7 @@ macro_rules! sql_factors_store {
                     &self,
                     account: AccountId,
                 ) -> StoreResult<Option<SecondFactorRecord>> {
-                    let row = sqlx::query(
+                    sqlx::query_as::<_, SecondFactorRow>(
                         "SELECT account_id, method, totp_secret, totp_last_step, enabled_at, \
                          (SELECT COUNT(*) FROM backup_codes b WHERE b.account_id = f.account_id \
                          AND b.used_at IS NULL) AS left_codes \
@@ -162,21 +198,9 @@ macro_rules! sql_factors_store {
                     .bind(account.to_string())
                     .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                     .await
-                    .map_err(backend)?;
-                    let Some(row) = row else { return Ok(None) };
-                    let get = |e: sqlx::Error| backend(e);
-                    Ok(Some(SecondFactorRecord {
-                        account_id: parse_id(
-                            &row.try_get::<String, _>("account_id").map_err(get)?,
-                        )?,
-                        method: parse_method(&row.try_get::<String, _>("method").map_err(get)?)?,
-                        totp_secret: row.try_get("totp_secret").map_err(get)?,
-                        totp_last_step: row.try_get("totp_last_step").map_err(get)?,
-                        enabled_at: from_ts(row.try_get("enabled_at").map_err(get)?)?,
-                        backup_codes_left: count(row.try_get("left_codes").map_err(get)?),
-                    }))
+                    .map_err(backend)
+                    .and_then(one)
                 }
-
                 async fn insert_factor_challenge(
                     &self,
                     c: &FactorChallengeRecord,
@@ -229,14 +253,12 @@ macro_rules! sql_factors_store {
                 ) -> StoreResult<Option<FactorChallengeRecord>> {
                     let sql =
                         format!("SELECT {CHALLENGE_COLUMNS} FROM factor_challenges WHERE id = $1");
-                    sqlx::query(&sql)
+                    sqlx::query_as::<_, ChallengeRow>(&sql)
                         .bind(id.to_string())
                         .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                         .await
-                        .map_err(backend)?
-                        .as_ref()
-                        .map(challenge_from_row)
-                        .transpose()
+                        .map_err(backend)
+                        .and_then(one)
                 }
 
                 async fn account_factor_challenge(
@@ -248,15 +270,13 @@ macro_rules! sql_factors_store {
                         "SELECT {CHALLENGE_COLUMNS} FROM factor_challenges \
                          WHERE account_id = $1 AND purpose = $2 ORDER BY created_at DESC LIMIT 1"
                     );
-                    sqlx::query(&sql)
+                    sqlx::query_as::<_, ChallengeRow>(&sql)
                         .bind(account.to_string())
                         .bind(purpose.as_str())
                         .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                         .await
-                        .map_err(backend)?
-                        .as_ref()
-                        .map(challenge_from_row)
-                        .transpose()
+                        .map_err(backend)
+                        .and_then(one)
                 }
 
                 async fn take_factor_attempt(

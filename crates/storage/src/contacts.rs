@@ -1,61 +1,82 @@
-//! The SQL of a change of phone or e-mail, shared by both engines like
-//! [`sql_store!`]. The account's contact, its blind index, the completed
-//! change, the notice and the audit record are written in one transaction;
-//! the unique index on the account's contact decides a race for one value.
+//! A change of phone or e-mail. The account's contact, its blind index, the
+//! completed change, the notice and the audit record are written in one
+//! transaction; the unique index on the account's contact decides a race
+//! for one value.
 
-use uslugi_app::ports::StoreError;
-use uslugi_domain::{LoginKind, Token};
+use uslugi_app::ports::{ContactChangeRecord, StoreError, StoreResult};
+use uslugi_domain::LoginKind;
 
-pub(crate) fn parse_kind(s: &str) -> Result<LoginKind, StoreError> {
-    match LoginKind::parse(s) {
+use crate::rows::{corrupt, count, from_ts, opt_ts, parse_id, parse_uuid};
+
+pub(crate) const COLUMNS: &str = "id, account_id, kind, lang, new_contact, contact_index, taken, \
+    secret_hash, secret_expires_at, attempts, sent_at, sends, completed_at, created_at, \
+    expires_at";
+
+/// A contact's kind: a phone or an e-mail, never a SNILS.
+fn parse_kind(s: &str) -> StoreResult<LoginKind> {
+    match uslugi_domain::Token::parse(s) {
         Some(k @ (LoginKind::Phone | LoginKind::Email)) => Ok(k),
-        _ => Err(crate::sql::corrupt("contact kind")),
+        _ => Err(corrupt("contact kind")),
     }
 }
 
-macro_rules! sql_contacts_store {
+#[derive(sqlx::FromRow)]
+pub(crate) struct ContactChangeRow {
+    id: String,
+    account_id: String,
+    kind: String,
+    lang: String,
+    new_contact: Vec<u8>,
+    contact_index: Vec<u8>,
+    taken: bool,
+    secret_hash: Vec<u8>,
+    secret_expires_at: i64,
+    attempts: i64,
+    sent_at: i64,
+    sends: i64,
+    completed_at: Option<i64>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<ContactChangeRow> for ContactChangeRecord {
+    type Error = StoreError;
+
+    fn try_from(r: ContactChangeRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_uuid(&r.id)?,
+            account_id: parse_id(&r.account_id)?,
+            kind: parse_kind(&r.kind)?,
+            lang: r.lang,
+            new_contact: r.new_contact,
+            contact_index: r.contact_index,
+            taken: r.taken,
+            secret_hash: r.secret_hash,
+            secret_expires_at: from_ts(r.secret_expires_at)?,
+            attempts: count(r.attempts),
+            sent_at: from_ts(r.sent_at)?,
+            sends: count(r.sends),
+            completed_at: opt_ts(r.completed_at)?,
+            created_at: from_ts(r.created_at)?,
+            expires_at: from_ts(r.expires_at)?,
+        })
+    }
+}
+
+macro_rules! contacts_sql {
     ($store:ident, $db:ty) => {
-        mod contacts_sql {
+        mod contacts {
             use async_trait::async_trait;
-            use sqlx::Row as _;
             use time::OffsetDateTime;
             use uslugi_app::ports::{ContactChangeCompletion, ContactChangeRecord, ContactChangeStore, OutboxRecord, StoreError, StoreResult};
             use uslugi_domain::{LoginKind, Token};
 
             use super::$store;
-            use super::operators_sql::append_audit;
-            use super::verification_sql::insert_outbox;
+            use super::audit::append_audit;
+            use super::outbox::insert_outbox;
             use $crate::backend;
-            use $crate::sql::{count, from_ts, opt_ts, parse_id, ts};
-            use $crate::sql_contacts::parse_kind;
-            use $crate::sql_verification::parse_uuid;
-
-            type Row = <$db as sqlx::Database>::Row;
-
-            const COLUMNS: &str = "id, account_id, kind, lang, new_contact, contact_index, taken, \
-                secret_hash, secret_expires_at, attempts, sent_at, sends, completed_at, \
-                created_at, expires_at";
-
-            fn change_from_row(row: &Row) -> StoreResult<ContactChangeRecord> {
-                let get = |e: sqlx::Error| backend(e);
-                Ok(ContactChangeRecord {
-                    id: parse_uuid(&row.try_get::<String, _>("id").map_err(get)?)?,
-                    account_id: parse_id(&row.try_get::<String, _>("account_id").map_err(get)?)?,
-                    kind: parse_kind(&row.try_get::<String, _>("kind").map_err(get)?)?,
-                    lang: row.try_get("lang").map_err(get)?,
-                    new_contact: row.try_get("new_contact").map_err(get)?,
-                    contact_index: row.try_get("contact_index").map_err(get)?,
-                    taken: row.try_get("taken").map_err(get)?,
-                    secret_hash: row.try_get("secret_hash").map_err(get)?,
-                    secret_expires_at: from_ts(row.try_get("secret_expires_at").map_err(get)?)?,
-                    attempts: count(row.try_get("attempts").map_err(get)?),
-                    sent_at: from_ts(row.try_get("sent_at").map_err(get)?)?,
-                    sends: count(row.try_get("sends").map_err(get)?),
-                    completed_at: opt_ts(row.try_get("completed_at").map_err(get)?)?,
-                    created_at: from_ts(row.try_get("created_at").map_err(get)?)?,
-                    expires_at: from_ts(row.try_get("expires_at").map_err(get)?)?,
-                })
-            }
+            use $crate::contacts::{COLUMNS, ContactChangeRow};
+            use $crate::rows::{count, one, ts};
 
             #[async_trait]
             impl ContactChangeStore for $store {
@@ -109,14 +130,12 @@ macro_rules! sql_contacts_store {
                     id: uuid::Uuid,
                 ) -> StoreResult<Option<ContactChangeRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM contact_changes WHERE id = $1");
-                    sqlx::query(&sql)
+                    sqlx::query_as::<_, ContactChangeRow>(&sql)
                         .bind(id.to_string())
                         .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                         .await
-                        .map_err(backend)?
-                        .as_ref()
-                        .map(change_from_row)
-                        .transpose()
+                        .map_err(backend)
+                        .and_then(one)
                 }
 
                 async fn contact_change_by_secret(
@@ -125,14 +144,12 @@ macro_rules! sql_contacts_store {
                 ) -> StoreResult<Option<ContactChangeRecord>> {
                     let sql =
                         format!("SELECT {COLUMNS} FROM contact_changes WHERE secret_hash = $1");
-                    sqlx::query(&sql)
+                    sqlx::query_as::<_, ContactChangeRow>(&sql)
                         .bind(secret_hash)
                         .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                         .await
-                        .map_err(backend)?
-                        .as_ref()
-                        .map(change_from_row)
-                        .transpose()
+                        .map_err(backend)
+                        .and_then(one)
                 }
 
                 async fn take_contact_change_attempt(
