@@ -447,3 +447,31 @@ async fn a_failed_send_leaves_no_registration_behind() {
     // The person simply tries again.
     app.register_phone("+79006667788").await;
 }
+
+/// The code goes out through the outbox like every message, tried at once
+/// by the request that wrote it: it is there before any worker runs, and
+/// the workers, running later, do not send it again.
+#[tokio::test]
+async fn the_registration_code_goes_through_the_outbox_at_once_and_once() {
+    let app = spawn_app().await;
+    let id = app.start_phone("+79006667701").await;
+    assert_eq!(app.messages_to("+79006667701").await.len(), 1);
+    // Past the first try's hold, a worker would take an undelivered message.
+    app.advance(Duration::minutes(2));
+    app.settle(3).await;
+    assert_eq!(app.messages_to("+79006667701").await.len(), 1);
+    // The resend goes the same way.
+    let r = app
+        .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 202);
+    app.advance(Duration::minutes(2));
+    app.settle(3).await;
+    assert_eq!(app.messages_to("+79006667701").await.len(), 2);
+    let delivered = app
+        .store
+        .wipe_delivered_outbox_bodies(uslugi_app::Clock::now(&app.clock) + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(delivered, 2, "both codes are outbox rows marked delivered");
+}

@@ -154,6 +154,15 @@ macro_rules! outbox_sql {
                     Ok(done.rows_affected())
                 }
 
+                pub(crate) async fn abandon_message(&self, id: uuid::Uuid) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM outbox WHERE id = $1 AND delivered_at IS NULL")
+                        .bind(id.to_string())
+                        .execute(&self.write)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
                 pub(crate) async fn reschedule_message(
                     &self,
                     id: uuid::Uuid,

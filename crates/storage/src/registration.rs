@@ -63,18 +63,20 @@ macro_rules! registration_sql {
         mod registration {
             use async_trait::async_trait;
             use time::OffsetDateTime;
-            use uslugi_app::ports::{AccountRecord, RegistrationRecord, RegistrationStore, StoreError, StoreResult};
+            use uslugi_app::ports::{AccountRecord, OutboxRecord, RegistrationRecord, RegistrationStore, StoreError, StoreResult};
             use uslugi_domain::{RegistrationId, Token};
 
             use super::$store;
             use super::accounts::insert_account;
+            use super::outbox::insert_outbox;
             use $crate::backend;
             use $crate::registration::{COLUMNS, RegistrationRow};
             use $crate::rows::{count, one, ts};
 
             #[async_trait]
             impl RegistrationStore for $store {
-                async fn insert_registration(&self, r: &RegistrationRecord) -> StoreResult<()> {
+                async fn insert_registration(&self, r: &RegistrationRecord, message: &OutboxRecord) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     sqlx::query(
                         "INSERT INTO registrations (id, channel, lang, surname, given_name, contact, \
                          contact_index, existing_account, secret_hash, secret_expires_at, attempts, \
@@ -97,10 +99,11 @@ macro_rules! registration_sql {
                     .bind(r.confirmed_at.map(ts))
                     .bind(ts(r.created_at))
                     .bind(ts(r.expires_at))
-                    .execute(&self.write)
+                    .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                    Ok(())
+                    insert_outbox(&mut tx, message).await?;
+                    tx.commit().await.map_err(backend)
                 }
 
                 async fn registration(&self, id: RegistrationId) -> StoreResult<Option<RegistrationRecord>> {
@@ -163,7 +166,9 @@ macro_rules! registration_sql {
                     secret_hash: &[u8],
                     secret_expires_at: OffsetDateTime,
                     sent_at: OffsetDateTime,
+                    message: &OutboxRecord,
                 ) -> StoreResult<bool> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     let done = sqlx::query(
                         "UPDATE registrations SET secret_hash = $1, secret_expires_at = $2, sent_at = $3, \
                          attempts = 0, sends = sends + 1 WHERE id = $4 AND sent_at = $5",
@@ -173,10 +178,15 @@ macro_rules! registration_sql {
                     .bind(ts(sent_at))
                     .bind(id.to_string())
                     .bind(ts(previous_sent_at))
-                    .execute(&self.write)
+                    .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    insert_outbox(&mut tx, message).await?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
                 }
 
                 async fn complete_registration(
@@ -204,13 +214,19 @@ macro_rules! registration_sql {
                     tx.commit().await.map_err(backend)
                 }
 
-                async fn delete_registration(&self, id: RegistrationId) -> StoreResult<()> {
+                async fn abandon_registration(&self, id: RegistrationId, message: uuid::Uuid) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
                     sqlx::query("DELETE FROM registrations WHERE id = $1")
                         .bind(id.to_string())
-                        .execute(&self.write)
+                        .execute(&mut *tx)
                         .await
                         .map_err(backend)?;
-                    Ok(())
+                    sqlx::query("DELETE FROM outbox WHERE id = $1 AND delivered_at IS NULL")
+                        .bind(message.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    tx.commit().await.map_err(backend)
                 }
 
                 async fn delete_expired_registrations(&self, now: OffsetDateTime) -> StoreResult<u64> {

@@ -535,6 +535,10 @@ macro_rules! verification_sql {
                 ) -> StoreResult<()> {
                     self.reschedule_message(id, attempts, next_attempt_at).await
                 }
+
+                async fn abandon_outbox_message(&self, id: uuid::Uuid) -> StoreResult<()> {
+                    self.abandon_message(id).await
+                }
             }
         }
     };

@@ -14,7 +14,8 @@ use crate::lang::Lang;
 use crate::messages;
 use crate::password_hasher::HashError;
 use crate::ports::{
-    AccountRecord, ContinuationRecord, Message, RegistrationRecord, StoreError, UniqueField,
+    AccountRecord, ContinuationRecord, Message, OutboxRecord, RegistrationRecord, StoreError,
+    UniqueField,
 };
 
 use super::*;
@@ -110,6 +111,10 @@ pub struct RegistrationView {
 
 pub use crate::challenge::Confirmation;
 
+/// How long a request holds the message it wrote while it tries it at
+/// once: longer than a transport's timeout, so that no worker tries it too.
+const FIRST_TRY_LEASE: Duration = Duration::minutes(1);
+
 impl Identity {
     pub(super) fn contact_index(&self, contact: &Contact) -> Vec<u8> {
         match contact {
@@ -192,6 +197,53 @@ impl Identity {
         }
     }
 
+    /// `message` as an outbox row, held by this request for its first try:
+    /// a worker takes it only if this node stops before the try ends.
+    pub(super) fn queued(
+        &self,
+        dedupe_key: String,
+        message: &Message,
+        now: OffsetDateTime,
+    ) -> OutboxRecord {
+        OutboxRecord {
+            leased_until: Some(now + FIRST_TRY_LEASE),
+            ..crate::verification::accountless_sms(
+                &self.crypto,
+                dedupe_key,
+                message.channel,
+                &message.to,
+                &message.subject,
+                &message.body,
+                now,
+            )
+        }
+    }
+
+    /// The first try of a message just written to the outbox, at once, so
+    /// that a code arrives within a second; its id is the idempotency key,
+    /// as when a worker delivers it.
+    pub(super) async fn first_try(
+        &self,
+        queued: &OutboxRecord,
+        message: Message,
+    ) -> Result<(), crate::ports::DeliveryError> {
+        let message = Message {
+            idempotency_key: Some(queued.id.to_string()),
+            ..message
+        };
+        self.messenger.deliver(&message).await?;
+        if let Err(e) = self
+            .store
+            .mark_outbox_delivered(queued.id, self.clock.now())
+            .await
+        {
+            // Delivered all the same; a worker may hand it over again later,
+            // under the same idempotency key.
+            tracing::warn!(message = %queued.id, error = %e, "a delivered message could not be marked so");
+        }
+        Ok(())
+    }
+
     pub(super) fn new_secret(channel: Channel) -> String {
         match channel {
             Channel::Sms => crypto::random_six_digit_code(),
@@ -251,7 +303,6 @@ impl Identity {
             created_at: now,
             expires_at: now + self.policy.registration_ttl.max(self.secret_ttl(channel)),
         };
-        self.store.insert_registration(&record).await?;
         let message = self.confirmation_message(
             input.lang,
             &input.contact,
@@ -260,9 +311,14 @@ impl Identity {
             &secret,
             secret_expires_at,
         );
-        if let Err(e) = self.messenger.deliver(&message).await {
-            // Nothing half-done: without the message the registration is useless.
-            self.store.delete_registration(record.id).await?;
+        let queued = self.queued(format!("registration:{id}:1"), &message, now);
+        self.store.insert_registration(&record, &queued).await?;
+        if let Err(e) = self.first_try(&queued, message).await {
+            // Nothing half-done: without the message the registration is
+            // useless, and the person is told to try again.
+            self.store
+                .abandon_registration(record.id, queued.id)
+                .await?;
             return Err(RegistrationError::Undeliverable(e));
         }
         Ok(RegistrationStarted {
@@ -344,22 +400,6 @@ impl Identity {
         self.spend_send_quota(&r.contact_index, client_ip).await?;
         let secret = Self::new_secret(r.channel);
         let secret_expires_at = now + self.secret_ttl(r.channel);
-        let replaced = self
-            .store
-            .replace_registration_secret(
-                id,
-                r.sent_at,
-                &self.secret_hash(r.channel, &secret),
-                secret_expires_at,
-                now,
-            )
-            .await?;
-        if !replaced {
-            // A concurrent resend won; its message is on the way.
-            return Err(RegistrationError::RateLimited {
-                retry_at: now + self.policy.resend_interval,
-            });
-        }
         let contact = self.open_contact(&r)?;
         let given_name = self.open_name(SealedField::GivenName, r.id, &r.given_name)?;
         let lang = Lang::parse(&r.lang).unwrap_or_default();
@@ -371,10 +411,30 @@ impl Identity {
             &secret,
             secret_expires_at,
         );
-        self.messenger
-            .deliver(&message)
-            .await
-            .map_err(RegistrationError::Undeliverable)?;
+        let queued = self.queued(format!("registration:{id}:{}", r.sends + 1), &message, now);
+        let replaced = self
+            .store
+            .replace_registration_secret(
+                id,
+                r.sent_at,
+                &self.secret_hash(r.channel, &secret),
+                secret_expires_at,
+                now,
+                &queued,
+            )
+            .await?;
+        if !replaced {
+            // A concurrent resend won; its message is on the way.
+            return Err(RegistrationError::RateLimited {
+                retry_at: now + self.policy.resend_interval,
+            });
+        }
+        if let Err(e) = self.first_try(&queued, message).await {
+            // The new code replaced the last one all the same: the person
+            // asks again once the transport is back.
+            self.store.abandon_outbox_message(queued.id).await?;
+            return Err(RegistrationError::Undeliverable(e));
+        }
         Ok(RegistrationStarted {
             id,
             channel: r.channel,

@@ -32,7 +32,10 @@ async fn accounts_are_found_by_each_login(store: Arc<dyn Backend>) {
     );
 
     let r = registration(Channel::Email, b"email-idx");
-    store.insert_registration(&r).await.unwrap();
+    store
+        .insert_registration(&r, &registration_message(&r))
+        .await
+        .unwrap();
     store
         .mark_registration_confirmed(r.id, T0, &continuation(b"go"))
         .await

@@ -99,7 +99,10 @@ pub fn account_for(r: &RegistrationRecord) -> AccountRecord {
 
 pub async fn registered_account(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
     let r = registration(Channel::Sms, index);
-    store.insert_registration(&r).await.unwrap();
+    let m = registration_message(&r);
+    store.insert_registration(&r, &m).await.unwrap();
+    // Out of the way of the tests that count the outbox's messages.
+    store.abandon_outbox_message(m.id).await.unwrap();
     store
         .mark_registration_confirmed(r.id, T0, &continuation(b"go"))
         .await
@@ -154,6 +157,19 @@ pub fn message(account: AccountId, key: &str) -> OutboxRecord {
         leased_until: None,
         delivered_at: None,
     }
+}
+
+/// A message to a contact with no account yet (a registration's code).
+pub fn contact_message(key: &str) -> OutboxRecord {
+    OutboxRecord {
+        account_id: None,
+        ..message(AccountId::random(), key)
+    }
+}
+
+/// The first message of registration `r`.
+pub fn registration_message(r: &RegistrationRecord) -> OutboxRecord {
+    contact_message(&format!("registration:{}:1", r.id))
 }
 
 /// A chain that is easy to recompute in a test: the previous hash, the

@@ -20,6 +20,8 @@ use uslugi_domain::{
 use uslugi_storage::testing::TestDatabase;
 use uslugi_storage::{Backend, connect};
 
+use crate::fixtures::registration_message;
+
 const AT: OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
 
 fn account_id() -> AccountId {
@@ -139,7 +141,10 @@ fn session() -> SessionRecord {
 /// personal data submitted to the registries, a session.
 pub async fn fill(store: &Arc<dyn Backend>) {
     let r = registration();
-    store.insert_registration(&r).await.unwrap();
+    store
+        .insert_registration(&r, &registration_message(&r))
+        .await
+        .unwrap();
     let continuation = ContinuationRecord {
         hash: b"go".to_vec(),
         expires_at: AT + Duration::minutes(30),
