@@ -1,5 +1,5 @@
 //! The data directory and what is in it are the operator's alone: the
-//! database, the keys, the local outbox (codes and temporary passwords in
+//! database, the keys, the development mailbox (codes and temporary passwords in
 //! development) and the audit head. The directory is 0700 and the files
 //! 0600, whatever the umask, and files made by an earlier version with
 //! wider modes are narrowed at start.
@@ -15,7 +15,7 @@ const DATA_FILES: &[&str] = &[
     "uslugi.db",
     "uslugi.db-wal",
     "uslugi.db-shm",
-    "outbox.jsonl",
+    uslugi_adapters::dev_mailbox::FILE_NAME,
     "post.jsonl",
     "secrets.toml",
     "audit-head",

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use async_trait::async_trait;
 use tokio::net::TcpListener;
+use uslugi_adapters::{ByChannel, DevMailbox, HttpRegistryGateway, HttpSmsGateway, SmtpMailer};
 use uslugi_app::password_hasher::{HashParams, PasswordHasher};
 use uslugi_app::ports::Messenger;
 use uslugi_app::registries::RegistryGateway;
-use uslugi_app::verification::{Verification, VerificationParts, VerificationPolicy};
+use uslugi_app::verification::{Verification, VerificationPolicy};
 use uslugi_app::{Clock, Identity, Policy};
 use uslugi_storage::Backend;
-use uslugi_web::messaging::{HttpSmsGateway, LocalOutbox, Router as MessageRouter, SmtpMailer};
 use uslugi_web::{AppState, Readiness};
 
 use crate::config::{Deployment, Settings};
@@ -30,7 +30,8 @@ impl Readiness for StoreReadiness {
 pub struct App {
     pub state: AppState,
     pub store: Arc<dyn Backend>,
-    pub outbox_path: Option<PathBuf>,
+    /// The development mailbox's file, in development mode.
+    pub dev_mailbox_path: Option<PathBuf>,
     /// The in-process registry simulator, when the settings choose it.
     pub sim: Option<uslugi_sim::RunningSim>,
     /// Run the checks and the outbox in the background (tests drive them
@@ -87,18 +88,20 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Backend>>
     Ok(store)
 }
 
-pub fn outbox_path(settings: &Settings) -> PathBuf {
-    settings.data_dir.join("outbox.jsonl")
+pub fn dev_mailbox_path(settings: &Settings) -> PathBuf {
+    settings
+        .data_dir
+        .join(uslugi_adapters::dev_mailbox::FILE_NAME)
 }
 
 /// Wires one node. In production (see [`Settings::deployment`]) nothing
 /// stands in for the real transports and gateways: the settings were
-/// checked to name them all. `echo_outbox` prints development messages to
+/// checked to name them all. `echo_mailbox` prints development messages to
 /// the console; production has none to print.
 pub async fn build(
     settings: &Settings,
     clock: Arc<dyn Clock>,
-    echo_outbox: bool,
+    echo_mailbox: bool,
 ) -> anyhow::Result<App> {
     let deployment = settings.deployment()?;
     crate::private_files::prepare(settings)?;
@@ -123,20 +126,20 @@ pub async fn build(
     )
     .context("password hashing")?;
 
-    let (messenger, outbox, outbox_path): (Arc<dyn Messenger>, _, _) = match (
+    let (messenger, dev_mailbox, dev_mailbox_path): (Arc<dyn Messenger>, _, _) = match (
         &settings.smtp,
         &settings.sms_gateway,
     ) {
         (None, None) if matches!(deployment, Deployment::Development(_)) => {
-            let path = outbox_path(settings);
-            let outbox = Arc::new(LocalOutbox::new(
+            let path = dev_mailbox_path(settings);
+            let mailbox = Arc::new(DevMailbox::new(
                 path.clone(),
                 Arc::clone(&clock),
-                echo_outbox,
+                echo_mailbox,
             ));
             (
-                outbox.clone() as Arc<dyn Messenger>,
-                Some(outbox),
+                mailbox.clone() as Arc<dyn Messenger>,
+                Some(mailbox),
                 Some(path),
             )
         }
@@ -145,7 +148,7 @@ pub async fn build(
             let sms = HttpSmsGateway::new(sms.clone())
                 .map_err(|e| anyhow::anyhow!("sms_gateway: {e}"))?;
             (
-                Arc::new(MessageRouter {
+                Arc::new(ByChannel {
                     sms: Arc::new(sms),
                     email: Arc::new(email),
                 }) as Arc<dyn Messenger>,
@@ -153,9 +156,11 @@ pub async fn build(
                 None,
             )
         }
-        (None, None) => bail!("production has no local outbox: configure [smtp] and [sms_gateway]"),
+        (None, None) => {
+            bail!("production has no development mailbox: configure [smtp] and [sms_gateway]")
+        }
         _ => bail!(
-            "configure both [smtp] and [sms_gateway] for real delivery, or neither for the local outbox; \
+            "configure both [smtp] and [sms_gateway] for real delivery, or neither for the development mailbox; \
              with only one, the other channel's messages would be lost"
         ),
     };
@@ -169,64 +174,45 @@ pub async fn build(
 
     let crypto = uslugi_app::crypto::Crypto::new(secrets);
     upgrade_sealed_values(store.as_ref(), &crypto).await?;
-    let audit = uslugi_app::audit::AuditLog::new(Arc::new(crypto.clone()));
     let audit_head = Arc::new(crate::audit_head::FileHead::new(settings.audit_head_path()));
     let hasher = Arc::new(hasher);
     let post = uslugi_sim::SimPost::new(
         Arc::clone(&clock),
         time::Duration::seconds(i64::try_from(settings.post_delivery_s).unwrap_or(i64::MAX)),
         Some(settings.data_dir.join("post.jsonl")),
-        outbox
+        dev_mailbox
             .clone()
             .map(|o| o as Arc<dyn uslugi_app::post::LetterCopy>),
     )
     .context("the post simulator's records")?
     .with_failure_rate(settings.post_failure_rate);
+    let deps = uslugi_app::Deps::new(store.clone(), messenger, hasher, crypto, Arc::clone(&clock));
+    let audit = deps.audit.clone();
     let letters = Arc::new(uslugi_app::letters::Letters::new(
-        store.clone(),
+        &deps,
         Arc::new(post),
-        crypto.clone(),
-        Arc::clone(&clock),
         uslugi_app::letters::LetterPolicy::default(),
-        policy.base_url.clone(),
-        policy.display_offset,
-        audit.clone(),
+        &policy,
     ));
     let (gateway, sim) = registry_gateway(settings, Arc::clone(&clock)).await?;
     let verification = Arc::new(Verification::new(
-        store.clone(),
+        &deps,
         gateway,
-        Arc::clone(&messenger),
-        crypto.clone(),
-        Arc::clone(&clock),
         &policy,
         VerificationPolicy {
             submissions_per_account_per_hour: settings.limits.submissions_per_account_per_hour,
             submissions_per_ip_per_hour: settings.limits.submissions_per_ip_per_hour,
             ..VerificationPolicy::default()
         },
-        true,
-        VerificationParts {
-            hasher: Arc::clone(&hasher),
-            audit: audit.clone(),
-            letters: Some(Arc::clone(&letters)),
-        },
+        Some(Arc::clone(&letters)),
     ));
-    let base_url = policy.base_url.clone();
     // The desk's code shares the SMS codes' life and the one limit per phone.
     let operator_policy = uslugi_app::operators::OperatorPolicy {
         desk_code_ttl: policy.sms_code_ttl,
         sends_per_phone_per_hour: policy.sends_per_contact_per_hour,
         ..uslugi_app::operators::OperatorPolicy::default()
     };
-    let identity = Identity::new(
-        store.clone(),
-        messenger,
-        Arc::clone(&hasher),
-        crypto.clone(),
-        Arc::clone(&clock),
-        policy,
-    );
+    let identity = Identity::new(&deps, policy.clone());
     let identity = match &settings.places_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -262,13 +248,9 @@ pub async fn build(
         bail!("audit_head_file: {e}");
     }
     let operators = uslugi_app::operators::Operators::new(
-        store.clone(),
-        hasher,
-        crypto,
-        clock,
+        &deps,
         operator_policy,
-        base_url,
-        audit.clone(),
+        &policy,
         Arc::clone(&centers),
         Arc::clone(&verification),
     );
@@ -278,14 +260,14 @@ pub async fn build(
         centers,
         identity: Arc::new(identity),
         verification,
-        outbox,
+        dev_mailbox,
         readiness: Arc::new(StoreReadiness(store.clone())),
         trust_forwarded_for: settings.trust_forwarded_for,
     };
     Ok(App {
         state,
         store,
-        outbox_path,
+        dev_mailbox_path,
         sim,
         run_workers: settings.workers,
         deployment,
@@ -312,8 +294,8 @@ async fn registry_gateway(
             let sim = uslugi_sim::spawn_in_process(&r.sim.to_sim()?, clock)
                 .await
                 .context("cannot start the registry simulator")?;
-            let gateway = uslugi_sim::HttpRegistryGateway::new(&sim.base_url, timeout)
-                .context("registry gateway")?;
+            let gateway =
+                HttpRegistryGateway::new(&sim.base_url, timeout).context("registry gateway")?;
             tracing::info!(
                 citizens = sim.state.registry().citizens().len(),
                 "registries: the simulator, in this process"
@@ -324,8 +306,7 @@ async fn registry_gateway(
             let Some(url) = &r.url else {
                 bail!("registries.url is needed when registries.gateway = \"http\"");
             };
-            let gateway =
-                uslugi_sim::HttpRegistryGateway::new(url, timeout).context("registries.url")?;
+            let gateway = HttpRegistryGateway::new(url, timeout).context("registries.url")?;
             Ok((Arc::new(gateway), None))
         }
         other => bail!("registries.gateway must be \"sim\" or \"http\", not \"{other}\""),

@@ -307,9 +307,11 @@ async fn the_standalone_registry_simulator_answers_over_http() {
             .spawn()
             .unwrap(),
     );
-    let gateway =
-        uslugi_sim::HttpRegistryGateway::new(&format!("http://{listen}"), Duration::from_secs(5))
-            .unwrap();
+    let gateway = uslugi_adapters::HttpRegistryGateway::new(
+        &format!("http://{listen}"),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     let request = RegistryRequest::Sfr {
         snils: "11223344595".into(),
         person: PersonFacts {

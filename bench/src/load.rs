@@ -224,17 +224,17 @@ pub async fn me_each(
 }
 
 /// Whole registrations by phone: start, confirm with the SMS code read from
-/// the outbox, set the password. Phones come from `+795…`, apart from the
+/// the development mailbox, set the password. Phones come from `+795…`, apart from the
 /// generated accounts.
 pub async fn registrations(
     addr: SocketAddr,
-    outbox: Arc<Outbox>,
+    mailbox: Arc<DevMailbox>,
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<Run> {
     static NEXT_PHONE: AtomicU64 = AtomicU64::new(0);
     timed(connections, duration, move |_, deadline| {
-        let outbox = Arc::clone(&outbox);
+        let mailbox = Arc::clone(&mailbox);
         async move {
             let mut http = Http::connect(addr).await?;
             let mut run = Run::default();
@@ -257,7 +257,7 @@ pub async fn registrations(
                     continue;
                 }
                 let id = json_field(&answer, "registration_id")?;
-                let code = outbox.code_for(&phone).await?;
+                let code = mailbox.code_for(&phone).await?;
                 let (status, answer) = http
                     .post_json(
                         &format!("/api/v1/registrations/{id}/confirm"),
@@ -311,23 +311,23 @@ fn report_error(what: &str, status: u16, answer: &[u8]) {
     }
 }
 
-/// Reads the server's `outbox.jsonl` as it grows (never the whole file
-/// again), keeping the latest code sent to each phone.
-pub struct Outbox {
-    inner: Mutex<OutboxState>,
+/// Reads the server's development mailbox, `outbox.jsonl`, as it grows
+/// (never the whole file again), keeping the latest code sent to each phone.
+pub struct DevMailbox {
+    inner: Mutex<MailboxState>,
 }
 
-struct OutboxState {
+struct MailboxState {
     path: PathBuf,
     offset: u64,
     partial: Vec<u8>,
     codes: HashMap<String, String>,
 }
 
-impl Outbox {
+impl DevMailbox {
     pub fn new(path: PathBuf) -> Self {
         Self {
-            inner: Mutex::new(OutboxState {
+            inner: Mutex::new(MailboxState {
                 path,
                 offset: 0,
                 partial: Vec::new(),
@@ -352,14 +352,14 @@ impl Outbox {
                 }
             }
             if Instant::now() > deadline {
-                bail!("no SMS to {phone} in the outbox after 10 s");
+                bail!("no SMS to {phone} in the development mailbox after 10 s");
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
 }
 
-impl OutboxState {
+impl MailboxState {
     fn read_new(&mut self) -> anyhow::Result<()> {
         let mut file = match std::fs::File::open(&self.path) {
             Ok(f) => f,

@@ -389,11 +389,11 @@ async fn bench_engine_in(
         }
     }
 
-    let outbox = Arc::new(load::Outbox::new(main.dir.path().join("outbox.jsonl")));
+    let mailbox = Arc::new(load::DevMailbox::new(main.dir.path().join("outbox.jsonl")));
     let mut register = against_floor(&server, plan.register_slices, plan.slice, |d| {
         load::registrations(
             server.addr,
-            Arc::clone(&outbox),
+            Arc::clone(&mailbox),
             plan.register_connections,
             d,
         )

@@ -133,7 +133,7 @@ async fn a_card_opens_only_from_a_search_of_the_same_session_and_not_for_long() 
 }
 
 /// The SMS to `phone` that are not the desk's code.
-async fn password_sms(app: &TestApp, phone: &str) -> Vec<uslugi_web::messaging::OutboxEntry> {
+async fn password_sms(app: &TestApp, phone: &str) -> Vec<uslugi_adapters::MailboxEntry> {
     let mut sms = app.messages_to(phone).await;
     sms.retain(|m| !m.body.contains("назовите его сотруднику"));
     sms

@@ -1,6 +1,6 @@
 //! `spawn_app()`: the real application on port 0 with a fresh database (a
 //! SQLite file, or a new PostgreSQL database when USLUGI_TEST_DATABASE_URL
-//! is set), a fake clock, cheap password hashing, and the local outbox.
+//! is set), a fake clock, cheap password hashing, and the development mailbox.
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -9,10 +9,10 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 use time::Duration;
 use uslugi::config::Settings;
+use uslugi_adapters::{MailboxEntry, dev_mailbox};
 use uslugi_app::{Clock as _, FakeClock};
 use uslugi_storage::Backend;
 use uslugi_storage::testing::TestDatabase;
-use uslugi_web::messaging::{OutboxEntry, read_outbox};
 
 pub const PASSWORD: &str = "зелёный слон танцует";
 
@@ -20,7 +20,8 @@ pub struct TestApp {
     pub base: String,
     pub clock: FakeClock,
     pub client: reqwest::Client,
-    pub outbox: PathBuf,
+    /// The development mailbox's file, where it has always been.
+    pub dev_mailbox: PathBuf,
     pub data_dir: PathBuf,
     pub store: Arc<dyn Backend>,
     pub identity: Arc<uslugi_app::Identity>,
@@ -122,7 +123,7 @@ pub async fn spawn_seeded(
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
-        outbox: dir.path().join("outbox.jsonl"),
+        dev_mailbox: dir.path().join("outbox.jsonl"),
         data_dir: dir.path().to_path_buf(),
         store,
         identity,
@@ -180,11 +181,11 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn messages(&self) -> Vec<OutboxEntry> {
-        read_outbox(&self.outbox).await.unwrap()
+    pub async fn messages(&self) -> Vec<MailboxEntry> {
+        dev_mailbox::read(&self.dev_mailbox).await.unwrap()
     }
 
-    pub async fn messages_to(&self, to: &str) -> Vec<OutboxEntry> {
+    pub async fn messages_to(&self, to: &str) -> Vec<MailboxEntry> {
         self.messages()
             .await
             .into_iter()

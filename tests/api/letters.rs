@@ -44,8 +44,8 @@ async fn enter(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
         .unwrap()
 }
 
-/// The code in the newest letter the post delivered: from the outbox's
-/// copy (channel `post`), as a person reads it off the page.
+/// The code in the newest letter the post delivered: from the development
+/// mailbox's copy (channel `post`), as a person reads it off the page.
 async fn posted_code(app: &TestApp) -> (String, String) {
     let m = app
         .messages()

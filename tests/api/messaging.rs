@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
+use uslugi_adapters::{SmsGatewaySettings, SmtpSettings, SmtpTls};
 use uslugi_app::Clock as _;
-use uslugi_web::messaging::{SmsGatewaySettings, SmtpSettings, SmtpTls};
 
 use crate::helpers::*;
 

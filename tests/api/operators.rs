@@ -682,7 +682,7 @@ fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// The SMS to `phone` but the desk's code: what the registration sent.
-async fn password_sms(app: &TestApp, phone: &str) -> Vec<uslugi_web::messaging::OutboxEntry> {
+async fn password_sms(app: &TestApp, phone: &str) -> Vec<uslugi_adapters::MailboxEntry> {
     let mut sms = app.messages_to(phone).await;
     sms.retain(|m| !m.body.contains("назовите его сотруднику"));
     sms

@@ -432,8 +432,9 @@ async fn codes_contacts_and_names_are_not_stored_in_the_clear() {
 #[tokio::test]
 async fn a_failed_send_leaves_no_registration_behind() {
     let app = spawn_app().await;
-    // The outbox cannot be written while a directory stands in its place.
-    std::fs::create_dir(&app.outbox).unwrap();
+    // The development mailbox cannot be written while a directory stands
+    // in its place.
+    std::fs::create_dir(&app.dev_mailbox).unwrap();
     let r = app
         .post(
             "/api/v1/registrations",
@@ -442,7 +443,35 @@ async fn a_failed_send_leaves_no_registration_behind() {
         .await;
     assert_eq!(r.status(), 503);
     assert_eq!(error_code(&r.json().await.unwrap()), "unavailable");
-    std::fs::remove_dir(&app.outbox).unwrap();
+    std::fs::remove_dir(&app.dev_mailbox).unwrap();
     // The person simply tries again.
     app.register_phone("+79006667788").await;
+}
+
+/// The code goes out through the outbox like every message, tried at once
+/// by the request that wrote it: it is there before any worker runs, and
+/// the workers, running later, do not send it again.
+#[tokio::test]
+async fn the_registration_code_goes_through_the_outbox_at_once_and_once() {
+    let app = spawn_app().await;
+    let id = app.start_phone("+79006667701").await;
+    assert_eq!(app.messages_to("+79006667701").await.len(), 1);
+    // Past the first try's hold, a worker would take an undelivered message.
+    app.advance(Duration::minutes(2));
+    app.settle(3).await;
+    assert_eq!(app.messages_to("+79006667701").await.len(), 1);
+    // The resend goes the same way.
+    let r = app
+        .post(&format!("/api/v1/registrations/{id}/resend"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 202);
+    app.advance(Duration::minutes(2));
+    app.settle(3).await;
+    assert_eq!(app.messages_to("+79006667701").await.len(), 2);
+    let delivered = app
+        .store
+        .wipe_delivered_outbox_bodies(uslugi_app::Clock::now(&app.clock) + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(delivered, 2, "both codes are outbox rows marked delivered");
 }

@@ -114,6 +114,10 @@ async fn a_line_logged_inside_a_request_names_the_request_and_its_route_but_not_
         .with_max_level(tracing::Level::INFO)
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
+    // Whether a log line is wanted is cached per line, for every thread: a
+    // line another test's thread met first, while no subscriber listened,
+    // may be cached as unwanted. Ask every line again, now that this one does.
+    tracing::callsite::rebuild_interest_cache();
     let continuation = app.continuation(&recovery).unwrap();
     let r = app
         .client

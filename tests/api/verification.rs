@@ -654,8 +654,8 @@ async fn a_registry_that_accepts_but_never_answers_ends_as_unavailable_after_fiv
     assert_eq!(submit(&app, &token, &ivanov()).await.status(), 202);
     // The same store, keys and clock as the application, another gateway.
     let secrets = uslugi::secrets::load(&app.data_dir.join("secrets.toml"), false).unwrap();
-    let outbox = uslugi_web::messaging::LocalOutbox::new(
-        app.outbox.clone(),
+    let mailbox = uslugi_adapters::DevMailbox::new(
+        app.dev_mailbox.clone(),
         std::sync::Arc::new(app.clock.clone()),
         false,
     );
@@ -669,20 +669,19 @@ async fn a_registry_that_accepts_but_never_answers_ends_as_unavailable_after_fiv
         1,
     )
     .unwrap();
-    let silent = uslugi_app::verification::Verification::new(
+    let deps = uslugi_app::Deps::new(
         app.store.clone(),
-        std::sync::Arc::new(Silent),
-        std::sync::Arc::new(outbox),
-        crypto.clone(),
+        std::sync::Arc::new(mailbox),
+        std::sync::Arc::new(hasher),
+        crypto,
         std::sync::Arc::new(app.clock.clone()),
+    );
+    let silent = uslugi_app::verification::Verification::new(
+        &deps,
+        std::sync::Arc::new(Silent),
         &uslugi_app::Policy::new(app.base.clone()),
         uslugi_app::verification::VerificationPolicy::default(),
-        false,
-        uslugi_app::verification::VerificationParts {
-            hasher: std::sync::Arc::new(hasher),
-            audit: uslugi_app::audit::AuditLog::new(std::sync::Arc::new(crypto)),
-            letters: None,
-        },
+        None,
     );
     silent.run_once().await.unwrap();
     for _ in 0..20 {

@@ -4,7 +4,8 @@
 //!
 //! Registration, recovery, contact changes and the second factor each keep
 //! their own row (their secrets have different lives and owners), but they
-//! read codes, count misses and issue continuations only through here.
+//! check a code or a link, count misses and issue continuations only
+//! through here ([`verify`], [`Continuation`]).
 //!
 //! **Why a continuation.** A flow is started by anyone who types a login;
 //! it is the code or the link that proves control of the contact. So the
@@ -13,9 +14,13 @@
 //! is stored, it lives 30 minutes and is spent by the step it allows. The
 //! `registration_id` or `recovery_id` alone, which the starter knows, is
 //! never enough.
+use std::future::Future;
+
 use time::{Duration, OffsetDateTime};
+use uslugi_domain::Channel;
 
 use crate::crypto::{self, Crypto, HashPurpose};
+use crate::ports::{StoreError, StoreResult};
 
 /// How long a continuation may wait for the step it allows.
 pub const CONTINUATION_TTL: Duration = Duration::minutes(30);
@@ -84,6 +89,117 @@ pub fn miss(attempt: u32, max: u32) -> Miss {
     }
 }
 
+/// A code or a link's token as the person sent it.
+#[derive(Debug, Clone)]
+pub enum Confirmation {
+    Code(String),
+    Token(String),
+}
+
+/// A flow's stored secret: what a confirmation is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Secret<'a> {
+    pub channel: Channel,
+    /// The keyed hash of the code or the token.
+    pub hash: &'a [u8],
+    pub expires_at: OffsetDateTime,
+    /// The row stands in for a contact that is someone else's: it answers
+    /// like a real one, and no secret ever matches it.
+    pub decoy: bool,
+}
+
+/// Why a confirmation was refused, in the words every flow's error uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    MalformedCode,
+    CodeExpired,
+    AttemptsExhausted,
+    WrongCode { attempts_left: u32 },
+    LinkInvalid,
+    LinkExpired,
+}
+
+/// How a confirmation proved control of the contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proved {
+    /// By a code: its attempt was taken (a flow may give it back).
+    Code,
+    Link,
+}
+
+/// Checks `with` against `secret`. A code is read, its life checked, and
+/// then an attempt is taken by `take_attempt` — the flow's one conditional
+/// update, `None` when no attempt is left — *before* the code is compared,
+/// so that concurrent guesses can never exceed `max_attempts`. A link's
+/// token is compared, then its life checked (a wrong token is not told
+/// apart from an expired one's neighbour). `hash` is the flow's keyed hash
+/// of a code or a token; comparisons take constant time.
+pub async fn verify<E>(
+    secret: &Secret<'_>,
+    with: Confirmation,
+    now: OffsetDateTime,
+    max_attempts: u32,
+    hash: impl Fn(Channel, &str) -> Vec<u8>,
+    take_attempt: impl Future<Output = StoreResult<Option<u32>>>,
+) -> Result<Proved, E>
+where
+    E: From<Refusal> + From<StoreError>,
+{
+    match (secret.channel, with) {
+        (Channel::Sms, Confirmation::Code(code)) => {
+            let code = read_code(&code).ok_or(Refusal::MalformedCode)?;
+            if now > secret.expires_at {
+                return Err(Refusal::CodeExpired.into());
+            }
+            let Some(attempt) = take_attempt.await? else {
+                return Err(Refusal::AttemptsExhausted.into());
+            };
+            if !crypto::constant_time_eq(&hash(Channel::Sms, &code), secret.hash) || secret.decoy {
+                return Err(match miss(attempt, max_attempts) {
+                    Miss::Exhausted => Refusal::AttemptsExhausted,
+                    Miss::Wrong { attempts_left } => Refusal::WrongCode { attempts_left },
+                }
+                .into());
+            }
+            Ok(Proved::Code)
+        }
+        (Channel::Email, Confirmation::Token(token)) => {
+            if !crypto::constant_time_eq(&hash(Channel::Email, token.trim()), secret.hash)
+                || secret.decoy
+            {
+                return Err(Refusal::LinkInvalid.into());
+            }
+            if now > secret.expires_at {
+                return Err(Refusal::LinkExpired.into());
+            }
+            Ok(Proved::Link)
+        }
+        (Channel::Sms, Confirmation::Token(_)) => Err(Refusal::MalformedCode.into()),
+        (Channel::Email, Confirmation::Code(_)) => Err(Refusal::LinkInvalid.into()),
+    }
+}
+
+/// `From<Refusal>` for a flow's error whose variants bear the refusals'
+/// names.
+macro_rules! refusals_into {
+    ($error:ty) => {
+        impl From<$crate::challenge::Refusal> for $error {
+            fn from(r: $crate::challenge::Refusal) -> Self {
+                use $crate::challenge::Refusal;
+                match r {
+                    Refusal::MalformedCode => Self::MalformedCode,
+                    Refusal::CodeExpired => Self::CodeExpired,
+                    Refusal::AttemptsExhausted => Self::AttemptsExhausted,
+                    Refusal::WrongCode { attempts_left } => Self::WrongCode { attempts_left },
+                    Refusal::LinkInvalid => Self::LinkInvalid,
+                    Refusal::LinkExpired => Self::LinkExpired,
+                }
+            }
+        }
+    };
+}
+pub(crate) use refusals_into;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +236,163 @@ mod tests {
         ));
         // 256 bits, URL-safe.
         assert_eq!(c.token.len(), 43);
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Flow {
+        Refused(Refusal),
+        Store,
+    }
+
+    impl From<Refusal> for Flow {
+        fn from(r: Refusal) -> Self {
+            Self::Refused(r)
+        }
+    }
+
+    impl From<StoreError> for Flow {
+        fn from(_: StoreError) -> Self {
+            Self::Store
+        }
+    }
+
+    fn hash(channel: Channel, typed: &str) -> Vec<u8> {
+        format!("{channel:?}:{typed}").into_bytes()
+    }
+
+    /// Checks `with` against a secret `right`; `attempt` is what taking an
+    /// attempt returns, and whether it was taken is returned too.
+    async fn check(
+        channel: Channel,
+        decoy: bool,
+        with: Confirmation,
+        now: OffsetDateTime,
+        attempt: Option<u32>,
+    ) -> (Result<Proved, Flow>, bool) {
+        let right = hash(
+            channel,
+            if channel == Channel::Sms {
+                "123456"
+            } else {
+                "tok"
+            },
+        );
+        let expires_at = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let secret = Secret {
+            channel,
+            hash: &right,
+            expires_at,
+            decoy,
+        };
+        let taken = std::sync::atomic::AtomicBool::new(false);
+        let take = async {
+            taken.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(attempt)
+        };
+        let result = verify::<Flow>(&secret, with, now, 3, hash, take).await;
+        (result, taken.into_inner())
+    }
+
+    #[tokio::test]
+    async fn a_code_takes_its_attempt_before_it_is_compared() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let code = |c: &str| Confirmation::Code(c.into());
+        let refused = |r| (Err(Flow::Refused(r)), true);
+        assert_eq!(
+            check(Channel::Sms, false, code("123 456"), now, Some(1)).await,
+            (Ok(Proved::Code), true)
+        );
+        assert_eq!(
+            check(Channel::Sms, false, code("654321"), now, Some(1)).await,
+            refused(Refusal::WrongCode { attempts_left: 2 })
+        );
+        assert_eq!(
+            check(Channel::Sms, false, code("654321"), now, Some(3)).await,
+            refused(Refusal::AttemptsExhausted)
+        );
+        // None left: even the right code is refused.
+        assert_eq!(
+            check(Channel::Sms, false, code("123456"), now, None).await,
+            refused(Refusal::AttemptsExhausted)
+        );
+        // A decoy's row never matches, and costs its attempt like any other.
+        assert_eq!(
+            check(Channel::Sms, true, code("123456"), now, Some(1)).await,
+            refused(Refusal::WrongCode { attempts_left: 2 })
+        );
+        // Malformed or expired: refused before any attempt is taken.
+        assert_eq!(
+            check(Channel::Sms, false, code("12345"), now, Some(1)).await,
+            (Err(Flow::Refused(Refusal::MalformedCode)), false)
+        );
+        assert_eq!(
+            check(
+                Channel::Sms,
+                false,
+                code("123456"),
+                now + Duration::SECOND,
+                Some(1)
+            )
+            .await,
+            (Err(Flow::Refused(Refusal::CodeExpired)), false)
+        );
+        assert_eq!(
+            check(
+                Channel::Sms,
+                false,
+                Confirmation::Token("tok".into()),
+                now,
+                Some(1)
+            )
+            .await,
+            (Err(Flow::Refused(Refusal::MalformedCode)), false)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_link_is_compared_then_its_life_checked_and_takes_no_attempt() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let token = |t: &str| Confirmation::Token(t.into());
+        assert_eq!(
+            check(Channel::Email, false, token(" tok "), now, None).await,
+            (Ok(Proved::Link), false)
+        );
+        assert_eq!(
+            check(
+                Channel::Email,
+                false,
+                token("other"),
+                now + Duration::DAY,
+                None
+            )
+            .await,
+            (Err(Flow::Refused(Refusal::LinkInvalid)), false)
+        );
+        assert_eq!(
+            check(
+                Channel::Email,
+                false,
+                token("tok"),
+                now + Duration::DAY,
+                None
+            )
+            .await,
+            (Err(Flow::Refused(Refusal::LinkExpired)), false)
+        );
+        assert_eq!(
+            check(Channel::Email, true, token("tok"), now, None).await,
+            (Err(Flow::Refused(Refusal::LinkInvalid)), false)
+        );
+        assert_eq!(
+            check(
+                Channel::Email,
+                false,
+                Confirmation::Code("123456".into()),
+                now,
+                None
+            )
+            .await,
+            (Err(Flow::Refused(Refusal::LinkInvalid)), false)
+        );
     }
 }

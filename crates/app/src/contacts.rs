@@ -13,6 +13,7 @@ use time::{Duration, OffsetDateTime};
 use uslugi_domain::{AccountId, Channel, Email, LoginKind, PhoneNumber, Token};
 
 use crate::audit::{Actor, action};
+use crate::challenge::{self, Secret};
 use crate::crypto::{self, HashPurpose, SealedField};
 use crate::identity::{Confirmation, Contact, Identity, InternalError};
 use crate::lang::Lang;
@@ -67,6 +68,8 @@ pub enum ContactChangeError {
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
+
+crate::challenge::refusals_into!(ContactChangeError);
 
 impl From<StoreError> for ContactChangeError {
     fn from(e: StoreError) -> Self {
@@ -502,49 +505,22 @@ impl Identity {
         with: Confirmation,
     ) -> Result<Contact, ContactChangeError> {
         let now = self.clock.now();
-        match (channel_of(c.kind), with) {
-            (Channel::Sms, Confirmation::Code(code)) => {
-                let code =
-                    crate::challenge::read_code(&code).ok_or(ContactChangeError::MalformedCode)?;
-                if now > c.secret_expires_at {
-                    return Err(ContactChangeError::CodeExpired);
-                }
-                let max = self.policy.code_max_attempts;
-                // The attempt is taken before the code is compared, so that
-                // concurrent guesses can never exceed the limit.
-                let Some(attempt) = self.store.take_contact_change_attempt(c.id, max).await? else {
-                    return Err(ContactChangeError::AttemptsExhausted);
-                };
-                let matches = crypto::constant_time_eq(
-                    &self.change_secret_hash(Channel::Sms, &code),
-                    &c.secret_hash,
-                );
-                if !matches || c.taken {
-                    return Err(match crate::challenge::miss(attempt, max) {
-                        crate::challenge::Miss::Exhausted => ContactChangeError::AttemptsExhausted,
-                        crate::challenge::Miss::Wrong { attempts_left } => {
-                            ContactChangeError::WrongCode { attempts_left }
-                        }
-                    });
-                }
-            }
-            (Channel::Email, Confirmation::Token(token)) => {
-                let matches = crypto::constant_time_eq(
-                    &self.change_secret_hash(Channel::Email, token.trim()),
-                    &c.secret_hash,
-                );
-                if !matches || c.taken {
-                    return Err(ContactChangeError::LinkInvalid);
-                }
-                if now > c.secret_expires_at {
-                    return Err(ContactChangeError::LinkExpired);
-                }
-            }
-            (Channel::Sms, Confirmation::Token(_)) => {
-                return Err(ContactChangeError::MalformedCode);
-            }
-            (Channel::Email, Confirmation::Code(_)) => return Err(ContactChangeError::LinkInvalid),
-        }
+        let secret = Secret {
+            channel: channel_of(c.kind),
+            hash: &c.secret_hash,
+            expires_at: c.secret_expires_at,
+            decoy: c.taken,
+        };
+        let max = self.policy.code_max_attempts;
+        challenge::verify::<ContactChangeError>(
+            &secret,
+            with,
+            now,
+            max,
+            |channel, typed| self.change_secret_hash(channel, typed),
+            self.store.take_contact_change_attempt(c.id, max),
+        )
+        .await?;
         let contact = self.open_new_contact(&c)?;
         self.complete_change(&c, &contact, now).await?;
         Ok(contact)

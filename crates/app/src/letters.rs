@@ -24,6 +24,7 @@ use crate::audit::{Actor, AuditLog, action};
 use crate::clock::Clock;
 use crate::crypto::{self, Crypto, HashPurpose, SealedField};
 use crate::identity::InternalError;
+use crate::jobs::{JobKind, JobRunner, Ran, Schedule};
 use crate::lang::Lang;
 use crate::notices::Contacts;
 use crate::ports::{
@@ -176,29 +177,27 @@ pub struct Letters {
     base_url: String,
     display_offset: UtcOffset,
     audit: AuditLog,
+    jobs: JobRunner,
 }
 
 impl Letters {
-    #[expect(clippy::too_many_arguments, reason = "the ports and the policy")]
+    /// `site` gives the portal's address and the offset of the dates shown.
     pub fn new(
-        store: Arc<dyn Store>,
+        deps: &crate::Deps,
         post: Arc<dyn Post>,
-        crypto: Crypto,
-        clock: Arc<dyn Clock>,
         policy: LetterPolicy,
-        base_url: String,
-        display_offset: UtcOffset,
-        audit: AuditLog,
+        site: &crate::settings::Policy,
     ) -> Self {
         Self {
-            store,
+            store: Arc::clone(&deps.store),
             post,
-            crypto,
-            clock,
+            crypto: deps.crypto.clone(),
+            clock: Arc::clone(&deps.clock),
             policy,
-            base_url,
-            display_offset,
-            audit,
+            base_url: site.base_url.clone(),
+            display_offset: site.display_offset,
+            audit: deps.audit.clone(),
+            jobs: deps.job_runner(),
         }
     }
 
@@ -308,23 +307,12 @@ impl Letters {
     }
 
     /// Hands the queued letters to the post. One pass of the worker.
+    /// Hands the due letters to the post; returns how many were taken.
     pub async fn dispatch_due(&self) -> Result<usize, InternalError> {
-        let now = self.clock.now();
-        let leased = self
-            .store
-            .lease_due_letters(now, now + self.policy.lease, self.policy.batch)
-            .await?;
-        let n = leased.len();
-        for letter in leased {
-            if let Err(e) = self.dispatch(&letter).await {
-                // The lease runs out and another pass takes the letter again.
-                tracing::error!(letter = %letter.id, error = %e, "an identity letter could not be handed to the post");
-            }
-        }
-        Ok(n)
+        Ok(self.jobs.run_due(&Dispatches(self)).await?.leased)
     }
 
-    async fn dispatch(&self, l: &LetterRecord) -> Result<(), InternalError> {
+    async fn dispatch(&self, l: &LetterRecord) -> Result<Ran, InternalError> {
         let Some(sealed_code) = &l.code else {
             return Err(InternalError::Corrupt("a queued letter without its code"));
         };
@@ -358,21 +346,9 @@ impl Letters {
                 {
                     tracing::info!(letter = %l.id, "identity letter handed to the post");
                 }
-                Ok(())
+                Ok(Ran::Done)
             }
-            Err(e) => {
-                let attempts = l.dispatch_attempts + 1;
-                let wait = crate::settings::doubling(
-                    self.policy.first_retry,
-                    attempts,
-                    self.policy.max_retry,
-                );
-                tracing::warn!(letter = %l.id, attempts, error = %e, "the post refused an identity letter; will retry");
-                self.store
-                    .reschedule_letter(l.id, attempts, now + wait)
-                    .await?;
-                Ok(())
-            }
+            Err(e) => Ok(Ran::Failed(e.to_string())),
         }
     }
 
@@ -595,4 +571,56 @@ pub fn address_lines(a: &Address) -> Vec<String> {
         a.locality.as_str().to_owned(),
         street,
     ]
+}
+/// Letters as jobs: each handed to the post with its id as the idempotency
+/// key, tried until the post takes it.
+struct Dispatches<'a>(&'a Letters);
+
+#[async_trait::async_trait]
+impl JobKind for Dispatches<'_> {
+    type Job = LetterRecord;
+
+    fn name(&self) -> &'static str {
+        "letter"
+    }
+
+    fn schedule(&self) -> Schedule {
+        let p = &self.0.policy;
+        Schedule {
+            lease: p.lease,
+            batch: p.batch,
+            first_retry: p.first_retry,
+            max_retry: p.max_retry,
+        }
+    }
+
+    fn id(&self, l: &LetterRecord) -> uuid::Uuid {
+        l.id
+    }
+
+    fn attempts(&self, l: &LetterRecord) -> u32 {
+        l.dispatch_attempts
+    }
+
+    async fn lease(
+        &self,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+        batch: u32,
+    ) -> Result<Vec<LetterRecord>, InternalError> {
+        Ok(self.0.store.lease_due_letters(now, until, batch).await?)
+    }
+
+    async fn run(&self, l: &LetterRecord) -> Result<Ran, InternalError> {
+        self.0.dispatch(l).await
+    }
+
+    async fn retry(
+        &self,
+        l: &LetterRecord,
+        attempts: u32,
+        at: OffsetDateTime,
+    ) -> Result<(), InternalError> {
+        Ok(self.0.store.reschedule_letter(l.id, attempts, at).await?)
+    }
 }

@@ -9,8 +9,10 @@ pub mod challenge;
 pub mod clock;
 pub mod contacts;
 pub mod crypto;
+mod deps;
 pub mod desk;
 pub mod identity;
+pub mod jobs;
 pub mod lang;
 pub mod letters;
 pub mod messages;
@@ -29,6 +31,7 @@ pub mod totp;
 pub mod verification;
 
 pub use clock::{Clock, FakeClock, SystemClock};
+pub use deps::Deps;
 pub use identity::{
     AuthSession, Confirmation, Contact, Identity, InternalError, LoginError, NewSession,
     PasswordChangeError, Profile, RegistrationError, RegistrationStarted, RegistrationView,

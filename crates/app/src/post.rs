@@ -35,7 +35,7 @@ pub trait Post: Send + Sync {
 }
 
 /// Where the simulated post leaves a copy of each letter for the developer
-/// (the local outbox, channel `post`), as the phone and mailbox get theirs.
+/// (the development mailbox, channel `post`), as the phone and mailbox get theirs.
 #[async_trait]
 pub trait LetterCopy: Send + Sync {
     async fn copy(&self, tracking: &TrackingNumber, letter: &PostLetter);

@@ -17,7 +17,7 @@ use uslugi_domain::{
 };
 
 use crate::audit::{Actor, action};
-use crate::challenge::{self, Continuation, Miss};
+use crate::challenge::{self, Continuation, Proved, Secret};
 use crate::crypto::{self, HashPurpose, SealedField};
 use crate::identity::{Confirmation, Identity, InternalError};
 use crate::lang::Lang;
@@ -86,6 +86,8 @@ pub enum RecoveryError {
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
+
+crate::challenge::refusals_into!(RecoveryError);
 
 impl From<StoreError> for RecoveryError {
     fn from(e: StoreError) -> Self {
@@ -318,46 +320,27 @@ impl Identity {
         let now = self.clock.now();
         let r = self.live_recovery(id).await?;
         let max = self.policy.code_max_attempts;
-        let exhausted_or_wrong = |attempt| match challenge::miss(attempt, max) {
-            Miss::Exhausted => RecoveryError::AttemptsExhausted,
-            Miss::Wrong { attempts_left } => RecoveryError::WrongCode { attempts_left },
-        };
         // Each try of the code, and each wrong fact, takes an attempt before
         // anything is compared, so concurrent guesses never exceed `max`. A
         // right code gives its attempt back: the fact page sends the code
         // again with each try of the fact, and only mistakes cost a try.
-        match (r.channel, with) {
-            (Channel::Sms, Confirmation::Code(code)) => {
-                let code = challenge::read_code(&code).ok_or(RecoveryError::MalformedCode)?;
-                if now > r.secret_expires_at {
-                    return Err(RecoveryError::CodeExpired);
-                }
-                let Some(attempt) = self.store.take_recovery_attempt(id, max).await? else {
-                    return Err(RecoveryError::AttemptsExhausted);
-                };
-                let matches = crypto::constant_time_eq(
-                    &self.recovery_secret_hash(Channel::Sms, &code),
-                    &r.secret_hash,
-                );
-                if !matches || r.account_id.is_none() {
-                    return Err(exhausted_or_wrong(attempt));
-                }
-                self.store.give_back_recovery_attempt(id).await?;
-            }
-            (Channel::Email, Confirmation::Token(token)) => {
-                let matches = crypto::constant_time_eq(
-                    &self.recovery_secret_hash(Channel::Email, token.trim()),
-                    &r.secret_hash,
-                );
-                if !matches || r.account_id.is_none() {
-                    return Err(RecoveryError::LinkInvalid);
-                }
-                if now > r.secret_expires_at {
-                    return Err(RecoveryError::LinkExpired);
-                }
-            }
-            (Channel::Sms, Confirmation::Token(_)) => return Err(RecoveryError::MalformedCode),
-            (Channel::Email, Confirmation::Code(_)) => return Err(RecoveryError::LinkInvalid),
+        let secret = Secret {
+            channel: r.channel,
+            hash: &r.secret_hash,
+            expires_at: r.secret_expires_at,
+            decoy: r.account_id.is_none(),
+        };
+        let proved = challenge::verify::<RecoveryError>(
+            &secret,
+            with,
+            now,
+            max,
+            |channel, typed| self.recovery_secret_hash(channel, typed),
+            self.store.take_recovery_attempt(id, max),
+        )
+        .await?;
+        if proved == Proved::Code {
+            self.store.give_back_recovery_attempt(id).await?;
         }
         let account = self
             .store

@@ -1,21 +1,19 @@
-//! The registry gateway of uslugi and a simulator of the registries behind
-//! it.
+//! The simulators of uslugi: the registries behind the registry gateway,
+//! and the post ([`SimPost`]).
 //!
-//! [`HttpRegistryGateway`] implements the app's `RegistryGateway` port over
-//! the asynchronous request/response protocol of `docs/registries.md`. The
-//! simulator ([`SimState`], served by [`router`]) speaks the same protocol
-//! and answers as the Social Fund and the Interior Ministry would, from its
-//! own records ([`SimRegistry`]), after a delay, failing a share of the
-//! calls. The product reaches the simulator the way it would reach a real
-//! gateway: over HTTP, on a loopback port when it runs in-process
-//! ([`spawn_in_process`]) or at its own address ([`serve_standalone`]).
+//! The registry simulator ([`SimState`], served by [`router`]) speaks the
+//! asynchronous request/response protocol of `docs/registries.md` and
+//! answers as the Social Fund and the Interior Ministry would, from its own
+//! records ([`SimRegistry`]), after a delay, failing a share of the calls.
+//! The product reaches it the way it would reach a real gateway: through
+//! `uslugi_adapters::HttpRegistryGateway`, over HTTP, on a loopback port
+//! when it runs in-process ([`spawn_in_process`]) or at its own address
+//! ([`serve_standalone`]).
 
 mod citizens;
-mod client;
 pub mod post;
 mod server;
 mod settings;
-mod wire;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -27,14 +25,12 @@ use uslugi_app::Clock;
 pub use citizens::{
     Citizen, CitizensError, DEMO_CITIZENS_JSON, PassportRecord, PassportStatus, SimRegistry,
 };
-pub use client::{DEFAULT_CLIENT_TIMEOUT, GatewayConfigError, HttpRegistryGateway};
 pub use post::{DEFAULT_DELIVERY, SimPost};
 pub use server::{PollOutcome, RETENTION, SimState, SubmitError, router, serve};
 pub use settings::{
     DEFAULT_DELAY_MS, DEFAULT_FAILURE_RATE, DEFAULT_TIMEOUT_HOLD, MAX_DELAY_MS, SettingsError,
     SimSettings, check_failure_rate, parse_delay_ms, parse_failure_rate,
 };
-pub use wire::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LEN, is_valid_idempotency_key};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -54,7 +50,7 @@ pub enum SimError {
 /// A simulator serving on a loopback port.
 #[derive(Debug)]
 pub struct RunningSim {
-    /// `http://127.0.0.1:PORT`, for [`HttpRegistryGateway::new`].
+    /// `http://127.0.0.1:PORT`, for `uslugi_adapters::HttpRegistryGateway::new`.
     pub base_url: String,
     pub state: SimState,
     /// Serves until aborted.

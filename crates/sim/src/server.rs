@@ -16,16 +16,16 @@ use axum::routing::{get, post};
 use rand::Rng;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
+use uslugi_adapters::registry_protocol::{
+    ErrorBody, ErrorDetail, IDEMPOTENCY_KEY_HEADER, Polled, Submitted, WireRequest,
+    is_valid_idempotency_key,
+};
 use uslugi_app::Clock;
 use uslugi_app::registries::{PersonFacts, RegistryAnswer, RegistryRequest, RegistryRequestId};
 
 use crate::SimError;
 use crate::citizens::{SimRegistry, fits_layout};
 use crate::settings::{SettingsError, SimSettings, check_failure_rate};
-use crate::wire::{
-    ErrorBody, ErrorDetail, IDEMPOTENCY_KEY_HEADER, Polled, Submitted, WireRequest,
-    is_valid_idempotency_key,
-};
 
 /// How long a request is kept once its answer is ready; after that its id
 /// is unknown and its idempotency key free again.

@@ -10,7 +10,7 @@ pub const DEFAULT_DELAY_MS: (u64, u64) = (2_000, 5_000);
 /// meets retries as a matter of course rather than in theory.
 pub const DEFAULT_FAILURE_RATE: f64 = 0.05;
 
-/// Longer than [`crate::DEFAULT_CLIENT_TIMEOUT`], so a simulated timeout is
+/// Longer than `uslugi_adapters::DEFAULT_CLIENT_TIMEOUT`, so a simulated timeout is
 /// seen as one by a client with default settings.
 pub const DEFAULT_TIMEOUT_HOLD: Duration = Duration::from_secs(30);
 

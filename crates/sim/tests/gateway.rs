@@ -7,14 +7,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use time::Date;
 use time::macros::date;
+use uslugi_adapters::{DEFAULT_CLIENT_TIMEOUT, HttpRegistryGateway};
 use uslugi_app::FakeClock;
 use uslugi_app::registries::{
     GatewayError, PassportInvalidity, PersonFacts, RegistryAnswer, RegistryGateway,
     RegistryRequest, RegistryRequestId, Sex,
 };
 use uslugi_sim::{
-    DEFAULT_CLIENT_TIMEOUT, HttpRegistryGateway, RunningSim, SimError, SimRegistry, SimSettings,
-    SimState, spawn_in_process, spawn_with_state,
+    RunningSim, SimError, SimRegistry, SimSettings, SimState, spawn_in_process, spawn_with_state,
 };
 
 struct Sim {

@@ -2,28 +2,85 @@
 //! default, one file) and PostgreSQL (several nodes on one cluster), chosen
 //! by the scheme of the database URL.
 //!
-//! Both engines share one body of SQL (see [`sql_store!`]); what differs
-//! (connection set-up, migration locking, how a rate limit is serialised)
-//! stays in the engine's own module. Business code never asks which engine
-//! it runs on.
+//! Both engines share one body of SQL: one file per aggregate, mirroring
+//! the ports of `uslugi_app::ports`, each with its row structs (derived
+//! `sqlx::FromRow`, one struct for both engines), their conversion into the
+//! app's record, and a macro holding its statements. [`sql_store!`]
+//! instantiates every aggregate's macro once per engine, so each engine gets
+//! its own statically typed code from the same statements. What differs
+//! (connection set-up, migration locking, how a rate limit or the audit
+//! chain is serialised) stays in the engine's own module. Business code
+//! never asks which engine it runs on.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use uslugi_app::ports::{AccountRecord, SessionRecord, Store, StoreError, UniqueField};
 
+mod rows;
 #[macro_use]
-mod sql;
+mod accounts;
 #[macro_use]
-mod sql_verification;
+mod audit;
 #[macro_use]
-mod sql_operators;
+mod centers;
 #[macro_use]
-mod sql_factors;
+mod contacts;
 #[macro_use]
-mod sql_contacts;
+mod desk;
 #[macro_use]
-mod sql_desk;
+mod in_person;
+#[macro_use]
+mod letters;
+#[macro_use]
+mod operators;
+#[macro_use]
+mod outbox;
+#[macro_use]
+mod rate_limits;
+#[macro_use]
+mod recovery;
+#[macro_use]
+mod registration;
+#[macro_use]
+mod maintenance;
+#[macro_use]
+mod second_factor;
+#[macro_use]
+mod sessions;
+#[macro_use]
+mod verification;
+
+/// The SQL of every aggregate for one engine: `$store` is the engine's store
+/// type, `$db` its `sqlx::Database`. Invoked once in each engine module,
+/// which supplies `reader()` (a connection for one read), the `write` pool,
+/// `begin_write()`, `lock_rate_key` and `lock_audit_chain`. Each aggregate
+/// becomes a child module of the engine module (`sqlite::accounts`, …), and
+/// the statements one aggregate runs inside another's transaction
+/// (`outbox::insert_outbox`, `audit::append_audit`, …) are reached there.
+///
+/// Parameters are written `$1, $2, …`, which both engines accept.
+macro_rules! sql_store {
+    ($store:ident, $db:ty) => {
+        accounts_sql!($store, $db);
+        audit_sql!($store, $db);
+        centers_sql!($store, $db);
+        contacts_sql!($store, $db);
+        desk_sql!($store, $db);
+        in_person_sql!($store, $db);
+        letters_sql!($store, $db);
+        operators_sql!($store, $db);
+        outbox_sql!($store, $db);
+        rate_limits_sql!($store, $db);
+        recovery_sql!($store, $db);
+        registration_sql!($store, $db);
+        maintenance_sql!($store, $db);
+        second_factor_sql!($store, $db);
+        sessions_sql!($store, $db);
+        verification_sql!($store, $db);
+    };
+}
+
 mod layout;
 mod migrate;
 pub mod postgres;

@@ -3,8 +3,9 @@
 //! serialised in the database with advisory locks.
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
+use uslugi_app::ports::StoreError;
 
-use crate::{ConnectError, Maintenance, migrate};
+use crate::{ConnectError, backend, migrate};
 
 /// The advisory-lock id under which migrations run ("uslugi" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7573_6c75_6769;
@@ -81,15 +82,13 @@ impl PgStore {
 }
 
 sql_store!(PgStore, sqlx::Postgres);
-sql_verification_store!(PgStore, sqlx::Postgres);
-sql_operators_store!(PgStore, sqlx::Postgres);
-sql_factors_store!(PgStore, sqlx::Postgres);
-sql_contacts_store!(PgStore, sqlx::Postgres);
-sql_desk_store!(PgStore, sqlx::Postgres);
 
-#[async_trait]
-impl Maintenance for PgStore {
-    async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+impl PgStore {
+    /// For logs and benchmarks: [`crate::Maintenance::engine`].
+    const ENGINE: &'static str = "postgres";
+
+    /// The body of [`crate::Maintenance::migrate`] on this engine.
+    async fn run_migrations(&self) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write.begin().await.map_err(backend)?;
         // Nodes starting together wait for each other here.
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -102,71 +101,5 @@ impl Maintenance for PgStore {
             .map_err(migrate::failed)?;
         tx.commit().await.map_err(backend)?;
         Ok(applied)
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&mut *self.reader().await.map_err(backend)?)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    fn engine(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn import_accounts(&self, accounts: &[AccountRecord]) -> Result<(), StoreError> {
-        self.import_accounts_in_bulk(accounts).await
-    }
-
-    async fn import_sessions(&self, sessions: &[SessionRecord]) -> Result<(), StoreError> {
-        self.import_sessions_in_bulk(sessions).await
-    }
-
-    async fn sealed_values(
-        &self,
-        column: &crate::SealedColumn,
-        after: &str,
-        limit: u32,
-    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.sealed_values_page(column, after, limit).await
-    }
-
-    async fn replace_sealed(
-        &self,
-        column: &crate::SealedColumn,
-        key: &str,
-        old: &[u8],
-        new: &[u8],
-    ) -> Result<bool, StoreError> {
-        self.replace_sealed_value(column, key, old, new).await
-    }
-
-    async fn blind_index_rows(
-        &self,
-        column: &crate::BlindIndexColumn,
-        after: &str,
-        limit: u32,
-    ) -> Result<Vec<crate::BlindIndexRow>, StoreError> {
-        self.blind_index_page(column, after, limit).await
-    }
-
-    async fn replace_blind_index(
-        &self,
-        column: &crate::BlindIndexColumn,
-        key: &str,
-        old: &[u8],
-        new: &[u8],
-    ) -> Result<bool, StoreError> {
-        self.replace_blind_index_value(column, key, old, new).await
-    }
-
-    async fn sealing_format(&self) -> Result<i64, StoreError> {
-        self.sealing_format_now().await
-    }
-
-    async fn set_sealing_format(&self, format: i64) -> Result<(), StoreError> {
-        self.raise_sealing_format(format).await
     }
 }

@@ -11,8 +11,9 @@ use std::time::Duration as StdDuration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
+use uslugi_app::ports::StoreError;
 
-use crate::{ConnectError, Maintenance, migrate};
+use crate::{ConnectError, backend, migrate};
 
 /// Whether a table named `$1` exists, for the migrations.
 const TABLE_EXISTS: &str = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1";
@@ -165,15 +166,13 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite);
-sql_verification_store!(SqliteStore, sqlx::Sqlite);
-sql_operators_store!(SqliteStore, sqlx::Sqlite);
-sql_factors_store!(SqliteStore, sqlx::Sqlite);
-sql_contacts_store!(SqliteStore, sqlx::Sqlite);
-sql_desk_store!(SqliteStore, sqlx::Sqlite);
 
-#[async_trait]
-impl Maintenance for SqliteStore {
-    async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+impl SqliteStore {
+    /// For logs and benchmarks: [`crate::Maintenance::engine`].
+    const ENGINE: &'static str = "sqlite";
+
+    /// The body of [`crate::Maintenance::migrate`] on this engine.
+    async fn run_migrations(&self) -> Result<Vec<i64>, StoreError> {
         // The write lock, taken at once, is the migration lock: another
         // process migrating the same file waits (busy timeout) for this run.
         let mut tx = self.begin_write().await.map_err(backend)?;
@@ -182,72 +181,5 @@ impl Maintenance for SqliteStore {
             .map_err(migrate::failed)?;
         tx.commit().await.map_err(backend)?;
         Ok(applied)
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        let mut reader = self.reader().await.map_err(backend)?;
-        sqlx::query("SELECT 1")
-            .execute(&mut *reader)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    fn engine(&self) -> &'static str {
-        "sqlite"
-    }
-
-    async fn import_accounts(&self, accounts: &[AccountRecord]) -> Result<(), StoreError> {
-        self.import_accounts_in_bulk(accounts).await
-    }
-
-    async fn import_sessions(&self, sessions: &[SessionRecord]) -> Result<(), StoreError> {
-        self.import_sessions_in_bulk(sessions).await
-    }
-
-    async fn sealed_values(
-        &self,
-        column: &crate::SealedColumn,
-        after: &str,
-        limit: u32,
-    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.sealed_values_page(column, after, limit).await
-    }
-
-    async fn replace_sealed(
-        &self,
-        column: &crate::SealedColumn,
-        key: &str,
-        old: &[u8],
-        new: &[u8],
-    ) -> Result<bool, StoreError> {
-        self.replace_sealed_value(column, key, old, new).await
-    }
-
-    async fn blind_index_rows(
-        &self,
-        column: &crate::BlindIndexColumn,
-        after: &str,
-        limit: u32,
-    ) -> Result<Vec<crate::BlindIndexRow>, StoreError> {
-        self.blind_index_page(column, after, limit).await
-    }
-
-    async fn replace_blind_index(
-        &self,
-        column: &crate::BlindIndexColumn,
-        key: &str,
-        old: &[u8],
-        new: &[u8],
-    ) -> Result<bool, StoreError> {
-        self.replace_blind_index_value(column, key, old, new).await
-    }
-
-    async fn sealing_format(&self) -> Result<i64, StoreError> {
-        self.sealing_format_now().await
-    }
-
-    async fn set_sealing_format(&self, format: i64) -> Result<(), StoreError> {
-        self.raise_sealing_format(format).await
     }
 }

@@ -1,7 +1,7 @@
 //! The web face of uslugi: server-rendered pages for people, the JSON API
-//! for apps and kiosks, and the development outbox. Each feature's folder
-//! brings its routes (`routes`, and `api_routes` under `/api/v1`); the
-//! router below puts them together with the layers every answer passes.
+//! for apps and kiosks, and the development mailbox's pages. Each feature's
+//! folder brings its routes (`routes`, and `api_routes` under `/api/v1`);
+//! the router below puts them together with the layers every answer passes.
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -25,8 +25,6 @@ pub mod page;
 pub mod qr;
 pub mod trace;
 
-pub mod messaging;
-
 // One folder a feature: its pages, its API, its view models, its texts.
 pub mod centers;
 pub mod contacts;
@@ -42,7 +40,13 @@ pub mod registration;
 pub mod second_factor;
 pub mod security;
 
-use crate::messaging::{LocalOutbox, OutboxEntry};
+// The development pages show what the development mailbox holds, entry for
+// entry (its entry is the `/dev/outbox.json` contract): the web crate reads
+// that one adapter directly rather than through a port of its own, since a
+// trait with a single, development-only implementation would add a type and
+// hide nothing. The transports that deliver messages stay behind
+// `uslugi_app::ports::Messenger`.
+use uslugi_adapters::{DevMailbox, MailboxEntry};
 
 /// Largest request body accepted; registration forms are a few hundred bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -59,9 +63,10 @@ pub struct AppState {
     pub letters: Arc<uslugi_app::letters::Letters>,
     pub operators: Arc<uslugi_app::operators::Operators>,
     pub verification: Arc<uslugi_app::verification::Verification>,
-    /// Present only in the embedded default: with real transports the
-    /// `/dev/outbox` pages do not exist.
-    pub outbox: Option<Arc<LocalOutbox>>,
+    /// Present only in development mode: with real transports the
+    /// development mailbox's pages (`/dev/outbox`, `/dev/outbox.json`) do
+    /// not exist.
+    pub dev_mailbox: Option<Arc<DevMailbox>>,
     pub readiness: Arc<dyn Readiness>,
     pub trust_forwarded_for: bool,
 }
@@ -99,11 +104,13 @@ pub fn router(state: AppState) -> Router {
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))
         .route("/static/app.js", routing::get(js));
-    if state.outbox.is_some() {
+    if state.dev_mailbox.is_some() {
         app = app.merge(
             Router::new()
-                .route("/dev/outbox", routing::get(outbox_page))
-                .route("/dev/outbox.json", routing::get(outbox_json))
+                // The paths are older than the mailbox's name; the browser
+                // suite, the bench and developers read them.
+                .route("/dev/outbox", routing::get(dev_mailbox_page))
+                .route("/dev/outbox.json", routing::get(dev_mailbox_json))
                 .route_layer(middleware::from_fn(this_machine_only)),
         );
     }
@@ -224,35 +231,35 @@ async fn js() -> Response {
         .into_response()
 }
 
-async fn outbox_entries(state: &AppState) -> Result<Vec<OutboxEntry>, Response> {
-    let outbox = state
-        .outbox
+async fn dev_mailbox_entries(state: &AppState) -> Result<Vec<MailboxEntry>, Response> {
+    let mailbox = state
+        .dev_mailbox
         .as_ref()
         .ok_or_else(|| StatusCode::NOT_FOUND.into_response())?;
-    outbox.list().await.map_err(|e| {
+    mailbox.list().await.map_err(|e| {
         error::log_internal(&e);
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     })
 }
 
-async fn outbox_json(State(state): State<AppState>) -> Response {
-    match outbox_entries(&state).await {
+async fn dev_mailbox_json(State(state): State<AppState>) -> Response {
+    match dev_mailbox_entries(&state).await {
         Ok(entries) => Json(entries).into_response(),
         Err(r) => r,
     }
 }
 
 #[derive(Template)]
-#[template(path = "outbox.html")]
-struct OutboxPage {
+#[template(path = "dev_mailbox.html")]
+struct DevMailboxPage {
     tr: &'static i18n::Tr,
     chrome: page::Chrome,
-    entries: Vec<OutboxEntry>,
+    entries: Vec<MailboxEntry>,
 }
 
-async fn outbox_page(State(state): State<AppState>, ctx: page::Ctx) -> Response {
-    match outbox_entries(&state).await {
-        Ok(entries) => match (OutboxPage {
+async fn dev_mailbox_page(State(state): State<AppState>, ctx: page::Ctx) -> Response {
+    match dev_mailbox_entries(&state).await {
+        Ok(entries) => match (DevMailboxPage {
             tr: ctx.tr,
             chrome: ctx.chrome,
             entries,

@@ -1,4 +1,5 @@
-//! What an operator does at the desk: registration, identity confirmation, a SNILS moved after a passport check.
+//! What an operator does at the desk: registration, identity confirmation, a
+//! SNILS moved after a passport check.
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, ConfirmedVia, OperatorId};

@@ -1,4 +1,5 @@
-//! The transport of an SMS or an e-mail (an adapter behind it: SMTP, an SMS gateway, the development mailbox).
+//! The transport of an SMS or an e-mail (an adapter behind it: SMTP, an SMS
+//! gateway, the development mailbox).
 use async_trait::async_trait;
 use uslugi_domain::Channel;
 

@@ -1,4 +1,5 @@
-//! The transactional outbox: a message written in the same transaction as the change it tells about.
+//! The transactional outbox: a message written in the same transaction as the
+//! change it tells about.
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, Channel};
 

@@ -1,4 +1,5 @@
-//! Counters that limit how often something may happen, kept in the database so every node shares them.
+//! Counters that limit how often something may happen, kept in the database
+//! so every node shares them.
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 

@@ -1,9 +1,10 @@
-//! Registrations: a person's first steps before the account exists, and the continuations that let only the browser which started a flow go on.
+//! Registrations: a person's first steps before the account exists, and the
+//! continuations that let only the browser which started a flow go on.
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uslugi_domain::{Channel, RegistrationId};
 
-use super::{AccountRecord, KeyedHash, Sealed, StoreResult};
+use super::{AccountRecord, KeyedHash, OutboxRecord, Sealed, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationRecord {
@@ -41,7 +42,14 @@ pub struct ContinuationRecord {
 
 #[async_trait]
 pub trait RegistrationStore: Send + Sync {
-    async fn insert_registration(&self, r: &RegistrationRecord) -> StoreResult<()>;
+    /// Inserts the registration and its message to the contact (the code,
+    /// the link or the note), in one transaction: the message goes out
+    /// through the outbox whatever becomes of the request.
+    async fn insert_registration(
+        &self,
+        r: &RegistrationRecord,
+        message: &OutboxRecord,
+    ) -> StoreResult<()>;
     async fn registration(&self, id: RegistrationId) -> StoreResult<Option<RegistrationRecord>>;
     async fn registration_by_secret(
         &self,
@@ -61,7 +69,8 @@ pub trait RegistrationStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Replaces the code or token if the last one was sent at `previous_sent_at`
     /// (so two concurrent resends cannot both win); resets the attempts.
-    /// Returns false when another resend came first.
+    /// Returns false when another resend came first (nothing written);
+    /// otherwise `message`, the new code or link, is in the outbox.
     async fn replace_registration_secret(
         &self,
         id: RegistrationId,
@@ -69,6 +78,7 @@ pub trait RegistrationStore: Send + Sync {
         secret_hash: &[u8],
         secret_expires_at: OffsetDateTime,
         sent_at: OffsetDateTime,
+        message: &OutboxRecord,
     ) -> StoreResult<bool>;
     /// Creates the account and removes the confirmed registration in one
     /// transaction, if `continuation_hash` is its live continuation (which
@@ -80,6 +90,13 @@ pub trait RegistrationStore: Send + Sync {
         now: OffsetDateTime,
         account: &AccountRecord,
     ) -> StoreResult<()>;
-    async fn delete_registration(&self, id: RegistrationId) -> StoreResult<()>;
+    /// Removes a registration whose message could not be delivered when it
+    /// was started, with that message, in one transaction: the person is
+    /// told so and tries again; nothing is left half done.
+    async fn abandon_registration(
+        &self,
+        id: RegistrationId,
+        message: uuid::Uuid,
+    ) -> StoreResult<()>;
     async fn delete_expired_registrations(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }

@@ -1,4 +1,5 @@
-//! The citizen's second factor: the method turned on, steps waiting for it, backup codes.
+//! The citizen's second factor: the method turned on, steps waiting for it,
+//! backup codes.
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, FactorMethod, FactorPurpose};

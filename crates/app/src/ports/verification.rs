@@ -191,4 +191,7 @@ pub trait VerificationStore: Send + Sync {
         attempts: u32,
         next_attempt_at: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// Removes a message not delivered yet: one whose sender tried it at
+    /// once, failed, and told the person so.
+    async fn abandon_outbox_message(&self, id: uuid::Uuid) -> StoreResult<()>;
 }

@@ -8,10 +8,7 @@ use time::Duration;
 use uslugi_app::ports::{RecoveryCompletion, StoreError};
 use uslugi_storage::Backend;
 
-use super::{
-    T0, TestDatabase, account_for, audit, continuation, message, open, recovery,
-    registered_account, registration, session_of,
-};
+use crate::fixtures::*;
 
 contract!(
     equal_code_hashes_do_not_collide_in_storage,
@@ -25,8 +22,14 @@ async fn equal_code_hashes_do_not_collide_in_storage(store: Arc<dyn Backend>) {
     let mut second = registration(Channel::Sms, b"same-code-2");
     first.secret_hash = b"hash-of-123456".to_vec();
     second.secret_hash = b"hash-of-123456".to_vec();
-    store.insert_registration(&first).await.unwrap();
-    store.insert_registration(&second).await.unwrap();
+    store
+        .insert_registration(&first, &registration_message(&first))
+        .await
+        .unwrap();
+    store
+        .insert_registration(&second, &registration_message(&second))
+        .await
+        .unwrap();
 
     let a = registered_account(&store, b"same-code-3").await;
     let b = registered_account(&store, b"same-code-4").await;
@@ -43,7 +46,10 @@ async fn equal_code_hashes_do_not_collide_in_storage(store: Arc<dyn Backend>) {
 
 async fn a_registration_completes_only_with_its_live_continuation(store: Arc<dyn Backend>) {
     let r = registration(Channel::Email, b"continue-1");
-    store.insert_registration(&r).await.unwrap();
+    store
+        .insert_registration(&r, &registration_message(&r))
+        .await
+        .unwrap();
     store
         .mark_registration_confirmed(r.id, T0, &continuation(b"issued"))
         .await

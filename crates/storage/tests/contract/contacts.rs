@@ -8,7 +8,7 @@ use uslugi_app::ports::{ContactChangeCompletion, ContactChangeRecord, StoreError
 use uslugi_domain::{AccountId, LoginKind};
 use uslugi_storage::Backend;
 
-use super::{T0, TestDatabase, audit_of, message, open, registered_account};
+use crate::fixtures::*;
 
 contract!(
     a_new_change_voids_the_last_of_its_kind,

@@ -8,7 +8,7 @@ use time::Duration;
 use uslugi_app::ports::{DeskPhoneRecord, OutboxRecord};
 use uslugi_storage::Backend;
 
-use super::{T0, TestDatabase, audit, centers, new_operator, open};
+use crate::fixtures::*;
 
 contract!(
     a_desk_phone_takes_three_tries_per_code_and_registers_once,
@@ -18,7 +18,7 @@ contract!(
 fn code_sms(key: &str) -> OutboxRecord {
     OutboxRecord {
         account_id: None,
-        ..super::message(uslugi_domain::AccountId::random(), key)
+        ..message(uslugi_domain::AccountId::random(), key)
     }
 }
 

@@ -1,9 +1,12 @@
-//! The storage contract of the outbox after delivery: a delivered message
-//! keeps its sealed body a day, then loses it; one not yet delivered keeps
-//! it whatever its age.
-use super::*;
+//! The outbox: messages leased, delivered and rescheduled; after delivery a
+//! message keeps its sealed body a day, then loses it, and one not yet
+//! delivered keeps it whatever its age.
+use crate::fixtures::*;
 
-contract!(delivered_messages_lose_their_body_and_undelivered_ones_keep_it);
+contract!(
+    the_outbox_is_leased_delivered_and_rescheduled,
+    delivered_messages_lose_their_body_and_undelivered_ones_keep_it,
+);
 
 /// A message written the way the product writes one: with the completion
 /// of a submission whose checks failed.
@@ -24,14 +27,8 @@ async fn queued_message(store: &Arc<dyn Backend>, index: &[u8], key: &str) -> Ou
     let m = message(a.id, key);
     store
         .complete_submission(&Completion {
-            account_id: a.id,
-            submission_id: s,
-            status: VerificationStatus::Failed,
-            verified: None,
             message: Some(m.clone()),
-            at: T0,
-            in_person: None,
-            audit: None,
+            ..completion(a.id, s, None)
         })
         .await
         .unwrap();
@@ -103,4 +100,58 @@ async fn delivered_messages_lose_their_body_and_undelivered_ones_keep_it(store: 
         .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].body, waiting.body);
+}
+
+async fn the_outbox_is_leased_delivered_and_rescheduled(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"pd-5").await;
+    let s = uuid::Uuid::new_v4();
+    let checks = both_checks(a.id, s);
+    store
+        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
+        .await
+        .unwrap();
+    for c in &checks {
+        store
+            .finish_check(c.id, CheckStatus::Failed, Some("snils_not_found"), None, T0)
+            .await
+            .unwrap();
+    }
+    let m = message(a.id, "verification:x");
+    store
+        .complete_submission(&Completion {
+            message: Some(m.clone()),
+            ..completion(a.id, s, None)
+        })
+        .await
+        .unwrap();
+    let lease = T0 + Duration::seconds(30);
+    assert_eq!(store.lease_outbox(T0, lease, 10).await.unwrap().len(), 1);
+    assert!(
+        store.lease_outbox(T0, lease, 10).await.unwrap().is_empty(),
+        "leased once"
+    );
+    store
+        .reschedule_outbox(m.id, 1, T0 + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .lease_outbox(lease, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "waits for its time"
+    );
+    let at = T0 + Duration::minutes(1);
+    let again = store
+        .lease_outbox(at, at + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+    store.mark_outbox_delivered(m.id, at).await.unwrap();
+    let far = T0 + Duration::days(1);
+    assert!(
+        store.lease_outbox(far, far, 10).await.unwrap().is_empty(),
+        "delivered: never again"
+    );
 }

@@ -1,14 +1,7 @@
 //! The Interior Ministry's address of registration: kept on its check, made
 //! the account's when the submission passes, and replaced (or cleared) by
 //! the next submission that passes — never by one that fails.
-use std::sync::Arc;
-use uslugi_domain::{CheckStatus, VerificationStatus};
-
-use uslugi_app::ports::{Completion, VerifiedIdentity};
-use uslugi_app::registries::Registry;
-use uslugi_storage::Backend;
-
-use super::{T0, TestDatabase, audit_of, both_checks, message, open, registered_account};
+use crate::fixtures::*;
 
 contract!(
     the_ministrys_address_follows_the_data_in_force,
@@ -53,27 +46,6 @@ async fn submit_and_close(
     let mvd_check = stored.iter().find(|c| c.registry == Registry::Mvd).unwrap();
     assert_eq!(mvd_check.registration_address.as_deref(), address);
     s
-}
-
-fn completion(
-    account: uslugi_domain::AccountId,
-    submission: uuid::Uuid,
-    verified: Option<VerifiedIdentity>,
-) -> Completion {
-    Completion {
-        account_id: account,
-        submission_id: submission,
-        status: if verified.is_some() {
-            VerificationStatus::Verified
-        } else {
-            VerificationStatus::Failed
-        },
-        verified,
-        message: None,
-        in_person: None,
-        audit: None,
-        at: T0,
-    }
 }
 
 async fn the_ministrys_address_follows_the_data_in_force(store: Arc<dyn Backend>) {

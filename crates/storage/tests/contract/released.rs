@@ -20,6 +20,8 @@ use uslugi_domain::{
 use uslugi_storage::testing::TestDatabase;
 use uslugi_storage::{Backend, connect};
 
+use crate::fixtures::registration_message;
+
 const AT: OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
 
 fn account_id() -> AccountId {
@@ -139,7 +141,10 @@ fn session() -> SessionRecord {
 /// personal data submitted to the registries, a session.
 pub async fn fill(store: &Arc<dyn Backend>) {
     let r = registration();
-    store.insert_registration(&r).await.unwrap();
+    store
+        .insert_registration(&r, &registration_message(&r))
+        .await
+        .unwrap();
     let continuation = ContinuationRecord {
         hash: b"go".to_vec(),
         expires_at: AT + Duration::minutes(30),
@@ -288,7 +293,7 @@ async fn migrates_in_place(released: &TestDatabase, fresh: &TestDatabase) {
     );
     assert_eq!(rows(&store).await, expected);
 
-    let new = super::open(&fresh.url).await;
+    let new = crate::fixtures::open(&fresh.url).await;
     fill(&new).await;
     assert_eq!(rows(&new).await, expected, "as this version writes them");
     assert_eq!(schema(&released.url).await, schema(&fresh.url).await);
@@ -416,7 +421,7 @@ async fn newer_migrations_are_applied_after_the_release_record(
     let store = connect(&older.url).await.unwrap();
     assert_eq!(store.migrate().await.unwrap(), vec![13]);
     assert_eq!(store.sealing_format().await.unwrap(), 1, "0013 ran");
-    super::open(&fresh.url).await;
+    crate::fixtures::open(&fresh.url).await;
     assert_eq!(schema(&older.url).await, schema(&fresh.url).await);
     assert_eq!(
         applied(&bookkeeping(&older.url).await),

@@ -1,6 +1,6 @@
 //! The storage contract of the citizens' second factor: what a code unlocks
 //! is written with the code spent, once, whatever runs at the same time.
-use super::*;
+use crate::fixtures::*;
 use uslugi_app::ports::{
     FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof, SecondFactorRecord,
     TemporaryPassword,

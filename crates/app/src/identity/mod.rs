@@ -1,0 +1,259 @@
+//! Use cases of the simplified account: register, confirm the contact, set a
+//! password, log in and out, read one's data, unlock.
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+use uslugi_domain::{
+    AccountId, AccountLevel, Channel, Email, LoginKind, NewPassword, PasswordContext,
+    PasswordProblem, PersonName, PhoneNumber, Snils,
+};
+
+use crate::clock::Clock;
+use crate::crypto::{Crypto, CryptoError, HashPurpose, SealedField};
+use crate::password_hasher::{HashError, PasswordHasher};
+use crate::ports::{Messenger, RateDecision, Store, StoreError};
+use crate::settings::Policy;
+
+mod password;
+mod registration;
+mod sign_in;
+
+pub use password::*;
+pub use registration::*;
+pub use sign_in::*;
+
+/// A phone or an e-mail: the contact a simplified account is built on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contact {
+    Phone(PhoneNumber),
+    Email(Email),
+}
+
+impl Contact {
+    pub fn channel(&self) -> Channel {
+        match self {
+            Self::Phone(_) => Channel::Sms,
+            Self::Email(_) => Channel::Email,
+        }
+    }
+}
+
+/// Something went wrong that the person cannot fix: storage, the hash pool,
+/// a key, or the message transport. The cause goes to the log, not to them.
+#[derive(Debug, thiserror::Error)]
+pub enum InternalError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("stored value is corrupt: {0}")]
+    Corrupt(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub account_id: AccountId,
+    pub level: AccountLevel,
+    pub surname: String,
+    pub given_name: String,
+    pub phone: Option<PhoneNumber>,
+    pub email: Option<Email>,
+    /// When and how the identity was proven (a confirmed account).
+    pub confirmed_at: Option<OffsetDateTime>,
+    pub confirmed_via: Option<uslugi_domain::ConfirmedVia>,
+}
+
+const RATE_WINDOW: Duration = Duration::HOUR;
+const BUCKET_CONTACT: &str = "sends-per-contact";
+const BUCKET_IP: &str = "sends-per-ip";
+
+/// Counts one message to `contact_index` against the limit per contact that
+/// every flow shares (registration, recovery, contact change, the second
+/// factor, the desk's code): `Some(retry_at)` when it refuses. One bucket,
+/// so no flow adds to what another allows a phone to receive.
+pub(crate) async fn contact_quota(
+    store: &dyn Store,
+    contact_index: &[u8],
+    now: OffsetDateTime,
+    per_hour: u32,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    match store
+        .hit_rate_limit(BUCKET_CONTACT, contact_index, now, RATE_WINDOW, per_hour)
+        .await?
+    {
+        RateDecision::Refused { retry_at } => Ok(Some(retry_at)),
+        RateDecision::Allowed => Ok(None),
+    }
+}
+
+pub struct Identity {
+    pub(crate) store: Arc<dyn Store>,
+    messenger: Arc<dyn Messenger>,
+    pub(crate) hasher: Arc<PasswordHasher>,
+    pub(crate) crypto: Crypto,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) policy: Policy,
+    /// Logins, password changes, recovery: linked by the same keys.
+    pub(crate) audit: crate::audit::AuditLog,
+    /// Places of networks, when the operator gave a file of them.
+    pub(crate) places: Arc<crate::places::Places>,
+}
+
+impl Identity {
+    pub fn new(deps: &crate::Deps, policy: Policy) -> Self {
+        Self {
+            store: Arc::clone(&deps.store),
+            messenger: Arc::clone(&deps.messenger),
+            hasher: Arc::clone(&deps.hasher),
+            crypto: deps.crypto.clone(),
+            clock: Arc::clone(&deps.clock),
+            audit: deps.audit.clone(),
+            places: Arc::new(crate::places::Places::default()),
+            policy,
+        }
+    }
+
+    /// The places of networks the sessions page and the notices name.
+    #[must_use]
+    pub fn with_places(mut self, places: crate::places::Places) -> Self {
+        self.places = Arc::new(places);
+        self
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Counts one message sent to `contact_index` from `ip` against the
+    /// limits every message of the system shares (per client address, per
+    /// contact); `Some(retry_at)` when one of them refuses it.
+    pub(crate) async fn message_quota(
+        &self,
+        contact_index: &[u8],
+        ip: IpAddr,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let now = self.clock.now();
+        let ip_key = self.crypto.keyed_hash(
+            HashPurpose::ClientIp,
+            crate::security::limit_key(ip).as_bytes(),
+        );
+        if let RateDecision::Refused { retry_at } = self
+            .store
+            .hit_rate_limit(
+                BUCKET_IP,
+                &ip_key,
+                now,
+                RATE_WINDOW,
+                self.policy.sends_per_ip_per_hour,
+            )
+            .await?
+        {
+            return Ok(Some(retry_at));
+        }
+        contact_quota(
+            &*self.store,
+            contact_index,
+            now,
+            self.policy.sends_per_contact_per_hour,
+        )
+        .await
+    }
+
+    /// The ways a login may be read: a phone, an e-mail, a SNILS. Eleven
+    /// digits may be both a phone and a SNILS, so both are tried.
+    pub(crate) fn login_candidates(&self, login: &str) -> Vec<(LoginKind, Vec<u8>)> {
+        let mut out = Vec::new();
+        if let Ok(p) = PhoneNumber::parse(login) {
+            out.push((
+                LoginKind::Phone,
+                self.crypto
+                    .keyed_hash(HashPurpose::PhoneIndex, p.e164().as_bytes()),
+            ));
+        }
+        if let Ok(e) = Email::parse(login) {
+            out.push((
+                LoginKind::Email,
+                self.crypto
+                    .keyed_hash(HashPurpose::EmailIndex, e.canonical().as_bytes()),
+            ));
+        }
+        if let Ok(s) = Snils::parse(login) {
+            out.push((
+                LoginKind::Snils,
+                self.crypto
+                    .keyed_hash(HashPurpose::SnilsIndex, s.digits().as_bytes()),
+            ));
+        }
+        out
+    }
+
+    /// A new password of an existing account, by every rule: the domain's
+    /// (its names, phone, e-mail) and its own SNILS, compared with the
+    /// account's blind index since the SNILS itself is sealed elsewhere.
+    /// `Err((problems, mismatch))` when refused.
+    pub(crate) fn new_account_password(
+        &self,
+        profile: &Profile,
+        snils_index: Option<&[u8]>,
+        password: &str,
+        confirmation: &str,
+    ) -> Result<NewPassword, (Vec<PasswordProblem>, bool)> {
+        let surname = PersonName::parse(&profile.surname).ok();
+        let given_name = PersonName::parse(&profile.given_name).ok();
+        let ctx = PasswordContext {
+            surname: surname.as_ref(),
+            given_name: given_name.as_ref(),
+            phone: profile.phone.as_ref(),
+            email: profile.email.as_ref(),
+        };
+        let mismatch = password != confirmation;
+        let mut problems = match NewPassword::parse(password, &ctx) {
+            Ok(p) if !mismatch && !self.holds_snils(snils_index, password) => return Ok(p),
+            Ok(_) => Vec::new(),
+            Err(problems) => problems,
+        };
+        if self.holds_snils(snils_index, password) {
+            problems.push(PasswordProblem::ContainsSnils);
+        }
+        Err((problems, mismatch))
+    }
+
+    pub async fn profile(&self, id: AccountId) -> Result<Option<Profile>, InternalError> {
+        let Some(a) = self.store.account(id).await? else {
+            return Ok(None);
+        };
+        let phone = match &a.phone {
+            Some(sealed) => Some(
+                PhoneNumber::from_e164(&self.crypto.open(SealedField::Phone, a.id, sealed)?)
+                    .ok_or(InternalError::Corrupt("account phone"))?,
+            ),
+            None => None,
+        };
+        let email = match &a.email {
+            Some(sealed) => Some(
+                Email::parse(&self.crypto.open(SealedField::Email, a.id, sealed)?)
+                    .map_err(|_| InternalError::Corrupt("account e-mail"))?,
+            ),
+            None => None,
+        };
+        Ok(Some(Profile {
+            account_id: a.id,
+            level: a.level,
+            surname: self.crypto.open(SealedField::Surname, a.id, &a.surname)?,
+            given_name: self
+                .crypto
+                .open(SealedField::GivenName, a.id, &a.given_name)?,
+            phone,
+            email,
+            confirmed_at: a.confirmed_at,
+            confirmed_via: a.confirmed_via,
+        }))
+    }
+}

@@ -1,0 +1,261 @@
+//! The second step of a login: an SMS code, an app's code or a backup code,
+//! each attempt taken before it is compared.
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
+use uslugi_domain::{AccountId, FactorMethod, FactorPurpose};
+
+use crate::audit::{Actor, action};
+use crate::crypto::{self, HashPurpose, SealedField};
+use crate::identity::{Identity, InternalError, NewSession};
+use crate::lang::Lang;
+use crate::ports::{
+    AccountRecord, FactorChallengeRecord, FactorProof, SecondFactorRecord, SessionRecord,
+};
+use crate::totp::{self, TotpSecret};
+
+use super::*;
+
+/// What a login's password step led to.
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    Session(NewSession),
+    /// The password was right; the second factor is asked next.
+    SecondFactor(FactorStep),
+}
+
+impl Identity {
+    pub(super) async fn login_challenge(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<(FactorChallengeRecord, AccountRecord), FactorError> {
+        let now = self.clock.now();
+        let Some(c) = self.store.factor_challenge(id).await? else {
+            return Err(FactorError::NotFound);
+        };
+        if c.purpose != FactorPurpose::Login || now >= c.expires_at {
+            return Err(FactorError::NotFound);
+        }
+        let Some(account) = self.store.account(c.account_id).await? else {
+            return Err(FactorError::NotFound);
+        };
+        Ok((c, account))
+    }
+
+    /// The code step of a login, for its page.
+    pub async fn factor_login_step(&self, id: uuid::Uuid) -> Result<FactorStep, FactorError> {
+        let (c, account) = self.login_challenge(id).await?;
+        let phone = self.account_phone(&account)?;
+        Ok(self.step_view(&c, phone.as_ref()))
+    }
+
+    /// The second step of a login: the code from the SMS or the app, or a
+    /// backup code. Opens the session the password step described.
+    pub async fn complete_factor_login(
+        &self,
+        id: uuid::Uuid,
+        typed: &str,
+    ) -> Result<NewSession, FactorError> {
+        let now = self.clock.now();
+        let (c, account) = self.login_challenge(id).await?;
+        let typed = read_code(typed)?;
+        let Some(factor) = self.store.second_factor(account.id).await? else {
+            // Turned off (at a service center) since the password step.
+            return Err(FactorError::NotFound);
+        };
+        // Counted as a failure now; the session's transaction clears it.
+        let counted = self.factor_attempt(&account).await?;
+        let max = max_attempts(self, c.method);
+        let Some(attempt) = self.store.take_factor_attempt(c.id, max).await? else {
+            self.give_back(counted).await?;
+            return Err(FactorError::AttemptsExhausted);
+        };
+        let proof = match typed {
+            Typed::Backup(code) => Some(FactorProof::BackupCode(self.backup_hash(&code))),
+            Typed::Digits(code) => match factor.method {
+                FactorMethod::Totp => self
+                    .app_step(&factor, &code, now)?
+                    .map(FactorProof::TotpStep),
+                FactorMethod::Sms => self
+                    .sms_code_matches(&c, &code, now)?
+                    .then_some(FactorProof::SmsCode),
+            },
+        };
+        let lang = Lang::parse(&c.lang).unwrap_or_default();
+        let opened = match &proof {
+            Some(proof) => {
+                let token = crypto::random_token();
+                let session = self.factor_session(&account, &c, &token, now);
+                let how = match proof {
+                    FactorProof::SmsCode => "sms",
+                    FactorProof::TotpStep(_) => "totp",
+                    FactorProof::BackupCode(_) => "backup_code",
+                };
+                let (notice, audit) = self
+                    .login_writes(&account, &session, lang, now, Some(how))
+                    .await?;
+                self.store
+                    .complete_factor_login(c.id, proof, &session, notice.as_ref(), &audit)
+                    .await?
+                    .then_some((token, session))
+            }
+            None => None,
+        };
+        let Some((token, session)) = opened else {
+            let write = self
+                .audit
+                .record(
+                    Actor::Citizen(account.id),
+                    action::LOGIN,
+                    "wrong_second_factor",
+                    now,
+                )
+                .details(serde_json::json!({ "network": c.network }))
+                .write();
+            self.store.append_audit(&write).await?;
+            let attempts_left = max.saturating_sub(attempt);
+            return Err(if attempts_left == 0 {
+                FactorError::AttemptsExhausted
+            } else {
+                FactorError::WrongCode {
+                    attempts_left: Some(attempts_left),
+                }
+            });
+        };
+        Ok(NewSession {
+            token,
+            account_id: account.id,
+            expires_at: session.expires_at,
+            remember: session.remember,
+            must_change_password: session.must_change_password,
+        })
+    }
+
+    pub(super) fn factor_session(
+        &self,
+        account: &AccountRecord,
+        c: &FactorChallengeRecord,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> SessionRecord {
+        let (idle, lifetime) = if c.remember {
+            (
+                self.policy.session_remember_idle,
+                self.policy.session_remember,
+            )
+        } else {
+            (self.policy.session_idle, self.policy.session_absolute)
+        };
+        SessionRecord {
+            token_hash: self
+                .crypto
+                .keyed_hash(HashPurpose::SessionToken, token.as_bytes()),
+            account_id: account.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + lifetime,
+            idle_timeout: idle,
+            remember: c.remember,
+            must_change_password: account.must_change_password,
+            device_hash: c.device_hash.clone(),
+            user_agent: c.user_agent.clone(),
+            network: c.network.clone(),
+        }
+    }
+
+    /// The time step an app's code belongs to, if it is right and newer
+    /// than the last one taken.
+    pub(super) fn app_step(
+        &self,
+        factor: &SecondFactorRecord,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<i64>, FactorError> {
+        let sealed = factor
+            .totp_secret
+            .as_deref()
+            .ok_or(InternalError::Corrupt("second factor key"))?;
+        let secret = TotpSecret::from_base32(&self.crypto.open(
+            SealedField::FactorSecret,
+            factor.account_id,
+            sealed,
+        )?)
+        .ok_or(InternalError::Corrupt("second factor key"))?;
+        Ok(totp::verify(&secret, code, now, factor.totp_last_step))
+    }
+
+    /// «Получить новый код» of a login's or a change's SMS step.
+    pub async fn resend_factor_code(
+        &self,
+        id: uuid::Uuid,
+        account_of_session: Option<AccountId>,
+        ip: IpAddr,
+    ) -> Result<FactorStep, FactorError> {
+        let now = self.clock.now();
+        let Some(c) = self.store.factor_challenge(id).await? else {
+            return Err(FactorError::NotFound);
+        };
+        // A login's step is the caller's by its id; the others belong to
+        // the session's account only.
+        let owned = match c.purpose {
+            FactorPurpose::Login => true,
+            _ => account_of_session == Some(c.account_id),
+        };
+        if !owned || now >= c.expires_at {
+            return Err(FactorError::NotFound);
+        }
+        let Some(account) = self.store.account(c.account_id).await? else {
+            return Err(FactorError::NotFound);
+        };
+        let Some(phone) = self.account_phone(&account)? else {
+            return Err(FactorError::NoPhone);
+        };
+        if c.method != FactorMethod::Sms {
+            return Err(FactorError::NothingToSend);
+        }
+        if let Some(sent) = c.sent_at {
+            let resend_at = sent + self.policy.resend_interval;
+            if now < resend_at {
+                return Err(FactorError::TooEarly {
+                    retry_at: resend_at,
+                });
+            }
+        }
+        self.spend_factor_send(&phone, ip).await?;
+        let lang = Lang::parse(&c.lang).unwrap_or_default();
+        let (hash, message) = self.factor_sms(account.id, &phone, c.purpose, lang, now);
+        let code_expires_at = now + self.policy.sms_code_ttl;
+        let replaced = match c.sent_at {
+            Some(previous) => {
+                self.store
+                    .replace_factor_code(c.id, previous, &hash, code_expires_at, now, &message)
+                    .await?
+            }
+            // Nothing was sent (over the limit then): the step starts anew.
+            None => {
+                let fresh = FactorChallengeRecord {
+                    code_hash: Some(hash),
+                    code_expires_at: Some(code_expires_at),
+                    sent_at: Some(now),
+                    attempts: 0,
+                    ..c.clone()
+                };
+                self.store
+                    .insert_factor_challenge(&fresh, Some(&message))
+                    .await?;
+                true
+            }
+        };
+        if !replaced {
+            return Err(FactorError::TooEarly {
+                retry_at: now + self.policy.resend_interval,
+            });
+        }
+        let c = self
+            .store
+            .factor_challenge(id)
+            .await?
+            .ok_or(FactorError::NotFound)?;
+        Ok(self.step_view(&c, Some(&phone)))
+    }
+}

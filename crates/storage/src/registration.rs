@@ -1,0 +1,243 @@
+//! A registration in progress: the contact, its code or link, and the
+//! continuation that lets whoever confirmed it finish. Completing it removes
+//! the registration and creates the account in one transaction.
+
+use uslugi_app::ports::{RegistrationRecord, StoreError};
+
+use crate::rows::{continuation, count, from_ts, opt_ts, parse_id, token};
+
+pub(crate) const COLUMNS: &str = "id, channel, lang, surname, given_name, contact, \
+    contact_index, existing_account, secret_hash, secret_expires_at, attempts, sent_at, \
+    sends, confirmed_at, continuation_hash, continuation_expires_at, created_at, expires_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RegistrationRow {
+    id: String,
+    channel: String,
+    lang: String,
+    surname: Vec<u8>,
+    given_name: Vec<u8>,
+    contact: Vec<u8>,
+    contact_index: Vec<u8>,
+    existing_account: bool,
+    secret_hash: Vec<u8>,
+    secret_expires_at: i64,
+    attempts: i64,
+    sent_at: i64,
+    sends: i64,
+    confirmed_at: Option<i64>,
+    continuation_hash: Option<Vec<u8>>,
+    continuation_expires_at: Option<i64>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<RegistrationRow> for RegistrationRecord {
+    type Error = StoreError;
+
+    fn try_from(r: RegistrationRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse_id(&r.id)?,
+            channel: token(&r.channel, "channel")?,
+            lang: r.lang,
+            surname: r.surname,
+            given_name: r.given_name,
+            contact: r.contact,
+            contact_index: r.contact_index,
+            existing_account: r.existing_account,
+            secret_hash: r.secret_hash,
+            secret_expires_at: from_ts(r.secret_expires_at)?,
+            attempts: count(r.attempts),
+            sent_at: from_ts(r.sent_at)?,
+            sends: count(r.sends),
+            confirmed_at: opt_ts(r.confirmed_at)?,
+            continuation: continuation(r.continuation_hash, r.continuation_expires_at)?,
+            created_at: from_ts(r.created_at)?,
+            expires_at: from_ts(r.expires_at)?,
+        })
+    }
+}
+
+macro_rules! registration_sql {
+    ($store:ident, $db:ty) => {
+        mod registration {
+            use async_trait::async_trait;
+            use time::OffsetDateTime;
+            use uslugi_app::ports::{AccountRecord, OutboxRecord, RegistrationRecord, RegistrationStore, StoreError, StoreResult};
+            use uslugi_domain::{RegistrationId, Token};
+
+            use super::$store;
+            use super::accounts::insert_account;
+            use super::outbox::insert_outbox;
+            use $crate::backend;
+            use $crate::registration::{COLUMNS, RegistrationRow};
+            use $crate::rows::{count, one, ts};
+
+            #[async_trait]
+            impl RegistrationStore for $store {
+                async fn insert_registration(&self, r: &RegistrationRecord, message: &OutboxRecord) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    sqlx::query(
+                        "INSERT INTO registrations (id, channel, lang, surname, given_name, contact, \
+                         contact_index, existing_account, secret_hash, secret_expires_at, attempts, \
+                         sent_at, sends, confirmed_at, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                    )
+                    .bind(r.id.to_string())
+                    .bind(r.channel.as_str())
+                    .bind(&r.lang)
+                    .bind(&r.surname)
+                    .bind(&r.given_name)
+                    .bind(&r.contact)
+                    .bind(&r.contact_index)
+                    .bind(r.existing_account)
+                    .bind(&r.secret_hash)
+                    .bind(ts(r.secret_expires_at))
+                    .bind(i64::from(r.attempts))
+                    .bind(ts(r.sent_at))
+                    .bind(i64::from(r.sends))
+                    .bind(r.confirmed_at.map(ts))
+                    .bind(ts(r.created_at))
+                    .bind(ts(r.expires_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    insert_outbox(&mut tx, message).await?;
+                    tx.commit().await.map_err(backend)
+                }
+
+                async fn registration(&self, id: RegistrationId) -> StoreResult<Option<RegistrationRecord>> {
+                    let sql = format!("SELECT {COLUMNS} FROM registrations WHERE id = $1");
+                    sqlx::query_as::<_, RegistrationRow>(&sql)
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)
+                        .and_then(one)
+                }
+
+                async fn registration_by_secret(&self, secret_hash: &[u8]) -> StoreResult<Option<RegistrationRecord>> {
+                    let sql = format!("SELECT {COLUMNS} FROM registrations WHERE secret_hash = $1");
+                    sqlx::query_as::<_, RegistrationRow>(&sql)
+                        .bind(secret_hash)
+                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                        .await
+                        .map_err(backend)
+                        .and_then(one)
+                }
+
+                async fn take_code_attempt(&self, id: RegistrationId, max: u32) -> StoreResult<Option<u32>> {
+                    let taken: Option<i64> = sqlx::query_scalar(
+                        "UPDATE registrations SET attempts = attempts + 1 \
+                         WHERE id = $1 AND attempts < $2 RETURNING attempts",
+                    )
+                    .bind(id.to_string())
+                    .bind(i64::from(max))
+                    .fetch_optional(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(taken.map(count))
+                }
+
+                async fn mark_registration_confirmed(
+                    &self,
+                    id: RegistrationId,
+                    at: OffsetDateTime,
+                    continuation: &uslugi_app::ports::ContinuationRecord,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE registrations SET confirmed_at = COALESCE(confirmed_at, $1), \
+                         continuation_hash = $3, continuation_expires_at = $4 WHERE id = $2",
+                    )
+                    .bind(ts(at))
+                    .bind(id.to_string())
+                    .bind(&continuation.hash)
+                    .bind(ts(continuation.expires_at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn replace_registration_secret(
+                    &self,
+                    id: RegistrationId,
+                    previous_sent_at: OffsetDateTime,
+                    secret_hash: &[u8],
+                    secret_expires_at: OffsetDateTime,
+                    sent_at: OffsetDateTime,
+                    message: &OutboxRecord,
+                ) -> StoreResult<bool> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    let done = sqlx::query(
+                        "UPDATE registrations SET secret_hash = $1, secret_expires_at = $2, sent_at = $3, \
+                         attempts = 0, sends = sends + 1 WHERE id = $4 AND sent_at = $5",
+                    )
+                    .bind(secret_hash)
+                    .bind(ts(secret_expires_at))
+                    .bind(ts(sent_at))
+                    .bind(id.to_string())
+                    .bind(ts(previous_sent_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    insert_outbox(&mut tx, message).await?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+
+                async fn complete_registration(
+                    &self,
+                    id: RegistrationId,
+                    continuation_hash: &[u8],
+                    now: OffsetDateTime,
+                    a: &AccountRecord,
+                ) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    let removed = sqlx::query(
+                        "DELETE FROM registrations WHERE id = $1 AND confirmed_at IS NOT NULL \
+                         AND continuation_hash = $2 AND continuation_expires_at > $3",
+                    )
+                    .bind(id.to_string())
+                    .bind(continuation_hash)
+                    .bind(ts(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if removed.rows_affected() != 1 {
+                        return Err(StoreError::NotFound);
+                    }
+                    insert_account(&mut tx, a).await?;
+                    tx.commit().await.map_err(backend)
+                }
+
+                async fn abandon_registration(&self, id: RegistrationId, message: uuid::Uuid) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    sqlx::query("DELETE FROM registrations WHERE id = $1")
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    sqlx::query("DELETE FROM outbox WHERE id = $1 AND delivered_at IS NULL")
+                        .bind(message.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    tx.commit().await.map_err(backend)
+                }
+
+                async fn delete_expired_registrations(&self, now: OffsetDateTime) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM registrations WHERE expires_at <= $1")
+                        .bind(ts(now))
+                        .execute(&self.write)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
+            }
+        }
+    };
+}
