@@ -11,7 +11,7 @@ use uslugi_app::password_hasher::{HashParams, PasswordHasher};
 use uslugi_app::ports::Messenger;
 use uslugi_app::registries::RegistryGateway;
 use uslugi_app::verification::{Verification, VerificationPolicy};
-use uslugi_app::{Clock, Identity, Policy};
+use uslugi_app::{Accounts, Clock, Policy};
 use uslugi_storage::Backend;
 use uslugi_web::{AppState, Readiness};
 
@@ -212,17 +212,17 @@ pub async fn build(
         sends_per_phone_per_hour: policy.sends_per_contact_per_hour,
         ..uslugi_app::operators::OperatorPolicy::default()
     };
-    let identity = Identity::new(&deps, policy.clone());
-    let identity = match &settings.places_file {
+    let accounts = Accounts::new(&deps, policy.clone());
+    let accounts = match &settings.places_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read places_file {}", path.display()))?;
             let places = uslugi_app::places::Places::parse(&text)
                 .with_context(|| format!("places_file {}", path.display()))?;
             tracing::info!(networks = places.len(), "places of networks loaded");
-            identity.with_places(places)
+            accounts.with_places(places)
         }
-        None => identity,
+        None => accounts,
     };
     let centers = Arc::new(uslugi_app::centers::Centers::new(
         store.clone(),
@@ -258,7 +258,7 @@ pub async fn build(
         letters,
         operators: Arc::new(operators),
         centers,
-        identity: Arc::new(identity),
+        accounts: Arc::new(accounts),
         verification,
         dev_mailbox,
         readiness: Arc::new(StoreReadiness(store.clone())),
@@ -319,7 +319,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let identity = Arc::clone(&app.state.identity);
+    let accounts = Arc::clone(&app.state.accounts);
     let letters = Arc::clone(&app.state.letters);
     let operators = Arc::clone(&app.state.operators);
     let verification = Arc::clone(&app.state.verification);
@@ -327,7 +327,7 @@ pub async fn serve(
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
-            if let Err(e) = identity.sweep().await {
+            if let Err(e) = accounts.sweep().await {
                 tracing::warn!(error = %e, "sweeping expired records failed");
             }
             if let Err(e) = letters.sweep().await {

@@ -158,7 +158,7 @@ pub(super) async fn run(
             let settings = settings(config, None, &common)?;
             let app =
                 crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
-            let unlocked = app.state.identity.unlock(&login).await?;
+            let unlocked = app.state.accounts.unlock(&login).await?;
             app.note_audit_head().await;
             if unlocked {
                 println!("unlocked");

@@ -24,7 +24,7 @@ pub struct TestApp {
     pub dev_mailbox: PathBuf,
     pub data_dir: PathBuf,
     pub store: Arc<dyn Backend>,
-    pub identity: Arc<uslugi_app::Identity>,
+    pub accounts: Arc<uslugi_app::Accounts>,
     /// The checks and the outbox; the test runs them (see [`TestApp::settle`]).
     pub verification: Arc<uslugi_app::verification::Verification>,
     /// The in-process registry simulator, on the test's fake clock.
@@ -105,7 +105,7 @@ pub async fn spawn_seeded(
         .expect("build the application");
     app.run_workers = false;
     let store = app.store.clone();
-    let identity = app.state.identity.clone();
+    let accounts = app.state.accounts.clone();
     let verification = app.state.verification.clone();
     let operators = app.state.operators.clone();
     let letters = app.state.letters.clone();
@@ -126,7 +126,7 @@ pub async fn spawn_seeded(
         dev_mailbox: dir.path().join("outbox.jsonl"),
         data_dir: dir.path().to_path_buf(),
         store,
-        identity,
+        accounts,
         verification,
         sim,
         operators,

@@ -160,7 +160,7 @@ async fn values_of_an_older_version_are_bound_to_their_rows_at_start_and_a_moved
         phones.iter().all(|(_, v)| i64::from(v[0]) == SEAL_FORMAT),
         "every value was sealed again in the current format"
     );
-    let profile = app.identity.profile(a).await.unwrap().unwrap();
+    let profile = app.accounts.profile(a).await.unwrap().unwrap();
     assert_eq!(profile.surname, "Иванов");
     assert_eq!(profile.phone.unwrap().e164(), "+79261005101");
 
@@ -180,7 +180,7 @@ async fn values_of_an_older_version_are_bound_to_their_rows_at_start_and_a_moved
             .unwrap()
     );
     assert!(
-        app.identity.profile(a).await.is_err(),
+        app.accounts.profile(a).await.is_err(),
         "a value moved to another row does not open"
     );
     // A value of the older format put back later is refused as well.
@@ -197,9 +197,9 @@ async fn values_of_an_older_version_are_bound_to_their_rows_at_start_and_a_moved
             .await
             .unwrap()
     );
-    assert!(app.identity.profile(a).await.is_err());
+    assert!(app.accounts.profile(a).await.is_err());
     assert_eq!(
-        app.identity
+        app.accounts
             .profile(b)
             .await
             .unwrap()

@@ -83,9 +83,9 @@ async fn wrong_passwords_throttle_then_lock_until_unlocked() {
     app.advance(Duration::days(1));
     let r = app.log_in("+79101234568", PASSWORD).await;
     assert_eq!(r.status(), 401, "locked until access is recovered");
-    assert!(app.identity.unlock("8 910 123 45 68").await.unwrap());
+    assert!(app.accounts.unlock("8 910 123 45 68").await.unwrap());
     assert_eq!(app.log_in("+79101234568", PASSWORD).await.status(), 201);
-    assert!(!app.identity.unlock("+79990000000").await.unwrap());
+    assert!(!app.accounts.unlock("+79990000000").await.unwrap());
 }
 
 #[tokio::test]

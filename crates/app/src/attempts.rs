@@ -10,7 +10,7 @@
 use time::OffsetDateTime;
 use uslugi_domain::AccountId;
 
-use crate::identity::Identity;
+use crate::accounts::Accounts;
 use crate::ports::{AccountRecord, LoginRestriction, StoreError};
 
 /// An attempt taken and counted; give it back if the secret was right.
@@ -34,7 +34,7 @@ pub(crate) enum Refusal {
     Locked,
 }
 
-impl Identity {
+impl Accounts {
     /// Takes one attempt at `account`'s secrets. A concurrent attempt that
     /// won the same state makes this one read the account again and try
     /// once more against what it left (throttle and lock included).

@@ -4,8 +4,8 @@
 //! (`uslugi admin rotate-keys --keyed-hash`) walks.
 use uslugi_domain::{Email, PhoneNumber};
 
+use crate::accounts::InternalError;
 use crate::crypto::{Crypto, HashPurpose, SealedField};
-use crate::identity::InternalError;
 
 /// What kind of value a blind index is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

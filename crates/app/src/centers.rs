@@ -5,8 +5,8 @@ use std::sync::{Arc, RwLock};
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{CenterError, CenterService, ServiceCenter, center::fold};
 
+use crate::accounts::InternalError;
 use crate::clock::Clock;
-use crate::identity::InternalError;
 use crate::ports::{CenterRecord, Store};
 
 /// What a person searches by; every part optional.

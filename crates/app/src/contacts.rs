@@ -12,10 +12,10 @@ use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{AccountId, Channel, Email, LoginKind, PhoneNumber, Token};
 
+use crate::accounts::{Accounts, Confirmation, Contact, InternalError};
 use crate::audit::{Actor, action};
 use crate::challenge::{self, Secret};
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::{Confirmation, Contact, Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages::{self, Letter};
 use crate::notices::Contacts;
@@ -134,7 +134,7 @@ pub fn masked(contact: &Contact) -> String {
     }
 }
 
-impl Identity {
+impl Accounts {
     fn change_secret_hash(&self, channel: Channel, secret: &str) -> Vec<u8> {
         let purpose = match channel {
             Channel::Sms => HashPurpose::ContactChangeCode,

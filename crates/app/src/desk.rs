@@ -13,10 +13,10 @@
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, CenterService, Channel, LoginKind, PersonalDataForm, PhoneNumber};
 
+use crate::accounts::{InternalError, contact_quota};
 use crate::audit::action;
 use crate::challenge::{self, Miss};
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::{InternalError, contact_quota};
 use crate::lang::Lang;
 use crate::operators::{OperatorAuth, Operators, RegisterError};
 use crate::ports::{DeskPhoneRecord, StoreError};

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
+use crate::accounts::InternalError;
 use crate::clock::Clock;
-use crate::identity::InternalError;
 
 /// How a kind of job is leased and retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,10 +20,10 @@ use uslugi_domain::{
     AccountId, AccountLevel, Address, LetterCode, LetterStatus, PostStatus, Token, TrackingNumber,
 };
 
+use crate::accounts::InternalError;
 use crate::audit::{Actor, AuditLog, action};
 use crate::clock::Clock;
 use crate::crypto::{self, Crypto, HashPurpose, SealedField};
-use crate::identity::InternalError;
 use crate::jobs::{JobKind, JobRunner, Ran, Schedule};
 use crate::lang::Lang;
 use crate::notices::Contacts;

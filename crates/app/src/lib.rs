@@ -1,6 +1,7 @@
 //! Use cases of uslugi, written against ports: storage, messages, clock,
 //! the password hash. Nothing here knows about HTTP or SQL.
 
+pub mod accounts;
 mod attempts;
 pub mod audit;
 pub mod blind_index;
@@ -11,7 +12,6 @@ pub mod contacts;
 pub mod crypto;
 mod deps;
 pub mod desk;
-pub mod identity;
 pub mod jobs;
 pub mod lang;
 pub mod letters;
@@ -30,13 +30,13 @@ pub mod settings;
 pub mod totp;
 pub mod verification;
 
-pub use clock::{Clock, FakeClock, SystemClock};
-pub use deps::Deps;
-pub use identity::{
-    AuthSession, Confirmation, Contact, Identity, InternalError, LoginError, NewSession,
+pub use accounts::{
+    Accounts, AuthSession, Confirmation, Contact, InternalError, LoginError, NewSession,
     PasswordChangeError, Profile, RegistrationError, RegistrationStarted, RegistrationView,
     StartRegistration,
 };
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use deps::Deps;
 pub use lang::Lang;
 pub use second_factor::{FactorError, LoginOutcome};
 pub use settings::Policy;

@@ -7,8 +7,8 @@
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, Channel};
 
+use crate::accounts::InternalError;
 use crate::crypto::{Crypto, SealedField};
-use crate::identity::InternalError;
 use crate::messages::Letter;
 use crate::ports::{AccountRecord, OutboxRecord};
 

@@ -16,10 +16,10 @@ use uslugi_domain::{
     AccountLevel, Channel, LoginKind, PassportNumber, PasswordProblem, Snils, Token,
 };
 
+use crate::accounts::{Accounts, Confirmation, InternalError};
 use crate::audit::{Actor, action};
 use crate::challenge::{self, Continuation, Proved, Secret};
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::{Confirmation, Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
@@ -106,7 +106,7 @@ pub struct RecoveryView {
     pub snils_allowed: bool,
 }
 
-impl Identity {
+impl Accounts {
     fn recovery_secret_hash(&self, channel: Channel, secret: &str) -> Vec<u8> {
         let purpose = match channel {
             Channel::Sms => HashPurpose::RecoveryCode,

@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::AccountId;
 
+use crate::accounts::{Accounts, InternalError};
 use crate::audit::{Actor, action};
 use crate::crypto::{Crypto, HashPurpose};
-use crate::identity::{Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
@@ -147,7 +147,7 @@ fn handle(token_hash: &[u8]) -> String {
 /// The attempts of logins no account has, by the keyed hash of the login.
 const BUCKET_UNKNOWN_LOGIN: &str = "unknown-logins";
 
-impl Identity {
+impl Accounts {
     fn login_record(
         &self,
         account: AccountId,

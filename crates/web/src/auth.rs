@@ -29,7 +29,7 @@ pub(crate) async fn signed_in(
         return Ok(Signed::Out(to_login()));
     };
     match state
-        .identity
+        .accounts
         .authenticate(&token)
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?
@@ -72,7 +72,7 @@ impl FromRequestParts<AppState> for AnyApiSession {
             return Err(ApiError::csrf(t));
         }
         let session = state
-            .identity
+            .accounts
             .authenticate(&token)
             .await
             .map_err(|e| ApiError::internal(t, &e))?

@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Json, Router, routing};
-use uslugi_app::Identity;
+use uslugi_app::Accounts;
 
 // Shared by every feature: request plumbing, the two error types, the page
 // frame, who is signed in, the texts, tracing, QR codes.
@@ -58,7 +58,7 @@ pub trait Readiness: Send + Sync {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub identity: Arc<Identity>,
+    pub accounts: Arc<Accounts>,
     pub centers: Arc<uslugi_app::centers::Centers>,
     pub letters: Arc<uslugi_app::letters::Letters>,
     pub operators: Arc<uslugi_app::operators::Operators>,
@@ -119,7 +119,7 @@ pub fn router(state: AppState) -> Router {
     // so no first request is left for a network attacker to intercept. A
     // plain-HTTP base URL is loopback only, and browsers ignore the header
     // there.
-    let hsts = state.identity.policy().base_url.starts_with("https://");
+    let hsts = state.accounts.policy().base_url.starts_with("https://");
     app.fallback(page_not_found)
         .layer(middleware::from_fn(http::csrf_cookie))
         .layer(middleware::from_fn(move |request, next| {

@@ -73,7 +73,7 @@ pub(crate) fn see_other(to: &str) -> Response {
 }
 
 pub(crate) fn local_time(state: &AppState, at: OffsetDateTime, ctx: &Ctx) -> String {
-    messages::format_local(at, state.identity.policy().display_offset, ctx.lang.0)
+    messages::format_local(at, state.accounts.policy().display_offset, ctx.lang.0)
 }
 
 /// Pages that show personal data are never cached: they must not linger
@@ -107,7 +107,7 @@ impl CodeClock {
         (expires_at, resend_at): (OffsetDateTime, OffsetDateTime),
         code_dead: bool,
     ) -> Self {
-        let now = state.identity.now();
+        let now = state.accounts.now();
         let resend_after = if by_email {
             ctx.tr.resend_letter_after
         } else {

@@ -4,9 +4,9 @@
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::OperatorLogin;
 
+use crate::accounts::InternalError;
 use crate::audit::{Actor, action};
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::InternalError;
 use crate::ports::{OperatorSessionRecord, StoreError};
 use crate::totp;
 

@@ -6,9 +6,9 @@ use uslugi_domain::{
     AccountId, AccountLevel, CenterService, ConfirmedVia, PersonalDataForm, Token,
 };
 
+use crate::accounts::InternalError;
 use crate::audit::action;
 use crate::crypto;
-use crate::identity::InternalError;
 use crate::lang::Lang;
 use crate::notices::Contacts;
 use crate::ports::{AccountRecord, StoreError, TemporaryPassword};

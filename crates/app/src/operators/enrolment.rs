@@ -7,9 +7,9 @@ use uslugi_domain::{
     PasswordProblem, PersonName, Token,
 };
 
+use crate::accounts::InternalError;
 use crate::audit::{Actor, action};
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::InternalError;
 use crate::ports::{Enrolment, OperatorRecord, StoreError, UniqueField};
 use crate::totp::{self, TotpSecret};
 

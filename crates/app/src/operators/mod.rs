@@ -10,11 +10,11 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{CenterService, OperatorId, OperatorRole};
 
+use crate::accounts::InternalError;
 use crate::audit::{Actor, AuditLog};
 use crate::centers::Centers;
 use crate::clock::Clock;
 use crate::crypto::Crypto;
-use crate::identity::InternalError;
 use crate::password_hasher::PasswordHasher;
 use crate::ports::{Assisted, AuditFilter, AuditRecord, RateDecision, Store, StoreError};
 use crate::verification::Verification;

@@ -8,9 +8,9 @@ use uslugi_domain::{
     Snils, Token,
 };
 
+use crate::accounts::InternalError;
 use crate::audit::action;
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::InternalError;
 use crate::ports::{AccountRecord, StoreError};
 use crate::verification::passport_index;
 

@@ -5,9 +5,9 @@ use std::net::IpAddr;
 use time::Duration;
 use uslugi_domain::{AccountId, FactorMethod, FactorPurpose, PhoneNumber, Token};
 
+use crate::accounts::{Accounts, InternalError};
 use crate::audit::{Actor, action};
 use crate::crypto::SealedField;
-use crate::identity::{Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages::FactorNews;
 use crate::ports::{AccountRecord, FactorChallengeRecord, FactorEnrolment, SecondFactorRecord};
@@ -34,7 +34,7 @@ pub struct EnrolStep {
     pub app: Option<AppKey>,
 }
 
-impl Identity {
+impl Accounts {
     /// «Включить»: after the password, a code by SMS to the account's phone,
     /// or a new key for an app (shown as a QR code). The factor is on once
     /// the first code is typed.

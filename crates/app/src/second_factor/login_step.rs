@@ -5,9 +5,9 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, FactorMethod, FactorPurpose};
 
+use crate::accounts::{Accounts, InternalError, NewSession};
 use crate::audit::{Actor, action};
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::{Identity, InternalError, NewSession};
 use crate::lang::Lang;
 use crate::ports::{
     AccountRecord, FactorChallengeRecord, FactorProof, SecondFactorRecord, SessionRecord,
@@ -24,7 +24,7 @@ pub enum LoginOutcome {
     SecondFactor(FactorStep),
 }
 
-impl Identity {
+impl Accounts {
     pub(super) async fn login_challenge(
         &self,
         id: uuid::Uuid,

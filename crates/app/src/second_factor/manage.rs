@@ -5,9 +5,9 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, FactorMethod, FactorPurpose, Token};
 
+use crate::accounts::{Accounts, InternalError};
 use crate::attempts::Attempt;
 use crate::audit::{Actor, action};
-use crate::identity::{Identity, InternalError};
 use crate::lang::Lang;
 use crate::messages::{self, FactorNews};
 use crate::notices::Contacts;
@@ -19,7 +19,7 @@ use crate::totp;
 
 use super::*;
 
-impl Identity {
+impl Accounts {
     pub(super) fn factor_notices(
         &self,
         account: &AccountRecord,

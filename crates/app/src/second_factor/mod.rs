@@ -15,9 +15,9 @@ use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{AccountId, FactorMethod, FactorPurpose, PhoneNumber};
 
+use crate::accounts::{Accounts, InternalError, LoginError};
 use crate::attempts::{Attempt, Refusal};
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::{Identity, InternalError, LoginError};
 use crate::lang::Lang;
 use crate::messages;
 use crate::ports::{
@@ -117,7 +117,7 @@ pub struct FactorStatus {
     pub phone: Option<String>,
 }
 
-fn max_attempts(identity: &Identity, method: FactorMethod) -> u32 {
+fn max_attempts(identity: &Accounts, method: FactorMethod) -> u32 {
     match method {
         FactorMethod::Sms => identity.policy.code_max_attempts,
         FactorMethod::Totp => APP_MAX_ATTEMPTS,
@@ -141,7 +141,7 @@ fn read_code(typed: &str) -> Result<Typed, FactorError> {
         .ok_or(FactorError::MalformedCode)
 }
 
-impl Identity {
+impl Accounts {
     fn backup_hash(&self, normalized: &str) -> Vec<u8> {
         self.crypto
             .keyed_hash(HashPurpose::BackupCode, normalized.as_bytes())

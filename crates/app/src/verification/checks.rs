@@ -4,9 +4,9 @@
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, CheckStatus, Token, VerificationStatus};
 
+use crate::accounts::InternalError;
 use crate::audit::{Actor, action};
 use crate::crypto::{self, SealedField};
-use crate::identity::InternalError;
 use crate::jobs::{JobKind, Ran, Schedule};
 use crate::lang::Lang;
 use crate::messages::{self, VerificationOutcome};

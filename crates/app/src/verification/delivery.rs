@@ -4,8 +4,8 @@
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{AccountId, Channel};
 
+use crate::accounts::InternalError;
 use crate::crypto::{Crypto, SealedField};
-use crate::identity::InternalError;
 use crate::jobs::{JobKind, Ran, Schedule};
 use crate::ports::{Message, OutboxRecord};
 

@@ -4,9 +4,9 @@
 use time::Duration;
 use uslugi_domain::{AccountId, AccountLevel, LoginKind, PersonalData, PhoneNumber};
 
+use crate::accounts::InternalError;
 use crate::audit::{Actor, action};
 use crate::crypto::{self, HashPurpose, SealedField};
-use crate::identity::InternalError;
 use crate::lang::Lang;
 use crate::ports::{AccountRecord, Assisted, StoreError, SubmissionId, UniqueField};
 

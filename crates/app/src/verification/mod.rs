@@ -17,10 +17,10 @@ use time::{Date, Duration, OffsetDateTime};
 use tokio::sync::Notify;
 use uslugi_domain::{AccountId, Address, CheckStatus, LoginKind, PersonalData, VerificationStatus};
 
+use crate::accounts::InternalError;
 use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::crypto::{Crypto, HashPurpose, SealedField};
-use crate::identity::InternalError;
 use crate::ports::{AccountRecord, CheckRecord, Messenger, Store, SubmissionId, VerifiedIdentity};
 use crate::registries::{PassportInvalidity, Registry, RegistryGateway};
 

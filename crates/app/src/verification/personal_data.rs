@@ -8,8 +8,8 @@ use uslugi_domain::{
     Snils, VerificationStatus,
 };
 
+use crate::accounts::InternalError;
 use crate::crypto::{HashPurpose, SealedField};
-use crate::identity::InternalError;
 use crate::lang::Lang;
 use crate::ports::{CheckRecord, RateDecision, StoreError, SubmissionId, UniqueField};
 use crate::registries::{PersonFacts, Registry, RegistryRequest};

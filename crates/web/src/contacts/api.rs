@@ -25,14 +25,14 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 fn api_error(t: &Tr, state: &AppState, e: ContactChangeError) -> ApiError {
-    contact_change_answer(t, state.identity.now(), &e)
+    contact_change_answer(t, state.accounts.now(), &e)
 }
 
 fn started_json(state: &AppState, s: &ContactChangeStarted) -> serde_json::Value {
     json!({
         "change_id": s.id,
         "channel": s.channel.as_str(),
-        "expires_in": (s.secret_expires_at - state.identity.now()).whole_seconds(),
+        "expires_in": (s.secret_expires_at - state.accounts.now()).whole_seconds(),
     })
 }
 
@@ -87,7 +87,7 @@ async fn api_start(
     }
     let contact = parse_contact(t, kind, &value).map_err(|f| ApiError::invalid(t, f))?;
     match state
-        .identity
+        .accounts
         .start_contact_change(
             session.account_id,
             contact,
@@ -126,7 +126,7 @@ async fn api_confirm(
     let id = parse_id(t, &id)?;
     let with = crate::api::code_or_token(t, input.code, input.token)?;
     match state
-        .identity
+        .accounts
         .confirm_contact_change(session.account_id, id, with)
         .await
     {
@@ -147,7 +147,7 @@ async fn api_resend(
     let t = lang.tr();
     let id = parse_id(t, &id)?;
     match state
-        .identity
+        .accounts
         .resend_contact_change(session.account_id, id, ip)
         .await
     {

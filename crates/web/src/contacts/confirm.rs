@@ -103,7 +103,7 @@ async fn confirm_form(
     let session = citizen_or_login!(state, ctx, headers, &here);
     let id = page_id(&ctx, &id)?;
     let view = state
-        .identity
+        .accounts
         .contact_change(session.account_id, id)
         .await
         .map_err(|e| page_error(&ctx, &state, e))?;
@@ -138,18 +138,18 @@ async fn confirm_submit(
     let session = citizen_or_login!(state, ctx, headers, &here);
     let id = page_id(&ctx, &id)?;
     match state
-        .identity
+        .accounts
         .confirm_contact_change(session.account_id, id, Confirmation::Code(input.code))
         .await
     {
         Ok(contact) => Ok(see_other(changed_query(&contact))),
         Err(e) => {
-            let answer = contact_change_answer(ctx.tr, state.identity.now(), &e);
+            let answer = contact_change_answer(ctx.tr, state.accounts.now(), &e);
             if answer.fields.is_empty() {
                 return Err(PageError::from_answer(ctx.lang.0, answer));
             }
             let view = state
-                .identity
+                .accounts
                 .contact_change(session.account_id, id)
                 .await
                 .map_err(|e| page_error(&ctx, &state, e))?;
@@ -173,18 +173,18 @@ async fn resend_submit(
     let session = citizen_or_login!(state, ctx, headers, &here);
     let id = page_id(&ctx, &id)?;
     match state
-        .identity
+        .accounts
         .resend_contact_change(session.account_id, id, ip)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/me/contacts/changes/{id}?sent=1"))),
         Err(ContactChangeError::RateLimited { retry_at }) => {
             let view = state
-                .identity
+                .accounts
                 .contact_change(session.account_id, id)
                 .await
                 .map_err(|e| page_error(&ctx, &state, e))?;
-            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
+            let secs = (retry_at - state.accounts.now()).whole_seconds().max(1);
             let mut errors = FieldErrors::new();
             errors.insert("resend".into(), fill(ctx.tr.too_many, secs));
             let mut response = render(

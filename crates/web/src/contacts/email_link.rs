@@ -29,7 +29,7 @@ async fn email_link(
     ctx: Ctx,
     Query(q): Query<LinkToken>,
 ) -> Result<Response, PageError> {
-    match state.identity.contact_change_by_link(&q.token).await {
+    match state.accounts.contact_change_by_link(&q.token).await {
         Ok(contact) => Ok(render(
             StatusCode::OK,
             &crate::page::LinkConfirmPage {
@@ -56,7 +56,7 @@ async fn email_link_submit(
     CsrfForm(form): CsrfForm<LinkToken>,
 ) -> Result<Response, PageError> {
     match state
-        .identity
+        .accounts
         .confirm_contact_change_link(&form.token)
         .await
     {
@@ -64,7 +64,7 @@ async fn email_link_submit(
             // Logged in as that account here: back to «Мои данные».
             let here = match session_token(&headers) {
                 Some(token) => state
-                    .identity
+                    .accounts
                     .authenticate(&token)
                     .await
                     .map_err(|e| PageError::internal(ctx.lang.0, &e))?
@@ -96,7 +96,7 @@ fn link_error(ctx: &Ctx, state: &AppState, e: ContactChangeError) -> Result<Resp
             let page = crate::error::MessagePage {
                 tr: ctx.tr,
                 title: ctx.tr.link_invalid_title.to_owned(),
-                message: contact_change_answer(ctx.tr, state.identity.now(), &e)
+                message: contact_change_answer(ctx.tr, state.accounts.now(), &e)
                     .fields
                     .remove("token")
                     .unwrap_or_default(),

@@ -77,7 +77,7 @@ async fn factor_of(
     account: uslugi_domain::AccountId,
 ) -> Result<FactorStatus, PageError> {
     state
-        .identity
+        .accounts
         .second_factor_status(account)
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))
@@ -167,7 +167,7 @@ async fn submit(
         }
     };
     match state
-        .identity
+        .accounts
         .start_contact_change(
             session.account_id,
             contact,
@@ -180,7 +180,7 @@ async fn submit(
     {
         Ok(s) => Ok(see_other(&format!("/me/contacts/changes/{}", s.id))),
         Err(e) => {
-            let answer = contact_change_answer(ctx.tr, state.identity.now(), &e);
+            let answer = contact_change_answer(ctx.tr, state.accounts.now(), &e);
             if answer.fields.is_empty() {
                 return Err(PageError::from_answer(ctx.lang.0, answer));
             }

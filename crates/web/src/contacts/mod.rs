@@ -136,7 +136,7 @@ fn change_not_found(t: &Tr) -> ApiError {
 fn page_error(ctx: &Ctx, state: &AppState, e: ContactChangeError) -> PageError {
     PageError::from_answer(
         ctx.lang.0,
-        contact_change_answer(ctx.tr, state.identity.now(), &e),
+        contact_change_answer(ctx.tr, state.accounts.now(), &e),
     )
 }
 

@@ -124,10 +124,10 @@ fn catalogue(tr: &Tr) -> Vec<(&'static str, &'static str, AccountLevel)> {
 
 async fn current_level(state: &AppState, headers: &HeaderMap) -> Option<AccountLevel> {
     let token = session_token(headers)?;
-    let session = state.identity.authenticate(&token).await.ok()??;
+    let session = state.accounts.authenticate(&token).await.ok()??;
     Some(
         state
-            .identity
+            .accounts
             .profile(session.account_id)
             .await
             .ok()??

@@ -81,7 +81,7 @@ async fn show(
 ) -> Result<Response, PageError> {
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
     let profile = state
-        .identity
+        .accounts
         .profile(account)
         .await
         .map_err(internal)?

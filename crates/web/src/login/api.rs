@@ -58,7 +58,7 @@ async fn log_in(
         lang: lang.0,
     };
     let session = match state
-        .identity
+        .accounts
         .log_in(login.trim(), &password, remember, &client)
         .await
     {
@@ -91,7 +91,7 @@ async fn log_out(
         return Err(ApiError::csrf(t));
     }
     state
-        .identity
+        .accounts
         .log_out(&token)
         .await
         .map_err(|e| ApiError::internal(t, &e))?;

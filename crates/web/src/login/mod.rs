@@ -47,14 +47,14 @@ pub(crate) async fn session_response(
 ) -> Result<Response, PageError> {
     if let Some(old) = session_token(headers) {
         state
-            .identity
+            .accounts
             .log_out(&old)
             .await
             .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
     }
     let max_age = session
         .remember
-        .then(|| (session.expires_at - state.identity.now()).whole_seconds());
+        .then(|| (session.expires_at - state.accounts.now()).whole_seconds());
     let to = if session.must_change_password {
         crate::password::PAGE.to_owned()
     } else if next == "/" {
@@ -77,7 +77,7 @@ pub(crate) async fn session_response(
 pub(crate) fn session_created(state: &AppState, session: &uslugi_app::NewSession) -> Response {
     let max_age = session
         .remember
-        .then(|| (session.expires_at - state.identity.now()).whole_seconds());
+        .then(|| (session.expires_at - state.accounts.now()).whole_seconds());
     (
         StatusCode::CREATED,
         [(

@@ -106,7 +106,7 @@ async fn login_submit(
     let result = if errors.is_empty() {
         Some(
             state
-                .identity
+                .accounts
                 .log_in(login.trim(), &password, remember, &client)
                 .await,
         )
@@ -124,7 +124,7 @@ async fn login_submit(
         Some(Ok(LoginOutcome::SecondFactor(step))) => {
             // The step's id stays out of the URL: a cookie of its own, for
             // as long as the step waits.
-            let max_age = (step.expires_at - state.identity.now()).whole_seconds();
+            let max_age = (step.expires_at - state.accounts.now()).whole_seconds();
             let to = if next == "/" {
                 crate::second_factor::LOGIN_CODE_PAGE.to_owned()
             } else {
@@ -207,7 +207,7 @@ async fn logout_submit(
 ) -> Result<Response, PageError> {
     if let Some(token) = session_token(&headers) {
         state
-            .identity
+            .accounts
             .log_out(&token)
             .await
             .map_err(|e| PageError::internal(ctx.lang.0, &e))?;

@@ -95,7 +95,7 @@ async fn submit(
     let session = citizen_or_login!(state, ctx, headers, PAGE);
     let token = session_token(&headers).unwrap_or_default();
     match state
-        .identity
+        .accounts
         .change_password(
             &token,
             Some(input.current_password.as_str()).filter(|c| !c.is_empty()),
@@ -141,7 +141,7 @@ async fn api_change(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     match state
-        .identity
+        .accounts
         .change_password(
             &token,
             input.current_password.as_deref(),

@@ -130,7 +130,7 @@ async fn check_page(
         return Ok(see_other("/me/personal-data"));
     }
     let profile = state
-        .identity
+        .accounts
         .profile(session.account_id)
         .await
         .map_err(internal)?;

@@ -68,7 +68,7 @@ async fn me(
     let to_login = || see_other("/login?next=%2Fme");
     let session = citizen_or_login!(state, ctx, headers, "/me");
     let Some(profile) = state
-        .identity
+        .accounts
         .profile(session.account_id)
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?
@@ -126,7 +126,7 @@ async fn api_me(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let profile = state
-        .identity
+        .accounts
         .profile(session.account_id)
         .await
         .map_err(|e| ApiError::internal(t, &e))?

@@ -23,7 +23,7 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 fn api_error(t: &Tr, state: &AppState, e: RecoveryError) -> ApiError {
-    recovery_answer(t, state.identity.now(), &e)
+    recovery_answer(t, state.accounts.now(), &e)
 }
 
 #[derive(Deserialize)]
@@ -45,7 +45,7 @@ async fn api_start(
         return Err(ApiError::invalid_field(t, "login", t.err_required));
     }
     match state
-        .identity
+        .accounts
         .start_recovery(&input.login, lang.0, ip)
         .await
     {
@@ -54,7 +54,7 @@ async fn api_start(
             Json(json!({
                 "recovery_id": r.id,
                 "channel": r.channel.as_str(),
-                "expires_in": (r.secret_expires_at - state.identity.now()).whole_seconds(),
+                "expires_in": (r.secret_expires_at - state.accounts.now()).whole_seconds(),
             })),
         )
             .into_response()),
@@ -87,11 +87,11 @@ async fn api_confirm(
         input.passport_series_number.as_deref(),
         input.snils.as_deref(),
     );
-    match state.identity.confirm_recovery(id, with, fact).await {
+    match state.accounts.confirm_recovery(id, with, fact).await {
         Ok(continuation) => Ok(Json(json!({
             "confirmed": true,
             "continuation_token": continuation.token,
-            "continuation_expires_in": (continuation.expires_at - state.identity.now()).whole_seconds(),
+            "continuation_expires_in": (continuation.expires_at - state.accounts.now()).whole_seconds(),
         }))
         .into_response()),
         Err(e) => Err(api_error(t, &state, e)),
@@ -117,7 +117,7 @@ async fn api_password(
     let t = lang.tr();
     let id = parse_id(t, &id)?;
     match state
-        .identity
+        .accounts
         .finish_recovery(
             id,
             input.continuation_token.as_deref(),

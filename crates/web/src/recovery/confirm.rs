@@ -56,7 +56,7 @@ async fn confirm_form(
     let Some(id) = recovery_id(&headers) else {
         return Ok(see_other("/recover"));
     };
-    let view = match state.identity.recovery(id).await {
+    let view = match state.accounts.recovery(id).await {
         Ok(v) => v,
         Err(e) => return Err(page_error(&ctx, &state, e)),
     };
@@ -111,7 +111,7 @@ async fn confirm_and_continue(
     };
     let fact = fact_of(Some(&input.passport_series_number), Some(&input.snils));
     let asked = fact.is_some();
-    match state.identity.confirm_recovery(id, with, fact).await {
+    match state.accounts.confirm_recovery(id, with, fact).await {
         Ok(continuation) => {
             // This browser proved control: it, and only it, continues.
             let mut response = see_other("/recover/password");
@@ -131,7 +131,7 @@ async fn confirm_and_continue(
             Ok(response)
         }
         Err(e) => {
-            let answer = recovery_answer(ctx.tr, state.identity.now(), &e);
+            let answer = recovery_answer(ctx.tr, state.accounts.now(), &e);
             if answer.fields.is_empty() {
                 return Err(PageError::from_answer(ctx.lang.0, answer));
             }
@@ -147,7 +147,7 @@ async fn confirm_and_continue(
                 errors.clear();
             }
             let view = state
-                .identity
+                .accounts
                 .recovery(id)
                 .await
                 .map_err(|e| page_error(&ctx, state, e))?;
@@ -203,7 +203,7 @@ async fn email_link(
     ctx: Ctx,
     Query(q): Query<LinkToken>,
 ) -> Result<Response, PageError> {
-    if state.identity.recovery_by_link(&q.token).await.is_err() {
+    if state.accounts.recovery_by_link(&q.token).await.is_err() {
         return Err(PageError::new(
             StatusCode::NOT_FOUND,
             ctx.lang.0,
@@ -228,7 +228,7 @@ async fn email_submit(
     ctx: Ctx,
     CsrfForm(input): CsrfForm<ConfirmInput>,
 ) -> Result<Response, PageError> {
-    let id = match state.identity.recovery_by_link(&input.token).await {
+    let id = match state.accounts.recovery_by_link(&input.token).await {
         Ok(id) => id,
         Err(_) => {
             return Err(PageError::new(

@@ -109,7 +109,7 @@ fn fact_of(passport: Option<&str>, snils: Option<&str>) -> Option<RecoveryFact> 
 fn page_error(ctx: &Ctx, state: &AppState, e: RecoveryError) -> PageError {
     PageError::from_answer(
         ctx.lang.0,
-        recovery_answer(ctx.tr, state.identity.now(), &e),
+        recovery_answer(ctx.tr, state.accounts.now(), &e),
     )
 }
 

@@ -38,7 +38,7 @@ async fn password_form(
     let Some(id) = recovery_id(&headers) else {
         return Ok(see_other("/recover"));
     };
-    match state.identity.recovery(id).await {
+    match state.accounts.recovery(id).await {
         // Confirmed in another browser: this one only started the recovery.
         Ok(v) if v.confirmed && cookie(&headers, RECOVERY_CONTINUE_COOKIE).is_none() => Err(
             page_error(&ctx, &state, RecoveryError::ContinuationRequired),
@@ -73,7 +73,7 @@ async fn password_submit(
         return Ok(see_other("/recover"));
     };
     match state
-        .identity
+        .accounts
         .finish_recovery(
             id,
             cookie(&headers, RECOVERY_CONTINUE_COOKIE),
@@ -90,7 +90,7 @@ async fn password_submit(
             Ok(response)
         }
         Err(e) => {
-            let answer = recovery_answer(ctx.tr, state.identity.now(), &e);
+            let answer = recovery_answer(ctx.tr, state.accounts.now(), &e);
             if answer.fields.is_empty() {
                 return Err(PageError::from_answer(ctx.lang.0, answer));
             }

@@ -56,7 +56,7 @@ async fn start_submit(
         Err(RecoveryError::MalformedLogin)
     } else {
         state
-            .identity
+            .accounts
             .start_recovery(&input.login, ctx.lang.0, ip)
             .await
     };
@@ -70,7 +70,7 @@ async fn start_submit(
         )
             .into_response()),
         Err(e) => {
-            let answer = recovery_answer(ctx.tr, state.identity.now(), &e);
+            let answer = recovery_answer(ctx.tr, state.accounts.now(), &e);
             if answer.fields.is_empty() {
                 return Err(PageError::from_answer(ctx.lang.0, answer));
             }

@@ -24,7 +24,7 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 fn registration_error(t: &Tr, state: &AppState, e: RegistrationError) -> ApiError {
-    input::registration_answer(t, state.identity.now(), &e)
+    input::registration_answer(t, state.accounts.now(), &e)
 }
 
 fn parse_registration_id(t: &Tr, id: &str) -> Result<RegistrationId, ApiError> {
@@ -40,7 +40,7 @@ async fn start_registration(
     let t = lang.tr();
     let parsed = input::parse_registration(t, &input).map_err(|f| ApiError::invalid(t, f))?;
     let started = state
-        .identity
+        .accounts
         .start_registration(StartRegistration {
             surname: parsed.surname,
             given_name: parsed.given_name,
@@ -54,14 +54,14 @@ async fn start_registration(
 }
 
 fn registration_accepted(state: &AppState, started: &uslugi_app::RegistrationStarted) -> Response {
-    let expires_in = (started.secret_expires_at - state.identity.now()).whole_seconds();
+    let expires_in = (started.secret_expires_at - state.accounts.now()).whole_seconds();
     (
         StatusCode::ACCEPTED,
         Json(json!({
             "registration_id": started.id.to_string(),
             "channel": started.channel.as_str(),
             "expires_in": expires_in,
-            "resend_in": (started.resend_at - state.identity.now()).whole_seconds(),
+            "resend_in": (started.resend_at - state.accounts.now()).whole_seconds(),
         })),
     )
         .into_response()
@@ -87,7 +87,7 @@ async fn confirm(
         _ => return Err(ApiError::invalid_field(t, "code", t.err_required)),
     };
     let continuation = state
-        .identity
+        .accounts
         .confirm(id, with)
         .await
         .map_err(|e| registration_error(t, &state, e))?;
@@ -97,7 +97,7 @@ async fn confirm(
             "registration_id": id.to_string(),
             "confirmed": true,
             "continuation_token": continuation.token,
-            "continuation_expires_in": (continuation.expires_at - state.identity.now()).whole_seconds(),
+            "continuation_expires_in": (continuation.expires_at - state.accounts.now()).whole_seconds(),
         })),
     )
         .into_response())
@@ -112,7 +112,7 @@ async fn resend(
     let t = lang.tr();
     let id = parse_registration_id(t, &id)?;
     let started = state
-        .identity
+        .accounts
         .resend(id, ip)
         .await
         .map_err(|e| registration_error(t, &state, e))?;
@@ -138,7 +138,7 @@ async fn set_password(
     let password = input.password.unwrap_or_default();
     let confirmation = input.password_confirmation.unwrap_or_default();
     let account = state
-        .identity
+        .accounts
         .set_password(
             id,
             input.continuation_token.as_deref(),

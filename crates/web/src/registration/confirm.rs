@@ -120,13 +120,13 @@ async fn confirm_submit(
     let view = current_registration(&state, &ctx, &headers).await?;
     let code = form.code.unwrap_or_default();
     match state
-        .identity
+        .accounts
         .confirm(view.id, Confirmation::Code(code))
         .await
     {
         Ok(continuation) => Ok(continue_registration(&state, view.id, &continuation.token)),
         Err(e) => {
-            let answer = input::registration_answer(ctx.tr, state.identity.now(), &e);
+            let answer = input::registration_answer(ctx.tr, state.accounts.now(), &e);
             if answer.fields.is_empty() {
                 return Err(PageError::from_answer(ctx.lang.0, answer));
             }
@@ -147,10 +147,10 @@ async fn resend_submit(
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<Response, PageError> {
     let view = current_registration(&state, &ctx, &headers).await?;
-    match state.identity.resend(view.id, ip).await {
+    match state.accounts.resend(view.id, ip).await {
         Ok(_) => Ok(see_other("/register/confirm?sent=1")),
         Err(RegistrationError::RateLimited { retry_at }) => {
-            let secs = (retry_at - state.identity.now()).whole_seconds().max(1);
+            let secs = (retry_at - state.accounts.now()).whole_seconds().max(1);
             let mut errors = FieldErrors::new();
             errors.insert("resend".into(), fill(ctx.tr.too_many, secs));
             let mut response = render(

@@ -46,7 +46,7 @@ async fn confirm_email_link(
     Query(q): Query<LinkToken>,
 ) -> Result<Response, PageError> {
     let token = q.token;
-    match state.identity.registration_by_link(&token).await {
+    match state.accounts.registration_by_link(&token).await {
         Ok(view) => {
             let who = match &view.contact {
                 Contact::Email(e) => {
@@ -82,9 +82,9 @@ async fn confirm_email_submit(
     CsrfForm(form): CsrfForm<LinkToken>,
 ) -> Result<Response, PageError> {
     let token = form.token;
-    let result = match state.identity.registration_by_link(&token).await {
+    let result = match state.accounts.registration_by_link(&token).await {
         Ok(view) => state
-            .identity
+            .accounts
             .confirm(view.id, Confirmation::Token(token))
             .await
             .map(|c| (view.id, c)),

@@ -50,7 +50,7 @@ async fn register_form(
     // «Изменить данные»: back to the form with what was entered.
     if q.edit.is_some()
         && let Some(id) = registration_id(&headers)
-        && let Ok(view) = state.identity.registration(id).await
+        && let Ok(view) = state.accounts.registration(id).await
     {
         values.surname = Some(view.surname.as_str().to_owned());
         values.given_name = Some(view.given_name.as_str().to_owned());
@@ -101,7 +101,7 @@ async fn register_submit(
         }
     };
     let started = state
-        .identity
+        .accounts
         .start_registration(StartRegistration {
             surname: parsed.surname,
             given_name: parsed.given_name,
@@ -111,7 +111,7 @@ async fn register_submit(
         })
         .await
         .map_err(|e| registration_error_page(&ctx, e, &state))?;
-    let max_age = state.identity.policy().registration_ttl.whole_seconds();
+    let max_age = state.accounts.policy().registration_ttl.whole_seconds();
     Ok((
         [(
             header::SET_COOKIE,

@@ -38,7 +38,7 @@ fn registration_id(headers: &HeaderMap) -> Option<RegistrationId> {
 fn registration_error_page(ctx: &Ctx, e: RegistrationError, state: &AppState) -> PageError {
     PageError::from_answer(
         ctx.lang.0,
-        input::registration_answer(ctx.tr, state.identity.now(), &e),
+        input::registration_answer(ctx.tr, state.accounts.now(), &e),
     )
 }
 
@@ -51,7 +51,7 @@ async fn current_registration(
         PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.registration_gone)
     })?;
     state
-        .identity
+        .accounts
         .registration(id)
         .await
         .map_err(|e| registration_error_page(ctx, e, state))
@@ -60,7 +60,7 @@ async fn current_registration(
 /// The browser that confirmed takes the registration on: its id and the
 /// continuation, both as cookies only this browser holds.
 fn continue_registration(state: &AppState, id: RegistrationId, continuation: &str) -> Response {
-    let max_age = state.identity.policy().registration_ttl.whole_seconds();
+    let max_age = state.accounts.policy().registration_ttl.whole_seconds();
     let mut response = see_other("/register/password");
     let h = response.headers_mut();
     h.append(

@@ -81,7 +81,7 @@ async fn password_submit(
     let password = form.password.unwrap_or_default();
     let confirmation = form.password_confirmation.unwrap_or_default();
     match state
-        .identity
+        .accounts
         .set_password(
             view.id,
             cookie(&headers, REGISTRATION_CONTINUE_COOKIE),
@@ -101,7 +101,7 @@ async fn password_submit(
             Ok(response)
         }
         Err(e) => {
-            let answer = input::registration_answer(ctx.tr, state.identity.now(), &e);
+            let answer = input::registration_answer(ctx.tr, state.accounts.now(), &e);
             if answer.fields.is_empty() {
                 return Err(PageError::from_answer(ctx.lang.0, answer));
             }

@@ -39,7 +39,7 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 fn api_error(t: &Tr, state: &AppState, e: FactorError) -> ApiError {
-    factor_answer(t, state.identity.now(), &e)
+    factor_answer(t, state.accounts.now(), &e)
 }
 
 fn parse_id(t: &Tr, id: &str) -> Result<uuid::Uuid, ApiError> {
@@ -66,7 +66,7 @@ async fn api_login_code(
     if input.code.trim().is_empty() {
         return Err(ApiError::invalid_field(t, "code", t.factor.err_code));
     }
-    match state.identity.complete_factor_login(id, &input.code).await {
+    match state.accounts.complete_factor_login(id, &input.code).await {
         Ok(session) => Ok(crate::login::session_created(&state, &session)),
         Err(e) => Err(api_error(t, &state, e)),
     }
@@ -87,7 +87,7 @@ async fn api_login_resend(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let id = parse_id(t, &input.challenge_id)?;
-    match state.identity.resend_factor_code(id, None, ip).await {
+    match state.accounts.resend_factor_code(id, None, ip).await {
         Ok(step) => Ok((StatusCode::ACCEPTED, Json(step_json(&state, &step))).into_response()),
         Err(e) => Err(api_error(t, &state, e)),
     }
@@ -111,7 +111,7 @@ async fn api_status(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let status = state
-        .identity
+        .accounts
         .second_factor_status(session.account_id)
         .await
         .map_err(|e| ApiError::internal(t, &e))?;
@@ -163,7 +163,7 @@ async fn api_enrol(
         return Err(ApiError::invalid(t, fields));
     };
     match state
-        .identity
+        .accounts
         .start_factor_enrolment(session.account_id, method, &input.password, lang.0, ip)
         .await
     {
@@ -193,13 +193,13 @@ async fn api_enrol_confirm(
         return Err(ApiError::invalid_field(t, "code", t.factor.err_code));
     }
     match state
-        .identity
+        .accounts
         .confirm_factor_enrolment(session.account_id, id, &input.code, lang.0)
         .await
     {
         Ok(codes) => {
             let status = state
-                .identity
+                .accounts
                 .second_factor_status(session.account_id)
                 .await
                 .map_err(|e| ApiError::internal(t, &e))?;
@@ -221,7 +221,7 @@ async fn api_manage_code(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     match state
-        .identity
+        .accounts
         .send_manage_code(session.account_id, lang.0, ip)
         .await
     {
@@ -269,7 +269,7 @@ async fn api_disable(
     let t = lang.tr();
     manage_fields(t, &input)?;
     match state
-        .identity
+        .accounts
         .disable_second_factor(session.account_id, &input.password, &input.code, lang.0)
         .await
     {
@@ -289,7 +289,7 @@ async fn api_renew(
     let t = lang.tr();
     manage_fields(t, &input)?;
     match state
-        .identity
+        .accounts
         .renew_backup_codes(session.account_id, &input.password, &input.code, lang.0)
         .await
     {

@@ -50,7 +50,7 @@ async fn on_form(
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, ENROL_START);
     let status = state
-        .identity
+        .accounts
         .second_factor_status(session.account_id)
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
@@ -101,7 +101,7 @@ async fn on_submit(
     }
     if let (Some(method), true) = (method, errors.is_empty()) {
         match state
-            .identity
+            .accounts
             .start_factor_enrolment(session.account_id, method, &password, ctx.lang.0, ip)
             .await
         {
@@ -127,7 +127,7 @@ async fn on_submit(
         }
     }
     let status = state
-        .identity
+        .accounts
         .second_factor_status(session.account_id)
         .await
         .map_err(|e| internal(&e))?;
@@ -186,7 +186,7 @@ fn enrol_page(
             resend_note: e
                 .step
                 .resend_at
-                .map(|at| (at - state.identity.now()).whole_seconds())
+                .map(|at| (at - state.accounts.now()).whole_seconds())
                 .filter(|s| *s > 0)
                 .map(|s| fill(ctx.tr.factor.resend_in, s)),
             errors,
@@ -222,7 +222,7 @@ async fn enrol_page_again(
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
-    match state.identity.factor_enrolment(account, id).await {
+    match state.accounts.factor_enrolment(account, id).await {
         Ok(e) => enrol_page(state, ctx, status, &e, errors),
         Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
         Err(_) => Ok(see_other(ENROL_START)),
@@ -266,7 +266,7 @@ async fn enrol_submit(
         Err(FactorError::MalformedCode)
     } else {
         state
-            .identity
+            .accounts
             .confirm_factor_enrolment(account, id, &code, ctx.lang.0)
             .await
     };
@@ -315,7 +315,7 @@ async fn enrol_resend(
     };
     let mut errors = FieldErrors::new();
     match state
-        .identity
+        .accounts
         .resend_factor_code(id, Some(account), ip)
         .await
     {

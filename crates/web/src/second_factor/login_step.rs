@@ -73,7 +73,7 @@ fn login_page(
             step_intro(ctx.tr, s),
             s.method == FactorMethod::Sms,
             s.resend_at
-                .map(|at| (at - state.identity.now()).whole_seconds())
+                .map(|at| (at - state.accounts.now()).whole_seconds())
                 .filter(|s| *s > 0),
         ),
         None => (ctx.tr.factor.err_step_gone.to_owned(), false, None),
@@ -106,7 +106,7 @@ async fn login_code_form(
 ) -> Result<Response, PageError> {
     let next = safe_next(q.next.as_deref());
     let step = match login_step_id(&headers) {
-        Some(id) => match state.identity.factor_login_step(id).await {
+        Some(id) => match state.accounts.factor_login_step(id).await {
             Ok(s) => Some(s),
             Err(FactorError::Internal(e)) => return Err(PageError::internal(ctx.lang.0, &e)),
             Err(_) => None,
@@ -142,7 +142,7 @@ async fn login_code_submit(
     let result = if code.trim().is_empty() {
         Err(FactorError::MalformedCode)
     } else {
-        state.identity.complete_factor_login(id, &code).await
+        state.accounts.complete_factor_login(id, &code).await
     };
     match result {
         Ok(session) => {
@@ -163,7 +163,7 @@ async fn login_code_submit(
             } else if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
                 errors.insert(field, message);
             }
-            let step = state.identity.factor_login_step(id).await.ok();
+            let step = state.accounts.factor_login_step(id).await.ok();
             Ok(login_page(
                 &state,
                 &ctx,
@@ -187,7 +187,7 @@ async fn login_code_resend(
     let Some(id) = login_step_id(&headers) else {
         return Ok(step_over(&state, &ctx, next));
     };
-    match state.identity.resend_factor_code(id, None, ip).await {
+    match state.accounts.resend_factor_code(id, None, ip).await {
         Ok(step) => Ok(login_page(
             &state,
             &ctx,
@@ -203,7 +203,7 @@ async fn login_code_resend(
             if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
                 errors.insert(field, message);
             }
-            let step = state.identity.factor_login_step(id).await.ok();
+            let step = state.accounts.factor_login_step(id).await.ok();
             Ok(login_page(
                 &state,
                 &ctx,

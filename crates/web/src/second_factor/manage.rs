@@ -74,7 +74,7 @@ async fn manage_page(
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
     let s = state
-        .identity
+        .accounts
         .second_factor_status(account)
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
@@ -118,7 +118,7 @@ async fn manage_form(
     let session = citizen_or_login!(state, ctx, headers, which.path());
     let sent_to = if sent {
         state
-            .identity
+            .accounts
             .second_factor_status(session.account_id)
             .await
             .map_err(|e| PageError::internal(ctx.lang.0, &e))?
@@ -184,12 +184,12 @@ async fn manage_submit(
         let lang: Lang = ctx.lang.0;
         let result = match which {
             Manage::Off => state
-                .identity
+                .accounts
                 .disable_second_factor(account, &password, &code, lang)
                 .await
                 .map(|()| None),
             Manage::Renew => state
-                .identity
+                .accounts
                 .renew_backup_codes(account, &password, &code, lang)
                 .await
                 .map(Some),
@@ -266,7 +266,7 @@ async fn manage_code_submit(
     };
     let session = citizen_or_login!(state, ctx, headers, which.path());
     match state
-        .identity
+        .accounts
         .send_manage_code(session.account_id, ctx.lang.0, ip)
         .await
     {

@@ -49,7 +49,7 @@ fn rfc3339(at: time::OffsetDateTime) -> String {
 /// A step waiting for a code, as the API shows it (also the `202` of
 /// `POST /api/v1/sessions` when the account has a second factor).
 pub fn step_json(state: &AppState, step: &FactorStep) -> serde_json::Value {
-    let now = state.identity.now();
+    let now = state.accounts.now();
     json!({
         "second_factor_required": true,
         "challenge_id": step.challenge_id.to_string(),
@@ -111,7 +111,7 @@ fn step_gone(t: &Tr) -> ApiError {
 /// Where a page shows a factor error: on its field, or, for a wait that
 /// names none, by «Получить новый код». `None`: not a form's error.
 fn field_error(t: &Tr, state: &AppState, e: &FactorError) -> Option<(String, String)> {
-    let mut answer = factor_answer(t, state.identity.now(), e);
+    let mut answer = factor_answer(t, state.accounts.now(), e);
     answer.fields.pop_first().or_else(|| {
         answer
             .retry_after
@@ -160,7 +160,7 @@ pub async fn section(
     t: &'static Tr,
     account: uslugi_domain::AccountId,
 ) -> Result<FactorSection, uslugi_app::InternalError> {
-    let s = state.identity.second_factor_status(account).await?;
+    let s = state.accounts.second_factor_status(account).await?;
     let status = match (s.method, &s.phone) {
         (None, _) => t.factor.off.to_owned(),
         (Some(FactorMethod::Sms), Some(p)) => fill(t.factor.on_sms, p),

@@ -45,7 +45,7 @@ async fn api_sessions(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let list = state
-        .identity
+        .accounts
         .sessions(session.account_id, &token, lang.0)
         .await
         .map_err(|e| ApiError::internal(t, &e))?;
@@ -63,7 +63,7 @@ async fn api_end_one(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     if state
-        .identity
+        .accounts
         .end_session(session.account_id, &id)
         .await
         .map_err(|e| ApiError::internal(t, &e))?
@@ -82,7 +82,7 @@ async fn api_end_others(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let n = state
-        .identity
+        .accounts
         .end_other_sessions(session.account_id, &token)
         .await
         .map_err(|e| ApiError::internal(t, &e))?;
@@ -97,7 +97,7 @@ async fn api_events(
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let events = state
-        .identity
+        .accounts
         .security_history(session.account_id)
         .await
         .map_err(|e| ApiError::internal(t, &e))?;

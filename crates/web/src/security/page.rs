@@ -71,7 +71,7 @@ async fn page(
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
     let token = session_token(&headers).unwrap_or_default();
     let sessions = state
-        .identity
+        .accounts
         .sessions(session.account_id, &token, ctx.lang.0)
         .await
         .map_err(internal)?
@@ -88,7 +88,7 @@ async fn page(
         })
         .collect();
     let events = state
-        .identity
+        .accounts
         .security_history(session.account_id)
         .await
         .map_err(internal)?
@@ -129,7 +129,7 @@ async fn end_one(
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/security");
     let ended = state
-        .identity
+        .accounts
         .end_session(session.account_id, &id)
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
@@ -148,7 +148,7 @@ async fn end_others(
     let session = citizen_or_login!(state, ctx, headers, "/me/security");
     let token = session_token(&headers).unwrap_or_default();
     state
-        .identity
+        .accounts
         .end_other_sessions(session.account_id, &token)
         .await
         .map_err(|e| PageError::internal(ctx.lang.0, &e))?;

@@ -36,7 +36,7 @@ impl From<StoreError> for PasswordChangeError {
     }
 }
 
-impl Identity {
+impl Accounts {
     /// Sets a new password. With a temporary password (just typed to log
     /// in) the current one is not asked again and every other session
     /// ends; otherwise the current password is checked, and other sessions

@@ -1,5 +1,7 @@
-//! Use cases of the simplified account: register, confirm the contact, set a
-//! password, log in and out, read one's data, unlock.
+//! The citizen's account (`Accounts`): register, confirm the contact, set
+//! a password, log in and out, read one's data, unlock. Recovery, contact
+//! changes and the second factor add to the same service in their own
+//! modules. (Not "identity": in the glossary that is identity proofing.)
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -89,7 +91,7 @@ pub(crate) async fn contact_quota(
     }
 }
 
-pub struct Identity {
+pub struct Accounts {
     pub(crate) store: Arc<dyn Store>,
     messenger: Arc<dyn Messenger>,
     pub(crate) hasher: Arc<PasswordHasher>,
@@ -102,7 +104,7 @@ pub struct Identity {
     pub(crate) places: Arc<crate::places::Places>,
 }
 
-impl Identity {
+impl Accounts {
     pub fn new(deps: &crate::Deps, policy: Policy) -> Self {
         Self {
             store: Arc::clone(&deps.store),

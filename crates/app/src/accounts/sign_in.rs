@@ -46,7 +46,7 @@ pub struct AuthSession {
     pub must_change_password: bool,
 }
 
-impl Identity {
+impl Accounts {
     pub(super) async fn find_login(
         &self,
         login: &str,

@@ -115,7 +115,7 @@ pub use crate::challenge::Confirmation;
 /// once: longer than a transport's timeout, so that no worker tries it too.
 const FIRST_TRY_LEASE: Duration = Duration::minutes(1);
 
-impl Identity {
+impl Accounts {
     pub(super) fn contact_index(&self, contact: &Contact) -> Vec<u8> {
         match contact {
             Contact::Phone(p) => self
