@@ -124,6 +124,20 @@ impl CodeClock {
     }
 }
 
+/// The code step every page that asks for a code (or tells of a link)
+/// shows the same way (`code_form.html`, `resend_form.html`): where the
+/// code and a resend go, the buttons' words, the code's life and its
+/// countdown.
+pub(crate) struct CodeStep {
+    pub confirm_action: String,
+    pub submit_label: &'static str,
+    pub resend_action: String,
+    pub resend_label: &'static str,
+    /// «Код действителен до …», or the link's.
+    pub valid_until_text: String,
+    pub clock: CodeClock,
+}
+
 /// A form with nothing in it but its CSRF token: a button.
 #[derive(serde::Deserialize)]
 pub(crate) struct EmptyForm {}

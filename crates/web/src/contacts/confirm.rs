@@ -15,7 +15,7 @@ use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, CodeClock, Ctx, EmptyForm, local_time, render, see_other};
+use crate::page::{Chrome, CodeClock, CodeStep, Ctx, EmptyForm, local_time, render, see_other};
 
 use super::{changed_query, contact_change_answer, page_error};
 
@@ -37,11 +37,9 @@ pub(super) fn routes() -> Router<AppState> {
 struct ConfirmPage {
     tr: &'static Tr,
     chrome: Chrome,
-    id: String,
     by_email: bool,
     sent_text: String,
-    valid_until_text: String,
-    clock: CodeClock,
+    step: CodeStep,
     notice: Option<&'static str>,
     errors: FieldErrors,
 }
@@ -60,20 +58,29 @@ fn confirm_page(
         Contact::Email(e) => fill(c.letter_sent, e.as_str()),
     };
     ConfirmPage {
-        id: view.id.to_string(),
         by_email,
         sent_text,
-        valid_until_text: fill(
-            c.valid_until,
-            local_time(state, view.secret_expires_at, &ctx),
-        ),
-        clock: CodeClock::new(
-            state,
-            &ctx,
-            by_email,
-            (view.secret_expires_at, view.resend_at),
-            view.attempts_left == 0,
-        ),
+        step: CodeStep {
+            confirm_action: format!("/me/contacts/changes/{}/confirm", view.id),
+            submit_label: c.confirm,
+            resend_action: format!("/me/contacts/changes/{}/resend", view.id),
+            resend_label: if by_email {
+                c.resend_letter
+            } else {
+                ctx.tr.resend_code
+            },
+            valid_until_text: fill(
+                c.valid_until,
+                local_time(state, view.secret_expires_at, &ctx),
+            ),
+            clock: CodeClock::new(
+                state,
+                &ctx,
+                by_email,
+                (view.secret_expires_at, view.resend_at),
+                view.attempts_left == 0,
+            ),
+        },
         notice,
         errors,
         tr: ctx.tr,

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, CodeClock, Ctx, EmptyForm, local_time, render, see_other};
+use crate::page::{Chrome, CodeClock, CodeStep, Ctx, EmptyForm, local_time, render, see_other};
 
 use super::{continue_registration, current_registration, input, registration_error_page};
 
@@ -34,8 +34,7 @@ struct ConfirmPage {
     by_email: bool,
     who: String,
     email_sent_text: String,
-    valid_until_text: String,
-    clock: CodeClock,
+    step: CodeStep,
     notice: Option<&'static str>,
     errors: FieldErrors,
 }
@@ -59,17 +58,27 @@ fn confirm_page(
             ctx.tr.email_sent,
             local_time(state, view.secret_expires_at, &ctx),
         ),
-        valid_until_text: fill(
-            ctx.tr.code_valid_until,
-            local_time(state, view.secret_expires_at, &ctx),
-        ),
-        clock: CodeClock::new(
-            state,
-            &ctx,
-            by_email,
-            (view.secret_expires_at, view.resend_at),
-            view.attempts_left == 0,
-        ),
+        step: CodeStep {
+            confirm_action: "/register/confirm".into(),
+            submit_label: ctx.tr.continue_button,
+            resend_action: "/register/resend".into(),
+            resend_label: if by_email {
+                ctx.tr.resend_email
+            } else {
+                ctx.tr.resend_code
+            },
+            valid_until_text: fill(
+                ctx.tr.code_valid_until,
+                local_time(state, view.secret_expires_at, &ctx),
+            ),
+            clock: CodeClock::new(
+                state,
+                &ctx,
+                by_email,
+                (view.secret_expires_at, view.resend_at),
+                view.attempts_left == 0,
+            ),
+        },
         notice,
         errors,
         tr: ctx.tr,
