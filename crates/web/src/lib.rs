@@ -140,7 +140,7 @@ pub fn router(state: AppState) -> Router {
                 // gives every status.
                 .on_failure(()),
         )
-        .layer(middleware::from_fn(trace::request_id))
+        .layer(trace::RequestIdLayer)
         .with_state(state)
 }
 
