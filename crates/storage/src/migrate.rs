@@ -126,7 +126,8 @@ where
             .iter()
             .find(|m| m.version == version)
             .ok_or(MigrateError::VersionMissing(version))?;
-        // -1: the time it took was never measured (sqlx's own placeholder).
+        // `execution_time` -1: the earlier runner applied this migration and
+        // did not time it; -1 is what sqlx writes for a time it does not know.
         sqlx::query(
             "INSERT INTO _sqlx_migrations \
              (version, description, success, checksum, execution_time) \
