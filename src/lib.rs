@@ -5,6 +5,7 @@ pub mod centers_file;
 pub mod cli;
 pub mod config;
 pub mod letters_file;
+pub mod metrics;
 pub mod private_files;
 pub mod secrets;
 pub mod server;

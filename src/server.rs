@@ -42,6 +42,13 @@ pub struct App {
     pub audit: uslugi_app::audit::AuditLog,
     /// The audit chain's head, kept outside the database.
     pub audit_head: Arc<crate::audit_head::FileHead>,
+    /// Begins the node's stop: the event streams end, the workers finish
+    /// the job in hand and take no other.
+    pub stop: uslugi_web::shutdown::StopNode,
+    /// How long the stop waits for requests and workers.
+    pub shutdown_grace: std::time::Duration,
+    /// The metrics listener (`metrics_listen`), set by `serve`.
+    pub metrics: Option<crate::metrics::Exporter>,
 }
 
 impl App {
@@ -186,7 +193,12 @@ pub async fn build(
     )
     .context("the post simulator's records")?
     .with_failure_rate(settings.post_failure_rate);
-    let deps = uslugi_app::Deps::new(store.clone(), messenger, hasher, crypto, Arc::clone(&clock));
+    let mut deps =
+        uslugi_app::Deps::new(store.clone(), messenger, hasher, crypto, Arc::clone(&clock));
+    deps.messenger = Arc::new(crate::metrics::CountedMessenger(Arc::clone(
+        &deps.messenger,
+    )));
+    deps.job_metrics = Arc::new(crate::metrics::JobsReported);
     let audit = deps.audit.clone();
     let letters = Arc::new(uslugi_app::letters::Letters::new(
         &deps,
@@ -254,7 +266,10 @@ pub async fn build(
         Arc::clone(&centers),
         Arc::clone(&verification),
     );
+    let (stop, shutdown) = uslugi_web::shutdown::channel();
     let state = AppState {
+        count_requests: settings.metrics_listen.is_some(),
+        shutdown,
         letters,
         operators: Arc::new(operators),
         centers,
@@ -262,7 +277,7 @@ pub async fn build(
         verification,
         dev_mailbox,
         readiness: Arc::new(StoreReadiness(store.clone())),
-        trust_forwarded_for: settings.trust_forwarded_for,
+        forwarded_for: settings.forwarded_for()?,
     };
     Ok(App {
         state,
@@ -273,6 +288,9 @@ pub async fn build(
         deployment,
         audit,
         audit_head,
+        stop,
+        shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace_s),
+        metrics: None,
     })
 }
 
@@ -315,7 +333,7 @@ async fn registry_gateway(
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
 pub async fn serve(
-    app: App,
+    mut app: App,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -360,34 +378,93 @@ pub async fn serve(
             }
         })
     };
+    let workers_alive = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let workers = app.run_workers.then(|| {
         let verification = Arc::clone(&app.state.verification);
-        tokio::spawn(async move { run_workers(&verification).await })
+        let stopping = app.state.shutdown.clone();
+        let alive = Arc::clone(&workers_alive);
+        alive.store(true, std::sync::atomic::Ordering::Relaxed);
+        tokio::spawn(async move {
+            run_workers(&verification, stopping).await;
+            alive.store(false, std::sync::atomic::Ordering::Relaxed);
+        })
     });
+    let metrics = app.metrics.take().map(|exporter| {
+        let router = crate::metrics::router(
+            &exporter,
+            Arc::clone(&app.store),
+            Arc::clone(&workers_alive),
+            app.run_workers,
+        );
+        let mut begun = app.state.shutdown.clone();
+        tokio::spawn(
+            axum::serve(exporter.listener, router)
+                .with_graceful_shutdown(async move { begun.begun().await })
+                .into_future(),
+        )
+    });
+    let mut stopping = app.state.shutdown.clone();
     let router = uslugi_web::router(app.state);
-    let result = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let stop = app.stop;
+    // The signal begins the stop: the listener closes (axum), the event
+    // streams and the workers hear it; requests in flight finish.
+    let server = tokio::spawn({
+        let mut begun = stopping.clone();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { begun.begun().await })
+        .into_future()
+    });
+    tokio::spawn(async move {
+        shutdown.await;
+        stop.stop();
+    });
+    let grace = app.shutdown_grace;
+    let finished = async {
+        let result = server.await.context("the server task failed")?;
+        if let Some(w) = workers {
+            w.await.context("the workers' task failed")?;
+        }
+        result.context("server failed")
+    };
+    tokio::pin!(finished);
+    let result = tokio::select! {
+        r = &mut finished => r,
+        () = async {
+            stopping.begun().await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(
+                grace_s = grace.as_secs(),
+                "requests or workers still busy when the grace period ended; stopping anyway"
+            );
+            Ok(())
+        }
+    };
     sweeper.abort();
     witness.abort();
-    if let Some(w) = workers {
-        w.abort();
+    if let Some(m) = metrics {
+        m.abort();
     }
     note_audit_head(&audit, store.as_ref(), audit_head.as_ref()).await;
     if let Some(sim) = app.sim {
         sim.task.abort();
     }
-    result.context("server failed")
+    result
 }
 
 /// Runs the registry checks and the outbox: at once when there is new work,
 /// otherwise twice a second. State lives in the database, so several nodes
 /// may run workers side by side.
-async fn run_workers(verification: &Verification) {
+/// On the node's stop the job in hand finishes (its lease is then
+/// released by its outcome) and no other is taken.
+async fn run_workers(verification: &Verification, mut stopping: uslugi_web::shutdown::Shutdown) {
     loop {
+        if stopping.has_begun() {
+            return;
+        }
         match verification.run_once().await {
             Ok(done) if !done.is_idle() => continue,
             Ok(_) => {}
@@ -398,6 +475,7 @@ async fn run_workers(verification: &Verification) {
         tokio::select! {
             () = verification.wait_for_work() => {}
             () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            () = stopping.begun() => {}
         }
     }
 }

@@ -34,6 +34,25 @@ fn uslugi(args: &[&str], data_dir: &std::path::Path) -> std::process::Output {
 }
 
 #[test]
+fn the_version_names_the_release_and_its_migration_level() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let migrations = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/storage/migrations/sqlite"
+    ))
+    .unwrap()
+    .count();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!(
+            "uslugi {} (migration level {migrations})",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
 fn help_names_every_command() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert!(out.status.success());
@@ -873,4 +892,513 @@ fn the_keyed_hash_key_of_the_blind_indexes_is_rotated_by_its_own_flag() {
         dir.path(),
     );
     assert_eq!(both.status.code(), Some(2), "one rotation at a time");
+}
+
+/// Registers `phone` through the API, reading the code from the development
+/// mailbox; `true` once the account's creation was answered 201.
+async fn register(base: &str, data: &std::path::Path, phone: &str, password: &str) -> bool {
+    let client = reqwest::Client::new();
+    let started: Value = client
+        .post(format!("{base}/api/v1/registrations"))
+        .json(&json!({"surname": "Резервова", "given_name": "Анна", "phone": phone, "accept_terms": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = started["registration_id"].as_str().unwrap().to_owned();
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let mailbox = std::fs::read_to_string(data.join("outbox.jsonl")).unwrap();
+    let code = mailbox
+        .lines()
+        .rev()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|m| m["to"].as_str().unwrap_or_default().ends_with(&digits[1..]))
+        .and_then(|m| {
+            m["body"]
+                .as_str()
+                .unwrap()
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .map(str::to_owned)
+        })
+        .unwrap();
+    let confirmed: Value = client
+        .post(format!("{base}/api/v1/registrations/{id}/confirm"))
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created = client
+        .post(format!("{base}/api/v1/registrations/{id}/password"))
+        .json(&json!({
+            "continuation_token": confirmed["continuation_token"],
+            "password": password,
+            "password_confirmation": password,
+        }))
+        .send()
+        .await
+        .unwrap();
+    created.status() == 201
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_people_register_starts_a_portal_with_every_account_it_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let limits = [
+        ("USLUGI_LIMITS__SENDS_PER_IP_PER_HOUR", "100000"),
+        ("USLUGI_LIMITS__SENDS_PER_CONTACT_PER_HOUR", "100000"),
+    ];
+    let server = serve(&listen, &data, dir.path(), &[], &limits);
+    wait_for_health(&base).await;
+    let password = "резервная копия на месте";
+
+    // People keep registering, one after another, while the copy is taken.
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let registering = tokio::spawn({
+        let (base, data) = (base.clone(), data.clone());
+        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        async move {
+            for n in 0.. {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let phone = format!("+7926{n:07}");
+                if register(&base, &data, &phone, password).await {
+                    acknowledged.lock().unwrap().push(phone);
+                }
+            }
+        }
+    });
+    while acknowledged.lock().unwrap().len() < 5 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before: Vec<String> = acknowledged.lock().unwrap().clone();
+    let out = dir.path().join("copy.db");
+    let backup = tokio::task::spawn_blocking({
+        let (out, data) = (out.clone(), data.clone());
+        move || uslugi(&["admin", "backup", "--out", out.to_str().unwrap()], &data)
+    })
+    .await
+    .unwrap();
+    assert!(backup.status.success(), "{}", text(&backup));
+    while acknowledged.lock().unwrap().len() < before.len() + 3 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    registering.await.unwrap();
+    drop(server);
+
+    let keys = dir.path().join("copy.db.secrets.toml");
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&out), 0o600);
+        assert_eq!(mode(&keys), 0o600);
+    }
+    // A second backup to the same name replaces nothing.
+    let copied = std::fs::read(&out).unwrap();
+    let again = uslugi(&["admin", "backup", "--out", out.to_str().unwrap()], &data);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(text(&again).contains("never replaces"));
+    assert_eq!(std::fs::read(&out).unwrap(), copied);
+
+    // Restored as the documentation says: the copy as uslugi.db, the keys
+    // as secrets.toml, in a new data directory.
+    let restored = dir.path().join("restored");
+    std::fs::create_dir(&restored).unwrap();
+    std::fs::copy(&out, restored.join("uslugi.db")).unwrap();
+    std::fs::copy(&keys, restored.join("secrets.toml")).unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let _restored_server = serve(&listen, &restored, dir.path(), &[], &[]);
+    wait_for_health(&base).await;
+    let client = reqwest::Client::new();
+    for phone in &before {
+        let login = client
+            .post(format!("{base}/api/v1/sessions"))
+            .json(&json!({"login": phone, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            login.status(),
+            201,
+            "{phone} was acknowledged before the backup"
+        );
+        let token = login.json::<Value>().await.unwrap()["session_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let me: Value = client
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            me["phone"],
+            phone.as_str(),
+            "sealed values open with the keys"
+        );
+    }
+}
+
+/// One open live-check stream used to keep a stopping node alive for 75 s.
+/// Now SIGTERM closes the listener, ends the stream with a reconnect hint,
+/// and the process exits 0 well within its grace period.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_ends_the_live_check_streams_and_exits_within_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    // The registries take ten minutes: the checks stay in progress.
+    let mut server = serve(
+        &listen,
+        &data,
+        dir.path(),
+        &["--sim-delay-ms", "600000"],
+        &[("USLUGI_SHUTDOWN_GRACE_S", "5")],
+    );
+    wait_for_health(&base).await;
+    let password = "живые проверки идут";
+    assert!(register(&base, &data, "+79264000001", password).await);
+    let client = reqwest::Client::new();
+    let token = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&json!({"login": "+79264000001", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["session_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let draft = json!({
+        "surname": "Резервова", "given_name": "Анна", "patronymic": "Ивановна",
+        "sex": "female", "birth_date": "1980-05-17", "birth_place": "гор. Москва",
+        "snils": "112-233-445 95", "citizenship": "RUS",
+        "document": {"type": "rf_passport", "series_number": "4510 123456",
+            "issue_date": "2000-06-01", "issued_by": "ОВД района Арбат гор. Москвы",
+            "department_code": "770-001"}
+    });
+    let saved = client
+        .put(format!("{base}/api/v1/me/personal-data"))
+        .bearer_auth(&token)
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let submitted = client
+        .post(format!("{base}/api/v1/me/personal-data/submit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 202);
+
+    let mut events = client
+        .get(format!("{base}/me/verification/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let first = events.chunk().await.unwrap().unwrap();
+    assert!(
+        String::from_utf8_lossy(&first).contains("in_progress"),
+        "{first:?}"
+    );
+
+    let asked = Instant::now();
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    while let Ok(Some(bytes)) = tokio::time::timeout(Duration::from_secs(10), events.chunk())
+        .await
+        .expect("the stream ends at once")
+    {
+        rest.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    assert!(rest.contains("event: shutdown"), "{rest}");
+    assert!(rest.contains("retry: 3000"), "{rest}");
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(asked.elapsed() < Duration::from_secs(5), "still running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        client.get(format!("{base}/health")).send().await.is_err(),
+        "the listener is closed"
+    );
+}
+
+/// The metrics listener after a journey: the series an operator alerts on
+/// are there, by route template, and nothing in them names a person.
+#[tokio::test]
+async fn metrics_are_served_apart_and_say_nothing_of_anyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let _server = serve(
+        &listen,
+        &data,
+        dir.path(),
+        &["--metrics-listen", &metrics],
+        &[],
+    );
+    wait_for_health(&base).await;
+    let password = "счётчики без имён";
+    let phone = "+79265000001";
+    assert!(register(&base, &data, phone, password).await);
+    let client = reqwest::Client::new();
+    let session: Value = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&json!({"login": phone, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["session_token"].as_str().unwrap();
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let wrong = client
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&json!({"login": phone, "password": "не тот"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let unknown_path = client
+        .get(format!("{base}/api/v1/me/{phone}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown_path.status(), 404);
+
+    let text = client
+        .get(format!("http://{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        r#"uslugi_http_requests_total{route="/api/v1/me",method="GET",status="200"} 1"#,
+        r#"uslugi_http_requests_total{route="/api/v1/registrations/{id}/confirm",method="POST",status="200"} 1"#,
+        r#"uslugi_http_requests_total{route="unmatched",method="GET",status="404"} 1"#,
+        r#"uslugi_http_request_duration_seconds_bucket{route="/api/v1/me",le="0.5"} 1"#,
+        r#"uslugi_logins_total{result="success"} 1"#,
+        r#"uslugi_logins_total{result="refused"} 1"#,
+        r#"uslugi_messages_total{channel="sms",result="sent"} 1"#,
+        "uslugi_password_hash_duration_seconds_bucket",
+        &format!(
+            r#"uslugi_build_info{{version="{}"}} 1"#,
+            env!("CARGO_PKG_VERSION")
+        ),
+        "uslugi_workers_alive 1",
+    ] {
+        assert!(text.contains(series), "{series} in\n{text}");
+    }
+    for personal in ["9265000001", "Резервова", "Анна", token, password] {
+        assert!(!text.contains(personal), "{personal} in\n{text}");
+    }
+    let live = client
+        .get(format!("http://{metrics}/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    let ready = client
+        .get(format!("http://{metrics}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "database: ok\nworkers: ok\n");
+    let public = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404, "not on the public listener");
+}
+
+/// With `log_format = "json"` (from the file here) everything the process
+/// writes is a JSON line, the start banner included; a request's lines
+/// carry its id; no colours.
+#[cfg(unix)]
+#[tokio::test]
+async fn json_logs_are_json_lines_from_the_banner_to_the_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("uslugi.toml");
+    std::fs::write(&config, "log_format = \"json\"\nnot_a_setting = 1\n").unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let mut server = serve(
+        &listen,
+        &data,
+        dir.path(),
+        &["--config", config.to_str().unwrap()],
+        &[],
+    );
+    wait_for_health(&base).await;
+    assert!(register(&base, &data, "+79266000001", "строки журнала в JSON").await);
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/v1/me"))
+        .header("x-request-id", "json-line-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(server.0.wait().unwrap().code(), Some(0));
+
+    let stdout = std::fs::read_to_string(dir.path().join("stdout")).unwrap();
+    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap();
+    let lines: Vec<Value> = stdout
+        .lines()
+        .chain(stderr.lines())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    for line in &lines {
+        for key in ["timestamp", "level", "target", "fields"] {
+            assert!(line.get(key).is_some(), "{key} in {line}");
+        }
+    }
+    let said = |text: &str| {
+        lines.iter().any(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(text))
+        })
+    };
+    assert!(said("DEVELOPMENT MODE"), "the banner");
+    assert!(said("uslugi is listening on"));
+    assert!(said("unknown setting ignored"), "warned in JSON too");
+    assert!(lines.iter().any(|l| {
+        l["span"]["request_id"] == "json-line-1"
+            && l["span"]["route"] == "/api/v1/me"
+            && l["fields"]["status"] == 401
+    }));
+    assert!(!stderr.contains('\u{1b}'), "no colours");
+    assert!(
+        !stdout.contains("[mailbox]"),
+        "codes are not echoed into the log"
+    );
+}
+
+/// `config check` prints the settings in effect from the same layers as
+/// `serve`, secrets redacted, and every problem at once (exit 2); `serve`
+/// with a problem refuses before it writes anything.
+#[test]
+fn config_check_names_every_problem_and_serve_refuses_before_any_side_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("never-made");
+    let file = dir.path().join("uslugi.toml");
+    std::fs::write(
+        &file,
+        "listen = \"0.0.0.0:8080\"\nbase_url = \"https://uslugi.example\"\n\
+         trusted_proxies = [\"10.0.0.0/33\"]\ndisplay_utc_offset = \"Moscow\"\n\
+         [smtp]\nhost = \"relay.example\"\nfrom = \"portal@uslugi.example\"\n\
+         password = \"smtp-secret-value\"\ntypo_key = 1\n",
+    )
+    .unwrap();
+    let check = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(BIN);
+        c.args(["config", "check", "--config", file.to_str().unwrap()])
+            .args(args)
+            .env_remove("USLUGI_DATABASE_URL")
+            .env_remove("USLUGI_DEV")
+            .env("USLUGI_DATA_DIR", &data);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let out = check(
+        &[],
+        &[("USLUGI_SMS_GATEWAY__URL", "https://sms.example/send")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    for problem in [
+        "trusted_proxies: /33 is longer",
+        "display_utc_offset: 'Moscow'",
+        "registries.url (USLUGI_REGISTRIES__URL)",
+    ] {
+        assert!(said.contains(problem), "{problem} in {said}");
+    }
+    assert!(
+        said.contains("smtp.typo_key"),
+        "the unknown key by its path: {said}"
+    );
+    assert!(said.contains("host = \"relay.example\""), "{said}");
+    assert!(
+        said.contains("sms.example"),
+        "the environment's layer: {said}"
+    );
+    assert!(said.contains("[redacted]") && !said.contains("smtp-secret-value"));
+    // A flag is a layer too: --dev makes it development, where the
+    // missing transports are no problem; the other problems stay.
+    let dev = text(&check(&["--dev"], &[]));
+    assert!(!dev.contains("registries.url"), "{dev}");
+    assert!(dev.contains("trusted_proxies"));
+
+    let serve = Command::new(BIN)
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .env_remove("USLUGI_DATABASE_URL")
+        .env_remove("USLUGI_DEV")
+        .env("USLUGI_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert_eq!(serve.status.code(), Some(2), "{}", text(&serve));
+    assert!(text(&serve).contains("cannot start: trusted_proxies"));
+    assert!(
+        !data.exists(),
+        "nothing written before the settings were checked"
+    );
+
+    std::fs::write(&file, "listen = \"127.0.0.1:8080\"\n").unwrap();
+    let fine = check(&[], &[]);
+    assert_eq!(fine.status.code(), Some(0), "{}", text(&fine));
+    assert!(text(&fine).contains("# no problems"));
 }

@@ -89,7 +89,8 @@ async fn a_line_logged_inside_a_request_names_the_request_and_its_route_but_not_
     drop(guard);
 
     let log = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
-    let request = "request{id=test-req-61 method=POST route=/api/v1/recovery/{id}/password}";
+    let request =
+        "request{request_id=test-req-61 method=POST route=/api/v1/recovery/{id}/password}";
     let inside = log
         .lines()
         .find(|l| l.contains("access recovered"))

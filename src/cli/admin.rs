@@ -56,6 +56,16 @@ pub(super) enum AdminCommand {
         #[command(subcommand)]
         command: LettersCommand,
     },
+    /// A consistent copy of a SQLite database, taken beside a running
+    /// server, into FILE, and the keys into FILE.secrets.toml (both 0600;
+    /// an existing file is never replaced). A PostgreSQL database is backed
+    /// up with pg_dump: the command says so and exits 2.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// The append-only audit log of security events.
     Audit {
         #[command(subcommand)]
@@ -258,6 +268,10 @@ pub(super) async fn run(
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::Operator { command } => admin_operator(config, command).await,
+        AdminCommand::Backup { out, common } => {
+            let settings = settings(config, None, &common)?;
+            super::backup::run(&settings, &out).await
+        }
         AdminCommand::Letters {
             command: LettersCommand::Export { date, out, common },
         } => {

@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Deployment, DevelopmentBecause, Overrides, Settings};
 
 mod admin;
+mod backup;
+mod logging;
 
 use admin::AdminCommand;
 
@@ -27,6 +29,10 @@ struct Cli {
     /// TOML configuration file.
     #[arg(long, global = true, env = "USLUGI_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// How lines are written to standard error: text, or JSON lines for a
+    /// log shipper (also USLUGI_LOG_FORMAT, or log_format in the file).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    log_format: Option<crate::config::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -60,27 +66,48 @@ fn check_delay(s: &str) -> Result<String, uslugi_sim::SettingsError> {
     uslugi_sim::parse_delay_ms(s).map(|_| s.to_owned())
 }
 
+/// What `serve` reads besides the file and the environment.
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "USLUGI_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+    #[command(flatten)]
+    common: Common,
+    #[command(flatten)]
+    sim: SimFlags,
+    /// How long the simulated post takes to hand a letter over, in seconds
+    /// (also USLUGI_POST_DELIVERY_S; default 1209600, two weeks).
+    #[arg(long, value_name = "N")]
+    post_delivery_s: Option<u64>,
+    /// Serve /metrics, /health/live and /health/ready on this second
+    /// address (also USLUGI_METRICS_LISTEN; off by default).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// Development mode on any address (also USLUGI_DEV=1): the
+    /// development mailbox and the simulators stand in for SMTP, the SMS
+    /// gateway and the registries. Without it, that is only on a loopback listener
+    /// with a loopback base URL; elsewhere they must be configured.
+    #[arg(long)]
+    dev: bool,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the settings in effect and every problem; exit 0, or 2.
+    Check(ServeArgs),
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the portal: pages, JSON API and background work, in one process.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "USLUGI_LISTEN", value_name = "ADDR")]
-        listen: Option<String>,
-        #[command(flatten)]
-        common: Common,
-        #[command(flatten)]
-        sim: SimFlags,
-        /// How long the simulated post takes to hand a letter over, in seconds
-        /// (also USLUGI_POST_DELIVERY_S; default 1209600, two weeks).
-        #[arg(long, value_name = "N")]
-        post_delivery_s: Option<u64>,
-        /// Development mode on any address (also USLUGI_DEV=1): the
-        /// development mailbox and the simulators stand in for SMTP, the SMS
-        /// gateway and the registries. Without it, that is only on a loopback listener
-        /// with a loopback base URL; elsewhere they must be configured.
-        #[arg(long)]
-        dev: bool,
+    Serve(ServeArgs),
+    /// The settings: `config check` prints those in effect (the same layers
+    /// as `serve`: file, environment, flags; secrets redacted) and every
+    /// problem, and exits 2 if there is one.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
     },
     /// Apply database migrations and exit (serve also does this at start).
     Migrate {
@@ -137,12 +164,32 @@ enum SimCommand {
     },
 }
 
+fn serve_settings(config: Option<&PathBuf>, args: ServeArgs) -> anyhow::Result<Settings> {
+    settings_with_sim(
+        config,
+        args.listen,
+        &args.common,
+        &args.sim,
+        args.post_delivery_s,
+        args.dev,
+        args.metrics_listen,
+    )
+}
+
 fn settings(
     config: Option<&PathBuf>,
     listen: Option<String>,
     common: &Common,
 ) -> anyhow::Result<Settings> {
-    settings_with_sim(config, listen, common, &SimFlags::default(), None, false)
+    settings_with_sim(
+        config,
+        listen,
+        common,
+        &SimFlags::default(),
+        None,
+        false,
+        None,
+    )
 }
 
 fn settings_with_sim(
@@ -152,6 +199,7 @@ fn settings_with_sim(
     sim: &SimFlags,
     post_delivery_s: Option<u64>,
     dev: bool,
+    metrics_listen: Option<String>,
 ) -> anyhow::Result<Settings> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let overrides = Overrides {
@@ -163,30 +211,37 @@ fn settings_with_sim(
         sim_delay_ms: sim.sim_delay_ms.clone(),
         sim_failure_rate: sim.sim_failure_rate,
         post_delivery_s,
+        metrics_listen,
     };
     let (settings, unknown) = Settings::load(config.map(PathBuf::as_path), &env, &overrides)?;
+    logging::apply(settings.log_format);
     for key in unknown {
         tracing::warn!(setting = %key, "unknown setting ignored");
     }
     Ok(settings)
 }
 
-fn init_logging() {
-    let filter: tracing_subscriber::filter::Targets = std::env::var("USLUGI_LOG")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| "info".parse().expect("static filter"));
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(filter)
-        .init();
+/// `--version`: the release and the schema it makes (what `migrate` leaves
+/// and a node of this release expects), for upgrade notes and support.
+fn version() -> String {
+    format!(
+        "{} (migration level {})",
+        env!("CARGO_PKG_VERSION"),
+        uslugi_storage::migration_level()
+    )
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging();
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let matches = Cli::command().version(version()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    logging::init(
+        logging::early_format(cli.log_format),
+        cli.log_format.is_some(),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -200,7 +255,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            logging::say_error(&format!("error: {e:#}"));
             // A configuration to correct, not a failure to retry: service
             // managers are told apart by the code.
             if e.downcast_ref::<crate::config::ProductionNotConfigured>()
@@ -217,37 +272,83 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_ref();
     match cli.command {
-        Command::Serve {
-            listen,
-            common,
-            sim,
-            post_delivery_s,
-            dev,
+        Command::Config {
+            command: ConfigCommand::Check(args),
         } => {
-            let settings = settings_with_sim(config, listen, &common, &sim, post_delivery_s, dev)?;
+            let settings = match serve_settings(config, args) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("problem: {e:#}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            println!("{}", settings.redacted()?);
+            let problems = settings.problems();
+            if problems.is_empty() {
+                println!("# no problems");
+                return Ok(ExitCode::SUCCESS);
+            }
+            for problem in &problems {
+                eprintln!("problem: {problem}");
+            }
+            Ok(ExitCode::from(2))
+        }
+        Command::Serve(args) => {
+            let settings = match serve_settings(config, args) {
+                Ok(s) => s,
+                Err(e) => {
+                    logging::say_error(&format!("cannot start: {e:#}"));
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            // Every problem the settings have is told, each on its line,
+            // before anything is created, generated, migrated or bound.
+            let problems = settings.problems();
+            if !problems.is_empty() {
+                for problem in &problems {
+                    logging::say_error(&format!("cannot start: {problem}"));
+                }
+                return Ok(ExitCode::from(2));
+            }
             let addr = settings.listen_addr()?;
-            let app =
-                crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), true).await?;
+            // The recorder first, so the node's start is counted too.
+            let exporter = match &settings.metrics_listen {
+                Some(listen) => Some(crate::metrics::exporter(listen).await?),
+                None => None,
+            };
+            // In JSON mode every line is a log line: the mailbox is not
+            // echoed (its messages stay at /dev/outbox), as codes must not
+            // reach a log shipper.
+            let echo = !logging::is_json();
+            let mut app =
+                crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), echo).await?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
+            if let Some(exporter) = exporter {
+                logging::say(&format!(
+                    "metrics: http://{}/metrics, /health/live, /health/ready",
+                    exporter.listener.local_addr()?
+                ));
+                app.metrics = Some(exporter);
+            }
             let base = settings.base_url()?;
             if let Deployment::Development(because) = app.deployment {
-                println!("{}", development_banner(because, &app));
+                logging::say(&development_banner(because, &app));
             }
-            println!(
+            logging::say(&format!(
                 "uslugi is listening on http://{} — open {base}/",
                 listener.local_addr()?
-            );
-            println!(
+            ));
+            logging::say(&format!(
                 "database: {}",
                 uslugi_storage::redact_url(&settings.database_url())
-            );
+            ));
             if let Some(path) = &app.dev_mailbox_path {
-                println!(
+                logging::say(&format!(
                     "messages go to the development mailbox: {base}/dev/outbox, {base}/dev/outbox.json (from this machine only), `uslugi outbox` ({})",
                     path.display()
-                );
+                ));
             }
             if app.deployment == Deployment::Production {
                 // No adapter to Russian Post's API exists yet: the letters

@@ -19,6 +19,8 @@ pub struct Overrides {
     pub sim_delay_ms: Option<String>,
     pub sim_failure_rate: Option<f64>,
     pub post_delivery_s: Option<u64>,
+    /// `--metrics-listen`.
+    pub metrics_listen: Option<String>,
 }
 
 const ENV_PREFIX: &str = "USLUGI_";
@@ -140,6 +142,13 @@ impl Settings {
                 toml::Value::Integer(i64::try_from(v).unwrap_or(i64::MAX)),
             );
         }
+        if let Some(v) = &overrides.metrics_listen {
+            set_path(
+                &mut tree,
+                &["metrics_listen".into()],
+                toml::Value::String(v.clone()),
+            );
+        }
         let mut unknown = Vec::new();
         let relaxed = strip_unknown(tree, &mut unknown)?;
         let settings: Settings = relaxed.try_into().context("invalid settings")?;
@@ -195,6 +204,15 @@ fn set_path(tree: &mut toml::Value, path: &[String], value: toml::Value) {
             (Some(toml::Value::Boolean(_)), toml::Value::Integer(i @ (0 | 1))) => {
                 toml::Value::Boolean(i == 1)
             }
+            // A list from the environment is comma-separated
+            // (`USLUGI_TRUSTED_PROXIES=10.0.0.0/8,192.168.1.7`).
+            (Some(toml::Value::Array(_)), toml::Value::String(s)) => toml::Value::Array(
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_owned()))
+                    .collect(),
+            ),
             (_, v) => v,
         };
         t.insert(last.clone(), value);
@@ -205,7 +223,7 @@ fn set_path(tree: &mut toml::Value, path: &[String], value: toml::Value) {
 /// stopping the service (or silently doing nothing).
 fn strip_unknown(tree: toml::Value, unknown: &mut Vec<String>) -> anyhow::Result<toml::Value> {
     let probe: Result<Settings, _> =
-        serde_ignored::deserialize(tree.clone(), |path| unknown.push(path.to_string()));
+        serde_ignored::deserialize(tree.clone(), |path| unknown.push(dotted(&path)));
     if unknown.is_empty() {
         probe.context("invalid settings")?;
         return Ok(tree);
@@ -215,6 +233,28 @@ fn strip_unknown(tree: toml::Value, unknown: &mut Vec<String>) -> anyhow::Result
         remove_path(&mut tree, &path.split('.').collect::<Vec<_>>());
     }
     Ok(tree)
+}
+
+/// A key's full path as it is written in the file (`smtp.tls_mode`): an
+/// optional section is no step of its own.
+fn dotted(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => join(&dotted(parent), &index.to_string()),
+        Path::Map { parent, key } => join(&dotted(parent), key),
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => dotted(parent),
+    }
+}
+
+fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
 }
 
 fn remove_path(tree: &mut toml::Value, path: &[&str]) {
@@ -240,6 +280,24 @@ fn remove_path(tree: &mut toml::Value, path: &[&str]) {
 mod tests {
     use super::*;
     use crate::config::env;
+
+    #[test]
+    fn trusted_proxies_come_as_a_list_or_comma_separated_and_a_wrong_one_is_named() {
+        let e = env(&[("USLUGI_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")]);
+        let (s, _) = Settings::load(None, &e, &Overrides::default()).unwrap();
+        assert_eq!(s.trusted_proxies, ["10.0.0.0/8", "192.168.1.7"]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("uslugi.toml");
+        std::fs::write(&file, "trusted_proxies = [\"::1\", \"10.0.0.0/33\"]\n").unwrap();
+        let (s, _) = Settings::load(Some(&file), &[], &Overrides::default()).unwrap();
+        let problems = s.problems();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("trusted_proxies: /33 is longer")),
+            "{problems:?}"
+        );
+    }
 
     #[test]
     fn the_simulator_is_set_by_file_short_variables_and_flags() {
@@ -388,6 +446,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(unknown, ["listen_addr"]);
+        // A key inside an optional section is named by its whole path, and
+        // dropped: the section's own keys still load.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("uslugi.toml");
+        std::fs::write(
+            &file,
+            "[smtp]\nhost = \"relay\"\nfrom = \"a@b.ru\"\nfoo = 1\n",
+        )
+        .unwrap();
+        let (s, unknown) = Settings::load(Some(&file), &[], &Overrides::default()).unwrap();
+        assert_eq!(unknown, ["smtp.foo"]);
+        assert_eq!(s.smtp.unwrap().host, "relay");
         let bad = Settings::load(
             None,
             &env(&[("USLUGI_LIMITS__SENDS_PER_IP_PER_HOUR", "many")]),

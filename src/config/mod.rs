@@ -20,6 +20,25 @@ pub use sections::{
     LetterSender, LimitSettings, PasswordHashSettings, RegistrySettings, RegistrySimSettings,
 };
 
+/// `log_format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "text" => Some(Self::Text),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -34,7 +53,12 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The public address of the portal; links in messages are built from it.
     pub base_url: Option<String>,
-    /// Believe `X-Forwarded-For` (only behind your own reverse proxy).
+    /// The reverse proxies in front of the portal (networks, `10.0.0.0/8`,
+    /// or addresses): a request from one of them is from the rightmost
+    /// `X-Forwarded-For` hop that is not one of them.
+    pub trusted_proxies: Vec<String>,
+    /// Older, all or nothing: believe every peer's `X-Forwarded-For` and
+    /// take its last hop. `trusted_proxies` replaces it (and wins).
     pub trust_forwarded_for: bool,
     /// Keys for hashing and encryption (default: `secrets.toml` in the data
     /// directory, generated on first start).
@@ -53,6 +77,15 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     pub sms_gateway: Option<SmsGatewaySettings>,
     pub registries: RegistrySettings,
+    /// How the process writes its lines: `text` or `json` (JSON lines).
+    pub log_format: LogFormat,
+    /// A second listener for `/metrics` (Prometheus), `/health/live` and
+    /// `/health/ready`, e.g. `127.0.0.1:9090`; off when unset. Keep it off
+    /// the public network.
+    pub metrics_listen: Option<String>,
+    /// How long a stopping node (SIGTERM) waits for requests in flight and
+    /// its workers before it exits anyway, in seconds.
+    pub shutdown_grace_s: u64,
     /// Run the background work (registry checks, the outbox) on this node.
     /// Off for nodes that only serve pages when others do the work; the state
     /// is in the database, so any number of nodes may run it.
@@ -75,6 +108,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./uslugi-data"),
             database_url: None,
             base_url: None,
+            trusted_proxies: Vec::new(),
             trust_forwarded_for: false,
             secrets_file: None,
             audit_head_file: None,
@@ -89,6 +123,9 @@ impl Default for Settings {
             post_delivery_s: u64::try_from(uslugi_sim::DEFAULT_DELIVERY.whole_seconds())
                 .unwrap_or(1_209_600),
             post_failure_rate: 0.02,
+            shutdown_grace_s: 10,
+            metrics_listen: None,
+            log_format: LogFormat::Text,
             letter_sender: LetterSender::default(),
         }
     }
@@ -123,6 +160,107 @@ impl Settings {
         self.audit_head_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("audit-head"))
+    }
+
+    /// Every problem the settings have that can be found without touching
+    /// anything (no file written, no database opened, nothing sent): what
+    /// `config check` prints and what stops `serve` before it does anything.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut note = |r: anyhow::Result<()>| {
+            if let Err(e) = r {
+                problems.push(format!("{e:#}"));
+            }
+        };
+        note(self.listen_addr().map(drop));
+        if self.base_url.is_some() {
+            note(self.base_url().map(drop));
+        }
+        note(self.display_offset().map(drop));
+        note(self.forwarded_for().map(drop));
+        if self.registries.gateway == "sim" {
+            note(
+                self.registries
+                    .sim
+                    .to_sim()
+                    .map(drop)
+                    .context("registries.sim"),
+            );
+        }
+        if let Some(smtp) = &self.smtp {
+            note(
+                uslugi_adapters::SmtpMailer::new(smtp)
+                    .map(drop)
+                    .map_err(|e| anyhow::anyhow!("smtp: {e}")),
+            );
+        }
+        if let Some(sms) = &self.sms_gateway {
+            note(
+                uslugi_adapters::HttpSmsGateway::new(sms.clone())
+                    .map(drop)
+                    .map_err(|e| anyhow::anyhow!("sms_gateway: {e}")),
+            );
+        }
+        if let Some(path) = &self.places_file {
+            note(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read places_file {}", path.display()))
+                    .and_then(|text| {
+                        uslugi_app::places::Places::parse(&text)
+                            .map(drop)
+                            .with_context(|| format!("places_file {}", path.display()))
+                    }),
+            );
+        }
+        // Production's refusal says why it is production and what is
+        // missing, a line each.
+        note(self.deployment().map(drop));
+        problems
+    }
+
+    /// The settings in effect, as TOML, with passwords, tokens and the
+    /// database's password replaced by `[redacted]`.
+    pub fn redacted(&self) -> anyhow::Result<String> {
+        let mut shown = self.clone();
+        if let Some(url) = &shown.database_url {
+            shown.database_url = Some(uslugi_storage::redact_url(url));
+        }
+        if let Some(smtp) = &mut shown.smtp
+            && smtp.password.is_some()
+        {
+            smtp.password = Some("[redacted]".into());
+        }
+        if let Some(sms) = &mut shown.sms_gateway {
+            // Either may hold the gateway's key.
+            for secret in [&mut sms.auth_header, &mut sms.body_template] {
+                if secret.is_some() {
+                    *secret = Some("[redacted]".into());
+                }
+            }
+        }
+        toml::to_string(&shown).context("the settings do not serialize")
+    }
+
+    /// Whose `X-Forwarded-For` is believed; an entry of `trusted_proxies`
+    /// that is no network stops the start, naming it.
+    pub fn forwarded_for(&self) -> anyhow::Result<uslugi_web::http::ForwardedFor> {
+        use uslugi_web::http::ForwardedFor;
+        if self.trusted_proxies.is_empty() {
+            return Ok(if self.trust_forwarded_for {
+                ForwardedFor::LastHop
+            } else {
+                ForwardedFor::Ignored
+            });
+        }
+        let networks = self
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                uslugi_domain::IpNetwork::parse(p)
+                    .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(ForwardedFor::Proxies(networks.into()))
     }
 
     pub fn secrets_path(&self) -> (PathBuf, bool) {

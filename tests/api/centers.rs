@@ -78,6 +78,18 @@ async fn the_shipped_centers_are_searched_by_region_text_and_service() {
         search(&app, "?open_now=false").await.len(),
         all_count(&app).await
     );
+    // Only the forms the document lists: not an empty value, nor one
+    // with spaces or in capitals (the page's form is kinder).
+    for query in [
+        "?open_now=",
+        "?open_now=on",
+        "?service=",
+        "?service=%20registration",
+        "?service=Registration",
+    ] {
+        let r = get(query).await;
+        assert_eq!(r.status(), 422, "{query}");
+    }
     let r = get("?q=a&q=b").await;
     assert_eq!(r.status(), 400);
     assert!(

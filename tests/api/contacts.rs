@@ -635,3 +635,31 @@ async fn password_guesses_on_this_path_are_limited_per_account() {
     .await;
     assert_eq!(s, 202);
 }
+
+/// The document's `ContactChangeRequest` says exactly one of phone and
+/// email, and the password: what it forbids is refused on its fields.
+#[tokio::test]
+async fn a_start_with_both_contacts_or_without_the_password_is_refused_on_its_fields() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261700011").await;
+    let (s, body) = start(
+        &app,
+        &token,
+        json!({"phone": "+79261700091", "email": "both@example.org", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!((s, error_code(&body)), (422, "contact_required"));
+    assert!(body["error"]["fields"]["phone"].is_string());
+    assert!(body["error"]["fields"]["email"].is_string());
+    for without in [
+        json!({"phone": "+79261700091"}),
+        json!({"phone": "+79261700091", "password": null}),
+        json!({"phone": "+79261700091", "password": ""}),
+    ] {
+        let (s, body) = start(&app, &token, without.clone()).await;
+        assert_eq!((s, error_code(&body)), (422, "invalid"), "{without}");
+        assert!(body["error"]["fields"]["password"].is_string(), "{without}");
+    }
+    app.settle(1).await;
+    assert!(app.messages_to("+79261700091").await.is_empty());
+}

@@ -352,6 +352,76 @@ async fn an_ipv6_client_is_limited_by_its_slash_64_for_messages() {
     assert_eq!(from("2001:db8:1:3::1", 105).await, 202, "another /64");
 }
 
+/// Behind a proxy that appends the address it was reached from, a client
+/// that writes addresses of its own at the left of `X-Forwarded-For` is
+/// still counted by its real one; a request that did not come through the
+/// proxy is counted by its peer, whatever it says.
+#[tokio::test]
+async fn a_client_cannot_choose_its_address_through_the_proxies_header() {
+    let app = spawn_with(|s| {
+        s.trusted_proxies = vec!["127.0.0.0/8".into(), "10.0.0.0/8".into()];
+        s.limits.sends_per_ip_per_hour = 3;
+    })
+    .await;
+    let from = |forwarded: String, n: u32| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/registrations"))
+                .header("x-forwarded-for", forwarded)
+                .json(&json!({
+                    "surname": "Иванов", "given_name": "Иван",
+                    "phone": format!("+7926300{n:04}"), "accept_terms": true,
+                }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // The client says 198.51.100.N; the edge proxy appended what it saw
+    // (203.0.113.9), an inner proxy (10.1.1.1) appended the edge's.
+    for n in 1..=3 {
+        let forwarded = format!("198.51.100.{n}, 203.0.113.9, 10.1.1.1");
+        assert_eq!(from(forwarded, n).await, 202);
+    }
+    assert_eq!(
+        from("198.51.100.4, 203.0.113.9, 10.1.1.1".into(), 4).await,
+        429,
+        "the same client, whatever it wrote on the left"
+    );
+    assert_eq!(
+        from("203.0.113.10, 10.1.1.1".into(), 5).await,
+        202,
+        "another client behind the same proxies"
+    );
+
+    let direct = spawn_with(|s| s.limits.sends_per_ip_per_hour = 1).await;
+    let first = direct
+        .client
+        .post(direct.url("/api/v1/registrations"))
+        .header("x-forwarded-for", "198.51.100.1")
+        .json(&json!({"surname": "Иванов", "given_name": "Иван", "phone": "+79263009001", "accept_terms": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 202);
+    let second = direct
+        .client
+        .post(direct.url("/api/v1/registrations"))
+        .header("x-forwarded-for", "198.51.100.2")
+        .json(&json!({"surname": "Иванов", "given_name": "Иван", "phone": "+79263009002", "accept_terms": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        second.status(),
+        429,
+        "without trusted proxies the header is not believed"
+    );
+}
+
 #[tokio::test]
 async fn the_portals_name_and_ones_own_snils_are_no_password() {
     let app = spawn_app().await;

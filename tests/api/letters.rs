@@ -76,6 +76,22 @@ async fn a_letter_is_ordered_tracked_and_its_code_confirms_the_account() {
     assert_eq!(r.status(), 422);
     assert_eq!(error_code(&r.json().await.unwrap()), "letter_not_sent");
 
+    // A missing or null code is an empty one, refused on its field.
+    for body in [json!({}), json!({"code": null})] {
+        let r = app
+            .client
+            .post(app.url("/api/v1/me/identity/letter/code"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{body}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(error_code(&body), "malformed_code");
+        assert!(body["error"]["fields"]["code"].is_string(), "{body}");
+    }
+
     app.settle(1).await;
     let v = letter(&app, &token).await;
     assert_eq!(v["status"], "accepted");

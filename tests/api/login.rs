@@ -206,3 +206,31 @@ async fn each_login_gets_a_new_session_and_logout_ends_it() {
     assert_eq!(app.get_bearer("/api/v1/me", &a).await.status(), 401);
     assert_eq!(app.get_bearer("/api/v1/me", &b).await.status(), 200);
 }
+
+#[tokio::test]
+async fn logging_out_without_a_live_session_answers_401_like_any_authenticated_call() {
+    let app = spawn_app().await;
+    app.register_phone("+79101234575").await;
+    let token = app.token("+79101234575", PASSWORD).await;
+    let log_out = |token: Option<&str>| {
+        let mut r = app.client.delete(app.url("/api/v1/sessions/current"));
+        if let Some(token) = token {
+            r = r.bearer_auth(token);
+        }
+        r.send()
+    };
+    assert_eq!(log_out(Some(&token)).await.unwrap().status(), 204);
+    for (token, why) in [
+        (
+            Some(token.as_str()),
+            "a second logout: the session has ended",
+        ),
+        (Some("not-a-session"), "an unknown token"),
+        (None, "no token"),
+    ] {
+        let r = log_out(token).await.unwrap();
+        assert_eq!(r.status(), 401, "{why}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(error_code(&body), "unauthorized", "{why}");
+    }
+}

@@ -88,6 +88,29 @@ async fn smtp_sink() -> (u16, Seen) {
     (port, seen)
 }
 
+/// The decoded body of a letter's part of this content type.
+fn mime_part(mail: &str, content_type: &str) -> String {
+    let start = mail
+        .find(&format!("Content-Type: {content_type}"))
+        .unwrap_or_else(|| panic!("no {content_type} part in {mail}"));
+    let part = &mail[start..];
+    let (headers, rest) = part.split_once("\n\n").unwrap();
+    let body: String = rest
+        .lines()
+        .take_while(|l| !l.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if headers.contains("Content-Transfer-Encoding: base64") {
+        let encoded: String = body.split_whitespace().collect();
+        String::from_utf8(
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded).unwrap(),
+        )
+        .unwrap()
+    } else {
+        body
+    }
+}
+
 #[tokio::test]
 async fn with_real_transports_messages_leave_by_http_and_smtp_and_there_is_no_dev_outbox() {
     let (sms_url, sms_seen) = sms_gateway().await;
@@ -96,7 +119,7 @@ async fn with_real_transports_messages_leave_by_http_and_smtp_and_there_is_no_de
         s.sms_gateway = Some(SmsGatewaySettings {
             url: sms_url,
             auth_header: Some("Bearer gateway-key".into()),
-            body_template: None,
+            ..SmsGatewaySettings::default()
         });
         s.smtp = Some(SmtpSettings {
             host: "127.0.0.1".into(),
@@ -146,18 +169,15 @@ async fn with_real_transports_messages_leave_by_http_and_smtp_and_there_is_no_de
     let mail = mail_seen.lock().await.clone();
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("To: gleb@example.ru"), "{}", mail[0]);
-    assert!(mail[0].contains("Content-Transfer-Encoding: base64"));
-    let (_, encoded) = mail[0].split_once("\n\n").unwrap();
-    let encoded: String = encoded.split_whitespace().collect();
-    let text = String::from_utf8(
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded).unwrap(),
-    )
-    .unwrap();
-    assert!(
-        text.contains(&format!("{}/register/confirm-email?token=", app.base)),
-        "{text}"
-    );
+    assert!(mail[0].contains("multipart/alternative"), "{}", mail[0]);
+    assert!(!mail[0].contains("List-Unsubscribe"), "transactional mail");
+    let text = mime_part(&mail[0], "text/plain");
+    let link = format!("{}/register/confirm-email?token=", app.base);
+    assert!(text.contains(&link), "{text}");
     assert!(text.starts_with("Здравствуйте, Глеб!"));
+    let html = mime_part(&mail[0], "text/html");
+    assert!(html.contains(&format!("<a href=\"{link}")), "{html}");
+    assert!(html.contains("<p>Здравствуйте, Глеб!</p>"), "{html}");
 }
 
 #[tokio::test]
@@ -168,8 +188,7 @@ async fn an_unreachable_gateway_is_a_clear_503_and_nothing_is_left_half_done() {
     let app = spawn_with(|s| {
         s.sms_gateway = Some(SmsGatewaySettings {
             url,
-            auth_header: None,
-            body_template: None,
+            ..SmsGatewaySettings::default()
         });
         s.smtp = Some(SmtpSettings {
             host: "127.0.0.1".into(),
@@ -193,6 +212,54 @@ async fn an_unreachable_gateway_is_a_clear_503_and_nothing_is_left_half_done() {
             .await
             .unwrap(),
         0
+    );
+}
+
+/// A gateway that answers 200 but says in its body that it did not take
+/// the message (out of credit, say): that is a failure, not a delivery. The
+/// registration answers 503 and leaves nothing behind, and what the
+/// gateway said is not written to the log.
+#[tokio::test]
+async fn a_gateway_that_answers_200_but_refuses_in_its_body_has_not_delivered() {
+    async fn refuse(body: String) -> axum::Json<Value> {
+        assert!(body.starts_with("to=%2B7926"), "a form: {body}");
+        axum::Json(json!({"result": {"code": 7, "text": "balance exhausted for +79261112235"}}))
+    }
+    let app = axum::Router::new().route("/send", axum::routing::post(refuse));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let app = spawn_with(|s| {
+        s.sms_gateway = Some(SmsGatewaySettings {
+            url,
+            content_type: uslugi_adapters::SmsContentType::Form,
+            success_json_pointer: Some("/result/code".into()),
+            success_value: Some("0".into()),
+            ..SmsGatewaySettings::default()
+        });
+        s.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: Some(9),
+            tls: SmtpTls::None,
+            from: "noreply@uslugi.test".into(),
+            ..SmtpSettings::default()
+        });
+    })
+    .await;
+    let r = app
+        .post(
+            "/api/v1/registrations",
+            &json!({"surname": "Иванов", "given_name": "Иван", "phone": "+79261112235", "accept_terms": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(
+        app.store
+            .delete_expired_registrations(app.clock.now() + time::Duration::days(30))
+            .await
+            .unwrap(),
+        0,
+        "nothing left half done"
     );
 }
 

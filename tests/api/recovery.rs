@@ -585,3 +585,34 @@ async fn the_password_before_the_code_is_told_to_confirm_first_on_the_page_as_in
         "the recovery, not a page, is gone"
     );
 }
+
+/// What the document's `RecoveryRequest` and `RecoveryConfirmRequest`
+/// allow is what the server takes: a login missing, null, empty or blank
+/// is named on its field, and a code with spaces (its pattern allows them)
+/// is the code.
+#[tokio::test]
+async fn the_requests_the_document_forbids_are_named_and_those_it_allows_are_taken() {
+    let app = spawn_app().await;
+    for body in [
+        json!({}),
+        json!({"login": null}),
+        json!({"login": ""}),
+        json!({"login": "   "}),
+    ] {
+        let r = app.post("/api/v1/recovery", &body).await;
+        assert_eq!(r.status(), 422, "{body}");
+        let answer: Value = r.json().await.unwrap();
+        assert!(answer["error"]["fields"]["login"].is_string(), "{body}");
+    }
+    app.citizen("+79261500061").await;
+    let (_, body) = start(&app, "+79261500061").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let (s, body) = confirm(&app, &id, &json!({})).await;
+    assert_eq!(s, 422, "neither code nor token");
+    assert!(body["error"]["fields"]["code"].is_string(), "{body}");
+    let code = app.last_code("+79261500061").await;
+    let spaced = format!(" {} {} ", &code[..3], &code[3..]);
+    let (s, body) = confirm(&app, &id, &json!({"code": spaced})).await;
+    assert_eq!(s, 200, "{body}");
+}

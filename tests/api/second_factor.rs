@@ -840,3 +840,337 @@ async fn a_remembered_login_by_code_ends_after_a_week_unused() {
         "seven days unused end it, though thirty have not passed"
     );
 }
+
+/// The served document, for checking answers against it.
+async fn document(app: &TestApp) -> Value {
+    app.client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The schema of an operation's answer with `status`.
+fn answer_schema<'a>(doc: &'a Value, method: &str, path: &str, status: u16) -> &'a Value {
+    let answer = &doc["paths"][path][method]["responses"][status.to_string()];
+    let schema = &answer["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "{method} {path} {status}: no schema");
+    schema
+}
+
+/// Whether `value` is what `schema` describes: types, `null`, enumerations,
+/// formats (uuid, date-time), required properties, array sizes; and no
+/// property the schema does not name, which would be drift between the
+/// handler and its document even where JSON Schema would allow it.
+fn check(doc: &Value, schema: &Value, value: &Value, at: &str) {
+    if let Some(name) = schema["$ref"].as_str() {
+        let name = name.trim_start_matches("#/components/schemas/");
+        return check(doc, &doc["components"]["schemas"][name], value, at);
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        // Each part is checked for its own properties; the union must
+        // cover every property of the value.
+        let mut named = Vec::new();
+        for part in parts {
+            let part = match part["$ref"].as_str() {
+                Some(r) => {
+                    &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")]
+                }
+                None => part,
+            };
+            let mut own = serde_json::Map::new();
+            for k in part["properties"].as_object().unwrap().keys() {
+                named.push(k.clone());
+                if let Some(v) = value.get(k) {
+                    own.insert(k.clone(), v.clone());
+                }
+            }
+            check(doc, part, &Value::Object(own), at);
+        }
+        for k in value.as_object().unwrap().keys() {
+            assert!(named.contains(k), "{at}.{k}: not in the document");
+        }
+        return;
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().map(|t| t.as_str().unwrap()).collect(),
+        _ => vec![],
+    };
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    assert!(
+        types.is_empty() || types.contains(&kind),
+        "{at}: {value} is no {types:?}"
+    );
+    if let Some(forms) = schema["enum"].as_array() {
+        assert!(forms.contains(value), "{at}: {value} not in {forms:?}");
+    }
+    if let (Some(format), Value::String(s)) = (schema["format"].as_str(), value) {
+        match format {
+            "uuid" => assert!(s.parse::<uuid::Uuid>().is_ok(), "{at}: {s} is no uuid"),
+            "date-time" => assert!(
+                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                    .is_ok(),
+                "{at}: {s} is no date-time"
+            ),
+            _ => {}
+        }
+    }
+    match value {
+        Value::Object(fields) => {
+            let properties = schema["properties"].as_object().unwrap();
+            for required in schema["required"].as_array().into_iter().flatten() {
+                let required = required.as_str().unwrap();
+                assert!(fields.contains_key(required), "{at}.{required}: missing");
+            }
+            for (k, v) in fields {
+                let property = properties
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{at}.{k}: not in the document"));
+                check(doc, property, v, &format!("{at}.{k}"));
+            }
+        }
+        Value::Array(items) => {
+            if let Some(min) = schema["minItems"].as_u64() {
+                assert!(items.len() as u64 >= min, "{at}: fewer than {min}");
+            }
+            if let Some(max) = schema["maxItems"].as_u64() {
+                assert!(items.len() as u64 <= max, "{at}: more than {max}");
+            }
+            for (i, item) in items.iter().enumerate() {
+                check(doc, &schema["items"], item, &format!("{at}[{i}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Checks an answer against the document: its status is documented and
+/// its body is what the document says. The body, for going on.
+async fn conforms(doc: &Value, method: &str, path: &str, r: reqwest::Response) -> Value {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    check(
+        doc,
+        answer_schema(doc, method, path, status),
+        &body,
+        &format!("{method} {path} {status}"),
+    );
+    body
+}
+
+#[tokio::test]
+async fn every_answer_is_what_the_document_says() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let me = "/api/v1/me/second-factor";
+    let token = app.citizen("+79261700041").await;
+
+    // Off: method and enabled_at are null, and the document says they may be.
+    let off = conforms(&doc, "get", me, app.get_bearer(me, &token).await).await;
+    assert_eq!(
+        (&off["method"], &off["enabled_at"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    // An app: the key and its URI; no SMS, so no code times and no phone.
+    let r = post_json(
+        &app,
+        me,
+        &token,
+        &json!({"method": "totp", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    let enrol = conforms(&doc, "post", me, r).await;
+    assert_eq!(enrol["sent_to"], Value::Null);
+    let secret = TotpSecret::from_base32(enrol["secret"].as_str().unwrap()).unwrap();
+    let confirm = "/api/v1/me/second-factor/{id}/confirm";
+    let r = post_json(
+        &app,
+        &confirm.replace("{id}", enrol["enrolment_id"].as_str().unwrap()),
+        &token,
+        &json!({"code": totp_now(&app, &secret)}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let on = conforms(&doc, "post", confirm, r).await;
+    assert_eq!(
+        (&on["enabled"], &on["method"]),
+        (&json!(true), &json!("totp"))
+    );
+    conforms(&doc, "get", me, app.get_bearer(me, &token).await).await;
+
+    // The login's step (the document's SecondFactorStep) and its end.
+    let step = password_step(&app, "+79261700041").await;
+    check(
+        &doc,
+        &json!({"$ref": "#/components/schemas/SecondFactorStep"}),
+        &step,
+        "the step of POST /api/v1/sessions",
+    );
+    let r = code_step(&app, &step, &totp_now(&app, &secret)).await;
+    assert_eq!(r.status(), 201);
+    conforms(&doc, "post", "/api/v1/sessions/second-factor", r).await;
+
+    let path = "/api/v1/me/second-factor/backup-codes";
+    let body = json!({"password": PASSWORD, "code": totp_now(&app, &secret)});
+    let r = post_json(&app, path, &token, &body).await;
+    assert_eq!(r.status(), 200);
+    conforms(&doc, "post", path, r).await;
+    let path = "/api/v1/me/second-factor/disable";
+    let body = json!({"password": PASSWORD, "code": totp_now(&app, &secret)});
+    let r = post_json(&app, path, &token, &body).await;
+    assert_eq!(r.status(), 200);
+    conforms(&doc, "post", path, r).await;
+
+    // SMS: no key, a phone; the code for turning it off; the login's resend.
+    let r = post_json(
+        &app,
+        me,
+        &token,
+        &json!({"method": "sms", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    let enrol = conforms(&doc, "post", me, r).await;
+    assert!(enrol.get("secret").is_none() && enrol.get("otpauth_uri").is_none());
+    app.settle(0).await;
+    let r = post_json(
+        &app,
+        &confirm.replace("{id}", enrol["enrolment_id"].as_str().unwrap()),
+        &token,
+        &json!({"code": app.last_code("+79261700041").await}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    conforms(&doc, "post", confirm, r).await;
+    let path = "/api/v1/me/second-factor/code";
+    let r = post_json(&app, path, &token, &json!({})).await;
+    assert_eq!(r.status(), 202);
+    conforms(&doc, "post", path, r).await;
+    let step = password_step(&app, "+79261700041").await;
+    app.advance(Duration::seconds(61));
+    let path = "/api/v1/sessions/second-factor/resend";
+    let r = app
+        .post(path, &json!({"challenge_id": step["challenge_id"]}))
+        .await;
+    assert_eq!(r.status(), 202);
+    let resent = conforms(&doc, "post", path, r).await;
+    assert_eq!(resent["second_factor_required"], true);
+}
+
+/// What the document forbids in a request is refused, and by name: a
+/// missing or `null` field is named in `fields` (not taken for an empty
+/// string, nor answered as a step that does not exist), and a method is one
+/// of the document's forms exactly.
+#[tokio::test]
+async fn requests_the_document_forbids_are_refused_by_name() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261700042").await;
+    let fields = |body: &Value| -> Vec<String> {
+        let mut names: Vec<String> = body["error"]["fields"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    };
+    for body in [json!({}), json!({"challenge_id": null, "code": null})] {
+        let r = app.post("/api/v1/sessions/second-factor", &body).await;
+        assert_eq!(r.status(), 422, "{body}");
+        assert_eq!(
+            fields(&body_of(r).await),
+            ["challenge_id", "code"],
+            "{body}"
+        );
+        let r = app
+            .post("/api/v1/sessions/second-factor/resend", &body)
+            .await;
+        assert_eq!(r.status(), 422, "{body}");
+        assert_eq!(fields(&body_of(r).await), ["challenge_id"], "{body}");
+    }
+    let me = "/api/v1/me/second-factor";
+    for (body, named) in [
+        (json!({}), vec!["method", "password"]),
+        (
+            json!({"method": null, "password": null}),
+            vec!["method", "password"],
+        ),
+        (json!({"method": "totp", "password": ""}), vec!["password"]),
+        // The forms exactly: no spaces, no other case.
+        (
+            json!({"method": " sms ", "password": PASSWORD}),
+            vec!["method"],
+        ),
+        (
+            json!({"method": "TOTP", "password": PASSWORD}),
+            vec!["method"],
+        ),
+    ] {
+        let r = post_json(&app, me, &token, &body).await;
+        assert_eq!(r.status(), 422, "{body}");
+        assert_eq!(fields(&body_of(r).await), named, "{body}");
+    }
+    let r = post_json(
+        &app,
+        me,
+        &token,
+        &json!({"method": "totp", "password": PASSWORD}),
+    )
+    .await;
+    let id = body_of(r).await["enrolment_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The step's id in another spelling than the document's hyphenated
+    // UUID names no step.
+    for other in [id.replace('-', ""), format!("urn:uuid:{id}")] {
+        let r = post_json(
+            &app,
+            &format!("/api/v1/me/second-factor/{other}/confirm"),
+            &token,
+            &json!({"code": "123456"}),
+        )
+        .await;
+        assert_eq!(r.status(), 404, "{other}");
+        assert_eq!(error_code(&body_of(r).await), "challenge_not_found");
+    }
+    let confirm = format!("/api/v1/me/second-factor/{id}/confirm");
+    for body in [json!({}), json!({"code": null}), json!({"code": " "})] {
+        let r = post_json(&app, &confirm, &token, &body).await;
+        assert_eq!(r.status(), 422, "{body}");
+        assert_eq!(fields(&body_of(r).await), ["code"], "{body}");
+    }
+    for path in [
+        "/api/v1/me/second-factor/disable",
+        "/api/v1/me/second-factor/backup-codes",
+    ] {
+        for body in [
+            json!({}),
+            json!({"password": null, "code": null}),
+            json!({"password": "", "code": ""}),
+        ] {
+            let r = post_json(&app, path, &token, &body).await;
+            assert_eq!(r.status(), 422, "{path} {body}");
+            assert_eq!(
+                fields(&body_of(r).await),
+                ["code", "password"],
+                "{path} {body}"
+            );
+        }
+    }
+}

@@ -275,3 +275,66 @@ async fn places_are_named_only_when_a_file_of_networks_is_given() {
         .unwrap();
     assert_eq!(list["sessions"][0]["place"], Value::Null);
 }
+
+/// A session opened with a temporary password may only replace it (and see
+/// `/me`, and log out): the sessions and the history are refused as every
+/// other `/me` call is, listed or ended.
+#[tokio::test]
+async fn a_temporary_password_opens_neither_the_sessions_nor_the_history() {
+    let app = spawn_app().await;
+    let phone = "+79261600006";
+    app.standard_citizen(phone, &ivanov()).await;
+    let mut op = app
+        .operator(
+            "kaluga-mfc-kaluga-ul-khrustalnaya-34a",
+            uslugi_domain::OperatorRole::Operator,
+            "sessions",
+        )
+        .await;
+    let id = op.find("phone", phone).await.remove(0);
+    let restore = op.act(&id, "restore");
+    let (s, html, _) = op
+        .post(
+            &restore,
+            &[("document_matches", "1"), ("person_matches", "1")],
+        )
+        .await;
+    assert_eq!(s, 303, "{html}");
+    app.settle(1).await;
+    let sms = app.messages_to(phone).await.remove(0);
+    // The temporary password: the SMS's only word of ten lower-case letters
+    // and digits.
+    let temporary = sms
+        .body
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| {
+            w.len() == 10
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        .expect("the SMS holds a temporary password")
+        .to_owned();
+    let token = app.token(phone, &temporary).await;
+    for (method, path) in [
+        ("GET", "/api/v1/me/sessions"),
+        ("DELETE", "/api/v1/me/sessions"),
+        ("DELETE", "/api/v1/me/sessions/0000000000000000"),
+        ("GET", "/api/v1/me/security-events"),
+    ] {
+        let r = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{method} {path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            error_code(&body),
+            "password_change_required",
+            "{method} {path}"
+        );
+    }
+    assert_eq!(app.get_bearer("/api/v1/me", &token).await.status(), 200);
+}

@@ -551,6 +551,112 @@ async fn drafts_keep_anything_and_submission_names_every_problem() {
     );
 }
 
+/// The form is a draft: what was not typed is null, never "" (which no
+/// schema of a sex, a citizenship or a document type allows), and a draft
+/// may leave out or null anything.
+#[tokio::test]
+async fn a_draft_sends_what_was_not_typed_as_null() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261000010").await;
+    let pd: Value = app
+        .get_bearer("/api/v1/me/personal-data", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pd["form"]["surname"], "Иванов");
+    assert_eq!(pd["form"]["sex"], Value::Null, "{pd}");
+    assert_eq!(pd["form"]["document"]["type"], "rf_passport");
+    assert_eq!(pd["form"]["document"]["series_number"], Value::Null, "{pd}");
+    assert_eq!(
+        (&pd["verified"], &pd["submitted"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    let draft = json!({"surname": "Иванов", "sex": null, "document": null, "birth_place": ""});
+    let r = app
+        .put_bearer("/api/v1/me/personal-data", &token, &draft)
+        .await;
+    assert_eq!(r.status(), 200);
+    let pd: Value = app
+        .get_bearer("/api/v1/me/personal-data", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pd["form"]["birth_place"], Value::Null);
+    assert_eq!(pd["form"]["given_name"], Value::Null, "replaced whole");
+
+    // An entry of another JSON type is refused, by its name.
+    let r = app
+        .put_bearer(
+            "/api/v1/me/personal-data",
+            &token,
+            &json!({"snils": 11223344595_u64}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["fields"]["snils"].is_string(), "{body}");
+}
+
+/// The addresses' schema is the server's: both required, the bounds held
+/// for the values as sent (the domain alone would trim a postal code and
+/// count a text once its spaces are tidied), null only where it may be.
+#[tokio::test]
+async fn addresses_are_refused_where_their_schema_refuses_them() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261000011").await;
+    let got: Value = app
+        .get_bearer("/api/v1/me/addresses", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got, json!({"registration": null, "actual": null}));
+    let address = json!({"postal_code": "248000", "region": "Калужская обл.", "locality": "г. Калуга",
+        "street": "ул. Достоевского", "house": "39"});
+    let put = |body: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let r = app.put_bearer("/api/v1/me/addresses", &token, &body).await;
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (status, body["error"]["fields"].clone())
+        }
+    };
+    let (status, fields) = put(json!({"registration": address})).await;
+    assert_eq!(status, 422);
+    assert!(fields["actual"].is_string(), "{fields}");
+    let (status, fields) = put(json!({"registration": address, "actual": null})).await;
+    assert_eq!(status, 422);
+    assert!(fields["actual"].is_string(), "{fields}");
+
+    let mut loose = address.clone();
+    loose["postal_code"] = json!(" 248000");
+    loose["street"] = json!(format!("ул. {}", "Д  ".repeat(66)));
+    let (status, fields) = put(json!({"registration": address, "actual": loose})).await;
+    assert_eq!(status, 422);
+    assert_eq!(fields["actual.postal_code"], "Индекс — 6 цифр");
+    assert!(fields["actual.street"].is_string(), "{fields}");
+    let mut nulled = address.clone();
+    nulled["flat"] = Value::Null;
+    let (status, fields) = put(json!({"registration": address, "actual": nulled})).await;
+    assert_eq!(status, 422);
+    assert!(fields["actual.flat"].is_string(), "{fields}");
+    let got: Value = app
+        .get_bearer("/api/v1/me/addresses", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["actual"], Value::Null, "nothing kept");
+
+    let (status, _) = put(json!({"registration": address, "actual": address})).await;
+    assert_eq!(status, 200, "building and flat may be left out");
+}
+
 #[tokio::test]
 async fn addresses_are_kept_and_checked() {
     let app = spawn_app().await;

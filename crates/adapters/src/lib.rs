@@ -19,5 +19,5 @@ pub mod smtp;
 pub use by_channel::ByChannel;
 pub use dev_mailbox::{DevMailbox, MailboxEntry};
 pub use registry_gateway::{DEFAULT_CLIENT_TIMEOUT, GatewayConfigError, HttpRegistryGateway};
-pub use sms_gateway::{HttpSmsGateway, SmsGatewaySettings};
+pub use sms_gateway::{HttpSmsGateway, SmsContentType, SmsGatewaySettings};
 pub use smtp::{SmtpMailer, SmtpSettings, SmtpTls};

@@ -77,8 +77,12 @@ impl Messenger for SmtpMailer {
             .subject(m.subject.clone())
             // Mail systems drop a second copy with the same Message-ID.
             .message_id(m.idempotency_key.as_ref().map(|k| format!("<{k}@uslugi>")))
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(m.body.clone())
+            // Transactional mail: no List-Unsubscribe (nothing to leave);
+            // DKIM is the relay's (docs/operations.md).
+            .multipart(lettre::message::MultiPart::alternative_plain_html(
+                m.body.clone(),
+                html_of(&m.body),
+            ))
             .map_err(|e| DeliveryError {
                 reason: e.to_string(),
             })?;
@@ -90,6 +94,44 @@ impl Messenger for SmtpMailer {
             })?;
         Ok(())
     }
+}
+
+/// The letter's text as HTML for mail programs that show HTML: paragraphs
+/// at blank lines, line breaks kept, links clickable, everything else
+/// escaped. The same words as the text part, nothing more.
+pub fn html_of(text: &str) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let line = |l: &str| {
+        l.split(' ')
+            .map(|word| {
+                if word.starts_with("https://") || word.starts_with("http://") {
+                    let href = escape(word);
+                    format!("<a href=\"{href}\">{href}</a>")
+                } else {
+                    escape(word)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let paragraphs: Vec<String> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let lines: Vec<String> = p.lines().map(line).collect();
+            format!("<p>{}</p>", lines.join("<br>\n"))
+        })
+        .collect();
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"></head>\n\
+         <body style=\"font-family:Arial,sans-serif;font-size:16px;line-height:1.5\">\n{}\n</body></html>\n",
+        paragraphs.join("\n")
+    )
 }
 
 /// Describes an SMTP failure without the server's text, which often quotes
@@ -109,5 +151,23 @@ fn smtp_failure(e: &lettre::transport::smtp::Error) -> String {
     match e.status() {
         Some(code) => format!("smtp: {kind} (reply {code})"),
         None => format!("smtp: {kind}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_html_part_says_what_the_text_says_with_its_links_clickable() {
+        let html = html_of(
+            "Здравствуйте, Глеб!\n\nПерейдите по ссылке:\nhttps://uslugi.example/x?token=a&b=1\n\n<b>не</b> сообщайте",
+        );
+        assert!(html.contains("<p>Здравствуйте, Глеб!</p>"), "{html}");
+        assert!(html.contains(
+            "Перейдите по ссылке:<br>\n<a href=\"https://uslugi.example/x?token=a&amp;b=1\">https://uslugi.example/x?token=a&amp;b=1</a>"
+        ), "{html}");
+        assert!(html.contains("&lt;b&gt;не&lt;/b&gt; сообщайте"), "{html}");
+        assert!(!html.contains("<b>"));
     }
 }

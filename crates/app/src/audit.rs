@@ -12,7 +12,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, OperatorId};
 
-use crate::ports::{AuditChain, AuditEntry, AuditFilter, AuditWrite, Store, StoreError};
+use crate::ports::{AuditChain, AuditEntry, AuditFilter, AuditWrite, StoreError};
 
 /// The actions the log records. Stable names: reports and alerts match on them.
 pub mod action {
@@ -119,6 +119,20 @@ impl AuditLog {
         Self { chain }
     }
 
+    /// A record of what an operator did: at their center, which the
+    /// center's supervisor reads the log of.
+    pub fn by_operator(
+        &self,
+        operator: OperatorId,
+        center: &str,
+        action: &str,
+        outcome: &str,
+        at: OffsetDateTime,
+    ) -> Record {
+        self.record(Actor::Operator { id: operator }, action, outcome, at)
+            .center(center)
+    }
+
     pub fn record(&self, actor: Actor, action: &str, outcome: &str, at: OffsetDateTime) -> Record {
         let operator_id = match actor {
             Actor::Operator { id } => Some(id),
@@ -146,7 +160,10 @@ impl AuditLog {
 
     /// Walks the whole chain from the first record; the first record that
     /// does not link to the one before it, if any.
-    pub async fn verify(&self, store: &dyn Store) -> Result<ChainReport, StoreError> {
+    pub async fn verify(
+        &self,
+        store: &dyn crate::ports::AuditStore,
+    ) -> Result<ChainReport, StoreError> {
         self.verify_against(store, None).await
     }
 
@@ -154,7 +171,7 @@ impl AuditLog {
     /// outside the database: the record of that number, with that link.
     pub async fn verify_against(
         &self,
-        store: &dyn Store,
+        store: &dyn crate::ports::AuditStore,
         kept: Option<&ChainHead>,
     ) -> Result<ChainReport, StoreError> {
         let mut report = self.walk(store, kept).await?;
@@ -175,7 +192,7 @@ impl AuditLog {
     /// for `verify_against` to report.
     pub async fn note_head(
         &self,
-        store: &dyn Store,
+        store: &dyn crate::ports::AuditStore,
         keeper: &dyn AuditHeadKeeper,
     ) -> Result<HeadNote, HeadError> {
         let kept = keeper.read()?;
@@ -205,7 +222,7 @@ impl AuditLog {
 
     async fn walk(
         &self,
-        store: &dyn Store,
+        store: &dyn crate::ports::AuditStore,
         kept: Option<&ChainHead>,
     ) -> Result<ChainReport, StoreError> {
         const PAGE: u32 = 1000;

@@ -7,7 +7,7 @@ use uslugi_domain::{CenterError, CenterService, ServiceCenter, center::fold};
 
 use crate::accounts::InternalError;
 use crate::clock::Clock;
-use crate::ports::{CenterRecord, Store};
+use crate::ports::CenterRecord;
 
 /// What a person searches by; every part optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,13 +40,13 @@ struct Cached {
 }
 
 pub struct Centers {
-    store: Arc<dyn Store>,
+    store: Arc<dyn crate::ports::CenterStore>,
     clock: Arc<dyn Clock>,
     cache: RwLock<Option<Cached>>,
 }
 
 impl Centers {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn crate::ports::CenterStore>, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
             clock,

@@ -20,7 +20,7 @@ use time::{Duration, OffsetDateTime};
 use uslugi_domain::Channel;
 
 use crate::crypto::{self, Crypto, HashPurpose};
-use crate::ports::{StoreError, StoreResult};
+use crate::ports::{ContinuationRecord, StoreError, StoreResult};
 
 /// How long a continuation may wait for the step it allows.
 pub const CONTINUATION_TTL: Duration = Duration::minutes(30);
@@ -44,6 +44,14 @@ impl Continuation {
             expires_at: now + CONTINUATION_TTL,
         }
     }
+
+    /// What storage keeps of it: never the token.
+    pub fn record(&self) -> ContinuationRecord {
+        ContinuationRecord {
+            hash: self.hash.clone(),
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 pub fn continuation_hash(crypto: &Crypto, token: &str) -> Vec<u8> {
@@ -53,15 +61,98 @@ pub fn continuation_hash(crypto: &Crypto, token: &str) -> Vec<u8> {
 /// Whether `token` is the live continuation stored as `stored`.
 pub fn continuation_holds(
     crypto: &Crypto,
-    stored: Option<(&[u8], OffsetDateTime)>,
+    stored: Option<&ContinuationRecord>,
     token: Option<&str>,
     now: OffsetDateTime,
 ) -> bool {
     match (stored, token) {
-        (Some((hash, expires_at)), Some(token)) if now < expires_at => {
-            crypto::constant_time_eq(hash, &continuation_hash(crypto, token))
+        (Some(stored), Some(token)) if now < stored.expires_at => {
+            crypto::constant_time_eq(&stored.hash, &continuation_hash(crypto, token))
         }
         _ => false,
+    }
+}
+
+/// The flow a code or a link belongs to. Each has hash purposes of its
+/// own, so a secret issued for one flow never opens another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Registration,
+    Recovery,
+    ContactChange,
+    /// The SMS code of a login's or a change's second step (SMS only).
+    SecondFactor,
+}
+
+impl Flow {
+    fn purpose(self, channel: Channel) -> HashPurpose {
+        match (self, channel) {
+            (Self::Registration, Channel::Sms) => HashPurpose::ConfirmationCode,
+            (Self::Registration, Channel::Email) => HashPurpose::EmailToken,
+            (Self::Recovery, Channel::Sms) => HashPurpose::RecoveryCode,
+            (Self::Recovery, Channel::Email) => HashPurpose::RecoveryToken,
+            (Self::ContactChange, Channel::Sms) => HashPurpose::ContactChangeCode,
+            (Self::ContactChange, Channel::Email) => HashPurpose::ContactChangeToken,
+            (Self::SecondFactor, _) => HashPurpose::FactorCode,
+        }
+    }
+
+    /// The keyed hash a secret of this flow is stored and looked up by.
+    pub fn secret_hash(self, crypto: &Crypto, channel: Channel, secret: &str) -> Vec<u8> {
+        crypto.keyed_hash(self.purpose(channel), secret.trim().as_bytes())
+    }
+
+    /// A new secret: six digits for an SMS, a 256-bit token for a link.
+    /// `decoy` issues one for a contact that must not receive it (someone
+    /// else's, or an unknown login): the message still says what it says,
+    /// but the stored hash is of another random token, so nothing ever
+    /// matches it.
+    pub fn issue(
+        self,
+        crypto: &Crypto,
+        channel: Channel,
+        ttl: Duration,
+        now: OffsetDateTime,
+        decoy: bool,
+    ) -> Issued {
+        let secret = match channel {
+            Channel::Sms => crypto::random_six_digit_code(),
+            Channel::Email => crypto::random_token(),
+        };
+        let hashed = if decoy {
+            crypto::random_token()
+        } else {
+            secret.clone()
+        };
+        Issued {
+            hash: self.secret_hash(crypto, channel, &hashed),
+            secret,
+            expires_at: now + ttl,
+        }
+    }
+}
+
+/// A secret as issued: `secret` goes into the message and nowhere else;
+/// `hash` and `expires_at` go to storage.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub secret: String,
+    pub hash: Vec<u8>,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Whether a new secret may be sent `interval` after the last one:
+/// `Err(retry_at)` until then.
+pub fn resend_due(
+    sent_at: OffsetDateTime,
+    interval: Duration,
+    now: OffsetDateTime,
+) -> Result<(), OffsetDateTime> {
+    let retry_at = sent_at + interval;
+    if now < retry_at {
+        Err(retry_at)
+    } else {
+        Ok(())
     }
 }
 
@@ -179,10 +270,28 @@ where
     }
 }
 
-/// `From<Refusal>` for a flow's error whose variants bear the refusals'
-/// names.
-macro_rules! refusals_into {
-    ($error:ty) => {
+/// Declares a flow's error: the variants given, then one for each
+/// [`Refusal`] under its own name and in the words every flow's error uses
+/// (the web pages and the API match on them), and `From<Refusal>`.
+macro_rules! flow_error {
+    ($(#[$meta:meta])* $vis:vis enum $error:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        $vis enum $error {
+            $($own)*
+            #[error("the code is not six digits")]
+            MalformedCode,
+            #[error("wrong code")]
+            WrongCode { attempts_left: u32 },
+            #[error("the code has expired")]
+            CodeExpired,
+            #[error("the code was entered wrongly too many times")]
+            AttemptsExhausted,
+            #[error("the link is invalid or has been used")]
+            LinkInvalid,
+            #[error("the link has expired")]
+            LinkExpired,
+        }
+
         impl From<$crate::challenge::Refusal> for $error {
             fn from(r: $crate::challenge::Refusal) -> Self {
                 use $crate::challenge::Refusal;
@@ -198,7 +307,7 @@ macro_rules! refusals_into {
         }
     };
 }
-pub(crate) use refusals_into;
+pub(crate) use flow_error;
 
 #[cfg(test)]
 mod tests {
@@ -213,6 +322,54 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_opens_only_its_own_flow_and_a_decoy_opens_nothing() {
+        let crypto = Crypto::for_tests();
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let flows = [
+            Flow::Registration,
+            Flow::Recovery,
+            Flow::ContactChange,
+            Flow::SecondFactor,
+        ];
+        for flow in flows {
+            for channel in [Channel::Sms, Channel::Email] {
+                let issued = flow.issue(&crypto, channel, Duration::minutes(5), now, false);
+                assert_eq!(issued.expires_at, now + Duration::minutes(5));
+                match channel {
+                    Channel::Sms => assert!(read_code(&issued.secret).is_some()),
+                    Channel::Email => assert_eq!(issued.secret.len(), 43),
+                }
+                assert_eq!(
+                    issued.hash,
+                    flow.secret_hash(&crypto, channel, &issued.secret)
+                );
+                for other in flows.into_iter().filter(|f| *f != flow) {
+                    assert_ne!(
+                        issued.hash,
+                        other.secret_hash(&crypto, channel, &issued.secret)
+                    );
+                }
+                let decoy = flow.issue(&crypto, channel, Duration::minutes(5), now, true);
+                assert_ne!(
+                    decoy.hash,
+                    flow.secret_hash(&crypto, channel, &decoy.secret)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_secret_is_due_only_after_the_interval() {
+        let sent = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let interval = Duration::minutes(1);
+        assert_eq!(
+            resend_due(sent, interval, sent + Duration::seconds(59)),
+            Err(sent + interval)
+        );
+        assert_eq!(resend_due(sent, interval, sent + interval), Ok(()));
+    }
+
+    #[test]
     fn the_last_allowed_miss_exhausts() {
         assert_eq!(miss(1, 3), Miss::Wrong { attempts_left: 2 });
         assert_eq!(miss(3, 3), Miss::Exhausted);
@@ -223,7 +380,8 @@ mod tests {
         let crypto = Crypto::for_tests();
         let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
         let c = Continuation::issue(&crypto, now);
-        let stored = Some((c.hash.as_slice(), c.expires_at));
+        let record = c.record();
+        let stored = Some(&record);
         assert!(continuation_holds(&crypto, stored, Some(&c.token), now));
         assert!(!continuation_holds(&crypto, stored, Some("other"), now));
         assert!(!continuation_holds(&crypto, stored, None, now));
@@ -239,18 +397,18 @@ mod tests {
     }
 
     #[derive(Debug, PartialEq)]
-    enum Flow {
+    enum FlowError {
         Refused(Refusal),
         Store,
     }
 
-    impl From<Refusal> for Flow {
+    impl From<Refusal> for FlowError {
         fn from(r: Refusal) -> Self {
             Self::Refused(r)
         }
     }
 
-    impl From<StoreError> for Flow {
+    impl From<StoreError> for FlowError {
         fn from(_: StoreError) -> Self {
             Self::Store
         }
@@ -268,7 +426,7 @@ mod tests {
         with: Confirmation,
         now: OffsetDateTime,
         attempt: Option<u32>,
-    ) -> (Result<Proved, Flow>, bool) {
+    ) -> (Result<Proved, FlowError>, bool) {
         let right = hash(
             channel,
             if channel == Channel::Sms {
@@ -289,7 +447,7 @@ mod tests {
             taken.store(true, std::sync::atomic::Ordering::SeqCst);
             Ok(attempt)
         };
-        let result = verify::<Flow>(&secret, with, now, 3, hash, take).await;
+        let result = verify::<FlowError>(&secret, with, now, 3, hash, take).await;
         (result, taken.into_inner())
     }
 
@@ -297,7 +455,7 @@ mod tests {
     async fn a_code_takes_its_attempt_before_it_is_compared() {
         let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
         let code = |c: &str| Confirmation::Code(c.into());
-        let refused = |r| (Err(Flow::Refused(r)), true);
+        let refused = |r| (Err(FlowError::Refused(r)), true);
         assert_eq!(
             check(Channel::Sms, false, code("123 456"), now, Some(1)).await,
             (Ok(Proved::Code), true)
@@ -323,7 +481,7 @@ mod tests {
         // Malformed or expired: refused before any attempt is taken.
         assert_eq!(
             check(Channel::Sms, false, code("12345"), now, Some(1)).await,
-            (Err(Flow::Refused(Refusal::MalformedCode)), false)
+            (Err(FlowError::Refused(Refusal::MalformedCode)), false)
         );
         assert_eq!(
             check(
@@ -334,7 +492,7 @@ mod tests {
                 Some(1)
             )
             .await,
-            (Err(Flow::Refused(Refusal::CodeExpired)), false)
+            (Err(FlowError::Refused(Refusal::CodeExpired)), false)
         );
         assert_eq!(
             check(
@@ -345,7 +503,7 @@ mod tests {
                 Some(1)
             )
             .await,
-            (Err(Flow::Refused(Refusal::MalformedCode)), false)
+            (Err(FlowError::Refused(Refusal::MalformedCode)), false)
         );
     }
 
@@ -366,7 +524,7 @@ mod tests {
                 None
             )
             .await,
-            (Err(Flow::Refused(Refusal::LinkInvalid)), false)
+            (Err(FlowError::Refused(Refusal::LinkInvalid)), false)
         );
         assert_eq!(
             check(
@@ -377,11 +535,11 @@ mod tests {
                 None
             )
             .await,
-            (Err(Flow::Refused(Refusal::LinkExpired)), false)
+            (Err(FlowError::Refused(Refusal::LinkExpired)), false)
         );
         assert_eq!(
             check(Channel::Email, true, token("tok"), now, None).await,
-            (Err(Flow::Refused(Refusal::LinkInvalid)), false)
+            (Err(FlowError::Refused(Refusal::LinkInvalid)), false)
         );
         assert_eq!(
             check(
@@ -392,7 +550,7 @@ mod tests {
                 None
             )
             .await,
-            (Err(Flow::Refused(Refusal::LinkInvalid)), false)
+            (Err(FlowError::Refused(Refusal::LinkInvalid)), false)
         );
     }
 }

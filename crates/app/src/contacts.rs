@@ -14,8 +14,8 @@ use uslugi_domain::{AccountId, Channel, Email, LoginKind, PhoneNumber, Token};
 
 use crate::accounts::{Accounts, Confirmation, Contact, InternalError};
 use crate::audit::{Actor, action};
-use crate::challenge::{self, Secret};
-use crate::crypto::{self, HashPurpose, SealedField};
+use crate::challenge::{Flow, Issued, Secret, resend_due};
+use crate::crypto::{self, SealedField};
 use crate::lang::Lang;
 use crate::messages::{self, Letter};
 use crate::notices::Contacts;
@@ -35,53 +35,32 @@ const BUCKET_ACCOUNT: &str = "contact-change-per-account";
 // The same buckets as registration: a phone receives at most so many
 // messages an hour, whichever feature sends them.
 
-#[derive(Debug, thiserror::Error)]
-pub enum ContactChangeError {
-    #[error("the current password is wrong")]
-    WrongPassword,
-    /// Too many wrong passwords in a row (here or at the login): wait.
-    #[error("too many wrong passwords; try again later")]
-    Throttled,
-    #[error("too many requests; try again later")]
-    RateLimited { retry_at: OffsetDateTime },
-    #[error("contact change not found or expired")]
-    NotFound,
-    #[error("the code is not six digits")]
-    MalformedCode,
-    #[error("wrong code")]
-    WrongCode { attempts_left: u32 },
-    #[error("the code has expired")]
-    CodeExpired,
-    #[error("the code was entered wrongly too many times")]
-    AttemptsExhausted,
-    #[error("the link is invalid or has been used")]
-    LinkInvalid,
-    #[error("the link has expired")]
-    LinkExpired,
-    /// Another account got the contact between the request and the code.
-    #[error("the contact belongs to another account")]
-    ContactTaken,
-    /// The account has «Вход с подтверждением»: a new phone or e-mail needs
-    /// its code too (a missing one is `MalformedCode` inside).
-    #[error("the second factor refused")]
-    SecondFactor(crate::second_factor::FactorError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-crate::challenge::refusals_into!(ContactChangeError);
-
-impl From<StoreError> for ContactChangeError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
+// With the refusals every code or link shares, worded as in the others.
+crate::challenge::flow_error! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum ContactChangeError {
+        #[error("the current password is wrong")]
+        WrongPassword,
+        /// Too many wrong passwords in a row (here or at the login): wait.
+        #[error("too many wrong passwords; try again later")]
+        Throttled,
+        #[error("too many requests; try again later")]
+        RateLimited { retry_at: OffsetDateTime },
+        #[error("contact change not found or expired")]
+        NotFound,
+        /// Another account got the contact between the request and the code.
+        #[error("the contact belongs to another account")]
+        ContactTaken,
+        /// The account has «Вход с подтверждением»: a new phone or e-mail needs
+        /// its code too (a missing one is `MalformedCode` inside).
+        #[error("the second factor refused")]
+        SecondFactor(crate::second_factor::FactorError),
+        #[error(transparent)]
+        Internal(#[from] InternalError),
     }
 }
 
-impl From<crypto::CryptoError> for ContactChangeError {
-    fn from(e: crypto::CryptoError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(ContactChangeError: StoreError, crypto::CryptoError);
 
 #[derive(Debug, Clone)]
 pub struct ContactChangeStarted {
@@ -136,22 +115,7 @@ pub fn masked(contact: &Contact) -> String {
 
 impl Accounts {
     fn change_secret_hash(&self, channel: Channel, secret: &str) -> Vec<u8> {
-        let purpose = match channel {
-            Channel::Sms => HashPurpose::ContactChangeCode,
-            Channel::Email => HashPurpose::ContactChangeToken,
-        };
-        self.crypto.keyed_hash(purpose, secret.as_bytes())
-    }
-
-    fn new_contact_index(&self, contact: &Contact) -> Vec<u8> {
-        match contact {
-            Contact::Phone(p) => self
-                .crypto
-                .keyed_hash(HashPurpose::PhoneIndex, p.e164().as_bytes()),
-            Contact::Email(e) => self
-                .crypto
-                .keyed_hash(HashPurpose::EmailIndex, e.canonical().as_bytes()),
-        }
+        Flow::ContactChange.secret_hash(&self.crypto, channel, secret)
     }
 
     async fn hit(
@@ -215,35 +179,22 @@ impl Accounts {
         letter: &Letter,
         now: OffsetDateTime,
     ) -> crate::ports::OutboxRecord {
-        crate::verification::outbox_message(
+        crate::notices::message(
             &self.crypto,
             key,
             account,
             contact.channel(),
             plain(contact),
-            match contact {
-                Contact::Phone(_) => "",
-                Contact::Email(_) => &letter.subject,
-            },
-            &letter.body,
+            letter,
             now,
         )
     }
 
-    /// A secret for a taken contact is one nobody was sent: nothing matches.
-    fn stored_secret_hash(&self, channel: Channel, taken: bool, secret: &str) -> Vec<u8> {
-        if taken {
-            self.change_secret_hash(channel, &crypto::random_token())
-        } else {
-            self.change_secret_hash(channel, secret)
-        }
-    }
-
-    fn new_change_secret(channel: Channel) -> String {
-        match channel {
-            Channel::Sms => crypto::random_six_digit_code(),
-            Channel::Email => crypto::random_token(),
-        }
+    /// A secret for a taken contact is one nobody was sent (the message
+    /// is a note): nothing matches it.
+    fn issue_change_secret(&self, channel: Channel, taken: bool, now: OffsetDateTime) -> Issued {
+        let ttl = self.change_secret_ttl(channel);
+        Flow::ContactChange.issue(&self.crypto, channel, ttl, now, taken)
     }
 
     fn change_secret_ttl(&self, channel: Channel) -> Duration {
@@ -281,11 +232,7 @@ impl Accounts {
             Ok(attempt) => attempt,
             Err(_) => return Err(ContactChangeError::Throttled),
         };
-        let ok = self
-            .hasher
-            .verify(password, &account.password_hash)
-            .await
-            .map_err(InternalError::from)?;
+        let ok = self.password_matches(&account, password).await?;
         if !ok {
             return Err(ContactChangeError::WrongPassword);
         }
@@ -298,15 +245,14 @@ impl Accounts {
                 crate::second_factor::FactorError::Internal(e) => ContactChangeError::Internal(e),
                 other => ContactChangeError::SecondFactor(other),
             })?;
-        let index = self.new_contact_index(&new);
+        let index = self.contact_index(&new);
         self.spend_change_quota(&index, client_ip).await?;
         let kind = kind_of(&new);
         let taken = self.store.account_by_login(kind, &index).await?.is_some();
         let channel = new.channel();
-        let secret = Self::new_change_secret(channel);
-        let ttl = self.change_secret_ttl(channel);
+        let issued = self.issue_change_secret(channel, taken, now);
         let id = uuid::Uuid::new_v4();
-        let letter = self.change_message(lang, &new, taken, &secret, now + ttl);
+        let letter = self.change_message(lang, &new, taken, &issued.secret, issued.expires_at);
         let message = self.outbox_for(
             format!("contact-change:{id}:1"),
             account_id,
@@ -322,8 +268,8 @@ impl Accounts {
             new_contact: self.crypto.seal(SealedField::NewContact, id, plain(&new)),
             contact_index: index,
             taken,
-            secret_hash: self.stored_secret_hash(channel, taken, &secret),
-            secret_expires_at: now + ttl,
+            secret_hash: issued.hash.clone(),
+            secret_expires_at: issued.expires_at,
             attempts: 0,
             sent_at: now,
             sends: 1,
@@ -401,19 +347,15 @@ impl Accounts {
     ) -> Result<ContactChangeStarted, ContactChangeError> {
         let now = self.clock.now();
         let c = self.live_change(account_id, id).await?;
-        let resend_at = c.sent_at + self.policy.resend_interval;
-        if now < resend_at {
-            return Err(ContactChangeError::RateLimited {
-                retry_at: resend_at,
-            });
-        }
+        resend_due(c.sent_at, self.policy.resend_interval, now)
+            .map_err(|retry_at| ContactChangeError::RateLimited { retry_at })?;
         self.spend_change_quota(&c.contact_index, client_ip).await?;
         let contact = self.open_new_contact(&c)?;
         let channel = channel_of(c.kind);
-        let secret = Self::new_change_secret(channel);
-        let ttl = self.change_secret_ttl(channel);
+        let issued = self.issue_change_secret(channel, c.taken, now);
         let lang = Lang::parse(&c.lang).unwrap_or_default();
-        let letter = self.change_message(lang, &contact, c.taken, &secret, now + ttl);
+        let letter =
+            self.change_message(lang, &contact, c.taken, &issued.secret, issued.expires_at);
         let message = self.outbox_for(
             format!("contact-change:{id}:{}", c.sends + 1),
             account_id,
@@ -423,13 +365,7 @@ impl Accounts {
         );
         let replaced = self
             .store
-            .replace_contact_change_secret(
-                id,
-                c.sent_at,
-                &self.stored_secret_hash(channel, c.taken, &secret),
-                now + ttl,
-                &message,
-            )
+            .replace_contact_change_secret(id, c.sent_at, &issued.hash, issued.expires_at, &message)
             .await?;
         if !replaced {
             // A concurrent resend won; its message is on the way.
@@ -440,7 +376,7 @@ impl Accounts {
         Ok(ContactChangeStarted {
             id,
             channel,
-            secret_expires_at: now + ttl,
+            secret_expires_at: issued.expires_at,
             resend_at: now + self.policy.resend_interval,
         })
     }
@@ -511,14 +447,12 @@ impl Accounts {
             expires_at: c.secret_expires_at,
             decoy: c.taken,
         };
-        let max = self.policy.code_max_attempts;
-        challenge::verify::<ContactChangeError>(
+        self.verify_secret::<ContactChangeError, _>(
+            Flow::ContactChange,
             &secret,
             with,
             now,
-            max,
-            |channel, typed| self.change_secret_hash(channel, typed),
-            self.store.take_contact_change_attempt(c.id, max),
+            |max| self.store.take_contact_change_attempt(c.id, max),
         )
         .await?;
         let contact = self.open_new_contact(&c)?;

@@ -62,11 +62,7 @@ pub enum DeskPhoneError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for DeskPhoneError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(DeskPhoneError: StoreError);
 
 impl Operators {
     fn desk_code_hash(&self, code: &str) -> Vec<u8> {
@@ -81,9 +77,10 @@ impl Operators {
         lang: Lang,
         now: OffsetDateTime,
     ) -> crate::ports::OutboxRecord {
-        crate::verification::accountless_sms(
+        crate::verification::outbox_message(
             &self.crypto,
             format!("desk-phone:{}", uuid::Uuid::new_v4()),
+            None,
             Channel::Sms,
             phone.e164(),
             "",

@@ -28,7 +28,7 @@ use crate::jobs::{JobKind, JobRunner, Ran, Schedule};
 use crate::lang::Lang;
 use crate::notices::Contacts;
 use crate::ports::{
-    LetterLimit, LetterOrder, LetterRecord, OutboxRecord, RateDecision, Store, StoreError,
+    AuditWrite, LetterLimit, LetterOrder, LetterRecord, OutboxRecord, RateDecision, StoreError,
 };
 use crate::post::{Post, PostLetter};
 
@@ -139,17 +139,9 @@ pub enum CodeEntryError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for CodeEntryError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(CodeEntryError: StoreError);
 
-impl From<StoreError> for OrderError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(OrderError: StoreError);
 
 /// A letter of a day's batch, opened for printing.
 #[derive(Clone)]
@@ -169,7 +161,7 @@ impl std::fmt::Debug for BatchLetter {
 }
 
 pub struct Letters {
-    store: Arc<dyn Store>,
+    store: Arc<dyn crate::ports::LettersPorts>,
     post: Arc<dyn Post>,
     crypto: Crypto,
     clock: Arc<dyn Clock>,
@@ -181,6 +173,35 @@ pub struct Letters {
 }
 
 impl Letters {
+    /// The audit record of what the citizen did with `letter`.
+    fn audited(
+        &self,
+        account: AccountId,
+        what: &str,
+        outcome: &str,
+        letter: uuid::Uuid,
+        now: OffsetDateTime,
+    ) -> AuditWrite {
+        self.audit
+            .record(Actor::Citizen(account), what, outcome, now)
+            .details(serde_json::json!({ "letter": letter }))
+            .write()
+    }
+
+    /// Where `l` goes, opened from its row.
+    fn address_of(&self, l: &LetterRecord) -> Result<Address, InternalError> {
+        let json = self
+            .crypto
+            .open(SealedField::LetterAddress, l.id, &l.address)?;
+        serde_json::from_str(&json).map_err(|_| InternalError::Corrupt("letter address"))
+    }
+
+    /// The code of `l`, opened from its row's `sealed` code.
+    fn code_of(&self, l: &LetterRecord, sealed: &[u8]) -> Result<LetterCode, InternalError> {
+        let code = self.crypto.open(SealedField::LetterCode, l.id, sealed)?;
+        LetterCode::parse(&code).map_err(|_| InternalError::Corrupt("letter code"))
+    }
+
     /// `site` gives the portal's address and the offset of the dates shown.
     pub fn new(
         deps: &crate::Deps,
@@ -189,7 +210,7 @@ impl Letters {
         site: &crate::settings::Policy,
     ) -> Self {
         Self {
-            store: Arc::clone(&deps.store),
+            store: deps.store.clone(),
             post,
             crypto: deps.crypto.clone(),
             clock: Arc::clone(&deps.clock),
@@ -284,16 +305,7 @@ impl Letters {
             used_at: None,
             created_at: now,
         };
-        let audit = self
-            .audit
-            .record(
-                Actor::Citizen(account),
-                action::LETTER_ORDERED,
-                "queued",
-                now,
-            )
-            .details(serde_json::json!({ "letter": record.id }))
-            .write();
+        let audit = self.audited(account, action::LETTER_ORDERED, "queued", record.id, now);
         match self
             .store
             .order_letter(&record, &self.policy.limits, &audit)
@@ -316,18 +328,8 @@ impl Letters {
         let Some(sealed_code) = &l.code else {
             return Err(InternalError::Corrupt("a queued letter without its code"));
         };
-        let code = LetterCode::parse(&self.crypto.open(
-            SealedField::LetterCode,
-            l.id,
-            sealed_code,
-        )?)
-        .map_err(|_| InternalError::Corrupt("letter code"))?;
-        let address: Address = serde_json::from_str(&self.crypto.open(
-            SealedField::LetterAddress,
-            l.id,
-            &l.address,
-        )?)
-        .map_err(|_| InternalError::Corrupt("letter address"))?;
+        let code = self.code_of(l, sealed_code)?;
+        let address = self.address_of(l)?;
         let now = self.clock.now();
         let expires_at = now + self.policy.code_valid_for;
         let letter = PostLetter {
@@ -353,12 +355,7 @@ impl Letters {
     }
 
     async fn view(&self, l: &LetterRecord) -> Result<LetterView, InternalError> {
-        let address: Address = serde_json::from_str(&self.crypto.open(
-            SealedField::LetterAddress,
-            l.id,
-            &l.address,
-        )?)
-        .map_err(|_| InternalError::Corrupt("letter address"))?;
+        let address = self.address_of(l)?;
         let now = self.clock.now();
         let status = match (l.status, &l.tracking_number) {
             (LetterStatus::Queued, _) | (LetterStatus::Sent, None) => "queued",
@@ -452,16 +449,13 @@ impl Letters {
             now,
         )
         .await?;
-        let audit = self
-            .audit
-            .record(
-                Actor::Citizen(account),
-                action::CONFIRMED_BY_LETTER,
-                "confirmed",
-                now,
-            )
-            .details(serde_json::json!({ "letter": letter.id }))
-            .write();
+        let audit = self.audited(
+            account,
+            action::CONFIRMED_BY_LETTER,
+            "confirmed",
+            letter.id,
+            now,
+        );
         if self
             .store
             .confirm_by_letter(letter.id, now, message.as_ref(), &audit)
@@ -496,18 +490,8 @@ impl Letters {
                 recipient: self
                     .crypto
                     .open(SealedField::LetterRecipient, l.id, &l.recipient)?,
-                address: serde_json::from_str(&self.crypto.open(
-                    SealedField::LetterAddress,
-                    l.id,
-                    &l.address,
-                )?)
-                .map_err(|_| InternalError::Corrupt("letter address"))?,
-                code: LetterCode::parse(&self.crypto.open(
-                    SealedField::LetterCode,
-                    l.id,
-                    sealed,
-                )?)
-                .map_err(|_| InternalError::Corrupt("letter code"))?,
+                address: self.address_of(&l)?,
+                code: self.code_of(&l, sealed)?,
                 sent_at,
                 expires_at,
             });
@@ -543,7 +527,7 @@ impl Letters {
 /// account, whatever way it was confirmed.
 pub(crate) async fn confirmed_message(
     crypto: &Crypto,
-    store: &dyn Store,
+    store: &dyn crate::ports::AccountStore,
     account: AccountId,
     lang: Lang,
     base_url: &str,

@@ -121,7 +121,7 @@ impl Contacts {
 }
 
 /// A message for the outbox, sealed, due now. An SMS has no subject.
-fn message(
+pub(crate) fn message(
     crypto: &Crypto,
     dedupe_key: String,
     account: AccountId,
@@ -137,7 +137,7 @@ fn message(
     crate::verification::outbox_message(
         crypto,
         dedupe_key,
-        account,
+        Some(account),
         channel,
         to,
         subject,

@@ -114,22 +114,28 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
-        let _slot = self
-            .queue
-            .acquire()
-            .await
-            .map_err(|_| HashError::PoolGone)?;
-        let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job::Hash {
-                password: password.to_owned(),
-                reply,
-            })
-            .map_err(|_| HashError::PoolGone)?;
-        answer.await.map_err(|_| HashError::PoolGone)?
+        self.run(|reply| Job::Hash {
+            password: password.to_owned(),
+            reply,
+        })
+        .await
     }
 
     pub async fn verify(&self, password: &str, phc: &str) -> Result<bool, HashError> {
+        self.run(|reply| Job::Verify {
+            password: password.to_owned(),
+            phc: phc.to_owned(),
+            reply,
+        })
+        .await
+    }
+
+    /// Hands a job to the workers once the queue has room for it, and
+    /// waits for its answer.
+    async fn run<T>(
+        &self,
+        job: impl FnOnce(oneshot::Sender<Result<T, HashError>>) -> Job,
+    ) -> Result<T, HashError> {
         let _slot = self
             .queue
             .acquire()
@@ -137,11 +143,7 @@ impl PasswordHasher {
             .map_err(|_| HashError::PoolGone)?;
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job::Verify {
-                password: password.to_owned(),
-                phc: phc.to_owned(),
-                reply,
-            })
+            .send(job(reply))
             .map_err(|_| HashError::PoolGone)?;
         answer.await.map_err(|_| HashError::PoolGone)?
     }
@@ -164,6 +166,9 @@ fn worker(params: HashParams, jobs: &Mutex<mpsc::Receiver<Job>>) {
                 Err(_) => return,
             }
         };
+        // The hash's own time, not the wait for a worker: what the
+        // parameters cost on this machine.
+        let started = std::time::Instant::now();
         match job {
             Job::Hash { password, reply } => {
                 let _ = reply.send(hash_with(params, &password, &mut memory));
@@ -176,6 +181,8 @@ fn worker(params: HashParams, jobs: &Mutex<mpsc::Receiver<Job>>) {
                 let _ = reply.send(verify_with(&password, &phc, &mut memory));
             }
         }
+        metrics::histogram!("uslugi_password_hash_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
     }
 }
 

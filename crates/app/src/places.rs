@@ -15,6 +15,9 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use uslugi_domain::IpNetwork;
+use uslugi_domain::network::mask;
+
 /// Networks and their places, looked up by the longest matching prefix.
 #[derive(Debug, Default, Clone)]
 pub struct Places {
@@ -38,35 +41,6 @@ fn key(ip: IpAddr) -> (bool, u128) {
     }
 }
 
-fn mask(bits: u128, len: u8, v6: bool) -> u128 {
-    let width = if v6 { 128 } else { 32 };
-    if len == 0 {
-        return 0;
-    }
-    let shift = width - u32::from(len);
-    (bits >> shift) << shift
-}
-
-/// `95.165.0.0/16` → the address and the prefix length.
-fn parse_network(s: &str) -> Result<(IpAddr, u8), String> {
-    let (addr, len) = s
-        .split_once('/')
-        .ok_or_else(|| format!("«{s}» is not a network like 95.165.0.0/16"))?;
-    let ip: IpAddr = addr
-        .trim()
-        .parse()
-        .map_err(|_| format!("«{addr}» is not an IP address"))?;
-    let len: u8 = len
-        .trim()
-        .parse()
-        .map_err(|_| format!("«{len}» is not a prefix length"))?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    if len > max {
-        return Err(format!("/{len} is longer than an address ({max} bits)"));
-    }
-    Ok((ip, len))
-}
-
 impl Places {
     /// Reads the CSV text; a line that cannot be read is an error naming it,
     /// so a broken file stops the start instead of hiding places.
@@ -88,9 +62,16 @@ impl Places {
             if place.is_empty() {
                 return Err(err("the place is empty".into()));
             }
-            let (ip, len) = parse_network(network.trim()).map_err(err)?;
-            let (v6, bits) = key(ip);
-            places.insert(v6, len, mask(bits, len, v6), place.to_owned());
+            // A place is of a network: a bare address is a mistake here.
+            if !network.contains('/') {
+                return Err(err(format!(
+                    "«{}» is not a network like 95.165.0.0/16",
+                    network.trim()
+                )));
+            }
+            let network = IpNetwork::parse(network).map_err(|e| err(e.to_string()))?;
+            let (v6, bits) = key(network.first());
+            places.insert(v6, network.prefix_len(), bits, place.to_owned());
         }
         // Longest prefixes first: the first hit is the most specific.
         places.by_len.sort_by_key(|e| std::cmp::Reverse(e.0));
@@ -136,8 +117,7 @@ impl Places {
     /// The place of a network as sessions keep it (`192.168.17.0/24`),
     /// looked up by its first address.
     pub fn of_network(&self, network: &str) -> Option<&str> {
-        let (ip, _) = parse_network(network).ok()?;
-        self.of_ip(ip)
+        self.of_ip(IpNetwork::parse(network).ok()?.first())
     }
 }
 

@@ -18,14 +18,12 @@ use uslugi_domain::{
 
 use crate::accounts::{Accounts, Confirmation, InternalError};
 use crate::audit::{Actor, action};
-use crate::challenge::{self, Continuation, Proved, Secret};
+use crate::challenge::{self, Continuation, Flow, Proved, Secret};
 use crate::crypto::{self, HashPurpose, SealedField};
 use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
-use crate::ports::{
-    ContinuationRecord, OutboxRecord, RecoveryCompletion, RecoveryRecord, StoreError,
-};
+use crate::ports::{OutboxRecord, RecoveryCompletion, RecoveryRecord, StoreError};
 
 /// How long after its code or link a person has to set the password.
 const PASSWORD_WINDOW: Duration = Duration::minutes(30);
@@ -44,56 +42,41 @@ pub enum RecoveryFact {
     Snils(String),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RecoveryError {
-    #[error("the login is not a phone, an e-mail or a SNILS")]
-    MalformedLogin,
-    #[error("too many requests; try again later")]
-    RateLimited { retry_at: OffsetDateTime },
-    #[error("recovery not found or expired")]
-    NotFound,
-    #[error("the code is not six digits")]
-    MalformedCode,
-    #[error("wrong code")]
-    WrongCode { attempts_left: u32 },
-    #[error("the code has expired")]
-    CodeExpired,
-    #[error("the code was entered wrongly too many times")]
-    AttemptsExhausted,
-    #[error("the link is invalid or has been used")]
-    LinkInvalid,
-    #[error("the link has expired")]
-    LinkExpired,
-    /// The account is verified: the passport (or, after a phone or e-mail,
-    /// the SNILS) is needed too.
-    #[error("one more fact is needed")]
-    FactRequired { snils_allowed: bool },
-    #[error("the passport or SNILS is malformed")]
-    FactMalformed { field: &'static str },
-    #[error("the passport or SNILS does not match the account")]
-    WrongFact { attempts_left: u32 },
-    #[error("confirm the code or link first")]
-    NotConfirmed,
-    /// The password came without the continuation that the confirmation
-    /// handed to whoever proved control of the contact.
-    #[error("the continuation token is missing, wrong, used or expired")]
-    ContinuationRequired,
-    #[error("the password does not meet the rules")]
-    Password {
-        problems: Vec<PasswordProblem>,
-        mismatch: bool,
-    },
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-crate::challenge::refusals_into!(RecoveryError);
-
-impl From<StoreError> for RecoveryError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
+// With the refusals every code or link shares, worded as in the others.
+crate::challenge::flow_error! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum RecoveryError {
+        #[error("the login is not a phone, an e-mail or a SNILS")]
+        MalformedLogin,
+        #[error("too many requests; try again later")]
+        RateLimited { retry_at: OffsetDateTime },
+        #[error("recovery not found or expired")]
+        NotFound,
+        /// The account is verified: the passport (or, after a phone or e-mail,
+        /// the SNILS) is needed too.
+        #[error("one more fact is needed")]
+        FactRequired { snils_allowed: bool },
+        #[error("the passport or SNILS is malformed")]
+        FactMalformed { field: &'static str },
+        #[error("the passport or SNILS does not match the account")]
+        WrongFact { attempts_left: u32 },
+        #[error("confirm the code or link first")]
+        NotConfirmed,
+        /// The password came without the continuation that the confirmation
+        /// handed to whoever proved control of the contact.
+        #[error("the continuation token is missing, wrong, used or expired")]
+        ContinuationRequired,
+        #[error("the password does not meet the rules")]
+        Password {
+            problems: Vec<PasswordProblem>,
+            mismatch: bool,
+        },
+        #[error(transparent)]
+        Internal(#[from] InternalError),
     }
 }
+
+crate::accounts::into_internal!(RecoveryError: StoreError);
 
 /// What the confirmation page needs to know of a recovery.
 #[derive(Debug, Clone)]
@@ -108,11 +91,7 @@ pub struct RecoveryView {
 
 impl Accounts {
     fn recovery_secret_hash(&self, channel: Channel, secret: &str) -> Vec<u8> {
-        let purpose = match channel {
-            Channel::Sms => HashPurpose::RecoveryCode,
-            Channel::Email => HashPurpose::RecoveryToken,
-        };
-        self.crypto.keyed_hash(purpose, secret.as_bytes())
+        Flow::Recovery.secret_hash(&self.crypto, channel, secret)
     }
 
     /// «Не удаётся войти?»: sends a code or a link to the confirmed contact
@@ -164,14 +143,13 @@ impl Accounts {
         if let Some(retry_at) = self.message_quota(&destination, client_ip).await? {
             return Err(RecoveryError::RateLimited { retry_at });
         }
-        let secret = match channel {
-            Channel::Sms => crypto::random_six_digit_code(),
-            Channel::Email => crypto::random_token(),
-        };
         let ttl = match channel {
             Channel::Sms => self.policy.sms_code_ttl,
             Channel::Email => Duration::hours(24),
         };
+        // For an unknown login the secret is never sent: nothing matches.
+        let issued = Flow::Recovery.issue(&self.crypto, channel, ttl, now, account.is_none());
+        let secret = &issued.secret;
         let id = uuid::Uuid::new_v4();
         let message = match &account {
             Some(a) => {
@@ -185,11 +163,11 @@ impl Accounts {
                             )
                             .map_err(InternalError::from)?,
                         String::new(),
-                        messages::recovery_code_sms(lang, &secret),
+                        messages::recovery_code_sms(lang, secret),
                     ),
                     (Channel::Sms, true) | (Channel::Email, _) => {
                         let letter = if channel == Channel::Sms {
-                            messages::recovery_code_letter(lang, &secret)
+                            messages::recovery_code_letter(lang, secret)
                         } else {
                             let link = format!(
                                 "{}/recover/confirm-email?token={secret}",
@@ -215,7 +193,7 @@ impl Accounts {
                 Some(crate::verification::outbox_message(
                     &self.crypto,
                     format!("recovery:{id}"),
-                    a.id,
+                    Some(a.id),
                     if to_email {
                         Channel::Email
                     } else {
@@ -233,9 +211,10 @@ impl Accounts {
             // the login has an account.
             None => Some(OutboxRecord {
                 delivered_at: Some(now),
-                ..crate::verification::accountless_sms(
+                ..crate::verification::outbox_message(
                     &self.crypto,
                     format!("recovery:{id}"),
+                    None,
                     channel,
                     "",
                     "",
@@ -250,16 +229,8 @@ impl Accounts {
             login_kind: kind,
             channel,
             lang: lang.code().to_owned(),
-            // For an unknown login the secret was never sent: nothing matches.
-            secret_hash: self.recovery_secret_hash(
-                channel,
-                &if account.is_some() {
-                    secret
-                } else {
-                    crypto::random_token()
-                },
-            ),
-            secret_expires_at: now + ttl,
+            secret_hash: issued.hash.clone(),
+            secret_expires_at: issued.expires_at,
             attempts: 0,
             confirmed_at: None,
             completed_at: None,
@@ -330,15 +301,11 @@ impl Accounts {
             expires_at: r.secret_expires_at,
             decoy: r.account_id.is_none(),
         };
-        let proved = challenge::verify::<RecoveryError>(
-            &secret,
-            with,
-            now,
-            max,
-            |channel, typed| self.recovery_secret_hash(channel, typed),
-            self.store.take_recovery_attempt(id, max),
-        )
-        .await?;
+        let proved = self
+            .verify_secret::<RecoveryError, _>(Flow::Recovery, &secret, with, now, |max| {
+                self.store.take_recovery_attempt(id, max)
+            })
+            .await?;
         if proved == Proved::Code {
             self.store.give_back_recovery_attempt(id).await?;
         }
@@ -394,14 +361,7 @@ impl Accounts {
         }
         let continuation = Continuation::issue(&self.crypto, now);
         self.store
-            .mark_recovery_confirmed(
-                id,
-                now,
-                &ContinuationRecord {
-                    hash: continuation.hash.clone(),
-                    expires_at: continuation.expires_at,
-                },
-            )
+            .mark_recovery_confirmed(id, now, &continuation.record())
             .await?;
         Ok(continuation)
     }
@@ -419,11 +379,8 @@ impl Accounts {
         let (Some(account_id), Some(_)) = (r.account_id, r.confirmed_at) else {
             return Err(RecoveryError::NotConfirmed);
         };
-        let stored = r
-            .continuation
-            .as_ref()
-            .map(|c| (c.hash.as_slice(), c.expires_at));
-        if !challenge::continuation_holds(&self.crypto, stored, continuation, now) {
+        if !challenge::continuation_holds(&self.crypto, r.continuation.as_ref(), continuation, now)
+        {
             return Err(RecoveryError::ContinuationRequired);
         }
         let profile = self

@@ -2,6 +2,19 @@
 //! type is parsed once at the edge (`Snils::parse`, `PhoneNumber::parse`…)
 //! and is valid from then on.
 
+/// `Deserialize` through the type's own `parse`, with its error's words:
+/// a value is checked however it arrives. (Before the modules that use it.)
+macro_rules! deserialize_by_parse {
+    ($t:ty) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod center;
 pub mod contact;
 pub mod email;
@@ -10,6 +23,7 @@ pub mod ids;
 pub mod letter;
 pub mod level;
 pub mod name;
+pub mod network;
 pub mod operator;
 pub mod password;
 pub mod personal;
@@ -28,6 +42,7 @@ pub use ids::{AccountId, OperatorId, RegistrationId};
 pub use letter::{CodeError, LetterCode, LetterStatus, PostStatus, TrackingError, TrackingNumber};
 pub use level::AccountLevel;
 pub use name::{NameError, PersonName};
+pub use network::{IpNetwork, NetworkError};
 pub use operator::{OperatorLogin, OperatorLoginError, OperatorRole, SearchBy};
 pub use password::{
     NewPassword, PasswordAssessment, PasswordContext, PasswordProblem, PasswordStrength,

@@ -153,12 +153,7 @@ impl serde::Serialize for PersonName {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for PersonName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <String as serde::Deserialize>::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(PersonName);
 
 #[cfg(test)]
 mod tests {

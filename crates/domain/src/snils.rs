@@ -127,12 +127,7 @@ impl serde::Serialize for Snils {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Snils {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <String as serde::Deserialize>::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+deserialize_by_parse!(Snils);
 
 #[cfg(test)]
 mod tests {

@@ -75,8 +75,9 @@ macro_rules! accounts_sql {
 
             use super::$store;
             use $crate::accounts::{AccountRow, COLUMNS};
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::rows::{one, ts};
+            use $crate::rows::ts;
 
             /// Inserts an account inside the caller's transaction.
             pub(crate) async fn insert_account(
@@ -126,29 +127,22 @@ macro_rules! accounts_sql {
                 via: ConfirmedVia,
                 at: OffsetDateTime,
             ) -> StoreResult<bool> {
-                let done = sqlx::query(
+                let query = sqlx::query(
                     "UPDATE accounts SET level = 'confirmed', confirmed_at = $2, \
                      confirmed_via = $3, updated_at = $2 WHERE id = $1 AND level = 'standard'",
                 )
                 .bind(account)
                 .bind(ts(at))
-                .bind(via.as_str())
-                .execute(&mut **tx)
-                .await
-                .map_err(backend)?;
-                Ok(done.rows_affected() == 1)
+                .bind(via.as_str());
+                changed_one(query, &mut **tx).await
             }
 
             #[async_trait]
             impl AccountStore for $store {
                 async fn account(&self, id: AccountId) -> StoreResult<Option<AccountRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
-                    sqlx::query_as::<_, AccountRow>(&sql)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, AccountRow>(&sql).bind(id.to_string()))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn account_by_login(&self, kind: LoginKind, index: &[u8]) -> StoreResult<Option<AccountRecord>> {
@@ -158,12 +152,8 @@ macro_rules! accounts_sql {
                         LoginKind::Snils => "snils_index",
                     };
                     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE {column} = $1");
-                    sqlx::query_as::<_, AccountRow>(&sql)
-                        .bind(index)
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, AccountRow>(&sql).bind(index))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn take_login_attempt(
@@ -175,7 +165,7 @@ macro_rules! accounts_sql {
                 ) -> StoreResult<bool> {
                     // Throttle, lock and count in one statement: of 200 guesses
                     // that saw the same state, one is evaluated.
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE accounts SET failed_logins = failed_logins + 1, throttled_until = $4, \
                          locked = $5 WHERE id = $1 AND failed_logins = $2 AND locked = $6 \
                          AND (throttled_until IS NULL OR throttled_until <= $3)",
@@ -185,11 +175,8 @@ macro_rules! accounts_sql {
                     .bind(ts(now))
                     .bind(next.throttled_until.map(ts))
                     .bind(next.locked)
-                    .bind(false)
-                    .execute(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    .bind(false);
+                    changed_one(query, &self.write).await
                 }
 
                 async fn give_back_login_attempt(

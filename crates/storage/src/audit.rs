@@ -62,7 +62,7 @@ macro_rules! audit_sql {
             use super::$store;
             use $crate::audit::{AuditRow, COLUMNS, GENESIS};
             use $crate::backend;
-            use $crate::rows::{all, ts};
+            use $crate::rows::ts;
 
             /// Appends a record inside the caller's transaction, linked to the
             /// newest one. The chain lock is held until that transaction ends.
@@ -136,11 +136,7 @@ macro_rules! audit_sql {
                         q.push(" AND seq < ").push_bind(b);
                     }
                     q.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(limit));
-                    q.build_query_as::<AuditRow>()
-                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
-                        .await
-                        .map_err(backend)
-                        .and_then(all)
+                    self.read_all(q.build_query_as::<AuditRow>()).await
                 }
 
                 async fn audit_chain(
@@ -151,13 +147,12 @@ macro_rules! audit_sql {
                     let sql = format!(
                         "SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
                     );
-                    sqlx::query_as::<_, AuditRow>(&sql)
-                        .bind(from_seq)
-                        .bind(i64::from(limit))
-                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
-                        .await
-                        .map_err(backend)
-                        .and_then(all)
+                    self.read_all(
+                        sqlx::query_as::<_, AuditRow>(&sql)
+                            .bind(from_seq)
+                            .bind(i64::from(limit)),
+                    )
+                    .await
                 }
             }
         }

@@ -7,10 +7,19 @@ use uslugi_app::ports::{ContactChangeRecord, StoreError, StoreResult};
 use uslugi_domain::LoginKind;
 
 use crate::rows::{corrupt, count, from_ts, opt_ts, parse_id, parse_uuid};
+use crate::secrets::Secret;
 
 pub(crate) const COLUMNS: &str = "id, account_id, kind, lang, new_contact, contact_index, taken, \
     secret_hash, secret_expires_at, attempts, sent_at, sends, completed_at, created_at, \
     expires_at";
+
+/// A change's code or link: spent or dead once the change is completed.
+pub(crate) const SECRET: Secret = Secret {
+    table: "contact_changes",
+    prefix: "secret",
+    counts_sends: true,
+    live: "completed_at IS NULL",
+};
 
 /// A contact's kind: a phone or an e-mail, never a SNILS.
 fn parse_kind(s: &str) -> StoreResult<LoginKind> {
@@ -74,9 +83,11 @@ macro_rules! contacts_sql {
             use super::$store;
             use super::audit::append_audit;
             use super::outbox::insert_outbox;
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::contacts::{COLUMNS, ContactChangeRow};
-            use $crate::rows::{count, one, ts};
+            use $crate::contacts::{COLUMNS, ContactChangeRow, SECRET};
+            use $crate::rows::ts;
+            use $crate::secrets::NewSecret;
 
             #[async_trait]
             impl ContactChangeStore for $store {
@@ -130,12 +141,8 @@ macro_rules! contacts_sql {
                     id: uuid::Uuid,
                 ) -> StoreResult<Option<ContactChangeRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM contact_changes WHERE id = $1");
-                    sqlx::query_as::<_, ContactChangeRow>(&sql)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, ContactChangeRow>(&sql).bind(id.to_string()))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn contact_change_by_secret(
@@ -144,12 +151,8 @@ macro_rules! contacts_sql {
                 ) -> StoreResult<Option<ContactChangeRecord>> {
                     let sql =
                         format!("SELECT {COLUMNS} FROM contact_changes WHERE secret_hash = $1");
-                    sqlx::query_as::<_, ContactChangeRow>(&sql)
-                        .bind(secret_hash)
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, ContactChangeRow>(&sql).bind(secret_hash))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn take_contact_change_attempt(
@@ -157,19 +160,7 @@ macro_rules! contacts_sql {
                     id: uuid::Uuid,
                     max: u32,
                 ) -> StoreResult<Option<u32>> {
-                    // Counted and checked in one statement: concurrent
-                    // guesses cannot both take the last attempt.
-                    let taken: Option<i64> = sqlx::query_scalar(
-                        "UPDATE contact_changes SET attempts = attempts + 1 \
-                         WHERE id = $1 AND attempts < $2 AND completed_at IS NULL \
-                         RETURNING attempts",
-                    )
-                    .bind(id.to_string())
-                    .bind(i64::from(max))
-                    .fetch_optional(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(taken.map(count))
+                    self.take_attempt(&SECRET, id.to_string(), max).await
                 }
 
                 async fn replace_contact_change_secret(
@@ -180,26 +171,13 @@ macro_rules! contacts_sql {
                     secret_expires_at: OffsetDateTime,
                     message: &OutboxRecord,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
-                        "UPDATE contact_changes SET secret_hash = $1, secret_expires_at = $2, \
-                         sent_at = $3, attempts = 0, sends = sends + 1 \
-                         WHERE id = $4 AND sent_at = $5 AND completed_at IS NULL",
-                    )
-                    .bind(secret_hash)
-                    .bind(ts(secret_expires_at))
-                    .bind(ts(message.created_at))
-                    .bind(id.to_string())
-                    .bind(ts(previous_sent_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
-                        return Ok(false);
-                    }
-                    insert_outbox(&mut tx, message).await?;
-                    tx.commit().await.map_err(backend)?;
-                    Ok(true)
+                    let new = NewSecret {
+                        hash: secret_hash,
+                        expires_at: secret_expires_at,
+                        sent_at: message.created_at,
+                    };
+                    self.replace_secret(&SECRET, id.to_string(), previous_sent_at, new, message)
+                        .await
                 }
 
                 async fn complete_contact_change(
@@ -207,17 +185,14 @@ macro_rules! contacts_sql {
                     c: &ContactChangeCompletion,
                 ) -> StoreResult<bool> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
+                    let completed = sqlx::query(
                         "UPDATE contact_changes SET completed_at = $3 \
                          WHERE id = $1 AND account_id = $2 AND completed_at IS NULL",
                     )
                     .bind(c.change_id.to_string())
                     .bind(c.account_id.to_string())
-                    .bind(ts(c.at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
+                    .bind(ts(c.at));
+                    if !changed_one(completed, &mut *tx).await? {
                         return Ok(false);
                     }
                     let sql = match c.kind {
@@ -237,11 +212,8 @@ macro_rules! contacts_sql {
                         .bind(c.account_id.to_string())
                         .bind(&c.sealed)
                         .bind(&c.index)
-                        .bind(ts(c.at))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                    if updated.rows_affected() != 1 {
+                        .bind(ts(c.at));
+                    if !changed_one(updated, &mut *tx).await? {
                         return Err(StoreError::NotFound);
                     }
                     for m in &c.notices {
@@ -256,12 +228,7 @@ macro_rules! contacts_sql {
                     &self,
                     now: OffsetDateTime,
                 ) -> StoreResult<u64> {
-                    let done = sqlx::query("DELETE FROM contact_changes WHERE expires_at <= $1")
-                        .bind(ts(now))
-                        .execute(&self.write)
-                        .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected())
+                    self.delete_expired("contact_changes", now).await
                 }
             }
         }

@@ -5,9 +5,20 @@
 use uslugi_app::ports::{DeskPhoneRecord, StoreError};
 
 use crate::rows::{count, from_ts, opt_ts, parse_id, parse_uuid};
+use crate::secrets::Secret;
 
 pub(crate) const COLUMNS: &str = "id, operator_id, phone, phone_index, code_hash, \
     code_expires_at, attempts, sent_at, confirmed_at, used_at, expires_at";
+
+/// A desk phone's code: dead once the phone is confirmed. Its attempt is
+/// taken by its own statement, which also checks the expiry and returns
+/// the hash.
+pub(crate) const SECRET: Secret = Secret {
+    table: "desk_phones",
+    prefix: "code",
+    counts_sends: false,
+    live: "confirmed_at IS NULL",
+};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DeskPhoneRow {
@@ -53,9 +64,11 @@ macro_rules! desk_sql {
 
             use super::$store;
             use super::outbox::insert_outbox;
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::desk::{COLUMNS, DeskPhoneRow};
-            use $crate::rows::{count, one, ts};
+            use $crate::desk::{COLUMNS, DeskPhoneRow, SECRET};
+            use $crate::rows::{count, ts};
+            use $crate::secrets::NewSecret;
 
             #[async_trait]
             impl DeskPhoneStore for $store {
@@ -90,12 +103,8 @@ macro_rules! desk_sql {
 
                 async fn desk_phone(&self, id: uuid::Uuid) -> StoreResult<Option<DeskPhoneRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM desk_phones WHERE id = $1");
-                    sqlx::query_as::<_, DeskPhoneRow>(&sql)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, DeskPhoneRow>(&sql).bind(id.to_string()))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn take_desk_code_attempt(
@@ -123,16 +132,13 @@ macro_rules! desk_sql {
                     id: uuid::Uuid,
                     at: OffsetDateTime,
                 ) -> StoreResult<bool> {
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE desk_phones SET confirmed_at = $1 \
                          WHERE id = $2 AND confirmed_at IS NULL",
                     )
                     .bind(ts(at))
-                    .bind(id.to_string())
-                    .execute(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    .bind(id.to_string());
+                    changed_one(query, &self.write).await
                 }
 
                 async fn replace_desk_code(
@@ -143,26 +149,13 @@ macro_rules! desk_sql {
                     code_expires_at: OffsetDateTime,
                     code: &OutboxRecord,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
-                        "UPDATE desk_phones SET code_hash = $1, code_expires_at = $2, \
-                         sent_at = $3, attempts = 0 \
-                         WHERE id = $4 AND sent_at = $5 AND confirmed_at IS NULL",
-                    )
-                    .bind(code_hash)
-                    .bind(ts(code_expires_at))
-                    .bind(ts(code.created_at))
-                    .bind(id.to_string())
-                    .bind(ts(previous_sent_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
-                        return Ok(false);
-                    }
-                    insert_outbox(&mut tx, code).await?;
-                    tx.commit().await.map_err(backend)?;
-                    Ok(true)
+                    let new = NewSecret {
+                        hash: code_hash,
+                        expires_at: code_expires_at,
+                        sent_at: code.created_at,
+                    };
+                    self.replace_secret(&SECRET, id.to_string(), previous_sent_at, new, code)
+                        .await
                 }
 
                 async fn use_desk_phone(
@@ -170,25 +163,17 @@ macro_rules! desk_sql {
                     id: uuid::Uuid,
                     at: OffsetDateTime,
                 ) -> StoreResult<bool> {
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE desk_phones SET used_at = $1 \
                          WHERE id = $2 AND confirmed_at IS NOT NULL AND used_at IS NULL",
                     )
                     .bind(ts(at))
-                    .bind(id.to_string())
-                    .execute(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    .bind(id.to_string());
+                    changed_one(query, &self.write).await
                 }
 
                 async fn delete_expired_desk_phones(&self, now: OffsetDateTime) -> StoreResult<u64> {
-                    let done = sqlx::query("DELETE FROM desk_phones WHERE expires_at <= $1")
-                        .bind(ts(now))
-                        .execute(&self.write)
-                        .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected())
+                    self.delete_expired("desk_phones", now).await
                 }
             }
         }

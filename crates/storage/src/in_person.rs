@@ -15,10 +15,11 @@ macro_rules! in_person_sql {
             use super::accounts::{insert_account, mark_confirmed};
             use super::audit::append_audit;
             use super::outbox::insert_outbox;
-            use super::verification::{insert_checks, mark_submitted};
+            use super::shared::changed_one;
+            use super::verification::{apply_identity, insert_checks, mark_submitted};
             use $crate::accounts::{AccountRow, COLUMNS};
             use $crate::backend;
-            use $crate::rows::{all, ts};
+            use $crate::rows::ts;
 
             #[async_trait]
             impl InPersonStore for $store {
@@ -26,12 +27,8 @@ macro_rules! in_person_sql {
                     let sql = format!(
                         "SELECT {COLUMNS} FROM accounts WHERE passport_index = $1 ORDER BY created_at"
                     );
-                    sqlx::query_as::<_, AccountRow>(&sql)
-                        .bind(index)
-                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
+                    self.read_all(sqlx::query_as::<_, AccountRow>(&sql).bind(index))
                         .await
-                        .map_err(backend)
-                        .and_then(all)
                 }
 
                 async fn confirm_identity(
@@ -67,11 +64,8 @@ macro_rules! in_person_sql {
                     )
                     .bind(&from)
                     .bind(&t.snils_index)
-                    .bind(ts(t.at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if dropped.rows_affected() != 1 {
+                    .bind(ts(t.at));
+                    if !changed_one(dropped, &mut *tx).await? {
                         return Ok(false);
                     }
                     // The data that passed with the SNILS are no longer in
@@ -95,29 +89,11 @@ macro_rules! in_person_sql {
                     .bind(t.to.to_string())
                     .bind(t.submission_id.to_string())
                     .bind(ts(t.at))
-                    .bind(&t.verified.registration_address)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if taken.rows_affected() != 1 {
+                    .bind(&t.verified.registration_address);
+                    if !changed_one(taken, &mut *tx).await? {
                         return Ok(false);
                     }
-                    let v = &t.verified;
-                    sqlx::query(
-                        "UPDATE accounts SET surname = $2, given_name = $3, snils_index = $4, \
-                         passport_index = $5, \
-                         level = CASE WHEN level = 'simplified' THEN 'standard' ELSE level END, \
-                         updated_at = $6 WHERE id = $1",
-                    )
-                    .bind(t.to.to_string())
-                    .bind(&v.surname)
-                    .bind(&v.given_name)
-                    .bind(&v.snils_index)
-                    .bind(&v.passport_index)
-                    .bind(ts(t.at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                    apply_identity(&mut tx, t.to, &t.verified, t.at).await?;
                     for m in &t.notices {
                         insert_outbox(&mut tx, m).await?;
                     }
@@ -135,7 +111,7 @@ macro_rules! in_person_sql {
                     audit: &AuditWrite,
                 ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE accounts SET password_hash = $2, must_change_password = $3, \
                          password_expires_at = $4, failed_logins = 0, throttled_until = NULL, \
                          locked = $5, updated_at = $6 WHERE id = $1",
@@ -145,11 +121,8 @@ macro_rules! in_person_sql {
                     .bind(true)
                     .bind(ts(password.expires_at))
                     .bind(false)
-                    .bind(ts(at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
+                    .bind(ts(at));
+                    if !changed_one(query, &mut *tx).await? {
                         return Err(StoreError::NotFound);
                     }
                     // The person proved who they are at the desk: a lost phone
@@ -211,18 +184,15 @@ macro_rules! in_person_sql {
                     audit: &AuditWrite,
                 ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE accounts SET password_hash = $2, must_change_password = $3, \
                          password_expires_at = NULL, updated_at = $4 WHERE id = $1",
                     )
                     .bind(account.to_string())
                     .bind(password_hash)
                     .bind(false)
-                    .bind(ts(at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
+                    .bind(ts(at));
+                    if !changed_one(query, &mut *tx).await? {
                         return Err(StoreError::NotFound);
                     }
                     sqlx::query(

@@ -6,10 +6,19 @@ use time::OffsetDateTime;
 use uslugi_app::ports::{LetterLimit, LetterRecord, StoreError, StoreResult};
 
 use crate::rows::{count, from_ts, opt_ts, parse_id, parse_uuid, token};
+use crate::secrets::Secret;
 
 pub(crate) const COLUMNS: &str = "id, account_id, lang, code_hash, code, recipient, address, \
     status, tracking_number, voided, attempts, dispatch_attempts, next_attempt_at, \
     leased_until, sent_at, expires_at, used_at, created_at";
+
+/// A letter's code: never resent (a new letter voids the last instead).
+pub(crate) const SECRET: Secret = Secret {
+    table: "identity_letters",
+    prefix: "code",
+    counts_sends: false,
+    live: "",
+};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct LetterRow {
@@ -86,9 +95,10 @@ macro_rules! letters_sql {
             use super::accounts::mark_confirmed;
             use super::audit::append_audit;
             use super::outbox::insert_outbox;
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::letters::{COLUMNS, LetterRow, next_allowed};
-            use $crate::rows::{all, count, one, ts};
+            use $crate::letters::{COLUMNS, LetterRow, SECRET, next_allowed};
+            use $crate::rows::ts;
 
             #[async_trait]
             impl LetterStore for $store {
@@ -173,13 +183,12 @@ macro_rules! letters_sql {
                         "SELECT {COLUMNS} FROM identity_letters \
                          WHERE account_id = $1 AND voided = $2 ORDER BY created_at DESC, id LIMIT 1"
                     );
-                    sqlx::query_as::<_, LetterRow>(&sql)
-                        .bind(account.to_string())
-                        .bind(false)
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
-                        .await
-                        .map_err(backend)
-                        .and_then(one)
+                    self.read_one(
+                        sqlx::query_as::<_, LetterRow>(&sql)
+                            .bind(account.to_string())
+                            .bind(false),
+                    )
+                    .await
                 }
 
                 async fn lease_due_letters(
@@ -197,15 +206,14 @@ macro_rules! letters_sql {
                          AND status = 'queued' AND (leased_until IS NULL OR leased_until <= $2) \
                          RETURNING {COLUMNS}"
                     );
-                    sqlx::query_as::<_, LetterRow>(&sql)
-                        .bind(ts(lease_until))
-                        .bind(ts(now))
-                        .bind(i64::from(limit))
-                        .bind(false)
-                        .fetch_all(&self.write)
-                        .await
-                        .map_err(backend)
-                        .and_then(all)
+                    self.write_all(
+                        sqlx::query_as::<_, LetterRow>(&sql)
+                            .bind(ts(lease_until))
+                            .bind(ts(now))
+                            .bind(i64::from(limit))
+                            .bind(false),
+                    )
+                    .await
                 }
 
                 async fn mark_letter_sent(
@@ -215,7 +223,7 @@ macro_rules! letters_sql {
                     sent_at: OffsetDateTime,
                     expires_at: OffsetDateTime,
                 ) -> StoreResult<bool> {
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE identity_letters SET status = 'sent', tracking_number = $2, \
                          sent_at = $3, expires_at = $4, leased_until = NULL \
                          WHERE id = $1 AND status = 'queued'",
@@ -223,11 +231,8 @@ macro_rules! letters_sql {
                     .bind(id.to_string())
                     .bind(tracking_number)
                     .bind(ts(sent_at))
-                    .bind(ts(expires_at))
-                    .execute(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    .bind(ts(expires_at));
+                    changed_one(query, &self.write).await
                 }
 
                 async fn reschedule_letter(
@@ -250,16 +255,7 @@ macro_rules! letters_sql {
                 }
 
                 async fn take_letter_attempt(&self, id: uuid::Uuid, max: u32) -> StoreResult<Option<u32>> {
-                    let taken: Option<i64> = sqlx::query_scalar(
-                        "UPDATE identity_letters SET attempts = attempts + 1 \
-                         WHERE id = $1 AND attempts < $2 RETURNING attempts",
-                    )
-                    .bind(id.to_string())
-                    .bind(i64::from(max))
-                    .fetch_optional(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(taken.map(count))
+                    self.take_attempt(&SECRET, id.to_string(), max).await
                 }
 
                 async fn confirm_by_letter(
@@ -306,13 +302,12 @@ macro_rules! letters_sql {
                          WHERE status = 'sent' AND sent_at >= $1 AND sent_at < $2 \
                          ORDER BY sent_at, id"
                     );
-                    sqlx::query_as::<_, LetterRow>(&sql)
-                        .bind(ts(from))
-                        .bind(ts(to))
-                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
-                        .await
-                        .map_err(backend)
-                        .and_then(all)
+                    self.read_all(
+                        sqlx::query_as::<_, LetterRow>(&sql)
+                            .bind(ts(from))
+                            .bind(ts(to)),
+                    )
+                    .await
                 }
 
                 async fn wipe_dead_letter_codes(&self, now: OffsetDateTime) -> StoreResult<u64> {

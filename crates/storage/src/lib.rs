@@ -19,6 +19,10 @@ use uslugi_app::ports::{AccountRecord, SessionRecord, Store, StoreError, UniqueF
 
 mod rows;
 #[macro_use]
+mod secrets;
+#[macro_use]
+mod shared;
+#[macro_use]
 mod accounts;
 #[macro_use]
 mod audit;
@@ -62,6 +66,8 @@ mod verification;
 /// Parameters are written `$1, $2, …`, which both engines accept.
 macro_rules! sql_store {
     ($store:ident, $db:ty) => {
+        shared_sql!($store, $db);
+        secrets_sql!($store, $db);
         accounts_sql!($store, $db);
         audit_sql!($store, $db);
         centers_sql!($store, $db);
@@ -83,6 +89,7 @@ macro_rules! sql_store {
 
 mod layout;
 mod migrate;
+pub use migrate::level as migration_level;
 pub mod postgres;
 pub mod sqlite;
 
@@ -140,6 +147,19 @@ pub trait Maintenance: Send + Sync {
     async fn sealing_format(&self) -> Result<i64, StoreError>;
     /// Notes that every sealed value has `format` now; never lowers it.
     async fn set_sealing_format(&self, format: i64) -> Result<(), StoreError>;
+    /// Writes a consistent copy of the database, taken while it is in use,
+    /// into `path`, which must be an empty file (the caller makes it, with
+    /// the modes it wants). An engine whose server is copied by its own
+    /// tools writes nothing and names the tool.
+    async fn backup_to(&self, path: &std::path::Path) -> Result<Backup, StoreError>;
+}
+
+/// What [`Maintenance::backup_to`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backup {
+    Written,
+    /// Nothing: this engine's server is backed up with the named tool.
+    ByTool(&'static str),
 }
 
 /// A row of a blind index: its key, the index, the sealed value it indexes.

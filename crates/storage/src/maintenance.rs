@@ -31,6 +31,7 @@ macro_rules! maintenance_sql {
             use uslugi_app::ports::{AccountRecord, SessionRecord, StoreResult};
 
             use super::$store;
+            use super::shared::changed_one;
             use $crate::maintenance::{known_column, known_index};
             use $crate::{Maintenance, backend};
 
@@ -50,6 +51,13 @@ macro_rules! maintenance_sql {
 
                 fn engine(&self) -> &'static str {
                     Self::ENGINE
+                }
+
+                async fn backup_to(
+                    &self,
+                    path: &std::path::Path,
+                ) -> StoreResult<$crate::Backup> {
+                    self.backup_into(path).await
                 }
 
                 async fn import_accounts(&self, accounts: &[AccountRecord]) -> StoreResult<()> {
@@ -166,14 +174,11 @@ macro_rules! maintenance_sql {
                     let sql = format!(
                         "UPDATE {table} SET {column} = $3 WHERE {key_column} = $1 AND {column} = $2"
                     );
-                    let done = sqlx::query(&sql)
+                    let query = sqlx::query(&sql)
                         .bind(key)
                         .bind(old)
-                        .bind(new)
-                        .execute(&self.write)
-                        .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                        .bind(new);
+                    changed_one(query, &self.write).await
                 }
             }
         }

@@ -12,6 +12,12 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Type}
 use uslugi_app::ports::StoreError;
 
 /// The migrations of SQLite (`migrations/sqlite`).
+/// The newest migration this build carries: the schema it makes and
+/// expects. Both engines carry the same numbers (a test says so).
+pub fn level() -> i64 {
+    sqlite().iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 pub(crate) fn sqlite() -> Migrator {
     without_sqlx_lock(sqlx::migrate!("./migrations/sqlite"))
 }
@@ -168,6 +174,7 @@ mod tests {
         assert_eq!(a, names(postgres()));
         assert!(a.windows(2).all(|w| w[0].0 < w[1].0));
         assert_eq!(a.first().map(|m| m.0), Some(1));
+        assert_eq!(a.last().map(|m| m.0), Some(level()));
     }
 
     /// Every BLOB column holds either a keyed hash (looked up, never opened)

@@ -87,9 +87,10 @@ macro_rules! operators_sql {
 
             use super::$store;
             use super::audit::append_audit;
+            use super::shared::changed_one;
             use $crate::backend;
             use $crate::operators::{COLUMNS, OperatorRow, OperatorSessionRow};
-            use $crate::rows::{all, corrupt, one, ts};
+            use $crate::rows::{corrupt, ts};
 
             impl $store {
                 async fn one_operator(
@@ -105,10 +106,7 @@ macro_rules! operators_sql {
                     } else {
                         q.bind(value)
                     };
-                    q.fetch_optional(&mut *self.reader().await.map_err(backend)?)
-                        .await
-                        .map_err(backend)
-                        .and_then(one)
+                    self.read_one(q).await
                 }
             }
 
@@ -176,11 +174,10 @@ macro_rules! operators_sql {
                     let sql = format!(
                         "SELECT {COLUMNS} FROM operators ORDER BY center_id, created_at, id"
                     );
-                    sqlx::query_as::<_, OperatorRow>(&sql)
-                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
-                        .await
-                        .map_err(backend)
-                        .and_then(all)
+                    self.read_all(
+                        sqlx::query_as::<_, OperatorRow>(&sql),
+                    )
+                    .await
                 }
 
                 async fn complete_enrolment(
@@ -190,7 +187,7 @@ macro_rules! operators_sql {
                     audit: &AuditWrite,
                 ) -> StoreResult<bool> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE operators SET name = $2, login = $3, password_hash = $4, \
                          totp_last_step = $5, enrolled_at = $6, enrol_token_hash = NULL, \
                          enrol_expires_at = NULL \
@@ -201,11 +198,8 @@ macro_rules! operators_sql {
                     .bind(&e.login)
                     .bind(&e.password_hash)
                     .bind(e.totp_step)
-                    .bind(ts(e.at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
+                    .bind(ts(e.at));
+                    if !changed_one(query, &mut *tx).await? {
                         return Ok(false);
                     }
                     append_audit(&mut tx, audit).await?;
@@ -214,16 +208,13 @@ macro_rules! operators_sql {
                 }
 
                 async fn take_totp_step(&self, id: OperatorId, step: i64) -> StoreResult<bool> {
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE operators SET totp_last_step = $2 \
                          WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
                     )
                     .bind(id.to_string())
-                    .bind(step)
-                    .execute(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    .bind(step);
+                    changed_one(query, &self.write).await
                 }
 
                 async fn take_operator_attempt(
@@ -233,7 +224,7 @@ macro_rules! operators_sql {
                     now: OffsetDateTime,
                     throttled_until: Option<OffsetDateTime>,
                 ) -> StoreResult<bool> {
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE operators SET failed_logins = failed_logins + 1, \
                          throttled_until = COALESCE($4, throttled_until) \
                          WHERE id = $1 AND failed_logins = $2 \
@@ -242,11 +233,8 @@ macro_rules! operators_sql {
                     .bind(id.to_string())
                     .bind(i64::from(seen))
                     .bind(ts(now))
-                    .bind(throttled_until.map(ts))
-                    .execute(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    .bind(throttled_until.map(ts));
+                    changed_one(query, &self.write).await
                 }
 
                 async fn clear_operator_failures(&self, id: OperatorId) -> StoreResult<()> {
@@ -267,16 +255,13 @@ macro_rules! operators_sql {
                     audit: &AuditWrite,
                 ) -> StoreResult<bool> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE operators SET disabled_at = $2, enrol_token_hash = NULL \
                          WHERE id = $1 AND disabled_at IS NULL",
                     )
                     .bind(id.to_string())
-                    .bind(ts(at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
+                    .bind(ts(at));
+                    if !changed_one(query, &mut *tx).await? {
                         return Ok(false);
                     }
                     sqlx::query("DELETE FROM operator_sessions WHERE operator_id = $1")
@@ -309,15 +294,14 @@ macro_rules! operators_sql {
                     &self,
                     token_hash: &[u8],
                 ) -> StoreResult<Option<OperatorSessionRecord>> {
-                    sqlx::query_as::<_, OperatorSessionRow>(
-                        "SELECT token_hash, operator_id, created_at, last_seen_at, expires_at \
-                         FROM operator_sessions WHERE token_hash = $1",
+                    self.read_one(
+                        sqlx::query_as::<_, OperatorSessionRow>(
+                            "SELECT token_hash, operator_id, created_at, last_seen_at, expires_at \
+                             FROM operator_sessions WHERE token_hash = $1",
+                        )
+                        .bind(token_hash),
                     )
-                    .bind(token_hash)
-                    .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                     .await
-                    .map_err(backend)
-                    .and_then(one)
                 }
 
                 async fn touch_operator_session(

@@ -62,7 +62,7 @@ macro_rules! outbox_sql {
             use super::$store;
             use $crate::backend;
             use $crate::outbox::{COLUMNS, OutboxRow};
-            use $crate::rows::{all, ts};
+            use $crate::rows::ts;
 
             pub(crate) async fn insert_outbox(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -110,14 +110,13 @@ macro_rules! outbox_sql {
                          AND (leased_until IS NULL OR leased_until <= $2) \
                          RETURNING {COLUMNS}"
                     );
-                    sqlx::query_as::<_, OutboxRow>(&sql)
-                        .bind(ts(lease_until))
-                        .bind(ts(now))
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.write)
-                        .await
-                        .map_err(backend)
-                        .and_then(all)
+                    self.write_all(
+                        sqlx::query_as::<_, OutboxRow>(&sql)
+                            .bind(ts(lease_until))
+                            .bind(ts(now))
+                            .bind(i64::from(limit)),
+                    )
+                    .await
                 }
 
                 pub(crate) async fn mark_message_delivered(

@@ -87,6 +87,13 @@ impl PgStore {
     /// For logs and benchmarks: [`crate::Maintenance::engine`].
     const ENGINE: &'static str = "postgres";
 
+    /// The body of [`crate::Maintenance::backup_to`] on this engine: a
+    /// PostgreSQL server is copied with its own tools, which also know its
+    /// roles, replicas and point-in-time recovery.
+    async fn backup_into(&self, _path: &std::path::Path) -> Result<crate::Backup, StoreError> {
+        Ok(crate::Backup::ByTool("pg_dump"))
+    }
+
     /// The body of [`crate::Maintenance::migrate`] on this engine.
     async fn run_migrations(&self) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.write.begin().await.map_err(backend)?;

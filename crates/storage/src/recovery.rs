@@ -5,10 +5,20 @@
 use uslugi_app::ports::{RecoveryRecord, StoreError};
 
 use crate::rows::{continuation, count, from_ts, opt_id, opt_ts, parse_uuid, token};
+use crate::secrets::Secret;
 
 pub(crate) const COLUMNS: &str = "id, account_id, login_kind, channel, lang, secret_hash, \
     secret_expires_at, attempts, confirmed_at, completed_at, continuation_hash, \
     continuation_expires_at, created_at, expires_at";
+
+/// A recovery's code or link; never resent, so neither `sent_at` nor
+/// `sends` is kept.
+pub(crate) const SECRET: Secret = Secret {
+    table: "recoveries",
+    prefix: "secret",
+    counts_sends: false,
+    live: "",
+};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct RecoveryRow {
@@ -61,9 +71,10 @@ macro_rules! recovery_sql {
             use super::$store;
             use super::audit::append_audit;
             use super::outbox::insert_outbox;
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::recovery::{COLUMNS, RecoveryRow};
-            use $crate::rows::{count, one, ts};
+            use $crate::recovery::{COLUMNS, RecoveryRow, SECRET};
+            use $crate::rows::ts;
 
             #[async_trait]
             impl RecoveryStore for $store {
@@ -102,12 +113,8 @@ macro_rules! recovery_sql {
 
                 async fn recovery(&self, id: uuid::Uuid) -> StoreResult<Option<RecoveryRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM recoveries WHERE id = $1");
-                    sqlx::query_as::<_, RecoveryRow>(&sql)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, RecoveryRow>(&sql).bind(id.to_string()))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn recovery_by_secret(
@@ -115,25 +122,12 @@ macro_rules! recovery_sql {
                     secret_hash: &[u8],
                 ) -> StoreResult<Option<RecoveryRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM recoveries WHERE secret_hash = $1");
-                    sqlx::query_as::<_, RecoveryRow>(&sql)
-                        .bind(secret_hash)
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, RecoveryRow>(&sql).bind(secret_hash))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn take_recovery_attempt(&self, id: uuid::Uuid, max: u32) -> StoreResult<Option<u32>> {
-                    let taken: Option<i64> = sqlx::query_scalar(
-                        "UPDATE recoveries SET attempts = attempts + 1 \
-                         WHERE id = $1 AND attempts < $2 RETURNING attempts",
-                    )
-                    .bind(id.to_string())
-                    .bind(i64::from(max))
-                    .fetch_optional(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(taken.map(count))
+                    self.take_attempt(&SECRET, id.to_string(), max).await
                 }
 
                 async fn give_back_recovery_attempt(&self, id: uuid::Uuid) -> StoreResult<()> {
@@ -172,7 +166,7 @@ macro_rules! recovery_sql {
                     let mut tx = self.begin_write().await.map_err(backend)?;
                     // The continuation is spent here: it is cleared with the
                     // completion, so two presses cannot both set a password.
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE recoveries SET completed_at = $3, continuation_hash = NULL \
                          WHERE id = $1 AND account_id = $2 AND confirmed_at IS NOT NULL \
                          AND completed_at IS NULL AND continuation_hash = $4 \
@@ -181,11 +175,8 @@ macro_rules! recovery_sql {
                     .bind(c.recovery_id.to_string())
                     .bind(c.account_id.to_string())
                     .bind(ts(c.at))
-                    .bind(&c.continuation_hash)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
+                    .bind(&c.continuation_hash);
+                    if !changed_one(query, &mut *tx).await? {
                         return Ok(false);
                     }
                     sqlx::query(
@@ -246,12 +237,7 @@ macro_rules! recovery_sql {
                 }
 
                 async fn delete_expired_recoveries(&self, now: OffsetDateTime) -> StoreResult<u64> {
-                    let done = sqlx::query("DELETE FROM recoveries WHERE expires_at <= $1")
-                        .bind(ts(now))
-                        .execute(&self.write)
-                        .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected())
+                    self.delete_expired("recoveries", now).await
                 }
             }
         }

@@ -5,10 +5,19 @@
 use uslugi_app::ports::{RegistrationRecord, StoreError};
 
 use crate::rows::{continuation, count, from_ts, opt_ts, parse_id, token};
+use crate::secrets::Secret;
 
 pub(crate) const COLUMNS: &str = "id, channel, lang, surname, given_name, contact, \
     contact_index, existing_account, secret_hash, secret_expires_at, attempts, sent_at, \
     sends, confirmed_at, continuation_hash, continuation_expires_at, created_at, expires_at";
+
+/// A registration's code or link.
+pub(crate) const SECRET: Secret = Secret {
+    table: "registrations",
+    prefix: "secret",
+    counts_sends: true,
+    live: "",
+};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct RegistrationRow {
@@ -69,9 +78,11 @@ macro_rules! registration_sql {
             use super::$store;
             use super::accounts::insert_account;
             use super::outbox::insert_outbox;
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::registration::{COLUMNS, RegistrationRow};
-            use $crate::rows::{count, one, ts};
+            use $crate::registration::{COLUMNS, RegistrationRow, SECRET};
+            use $crate::rows::ts;
+            use $crate::secrets::NewSecret;
 
             #[async_trait]
             impl RegistrationStore for $store {
@@ -108,35 +119,18 @@ macro_rules! registration_sql {
 
                 async fn registration(&self, id: RegistrationId) -> StoreResult<Option<RegistrationRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM registrations WHERE id = $1");
-                    sqlx::query_as::<_, RegistrationRow>(&sql)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, RegistrationRow>(&sql).bind(id.to_string()))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn registration_by_secret(&self, secret_hash: &[u8]) -> StoreResult<Option<RegistrationRecord>> {
                     let sql = format!("SELECT {COLUMNS} FROM registrations WHERE secret_hash = $1");
-                    sqlx::query_as::<_, RegistrationRow>(&sql)
-                        .bind(secret_hash)
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, RegistrationRow>(&sql).bind(secret_hash))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn take_code_attempt(&self, id: RegistrationId, max: u32) -> StoreResult<Option<u32>> {
-                    let taken: Option<i64> = sqlx::query_scalar(
-                        "UPDATE registrations SET attempts = attempts + 1 \
-                         WHERE id = $1 AND attempts < $2 RETURNING attempts",
-                    )
-                    .bind(id.to_string())
-                    .bind(i64::from(max))
-                    .fetch_optional(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(taken.map(count))
+                    self.take_attempt(&SECRET, id.to_string(), max).await
                 }
 
                 async fn mark_registration_confirmed(
@@ -168,25 +162,13 @@ macro_rules! registration_sql {
                     sent_at: OffsetDateTime,
                     message: &OutboxRecord,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
-                        "UPDATE registrations SET secret_hash = $1, secret_expires_at = $2, sent_at = $3, \
-                         attempts = 0, sends = sends + 1 WHERE id = $4 AND sent_at = $5",
-                    )
-                    .bind(secret_hash)
-                    .bind(ts(secret_expires_at))
-                    .bind(ts(sent_at))
-                    .bind(id.to_string())
-                    .bind(ts(previous_sent_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
-                        return Ok(false);
-                    }
-                    insert_outbox(&mut tx, message).await?;
-                    tx.commit().await.map_err(backend)?;
-                    Ok(true)
+                    let new = NewSecret {
+                        hash: secret_hash,
+                        expires_at: secret_expires_at,
+                        sent_at,
+                    };
+                    self.replace_secret(&SECRET, id.to_string(), previous_sent_at, new, message)
+                        .await
                 }
 
                 async fn complete_registration(
@@ -203,11 +185,8 @@ macro_rules! registration_sql {
                     )
                     .bind(id.to_string())
                     .bind(continuation_hash)
-                    .bind(ts(now))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if removed.rows_affected() != 1 {
+                    .bind(ts(now));
+                    if !changed_one(removed, &mut *tx).await? {
                         return Err(StoreError::NotFound);
                     }
                     insert_account(&mut tx, a).await?;
@@ -230,12 +209,7 @@ macro_rules! registration_sql {
                 }
 
                 async fn delete_expired_registrations(&self, now: OffsetDateTime) -> StoreResult<u64> {
-                    let done = sqlx::query("DELETE FROM registrations WHERE expires_at <= $1")
-                        .bind(ts(now))
-                        .execute(&self.write)
-                        .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected())
+                    self.delete_expired("registrations", now).await
                 }
             }
         }

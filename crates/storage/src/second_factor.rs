@@ -6,10 +6,19 @@
 use uslugi_app::ports::{FactorChallengeRecord, SecondFactorRecord, StoreError};
 
 use crate::rows::{count, from_ts, opt_ts, parse_id, parse_uuid, token};
+use crate::secrets::Secret;
 
 pub(crate) const CHALLENGE_COLUMNS: &str = "id, account_id, purpose, method, totp_secret, \
     code_hash, code_expires_at, sent_at, attempts, remember, device_hash, user_agent, network, \
     lang, created_at, expires_at";
+
+/// A challenge's SMS code (a TOTP challenge has none).
+pub(crate) const SECRET: Secret = Secret {
+    table: "factor_challenges",
+    prefix: "code",
+    counts_sends: false,
+    live: "",
+};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct SecondFactorRow {
@@ -93,9 +102,11 @@ macro_rules! second_factor_sql {
             use super::audit::append_audit;
             use super::outbox::insert_outbox;
             use super::sessions::write_login;
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::rows::{count, one, ts};
-            use $crate::second_factor::{CHALLENGE_COLUMNS, ChallengeRow, SecondFactorRow};
+            use $crate::rows::ts;
+            use $crate::second_factor::{CHALLENGE_COLUMNS, ChallengeRow, SECRET, SecondFactorRow};
+            use $crate::secrets::NewSecret;
 
             /// Spends a proof inside the caller's transaction; false when it
             /// was spent already (the caller rolls back).
@@ -106,7 +117,7 @@ macro_rules! second_factor_sql {
                 proof: &FactorProof,
                 at: OffsetDateTime,
             ) -> StoreResult<bool> {
-                let done = match proof {
+                let query = match proof {
                     FactorProof::SmsCode => {
                         let Some(id) = challenge else {
                             return Ok(false);
@@ -118,31 +129,22 @@ macro_rules! second_factor_sql {
                         )
                         .bind(id.to_string())
                         .bind(account.to_string())
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(backend)?
                     }
                     FactorProof::TotpStep(step) => sqlx::query(
                         "UPDATE second_factors SET totp_last_step = $2 WHERE account_id = $1 \
                          AND method = 'totp' AND (totp_last_step IS NULL OR totp_last_step < $2)",
                     )
                     .bind(account.to_string())
-                    .bind(*step)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend)?,
+                    .bind(*step),
                     FactorProof::BackupCode(hash) => sqlx::query(
                         "UPDATE backup_codes SET used_at = $3 WHERE account_id = $1 \
                          AND code_hash = $2 AND used_at IS NULL",
                     )
                     .bind(account.to_string())
                     .bind(hash)
-                    .bind(ts(at))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend)?,
+                    .bind(ts(at)),
                 };
-                Ok(done.rows_affected() == 1)
+                changed_one(query, &mut **tx).await
             }
 
             async fn insert_backup_codes(
@@ -189,17 +191,16 @@ macro_rules! second_factor_sql {
                     &self,
                     account: AccountId,
                 ) -> StoreResult<Option<SecondFactorRecord>> {
-                    sqlx::query_as::<_, SecondFactorRow>(
-                        "SELECT account_id, method, totp_secret, totp_last_step, enabled_at, \
-                         (SELECT COUNT(*) FROM backup_codes b WHERE b.account_id = f.account_id \
-                         AND b.used_at IS NULL) AS left_codes \
-                         FROM second_factors f WHERE account_id = $1",
+                    self.read_one(
+                        sqlx::query_as::<_, SecondFactorRow>(
+                            "SELECT account_id, method, totp_secret, totp_last_step, enabled_at, \
+                             (SELECT COUNT(*) FROM backup_codes b WHERE b.account_id = f.account_id \
+                             AND b.used_at IS NULL) AS left_codes \
+                             FROM second_factors f WHERE account_id = $1",
+                        )
+                        .bind(account.to_string()),
                     )
-                    .bind(account.to_string())
-                    .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                     .await
-                    .map_err(backend)
-                    .and_then(one)
                 }
                 async fn insert_factor_challenge(
                     &self,
@@ -253,12 +254,8 @@ macro_rules! second_factor_sql {
                 ) -> StoreResult<Option<FactorChallengeRecord>> {
                     let sql =
                         format!("SELECT {CHALLENGE_COLUMNS} FROM factor_challenges WHERE id = $1");
-                    sqlx::query_as::<_, ChallengeRow>(&sql)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    self.read_one(sqlx::query_as::<_, ChallengeRow>(&sql).bind(id.to_string()))
                         .await
-                        .map_err(backend)
-                        .and_then(one)
                 }
 
                 async fn account_factor_challenge(
@@ -270,13 +267,12 @@ macro_rules! second_factor_sql {
                         "SELECT {CHALLENGE_COLUMNS} FROM factor_challenges \
                          WHERE account_id = $1 AND purpose = $2 ORDER BY created_at DESC LIMIT 1"
                     );
-                    sqlx::query_as::<_, ChallengeRow>(&sql)
-                        .bind(account.to_string())
-                        .bind(purpose.as_str())
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
-                        .await
-                        .map_err(backend)
-                        .and_then(one)
+                    self.read_one(
+                        sqlx::query_as::<_, ChallengeRow>(&sql)
+                            .bind(account.to_string())
+                            .bind(purpose.as_str()),
+                    )
+                    .await
                 }
 
                 async fn take_factor_attempt(
@@ -284,16 +280,7 @@ macro_rules! second_factor_sql {
                     id: uuid::Uuid,
                     max: u32,
                 ) -> StoreResult<Option<u32>> {
-                    let taken: Option<i64> = sqlx::query_scalar(
-                        "UPDATE factor_challenges SET attempts = attempts + 1 \
-                         WHERE id = $1 AND attempts < $2 RETURNING attempts",
-                    )
-                    .bind(id.to_string())
-                    .bind(i64::from(max))
-                    .fetch_optional(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(taken.map(count))
+                    self.take_attempt(&SECRET, id.to_string(), max).await
                 }
 
                 async fn replace_factor_code(
@@ -305,25 +292,13 @@ macro_rules! second_factor_sql {
                     sent_at: OffsetDateTime,
                     message: &OutboxRecord,
                 ) -> StoreResult<bool> {
-                    let mut tx = self.begin_write().await.map_err(backend)?;
-                    let done = sqlx::query(
-                        "UPDATE factor_challenges SET code_hash = $3, code_expires_at = $4, \
-                         sent_at = $5, attempts = 0 WHERE id = $1 AND sent_at = $2",
-                    )
-                    .bind(id.to_string())
-                    .bind(ts(previous_sent_at))
-                    .bind(code_hash)
-                    .bind(ts(code_expires_at))
-                    .bind(ts(sent_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
-                        return Ok(false);
-                    }
-                    insert_outbox(&mut tx, message).await?;
-                    tx.commit().await.map_err(backend)?;
-                    Ok(true)
+                    let new = NewSecret {
+                        hash: code_hash,
+                        expires_at: code_expires_at,
+                        sent_at,
+                    };
+                    self.replace_secret(&SECRET, id.to_string(), previous_sent_at, new, message)
+                        .await
                 }
 
                 async fn complete_factor_login(
@@ -336,15 +311,13 @@ macro_rules! second_factor_sql {
                 ) -> StoreResult<bool> {
                     let account = session.account_id;
                     let mut tx = self.begin_write().await.map_err(backend)?;
-                    let gone = sqlx::query(
+                    let query = sqlx::query(
                         "DELETE FROM factor_challenges WHERE id = $1 AND account_id = $2 \
                          AND purpose = 'login'",
                     )
                     .bind(challenge.to_string())
-                    .bind(account.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                    .bind(account.to_string());
+                    let gone = changed_one(query, &mut *tx).await?;
                     // An SMS code is spent with its challenge, just deleted.
                     let spent = match proof {
                         FactorProof::SmsCode => true,
@@ -352,7 +325,7 @@ macro_rules! second_factor_sql {
                             spend_proof(&mut tx, account, None, other, session.created_at).await?
                         }
                     };
-                    if gone.rows_affected() != 1 || !spent {
+                    if !gone || !spent {
                         return Ok(false);
                     }
                     write_login(&mut tx, session, notice, audit).await?;
@@ -368,11 +341,8 @@ macro_rules! second_factor_sql {
                          AND purpose = 'enrol'",
                     )
                     .bind(e.challenge_id.to_string())
-                    .bind(f.account_id.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if gone.rows_affected() != 1 {
+                    .bind(f.account_id.to_string());
+                    if !changed_one(gone, &mut *tx).await? {
                         return Ok(false);
                     }
                     let added = sqlx::query(
@@ -384,11 +354,8 @@ macro_rules! second_factor_sql {
                     .bind(f.method.as_str())
                     .bind(&f.totp_secret)
                     .bind(f.totp_last_step)
-                    .bind(ts(f.enabled_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if added.rows_affected() != 1 {
+                    .bind(ts(f.enabled_at));
+                    if !changed_one(added, &mut *tx).await? {
                         return Ok(false);
                     }
                     insert_backup_codes(&mut tx, f.account_id, &e.backup_code_hashes, f.enabled_at)
@@ -451,12 +418,7 @@ macro_rules! second_factor_sql {
                     &self,
                     now: OffsetDateTime,
                 ) -> StoreResult<u64> {
-                    let done = sqlx::query("DELETE FROM factor_challenges WHERE expires_at <= $1")
-                        .bind(ts(now))
-                        .execute(&self.write)
-                        .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected())
+                    self.delete_expired("factor_challenges", now).await
                 }
             }
         }

@@ -53,8 +53,9 @@ macro_rules! sessions_sql {
             use super::$store;
             use super::audit::append_audit;
             use super::outbox::insert_outbox;
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::rows::{all, one, ts};
+            use $crate::rows::ts;
             use $crate::sessions::SessionRow;
 
             /// Inserts a session inside the caller's transaction.
@@ -136,16 +137,15 @@ macro_rules! sessions_sql {
 
                 async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
                     // A literal, not format!: this read runs on every request.
-                    sqlx::query_as::<_, SessionRow>(
-                        "SELECT token_hash, account_id, created_at, last_seen_at, expires_at, \
-                         idle_timeout_s, remember, must_change_password, device_hash, user_agent, \
-                         network FROM sessions WHERE token_hash = $1",
+                    self.read_one(
+                        sqlx::query_as::<_, SessionRow>(
+                            "SELECT token_hash, account_id, created_at, last_seen_at, expires_at, \
+                             idle_timeout_s, remember, must_change_password, device_hash, user_agent, \
+                             network FROM sessions WHERE token_hash = $1",
+                        )
+                        .bind(token_hash),
                     )
-                    .bind(token_hash)
-                    .fetch_optional(&mut *self.reader().await.map_err(backend)?)
                     .await
-                    .map_err(backend)
-                    .and_then(one)
                 }
 
                 async fn touch_session(&self, token_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {
@@ -177,26 +177,22 @@ macro_rules! sessions_sql {
                 }
 
                 async fn account_sessions(&self, account: AccountId) -> StoreResult<Vec<SessionRecord>> {
-                    sqlx::query_as::<_, SessionRow>(
-                        "SELECT token_hash, account_id, created_at, last_seen_at, expires_at, \
-                         idle_timeout_s, remember, must_change_password, device_hash, user_agent, \
-                         network FROM sessions WHERE account_id = $1 ORDER BY last_seen_at DESC",
+                    self.read_all(
+                        sqlx::query_as::<_, SessionRow>(
+                            "SELECT token_hash, account_id, created_at, last_seen_at, expires_at, \
+                             idle_timeout_s, remember, must_change_password, device_hash, user_agent, \
+                             network FROM sessions WHERE account_id = $1 ORDER BY last_seen_at DESC",
+                        )
+                        .bind(account.to_string()),
                     )
-                    .bind(account.to_string())
-                    .fetch_all(&mut *self.reader().await.map_err(backend)?)
                     .await
-                    .map_err(backend)
-                    .and_then(all)
                 }
 
                 async fn delete_account_session(&self, account: AccountId, token_hash: &[u8]) -> StoreResult<bool> {
-                    let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash = $2")
+                    let query = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash = $2")
                         .bind(account.to_string())
-                        .bind(token_hash)
-                        .execute(&self.write)
-                        .await
-                        .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                        .bind(token_hash);
+                    changed_one(query, &self.write).await
                 }
 
                 async fn delete_other_sessions(&self, account: AccountId, keep: &[u8]) -> StoreResult<u64> {

@@ -154,14 +154,19 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Writes a consistent copy of the database to `path` (`VACUUM INTO`).
-    pub async fn backup_to(&self, path: &str) -> Result<(), StoreError> {
+    /// The body of [`crate::Maintenance::backup_to`] on this engine: a
+    /// consistent copy by `VACUUM INTO`, read in one transaction beside the
+    /// running writers (WAL), compacted, and a plain database file.
+    async fn backup_into(&self, path: &std::path::Path) -> Result<crate::Backup, StoreError> {
+        let path = path
+            .to_str()
+            .ok_or_else(|| StoreError::Backend("the backup's path is not UTF-8".into()))?;
         sqlx::query("VACUUM INTO $1")
             .bind(path)
-            .execute(&self.write)
+            .execute(&mut *self.reader().await.map_err(crate::backend)?)
             .await
             .map_err(crate::backend)?;
-        Ok(())
+        Ok(crate::Backup::Written)
     }
 }
 

@@ -145,8 +145,9 @@ macro_rules! verification_sql {
             use super::accounts::mark_confirmed;
             use super::audit::append_audit;
             use super::outbox::insert_outbox;
+            use super::shared::changed_one;
             use $crate::backend;
-            use $crate::rows::{all, one, ts};
+            use $crate::rows::ts;
             use $crate::verification::{CHECK_COLUMNS, CheckRow, DoneSubmissionRow, PERSONAL_COLUMNS, PersonalDataRow, registry_str};
 
             /// Marks the account's personal data as submitted and under check,
@@ -160,7 +161,7 @@ macro_rules! verification_sql {
                 assisted: Option<&uslugi_app::ports::Assisted>,
                 at: OffsetDateTime,
             ) -> StoreResult<()> {
-                let done = sqlx::query(
+                let query = sqlx::query(
                     "UPDATE personal_data SET status = 'in_progress', draft = NULL, \
                      submitted = $2, submission_id = $3, submitted_at = $4, updated_at = $4, \
                      assisted_operator = $5, assisted_center = $6 \
@@ -171,13 +172,37 @@ macro_rules! verification_sql {
                 .bind(submission_id.to_string())
                 .bind(ts(at))
                 .bind(assisted.map(|a| a.operator_id.to_string()))
-                .bind(assisted.map(|a| a.center_id.clone()))
+                .bind(assisted.map(|a| a.center_id.clone()));
+                if !changed_one(query, &mut **tx).await? {
+                    return Err(StoreError::Conflict(uslugi_app::ports::UniqueField::Other));
+                }
+                Ok(())
+            }
+
+            /// Writes the identity the registries confirmed into the
+            /// account, inside the caller's transaction: its name and blind
+            /// indexes, and the standard level unless it is higher already.
+            pub(crate) async fn apply_identity(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                account: AccountId,
+                v: &uslugi_app::ports::VerifiedIdentity,
+                at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE accounts SET surname = $2, given_name = $3, snils_index = $4, \
+                     passport_index = $5, \
+                     level = CASE WHEN level = 'simplified' THEN 'standard' ELSE level END, \
+                     updated_at = $6 WHERE id = $1",
+                )
+                .bind(account.to_string())
+                .bind(&v.surname)
+                .bind(&v.given_name)
+                .bind(&v.snils_index)
+                .bind(&v.passport_index)
+                .bind(ts(at))
                 .execute(&mut **tx)
                 .await
                 .map_err(backend)?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::Conflict(uslugi_app::ports::UniqueField::Other));
-                }
                 Ok(())
             }
 
@@ -222,12 +247,11 @@ macro_rules! verification_sql {
                 ) -> StoreResult<Option<PersonalDataRecord>> {
                     let sql =
                         format!("SELECT {PERSONAL_COLUMNS} FROM personal_data WHERE account_id = $1");
-                    sqlx::query_as::<_, PersonalDataRow>(&sql)
-                        .bind(account.to_string())
-                        .fetch_optional(&mut *self.reader().await.map_err(backend)?)
-                        .await
-                        .map_err(backend)
-                        .and_then(one)
+                    self.read_one(
+                        sqlx::query_as::<_, PersonalDataRow>(&sql)
+                            .bind(account.to_string()),
+                    )
+                    .await
                 }
 
                 async fn save_draft(
@@ -301,12 +325,8 @@ macro_rules! verification_sql {
                     let sql = format!(
                         "SELECT {CHECK_COLUMNS} FROM checks WHERE submission_id = $1 ORDER BY registry DESC"
                     );
-                    sqlx::query_as::<_, CheckRow>(&sql)
-                        .bind(id.to_string())
-                        .fetch_all(&mut *self.reader().await.map_err(backend)?)
+                    self.read_all(sqlx::query_as::<_, CheckRow>(&sql).bind(id.to_string()))
                         .await
-                        .map_err(backend)
-                        .and_then(all)
                 }
 
                 async fn has_due_work(&self, now: OffsetDateTime) -> StoreResult<bool> {
@@ -344,14 +364,13 @@ macro_rules! verification_sql {
                          AND (leased_until IS NULL OR leased_until <= $2) \
                          RETURNING {CHECK_COLUMNS}"
                     );
-                    sqlx::query_as::<_, CheckRow>(&sql)
-                        .bind(ts(lease_until))
-                        .bind(ts(now))
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.write)
-                        .await
-                        .map_err(backend)
-                        .and_then(all)
+                    self.write_all(
+                        sqlx::query_as::<_, CheckRow>(&sql)
+                            .bind(ts(lease_until))
+                            .bind(ts(now))
+                            .bind(i64::from(limit)),
+                    )
+                    .await
                 }
 
                 async fn record_gateway_request(
@@ -397,7 +416,7 @@ macro_rules! verification_sql {
                     registration_address: Option<&[u8]>,
                     at: OffsetDateTime,
                 ) -> StoreResult<bool> {
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE checks SET status = $2, reason = $3, finished_at = $4, \
                          registration_address = $5, leased_until = NULL \
                          WHERE id = $1 AND status IN ('pending', 'retrying')",
@@ -406,35 +425,31 @@ macro_rules! verification_sql {
                     .bind(status.as_str())
                     .bind(reason)
                     .bind(ts(at))
-                    .bind(registration_address)
-                    .execute(&self.write)
-                    .await
-                    .map_err(backend)?;
-                    Ok(done.rows_affected() == 1)
+                    .bind(registration_address);
+                    changed_one(query, &self.write).await
                 }
 
                 async fn submissions_to_complete(
                     &self,
                     limit: u32,
                 ) -> StoreResult<Vec<(AccountId, SubmissionId)>> {
-                    sqlx::query_as::<_, DoneSubmissionRow>(
-                        "SELECT p.account_id, p.submission_id FROM personal_data p \
-                         WHERE p.status = 'in_progress' AND NOT EXISTS (SELECT 1 FROM checks c \
-                             WHERE c.submission_id = p.submission_id \
-                             AND c.status IN ('pending', 'retrying')) \
-                         LIMIT $1",
+                    self.read_all(
+                        sqlx::query_as::<_, DoneSubmissionRow>(
+                            "SELECT p.account_id, p.submission_id FROM personal_data p \
+                             WHERE p.status = 'in_progress' AND NOT EXISTS (SELECT 1 FROM checks c \
+                                 WHERE c.submission_id = p.submission_id \
+                                 AND c.status IN ('pending', 'retrying')) \
+                             LIMIT $1",
+                        )
+                        .bind(i64::from(limit)),
                     )
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut *self.reader().await.map_err(backend)?)
                     .await
-                    .map_err(backend)
-                    .and_then(all)
                 }
 
                 async fn complete_submission(&self, c: &Completion) -> StoreResult<bool> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
                     let verified = c.status == VerificationStatus::Verified;
-                    let done = sqlx::query(
+                    let query = sqlx::query(
                         "UPDATE personal_data SET status = $3, \
                          verified = CASE WHEN $4 THEN submitted ELSE verified END, \
                          verified_at = CASE WHEN $4 THEN $5 ELSE verified_at END, updated_at = $5 \
@@ -444,11 +459,8 @@ macro_rules! verification_sql {
                     .bind(c.submission_id.to_string())
                     .bind(c.status.as_str())
                     .bind(verified)
-                    .bind(ts(c.at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                    if done.rows_affected() != 1 {
+                    .bind(ts(c.at));
+                    if !changed_one(query, &mut *tx).await? {
                         return Ok(false);
                     }
                     if let Some(v) = &c.verified {
@@ -462,21 +474,7 @@ macro_rules! verification_sql {
                         .execute(&mut *tx)
                         .await
                         .map_err(backend)?;
-                        sqlx::query(
-                            "UPDATE accounts SET surname = $2, given_name = $3, snils_index = $4, \
-                             passport_index = $5, \
-                             level = CASE WHEN level = 'simplified' THEN 'standard' ELSE level END, \
-                             updated_at = $6 WHERE id = $1",
-                        )
-                        .bind(c.account_id.to_string())
-                        .bind(&v.surname)
-                        .bind(&v.given_name)
-                        .bind(&v.snils_index)
-                        .bind(&v.passport_index)
-                        .bind(ts(c.at))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
+                        apply_identity(&mut tx, c.account_id, v, c.at).await?;
                         if let Some(p) = &c.in_person {
                             // Registered at a center: the identity was proven
                             // there, and the first password is a temporary one.

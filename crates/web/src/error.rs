@@ -45,16 +45,22 @@ pub struct ApiError {
     pub retry_after: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct ApiErrorBody<'a> {
-    error: ApiErrorInner<'a>,
+/// Every API error's body: `{"error": {"code", "message", "fields"}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct ApiErrorInner<'a> {
-    code: &'a str,
-    message: &'a str,
-    fields: &'a FieldErrors,
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `invalid`, `not_found`, `too_many_requests`…
+    pub code: &'static str,
+    /// For the person, in the language of `Accept-Language`.
+    pub message: String,
+    /// Field name → message, for the fields that are wrong.
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    pub fields: FieldErrors,
 }
 
 impl ApiError {
@@ -208,11 +214,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ApiErrorBody {
-            error: ApiErrorInner {
+        let body = ErrorBody {
+            error: ErrorDetail {
                 code: self.code,
-                message: &self.message,
-                fields: &self.fields,
+                message: self.message,
+                fields: self.fields,
             },
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -280,6 +286,16 @@ impl PageError {
             lang,
             message,
             retry_after: answer.retry_after,
+        }
+    }
+    /// What a form shows again of an app error's answer: its fields, beside
+    /// the fields they name; an answer about no field is a page of its own
+    /// ([`Self::from_answer`]).
+    pub fn form_fields(lang: Lang, answer: ApiError) -> Result<FieldErrors, Self> {
+        if answer.fields.is_empty() {
+            Err(Self::from_answer(lang, answer))
+        } else {
+            Ok(answer.fields)
         }
     }
     pub fn from_body_rejection(lang: Lang, status: StatusCode) -> Self {

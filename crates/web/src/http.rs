@@ -3,6 +3,7 @@
 //! clear answer instead of a crash.
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -12,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
 use uslugi_app::Lang;
+use uslugi_domain::IpNetwork;
 
 use crate::error::{ApiError, PageError};
 use crate::i18n::{Tr, tr};
@@ -83,36 +85,73 @@ impl<S: Send + Sync> FromRequestParts<S> for Language {
     }
 }
 
-/// The address the request came from. Behind a reverse proxy, set
-/// `trust_forwarded_for` so the proxy's `X-Forwarded-For` is believed.
+/// The address the request came from: the peer of the connection, or,
+/// behind reverse proxies, the address they say they were reached from.
 #[derive(Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-#[derive(Clone, Copy)]
-pub struct TrustForwardedFor(pub bool);
+/// Whose `X-Forwarded-For` is believed.
+#[derive(Clone, Debug, Default)]
+pub enum ForwardedFor {
+    /// Nobody's: the peer is the client.
+    #[default]
+    Ignored,
+    /// `trust_forwarded_for = true` (older): every peer's, and its last
+    /// hop is the client. Right only when nothing but one proxy can reach
+    /// the portal.
+    LastHop,
+    /// `trusted_proxies`: only a peer in these networks is believed, and
+    /// the client is the rightmost hop that is not one of them (a client
+    /// can put anything at the left of the header, never at its right).
+    Proxies(Arc<[IpNetwork]>),
+}
+
+/// The client's address from the peer's and the `X-Forwarded-For` hops
+/// (all the header's lines, in order, comma-separated).
+pub fn client_address(peer: IpAddr, hops: &[&str], policy: &ForwardedFor) -> IpAddr {
+    let hop = |h: &str| h.trim().parse::<IpAddr>().ok();
+    match policy {
+        ForwardedFor::Ignored => peer,
+        ForwardedFor::LastHop => hops.last().and_then(|h| hop(h)).unwrap_or(peer),
+        ForwardedFor::Proxies(trusted) => {
+            let is_proxy = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
+            let mut client = peer;
+            if !is_proxy(peer) {
+                return peer;
+            }
+            for h in hops.iter().rev() {
+                // What does not read as an address was not written by a
+                // proxy of ours: the last one believed stands.
+                let Some(ip) = hop(h) else { return client };
+                client = ip;
+                if !is_proxy(ip) {
+                    break;
+                }
+            }
+            client
+        }
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let trust = parts
-            .extensions
-            .get::<TrustForwardedFor>()
-            .is_some_and(|t| t.0);
-        if trust
-            && let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next_back())
-                .and_then(|v| v.trim().parse().ok())
-        {
-            return Ok(Self(ip));
-        }
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-        Ok(Self(ip))
+        let policy = parts.extensions.get::<ForwardedFor>();
+        let Some(policy) = policy.filter(|p| !matches!(p, ForwardedFor::Ignored)) else {
+            return Ok(Self(peer));
+        };
+        let hops: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect();
+        Ok(Self(client_address(peer, &hops, policy)))
     }
 }
 
@@ -367,6 +406,45 @@ pub fn url_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_rightmost_hop_that_is_no_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxies = ForwardedFor::Proxies(
+            ["10.0.0.0/8", "2001:db8::/32"]
+                .map(|n| IpNetwork::parse(n).unwrap())
+                .into(),
+        );
+        let peer = ip("10.0.0.1");
+        let at = |hops: &[&str]| client_address(peer, hops, &proxies);
+        assert_eq!(at(&["6.6.6.6", "203.0.113.9"]), ip("203.0.113.9"));
+        assert_eq!(
+            at(&["6.6.6.6", " 203.0.113.9", "10.2.2.2 "]),
+            ip("203.0.113.9"),
+            "through two proxies"
+        );
+        assert_eq!(at(&["10.3.3.3", "10.2.2.2"]), ip("10.3.3.3"), "all ours");
+        assert_eq!(at(&[]), peer, "no header");
+        assert_eq!(
+            at(&["203.0.113.9", "junk"]),
+            peer,
+            "garbage is not believed"
+        );
+        assert_eq!(at(&["junk", "203.0.113.9"]), ip("203.0.113.9"));
+        assert_eq!(
+            client_address(ip("198.51.100.7"), &["6.6.6.6"], &proxies),
+            ip("198.51.100.7"),
+            "a peer that is no proxy of ours"
+        );
+        assert_eq!(
+            client_address(peer, &["6.6.6.6"], &ForwardedFor::Ignored),
+            peer
+        );
+        assert_eq!(
+            client_address(peer, &["6.6.6.6", "7.7.7.7"], &ForwardedFor::LastHop),
+            ip("7.7.7.7")
+        );
+    }
 
     #[test]
     fn cookies_are_found_among_others() {

@@ -21,8 +21,10 @@ pub mod auth;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod metrics;
 pub mod page;
 pub mod qr;
+pub mod shutdown;
 pub mod trace;
 
 // One folder a feature: its pages, its API, its view models, its texts.
@@ -68,7 +70,12 @@ pub struct AppState {
     /// not exist.
     pub dev_mailbox: Option<Arc<DevMailbox>>,
     pub readiness: Arc<dyn Readiness>,
-    pub trust_forwarded_for: bool,
+    /// Count requests for `/metrics` (only when the node exports them).
+    pub count_requests: bool,
+    /// Heard when the node begins to stop.
+    pub shutdown: shutdown::Shutdown,
+    /// Whose `X-Forwarded-For` names the client (`trusted_proxies`).
+    pub forwarded_for: http::ForwardedFor,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -86,21 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(security::routes())
         .merge(second_factor::routes())
         .merge(contacts::routes())
-        .nest(
-            "/api/v1",
-            api::routes()
-                .merge(registration::api_routes())
-                .merge(login::api_routes())
-                .merge(profile::api_routes())
-                .merge(personal_data::api_routes())
-                .merge(centers::api_routes())
-                .merge(identity_letter::api_routes())
-                .merge(password::api_routes())
-                .merge(recovery::api_routes())
-                .merge(security::api_routes())
-                .merge(second_factor::api_routes())
-                .merge(contacts::api_routes()),
-        )
+        .merge(api::routes())
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))
         .route("/static/app.js", routing::get(js));
@@ -114,19 +107,27 @@ pub fn router(state: AppState) -> Router {
                 .route_layer(middleware::from_fn(this_machine_only)),
         );
     }
-    let trust = http::TrustForwardedFor(state.trust_forwarded_for);
+    let forwarded_for = state.forwarded_for.clone();
     // Behind HTTPS, browsers are told never to try plain HTTP here again,
     // so no first request is left for a network attacker to intercept. A
     // plain-HTTP base URL is loopback only, and browsers ignore the header
     // there.
     let hsts = state.accounts.policy().base_url.starts_with("https://");
-    app.fallback(page_not_found)
+    let app = app
+        .fallback(page_not_found)
         .layer(middleware::from_fn(http::csrf_cookie))
         .layer(middleware::from_fn(move |request, next| {
             security_headers(hsts, request, next)
         }))
-        .layer(axum::Extension(trust))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::Extension(forwarded_for))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    // Counted outside every other layer but tracing: the whole answer's time.
+    let app = if state.count_requests {
+        app.layer(metrics::MetricsLayer)
+    } else {
+        app
+    };
+    app
         // Outermost, after routing (so the route template is known): the
         // span covers every other layer and the handler.
         .layer(

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uslugi_app::messages;
 
 use crate::AppState;
-use crate::error::PageError;
+use crate::error::{FieldErrors, PageError};
 use crate::http::{CsrfToken, Language, session_token, url_encode};
 use crate::i18n::{Tr, fill};
 
@@ -136,6 +136,72 @@ pub(crate) struct CodeStep {
     /// «Код действителен до …», or the link's.
     pub valid_until_text: String,
     pub clock: CodeClock,
+}
+
+impl CodeStep {
+    /// The step of a code sent to a phone or a link to an e-mail: the
+    /// resend button and the code's life say which. `resend_letter_label`
+    /// and `valid_until` are the page's own words.
+    pub(crate) fn new(
+        state: &AppState,
+        ctx: &Ctx,
+        actions: CodeActions,
+        resend_letter_label: &'static str,
+        valid_until: &'static str,
+        secret: &SecretClock,
+    ) -> Self {
+        Self {
+            confirm_action: actions.confirm,
+            submit_label: actions.submit_label,
+            resend_action: actions.resend,
+            resend_label: if secret.by_email {
+                resend_letter_label
+            } else {
+                ctx.tr.resend_code
+            },
+            valid_until_text: fill(valid_until, local_time(state, secret.expires_at, ctx)),
+            clock: CodeClock::new(
+                state,
+                ctx,
+                secret.by_email,
+                (secret.expires_at, secret.resend_at),
+                secret.attempts_left == 0,
+            ),
+        }
+    }
+}
+
+/// Where a code step's two forms post, and the code's button.
+pub(crate) struct CodeActions {
+    pub confirm: String,
+    pub submit_label: &'static str,
+    pub resend: String,
+}
+
+/// A sent code's or link's life, as the app tells it.
+pub(crate) struct SecretClock {
+    pub by_email: bool,
+    pub expires_at: OffsetDateTime,
+    pub resend_at: OffsetDateTime,
+    pub attempts_left: u32,
+}
+
+/// A new code asked for before its wait is over, on the code's own page:
+/// the wait beside the resend button, 429 and `Retry-After`.
+pub(crate) fn resend_refused<T: Template>(
+    state: &AppState,
+    tr: &Tr,
+    retry_at: OffsetDateTime,
+    page: impl FnOnce(FieldErrors) -> T,
+) -> Response {
+    let secs = (retry_at - state.accounts.now()).whole_seconds().max(1);
+    let mut errors = FieldErrors::new();
+    errors.insert("resend".into(), fill(tr.too_many, secs));
+    let mut response = render(StatusCode::TOO_MANY_REQUESTS, &page(errors));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    response
 }
 
 /// A form with nothing in it but its CSRF token: a button.

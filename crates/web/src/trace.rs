@@ -123,7 +123,7 @@ pub fn request_span(request: &Request) -> Span {
         .map_or("-", MatchedPath::as_str);
     tracing::info_span!(
         "request",
-        id = %id,
+        request_id = %id,
         method = %request.method(),
         route = %route
     )

@@ -2,6 +2,7 @@
 //! a password, log in and out, read one's data, unlock. Recovery, contact
 //! changes and the second factor add to the same service in their own
 //! modules. (Not "identity": in the glossary that is identity proofing.)
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -11,10 +12,11 @@ use uslugi_domain::{
     PasswordProblem, PersonName, PhoneNumber, Snils,
 };
 
+use crate::challenge::{self, Flow, Proved, Refusal, Secret};
 use crate::clock::Clock;
 use crate::crypto::{Crypto, CryptoError, HashPurpose, SealedField};
 use crate::password_hasher::{HashError, PasswordHasher};
-use crate::ports::{Messenger, RateDecision, Store, StoreError};
+use crate::ports::{Messenger, RateDecision, StoreError, StoreResult};
 use crate::settings::Policy;
 
 mod password;
@@ -55,6 +57,22 @@ pub enum InternalError {
     Corrupt(&'static str),
 }
 
+/// `From` each cause for an error whose `Internal` variant holds an
+/// [`InternalError`]: what the person cannot fix goes there, whichever use
+/// case met it.
+macro_rules! into_internal {
+    ($error:ty: $($cause:ty),+) => {
+        $(
+            impl From<$cause> for $error {
+                fn from(e: $cause) -> Self {
+                    Self::Internal(e.into())
+                }
+            }
+        )+
+    };
+}
+pub(crate) use into_internal;
+
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub account_id: AccountId,
@@ -77,7 +95,7 @@ const BUCKET_IP: &str = "sends-per-ip";
 /// factor, the desk's code): `Some(retry_at)` when it refuses. One bucket,
 /// so no flow adds to what another allows a phone to receive.
 pub(crate) async fn contact_quota(
-    store: &dyn Store,
+    store: &dyn crate::ports::RateLimitStore,
     contact_index: &[u8],
     now: OffsetDateTime,
     per_hour: u32,
@@ -91,8 +109,44 @@ pub(crate) async fn contact_quota(
     }
 }
 
+impl crate::ports::AccountRecord {
+    /// A new simplified account of these names, sealed for its row: no
+    /// contact yet, nothing proven, no try counted. A registration and a
+    /// registration at a desk each add what they have.
+    pub(crate) fn simplified(
+        crypto: &Crypto,
+        id: AccountId,
+        surname: &PersonName,
+        given_name: &PersonName,
+        password_hash: String,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            level: AccountLevel::Simplified,
+            surname: crypto.seal(SealedField::Surname, id, surname.as_str()),
+            given_name: crypto.seal(SealedField::GivenName, id, given_name.as_str()),
+            phone: None,
+            phone_index: None,
+            email: None,
+            email_index: None,
+            snils_index: None,
+            passport_index: None,
+            password_hash,
+            must_change_password: false,
+            password_expires_at: None,
+            failed_logins: 0,
+            throttled_until: None,
+            locked: false,
+            confirmed_at: None,
+            confirmed_via: None,
+            created_at: now,
+        }
+    }
+}
+
 pub struct Accounts {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn crate::ports::AccountsPorts>,
     messenger: Arc<dyn Messenger>,
     pub(crate) hasher: Arc<PasswordHasher>,
     pub(crate) crypto: Crypto,
@@ -107,7 +161,7 @@ pub struct Accounts {
 impl Accounts {
     pub fn new(deps: &crate::Deps, policy: Policy) -> Self {
         Self {
-            store: Arc::clone(&deps.store),
+            store: deps.store.clone(),
             messenger: Arc::clone(&deps.messenger),
             hasher: Arc::clone(&deps.hasher),
             crypto: deps.crypto.clone(),
@@ -166,6 +220,42 @@ impl Accounts {
             self.policy.sends_per_contact_per_hour,
         )
         .await
+    }
+
+    /// Checks `with` against a flow's stored `secret` ([`challenge::verify`])
+    /// with the tries every code of a citizen's flow is allowed;
+    /// `take_attempt` is the flow's conditional update, given that limit.
+    pub(crate) async fn verify_secret<E, F>(
+        &self,
+        flow: Flow,
+        secret: &Secret<'_>,
+        with: Confirmation,
+        now: OffsetDateTime,
+        take_attempt: impl FnOnce(u32) -> F,
+    ) -> Result<Proved, E>
+    where
+        E: From<Refusal> + From<StoreError>,
+        F: Future<Output = StoreResult<Option<u32>>>,
+    {
+        let max = self.policy.code_max_attempts;
+        challenge::verify(
+            secret,
+            with,
+            now,
+            max,
+            |channel, typed| flow.secret_hash(&self.crypto, channel, typed),
+            take_attempt(max),
+        )
+        .await
+    }
+
+    /// Whether `password` is the account's, by the hash pool.
+    pub(crate) async fn password_matches(
+        &self,
+        account: &crate::ports::AccountRecord,
+        password: &str,
+    ) -> Result<bool, InternalError> {
+        Ok(self.hasher.verify(password, &account.password_hash).await?)
     }
 
     /// The ways a login may be read: a phone, an e-mail, a SNILS. Eleven

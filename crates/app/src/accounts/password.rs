@@ -30,11 +30,7 @@ pub enum PasswordChangeError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for PasswordChangeError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(PasswordChangeError: StoreError);
 
 impl Accounts {
     /// Sets a new password. With a temporary password (just typed to log
@@ -67,11 +63,7 @@ impl Accounts {
                 Ok(attempt) => attempt,
                 Err(_) => return Err(PasswordChangeError::Throttled),
             };
-            let ok = self
-                .hasher
-                .verify(current, &account.password_hash)
-                .await
-                .map_err(InternalError::from)?;
+            let ok = self.password_matches(&account, current).await?;
             if !ok {
                 return Err(PasswordChangeError::WrongCurrent);
             }
@@ -84,12 +76,7 @@ impl Accounts {
         let password = self
             .new_account_password(&profile, account.snils_index.as_deref(), new, confirmation)
             .map_err(|(problems, mismatch)| PasswordChangeError::Password { problems, mismatch })?;
-        if self
-            .hasher
-            .verify(password.expose(), &account.password_hash)
-            .await
-            .map_err(InternalError::from)?
-        {
+        if self.password_matches(&account, password.expose()).await? {
             return Err(PasswordChangeError::Unchanged);
         }
         let hash = self

@@ -4,78 +4,50 @@ use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
 use uslugi_domain::{
-    AccountId, AccountLevel, Channel, Email, LoginKind, NewPassword, PasswordContext,
-    PasswordProblem, PersonName, PhoneNumber, RegistrationId,
+    AccountId, Channel, Email, LoginKind, NewPassword, PasswordContext, PasswordProblem,
+    PersonName, PhoneNumber, RegistrationId,
 };
 
-use crate::challenge::{self, Continuation, Secret};
-use crate::crypto::{self, CryptoError, HashPurpose, SealedField};
+use crate::challenge::{self, Continuation, Flow, Secret, resend_due};
+use crate::crypto::{CryptoError, HashPurpose, SealedField};
 use crate::lang::Lang;
 use crate::messages;
 use crate::password_hasher::HashError;
 use crate::ports::{
-    AccountRecord, ContinuationRecord, Message, OutboxRecord, RegistrationRecord, StoreError,
-    UniqueField,
+    AccountRecord, Message, OutboxRecord, RegistrationRecord, StoreError, UniqueField,
 };
 
 use super::*;
 
-#[derive(Debug, thiserror::Error)]
-pub enum RegistrationError {
-    #[error("too many requests; try again later")]
-    RateLimited { retry_at: OffsetDateTime },
-    #[error("registration not found or expired")]
-    NotFound,
-    #[error("the code is not six digits")]
-    MalformedCode,
-    #[error("wrong code")]
-    WrongCode { attempts_left: u32 },
-    #[error("the code has expired")]
-    CodeExpired,
-    #[error("the code was entered wrongly too many times")]
-    AttemptsExhausted,
-    #[error("the link is invalid or has been used")]
-    LinkInvalid,
-    #[error("the link has expired")]
-    LinkExpired,
-    #[error("confirm the contact first")]
-    NotConfirmed,
-    /// The password step came without the continuation that the
-    /// confirmation handed to whoever proved control of the contact.
-    #[error("the continuation token is missing, wrong, used or expired")]
-    ContinuationRequired,
-    #[error("the password does not meet the rules")]
-    Password {
-        problems: Vec<PasswordProblem>,
-        mismatch: bool,
-    },
-    #[error("an account with this contact already exists")]
-    AccountExists,
-    #[error("the message could not be sent")]
-    Undeliverable(#[source] crate::ports::DeliveryError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-impl From<StoreError> for RegistrationError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
+// With the refusals every code or link shares, worded as in the others.
+crate::challenge::flow_error! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum RegistrationError {
+        #[error("too many requests; try again later")]
+        RateLimited { retry_at: OffsetDateTime },
+        #[error("registration not found or expired")]
+        NotFound,
+        #[error("confirm the contact first")]
+        NotConfirmed,
+        /// The password step came without the continuation that the
+        /// confirmation handed to whoever proved control of the contact.
+        #[error("the continuation token is missing, wrong, used or expired")]
+        ContinuationRequired,
+        #[error("the password does not meet the rules")]
+        Password {
+            problems: Vec<PasswordProblem>,
+            mismatch: bool,
+        },
+        #[error("an account with this contact already exists")]
+        AccountExists,
+        #[error("the message could not be sent")]
+        Undeliverable(#[source] crate::ports::DeliveryError),
+        #[error(transparent)]
+        Internal(#[from] InternalError),
     }
 }
 
-impl From<CryptoError> for RegistrationError {
-    fn from(e: CryptoError) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
-impl From<HashError> for RegistrationError {
-    fn from(e: HashError) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
-crate::challenge::refusals_into!(RegistrationError);
+crate::accounts::into_internal!(RegistrationError: StoreError, CryptoError, HashError);
 
 pub struct StartRegistration {
     pub surname: PersonName,
@@ -116,7 +88,9 @@ pub use crate::challenge::Confirmation;
 const FIRST_TRY_LEASE: Duration = Duration::minutes(1);
 
 impl Accounts {
-    pub(super) fn contact_index(&self, contact: &Contact) -> Vec<u8> {
+    /// The keyed hash a phone or an e-mail is found by, as a login and in
+    /// the quotas of messages: the same for a registration and a change.
+    pub(crate) fn contact_index(&self, contact: &Contact) -> Vec<u8> {
         match contact {
             Contact::Phone(p) => self
                 .crypto
@@ -128,11 +102,7 @@ impl Accounts {
     }
 
     pub(super) fn secret_hash(&self, channel: Channel, secret: &str) -> Vec<u8> {
-        let purpose = match channel {
-            Channel::Sms => HashPurpose::ConfirmationCode,
-            Channel::Email => HashPurpose::EmailToken,
-        };
-        self.crypto.keyed_hash(purpose, secret.as_bytes())
+        Flow::Registration.secret_hash(&self.crypto, channel, secret)
     }
 
     pub(super) fn secret_ttl(&self, channel: Channel) -> Duration {
@@ -207,9 +177,10 @@ impl Accounts {
     ) -> OutboxRecord {
         OutboxRecord {
             leased_until: Some(now + FIRST_TRY_LEASE),
-            ..crate::verification::accountless_sms(
+            ..crate::verification::outbox_message(
                 &self.crypto,
                 dedupe_key,
+                None,
                 message.channel,
                 &message.to,
                 &message.subject,
@@ -244,13 +215,6 @@ impl Accounts {
         Ok(())
     }
 
-    pub(super) fn new_secret(channel: Channel) -> String {
-        match channel {
-            Channel::Sms => crypto::random_six_digit_code(),
-            Channel::Email => crypto::random_token(),
-        }
-    }
-
     /// Starts a registration and sends the code or link. A contact that
     /// already has an account goes through the very same steps (so neither the
     /// answer nor its timing tells it apart) but is sent a note instead.
@@ -273,8 +237,8 @@ impl Accounts {
             .account_by_login(kind, &contact_index)
             .await?
             .is_some();
-        let secret = Self::new_secret(channel);
-        let secret_expires_at = now + self.secret_ttl(channel);
+        let issued =
+            Flow::Registration.issue(&self.crypto, channel, self.secret_ttl(channel), now, false);
         let contact_plain = match &input.contact {
             Contact::Phone(p) => p.e164().to_owned(),
             Contact::Email(e) => e.as_str().to_owned(),
@@ -293,8 +257,8 @@ impl Accounts {
             contact: self.crypto.seal(SealedField::Contact, id, &contact_plain),
             contact_index,
             existing_account,
-            secret_hash: self.secret_hash(channel, &secret),
-            secret_expires_at,
+            secret_hash: issued.hash.clone(),
+            secret_expires_at: issued.expires_at,
             attempts: 0,
             sent_at: now,
             sends: 1,
@@ -308,8 +272,8 @@ impl Accounts {
             &input.contact,
             &input.given_name,
             existing_account,
-            &secret,
-            secret_expires_at,
+            &issued.secret,
+            issued.expires_at,
         );
         let queued = self.queued(format!("registration:{id}:1"), &message, now);
         self.store.insert_registration(&record, &queued).await?;
@@ -324,7 +288,7 @@ impl Accounts {
         Ok(RegistrationStarted {
             id: record.id,
             channel,
-            secret_expires_at,
+            secret_expires_at: issued.expires_at,
             resend_at: now + self.policy.resend_interval,
         })
     }
@@ -391,15 +355,16 @@ impl Accounts {
         if r.confirmed_at.is_some() {
             return Err(RegistrationError::NotFound);
         }
-        let resend_at = r.sent_at + self.policy.resend_interval;
-        if now < resend_at {
-            return Err(RegistrationError::RateLimited {
-                retry_at: resend_at,
-            });
-        }
+        resend_due(r.sent_at, self.policy.resend_interval, now)
+            .map_err(|retry_at| RegistrationError::RateLimited { retry_at })?;
         self.spend_send_quota(&r.contact_index, client_ip).await?;
-        let secret = Self::new_secret(r.channel);
-        let secret_expires_at = now + self.secret_ttl(r.channel);
+        let issued = Flow::Registration.issue(
+            &self.crypto,
+            r.channel,
+            self.secret_ttl(r.channel),
+            now,
+            false,
+        );
         let contact = self.open_contact(&r)?;
         let given_name = self.open_name(SealedField::GivenName, r.id, &r.given_name)?;
         let lang = Lang::parse(&r.lang).unwrap_or_default();
@@ -408,8 +373,8 @@ impl Accounts {
             &contact,
             &given_name,
             r.existing_account,
-            &secret,
-            secret_expires_at,
+            &issued.secret,
+            issued.expires_at,
         );
         let queued = self.queued(format!("registration:{id}:{}", r.sends + 1), &message, now);
         let replaced = self
@@ -417,8 +382,8 @@ impl Accounts {
             .replace_registration_secret(
                 id,
                 r.sent_at,
-                &self.secret_hash(r.channel, &secret),
-                secret_expires_at,
+                &issued.hash,
+                issued.expires_at,
                 now,
                 &queued,
             )
@@ -438,7 +403,7 @@ impl Accounts {
         Ok(RegistrationStarted {
             id,
             channel: r.channel,
-            secret_expires_at,
+            secret_expires_at: issued.expires_at,
             resend_at: now + self.policy.resend_interval,
         })
     }
@@ -461,26 +426,13 @@ impl Accounts {
             expires_at: r.secret_expires_at,
             decoy: r.existing_account,
         };
-        let max = self.policy.code_max_attempts;
-        challenge::verify::<RegistrationError>(
-            &secret,
-            with,
-            now,
-            max,
-            |channel, typed| self.secret_hash(channel, typed),
-            self.store.take_code_attempt(id, max),
-        )
+        self.verify_secret::<RegistrationError, _>(Flow::Registration, &secret, with, now, |max| {
+            self.store.take_code_attempt(id, max)
+        })
         .await?;
         let continuation = Continuation::issue(&self.crypto, now);
         self.store
-            .mark_registration_confirmed(
-                id,
-                now,
-                &ContinuationRecord {
-                    hash: continuation.hash.clone(),
-                    expires_at: continuation.expires_at,
-                },
-            )
+            .mark_registration_confirmed(id, now, &continuation.record())
             .await?;
         Ok(continuation)
     }
@@ -519,11 +471,8 @@ impl Accounts {
         if r.confirmed_at.is_none() {
             return Err(RegistrationError::NotConfirmed);
         }
-        let stored = r
-            .continuation
-            .as_ref()
-            .map(|c| (c.hash.as_slice(), c.expires_at));
-        if !challenge::continuation_holds(&self.crypto, stored, continuation, now) {
+        if !challenge::continuation_holds(&self.crypto, r.continuation.as_ref(), continuation, now)
+        {
             return Err(RegistrationError::ContinuationRequired);
         }
         let continuation_hash =
@@ -572,29 +521,18 @@ impl Accounts {
             ),
         };
         let account = AccountRecord {
-            id: account_id,
-            level: AccountLevel::Simplified,
-            surname: self
-                .crypto
-                .seal(SealedField::Surname, account_id, surname.as_str()),
-            given_name: self
-                .crypto
-                .seal(SealedField::GivenName, account_id, given_name.as_str()),
             phone,
             phone_index,
             email,
             email_index,
-            snils_index: None,
-            passport_index: None,
-            password_hash,
-            must_change_password: false,
-            password_expires_at: None,
-            failed_logins: 0,
-            throttled_until: None,
-            locked: false,
-            confirmed_at: None,
-            confirmed_via: None,
-            created_at: now,
+            ..AccountRecord::simplified(
+                &self.crypto,
+                account_id,
+                &surname,
+                &given_name,
+                password_hash,
+                now,
+            )
         };
         match self
             .store

@@ -22,11 +22,7 @@ pub enum LoginError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for LoginError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(LoginError: StoreError);
 
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -71,6 +67,27 @@ impl Accounts {
         client: &crate::security::ClientInfo,
     ) -> Result<crate::second_factor::LoginOutcome, LoginError> {
         use crate::second_factor::LoginOutcome;
+        let result = self.password_step(login, password, remember, client).await;
+        // Unknown, wrong and throttled are one answer here as in the reply.
+        let counted = match &result {
+            Ok(LoginOutcome::Session(_)) => "success",
+            Ok(LoginOutcome::SecondFactor(_)) => "second_factor",
+            Err(LoginError::BadCredentials) => "refused",
+            Err(LoginError::TemporaryPasswordExpired) => "temporary_password_expired",
+            Err(LoginError::Internal(_)) => "error",
+        };
+        metrics::counter!("uslugi_logins_total", "result" => counted).increment(1);
+        result
+    }
+
+    async fn password_step(
+        &self,
+        login: &str,
+        password: &str,
+        remember: bool,
+        client: &crate::security::ClientInfo,
+    ) -> Result<crate::second_factor::LoginOutcome, LoginError> {
+        use crate::second_factor::LoginOutcome;
         let now = self.clock.now();
         let Some(account) = self.find_login(login).await? else {
             self.refuse_unknown_login(login, client, now).await?;
@@ -89,11 +106,7 @@ impl Accounts {
                 return Err(LoginError::BadCredentials);
             }
         };
-        let ok = self
-            .hasher
-            .verify(password, &account.password_hash)
-            .await
-            .map_err(InternalError::from)?;
+        let ok = self.password_matches(&account, password).await?;
         if !ok {
             self.audit_login(account.id, "wrong_password", client, now)
                 .await?;
@@ -113,6 +126,32 @@ impl Accounts {
             return Ok(LoginOutcome::SecondFactor(step));
         }
         let token = crypto::random_token();
+        let session = SessionRecord {
+            device_hash: Some(client.device_hash(&self.crypto)),
+            user_agent: client.user_agent.clone(),
+            network: Some(crate::security::network_of(client.ip)),
+            ..self.session_record(&account, &token, remember, now)
+        };
+        self.open_session(&account, &session, client, now).await?;
+        Ok(LoginOutcome::Session(NewSession {
+            token,
+            account_id: account.id,
+            expires_at: session.expires_at,
+            remember,
+            must_change_password: account.must_change_password,
+        }))
+    }
+
+    /// A new session of `account` for `token`, with the lifetimes the
+    /// policy gives a remembered or an ordinary one; the device it was
+    /// opened on is for the caller to fill in (none here).
+    pub(crate) fn session_record(
+        &self,
+        account: &AccountRecord,
+        token: &str,
+        remember: bool,
+        now: OffsetDateTime,
+    ) -> SessionRecord {
         let (idle, lifetime) = if remember {
             (
                 self.policy.session_remember_idle,
@@ -121,7 +160,7 @@ impl Accounts {
         } else {
             (self.policy.session_idle, self.policy.session_absolute)
         };
-        let session = SessionRecord {
+        SessionRecord {
             token_hash: self
                 .crypto
                 .keyed_hash(HashPurpose::SessionToken, token.as_bytes()),
@@ -132,18 +171,10 @@ impl Accounts {
             idle_timeout: idle,
             remember,
             must_change_password: account.must_change_password,
-            device_hash: Some(client.device_hash(&self.crypto)),
-            user_agent: client.user_agent.clone(),
-            network: Some(crate::security::network_of(client.ip)),
-        };
-        self.open_session(&account, &session, client, now).await?;
-        Ok(LoginOutcome::Session(NewSession {
-            token,
-            account_id: account.id,
-            expires_at: session.expires_at,
-            remember,
-            must_change_password: account.must_change_password,
-        }))
+            device_hash: None,
+            user_agent: None,
+            network: None,
+        }
     }
 
     /// Finds the live session a token stands for, and notes the activity.

@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime};
 use uslugi_domain::OperatorLogin;
 
 use crate::accounts::InternalError;
-use crate::audit::{Actor, action};
+use crate::audit::action;
 use crate::crypto::{self, HashPurpose, SealedField};
 use crate::ports::{OperatorSessionRecord, StoreError};
 use crate::totp;
@@ -22,11 +22,7 @@ pub enum OperatorLoginFailure {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for OperatorLoginFailure {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(OperatorLoginFailure: StoreError);
 
 #[derive(Debug, Clone)]
 pub struct NewOperatorSession {
@@ -99,13 +95,7 @@ impl Operators {
                 .append_audit(
                     &self
                         .audit
-                        .record(
-                            Actor::Operator { id: op.id },
-                            action::OPERATOR_LOGIN,
-                            "refused",
-                            now,
-                        )
-                        .center(&op.center_id)
+                        .by_operator(op.id, &op.center_id, action::OPERATOR_LOGIN, "refused", now)
                         .details(serde_json::json!({ "reason": reason }))
                         .write(),
                 )
@@ -128,13 +118,7 @@ impl Operators {
             .append_audit(
                 &self
                     .audit
-                    .record(
-                        Actor::Operator { id: op.id },
-                        action::OPERATOR_LOGIN,
-                        "ok",
-                        now,
-                    )
-                    .center(&op.center_id)
+                    .by_operator(op.id, &op.center_id, action::OPERATOR_LOGIN, "ok", now)
                     .write(),
             )
             .await?;

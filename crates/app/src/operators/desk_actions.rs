@@ -58,11 +58,7 @@ pub enum ActionError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for ActionError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(ActionError: StoreError);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {

@@ -92,11 +92,7 @@ pub enum EnrolError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for EnrolError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(EnrolError: StoreError);
 
 impl Operators {
     // ------------------------------------------------------------ administration
@@ -291,13 +287,13 @@ impl Operators {
         };
         let audit = self
             .audit
-            .record(
-                Actor::Operator { id: op.id },
+            .by_operator(
+                op.id,
+                &op.center_id,
                 action::OPERATOR_ENROLLED,
                 "enrolled",
                 now,
             )
-            .center(&op.center_id)
             .write();
         match self
             .store

@@ -16,7 +16,7 @@ use crate::centers::Centers;
 use crate::clock::Clock;
 use crate::crypto::Crypto;
 use crate::password_hasher::PasswordHasher;
-use crate::ports::{Assisted, AuditFilter, AuditRecord, RateDecision, Store, StoreError};
+use crate::ports::{Assisted, AuditFilter, AuditRecord, RateDecision, StoreError};
 use crate::verification::Verification;
 
 mod console_sign_in;
@@ -118,7 +118,7 @@ impl OperatorAuth {
 }
 
 pub struct Operators {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn crate::ports::OperatorsPorts>,
     hasher: Arc<PasswordHasher>,
     pub(crate) crypto: Crypto,
     pub(crate) clock: Arc<dyn Clock>,
@@ -139,7 +139,7 @@ impl Operators {
         verification: Arc<Verification>,
     ) -> Self {
         Self {
-            store: Arc::clone(&deps.store),
+            store: deps.store.clone(),
             hasher: Arc::clone(&deps.hasher),
             crypto: deps.crypto.clone(),
             clock: Arc::clone(&deps.clock),

@@ -26,11 +26,7 @@ pub enum SearchError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for SearchError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(SearchError: StoreError);
 
 /// A citizen as the console shows them, to compare with the passport in
 /// the operator's hands.

@@ -62,43 +62,46 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Everything the use cases need from storage, in one object.
-pub trait Store:
-    RegistrationStore
-    + AccountStore
-    + SessionStore
-    + RateLimitStore
-    + VerificationStore
-    + CenterStore
-    + LetterStore
-    + AuditStore
-    + OperatorStore
-    + InPersonStore
-    + RecoveryStore
-    + SecondFactorStore
-    + ContactChangeStore
-    + DeskPhoneStore
-    + Send
-    + Sync
-{
+/// Declares a bundle of ports (a trait with those supertraits and the
+/// blanket impl): what one service may touch of storage.
+macro_rules! ports {
+    ($(#[$doc:meta])* $name:ident: $($port:path),+) => {
+        $(#[$doc])*
+        pub trait $name: $($port +)+ Send + Sync {}
+        impl<T: ?Sized + $($port +)+ Send + Sync> $name for T {}
+    };
 }
-impl<
-    T: RegistrationStore
-        + AccountStore
-        + SessionStore
-        + RateLimitStore
-        + VerificationStore
-        + CenterStore
-        + LetterStore
-        + AuditStore
-        + OperatorStore
-        + InPersonStore
-        + RecoveryStore
-        + SecondFactorStore
-        + ContactChangeStore
-        + DeskPhoneStore
-        + Send
-        + Sync,
-> Store for T
-{
-}
+
+ports!(
+    /// What the citizen's account service reaches (registration, sign-in,
+    /// sessions, passwords, recovery, contact changes, the second factor):
+    /// not the letters', the centers' or the operators' tables.
+    AccountsPorts: RegistrationStore, AccountStore, SessionStore, RateLimitStore,
+        RecoveryStore, SecondFactorStore, ContactChangeStore, VerificationStore,
+        InPersonStore, AuditStore
+);
+ports!(
+    /// What identity proofing reaches: personal data, the registry checks,
+    /// in-person confirmation and the outbox it delivers.
+    VerificationPorts: AccountStore, VerificationStore, InPersonStore, AuditStore,
+        RateLimitStore
+);
+ports!(
+    /// What the service-center console reaches.
+    OperatorsPorts: OperatorStore, AccountStore, VerificationStore, InPersonStore,
+        AuditStore, RateLimitStore, DeskPhoneStore
+);
+ports!(
+    /// What the letters with a confirmation code reach.
+    LettersPorts: LetterStore, AccountStore, VerificationStore, RateLimitStore
+);
+
+ports!(
+    /// Everything the use cases need from storage, in one object: what an
+    /// engine implements. A service holds only its own bundle (a `dyn Store`
+    /// coerces to any of them: they are its supertraits).
+    Store: AccountsPorts, VerificationPorts, OperatorsPorts, LettersPorts, RegistrationStore,
+        AccountStore, SessionStore, RateLimitStore, VerificationStore, CenterStore, LetterStore,
+        AuditStore, OperatorStore, InPersonStore, RecoveryStore, SecondFactorStore,
+        ContactChangeStore, DeskPhoneStore
+);

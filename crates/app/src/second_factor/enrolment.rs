@@ -53,24 +53,14 @@ impl Accounts {
             return Err(FactorError::AlreadyOn);
         }
         let phone = self.account_phone(&record)?;
-        let mut challenge = FactorChallengeRecord {
-            id: uuid::Uuid::new_v4(),
-            account_id: account,
-            purpose: FactorPurpose::Enrol,
+        let mut challenge = FactorChallengeRecord::started(
+            account,
+            FactorPurpose::Enrol,
             method,
-            totp_secret: None,
-            code_hash: None,
-            code_expires_at: None,
-            sent_at: None,
-            attempts: 0,
-            remember: false,
-            device_hash: None,
-            user_agent: None,
-            network: None,
-            lang: lang.code().to_owned(),
-            created_at: now,
-            expires_at: now + ENROL_TTL,
-        };
+            lang,
+            now,
+            ENROL_TTL,
+        );
         let mut message = None;
         match method {
             FactorMethod::Sms => {
@@ -107,12 +97,7 @@ impl Accounts {
     ) -> Result<EnrolStep, FactorError> {
         let app = match &c.totp_secret {
             Some(sealed) => {
-                let secret = TotpSecret::from_base32(&self.crypto.open(
-                    SealedField::FactorSecret,
-                    c.id,
-                    sealed,
-                )?)
-                .ok_or(InternalError::Corrupt("second factor key"))?;
+                let secret = self.app_key(c.id, Some(sealed), "second factor key")?;
                 // The app shows the label beside the code: the portal and a
                 // hint of whose account it is, never the whole phone.
                 let label = phone.map_or_else(
@@ -184,29 +169,13 @@ impl Accounts {
         };
         let last_step = match c.method {
             FactorMethod::Totp => {
-                let sealed = c
-                    .totp_secret
-                    .as_deref()
-                    .ok_or(InternalError::Corrupt("enrolment key"))?;
-                let secret = TotpSecret::from_base32(&self.crypto.open(
-                    SealedField::FactorSecret,
-                    c.id,
-                    sealed,
-                )?)
-                .ok_or(InternalError::Corrupt("enrolment key"))?;
+                let secret = self.app_key(c.id, c.totp_secret.as_deref(), "enrolment key")?;
                 totp::verify(&secret, &code, now, None).map(Some)
             }
             FactorMethod::Sms => self.sms_code_matches(&c, &code, now)?.then_some(None),
         };
         let Some(last_step) = last_step else {
-            let attempts_left = max.saturating_sub(attempt);
-            return Err(if attempts_left == 0 {
-                FactorError::AttemptsExhausted
-            } else {
-                FactorError::WrongCode {
-                    attempts_left: Some(attempts_left),
-                }
-            });
+            return Err(wrong_code(attempt, max));
         };
         let record = self.own_account(account).await?;
         let codes = totp::backup_codes(BACKUP_CODES);

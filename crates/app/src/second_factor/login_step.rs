@@ -5,14 +5,14 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, FactorMethod, FactorPurpose};
 
-use crate::accounts::{Accounts, InternalError, NewSession};
+use crate::accounts::{Accounts, NewSession};
 use crate::audit::{Actor, action};
-use crate::crypto::{self, HashPurpose, SealedField};
+use crate::crypto;
 use crate::lang::Lang;
 use crate::ports::{
     AccountRecord, FactorChallengeRecord, FactorProof, SecondFactorRecord, SessionRecord,
 };
-use crate::totp::{self, TotpSecret};
+use crate::totp;
 
 use super::*;
 
@@ -113,14 +113,7 @@ impl Accounts {
                 .details(serde_json::json!({ "network": c.network }))
                 .write();
             self.store.append_audit(&write).await?;
-            let attempts_left = max.saturating_sub(attempt);
-            return Err(if attempts_left == 0 {
-                FactorError::AttemptsExhausted
-            } else {
-                FactorError::WrongCode {
-                    attempts_left: Some(attempts_left),
-                }
-            });
+            return Err(wrong_code(attempt, max));
         };
         Ok(NewSession {
             token,
@@ -138,28 +131,12 @@ impl Accounts {
         token: &str,
         now: OffsetDateTime,
     ) -> SessionRecord {
-        let (idle, lifetime) = if c.remember {
-            (
-                self.policy.session_remember_idle,
-                self.policy.session_remember,
-            )
-        } else {
-            (self.policy.session_idle, self.policy.session_absolute)
-        };
+        // The device is the one the password came from, kept by the step.
         SessionRecord {
-            token_hash: self
-                .crypto
-                .keyed_hash(HashPurpose::SessionToken, token.as_bytes()),
-            account_id: account.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + lifetime,
-            idle_timeout: idle,
-            remember: c.remember,
-            must_change_password: account.must_change_password,
             device_hash: c.device_hash.clone(),
             user_agent: c.user_agent.clone(),
             network: c.network.clone(),
+            ..self.session_record(account, token, c.remember, now)
         }
     }
 
@@ -171,16 +148,11 @@ impl Accounts {
         code: &str,
         now: OffsetDateTime,
     ) -> Result<Option<i64>, FactorError> {
-        let sealed = factor
-            .totp_secret
-            .as_deref()
-            .ok_or(InternalError::Corrupt("second factor key"))?;
-        let secret = TotpSecret::from_base32(&self.crypto.open(
-            SealedField::FactorSecret,
+        let secret = self.app_key(
             factor.account_id,
-            sealed,
-        )?)
-        .ok_or(InternalError::Corrupt("second factor key"))?;
+            factor.totp_secret.as_deref(),
+            "second factor key",
+        )?;
         Ok(totp::verify(&secret, code, now, factor.totp_last_step))
     }
 
@@ -214,12 +186,8 @@ impl Accounts {
             return Err(FactorError::NothingToSend);
         }
         if let Some(sent) = c.sent_at {
-            let resend_at = sent + self.policy.resend_interval;
-            if now < resend_at {
-                return Err(FactorError::TooEarly {
-                    retry_at: resend_at,
-                });
-            }
+            crate::challenge::resend_due(sent, self.policy.resend_interval, now)
+                .map_err(|retry_at| FactorError::TooEarly { retry_at })?;
         }
         self.spend_factor_send(&phone, ip).await?;
         let lang = Lang::parse(&c.lang).unwrap_or_default();

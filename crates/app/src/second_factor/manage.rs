@@ -66,22 +66,17 @@ impl Accounts {
         self.spend_factor_send(&phone, ip).await?;
         let (hash, message) = self.factor_sms(account, &phone, FactorPurpose::Manage, lang, now);
         let challenge = FactorChallengeRecord {
-            id: uuid::Uuid::new_v4(),
-            account_id: account,
-            purpose: FactorPurpose::Manage,
-            method: FactorMethod::Sms,
-            totp_secret: None,
             code_hash: Some(hash),
             code_expires_at: Some(now + self.policy.sms_code_ttl),
             sent_at: Some(now),
-            attempts: 0,
-            remember: false,
-            device_hash: None,
-            user_agent: None,
-            network: None,
-            lang: lang.code().to_owned(),
-            created_at: now,
-            expires_at: now + self.policy.sms_code_ttl,
+            ..FactorChallengeRecord::started(
+                account,
+                FactorPurpose::Manage,
+                FactorMethod::Sms,
+                lang,
+                now,
+                self.policy.sms_code_ttl,
+            )
         };
         self.store
             .insert_factor_challenge(&challenge, Some(&message))

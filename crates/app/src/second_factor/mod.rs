@@ -13,10 +13,11 @@
 use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
-use uslugi_domain::{AccountId, FactorMethod, FactorPurpose, PhoneNumber};
+use uslugi_domain::{AccountId, Channel, FactorMethod, FactorPurpose, PhoneNumber};
 
 use crate::accounts::{Accounts, InternalError, LoginError};
 use crate::attempts::{Attempt, Refusal};
+use crate::challenge::Flow;
 use crate::crypto::{self, HashPurpose, SealedField};
 use crate::lang::Lang;
 use crate::messages;
@@ -80,17 +81,7 @@ pub enum FactorError {
     Internal(#[from] InternalError),
 }
 
-impl From<crate::crypto::CryptoError> for FactorError {
-    fn from(e: crate::crypto::CryptoError) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
-impl From<StoreError> for FactorError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(FactorError: crate::crypto::CryptoError, StoreError);
 
 /// A step waiting for a code, as its page shows it.
 #[derive(Debug, Clone)]
@@ -124,6 +115,17 @@ fn max_attempts(identity: &Accounts, method: FactorMethod) -> u32 {
     }
 }
 
+/// A wrong code, as what it leaves of the step's `max` tries
+/// ([`crate::challenge::miss`]).
+fn wrong_code(attempt: u32, max: u32) -> FactorError {
+    match crate::challenge::miss(attempt, max) {
+        crate::challenge::Miss::Exhausted => FactorError::AttemptsExhausted,
+        crate::challenge::Miss::Wrong { attempts_left } => FactorError::WrongCode {
+            attempts_left: Some(attempts_left),
+        },
+    }
+}
+
 /// What a typed code is: a backup code (ten letters and digits) or a
 /// six-digit code; anything else is refused before any attempt is taken.
 enum Typed {
@@ -131,9 +133,10 @@ enum Typed {
     Digits(String),
 }
 
+/// Six digits are read as every code of the system is
+/// ([`crate::challenge::read_code`]); anything else may be a backup code.
 fn read_code(typed: &str) -> Result<Typed, FactorError> {
-    let digits: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+    if let Some(digits) = crate::challenge::read_code(typed) {
         return Ok(Typed::Digits(digits));
     }
     totp::normalize_backup_code(typed)
@@ -141,15 +144,60 @@ fn read_code(typed: &str) -> Result<Typed, FactorError> {
         .ok_or(FactorError::MalformedCode)
 }
 
+impl FactorChallengeRecord {
+    /// A new step of `purpose`, waiting `ttl`: no code sent, no key, no
+    /// try taken, no device yet; each step fills in what it has.
+    fn started(
+        account_id: AccountId,
+        purpose: FactorPurpose,
+        method: FactorMethod,
+        lang: Lang,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4(),
+            account_id,
+            purpose,
+            method,
+            totp_secret: None,
+            code_hash: None,
+            code_expires_at: None,
+            sent_at: None,
+            attempts: 0,
+            remember: false,
+            device_hash: None,
+            user_agent: None,
+            network: None,
+            lang: lang.code().to_owned(),
+            created_at: now,
+            expires_at: now + ttl,
+        }
+    }
+}
+
 impl Accounts {
+    /// An app's key as sealed for `row` (the enrolment's challenge, or the
+    /// account once the factor is on); `what` names it in the error when it
+    /// is missing or does not read as a key.
+    fn app_key(
+        &self,
+        row: impl std::fmt::Display,
+        sealed: Option<&[u8]>,
+        what: &'static str,
+    ) -> Result<totp::TotpSecret, FactorError> {
+        let sealed = sealed.ok_or(InternalError::Corrupt(what))?;
+        totp::TotpSecret::from_base32(&self.crypto.open(SealedField::FactorSecret, row, sealed)?)
+            .ok_or_else(|| InternalError::Corrupt(what).into())
+    }
+
     fn backup_hash(&self, normalized: &str) -> Vec<u8> {
         self.crypto
             .keyed_hash(HashPurpose::BackupCode, normalized.as_bytes())
     }
 
     fn factor_code_hash(&self, code: &str) -> Vec<u8> {
-        self.crypto
-            .keyed_hash(HashPurpose::FactorCode, code.as_bytes())
+        Flow::SecondFactor.secret_hash(&self.crypto, Channel::Sms, code)
     }
 
     /// Whether `code` is the step's SMS code; `CodeExpired` past its 300 s.
@@ -199,19 +247,20 @@ impl Accounts {
         lang: Lang,
         now: OffsetDateTime,
     ) -> (Vec<u8>, OutboxRecord) {
-        let code = crypto::random_six_digit_code();
-        let body = messages::factor_code_sms(lang, &code, purpose == FactorPurpose::Login);
+        let ttl = self.policy.sms_code_ttl;
+        let issued = Flow::SecondFactor.issue(&self.crypto, Channel::Sms, ttl, now, false);
+        let body = messages::factor_code_sms(lang, &issued.secret, purpose == FactorPurpose::Login);
         let message = crate::verification::outbox_message(
             &self.crypto,
             format!("factor-code:{}", uuid::Uuid::new_v4()),
-            account,
-            uslugi_domain::Channel::Sms,
+            Some(account),
+            Channel::Sms,
             phone.e164(),
             "",
             &body,
             now,
         );
-        (self.factor_code_hash(&code), message)
+        (issued.hash, message)
     }
 
     fn step_view(&self, c: &FactorChallengeRecord, phone: Option<&PhoneNumber>) -> FactorStep {
@@ -257,22 +306,18 @@ impl Accounts {
     ) -> Result<FactorStep, LoginError> {
         let now = self.clock.now();
         let mut challenge = FactorChallengeRecord {
-            id: uuid::Uuid::new_v4(),
-            account_id: account.id,
-            purpose: FactorPurpose::Login,
-            method: factor.method,
-            totp_secret: None,
-            code_hash: None,
-            code_expires_at: None,
-            sent_at: None,
-            attempts: 0,
             remember,
             device_hash: Some(client.device_hash(&self.crypto)),
             user_agent: client.user_agent.clone(),
             network: Some(crate::security::network_of(client.ip)),
-            lang: client.lang.code().to_owned(),
-            created_at: now,
-            expires_at: now + LOGIN_STEP_TTL,
+            ..FactorChallengeRecord::started(
+                account.id,
+                FactorPurpose::Login,
+                factor.method,
+                client.lang,
+                now,
+                LOGIN_STEP_TTL,
+            )
         };
         let mut message = None;
         let phone = self.account_phone(account)?;
@@ -338,11 +383,7 @@ impl Accounts {
         // A session alone must not be a way to guess the password at
         // leisure: each try is taken and counted as at the login.
         let attempt = self.factor_attempt(account).await?;
-        let ok = self
-            .hasher
-            .verify(password, &account.password_hash)
-            .await
-            .map_err(InternalError::from)?;
+        let ok = self.password_matches(account, password).await?;
         if ok {
             self.give_back(attempt).await?;
             Ok(())

@@ -99,28 +99,14 @@ impl JobKind for Deliveries<'_> {
 /// complaint about that day's message.
 pub const DELIVERED_BODY_KEPT: Duration = Duration::hours(24);
 
-/// A message for the outbox, sealed, due now.
+/// A message for the outbox, sealed, due now. `account` is `None` for
+/// someone who has no account (yet): a phone typed at a desk, a contact
+/// being registered.
 #[expect(clippy::too_many_arguments, reason = "a message is that many things")]
 pub(crate) fn outbox_message(
     crypto: &Crypto,
     dedupe_key: String,
-    account: AccountId,
-    channel: Channel,
-    to: &str,
-    subject: &str,
-    body: &str,
-    now: OffsetDateTime,
-) -> OutboxRecord {
-    OutboxRecord {
-        account_id: Some(account),
-        ..accountless_sms(crypto, dedupe_key, channel, to, subject, body, now)
-    }
-}
-
-/// A message to someone who has no account yet (a phone typed at a desk).
-pub(crate) fn accountless_sms(
-    crypto: &Crypto,
-    dedupe_key: String,
+    account: Option<AccountId>,
     channel: Channel,
     to: &str,
     subject: &str,
@@ -131,7 +117,7 @@ pub(crate) fn accountless_sms(
     OutboxRecord {
         id,
         dedupe_key,
-        account_id: None,
+        account_id: account,
         channel,
         recipient: crypto.seal(SealedField::MessageRecipient, id, to),
         subject: crypto.seal(SealedField::MessageSubject, id, subject),

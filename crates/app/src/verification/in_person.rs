@@ -5,7 +5,7 @@ use time::Duration;
 use uslugi_domain::{AccountId, AccountLevel, LoginKind, PersonalData, PhoneNumber};
 
 use crate::accounts::InternalError;
-use crate::audit::{Actor, action};
+use crate::audit::action;
 use crate::crypto::{self, HashPurpose, SealedField};
 use crate::lang::Lang;
 use crate::ports::{AccountRecord, Assisted, StoreError, SubmissionId, UniqueField};
@@ -53,40 +53,29 @@ impl Verification {
             .map_err(InternalError::from)?;
         let id = AccountId::random();
         let account = AccountRecord {
-            id,
-            level: AccountLevel::Simplified,
-            surname: self
-                .crypto
-                .seal(SealedField::Surname, id, data.surname.as_str()),
-            given_name: self
-                .crypto
-                .seal(SealedField::GivenName, id, data.given_name.as_str()),
             phone: Some(self.crypto.seal(SealedField::Phone, id, phone.e164())),
             phone_index: Some(phone_index),
-            email: None,
-            email_index: None,
-            snils_index: None,
-            passport_index: None,
-            password_hash: unusable,
             must_change_password: true,
             password_expires_at: Some(now),
-            failed_logins: 0,
-            throttled_until: None,
-            locked: false,
-            confirmed_at: None,
-            confirmed_via: None,
-            created_at: now,
+            ..AccountRecord::simplified(
+                &self.crypto,
+                id,
+                &data.surname,
+                &data.given_name,
+                unusable,
+                now,
+            )
         };
         let (submission, checks, sealed) = self.prepare(account.id, data, lang, now);
         let audit = self
             .audit
-            .record(
-                Actor::Operator { id: by.operator_id },
+            .by_operator(
+                by.operator_id,
+                &by.center_id,
                 action::REGISTERED_IN_PERSON,
                 "checks_started",
                 now,
             )
-            .center(&by.center_id)
             .account(account.id)
             .details(serde_json::json!({ "submission": submission }))
             .write();
@@ -144,13 +133,13 @@ impl Verification {
             .append_audit(
                 &self
                     .audit
-                    .record(
-                        Actor::Operator { id: by.operator_id },
+                    .by_operator(
+                        by.operator_id,
+                        &by.center_id,
                         action::REGISTERED_IN_PERSON,
                         "checks_restarted",
                         now,
                     )
-                    .center(&by.center_id)
                     .account(account)
                     .details(serde_json::json!({ "submission": submission }))
                     .write(),
@@ -180,8 +169,4 @@ pub enum InPersonError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for InPersonError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(InPersonError: StoreError);

@@ -21,7 +21,7 @@ use crate::accounts::InternalError;
 use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::crypto::{Crypto, HashPurpose, SealedField};
-use crate::ports::{AccountRecord, CheckRecord, Messenger, Store, SubmissionId, VerifiedIdentity};
+use crate::ports::{AccountRecord, CheckRecord, Messenger, SubmissionId, VerifiedIdentity};
 use crate::registries::{PassportInvalidity, Registry, RegistryGateway};
 
 mod checks;
@@ -141,7 +141,7 @@ struct Submitted {
 }
 
 pub struct Verification {
-    store: Arc<dyn Store>,
+    store: Arc<dyn crate::ports::VerificationPorts>,
     gateway: Arc<dyn RegistryGateway>,
     messenger: Arc<dyn Messenger>,
     crypto: Crypto,
@@ -169,7 +169,7 @@ impl Verification {
         letters: Option<Arc<crate::letters::Letters>>,
     ) -> Self {
         let v = Self {
-            store: Arc::clone(&deps.store),
+            store: deps.store.clone(),
             gateway,
             messenger: Arc::clone(&deps.messenger),
             crypto: deps.crypto.clone(),
@@ -312,7 +312,7 @@ pub fn passport_index(crypto: &Crypto, series_number: &uslugi_domain::PassportNu
 /// The verified personal data of an account, if its data passed the checks.
 pub(crate) async fn verified_data(
     crypto: &Crypto,
-    store: &dyn Store,
+    store: &dyn crate::ports::VerificationStore,
     account: AccountId,
 ) -> Result<Option<PersonalData>, InternalError> {
     let Some(r) = store.personal_data(account).await? else {
@@ -340,7 +340,7 @@ pub(crate) fn open_submitted(
 /// account's data in force; `None` when it returned none.
 pub(crate) async fn registered_address(
     crypto: &Crypto,
-    store: &dyn Store,
+    store: &dyn crate::ports::VerificationStore,
     account: AccountId,
 ) -> Result<Option<Address>, InternalError> {
     let Some(sealed) = store
@@ -359,7 +359,7 @@ pub(crate) async fn registered_address(
 /// «Фамилия Имя Отчество» as verified, for a letter's address block.
 pub(crate) async fn verified_full_name(
     crypto: &Crypto,
-    store: &dyn Store,
+    store: &dyn crate::ports::VerificationStore,
     account: &crate::ports::AccountRecord,
 ) -> Result<Option<String>, InternalError> {
     Ok(verified_data(crypto, store, account.id).await?.map(|d| {

@@ -68,11 +68,7 @@ pub enum SubmitError {
     Internal(#[from] InternalError),
 }
 
-impl From<StoreError> for SubmitError {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
+crate::accounts::into_internal!(SubmitError: StoreError);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AddressError {

@@ -160,14 +160,8 @@ mod tests {
             flat: "x".repeat(21),
             ..AddressForm::default()
         };
-        let fields: Vec<_> = bad
-            .parse()
-            .unwrap_err()
-            .into_iter()
-            .map(|p| (p.field, p.problem))
-            .collect();
         assert_eq!(
-            fields,
+            crate::personal::tests::address_problems(&bad),
             vec![
                 ("postal_code", Problem::PostalCodeFormat),
                 ("region", Problem::Missing),

@@ -31,11 +31,16 @@ fn valid() -> PersonalDataForm {
 }
 
 fn problems(form: &PersonalDataForm) -> Vec<(&'static str, Problem)> {
-    form.parse(TODAY)
-        .unwrap_err()
-        .into_iter()
-        .map(|p| (p.field, p.problem))
-        .collect()
+    fields(form.parse(TODAY).unwrap_err())
+}
+
+/// The problems of an address the form refuses, field by field.
+pub(super) fn address_problems(form: &AddressForm) -> Vec<(&'static str, Problem)> {
+    fields(form.parse().unwrap_err())
+}
+
+fn fields(problems: Vec<FieldProblem>) -> Vec<(&'static str, Problem)> {
+    problems.into_iter().map(|p| (p.field, p.problem)).collect()
 }
 
 #[test]
@@ -299,14 +304,8 @@ fn every_required_field_left_blank_is_missing() {
     assert_eq!(problems(&blank), expected);
     assert_eq!(problems(&PersonalDataForm::default()), expected);
 
-    let fields: Vec<_> = AddressForm::default()
-        .parse()
-        .unwrap_err()
-        .into_iter()
-        .map(|p| (p.field, p.problem))
-        .collect();
     assert_eq!(
-        fields,
+        address_problems(&AddressForm::default()),
         ["postal_code", "region", "locality", "street", "house"]
             .into_iter()
             .map(|field| (field, Problem::Missing))
@@ -355,13 +354,10 @@ fn each_text_field_has_its_limit_in_characters() {
         set(&mut a, "ж".repeat(max));
         assert!(a.parse().is_ok(), "{field} at {max}");
         set(&mut a, "ж".repeat(max + 1));
-        let got: Vec<_> = a
-            .parse()
-            .unwrap_err()
-            .into_iter()
-            .map(|p| (p.field, p.problem))
-            .collect();
-        assert_eq!(got, vec![(field, Problem::TooLong { max })]);
+        assert_eq!(
+            address_problems(&a),
+            vec![(field, Problem::TooLong { max })]
+        );
     }
     assert_eq!(FreeText::parse("ёжик", 4).unwrap().as_str(), "ёжик");
 }

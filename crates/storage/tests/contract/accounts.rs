@@ -31,15 +31,7 @@ async fn accounts_are_found_by_each_login(store: Arc<dyn Backend>) {
         None
     );
 
-    let r = registration(Channel::Email, b"email-idx");
-    store
-        .insert_registration(&r, &registration_message(&r))
-        .await
-        .unwrap();
-    store
-        .mark_registration_confirmed(r.id, T0, &continuation(b"go"))
-        .await
-        .unwrap();
+    let r = confirmed_registration(&store, Channel::Email, b"email-idx", b"go").await;
     let b = account_for(&r);
     store
         .complete_registration(r.id, b"go", T0, &b)
@@ -123,27 +115,19 @@ async fn failed_logins_count_and_clear(store: Arc<dyn Backend>) {
 
 async fn concurrent_login_attempts_are_taken_one_per_state(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"idx-7b").await;
-    let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move {
-                store
-                    .take_login_attempt(
-                        a.id,
-                        0,
-                        T0,
-                        restriction(Some(T0 + Duration::seconds(2)), false),
-                    )
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut won = 0;
-    for t in tasks {
-        won += usize::from(t.await.unwrap());
-    }
-    assert_eq!(won, 1);
+    let tries = at_once(&store, 50, |store, _| async move {
+        store
+            .take_login_attempt(
+                a.id,
+                0,
+                T0,
+                restriction(Some(T0 + Duration::seconds(2)), false),
+            )
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(wins(&tries), 1);
     let got = store.account(a.id).await.unwrap().unwrap();
     assert_eq!(got.failed_logins, 1);
 }
@@ -186,17 +170,12 @@ async fn accounts_and_sessions_import_in_bulk(store: Arc<dyn Backend>) {
 
     let sessions: Vec<SessionRecord> = (0..1500u32)
         .map(|i| SessionRecord {
-            token_hash: format!("bulk-token-{i}").into_bytes(),
-            account_id: accounts[i as usize % accounts.len()].id,
-            created_at: T0,
             last_seen_at: T0 + Duration::seconds(i64::from(i)),
-            expires_at: T0 + Duration::hours(12),
-            idle_timeout: Duration::minutes(30),
             remember: i % 2 == 1,
-            must_change_password: false,
-            device_hash: None,
-            user_agent: None,
-            network: None,
+            ..session_of(
+                &accounts[i as usize % accounts.len()],
+                format!("bulk-token-{i}").as_bytes(),
+            )
         })
         .collect();
     store.import_sessions(&sessions).await.unwrap();

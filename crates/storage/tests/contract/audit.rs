@@ -33,15 +33,10 @@ async fn the_audit_log_links_each_record_to_the_one_before(store: Arc<dyn Backen
 }
 
 async fn concurrent_audit_appends_make_one_chain(store: Arc<dyn Backend>) {
-    let tasks: Vec<_> = (0..20)
-        .map(|i| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.append_audit(&audit(&format!("a{i}"))).await.unwrap() })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
+    at_once(&store, 20, |store, i| async move {
+        store.append_audit(&audit(&format!("a{i}"))).await.unwrap()
+    })
+    .await;
     let chain = all_audit(&store).await;
     assert_eq!(chain.len(), 20);
     for (i, w) in chain.windows(2).enumerate() {

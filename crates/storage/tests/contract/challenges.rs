@@ -45,15 +45,7 @@ async fn equal_code_hashes_do_not_collide_in_storage(store: Arc<dyn Backend>) {
 }
 
 async fn a_registration_completes_only_with_its_live_continuation(store: Arc<dyn Backend>) {
-    let r = registration(Channel::Email, b"continue-1");
-    store
-        .insert_registration(&r, &registration_message(&r))
-        .await
-        .unwrap();
-    store
-        .mark_registration_confirmed(r.id, T0, &continuation(b"issued"))
-        .await
-        .unwrap();
+    let r = confirmed_registration(&store, Channel::Email, b"continue-1", b"issued").await;
     let a = account_for(&r);
     for (hash, at, why) in [
         (&b"guessed"[..], T0, "another token"),

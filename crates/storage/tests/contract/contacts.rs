@@ -112,20 +112,11 @@ async fn concurrent_change_attempts_never_exceed_the_limit(store: Arc<dyn Backen
         .start_contact_change(&c, &message(a.id, "cc:3"))
         .await
         .unwrap();
-    let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.take_contact_change_attempt(c.id, 3).await.unwrap() })
-        })
-        .collect();
-    let mut taken = Vec::new();
-    for t in tasks {
-        if let Some(n) = t.await.unwrap() {
-            taken.push(n);
-        }
-    }
-    taken.sort_unstable();
-    assert_eq!(taken, [1, 2, 3]);
+    let tries = at_once(&store, 50, |store, _| async move {
+        store.take_contact_change_attempt(c.id, 3).await.unwrap()
+    })
+    .await;
+    assert_eq!(taken(tries), [1, 2, 3]);
     assert_eq!(
         store.contact_change(c.id).await.unwrap().unwrap().attempts,
         3

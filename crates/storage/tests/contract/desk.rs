@@ -148,18 +148,10 @@ async fn a_desk_phone_takes_three_tries_per_code_and_registers_once(store: Arc<d
 
 async fn twenty_tries_at_once_take_three(store: Arc<dyn Backend>) {
     let r = desk_phone(&store, b"desk-token-2").await;
-    let tries: Vec<_> = (0..20)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.take_desk_code_attempt(r.id, 3, T0).await.unwrap() })
-        })
-        .collect();
-    let mut taken = Vec::new();
-    for t in tries {
-        if let Some((n, _)) = t.await.unwrap() {
-            taken.push(n);
-        }
-    }
-    taken.sort_unstable();
-    assert_eq!(taken, [1, 2, 3]);
+    let tries = at_once(&store, 20, |store, _| async move {
+        let taken = store.take_desk_code_attempt(r.id, 3, T0).await.unwrap();
+        taken.map(|(n, _)| n)
+    })
+    .await;
+    assert_eq!(taken(tries), [1, 2, 3]);
 }

@@ -97,6 +97,26 @@ pub fn account_for(r: &RegistrationRecord) -> AccountRecord {
     }
 }
 
+/// A registration whose contact was confirmed, its continuation `hash`
+/// live for 30 minutes.
+pub async fn confirmed_registration(
+    store: &Arc<dyn Backend>,
+    channel: Channel,
+    contact_index: &[u8],
+    hash: &[u8],
+) -> RegistrationRecord {
+    let r = registration(channel, contact_index);
+    store
+        .insert_registration(&r, &registration_message(&r))
+        .await
+        .unwrap();
+    store
+        .mark_registration_confirmed(r.id, T0, &continuation(hash))
+        .await
+        .unwrap();
+    r
+}
+
 pub async fn registered_account(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
     let r = registration(Channel::Sms, index);
     let m = registration_message(&r);
@@ -287,20 +307,62 @@ pub fn session_of(a: &AccountRecord, token: &[u8]) -> SessionRecord {
     }
 }
 
-/// A standard account (checks passed) for the confirmation tests.
-pub async fn standard_account(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
-    let a = registered_account(store, index).await;
+/// A submission of `data` whose two checks closed with `status` (for
+/// `reason`) at `at`: ready to complete. Submitted at `at` as well.
+pub async fn closed_submission(
+    store: &Arc<dyn Backend>,
+    account: AccountId,
+    data: &[u8],
+    (status, reason): (CheckStatus, Option<&str>),
+    at: OffsetDateTime,
+) -> uuid::Uuid {
     let s = uuid::Uuid::new_v4();
     store
-        .submit_personal_data(a.id, s, b"d", &both_checks(a.id, s), None, T0)
+        .submit_personal_data(account, s, data, &both_checks(account, s), None, at)
         .await
         .unwrap();
-    for c in store.checks_of_submission(s).await.unwrap() {
+    close_checks(store, s, (status, reason), at).await;
+    s
+}
+
+/// A submission of `data` at `T0`, its two checks pending: the submission
+/// and the checks.
+pub async fn open_submission(
+    store: &Arc<dyn Backend>,
+    account: AccountId,
+    data: &[u8],
+) -> (uuid::Uuid, Vec<CheckRecord>) {
+    let s = uuid::Uuid::new_v4();
+    let checks = both_checks(account, s);
+    store
+        .submit_personal_data(account, s, data, &checks, None, T0)
+        .await
+        .unwrap();
+    (s, checks)
+}
+
+/// Closes every check of `submission` with `status` (for `reason`) at `at`.
+pub async fn close_checks(
+    store: &Arc<dyn Backend>,
+    submission: uuid::Uuid,
+    (status, reason): (CheckStatus, Option<&str>),
+    at: OffsetDateTime,
+) {
+    for c in store.checks_of_submission(submission).await.unwrap() {
         store
-            .finish_check(c.id, CheckStatus::Passed, None, None, T0)
+            .finish_check(c.id, status, reason, None, at)
             .await
             .unwrap();
     }
+}
+
+/// Both checks passed.
+pub const PASSED: (CheckStatus, Option<&str>) = (CheckStatus::Passed, None);
+
+/// A standard account (checks passed) for the confirmation tests.
+pub async fn standard_account(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
+    let a = registered_account(store, index).await;
+    let s = closed_submission(store, a.id, b"d", PASSED, T0).await;
     let mut snils = b"snils-".to_vec();
     snils.extend_from_slice(index);
     store
@@ -361,6 +423,25 @@ pub fn completion(
     }
 }
 
+/// `c` with the citizen's message about it, keyed as the product keys it.
+pub fn with_message(c: Completion) -> Completion {
+    Completion {
+        message: Some(message(
+            c.account_id,
+            &format!("verification:{}", c.submission_id),
+        )),
+        ..c
+    }
+}
+
+/// A temporary password as the desk issues it, live for a day.
+pub fn temporary_password(hash: &str) -> TemporaryPassword {
+    TemporaryPassword {
+        hash: hash.into(),
+        expires_at: T0 + Duration::hours(24),
+    }
+}
+
 /// An identity as the registries confirm it, with its blind indexes.
 pub fn identity(snils_index: &[u8], passport_index: &[u8]) -> VerifiedIdentity {
     VerifiedIdentity {
@@ -370,4 +451,35 @@ pub fn identity(snils_index: &[u8], passport_index: &[u8]) -> VerifiedIdentity {
         passport_index: passport_index.to_vec(),
         registration_address: None,
     }
+}
+
+/// Runs `n` copies of `task` at once, each with its own handle to the store
+/// and its index, as `n` nodes would; their results in index order.
+pub async fn at_once<T, F, Fut>(store: &Arc<dyn Backend>, n: u8, task: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(Arc<dyn Backend>, u8) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n)
+        .map(|i| tokio::spawn(task(Arc::clone(store), i)))
+        .collect();
+    let mut results = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results
+}
+
+/// How many of the calls `at_once` ran succeeded.
+pub fn wins(results: &[bool]) -> usize {
+    results.iter().filter(|&&won| won).count()
+}
+
+/// The attempts the calls `at_once` ran took, in order: `[1, 2, 3]` when
+/// exactly three of at most three were taken, whatever the race.
+pub fn taken<T: Into<Option<u32>>>(results: Vec<T>) -> Vec<u32> {
+    let mut taken: Vec<u32> = results.into_iter().filter_map(Into::into).collect();
+    taken.sort_unstable();
+    taken
 }

@@ -56,24 +56,12 @@ async fn a_registration_at_a_center_is_written_whole_or_not_at_all(store: Arc<dy
     assert_eq!(pd.assisted, Some(by));
     assert_eq!(store.checks_of_submission(s).await.unwrap().len(), 2);
     // Both checks passed: the completion confirms at once with a temporary password.
-    for c in store.checks_of_submission(s).await.unwrap() {
-        store
-            .finish_check(c.id, CheckStatus::Passed, None, None, T0)
-            .await
-            .unwrap();
-    }
+    close_checks(&store, s, PASSED, T0).await;
     let c = Completion {
-        account_id: a.id,
-        submission_id: s,
-        status: VerificationStatus::Verified,
-        verified: Some(identity(b"snils-center", b"passport-center")),
         message: Some(message(a.id, "temporary-password:1")),
-        in_person: Some(TemporaryPassword {
-            hash: "$argon2id$temporary".into(),
-            expires_at: T0 + Duration::hours(24),
-        }),
+        in_person: Some(temporary_password("$argon2id$temporary")),
         audit: Some(audit("registration_checked")),
-        at: T0,
+        ..completion(a.id, s, Some(identity(b"snils-center", b"passport-center")))
     };
     assert!(store.complete_submission(&c).await.unwrap());
     let done = store.account(a.id).await.unwrap().unwrap();
@@ -150,10 +138,7 @@ async fn a_temporary_password_ends_every_session(store: Arc<dyn Backend>) {
         )
         .await
         .unwrap();
-    let pw = TemporaryPassword {
-        hash: "$argon2id$temp".into(),
-        expires_at: T0 + Duration::hours(24),
-    };
+    let pw = temporary_password("$argon2id$temp");
     store
         .set_temporary_password(
             a.id,

@@ -46,20 +46,16 @@ const LIMITS: [LetterLimit; 2] = [
 
 async fn letters_are_ordered_within_the_limits_even_at_once(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"letters-1").await;
-    let tries: Vec<_> = (0..10)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move {
-                store
-                    .order_letter(&letter(a.id, T0), &LIMITS, &audit("ordered"))
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
+    let tries = at_once(&store, 10, |store, _| async move {
+        store
+            .order_letter(&letter(a.id, T0), &LIMITS, &audit("ordered"))
+            .await
+            .unwrap()
+    })
+    .await;
     let mut accepted = 0;
     for t in tries {
-        match t.await.unwrap() {
+        match t {
             LetterOrder::Accepted => accepted += 1,
             LetterOrder::TooSoon(at) => assert_eq!(at, T0 + Duration::hours(24)),
         }

@@ -78,17 +78,11 @@ async fn a_totp_step_is_taken_once(store: Arc<dyn Backend>) {
         !store.take_totp_step(op.id, 9).await.unwrap(),
         "an older one too"
     );
-    let tries: Vec<_> = (0..10)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.take_totp_step(op.id, 11).await.unwrap() })
-        })
-        .collect();
-    let mut won = 0;
-    for t in tries {
-        won += usize::from(t.await.unwrap());
-    }
-    assert_eq!(won, 1, "one code, one login, whatever the nodes");
+    let tries = at_once(&store, 10, |store, _| async move {
+        store.take_totp_step(op.id, 11).await.unwrap()
+    })
+    .await;
+    assert_eq!(wins(&tries), 1, "one code, one login, whatever the nodes");
     assert!(
         store
             .take_operator_attempt(op.id, 0, T0, None)

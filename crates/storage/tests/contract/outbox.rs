@@ -12,18 +12,8 @@ contract!(
 /// of a submission whose checks failed.
 async fn queued_message(store: &Arc<dyn Backend>, index: &[u8], key: &str) -> OutboxRecord {
     let a = registered_account(store, index).await;
-    let s = uuid::Uuid::new_v4();
-    let checks = both_checks(a.id, s);
-    store
-        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
-        .await
-        .unwrap();
-    for c in &checks {
-        store
-            .finish_check(c.id, CheckStatus::Failed, Some("snils_not_found"), None, T0)
-            .await
-            .unwrap();
-    }
+    let failed = (CheckStatus::Failed, Some("snils_not_found"));
+    let s = closed_submission(store, a.id, b"data", failed, T0).await;
     let m = message(a.id, key);
     store
         .complete_submission(&Completion {
@@ -103,27 +93,7 @@ async fn delivered_messages_lose_their_body_and_undelivered_ones_keep_it(store: 
 }
 
 async fn the_outbox_is_leased_delivered_and_rescheduled(store: Arc<dyn Backend>) {
-    let a = registered_account(&store, b"pd-5").await;
-    let s = uuid::Uuid::new_v4();
-    let checks = both_checks(a.id, s);
-    store
-        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
-        .await
-        .unwrap();
-    for c in &checks {
-        store
-            .finish_check(c.id, CheckStatus::Failed, Some("snils_not_found"), None, T0)
-            .await
-            .unwrap();
-    }
-    let m = message(a.id, "verification:x");
-    store
-        .complete_submission(&Completion {
-            message: Some(m.clone()),
-            ..completion(a.id, s, None)
-        })
-        .await
-        .unwrap();
+    let m = queued_message(&store, b"pd-5", "verification:x").await;
     let lease = T0 + Duration::seconds(30);
     assert_eq!(store.lease_outbox(T0, lease, 10).await.unwrap().len(), 1);
     assert!(

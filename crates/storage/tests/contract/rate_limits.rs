@@ -7,24 +7,15 @@ contract!(
 );
 
 async fn rate_limits_hold_under_concurrency(store: Arc<dyn Backend>) {
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move {
-                store
-                    .hit_rate_limit("test", b"key", T0, Duration::HOUR, 5)
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut allowed = 0;
-    for t in tasks {
-        if t.await.unwrap() == RateDecision::Allowed {
-            allowed += 1;
-        }
-    }
-    assert_eq!(allowed, 5);
+    let hits = at_once(&store, 20, |store, _| async move {
+        store
+            .hit_rate_limit("test", b"key", T0, Duration::HOUR, 5)
+            .await
+            .unwrap()
+            == RateDecision::Allowed
+    })
+    .await;
+    assert_eq!(wins(&hits), 5);
     // Another key and another bucket are counted apart.
     assert_eq!(
         store

@@ -24,12 +24,7 @@ async fn submit_and_close(
     mvd: CheckStatus,
     address: Option<&[u8]>,
 ) -> uuid::Uuid {
-    let s = uuid::Uuid::new_v4();
-    let checks = both_checks(account, s);
-    store
-        .submit_personal_data(account, s, b"data", &checks, None, T0)
-        .await
-        .unwrap();
+    let (s, checks) = open_submission(store, account, b"data").await;
     for c in &checks {
         let (status, kept) = match c.registry {
             Registry::Sfr => (CheckStatus::Passed, None),

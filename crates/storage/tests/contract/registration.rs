@@ -61,20 +61,11 @@ async fn concurrent_code_attempts_never_exceed_the_limit(store: Arc<dyn Backend>
         .insert_registration(&r, &registration_message(&r))
         .await
         .unwrap();
-    let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.take_code_attempt(r.id, 3).await.unwrap() })
-        })
-        .collect();
-    let mut taken = Vec::new();
-    for t in tasks {
-        if let Some(n) = t.await.unwrap() {
-            taken.push(n);
-        }
-    }
-    taken.sort_unstable();
-    assert_eq!(taken, [1, 2, 3]);
+    let tries = at_once(&store, 50, |store, _| async move {
+        store.take_code_attempt(r.id, 3).await.unwrap()
+    })
+    .await;
+    assert_eq!(taken(tries), [1, 2, 3]);
     assert_eq!(store.registration(r.id).await.unwrap().unwrap().attempts, 3);
 }
 
@@ -152,15 +143,7 @@ async fn completing_a_registration_creates_the_account_atomically(store: Arc<dyn
 
 async fn a_taken_contact_is_a_conflict_and_leaves_the_registration(store: Arc<dyn Backend>) {
     let first = registered_account(&store, b"idx-5").await;
-    let r = registration(Channel::Sms, b"idx-5");
-    store
-        .insert_registration(&r, &registration_message(&r))
-        .await
-        .unwrap();
-    store
-        .mark_registration_confirmed(r.id, T0, &continuation(b"go"))
-        .await
-        .unwrap();
+    let r = confirmed_registration(&store, Channel::Sms, b"idx-5", b"go").await;
     let a = account_for(&r);
     assert!(matches!(
         store.complete_registration(r.id, b"go", T0, &a).await,
@@ -173,28 +156,12 @@ async fn a_taken_contact_is_a_conflict_and_leaves_the_registration(store: Arc<dy
     assert_eq!(store.account(a.id).await.unwrap(), None);
     assert!(store.account(first.id).await.unwrap().is_some());
 
-    let e = registration(Channel::Email, b"idx-6");
-    store
-        .insert_registration(&e, &registration_message(&e))
-        .await
-        .unwrap();
-    store
-        .mark_registration_confirmed(e.id, T0, &continuation(b"go"))
-        .await
-        .unwrap();
+    let e = confirmed_registration(&store, Channel::Email, b"idx-6", b"go").await;
     store
         .complete_registration(e.id, b"go", T0, &account_for(&e))
         .await
         .unwrap();
-    let e2 = registration(Channel::Email, b"idx-6");
-    store
-        .insert_registration(&e2, &registration_message(&e2))
-        .await
-        .unwrap();
-    store
-        .mark_registration_confirmed(e2.id, T0, &continuation(b"go"))
-        .await
-        .unwrap();
+    let e2 = confirmed_registration(&store, Channel::Email, b"idx-6", b"go").await;
     assert!(matches!(
         store
             .complete_registration(e2.id, b"go", T0, &account_for(&e2))

@@ -3,7 +3,6 @@
 use crate::fixtures::*;
 use uslugi_app::ports::{
     FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof, SecondFactorRecord,
-    TemporaryPassword,
 };
 use uslugi_domain::{FactorMethod, FactorPurpose};
 
@@ -41,6 +40,20 @@ fn challenge(
     }
 }
 
+/// Completes the login step `step` with `proof`, no notice: whether it
+/// opened `session`.
+async fn log_in(
+    store: &Arc<dyn Backend>,
+    step: uuid::Uuid,
+    proof: FactorProof,
+    session: &SessionRecord,
+) -> bool {
+    store
+        .complete_factor_login(step, &proof, session, None, &audit("login"))
+        .await
+        .unwrap()
+}
+
 fn enrolment(a: &AccountRecord, c: &FactorChallengeRecord, codes: &[&[u8]]) -> FactorEnrolment {
     FactorEnrolment {
         challenge_id: c.id,
@@ -58,17 +71,31 @@ fn enrolment(a: &AccountRecord, c: &FactorChallengeRecord, codes: &[&[u8]]) -> F
     }
 }
 
+/// How many backup codes the account has left.
+async fn codes_left(store: &Arc<dyn Backend>, a: &AccountRecord) -> u32 {
+    let factor = store.second_factor(a.id).await.unwrap().unwrap();
+    factor.backup_codes_left
+}
+
+/// Turns the factor on with step `c` and `codes`: whether it was.
+async fn enable(
+    store: &Arc<dyn Backend>,
+    a: &AccountRecord,
+    c: &FactorChallengeRecord,
+    codes: &[&[u8]],
+) -> bool {
+    store
+        .enable_second_factor(&enrolment(a, c, codes))
+        .await
+        .unwrap()
+}
+
 /// An account with an app turned on (last step taken: 100) and two backup codes.
 async fn with_app(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
     let a = registered_account(store, index).await;
     let c = challenge(&a, FactorPurpose::Enrol, FactorMethod::Totp);
     store.insert_factor_challenge(&c, None).await.unwrap();
-    assert!(
-        store
-            .enable_second_factor(&enrolment(&a, &c, &[b"backup-1", b"backup-2"]))
-            .await
-            .unwrap()
-    );
+    assert!(enable(store, &a, &c, &[b"backup-1", b"backup-2"]).await);
     a
 }
 
@@ -79,12 +106,7 @@ async fn a_factor_is_turned_on_once_with_its_backup_codes(store: Arc<dyn Backend
     store.insert_factor_challenge(&first, None).await.unwrap();
     let codes: Vec<Vec<u8>> = (0..10).map(|i| format!("code-{i}").into_bytes()).collect();
     let refs: Vec<&[u8]> = codes.iter().map(Vec::as_slice).collect();
-    assert!(
-        store
-            .enable_second_factor(&enrolment(&a, &first, &refs))
-            .await
-            .unwrap()
-    );
+    assert!(enable(&store, &a, &first, &refs).await);
     let f = store.second_factor(a.id).await.unwrap().unwrap();
     assert_eq!(f.method, FactorMethod::Totp);
     assert_eq!(f.totp_secret.as_deref(), Some(&b"sealed-key"[..]));
@@ -98,21 +120,13 @@ async fn a_factor_is_turned_on_once_with_its_backup_codes(store: Arc<dyn Backend
         "the enrolment's step is used up"
     );
     assert!(
-        !store
-            .enable_second_factor(&enrolment(&a, &first, &refs))
-            .await
-            .unwrap(),
+        !enable(&store, &a, &first, &refs).await,
         "the same step twice"
     );
     // A second enrolment while one factor is on writes nothing at all.
     let second = challenge(&a, FactorPurpose::Enrol, FactorMethod::Sms);
     store.insert_factor_challenge(&second, None).await.unwrap();
-    assert!(
-        !store
-            .enable_second_factor(&enrolment(&a, &second, &refs))
-            .await
-            .unwrap()
-    );
+    assert!(!enable(&store, &a, &second, &refs).await);
     assert!(
         store.factor_challenge(second.id).await.unwrap().is_some(),
         "rolled back"
@@ -158,42 +172,20 @@ async fn a_login_step_opens_one_session_and_an_app_code_works_once(store: Arc<dy
     // The step already taken at enrolment does not open anything.
     let mut s = session_of(&a, b"login-old-step");
     s.device_hash = Some(b"device".to_vec());
-    assert!(
-        !store
-            .complete_factor_login(
-                step.id,
-                &FactorProof::TotpStep(100),
-                &s,
-                None,
-                &audit("login")
-            )
-            .await
-            .unwrap()
-    );
+    assert!(!log_in(&store, step.id, FactorProof::TotpStep(100), &s).await);
     assert!(store.session(b"login-old-step").await.unwrap().is_none());
     assert!(
         store.factor_challenge(step.id).await.unwrap().is_some(),
         "nothing written"
     );
     // Ten nodes get the same right code at once: one session.
-    let mut tasks = Vec::new();
-    for i in 0..10u8 {
-        let store = Arc::clone(&store);
+    let opened = at_once(&store, 10, |store, i| {
         let mut s = session_of(&a, &[b's', i]);
         s.device_hash = Some(b"device".to_vec());
-        let id = step.id;
-        tasks.push(tokio::spawn(async move {
-            store
-                .complete_factor_login(id, &FactorProof::TotpStep(101), &s, None, &audit("login"))
-                .await
-                .unwrap()
-        }));
-    }
-    let mut opened = 0;
-    for t in tasks {
-        opened += usize::from(t.await.unwrap());
-    }
-    assert_eq!(opened, 1);
+        async move { log_in(&store, step.id, FactorProof::TotpStep(101), &s).await }
+    })
+    .await;
+    assert_eq!(wins(&opened), 1);
     assert_eq!(store.account_sessions(a.id).await.unwrap().len(), 1);
     assert_eq!(
         store.account(a.id).await.unwrap().unwrap().failed_logins,
@@ -213,33 +205,13 @@ async fn a_login_step_opens_one_session_and_an_app_code_works_once(store: Arc<dy
     // The same code again, in a new step: refused.
     let again = challenge(&a, FactorPurpose::Login, FactorMethod::Totp);
     store.insert_factor_challenge(&again, None).await.unwrap();
-    assert!(
-        !store
-            .complete_factor_login(
-                again.id,
-                &FactorProof::TotpStep(101),
-                &session_of(&a, b"replay"),
-                None,
-                &audit("login")
-            )
-            .await
-            .unwrap()
-    );
+    let replay = session_of(&a, b"replay");
+    assert!(!log_in(&store, again.id, FactorProof::TotpStep(101), &replay).await);
     // An enrolment step cannot stand for a login's.
     let enrol = challenge(&a, FactorPurpose::Enrol, FactorMethod::Totp);
     store.insert_factor_challenge(&enrol, None).await.unwrap();
-    assert!(
-        !store
-            .complete_factor_login(
-                enrol.id,
-                &FactorProof::TotpStep(102),
-                &session_of(&a, b"enrol-as-login"),
-                None,
-                &audit("login")
-            )
-            .await
-            .unwrap()
-    );
+    let as_login = session_of(&a, b"enrol-as-login");
+    assert!(!log_in(&store, enrol.id, FactorProof::TotpStep(102), &as_login).await);
     // A new login step replaces the account's last one.
     let newer = challenge(&a, FactorPurpose::Login, FactorMethod::Totp);
     store.insert_factor_challenge(&newer, None).await.unwrap();
@@ -265,33 +237,15 @@ async fn a_backup_code_works_once_even_at_once(store: Arc<dyn Backend>) {
         async move {
             let step = challenge(&a, FactorPurpose::Login, FactorMethod::Totp);
             store.insert_factor_challenge(&step, None).await.unwrap();
-            store
-                .complete_factor_login(
-                    step.id,
-                    &FactorProof::BackupCode(b"backup-1".to_vec()),
-                    &session_of(&a, token),
-                    None,
-                    &audit("login"),
-                )
-                .await
-                .unwrap()
+            let proof = FactorProof::BackupCode(b"backup-1".to_vec());
+            log_in(&store, step.id, proof, &session_of(&a, token)).await
         }
     };
     assert!(login(b"first").await);
     assert!(!login(b"second").await, "the code is spent");
-    assert_eq!(
-        store
-            .second_factor(a.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .backup_codes_left,
-        1
-    );
+    assert_eq!(codes_left(&store, &a).await, 1);
     // Six renewals with the one code left, at once: one wins.
-    let mut tasks = Vec::new();
-    for i in 0..6u8 {
-        let store = Arc::clone(&store);
+    let renewals = at_once(&store, 6, |store, i| {
         let change = FactorChange {
             account_id: a.id,
             challenge_id: None,
@@ -301,39 +255,16 @@ async fn a_backup_code_works_once_even_at_once(store: Arc<dyn Backend>) {
             audit: audit("backup_codes_renewed"),
             at: T0,
         };
-        tasks.push(tokio::spawn(async move {
-            store.change_second_factor(&change).await.unwrap()
-        }));
-    }
-    let mut won = 0;
-    for t in tasks {
-        won += usize::from(t.await.unwrap());
-    }
-    assert_eq!(won, 1);
-    assert_eq!(
-        store
-            .second_factor(a.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .backup_codes_left,
-        1
-    );
+        async move { store.change_second_factor(&change).await.unwrap() }
+    })
+    .await;
+    assert_eq!(wins(&renewals), 1);
+    assert_eq!(codes_left(&store, &a).await, 1);
     // An unknown code spends nothing.
     let step = challenge(&a, FactorPurpose::Login, FactorMethod::Totp);
     store.insert_factor_challenge(&step, None).await.unwrap();
-    assert!(
-        !store
-            .complete_factor_login(
-                step.id,
-                &FactorProof::BackupCode(b"no-such-code".to_vec()),
-                &session_of(&a, b"unknown"),
-                None,
-                &audit("login"),
-            )
-            .await
-            .unwrap()
-    );
+    let unknown = FactorProof::BackupCode(b"no-such-code".to_vec());
+    assert!(!log_in(&store, step.id, unknown, &session_of(&a, b"unknown")).await);
     // Renewed codes replace the old ones.
     let renew = FactorChange {
         account_id: a.id,
@@ -349,15 +280,7 @@ async fn a_backup_code_works_once_even_at_once(store: Arc<dyn Backend>) {
         at: T0,
     };
     assert!(store.change_second_factor(&renew).await.unwrap());
-    assert_eq!(
-        store
-            .second_factor(a.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .backup_codes_left,
-        3
-    );
+    assert_eq!(codes_left(&store, &a).await, 3);
     assert!(
         !store.change_second_factor(&renew).await.unwrap(),
         "the app's code works once here too"
@@ -376,15 +299,7 @@ async fn a_backup_code_works_once_even_at_once(store: Arc<dyn Backend>) {
     assert!(!consent(FactorProof::TotpStep(201)).await);
     assert!(consent(FactorProof::BackupCode(b"new-1".to_vec())).await);
     assert!(!consent(FactorProof::BackupCode(b"new-1".to_vec())).await);
-    assert_eq!(
-        store
-            .second_factor(a.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .backup_codes_left,
-        2
-    );
+    assert_eq!(codes_left(&store, &a).await, 2);
 }
 
 async fn turning_the_factor_off_spends_the_sms_code_and_removes_everything(
@@ -451,21 +366,8 @@ async fn turning_the_factor_off_spends_the_sms_code_and_removes_everything(
     // On again later: the old backup code is no more.
     let enrol = challenge(&a, FactorPurpose::Enrol, FactorMethod::Totp);
     store.insert_factor_challenge(&enrol, None).await.unwrap();
-    assert!(
-        store
-            .enable_second_factor(&enrolment(&a, &enrol, &[b"b-2"]))
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        store
-            .second_factor(a.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .backup_codes_left,
-        1
-    );
+    assert!(enable(&store, &a, &enrol, &[b"b-2"]).await);
+    assert_eq!(codes_left(&store, &a).await, 1);
     let reuse = FactorChange {
         proof: FactorProof::BackupCode(b"b-1".to_vec()),
         ..off(None)
@@ -477,24 +379,14 @@ async fn factor_attempts_and_resends_hold_under_concurrency(store: Arc<dyn Backe
     let a = registered_account(&store, b"factor-attempts-1").await;
     let step = challenge(&a, FactorPurpose::Login, FactorMethod::Sms);
     store.insert_factor_challenge(&step, None).await.unwrap();
-    let mut tasks = Vec::new();
-    for _ in 0..50 {
-        let store = Arc::clone(&store);
-        tasks.push(tokio::spawn(async move {
-            store.take_factor_attempt(step.id, 3).await.unwrap()
-        }));
-    }
-    let mut taken: Vec<u32> = Vec::new();
-    for t in tasks {
-        taken.extend(t.await.unwrap());
-    }
-    taken.sort_unstable();
-    assert_eq!(taken, [1, 2, 3]);
-    let mut tasks = Vec::new();
-    for i in 0..5u8 {
-        let store = Arc::clone(&store);
+    let tries = at_once(&store, 50, |store, _| async move {
+        store.take_factor_attempt(step.id, 3).await.unwrap()
+    })
+    .await;
+    assert_eq!(taken(tries), [1, 2, 3]);
+    let resends = at_once(&store, 5, |store, i| {
         let m = message(a.id, &format!("resend-{i}"));
-        tasks.push(tokio::spawn(async move {
+        async move {
             store
                 .replace_factor_code(
                     step.id,
@@ -506,13 +398,10 @@ async fn factor_attempts_and_resends_hold_under_concurrency(store: Arc<dyn Backe
                 )
                 .await
                 .unwrap()
-        }));
-    }
-    let mut won = 0;
-    for t in tasks {
-        won += usize::from(t.await.unwrap());
-    }
-    assert_eq!(won, 1, "one resend wins");
+        }
+    })
+    .await;
+    assert_eq!(wins(&resends), 1, "one resend wins");
     let c = store.factor_challenge(step.id).await.unwrap().unwrap();
     assert_eq!(
         (c.attempts, c.sent_at),
@@ -533,10 +422,7 @@ async fn a_temporary_password_turns_the_factor_off(store: Arc<dyn Backend>) {
     let a = with_app(&store, b"factor-restore-1").await;
     let step = challenge(&a, FactorPurpose::Login, FactorMethod::Totp);
     store.insert_factor_challenge(&step, None).await.unwrap();
-    let pw = TemporaryPassword {
-        hash: "$argon2id$temp".into(),
-        expires_at: T0 + Duration::hours(24),
-    };
+    let pw = temporary_password("$argon2id$temp");
     store
         .set_temporary_password(
             a.id,

@@ -9,26 +9,12 @@ contract!(
 
 async fn sessions_live_and_expire(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"idx-8").await;
-    let short = SessionRecord {
-        token_hash: b"token-1".to_vec(),
-        account_id: a.id,
-        created_at: T0,
-        last_seen_at: T0,
-        expires_at: T0 + Duration::hours(12),
-        idle_timeout: Duration::minutes(30),
-        remember: false,
-        must_change_password: false,
-        device_hash: None,
-        user_agent: None,
-        network: None,
-    };
+    let short = session_of(&a, b"token-1");
     let long = SessionRecord {
-        token_hash: b"token-2".to_vec(),
         expires_at: T0 + Duration::days(30),
         idle_timeout: Duration::days(30),
         remember: true,
-        must_change_password: false,
-        ..short.clone()
+        ..session_of(&a, b"token-2")
     };
     store.insert_session(&short).await.unwrap();
     store.insert_session(&long).await.unwrap();

@@ -62,12 +62,7 @@ async fn a_submission_writes_its_checks_atomically(store: Arc<dyn Backend>) {
     assert_eq!(p.draft.as_deref(), Some(&b"draft"[..]));
     assert!(store.checks_of_submission(bad).await.unwrap().is_empty());
 
-    let s = uuid::Uuid::new_v4();
-    let checks = both_checks(a.id, s);
-    store
-        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
-        .await
-        .unwrap();
+    let (s, checks) = open_submission(&store, a.id, b"data").await;
     let p = store.personal_data(a.id).await.unwrap().unwrap();
     assert_eq!(p.status, VerificationStatus::InProgress);
     assert_eq!(
@@ -106,21 +101,15 @@ async fn due_checks_are_leased_to_one_worker_at_a_time(store: Arc<dyn Backend>) 
             .unwrap();
     }
     let lease = T0 + Duration::seconds(60);
-    let mut tasks = Vec::new();
-    for _ in 0..4 {
-        let store = store.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut got = Vec::new();
-            for _ in 0..5 {
-                got.extend(store.lease_due_checks(T0, lease, 2).await.unwrap());
-            }
-            got
-        }));
-    }
-    let mut leased = Vec::new();
-    for t in tasks {
-        leased.extend(t.await.unwrap().into_iter().map(|c| c.id));
-    }
+    let workers = at_once(&store, 4, |store, _| async move {
+        let mut got = Vec::new();
+        for _ in 0..5 {
+            got.extend(store.lease_due_checks(T0, lease, 2).await.unwrap());
+        }
+        got
+    })
+    .await;
+    let mut leased: Vec<_> = workers.into_iter().flatten().map(|c| c.id).collect();
     leased.sort();
     let mut expected = all.clone();
     expected.sort();
@@ -171,12 +160,7 @@ async fn due_checks_are_leased_to_one_worker_at_a_time(store: Arc<dyn Backend>) 
 
 async fn a_check_finishes_once(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"pd-3").await;
-    let s = uuid::Uuid::new_v4();
-    let checks = both_checks(a.id, s);
-    store
-        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
-        .await
-        .unwrap();
+    let (s, checks) = open_submission(&store, a.id, b"data").await;
     let at = T0 + Duration::seconds(3);
     assert!(
         store
@@ -221,42 +205,23 @@ async fn a_check_finishes_once(store: Arc<dyn Backend>) {
 async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"pd-4").await;
     store.save_addresses(a.id, b"addresses", T0).await.unwrap();
-    let s = uuid::Uuid::new_v4();
-    let checks = both_checks(a.id, s);
-    store
-        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
-        .await
-        .unwrap();
-    for c in &checks {
-        store
-            .finish_check(c.id, CheckStatus::Passed, None, None, T0)
-            .await
-            .unwrap();
-    }
+    let s = closed_submission(&store, a.id, b"data", PASSED, T0).await;
     assert_eq!(
         store.submissions_to_complete(10).await.unwrap(),
         vec![(a.id, s)]
     );
     let at = T0 + Duration::seconds(10);
-    let completion = Completion {
-        account_id: a.id,
-        submission_id: s,
-        status: VerificationStatus::Verified,
-        verified: Some(VerifiedIdentity {
-            surname: b"new-surname".to_vec(),
-            given_name: b"new-given".to_vec(),
-            snils_index: b"snils-1".to_vec(),
-            passport_index: b"passport-index".to_vec(),
-            registration_address: None,
-        }),
-        message: Some(message(a.id, &format!("verification:{s}"))),
-        in_person: None,
-        audit: None,
-        at,
+    let verified = VerifiedIdentity {
+        surname: b"new-surname".to_vec(),
+        given_name: b"new-given".to_vec(),
+        ..identity(b"snils-1", b"passport-index")
     };
-    assert!(store.complete_submission(&completion).await.unwrap());
-    let mut repeat = completion.clone();
-    repeat.message = Some(message(a.id, &format!("verification:{s}")));
+    let done = Completion {
+        at,
+        ..with_message(completion(a.id, s, Some(verified)))
+    };
+    assert!(store.complete_submission(&done).await.unwrap());
+    let repeat = with_message(done.clone());
     assert!(
         !store.complete_submission(&repeat).await.unwrap(),
         "applied once"
@@ -289,7 +254,7 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
         .unwrap();
     assert_eq!(
         out,
-        vec![completion.message.clone().unwrap()]
+        vec![done.message.clone().unwrap()]
             .into_iter()
             .map(|mut m| {
                 m.leased_until = Some(at + Duration::seconds(60));
@@ -299,27 +264,11 @@ async fn a_completion_applies_once_with_one_message(store: Arc<dyn Backend>) {
     );
 
     // New data that fail keep the verified data and the level in force.
-    let s2 = uuid::Uuid::new_v4();
-    let checks2 = both_checks(a.id, s2);
-    store
-        .submit_personal_data(a.id, s2, b"data-2", &checks2, None, at)
-        .await
-        .unwrap();
-    for c in &checks2 {
-        store
-            .finish_check(c.id, CheckStatus::Failed, Some("data_mismatch"), None, at)
-            .await
-            .unwrap();
-    }
+    let mismatch = (CheckStatus::Failed, Some("data_mismatch"));
+    let s2 = closed_submission(&store, a.id, b"data-2", mismatch, at).await;
     let failed = Completion {
-        account_id: a.id,
-        submission_id: s2,
-        status: VerificationStatus::Failed,
-        verified: None,
-        message: Some(message(a.id, &format!("verification:{s2}"))),
-        in_person: None,
-        audit: None,
         at,
+        ..with_message(completion(a.id, s2, None))
     };
     assert!(store.complete_submission(&failed).await.unwrap());
     let p = store.personal_data(a.id).await.unwrap().unwrap();
@@ -343,32 +292,12 @@ async fn a_snils_verified_elsewhere_stops_the_completion(store: Arc<dyn Backend>
     let mut ids = Vec::new();
     for i in 0..2u8 {
         let a = registered_account(&store, &[b's', i]).await;
-        let s = uuid::Uuid::new_v4();
-        let checks = both_checks(a.id, s);
-        store
-            .submit_personal_data(a.id, s, b"data", &checks, None, T0)
-            .await
-            .unwrap();
-        for c in &checks {
-            store
-                .finish_check(c.id, CheckStatus::Passed, None, None, T0)
-                .await
-                .unwrap();
-        }
+        let s = closed_submission(&store, a.id, b"data", PASSED, T0).await;
         ids.push((a.id, s));
     }
-    let completion = |(account_id, submission_id): (AccountId, uuid::Uuid)| Completion {
-        account_id,
-        submission_id,
-        status: VerificationStatus::Verified,
-        verified: Some(identity(b"same-snils", b"passport-index")),
-        message: Some(message(
-            account_id,
-            &format!("verification:{submission_id}"),
-        )),
-        in_person: None,
-        audit: None,
-        at: T0,
+    let completion = |(account, submission): (AccountId, uuid::Uuid)| {
+        let same = identity(b"same-snils", b"passport-index");
+        with_message(completion(account, submission, Some(same)))
     };
     assert!(
         store
@@ -404,18 +333,7 @@ async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn B
         .import_accounts(std::slice::from_ref(&a))
         .await
         .unwrap();
-    let s = uuid::Uuid::new_v4();
-    let checks = both_checks(a.id, s);
-    store
-        .submit_personal_data(a.id, s, b"new-data", &checks, None, T0)
-        .await
-        .unwrap();
-    for c in &checks {
-        store
-            .finish_check(c.id, CheckStatus::Passed, None, None, T0)
-            .await
-            .unwrap();
-    }
+    let s = closed_submission(&store, a.id, b"new-data", PASSED, T0).await;
     let applied = store
         .complete_submission(&completion(
             a.id,
@@ -443,12 +361,7 @@ async fn a_confirmed_account_stays_confirmed_when_new_data_pass(store: Arc<dyn B
 async fn idle_workers_see_no_work_and_busy_ones_do(store: Arc<dyn Backend>) {
     assert!(!store.has_due_work(T0).await.unwrap(), "an empty database");
     let a = registered_account(&store, b"due-1").await;
-    let s = uuid::Uuid::new_v4();
-    let checks = both_checks(a.id, s);
-    store
-        .submit_personal_data(a.id, s, b"data", &checks, None, T0)
-        .await
-        .unwrap();
+    let (s, checks) = open_submission(&store, a.id, b"data").await;
     assert!(store.has_due_work(T0).await.unwrap(), "new checks are due");
     let lease = T0 + Duration::seconds(30);
     store.lease_due_checks(T0, lease, 10).await.unwrap();

@@ -14,11 +14,11 @@ pub fn routes() -> Router<AppState> {
     page::routes()
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 
-/// The search as the form and the API send it; every part optional.
+/// The search as the page's form sends it; every part optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct SearchInput {
@@ -36,32 +36,23 @@ enum SearchProblem {
 }
 
 impl SearchInput {
-    /// The page's form: its checkbox sends `on`; anything else is off.
+    /// The page's form: its checkbox sends `on`; anything else is off. An
+    /// empty choice of service is any service.
     fn page_query(&self) -> Result<CenterQuery, SearchProblem> {
-        self.query(matches!(self.open_now.trim(), "1" | "true" | "on" | "yes"))
-    }
-
-    /// The API: `open_now` is 1 or true, 0 or false, or absent.
-    fn api_query(&self) -> Result<CenterQuery, SearchProblem> {
-        let open_now = match self.open_now.trim() {
-            "1" | "true" => true,
-            "" | "0" | "false" => false,
-            _ => return Err(SearchProblem::OpenNow),
-        };
-        self.query(open_now)
-    }
-
-    fn query(&self, open_now: bool) -> Result<CenterQuery, SearchProblem> {
         let service = match self.service.trim() {
             "" => None,
             s => Some(CenterService::parse(s).ok_or(SearchProblem::Service)?),
         };
-        let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         Ok(CenterQuery {
-            region: some(&self.region),
-            text: some(&self.q),
+            region: some_text(&self.region),
+            text: some_text(&self.q),
             service,
-            open_now,
+            open_now: matches!(self.open_now.trim(), "1" | "true" | "on" | "yes"),
         })
     }
+}
+
+/// A text to search by, trimmed; blank is none.
+fn some_text(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }

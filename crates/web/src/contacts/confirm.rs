@@ -2,20 +2,22 @@
 //! for the letter to the new address), a new code.
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
 use uslugi_app::contacts::{ContactChangeError, ContactChangeView};
 use uslugi_app::{Confirmation, Contact};
-use uslugi_domain::Channel;
+use uslugi_domain::{AccountId, Channel};
 
 use crate::AppState;
 use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, CodeClock, CodeStep, Ctx, EmptyForm, local_time, render, see_other};
+use crate::page::{
+    Chrome, CodeActions, CodeStep, Ctx, EmptyForm, SecretClock, render, resend_refused, see_other,
+};
 
 use super::{changed_query, contact_change_answer, page_error};
 
@@ -60,27 +62,23 @@ fn confirm_page(
     ConfirmPage {
         by_email,
         sent_text,
-        step: CodeStep {
-            confirm_action: format!("/me/contacts/changes/{}/confirm", view.id),
-            submit_label: c.confirm,
-            resend_action: format!("/me/contacts/changes/{}/resend", view.id),
-            resend_label: if by_email {
-                c.resend_letter
-            } else {
-                ctx.tr.resend_code
+        step: CodeStep::new(
+            state,
+            &ctx,
+            CodeActions {
+                confirm: format!("/me/contacts/changes/{}/confirm", view.id),
+                submit_label: c.confirm,
+                resend: format!("/me/contacts/changes/{}/resend", view.id),
             },
-            valid_until_text: fill(
-                c.valid_until,
-                local_time(state, view.secret_expires_at, &ctx),
-            ),
-            clock: CodeClock::new(
-                state,
-                &ctx,
+            c.resend_letter,
+            c.valid_until,
+            &SecretClock {
                 by_email,
-                (view.secret_expires_at, view.resend_at),
-                view.attempts_left == 0,
-            ),
-        },
+                expires_at: view.secret_expires_at,
+                resend_at: view.resend_at,
+                attempts_left: view.attempts_left,
+            },
+        ),
         notice,
         errors,
         tr: ctx.tr,
@@ -99,6 +97,20 @@ fn page_id(ctx: &Ctx, id: &str) -> Result<uuid::Uuid, PageError> {
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.contacts.err_gone))
 }
 
+/// The change the page is about, or the page that says why there is none.
+async fn change_view(
+    state: &AppState,
+    ctx: &Ctx,
+    account: AccountId,
+    id: uuid::Uuid,
+) -> Result<ContactChangeView, PageError> {
+    state
+        .accounts
+        .contact_change(account, id)
+        .await
+        .map_err(|e| page_error(ctx, state, e))
+}
+
 async fn confirm_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -109,11 +121,7 @@ async fn confirm_form(
     let here = format!("/me/contacts/changes/{id}");
     let session = citizen_or_login!(state, ctx, headers, &here);
     let id = page_id(&ctx, &id)?;
-    let view = state
-        .accounts
-        .contact_change(session.account_id, id)
-        .await
-        .map_err(|e| page_error(&ctx, &state, e))?;
+    let view = change_view(&state, &ctx, session.account_id, id).await?;
     let notice = q
         .sent
         .is_some()
@@ -151,18 +159,14 @@ async fn confirm_submit(
     {
         Ok(contact) => Ok(see_other(changed_query(&contact))),
         Err(e) => {
-            let answer = contact_change_answer(ctx.tr, state.accounts.now(), &e);
-            if answer.fields.is_empty() {
-                return Err(PageError::from_answer(ctx.lang.0, answer));
-            }
-            let view = state
-                .accounts
-                .contact_change(session.account_id, id)
-                .await
-                .map_err(|e| page_error(&ctx, &state, e))?;
+            let fields = PageError::form_fields(
+                ctx.lang.0,
+                contact_change_answer(ctx.tr, state.accounts.now(), &e),
+            )?;
+            let view = change_view(&state, &ctx, session.account_id, id).await?;
             Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &confirm_page(&state, ctx, &view, None, answer.fields),
+                &confirm_page(&state, ctx, &view, None, fields),
             ))
         }
     }
@@ -186,22 +190,10 @@ async fn resend_submit(
     {
         Ok(_) => Ok(see_other(&format!("/me/contacts/changes/{id}?sent=1"))),
         Err(ContactChangeError::RateLimited { retry_at }) => {
-            let view = state
-                .accounts
-                .contact_change(session.account_id, id)
-                .await
-                .map_err(|e| page_error(&ctx, &state, e))?;
-            let secs = (retry_at - state.accounts.now()).whole_seconds().max(1);
-            let mut errors = FieldErrors::new();
-            errors.insert("resend".into(), fill(ctx.tr.too_many, secs));
-            let mut response = render(
-                StatusCode::TOO_MANY_REQUESTS,
-                &confirm_page(&state, ctx, &view, None, errors),
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            Ok(response)
+            let view = change_view(&state, &ctx, session.account_id, id).await?;
+            Ok(resend_refused(&state, ctx.tr, retry_at, |errors| {
+                confirm_page(&state, ctx, &view, None, errors)
+            }))
         }
         Err(e) => Err(page_error(&ctx, &state, e)),
     }

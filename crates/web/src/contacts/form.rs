@@ -180,13 +180,13 @@ async fn submit(
     {
         Ok(s) => Ok(see_other(&format!("/me/contacts/changes/{}", s.id))),
         Err(e) => {
-            let answer = contact_change_answer(ctx.tr, state.accounts.now(), &e);
-            if answer.fields.is_empty() {
-                return Err(PageError::from_answer(ctx.lang.0, answer));
-            }
+            let fields = PageError::form_fields(
+                ctx.lang.0,
+                contact_change_answer(ctx.tr, state.accounts.now(), &e),
+            )?;
             Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &form_page(ctx, kind, value, &factor, answer.fields),
+                &form_page(ctx, kind, value, &factor, fields),
             ))
         }
     }

@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .merge(email_link::routes())
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 

@@ -16,7 +16,7 @@ pub fn routes() -> Router<AppState> {
     page::routes()
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 

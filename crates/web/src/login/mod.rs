@@ -4,8 +4,9 @@
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::PageError;
@@ -19,7 +20,7 @@ pub fn routes() -> Router<AppState> {
     page::routes()
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 
@@ -72,8 +73,24 @@ pub(crate) async fn session_response(
         .into_response())
 }
 
-/// `201 {"session_token","expires_at","password_change_required"}` and the
-/// cookie: a login done, with or without a second factor.
+/// A login done: the session, also set as the cookie.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SessionCreated {
+    /// The session, for `Authorization: Bearer` (256 bits; the same as the
+    /// cookie's value)
+    session_token: String,
+    /// When the session ends however active it is (12 hours; 30 days when
+    /// remembered); it ends sooner when idle
+    #[schema(format = DateTime)]
+    expires_at: String,
+    /// Logged in with a temporary password from a service center: only
+    /// `POST /me/password` (and `GET /me`, `DELETE /sessions/current`) until
+    /// it is replaced
+    password_change_required: bool,
+}
+
+/// `201` [`SessionCreated`] and the cookie: a login done, with or without a
+/// second factor.
 pub(crate) fn session_created(state: &AppState, session: &uslugi_app::NewSession) -> Response {
     let max_age = session
         .remember
@@ -84,11 +101,11 @@ pub(crate) fn session_created(state: &AppState, session: &uslugi_app::NewSession
             header::SET_COOKIE,
             set_cookie(SESSION_COOKIE, &session.token, max_age),
         )],
-        Json(json!({
-            "session_token": session.token,
-            "expires_at": session.expires_at.format(&Rfc3339).unwrap_or_default(),
-            "password_change_required": session.must_change_password,
-        })),
+        Json(SessionCreated {
+            session_token: session.token.clone(),
+            expires_at: session.expires_at.format(&Rfc3339).unwrap_or_default(),
+            password_change_required: session.must_change_password,
+        }),
     )
         .into_response()
 }

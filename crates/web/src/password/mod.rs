@@ -5,14 +5,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use uslugi_app::PasswordChangeError;
 use uslugi_domain::PasswordProblem;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
+use crate::api::ApiRouter;
 use crate::auth::{AnyApiSession, citizen_or_login};
-use crate::error::{ApiError, FieldErrors, PageError};
+use crate::error::{ApiError, ErrorBody, FieldErrors, PageError};
 use crate::http::{ApiJson, CsrfForm, Language, session_token};
 use crate::i18n::Tr;
 use crate::page::{Chrome, Ctx, render, see_other};
@@ -27,8 +29,8 @@ pub fn routes() -> Router<AppState> {
     Router::new().route(PAGE, routing::get(form).post(submit))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/me/password", routing::post(api_change))
+pub fn api_routes() -> ApiRouter {
+    OpenApiRouter::new().routes(routes!(change_password))
 }
 
 #[derive(Template)]
@@ -121,38 +123,74 @@ async fn submit(
     }
 }
 
-#[derive(Deserialize)]
+/// `current_password` may be null, which is the same as absent.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PasswordChangeRequest)]
 struct PasswordJson {
+    /// Required, except after a temporary password (`password_change_required`),
+    /// when it is not asked and is ignored
     current_password: Option<String>,
+    /// 8 to 128 characters; not common, repetitive, the portal's name, nor
+    /// built from the person's name, phone, e-mail or SNILS
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
+    password: Option<String>,
+    /// The same again
+    #[schema(required = true, nullable = false, min_length = 8, max_length = 128)]
+    password_confirmation: Option<String>,
+    /// End every other session of the account too (always so after a
+    /// temporary password)
     #[serde(default)]
-    password: String,
-    #[serde(default)]
-    password_confirmation: String,
-    #[serde(default)]
+    #[schema(default = false)]
     end_other_sessions: bool,
 }
 
-/// `POST /api/v1/me/password`: `200` when changed; `422` naming the field.
-async fn api_change(
+#[derive(Serialize, ToSchema)]
+struct PasswordChanged {
+    /// Always true
+    password_changed: bool,
+}
+
+/// Set a new password
+///
+/// After a temporary password (password_change_required) the current one
+/// is not asked and every other session ends; otherwise current_password
+/// is required. Each wrong current password counts as a wrong login: after
+/// a few the account is throttled, for the login too.
+#[utoipa::path(
+    post,
+    path = "/me/password",
+    tag = "password",
+    security(("bearer" = []), ("cookie" = [])),
+    request_body = PasswordJson,
+    responses(
+        (status = 200, description = "Changed", body = PasswordChanged),
+        (status = 422, description = "password_rejected, wrong_current_password, password_unchanged or throttled (too many wrong current passwords: wait, as for a login) — fields password, password_confirmation, current_password", body = ErrorBody),
+    )
+)]
+async fn change_password(
     State(state): State<AppState>,
     lang: Language,
-    AnyApiSession(_, token): AnyApiSession,
+    session: AnyApiSession,
     ApiJson(input): ApiJson<PasswordJson>,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
+    let AnyApiSession(_, token) = session;
     match state
         .accounts
         .change_password(
             &token,
             input.current_password.as_deref(),
-            &input.password,
-            &input.password_confirmation,
+            input.password.as_deref().unwrap_or_default(),
+            input.password_confirmation.as_deref().unwrap_or_default(),
             input.end_other_sessions,
             lang.0,
         )
         .await
     {
-        Ok(()) => Ok(Json(json!({ "password_changed": true })).into_response()),
+        Ok(()) => Ok(Json(PasswordChanged {
+            password_changed: true,
+        })
+        .into_response()),
         Err(PasswordChangeError::NoSession) => Err(ApiError::unauthorized(t)),
         Err(PasswordChangeError::Internal(e)) => Err(ApiError::internal(t, &e)),
         Err(e) => {

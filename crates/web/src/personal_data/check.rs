@@ -9,12 +9,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing};
-use serde_json::{Value, json};
-use uslugi_app::registries::Registry;
+use serde::Serialize;
+use serde_json::Value;
+use uslugi_app::registries::{PassportInvalidity, Registry};
 use uslugi_app::verification::{FailureReason, VerificationState};
 use uslugi_domain::{CheckStatus, Token, VerificationStatus};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
 use crate::AppState;
+use crate::api::{token, token_schema};
 use crate::auth::{ApiSession, citizen_or_login};
 use crate::error::{ApiError, PageError};
 use crate::http::Language;
@@ -63,19 +67,90 @@ fn registry_str(r: Registry) -> &'static str {
     }
 }
 
-/// The state as the API and the live page read it.
-pub fn state_json(t: &Tr, s: &VerificationState) -> Value {
-    json!({
-        "status": s.status.as_str(),
-        "checks": s.checks.iter().map(|c| json!({
-            "registry": registry_str(c.registry),
-            "status": c.status.as_str(),
-            "reason": c.reason.map(FailureReason::as_str),
-            "reason_text": c.reason.map(|r| reason_text(t, r)),
-            "status_text": check_state_text(t, c.status),
-        })).collect::<Vec<_>>(),
-        "snils_taken": s.snils_taken,
-    })
+/// The state of the checks, as the API and the live page read it.
+#[derive(Debug, PartialEq, Serialize, ToSchema)]
+#[schema(as = Verification)]
+pub(super) struct VerificationAnswer {
+    #[serde(serialize_with = "token")]
+    #[schema(schema_with = token_schema::<VerificationStatus>)]
+    status: VerificationStatus,
+    /// The Social Fund's check first, then the Interior Ministry's; none
+    /// before the first submission
+    checks: Vec<CheckAnswer>,
+    /// Both checks passed but the SNILS is verified in another account: the
+    /// only way a submission learns that a SNILS has an account
+    snils_taken: bool,
+}
+
+/// The check at one registry.
+#[derive(Debug, PartialEq, Serialize, ToSchema)]
+#[schema(as = VerificationCheck)]
+struct CheckAnswer {
+    #[schema(schema_with = registry_schema)]
+    registry: String,
+    #[serde(serialize_with = "token")]
+    #[schema(schema_with = token_schema::<CheckStatus>)]
+    status: CheckStatus,
+    // Described by its schema: utoipa drops a doc comment beside `schema_with`.
+    #[schema(required = true, schema_with = reason_schema)]
+    reason: Option<String>,
+    /// The reason in the request's language
+    #[schema(required = true)]
+    reason_text: Option<String>,
+    /// The status in the request's language
+    status_text: String,
+}
+
+pub(super) fn verification_answer(t: &Tr, s: &VerificationState) -> VerificationAnswer {
+    VerificationAnswer {
+        status: s.status,
+        checks: s
+            .checks
+            .iter()
+            .map(|c| CheckAnswer {
+                registry: registry_str(c.registry).to_owned(),
+                status: c.status,
+                reason: c.reason.map(|r| r.as_str().to_owned()),
+                reason_text: c.reason.map(|r| reason_text(t, r).to_owned()),
+                status_text: check_state_text(t, c.status).to_owned(),
+            })
+            .collect(),
+        snils_taken: s.snils_taken,
+    }
+}
+
+fn registry_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([Registry::Sfr, Registry::Mvd].map(registry_str)))
+        .build()
+}
+
+/// Every reason a check can fail for, for the schema. [`reason_text`]
+/// matches them without a catch-all: a new one is a compile error there,
+/// the place to remember this list.
+const REASONS: [FailureReason; 8] = [
+    FailureReason::SnilsNotFound,
+    FailureReason::DataMismatch,
+    FailureReason::PassportNotFound,
+    FailureReason::PassportInvalid(PassportInvalidity::Lost),
+    FailureReason::PassportInvalid(PassportInvalidity::Expired),
+    FailureReason::PassportInvalid(PassportInvalidity::Replaced),
+    FailureReason::Unavailable,
+    FailureReason::Rejected,
+];
+
+fn reason_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            REASONS
+                .iter()
+                .map(|r| Value::from(r.as_str()))
+                .chain([Value::Null]),
+        ))
+        .description(Some("Why the check failed; null unless it did"))
+        .build()
 }
 
 pub(crate) struct CheckRow {
@@ -156,7 +231,10 @@ async fn check_page(
 }
 
 /// Server-sent events: the state whenever it changes, until the checks end.
-/// The page closes the stream and reloads when the status is final.
+/// The page closes the stream and reloads when the status is final. When
+/// the node begins to stop, the stream ends with a `shutdown` event whose
+/// `retry` tells the browser to reconnect (to another node, or this one
+/// restarted) in three seconds.
 async fn check_events(
     State(state): State<AppState>,
     lang: Language,
@@ -165,12 +243,20 @@ async fn check_events(
     let t = lang.tr();
     let account = session.account_id;
     let stream = futures_util::stream::unfold(
-        (state, None::<Value>, false),
+        (state, None::<VerificationAnswer>, false),
         move |(state, last, done)| async move {
             if done {
                 return None;
             }
+            let mut shutdown = state.shutdown.clone();
             loop {
+                if shutdown.has_begun() {
+                    let event = Event::default()
+                        .event("shutdown")
+                        .retry(StdDuration::from_secs(3))
+                        .data("reconnect");
+                    return Some((Ok(event), (state, last, true)));
+                }
                 let current = match state.verification.state(account).await {
                     Ok(s) => s,
                     Err(e) => {
@@ -178,10 +264,14 @@ async fn check_events(
                         return None;
                     }
                 };
-                let value = state_json(t, &current);
+                let value = verification_answer(t, &current);
                 let finished = current.status != VerificationStatus::InProgress;
                 if last.as_ref() != Some(&value) {
-                    let event = Event::default().event("state").data(value.to_string());
+                    // Strings, enums and a bool: it cannot fail to serialize.
+                    let event = Event::default()
+                        .event("state")
+                        .json_data(&value)
+                        .expect("the state serializes");
                     return Some((
                         Ok::<Event, Infallible>(event),
                         (state, Some(value), finished),
@@ -190,7 +280,10 @@ async fn check_events(
                 if finished {
                     return None;
                 }
-                tokio::time::sleep(StdDuration::from_secs(1)).await;
+                tokio::select! {
+                    () = tokio::time::sleep(StdDuration::from_secs(1)) => {}
+                    () = shutdown.begun() => {}
+                }
             }
         },
     );
@@ -201,4 +294,18 @@ async fn check_events(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_lists_each_failure_reason_once() {
+        let forms: std::collections::BTreeSet<_> = REASONS.iter().map(|r| r.as_str()).collect();
+        assert_eq!(forms.len(), REASONS.len());
+        for r in REASONS {
+            assert_eq!(FailureReason::parse(r.as_str()), Some(r));
+        }
+    }
 }

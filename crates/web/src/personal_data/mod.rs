@@ -24,6 +24,6 @@ pub fn routes() -> Router<AppState> {
         .merge(addresses::routes())
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }

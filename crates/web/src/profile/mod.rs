@@ -5,12 +5,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
-use uslugi_domain::{AccountLevel, Token};
+use uslugi_domain::{AccountId, AccountLevel, ConfirmedVia, Token};
+use utoipa::ToSchema;
+use utoipa::openapi::schema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
+use crate::api::{ApiRouter, token, token_schema};
 use crate::auth::{AnyApiSession, citizen_or_login};
 use crate::error::{ApiError, PageError};
 use crate::http::Language;
@@ -21,8 +24,8 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/me", routing::get(me))
 }
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/me", routing::get(api_me))
+pub fn api_routes() -> ApiRouter {
+    OpenApiRouter::new().routes(routes!(get_me))
 }
 
 #[derive(Template)]
@@ -119,7 +122,67 @@ async fn me(
     )))
 }
 
-async fn api_me(
+/// The account of the session, and whether the session must replace a
+/// temporary password.
+#[derive(Serialize, ToSchema)]
+struct Me {
+    #[schema(value_type = uuid::Uuid)]
+    account_id: AccountId,
+    #[serde(serialize_with = "token")]
+    #[schema(schema_with = token_schema::<AccountLevel>)]
+    level: AccountLevel,
+    surname: String,
+    given_name: String,
+    /// E.164
+    #[schema(required = true, example = "+79253910202")]
+    phone: Option<String>,
+    #[schema(required = true, format = Email)]
+    email: Option<String>,
+    /// When the identity was proven (a confirmed account)
+    #[schema(required = true, format = DateTime)]
+    confirmed_at: Option<String>,
+    #[schema(required = true, schema_with = confirmed_via_schema)]
+    confirmed_via: Option<&'static str>,
+    /// Logged in with a temporary password from a service center: only POST
+    /// /me/password (and GET /me, DELETE /sessions/current) until it is
+    /// replaced; other /me calls answer 403 password_change_required
+    password_change_required: bool,
+}
+
+/// One of [`ConfirmedVia`]'s forms, or null. (A `schema_with` replaces
+/// the field's doc comment, so the description is given here.)
+fn confirmed_via_schema() -> schema::Object {
+    schema::ObjectBuilder::new()
+        .description(Some(
+            "How the identity was proven: at a service center or with a letter's code; null until it is",
+        ))
+        .schema_type(schema::SchemaType::from_iter([
+            schema::Type::String,
+            schema::Type::Null,
+        ]))
+        .enum_values(Some(
+            ConfirmedVia::forms()
+                .into_iter()
+                .map(Some)
+                .chain([None::<&str>]),
+        ))
+        .build()
+}
+
+/// The logged-in person
+///
+/// Also open to a session that must replace its temporary password first
+/// (`password_change_required`).
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "profile",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The account", body = Me),
+    )
+)]
+async fn get_me(
     State(state): State<AppState>,
     lang: Language,
     AnyApiSession(session, _): AnyApiSession,
@@ -131,16 +194,16 @@ async fn api_me(
         .await
         .map_err(|e| ApiError::internal(t, &e))?
         .ok_or_else(|| ApiError::unauthorized(t))?;
-    Ok(Json(json!({
-        "account_id": profile.account_id.to_string(),
-        "level": profile.level.as_str(),
-        "surname": profile.surname,
-        "given_name": profile.given_name,
-        "phone": profile.phone.map(|p| p.e164().to_owned()),
-        "email": profile.email.map(|e| e.as_str().to_owned()),
-        "confirmed_at": profile.confirmed_at.and_then(|at| at.format(&Rfc3339).ok()),
-        "confirmed_via": profile.confirmed_via.map(uslugi_domain::ConfirmedVia::as_str),
-        "password_change_required": session.must_change_password,
-    }))
+    Ok(Json(Me {
+        account_id: profile.account_id,
+        level: profile.level,
+        surname: profile.surname,
+        given_name: profile.given_name,
+        phone: profile.phone.map(|p| p.e164().to_owned()),
+        email: profile.email.map(|e| e.as_str().to_owned()),
+        confirmed_at: profile.confirmed_at.and_then(|at| at.format(&Rfc3339).ok()),
+        confirmed_via: profile.confirmed_via.map(ConfirmedVia::as_str),
+        password_change_required: session.must_change_password,
+    })
     .into_response())
 }

@@ -1,84 +1,152 @@
 //! `/api/v1/recovery…`: the same steps as the pages, for apps.
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use uslugi_app::recovery::RecoveryError;
-use uslugi_domain::Token;
+use uslugi_domain::Channel;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::api::{ApiRouter, token, token_schema};
+use crate::error::{ApiError, ErrorBody};
 use crate::http::{ApiJson, ClientIp, Language};
 use crate::i18n::Tr;
 
 use super::{fact_of, recovery_answer, recovery_not_found};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/recovery", routing::post(api_start))
-        .route("/recovery/{id}/confirm", routing::post(api_confirm))
-        .route("/recovery/{id}/password", routing::post(api_password))
+pub(super) fn routes() -> ApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(start_recovery))
+        .routes(routes!(confirm_recovery))
+        .routes(routes!(set_recovery_password))
 }
 
 fn api_error(t: &Tr, state: &AppState, e: RecoveryError) -> ApiError {
     recovery_answer(t, state.accounts.now(), &e)
 }
 
-#[derive(Deserialize)]
-struct StartJson {
-    #[serde(default)]
-    login: String,
-}
-
-/// `POST /api/v1/recovery {"login"}` → `202 {"recovery_id","channel"}`,
-/// the same for logins no account has.
-async fn api_start(
-    State(state): State<AppState>,
-    lang: Language,
-    ClientIp(ip): ClientIp,
-    ApiJson(input): ApiJson<StartJson>,
-) -> Result<Response, ApiError> {
-    let t = lang.tr();
-    if input.login.trim().is_empty() {
-        return Err(ApiError::invalid_field(t, "login", t.err_required));
-    }
-    match state
-        .accounts
-        .start_recovery(&input.login, lang.0, ip)
-        .await
-    {
-        Ok(r) => Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({
-                "recovery_id": r.id,
-                "channel": r.channel.as_str(),
-                "expires_in": (r.secret_expires_at - state.accounts.now()).whole_seconds(),
-            })),
-        )
-            .into_response()),
-        Err(e) => Err(api_error(t, &state, e)),
-    }
-}
-
-#[derive(Deserialize)]
-struct ConfirmJson {
-    code: Option<String>,
-    token: Option<String>,
-    passport_series_number: Option<String>,
-    snils: Option<String>,
-}
-
 fn parse_id(t: &Tr, id: &str) -> Result<uuid::Uuid, ApiError> {
     id.parse().map_err(|_| recovery_not_found(t))
 }
 
-async fn api_confirm(
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RecoveryRequest)]
+struct StartInput {
+    /// A phone (any usual spelling), an e-mail or a SNILS
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        example = "+7 (926) 150-00-01"
+    )]
+    login: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RecoveryAccepted {
+    recovery_id: uuid::Uuid,
+    /// `sms` for a phone or a SNILS, `email` for an e-mail: what was typed
+    /// decides, never the account
+    #[serde(serialize_with = "token")]
+    #[schema(schema_with = token_schema::<Channel>)]
+    channel: Channel,
+    /// Seconds the code (300) or link (86400) is valid
+    expires_in: i64,
+}
+
+/// «Не удаётся войти?»: send a code or a link to the account's confirmed contact
+///
+/// Sends a code (SMS) or a link (e-mail) to the confirmed contact of the
+/// account with this phone, e-mail or SNILS. The same answer, in the same
+/// time, for logins no account has.
+#[utoipa::path(
+    post,
+    path = "/recovery",
+    tag = "recovery",
+    request_body = StartInput,
+    responses(
+        (status = 202, description = "Started", body = RecoveryAccepted),
+        (status = 422, description = "invalid (field login: empty); login_malformed (field login): not a phone, e-mail or SNILS", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many messages to this contact or from this address", body = ErrorBody),
+    )
+)]
+async fn start_recovery(
+    State(state): State<AppState>,
+    lang: Language,
+    ClientIp(ip): ClientIp,
+    ApiJson(input): ApiJson<StartInput>,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let login = input.login.unwrap_or_default();
+    if login.trim().is_empty() {
+        return Err(ApiError::invalid_field(t, "login", t.err_required));
+    }
+    let r = state
+        .accounts
+        .start_recovery(&login, lang.0, ip)
+        .await
+        .map_err(|e| api_error(t, &state, e))?;
+    let body = RecoveryAccepted {
+        recovery_id: r.id,
+        channel: r.channel,
+        expires_in: (r.secret_expires_at - state.accounts.now()).whole_seconds(),
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// The SMS code or the link's token (the code counts when both are sent),
+/// and for a standard or confirmed account the second fact: the passport,
+/// or the SNILS unless the login was the SNILS. An empty fact counts as
+/// none; a simplified account's fact is not looked at.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RecoveryConfirmRequest)]
+struct ConfirmInput {
+    /// Six digits; spaces are ignored
+    #[schema(nullable = false, pattern = r"^\s*([0-9]\s*){6}$", example = "123456")]
+    code: Option<String>,
+    /// From the link in the letter
+    #[schema(nullable = false, min_length = 1)]
+    token: Option<String>,
+    #[schema(nullable = false, example = "4510 123456")]
+    passport_series_number: Option<String>,
+    #[schema(nullable = false, example = "112-233-445 95")]
+    snils: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RecoveryConfirmed {
+    confirmed: bool,
+    /// Single-use, 256 bits: the right to take the next step, handed to
+    /// whoever confirmed (not to whoever started). Lives 30 minutes.
+    continuation_token: String,
+    /// Seconds the continuation token stays valid (1800)
+    continuation_expires_in: i64,
+}
+
+/// Confirm the recovery with the code or the link's token
+///
+/// A standard or confirmed account also gives passport_series_number (or
+/// snils, unless the login was the SNILS).
+#[utoipa::path(
+    post,
+    path = "/recovery/{id}/confirm",
+    tag = "recovery",
+    params(("id" = uuid::Uuid, Path, description = "The recovery_id")),
+    request_body = ConfirmInput,
+    responses(
+        (status = 200, description = "Confirmed", body = RecoveryConfirmed),
+        (status = 404, description = "recovery_not_found", body = ErrorBody),
+        (status = 422, description = "invalid (field code: neither code nor token), code_malformed, code_wrong, code_expired, code_attempts_exhausted (3 tries), token_invalid, token_expired, fact_required (fields passport_series_number, snils), fact_malformed, fact_wrong", body = ErrorBody),
+    )
+)]
+async fn confirm_recovery(
     State(state): State<AppState>,
     lang: Language,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<ConfirmJson>,
+    ApiJson(input): ApiJson<ConfirmInput>,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let id = parse_id(t, &id)?;
@@ -87,46 +155,60 @@ async fn api_confirm(
         input.passport_series_number.as_deref(),
         input.snils.as_deref(),
     );
-    match state.accounts.confirm_recovery(id, with, fact).await {
-        Ok(continuation) => Ok(Json(json!({
-            "confirmed": true,
-            "continuation_token": continuation.token,
-            "continuation_expires_in": (continuation.expires_at - state.accounts.now()).whole_seconds(),
-        }))
-        .into_response()),
-        Err(e) => Err(api_error(t, &state, e)),
-    }
+    let continuation = state
+        .accounts
+        .confirm_recovery(id, with, fact)
+        .await
+        .map_err(|e| api_error(t, &state, e))?;
+    let body = RecoveryConfirmed {
+        confirmed: true,
+        continuation_expires_in: (continuation.expires_at - state.accounts.now()).whole_seconds(),
+        continuation_token: continuation.token,
+    };
+    Ok(Json(body).into_response())
 }
 
-#[derive(Deserialize)]
-struct PasswordJson {
-    /// From the answer of the confirmation: whoever confirmed continues.
-    continuation_token: Option<String>,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    password_confirmation: String,
+crate::api::continuation_password_request!(RecoveryPasswordRequest);
+
+#[derive(Serialize, ToSchema)]
+struct RecoveryCompleted {
+    password_changed: bool,
 }
 
-async fn api_password(
+/// Set the new password of a confirmed recovery
+///
+/// The lockout is lifted, every session ends, a notice goes to every
+/// confirmed contact; the level is kept.
+#[utoipa::path(
+    post,
+    path = "/recovery/{id}/password",
+    tag = "recovery",
+    params(("id" = uuid::Uuid, Path, description = "The recovery_id")),
+    request_body = PasswordInput,
+    responses(
+        (status = 200, description = "Changed", body = RecoveryCompleted),
+        (status = 403, description = "Without the continuation token the confirmation returned, or with a used or expired one (code continuation_required)", body = ErrorBody),
+        (status = 404, description = "recovery_not_found (also once it is used)", body = ErrorBody),
+        (status = 409, description = "not_confirmed: the code or link first", body = ErrorBody),
+        (status = 422, description = "password_rejected: fields password, password_confirmation", body = ErrorBody),
+    )
+)]
+async fn set_recovery_password(
     State(state): State<AppState>,
     lang: Language,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<PasswordJson>,
+    ApiJson(input): ApiJson<PasswordInput>,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
     let id = parse_id(t, &id)?;
-    match state
+    let (continuation, password, confirmation) = input.parts();
+    state
         .accounts
-        .finish_recovery(
-            id,
-            input.continuation_token.as_deref(),
-            &input.password,
-            &input.password_confirmation,
-        )
+        .finish_recovery(id, continuation, password, confirmation)
         .await
-    {
-        Ok(()) => Ok(Json(json!({ "password_changed": true })).into_response()),
-        Err(e) => Err(api_error(t, &state, e)),
-    }
+        .map_err(|e| api_error(t, &state, e))?;
+    Ok(Json(RecoveryCompleted {
+        password_changed: true,
+    })
+    .into_response())
 }

@@ -131,11 +131,11 @@ async fn confirm_and_continue(
             Ok(response)
         }
         Err(e) => {
-            let answer = recovery_answer(ctx.tr, state.accounts.now(), &e);
-            if answer.fields.is_empty() {
-                return Err(PageError::from_answer(ctx.lang.0, answer));
-            }
-            let mut errors = answer.fields;
+            let fields = PageError::form_fields(
+                ctx.lang.0,
+                recovery_answer(ctx.tr, state.accounts.now(), &e),
+            )?;
+            let mut errors = fields;
             let secret_ok = matches!(
                 e,
                 RecoveryError::FactRequired { .. }
@@ -196,6 +196,12 @@ async fn confirm_submit(
     confirm_and_continue(&state, ctx, id, input, false).await
 }
 
+/// A link no recovery has (unknown, used or expired): what its page and
+/// its button answer.
+fn link_no_good(ctx: &Ctx) -> PageError {
+    PageError::new(StatusCode::NOT_FOUND, ctx.lang.0, ctx.tr.err_token)
+}
+
 /// The e-mail's link: its page shows a button and confirms nothing; a
 /// mail scanner that opens it changes nothing.
 async fn email_link(
@@ -204,11 +210,7 @@ async fn email_link(
     Query(q): Query<LinkToken>,
 ) -> Result<Response, PageError> {
     if state.accounts.recovery_by_link(&q.token).await.is_err() {
-        return Err(PageError::new(
-            StatusCode::NOT_FOUND,
-            ctx.lang.0,
-            ctx.tr.err_token,
-        ));
+        return Err(link_no_good(&ctx));
     }
     Ok(render(
         StatusCode::OK,
@@ -228,15 +230,10 @@ async fn email_submit(
     ctx: Ctx,
     CsrfForm(input): CsrfForm<ConfirmInput>,
 ) -> Result<Response, PageError> {
-    let id = match state.accounts.recovery_by_link(&input.token).await {
-        Ok(id) => id,
-        Err(_) => {
-            return Err(PageError::new(
-                StatusCode::NOT_FOUND,
-                ctx.lang.0,
-                ctx.tr.err_token,
-            ));
-        }
-    };
+    let id = state
+        .accounts
+        .recovery_by_link(&input.token)
+        .await
+        .map_err(|_| link_no_good(&ctx))?;
     confirm_and_continue(&state, ctx, id, input, true).await
 }

@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(password::routes())
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 

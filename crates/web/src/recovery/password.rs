@@ -30,6 +30,17 @@ struct PasswordPage {
     errors: FieldErrors,
 }
 
+fn password_page(ctx: Ctx, status: StatusCode, errors: FieldErrors) -> Response {
+    render(
+        status,
+        &PasswordPage {
+            tr: ctx.tr,
+            chrome: ctx.chrome,
+            errors,
+        },
+    )
+}
+
 async fn password_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -43,14 +54,7 @@ async fn password_form(
         Ok(v) if v.confirmed && cookie(&headers, RECOVERY_CONTINUE_COOKIE).is_none() => Err(
             page_error(&ctx, &state, RecoveryError::ContinuationRequired),
         ),
-        Ok(v) if v.confirmed => Ok(render(
-            StatusCode::OK,
-            &PasswordPage {
-                tr: ctx.tr,
-                chrome: ctx.chrome,
-                errors: FieldErrors::new(),
-            },
-        )),
+        Ok(v) if v.confirmed => Ok(password_page(ctx, StatusCode::OK, FieldErrors::new())),
         Ok(_) => Ok(see_other("/recover/confirm")),
         Err(e) => Err(page_error(&ctx, &state, e)),
     }
@@ -90,18 +94,11 @@ async fn password_submit(
             Ok(response)
         }
         Err(e) => {
-            let answer = recovery_answer(ctx.tr, state.accounts.now(), &e);
-            if answer.fields.is_empty() {
-                return Err(PageError::from_answer(ctx.lang.0, answer));
-            }
-            Ok(render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &PasswordPage {
-                    tr: ctx.tr,
-                    chrome: ctx.chrome,
-                    errors: answer.fields,
-                },
-            ))
+            let fields = PageError::form_fields(
+                ctx.lang.0,
+                recovery_answer(ctx.tr, state.accounts.now(), &e),
+            )?;
+            Ok(password_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, fields))
         }
     }
 }

@@ -70,17 +70,17 @@ async fn start_submit(
         )
             .into_response()),
         Err(e) => {
-            let answer = recovery_answer(ctx.tr, state.accounts.now(), &e);
-            if answer.fields.is_empty() {
-                return Err(PageError::from_answer(ctx.lang.0, answer));
-            }
+            let fields = PageError::form_fields(
+                ctx.lang.0,
+                recovery_answer(ctx.tr, state.accounts.now(), &e),
+            )?;
             Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &StartPage {
                     tr: ctx.tr,
                     chrome: ctx.chrome,
                     login: input.login,
-                    errors: answer.fields,
+                    errors: fields,
                 },
             ))
         }

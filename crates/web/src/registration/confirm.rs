@@ -2,20 +2,25 @@
 //! code, the countdown.
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
-use uslugi_app::{Confirmation, Contact, RegistrationError, RegistrationView};
+use uslugi_app::{Confirmation, RegistrationError, RegistrationView};
 use uslugi_domain::Channel;
 
 use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, CodeClock, CodeStep, Ctx, EmptyForm, local_time, render, see_other};
+use crate::page::{
+    Chrome, CodeActions, CodeStep, Ctx, EmptyForm, SecretClock, local_time, render, resend_refused,
+    see_other,
+};
 
-use super::{continue_registration, current_registration, input, registration_error_page};
+use super::{
+    continue_registration, current_registration, input, registration_error_page, who_registers,
+};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -46,10 +51,7 @@ fn confirm_page(
     notice: Option<&'static str>,
     errors: FieldErrors,
 ) -> ConfirmPage {
-    let who = match &view.contact {
-        Contact::Phone(p) => format!("{} {}, {}", view.surname, view.given_name, p),
-        Contact::Email(e) => format!("{} {}, {}", view.surname, view.given_name, e.as_str()),
-    };
+    let who = who_registers(view);
     let by_email = view.channel == Channel::Email;
     ConfirmPage {
         by_email,
@@ -58,27 +60,23 @@ fn confirm_page(
             ctx.tr.email_sent,
             local_time(state, view.secret_expires_at, &ctx),
         ),
-        step: CodeStep {
-            confirm_action: "/register/confirm".into(),
-            submit_label: ctx.tr.continue_button,
-            resend_action: "/register/resend".into(),
-            resend_label: if by_email {
-                ctx.tr.resend_email
-            } else {
-                ctx.tr.resend_code
+        step: CodeStep::new(
+            state,
+            &ctx,
+            CodeActions {
+                confirm: "/register/confirm".into(),
+                submit_label: ctx.tr.continue_button,
+                resend: "/register/resend".into(),
             },
-            valid_until_text: fill(
-                ctx.tr.code_valid_until,
-                local_time(state, view.secret_expires_at, &ctx),
-            ),
-            clock: CodeClock::new(
-                state,
-                &ctx,
+            ctx.tr.resend_email,
+            ctx.tr.code_valid_until,
+            &SecretClock {
                 by_email,
-                (view.secret_expires_at, view.resend_at),
-                view.attempts_left == 0,
-            ),
-        },
+                expires_at: view.secret_expires_at,
+                resend_at: view.resend_at,
+                attempts_left: view.attempts_left,
+            },
+        ),
         notice,
         errors,
         tr: ctx.tr,
@@ -135,14 +133,14 @@ async fn confirm_submit(
     {
         Ok(continuation) => Ok(continue_registration(&state, view.id, &continuation.token)),
         Err(e) => {
-            let answer = input::registration_answer(ctx.tr, state.accounts.now(), &e);
-            if answer.fields.is_empty() {
-                return Err(PageError::from_answer(ctx.lang.0, answer));
-            }
+            let fields = PageError::form_fields(
+                ctx.lang.0,
+                input::registration_answer(ctx.tr, state.accounts.now(), &e),
+            )?;
             let view = current_registration(&state, &ctx, &headers).await?;
             Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &confirm_page(&state, ctx, &view, None, answer.fields),
+                &confirm_page(&state, ctx, &view, None, fields),
             ))
         }
     }
@@ -159,17 +157,9 @@ async fn resend_submit(
     match state.accounts.resend(view.id, ip).await {
         Ok(_) => Ok(see_other("/register/confirm?sent=1")),
         Err(RegistrationError::RateLimited { retry_at }) => {
-            let secs = (retry_at - state.accounts.now()).whole_seconds().max(1);
-            let mut errors = FieldErrors::new();
-            errors.insert("resend".into(), fill(ctx.tr.too_many, secs));
-            let mut response = render(
-                StatusCode::TOO_MANY_REQUESTS,
-                &confirm_page(&state, ctx, &view, None, errors),
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
-            Ok(response)
+            Ok(resend_refused(&state, ctx.tr, retry_at, |errors| {
+                confirm_page(&state, ctx, &view, None, errors)
+            }))
         }
         Err(e) => Err(registration_error_page(&ctx, e, &state)),
     }

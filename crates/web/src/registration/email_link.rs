@@ -4,20 +4,32 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
-use uslugi_app::{Confirmation, Contact, RegistrationError};
+use uslugi_app::{Confirmation, RegistrationError};
 
 use crate::AppState;
 use crate::error::PageError;
 use crate::http::CsrfForm;
 use crate::page::{Ctx, LinkConfirmPage, LinkToken, render};
 
-use super::{continue_registration, registration_error_page};
+use super::{continue_registration, registration_error_page, who_registers};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route(
         "/register/confirm-email",
         routing::get(confirm_email_link).post(confirm_email_submit),
     )
+}
+
+/// What an e-mail link's page and its button answer when the link does
+/// not confirm: a page of its own when the link is no good, else the
+/// registration's error page.
+fn link_refused(state: &AppState, ctx: Ctx, e: RegistrationError) -> Result<Response, PageError> {
+    match e {
+        RegistrationError::LinkInvalid
+        | RegistrationError::LinkExpired
+        | RegistrationError::NotFound => Ok(link_gone(ctx, &e)),
+        e => Err(registration_error_page(&ctx, e, state)),
+    }
 }
 
 /// What an e-mail link's page shows when the link is no good.
@@ -47,31 +59,18 @@ async fn confirm_email_link(
 ) -> Result<Response, PageError> {
     let token = q.token;
     match state.accounts.registration_by_link(&token).await {
-        Ok(view) => {
-            let who = match &view.contact {
-                Contact::Email(e) => {
-                    format!("{} {}, {}", view.surname, view.given_name, e.as_str())
-                }
-                Contact::Phone(p) => format!("{} {}, {}", view.surname, view.given_name, p),
-            };
-            Ok(render(
-                StatusCode::OK,
-                &LinkConfirmPage {
-                    lead: ctx.tr.link_confirm_registration,
-                    tr: ctx.tr,
-                    chrome: ctx.chrome,
-                    who: Some(who),
-                    action: "/register/confirm-email",
-                    token,
-                },
-            ))
-        }
-        Err(
-            e @ (RegistrationError::LinkInvalid
-            | RegistrationError::LinkExpired
-            | RegistrationError::NotFound),
-        ) => Ok(link_gone(ctx, &e)),
-        Err(e) => Err(registration_error_page(&ctx, e, &state)),
+        Ok(view) => Ok(render(
+            StatusCode::OK,
+            &LinkConfirmPage {
+                lead: ctx.tr.link_confirm_registration,
+                tr: ctx.tr,
+                chrome: ctx.chrome,
+                who: Some(who_registers(&view)),
+                action: "/register/confirm-email",
+                token,
+            },
+        )),
+        Err(e) => link_refused(&state, ctx, e),
     }
 }
 
@@ -92,11 +91,6 @@ async fn confirm_email_submit(
     };
     match result {
         Ok((id, continuation)) => Ok(continue_registration(&state, id, &continuation.token)),
-        Err(
-            e @ (RegistrationError::LinkInvalid
-            | RegistrationError::LinkExpired
-            | RegistrationError::NotFound),
-        ) => Ok(link_gone(ctx, &e)),
-        Err(e) => Err(registration_error_page(&ctx, e, &state)),
+        Err(e) => link_refused(&state, ctx, e),
     }
 }

@@ -8,14 +8,22 @@ use uslugi_domain::{Email, PersonName, PhoneNumber};
 use crate::error::{ApiError, FieldErrors, log_internal};
 use crate::i18n::{Tr, fill};
 
-#[derive(Debug, Default, Clone, Deserialize)]
+/// Give `phone` or `email`, not both.
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = RegistrationRequest)]
 pub struct RegistrationInput {
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
     pub surname: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
     pub given_name: Option<String>,
+    /// Russian mobile number in any usual spelling; give phone or email, not both
+    #[schema(nullable = false, example = "+7 (925) 391-02-02")]
     pub phone: Option<String>,
+    #[schema(nullable = false, format = Email)]
     pub email: Option<String>,
     /// The API sends a boolean; the form sends the checkbox value "true".
     #[serde(default, deserialize_with = "bool_or_string")]
+    #[schema(required = true, nullable = false, value_type = bool)]
     pub accept_terms: Option<bool>,
 }
 

@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(password::routes())
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 
@@ -76,4 +76,14 @@ fn continue_registration(state: &AppState, id: RegistrationId, continuation: &st
         ),
     );
     response
+}
+
+/// Who registers, as the code's and the link's pages name them: the
+/// name and the contact the code or the letter went to.
+fn who_registers(view: &RegistrationView) -> String {
+    let contact = match &view.contact {
+        uslugi_app::Contact::Phone(p) => p.to_string(),
+        uslugi_app::Contact::Email(e) => e.as_str().to_owned(),
+    };
+    format!("{} {}, {}", view.surname, view.given_name, contact)
 }

@@ -101,10 +101,10 @@ async fn password_submit(
             Ok(response)
         }
         Err(e) => {
-            let answer = input::registration_answer(ctx.tr, state.accounts.now(), &e);
-            if answer.fields.is_empty() {
-                return Err(PageError::from_answer(ctx.lang.0, answer));
-            }
+            let fields = PageError::form_fields(
+                ctx.lang.0,
+                input::registration_answer(ctx.tr, state.accounts.now(), &e),
+            )?;
             let (phone, email) = match &view.contact {
                 Contact::Phone(p) => (Some(p), None),
                 Contact::Email(e) => (None, Some(e)),
@@ -124,7 +124,7 @@ async fn password_submit(
                     strength: (!password.is_empty()).then(|| ctx.tr.strength(assessed.strength)),
                     tr: ctx.tr,
                     chrome: ctx.chrome,
-                    errors: answer.fields,
+                    errors: fields,
                 },
             ))
         }

@@ -285,9 +285,7 @@ async fn enrol_submit(
             } else {
                 field_error(ctx.tr, &state, &e)
             };
-            if let Some((field, message)) = message {
-                errors.insert(field, message);
-            }
+            errors.extend(message);
             enrol_page_again(
                 &state,
                 &ctx,
@@ -323,9 +321,7 @@ async fn enrol_resend(
         Err(FactorError::Internal(e)) => return Err(PageError::internal(ctx.lang.0, &e)),
         Err(FactorError::NotFound) => return Ok(see_other(ENROL_START)),
         Err(e) => {
-            if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                errors.insert(field, message);
-            }
+            errors.extend(field_error(ctx.tr, &state, &e));
         }
     }
     let status = if errors.is_empty() {

@@ -160,8 +160,8 @@ async fn login_code_submit(
             let mut errors = FieldErrors::new();
             if code.trim().is_empty() {
                 errors.insert("code".into(), ctx.tr.factor.err_code.into());
-            } else if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                errors.insert(field, message);
+            } else {
+                errors.extend(field_error(ctx.tr, &state, &e));
             }
             let step = state.accounts.factor_login_step(id).await.ok();
             Ok(login_page(
@@ -199,10 +199,7 @@ async fn login_code_resend(
         Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
         Err(FactorError::NotFound) => Ok(step_over(&state, &ctx, next)),
         Err(e) => {
-            let mut errors = FieldErrors::new();
-            if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                errors.insert(field, message);
-            }
+            let errors: FieldErrors = field_error(ctx.tr, &state, &e).into_iter().collect();
             let step = state.accounts.factor_login_step(id).await.ok();
             Ok(login_page(
                 &state,

@@ -203,9 +203,7 @@ async fn manage_submit(
                 errors.insert("code".into(), ctx.tr.factor.err_send_first.into());
             }
             Err(e) => {
-                if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                    errors.insert(field, message);
-                }
+                errors.extend(field_error(ctx.tr, &state, &e));
             }
         }
     }
@@ -265,27 +263,20 @@ async fn manage_code_submit(
         Manage::Off
     };
     let session = citizen_or_login!(state, ctx, headers, which.path());
+    // Back to the page that asked, which tells that the code is sent.
+    let sent = || see_other(&format!("{}?sent=1", contact_page.unwrap_or(which.path())));
     match state
         .accounts
         .send_manage_code(session.account_id, ctx.lang.0, ip)
         .await
     {
-        Ok(_) => Ok(see_other(&format!(
-            "{}?sent=1",
-            contact_page.unwrap_or(which.path())
-        ))),
+        Ok(_) => Ok(sent()),
         Err(FactorError::Internal(e)) => Err(PageError::internal(ctx.lang.0, &e)),
         Err(FactorError::NotOn) => Ok(see_other(SECURITY)),
         // Asked twice within the minute: the first code is on its way.
-        Err(FactorError::TooEarly { .. }) if contact_page.is_some() => Ok(see_other(&format!(
-            "{}?sent=1",
-            contact_page.unwrap_or(which.path())
-        ))),
+        Err(FactorError::TooEarly { .. }) if contact_page.is_some() => Ok(sent()),
         Err(e) => {
-            let mut errors = FieldErrors::new();
-            if let Some((field, message)) = field_error(ctx.tr, &state, &e) {
-                errors.insert(field, message);
-            }
+            let errors: FieldErrors = field_error(ctx.tr, &state, &e).into_iter().collect();
             manage_page(
                 &state,
                 &ctx,

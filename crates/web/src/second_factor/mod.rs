@@ -4,15 +4,16 @@ use askama::Template;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use uslugi_app::FactorError;
 use uslugi_app::second_factor::FactorStep;
-use uslugi_domain::{FactorMethod, Token};
+use uslugi_domain::FactorMethod;
+use utoipa::ToSchema;
+use utoipa::openapi::schema;
 
 use crate::AppState;
+use crate::api::{token, token_schema};
 use crate::error::ApiError;
 use crate::i18n::{Tr, fill};
 use crate::page::{Chrome, Ctx, no_store, render};
@@ -38,29 +39,69 @@ pub fn routes() -> Router<AppState> {
         .merge(manage::routes())
 }
 
-pub fn api_routes() -> Router<AppState> {
+pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+/// A login's step waiting for a code, as the API shows it: the `202` of
+/// `POST /api/v1/sessions` when the account has a second factor, and of
+/// `…/sessions/second-factor/resend`.
+#[derive(Serialize, ToSchema)]
+pub struct SecondFactorStep {
+    /// Always `true`: no session yet, the code is asked for next
+    #[schema(schema_with = always_true)]
+    second_factor_required: bool,
+    /// The step waiting for the code; no session
+    challenge_id: uuid::Uuid,
+    #[serde(serialize_with = "token")]
+    #[schema(schema_with = token_schema::<FactorMethod>)]
+    method: FactorMethod,
+    /// Until when the step waits
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: OffsetDateTime,
+    /// Seconds the step waits (10 minutes)
+    expires_in: i64,
+    /// When the SMS code stops working (300 s after it was sent); `null`
+    /// for an app, or when no code could be sent
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    code_expires_at: Option<OffsetDateTime>,
+    /// When a new SMS code may be asked for; `null` when none was sent
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    resend_at: Option<OffsetDateTime>,
+    /// The masked phone the SMS went to: +7 (926) ***-**-12; `null` when
+    /// no SMS was sent
+    #[schema(required = true)]
+    sent_to: Option<String>,
+    /// Tries left at the code in this step
+    attempts_left: u32,
 }
 
-/// A step waiting for a code, as the API shows it (also the `202` of
-/// `POST /api/v1/sessions` when the account has a second factor).
-pub fn step_json(state: &AppState, step: &FactorStep) -> serde_json::Value {
+/// The step of a login waiting for its code, as the API answers it.
+pub fn step_json(state: &AppState, step: &FactorStep) -> SecondFactorStep {
     let now = state.accounts.now();
-    json!({
-        "second_factor_required": true,
-        "challenge_id": step.challenge_id.to_string(),
-        "method": step.method.as_str(),
-        "expires_at": rfc3339(step.expires_at),
-        "expires_in": (step.expires_at - now).whole_seconds().max(0),
-        "code_expires_at": step.code_expires_at.map(rfc3339),
-        "resend_at": step.resend_at.map(rfc3339),
-        "sent_to": step.sent_to,
-        "attempts_left": step.attempts_left,
-    })
+    SecondFactorStep {
+        second_factor_required: true,
+        challenge_id: step.challenge_id,
+        method: step.method,
+        expires_at: step.expires_at,
+        expires_in: (step.expires_at - now).whole_seconds().max(0),
+        code_expires_at: step.code_expires_at,
+        resend_at: step.resend_at,
+        sent_to: step.sent_to.clone(),
+        attempts_left: step.attempts_left,
+    }
+}
+
+/// The schema of a flag that is always `true` (JSON Schema's
+/// `const: true`, which utoipa does not write).
+fn always_true() -> schema::Object {
+    schema::ObjectBuilder::new()
+        .schema_type(schema::Type::Boolean)
+        .enum_values(Some([true]))
+        .build()
 }
 
 /// The one answer to each second-factor error, for the API and the pages
