@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::{Router, routing};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use uslugi_app::jobs::{JobMetrics, JobOutcome};
+use uslugi_app::jobs::{JobMetrics, JobOutcome, kinds};
 use uslugi_app::ports::{DeliveryError, Message, Messenger};
 use uslugi_domain::Token as _;
 use uslugi_storage::Backend;
@@ -46,6 +46,20 @@ pub async fn exporter(listen: &str) -> anyhow::Result<Exporter> {
         .context("cannot install the metrics recorder")?;
     describe();
     metrics::gauge!("uslugi_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    // Every counter's series from the start, at 0: an alert on a rate, or
+    // a dashboard, sees "none yet" rather than "no such series".
+    for result in uslugi_app::accounts::LOGIN_RESULTS {
+        metrics::counter!("uslugi_logins_total", "result" => result).absolute(0);
+    }
+    for channel in uslugi_domain::Channel::forms() {
+        for result in ["sent", "failed"] {
+            metrics::counter!("uslugi_messages_total", "channel" => channel, "result" => result)
+                .absolute(0);
+        }
+    }
+    for kind in [kinds::REGISTRY_CHECK, kinds::OUTBOX, kinds::LETTER] {
+        metrics::counter!("uslugi_job_failures_total", "kind" => kind).absolute(0);
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("metrics_listen: cannot listen on {listen}"))?;
@@ -83,6 +97,14 @@ fn describe() {
     describe_gauge!(
         "uslugi_build_info",
         "Always 1; the version of the running build"
+    );
+    describe_gauge!(
+        "uslugi_jobs_pending",
+        "Background jobs not yet done (due now or later), by kind; the same on every node"
+    );
+    describe_gauge!(
+        "uslugi_db_pool_connections",
+        "This node's connections to the database, busy or idle"
     );
     describe_gauge!(
         "uslugi_workers_alive",
@@ -153,6 +175,24 @@ pub fn router(
 async fn render(State(probe): State<Probe>) -> impl IntoResponse {
     let alive = probe.workers.load(Ordering::Relaxed);
     metrics::gauge!("uslugi_workers_alive").set(if alive { 1.0 } else { 0.0 });
+    // Read at each scrape: the database is the queue, shared by every node,
+    // so each node reports the same figure (alert on max, not sum).
+    match probe.store.pending_jobs().await {
+        Ok(pending) => {
+            for (kind, count) in [
+                (kinds::REGISTRY_CHECK, pending.registry_checks),
+                (kinds::OUTBOX, pending.messages),
+                (kinds::LETTER, pending.letters),
+            ] {
+                metrics::gauge!("uslugi_jobs_pending", "kind" => kind).set(count as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count the pending jobs for /metrics"),
+    }
+    let pool = probe.store.pool_connections();
+    for (state, count) in [("busy", pool.busy), ("idle", pool.idle)] {
+        metrics::gauge!("uslugi_db_pool_connections", "state" => state).set(count as f64);
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         probe.handle.render(),

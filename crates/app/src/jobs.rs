@@ -12,6 +12,14 @@ use time::{Duration, OffsetDateTime};
 use crate::accounts::InternalError;
 use crate::clock::Clock;
 
+/// The kinds' names, in logs and metrics (`kind` labels): the runner's and
+/// the metrics listener's count of what waits use the same words.
+pub mod kinds {
+    pub const REGISTRY_CHECK: &str = "registry_check";
+    pub const OUTBOX: &str = "outbox";
+    pub const LETTER: &str = "letter";
+}
+
 /// How a kind of job is leased and retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {

@@ -565,7 +565,7 @@ impl JobKind for Dispatches<'_> {
     type Job = LetterRecord;
 
     fn name(&self) -> &'static str {
-        "letter"
+        crate::jobs::kinds::LETTER
     }
 
     fn schedule(&self) -> Schedule {

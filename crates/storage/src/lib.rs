@@ -152,6 +152,31 @@ pub trait Maintenance: Send + Sync {
     /// the modes it wants). An engine whose server is copied by its own
     /// tools writes nothing and names the tool.
     async fn backup_to(&self, path: &std::path::Path) -> Result<Backup, StoreError>;
+    /// How much background work waits, by kind: due now or later, not yet
+    /// done. For the metrics listener.
+    async fn pending_jobs(&self) -> Result<PendingJobs, StoreError>;
+    /// The connections this node holds to the database, busy and idle.
+    fn pool_connections(&self) -> PoolConnections;
+}
+
+/// What [`Maintenance::pending_jobs`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PendingJobs {
+    /// Registry checks pending or to be retried.
+    pub registry_checks: u64,
+    /// Messages in the outbox not yet delivered.
+    pub messages: u64,
+    /// Identity letters queued for the post (not voided).
+    pub letters: u64,
+}
+
+/// What [`Maintenance::pool_connections`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolConnections {
+    /// Open and in use by a request or a worker.
+    pub busy: u64,
+    /// Open and free.
+    pub idle: u64,
 }
 
 /// What [`Maintenance::backup_to`] did.

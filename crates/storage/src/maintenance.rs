@@ -60,6 +60,30 @@ macro_rules! maintenance_sql {
                     self.backup_into(path).await
                 }
 
+                async fn pending_jobs(&self) -> StoreResult<$crate::PendingJobs> {
+                    // One statement, so the three counts are of one moment.
+                    let (checks, messages, letters): (i64, i64, i64) = sqlx::query_as(
+                        "SELECT \
+                         (SELECT COUNT(*) FROM checks WHERE status IN ('pending', 'retrying')), \
+                         (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL), \
+                         (SELECT COUNT(*) FROM identity_letters WHERE status = 'queued' AND voided = $1)",
+                    )
+                    .bind(false)
+                    .fetch_one(&mut *self.reader().await.map_err(backend)?)
+                    .await
+                    .map_err(backend)?;
+                    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+                    Ok($crate::PendingJobs {
+                        registry_checks: count(checks),
+                        messages: count(messages),
+                        letters: count(letters),
+                    })
+                }
+
+                fn pool_connections(&self) -> $crate::PoolConnections {
+                    self.connections_in_use()
+                }
+
                 async fn import_accounts(&self, accounts: &[AccountRecord]) -> StoreResult<()> {
                     self.import_accounts_in_bulk(accounts).await
                 }

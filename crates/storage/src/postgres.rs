@@ -87,6 +87,17 @@ impl PgStore {
     /// For logs and benchmarks: [`crate::Maintenance::engine`].
     const ENGINE: &'static str = "postgres";
 
+    /// [`crate::Maintenance::pool_connections`]: reads and writes share one
+    /// pool.
+    fn connections_in_use(&self) -> crate::PoolConnections {
+        let open = self.write.size() as usize;
+        let idle = self.write.num_idle().min(open);
+        crate::PoolConnections {
+            busy: (open - idle) as u64,
+            idle: idle as u64,
+        }
+    }
+
     /// The body of [`crate::Maintenance::backup_to`] on this engine: a
     /// PostgreSQL server is copied with its own tools, which also know its
     /// roles, replicas and point-in-time recovery.

@@ -154,6 +154,19 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// [`crate::Maintenance::pool_connections`]: the readers, whose free
+    /// permits are the idle ones, and the one writer.
+    fn connections_in_use(&self) -> crate::PoolConnections {
+        let readers = self.read.connections.len();
+        let free = self.read.free.available_permits().min(readers);
+        let writers = self.write.size() as usize;
+        let idle_writers = self.write.num_idle().min(writers);
+        crate::PoolConnections {
+            busy: (readers - free + writers - idle_writers) as u64,
+            idle: (free + idle_writers) as u64,
+        }
+    }
+
     /// The body of [`crate::Maintenance::backup_to`] on this engine: a
     /// consistent copy by `VACUUM INTO`, read in one transaction beside the
     /// running writers (WAL), compacted, and a plain database file.

@@ -52,6 +52,9 @@ mod centers;
 #[path = "contract/challenges.rs"]
 mod challenges;
 
+#[path = "contract/connections.rs"]
+mod connections;
+
 #[path = "contract/contacts.rs"]
 mod contacts;
 

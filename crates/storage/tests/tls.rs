@@ -64,6 +64,9 @@ async fn the_store_talks_to_postgresql_over_tls_and_checks_who_answers() {
             Err(_) => true,
             Ok(store) => store.ping().await.is_err(),
         };
-        assert!(refused, "{mode}: a server another authority vouches for is refused");
+        assert!(
+            refused,
+            "{mode}: a server another authority vouches for is refused"
+        );
     }
 }

@@ -73,6 +73,16 @@ macro_rules! into_internal {
 }
 pub(crate) use into_internal;
 
+/// The `result` labels of `uslugi_logins_total`, every one of which the
+/// metrics listener shows from the start (a rate needs its series).
+pub const LOGIN_RESULTS: [&str; 5] = [
+    "success",
+    "second_factor",
+    "refused",
+    "temporary_password_expired",
+    "error",
+];
+
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub account_id: AccountId,

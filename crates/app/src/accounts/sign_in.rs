@@ -69,12 +69,13 @@ impl Accounts {
         use crate::second_factor::LoginOutcome;
         let result = self.password_step(login, password, remember, client).await;
         // Unknown, wrong and throttled are one answer here as in the reply.
+        let [success, second_factor, refused, expired, error] = super::LOGIN_RESULTS;
         let counted = match &result {
-            Ok(LoginOutcome::Session(_)) => "success",
-            Ok(LoginOutcome::SecondFactor(_)) => "second_factor",
-            Err(LoginError::BadCredentials) => "refused",
-            Err(LoginError::TemporaryPasswordExpired) => "temporary_password_expired",
-            Err(LoginError::Internal(_)) => "error",
+            Ok(LoginOutcome::Session(_)) => success,
+            Ok(LoginOutcome::SecondFactor(_)) => second_factor,
+            Err(LoginError::BadCredentials) => refused,
+            Err(LoginError::TemporaryPasswordExpired) => expired,
+            Err(LoginError::Internal(_)) => error,
         };
         metrics::counter!("uslugi_logins_total", "result" => counted).increment(1);
         result

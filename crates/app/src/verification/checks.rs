@@ -343,7 +343,7 @@ impl JobKind for Checks<'_> {
     type Job = CheckRecord;
 
     fn name(&self) -> &'static str {
-        "registry_check"
+        crate::jobs::kinds::REGISTRY_CHECK
     }
 
     fn schedule(&self) -> Schedule {

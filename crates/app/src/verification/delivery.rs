@@ -39,7 +39,7 @@ impl JobKind for Deliveries<'_> {
     type Job = OutboxRecord;
 
     fn name(&self) -> &'static str {
-        "outbox"
+        crate::jobs::kinds::OUTBOX
     }
 
     fn schedule(&self) -> Schedule {

@@ -107,6 +107,11 @@ async fn a_new_letter_voids_the_last_one(store: Arc<dyn Backend>) {
         store.current_letter(a.id).await.unwrap().unwrap().id,
         second.id
     );
+    assert_eq!(
+        store.pending_jobs().await.unwrap().letters,
+        1,
+        "a voided letter waits no more"
+    );
     let leased = store
         .lease_due_letters(T0 + Duration::days(1), T0 + Duration::days(2), 10)
         .await

@@ -43,6 +43,7 @@ async fn bodies(store: &Arc<dyn Backend>) -> Vec<String> {
 async fn delivered_messages_lose_their_body_and_undelivered_ones_keep_it(store: Arc<dyn Backend>) {
     let delivered = queued_message(&store, b"ob-1", "verification:ob-1").await;
     let waiting = queued_message(&store, b"ob-2", "verification:ob-2").await;
+    assert_eq!(store.pending_jobs().await.unwrap().messages, 2);
     let leased = store
         .lease_outbox(T0, T0 + Duration::seconds(30), 10)
         .await
@@ -53,6 +54,11 @@ async fn delivered_messages_lose_their_body_and_undelivered_ones_keep_it(store: 
         .reschedule_outbox(waiting.id, 1, T0 + Duration::days(3))
         .await
         .unwrap();
+    assert_eq!(
+        store.pending_jobs().await.unwrap().messages,
+        1,
+        "a message waits until it is delivered, rescheduled or not"
+    );
 
     // A day is kept: the sweep an hour before its end empties nothing.
     let day = Duration::hours(24);

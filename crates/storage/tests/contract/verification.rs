@@ -66,6 +66,11 @@ async fn a_submission_writes_its_checks_atomically(store: Arc<dyn Backend>) {
     let p = store.personal_data(a.id).await.unwrap().unwrap();
     assert_eq!(p.status, VerificationStatus::InProgress);
     assert_eq!(
+        store.pending_jobs().await.unwrap().registry_checks,
+        2,
+        "the failed submission's checks were never written"
+    );
+    assert_eq!(
         (p.draft, p.submitted.as_deref()),
         (None, Some(&b"data"[..]))
     );
