@@ -148,6 +148,21 @@ async fn serve_answers_and_the_operator_commands_work_on_its_data() {
 
     let health = uslugi(&["healthcheck", "--url", &base], dir.path());
     assert!(health.status.success());
+    // In a container: the node on its own listener, whatever public
+    // address the portal has.
+    let health = Command::new(BIN)
+        .arg("healthcheck")
+        .env("USLUGI_DATA_DIR", dir.path())
+        .env("USLUGI_LISTEN", format!("0.0.0.0:{port}"))
+        .env("USLUGI_BASE_URL", "https://portal.invalid")
+        .env_remove("USLUGI_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        health.status.success(),
+        "{}",
+        String::from_utf8_lossy(&health.stderr)
+    );
 
     // The shipped centers, exported, corrected in a spreadsheet, imported.
     let csv = dir.path().join("centers.csv");
@@ -1231,11 +1246,45 @@ async fn metrics_are_served_apart_and_say_nothing_of_anyone() {
             env!("CARGO_PKG_VERSION")
         ),
         "uslugi_workers_alive 1",
+        r#"uslugi_job_failures_total{kind="letter"} 0"#,
+        r#"uslugi_logins_total{result="error"} 0"#,
+        r#"uslugi_messages_total{channel="email",result="failed"} 0"#,
+        r#"uslugi_jobs_pending{kind="registry_check"} 0"#,
+        r#"uslugi_jobs_pending{kind="outbox"} 0"#,
+        r#"uslugi_jobs_pending{kind="letter"} 0"#,
+        r#"uslugi_db_pool_connections{state="busy"}"#,
+        r#"uslugi_db_pool_connections{state="idle"}"#,
     ] {
         assert!(text.contains(series), "{series} in\n{text}");
     }
     for personal in ["9265000001", "Резервова", "Анна", token, password] {
         assert!(!text.contains(personal), "{personal} in\n{text}");
+    }
+    // The dashboard and the alert rules shipped in deploy/ read only series
+    // the node exports.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let dashboard = std::fs::read_to_string(root.join("grafana/uslugi-dashboard.json")).unwrap();
+    serde_json::from_str::<Value>(&dashboard).expect("the dashboard is JSON");
+    let alerts = std::fs::read_to_string(root.join("prometheus/alerts.yml")).unwrap();
+    let mut used = std::collections::BTreeSet::new();
+    for file in [&dashboard, &alerts] {
+        for (at, _) in file.match_indices("uslugi_") {
+            let name: String = file[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            used.insert(name);
+        }
+    }
+    assert!(used.len() >= 9, "{used:?}");
+    for name in &used {
+        let exported = text
+            .lines()
+            .any(|l| l.split(['{', ' ']).next() == Some(name.as_str()));
+        assert!(
+            exported,
+            "deploy/ uses {name}, which /metrics lacks:\n{text}"
+        );
     }
     let live = client
         .get(format!("http://{metrics}/health/live"))

@@ -411,9 +411,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => {
+            // The node itself, on its listener: not `base_url`, which names
+            // the public address in front of every node.
             let base = match url {
                 Some(u) => u,
-                None => settings(config, None, &Common::default())?.base_url()?,
+                None => local_url(&settings(config, None, &Common::default())?.listen),
             };
             let client = reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(5))
@@ -437,6 +439,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+/// Where this machine reaches a node listening on `listen`: an address of
+/// every interface is reached on loopback.
+fn local_url(listen: &str) -> String {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(mut at) if at.ip().is_unspecified() => {
+            at.set_ip(if at.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+            format!("http://{at}")
+        }
+        _ => format!("http://{listen}"),
     }
 }
 
