@@ -235,11 +235,20 @@ impl Database {
                     .execute(&mut admin)
                     .await
                     .context("cannot create the benchmark database")?;
-                let (base, _) = postgres_url
+                // The same server and options (`?sslmode=…`), another database.
+                let (path, query) = postgres_url
+                    .split_once('?')
+                    .map_or((postgres_url, ""), |(p, q)| (p, q));
+                let (base, _) = path
                     .rsplit_once('/')
                     .context("the PostgreSQL URL names a database")?;
+                let query = if query.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{query}")
+                };
                 Ok(Self {
-                    url: format!("{base}/{name}"),
+                    url: format!("{base}/{name}{query}"),
                     postgres: Some((postgres_url.to_owned(), name)),
                 })
             }
