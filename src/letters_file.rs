@@ -123,3 +123,126 @@ mod tests {
         assert!(parse_date("31.02.2026").is_err());
     }
 }
+
+/// The post's status file for `admin letters import-tracking`: a CSV with a
+/// header naming the columns `tracking_number`, `status` (`accepted`,
+/// `in_transit`, `arrived`, `handed_over`) and `time` (RFC 3339, e.g.
+/// `2026-12-05T14:30:00+03:00`), in any order. Every line is read before
+/// anything is applied: a file with a wrong line is refused whole, each
+/// wrong line named.
+pub fn read_tracking(text: &str) -> Result<Vec<uslugi_app::post::TrackingUpdate>, Vec<String>> {
+    use time::format_description::well_known::Rfc3339;
+    use uslugi_domain::{PostStatus, Token, TrackingNumber};
+
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![format!("line 1: not CSV: {e}")]),
+    };
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+    };
+    let (Some(number_at), Some(status_at), Some(time_at)) =
+        (column("tracking_number"), column("status"), column("time"))
+    else {
+        return Err(vec![
+            "line 1: the header must name the columns tracking_number, status, time".into(),
+        ]);
+    };
+    let mut updates = Vec::new();
+    let mut problems = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {line}: not CSV: {e}"));
+                continue;
+            }
+        };
+        let field = |at: usize| record.get(at).unwrap_or("");
+        let number = TrackingNumber::parse(field(number_at))
+            .map_err(|e| format!("tracking_number {:?}: {e}", field(number_at)));
+        let status = PostStatus::parse(field(status_at)).ok_or_else(|| {
+            format!(
+                "status {:?} is none of {}",
+                field(status_at),
+                PostStatus::forms().join(", ")
+            )
+        });
+        let at = time::OffsetDateTime::parse(field(time_at), &Rfc3339).map_err(|_| {
+            format!(
+                "time {:?} is not like 2026-12-05T14:30:00+03:00",
+                field(time_at)
+            )
+        });
+        match (number, status, at) {
+            (Ok(number), Ok(status), Ok(at)) => updates.push(uslugi_app::post::TrackingUpdate {
+                line,
+                number,
+                status,
+                at,
+            }),
+            (number, status, at) => {
+                let errors: Vec<String> = [number.err(), status.err(), at.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                problems.push(format!("line {line}: {}", errors.join("; ")));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(updates)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tracking_tests {
+    use super::*;
+
+    #[test]
+    fn every_wrong_line_is_named_and_a_good_file_is_read_whole() {
+        let good = uslugi_domain::TrackingRange::parse("10100012", "00001", "00009")
+            .unwrap()
+            .number(1)
+            .unwrap();
+        let text = format!(
+            "\u{feff}status,tracking_number,time\n\
+             in_transit,{good},2026-12-05T10:00:00+03:00\n\
+             handed_over, {good} ,2026-12-06T11:00:00Z\n"
+        );
+        let read = read_tracking(&text).unwrap();
+        assert_eq!(read.len(), 2);
+        assert_eq!((read[0].line, read[1].line), (2, 3));
+        assert_eq!(read[1].status, uslugi_domain::PostStatus::HandedOver);
+
+        let bad = format!(
+            "tracking_number,status,time\n\
+             {good},in_transit,2026-12-05T10:00:00+03:00\n\
+             10100012000010,lost,yesterday\n\
+             {good},arrived\n"
+        );
+        let problems = read_tracking(&bad).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("line 3: tracking_number"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[0].contains("status \"lost\"") && problems[0].contains("time \"yesterday\"")
+        );
+        assert!(problems[1].starts_with("line 4: time"), "{problems:?}");
+
+        let headless =
+            read_tracking(&format!("{good},arrived,2026-12-05T10:00:00Z\n")).unwrap_err();
+        assert!(headless[0].contains("header"), "{headless:?}");
+    }
+}

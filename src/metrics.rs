@@ -14,6 +14,7 @@ use axum::{Router, routing};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use uslugi_app::jobs::{JobMetrics, JobOutcome, kinds};
 use uslugi_app::ports::{DeliveryError, Message, Messenger};
+use uslugi_app::post::PrintedPost;
 use uslugi_domain::Token as _;
 use uslugi_storage::Backend;
 
@@ -103,6 +104,10 @@ fn describe() {
         "Background jobs not yet done (due now or later), by kind; the same on every node"
     );
     describe_gauge!(
+        "uslugi_post_tracking_numbers_left",
+        "Tracking numbers of the allocated range not yet taken ([post] mode = \"print\"): ask the post for the next range before it reaches 0"
+    );
+    describe_gauge!(
         "uslugi_db_pool_connections",
         "This node's connections to the database, busy or idle"
     );
@@ -150,6 +155,7 @@ struct Probe {
     store: Arc<dyn Backend>,
     workers: Arc<AtomicBool>,
     run_workers: bool,
+    printed_post: Option<Arc<PrintedPost>>,
 }
 
 /// The metrics listener's routes. `workers` is true while this node's
@@ -159,6 +165,7 @@ pub fn router(
     store: Arc<dyn Backend>,
     workers: Arc<AtomicBool>,
     run_workers: bool,
+    printed_post: Option<Arc<PrintedPost>>,
 ) -> Router {
     Router::new()
         .route("/metrics", routing::get(render))
@@ -169,6 +176,7 @@ pub fn router(
             store,
             workers,
             run_workers,
+            printed_post,
         })
 }
 
@@ -188,6 +196,14 @@ async fn render(State(probe): State<Probe>) -> impl IntoResponse {
             }
         }
         Err(e) => tracing::warn!(error = %e, "cannot count the pending jobs for /metrics"),
+    }
+    if let Some(post) = &probe.printed_post {
+        match post.numbers_left().await {
+            Ok(left) => {
+                metrics::gauge!("uslugi_post_tracking_numbers_left").set(f64::from(left));
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot count the tracking numbers left"),
+        }
     }
     let pool = probe.store.pool_connections();
     for (state, count) in [("busy", pool.busy), ("idle", pool.idle)] {

@@ -49,6 +49,8 @@ pub struct App {
     pub shutdown_grace: std::time::Duration,
     /// The metrics listener (`metrics_listen`), set by `serve`.
     pub metrics: Option<crate::metrics::Exporter>,
+    /// The post when the portal prints its letters (`[post] mode = "print"`).
+    pub printed_post: Option<Arc<uslugi_app::post::PrintedPost>>,
 }
 
 impl App {
@@ -183,16 +185,30 @@ pub async fn build(
     upgrade_sealed_values(store.as_ref(), &crypto).await?;
     let audit_head = Arc::new(crate::audit_head::FileHead::new(settings.audit_head_path()));
     let hasher = Arc::new(hasher);
-    let post = uslugi_sim::SimPost::new(
-        Arc::clone(&clock),
-        time::Duration::seconds(i64::try_from(settings.post_delivery_s).unwrap_or(i64::MAX)),
-        Some(settings.data_dir.join("post.jsonl")),
-        dev_mailbox
-            .clone()
-            .map(|o| o as Arc<dyn uslugi_app::post::LetterCopy>),
-    )
-    .context("the post simulator's records")?
-    .with_failure_rate(settings.post_failure_rate);
+    let printed_post = settings.post.range()?.map(|range| {
+        Arc::new(uslugi_app::post::PrintedPost::new(
+            store.clone(),
+            range,
+            Arc::clone(&clock),
+        ))
+    });
+    let post: Arc<dyn uslugi_app::post::Post> = match &printed_post {
+        Some(printed) => Arc::clone(printed) as Arc<dyn uslugi_app::post::Post>,
+        None => Arc::new(
+            uslugi_sim::SimPost::new(
+                Arc::clone(&clock),
+                time::Duration::seconds(
+                    i64::try_from(settings.post_delivery_s).unwrap_or(i64::MAX),
+                ),
+                Some(settings.data_dir.join("post.jsonl")),
+                dev_mailbox
+                    .clone()
+                    .map(|o| o as Arc<dyn uslugi_app::post::LetterCopy>),
+            )
+            .context("the post simulator's records")?
+            .with_failure_rate(settings.post_failure_rate),
+        ),
+    };
     let mut deps =
         uslugi_app::Deps::new(store.clone(), messenger, hasher, crypto, Arc::clone(&clock));
     deps.messenger = Arc::new(crate::metrics::CountedMessenger(Arc::clone(
@@ -202,7 +218,7 @@ pub async fn build(
     let audit = deps.audit.clone();
     let letters = Arc::new(uslugi_app::letters::Letters::new(
         &deps,
-        Arc::new(post),
+        post,
         uslugi_app::letters::LetterPolicy::default(),
         &policy,
     ));
@@ -291,6 +307,7 @@ pub async fn build(
         stop,
         shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace_s),
         metrics: None,
+        printed_post,
     })
 }
 
@@ -395,6 +412,7 @@ pub async fn serve(
             Arc::clone(&app.store),
             Arc::clone(&workers_alive),
             app.run_workers,
+            app.printed_post.clone(),
         );
         let mut begun = app.state.shutdown.clone();
         tokio::spawn(

@@ -654,6 +654,7 @@ fn production_without_real_transports_refuses_to_start_naming_each_setting() {
             "sms_gateway.url (USLUGI_SMS_GATEWAY__URL)",
             "registries.gateway",
             "registries.url (USLUGI_REGISTRIES__URL)",
+            "post.mode = \"print\" (USLUGI_POST__MODE=print)",
             "--dev",
         ] {
             assert!(said.contains(name), "{name} in {said}");
@@ -773,6 +774,10 @@ async fn production_has_no_development_pages_and_prints_no_codes() {
             ("USLUGI_SMS_GATEWAY__URL", &sms_url),
             ("USLUGI_REGISTRIES__GATEWAY", "http"),
             ("USLUGI_REGISTRIES__URL", &format!("http://{closed}/")),
+            ("USLUGI_POST__MODE", "print"),
+            ("USLUGI_POST__TRACKING_PREFIX", "10100012"),
+            ("USLUGI_POST__TRACKING_RANGE_START", "00001"),
+            ("USLUGI_POST__TRACKING_RANGE_END", "99999"),
         ],
     );
     wait_for_health(&base).await;
@@ -1186,7 +1191,12 @@ async fn metrics_are_served_apart_and_say_nothing_of_anyone() {
         &data,
         dir.path(),
         &["--metrics-listen", &metrics],
-        &[],
+        &[
+            ("USLUGI_POST__MODE", "print"),
+            ("USLUGI_POST__TRACKING_PREFIX", "10100012"),
+            ("USLUGI_POST__TRACKING_RANGE_START", "00001"),
+            ("USLUGI_POST__TRACKING_RANGE_END", "99999"),
+        ],
     );
     wait_for_health(&base).await;
     let password = "счётчики без имён";
@@ -1252,6 +1262,7 @@ async fn metrics_are_served_apart_and_say_nothing_of_anyone() {
         r#"uslugi_jobs_pending{kind="registry_check"} 0"#,
         r#"uslugi_jobs_pending{kind="outbox"} 0"#,
         r#"uslugi_jobs_pending{kind="letter"} 0"#,
+        "uslugi_post_tracking_numbers_left 99999",
         r#"uslugi_db_pool_connections{state="busy"}"#,
         r#"uslugi_db_pool_connections{state="idle"}"#,
     ] {

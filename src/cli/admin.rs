@@ -1,5 +1,6 @@
 //! `uslugi admin`: accounts, keys, service centers and their operators,
 //! letters, the audit log.
+use anyhow::Context as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -119,6 +120,16 @@ pub(super) enum LettersCommand {
         /// Folder for letters-D.pdf and letters-D.csv.
         #[arg(long, value_name = "DIR", default_value = ".")]
         out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Move printed letters along by the post's status file
+    /// (`[post] mode = "print"`): a CSV with the columns
+    /// tracking_number,status,time. A file with a wrong line is refused
+    /// whole (exit 2), each wrong line named.
+    ImportTracking {
+        /// The post's CSV file.
+        file: PathBuf,
         #[command(flatten)]
         common: Common,
     },
@@ -293,6 +304,51 @@ pub(super) async fn run(
                 pdf.display(),
                 csv.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::Letters {
+            command: LettersCommand::ImportTracking { file, common },
+        } => {
+            let settings = settings(config, None, &common)?;
+            if settings.post.range()?.is_none() {
+                eprintln!(
+                    "the post is simulated here: import-tracking is for [post] mode = \"print\""
+                );
+                return Ok(ExitCode::from(2));
+            }
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let updates = match crate::letters_file::read_tracking(&text) {
+                Ok(u) => u,
+                Err(problems) => {
+                    eprintln!("{}: nothing imported", file.display());
+                    for p in problems {
+                        eprintln!("  {p}");
+                    }
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let app =
+                crate::server::build(&settings, Arc::new(uslugi_app::SystemClock), false).await?;
+            let post = app
+                .printed_post
+                .as_ref()
+                .context("print mode without its post")?;
+            let report = post.import(&updates).await?;
+            println!(
+                "{} lines: {} applied, {} older than what their letters have",
+                updates.len(),
+                report.applied,
+                report.stale
+            );
+            if !report.unknown.is_empty() {
+                let lines: Vec<String> = report.unknown.iter().map(ToString::to_string).collect();
+                println!(
+                    "{} numbers no letter of this portal took (lines {}): skipped",
+                    report.unknown.len(),
+                    lines.join(", ")
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::Audit {

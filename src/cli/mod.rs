@@ -350,13 +350,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     path.display()
                 ));
             }
-            if app.deployment == Deployment::Production {
-                // No adapter to Russian Post's API exists yet: the letters
-                // are printed from `admin letters export`, and the built-in
-                // post keeps their tracking numbers.
+            if let Some(post) = &app.printed_post {
+                let left = post.numbers_left().await?;
                 tracing::info!(
-                    "letters: the built-in post assigns tracking numbers; print the letters with `uslugi admin letters export`"
+                    tracking_numbers_left = left,
+                    "letters are printed here: each takes the next number of the allocated range; print the day's batch with `uslugi admin letters export`, move letters along with `uslugi admin letters import-tracking`"
                 );
+                if post.running_low(left) {
+                    tracing::warn!(
+                        tracking_numbers_left = left,
+                        "few tracking numbers are left: ask the post for the next range"
+                    );
+                }
             }
             crate::server::serve(app, listener, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)

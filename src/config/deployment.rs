@@ -101,6 +101,33 @@ impl Settings {
         {
             missing.push("registries.url (USLUGI_REGISTRIES__URL)");
         }
+        // Codes and temporary passwords in clear text may only cross this
+        // machine (a local relay or a sidecar that encrypts onwards).
+        if self
+            .smtp
+            .as_ref()
+            .is_some_and(|s| s.tls == uslugi_adapters::SmtpTls::None && !is_loopback_host(&s.host))
+        {
+            missing.push(
+                "smtp.tls = \"starttls\" or \"wrapper\": \"none\" only to a relay on this machine (localhost)",
+            );
+        }
+        if self
+            .sms_gateway
+            .as_ref()
+            .is_some_and(|g| g.url.trim().starts_with("http://") && !is_loopback_url(g.url.trim()))
+        {
+            missing.push(
+                "sms_gateway.url with https://: plain http:// only to a gateway on this machine (localhost)",
+            );
+        }
+        // The simulated post would "deliver" codes nobody ever receives.
+        if self.post.mode != "print" {
+            missing.push(
+                "post.mode = \"print\" (USLUGI_POST__MODE=print) with tracking_prefix, \
+                 tracking_range_start and tracking_range_end: the range of tracking numbers the post allocated",
+            );
+        }
         missing
     }
 }
@@ -117,7 +144,12 @@ fn is_loopback_url(url: &str) -> bool {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
         _ => host,
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    is_loopback_host(host)
+}
+
+/// Whether a host name or address is this machine's.
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim().trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
@@ -152,6 +184,10 @@ mod tests {
             ("USLUGI_SMS_GATEWAY__URL", "https://sms.example/send"),
             ("USLUGI_REGISTRIES__GATEWAY", "http"),
             ("USLUGI_REGISTRIES__URL", "https://smev.example/"),
+            ("USLUGI_POST__MODE", "print"),
+            ("USLUGI_POST__TRACKING_PREFIX", "10100012"),
+            ("USLUGI_POST__TRACKING_RANGE_START", "00001"),
+            ("USLUGI_POST__TRACKING_RANGE_END", "50000"),
         ])
     }
 
@@ -219,6 +255,8 @@ mod tests {
                 "USLUGI_SMS_GATEWAY__URL",
                 "registries.gateway",
                 "USLUGI_REGISTRIES__URL",
+                "post.mode = \"print\"",
+                "USLUGI_POST__MODE=print",
                 "--dev",
                 "USLUGI_DEV=1",
             ] {
@@ -236,6 +274,94 @@ mod tests {
         let err = s.deployment().unwrap_err();
         let refused = err.downcast_ref::<ProductionNotConfigured>().unwrap();
         assert_eq!(refused.missing, ["smtp.from (USLUGI_SMTP__FROM)"]);
+    }
+
+    #[test]
+    fn production_sends_in_clear_text_only_on_this_machine() {
+        let refused = |extra: &[(&str, &str)]| {
+            let mut e = production_env();
+            e.extend(env(extra));
+            let (s, _) = Settings::load(None, &e, &Overrides::default()).unwrap();
+            s.deployment()
+                .err()
+                .and_then(|e| e.downcast::<ProductionNotConfigured>().ok())
+                .map(|r| r.missing)
+                .unwrap_or_default()
+        };
+        assert!(refused(&[]).is_empty());
+        let plain_smtp = refused(&[("USLUGI_SMTP__TLS", "none")]);
+        assert_eq!(plain_smtp.len(), 1);
+        assert!(plain_smtp[0].starts_with("smtp.tls"), "{plain_smtp:?}");
+        assert!(
+            refused(&[
+                ("USLUGI_SMTP__TLS", "none"),
+                ("USLUGI_SMTP__HOST", "127.0.0.1")
+            ])
+            .is_empty()
+        );
+        assert!(
+            refused(&[
+                ("USLUGI_SMTP__TLS", "none"),
+                ("USLUGI_SMTP__HOST", "localhost")
+            ])
+            .is_empty()
+        );
+        let plain_sms = refused(&[("USLUGI_SMS_GATEWAY__URL", "http://sms.example/send")]);
+        assert_eq!(plain_sms.len(), 1);
+        assert!(plain_sms[0].starts_with("sms_gateway.url"), "{plain_sms:?}");
+        assert!(refused(&[("USLUGI_SMS_GATEWAY__URL", "http://127.0.0.1:9000/send")]).is_empty());
+    }
+
+    #[test]
+    fn the_post_prints_only_with_a_whole_range() {
+        let load = |extra: &[(&str, &str)]| {
+            let mut e = production_env();
+            e.extend(env(extra));
+            Settings::load(None, &e, &Overrides::default()).unwrap().0
+        };
+        let s = load(&[]);
+        let range = s.post.range().unwrap().unwrap();
+        assert_eq!(
+            (range.prefix(), range.start(), range.end()),
+            ("10100012", 1, 50000)
+        );
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        for (key, value, named) in [
+            ("USLUGI_POST__TRACKING_PREFIX", "1010001", "tracking_prefix"),
+            ("USLUGI_POST__TRACKING_RANGE_END", "100000", "5 digits"),
+            ("USLUGI_POST__TRACKING_RANGE_END", "0005x", "5 digits"),
+            (
+                "USLUGI_POST__TRACKING_RANGE_START",
+                "60000",
+                "must not be above",
+            ),
+            ("USLUGI_POST__MODE", "pigeon", "post.mode"),
+        ] {
+            let problems = load(&[(key, value)]).problems();
+            assert!(
+                problems.iter().any(|p| p.contains(named)),
+                "{key}: {problems:?}"
+            );
+        }
+        let mut e = production_env();
+        e.retain(|(k, _)| k != "USLUGI_POST__TRACKING_RANGE_END");
+        let (s, _) = Settings::load(None, &e, &Overrides::default()).unwrap();
+        assert!(
+            s.problems()
+                .iter()
+                .any(|p| p.contains("tracking_range_end"))
+        );
+        // In a file, a serial may be a number.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("uslugi.toml");
+        std::fs::write(
+            &file,
+            "[post]\nmode = \"print\"\ntracking_prefix = \"10100012\"\ntracking_range_start = 1\ntracking_range_end = \"00100\"\n",
+        )
+        .unwrap();
+        let (s, unknown) = Settings::load(Some(&file), &[], &Overrides::default()).unwrap();
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert_eq!(s.post.range().unwrap().unwrap().count(), 100);
     }
 
     #[test]

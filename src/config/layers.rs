@@ -157,7 +157,12 @@ impl Settings {
 }
 
 fn env_value(raw: &str) -> toml::Value {
-    if let Ok(i) = raw.parse::<i64>() {
+    // Digits with a leading zero are a code (a serial `00041`), not a
+    // number: kept as written.
+    let coded = raw.len() > 1 && raw.starts_with('0');
+    if let Ok(i) = raw.parse::<i64>()
+        && !coded
+    {
         return toml::Value::Integer(i);
     }
     match raw {
@@ -392,6 +397,21 @@ mod tests {
         assert_eq!(s.database_url(), "sqlite://./uslugi-data/uslugi.db");
         assert_eq!(s.base_url().unwrap(), "http://127.0.0.1:8080");
         assert_eq!(s.password_hash.memory_kib, 19456);
+    }
+
+    #[test]
+    fn digits_with_a_leading_zero_from_the_environment_stay_as_written() {
+        let e = env(&[
+            ("USLUGI_SMTP__HOST", "smtp.example"),
+            ("USLUGI_SMTP__FROM", "uslugi@example.org"),
+            ("USLUGI_SMTP__PASSWORD", "007123"),
+            ("USLUGI_POST__TRACKING_RANGE_START", "00041"),
+            ("USLUGI_LIMITS__SENDS_PER_IP_PER_HOUR", "0"),
+        ]);
+        let (s, _) = Settings::load(None, &e, &Overrides::default()).unwrap();
+        assert_eq!(s.smtp.unwrap().password.as_deref(), Some("007123"));
+        assert_eq!(s.post.tracking_range_start.as_deref(), Some("00041"));
+        assert_eq!(s.limits.sends_per_ip_per_hour, 0, "a lone 0 is a number");
     }
 
     #[test]

@@ -17,7 +17,8 @@ mod sections;
 pub use deployment::{Deployment, DevelopmentBecause, ProductionNotConfigured, check_base_url};
 pub use layers::Overrides;
 pub use sections::{
-    LetterSender, LimitSettings, PasswordHashSettings, RegistrySettings, RegistrySimSettings,
+    LetterSender, LimitSettings, PasswordHashSettings, PostSettings, RegistrySettings,
+    RegistrySimSettings,
 };
 
 /// `log_format`.
@@ -98,6 +99,8 @@ pub struct Settings {
     pub post_failure_rate: f64,
     /// Who the letters with identity codes are from, as printed on them.
     pub letter_sender: LetterSender,
+    /// How letters reach the post: simulated, or printed here.
+    pub post: PostSettings,
 }
 
 impl Default for Settings {
@@ -127,6 +130,7 @@ impl Default for Settings {
             metrics_listen: None,
             log_format: LogFormat::Text,
             letter_sender: LetterSender::default(),
+            post: PostSettings::default(),
         }
     }
 }
@@ -178,6 +182,7 @@ impl Settings {
         }
         note(self.display_offset().map(drop));
         note(self.forwarded_for().map(drop));
+        note(self.post.range().map(drop));
         if self.registries.gateway == "sim" {
             note(
                 self.registries

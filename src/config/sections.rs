@@ -26,6 +26,91 @@ impl Default for LetterSender {
     }
 }
 
+/// How letters reach the post (`[post]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PostSettings {
+    /// `sim`: the post simulator (the development default); `print`: the
+    /// portal prints its letters (`admin letters export`) with numbers from
+    /// the range the post allocated, and imports the post's status files
+    /// (`admin letters import-tracking`).
+    pub mode: String,
+    /// 8 digits: the sending office's index and the two digits the post
+    /// issued with the range.
+    #[serde(deserialize_with = "prefix", skip_serializing_if = "Option::is_none")]
+    pub tracking_prefix: Option<String>,
+    /// The range's first and last serials, 5 digits each.
+    #[serde(deserialize_with = "serial", skip_serializing_if = "Option::is_none")]
+    pub tracking_range_start: Option<String>,
+    #[serde(deserialize_with = "serial", skip_serializing_if = "Option::is_none")]
+    pub tracking_range_end: Option<String>,
+}
+
+impl Default for PostSettings {
+    fn default() -> Self {
+        Self {
+            mode: "sim".into(),
+            tracking_prefix: None,
+            tracking_range_start: None,
+            tracking_range_end: None,
+        }
+    }
+}
+
+impl PostSettings {
+    /// The allocated range in print mode, `None` in sim mode; what is
+    /// missing or wrong, named by key.
+    pub fn range(&self) -> anyhow::Result<Option<uslugi_domain::TrackingRange>> {
+        match self.mode.as_str() {
+            "sim" => Ok(None),
+            "print" => {
+                let (Some(prefix), Some(start), Some(end)) = (
+                    &self.tracking_prefix,
+                    &self.tracking_range_start,
+                    &self.tracking_range_end,
+                ) else {
+                    anyhow::bail!(
+                        "post: mode = \"print\" needs tracking_prefix, tracking_range_start and \
+                         tracking_range_end (the range the post allocated)"
+                    );
+                };
+                uslugi_domain::TrackingRange::parse(prefix, start, end)
+                    .map(Some)
+                    .map_err(|e| anyhow::anyhow!("post: {e}"))
+            }
+            other => anyhow::bail!("post.mode must be \"sim\" or \"print\", not {other:?}"),
+        }
+    }
+}
+
+/// Digits as text (`"00001"`, kept as written) or as a number (`1`, from a
+/// file or read so from the environment), written with `width` digits.
+fn digits<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    width: usize,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        Text(String),
+        Number(u64),
+    }
+    Ok(Some(match V::deserialize(d)? {
+        V::Text(s) => s,
+        V::Number(n) => format!("{n:0width$}"),
+    }))
+}
+
+/// A serial: `1` is `00001`.
+fn serial<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    digits(d, 5)
+}
+
+/// A prefix is never padded: a number of seven digits is a mistake to name.
+fn prefix<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    digits(d, 0)
+}
+
 /// Where the Social Fund and the Interior Ministry are reached.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]

@@ -619,3 +619,106 @@ async fn without_javascript_the_letter_is_ordered_and_its_code_typed_on_my_data(
     );
     assert!(html.contains("по коду из заказного письма"));
 }
+
+/// `[post] mode = "print"`: a letter takes the next number of the range the
+/// post allocated (no copy goes anywhere: the day's batch is printed), and
+/// the post's status file, imported by the command an operator runs beside
+/// the node, moves it along; a wrong file changes nothing, an older line
+/// never moves a letter back, a number of no letter of ours is skipped.
+#[tokio::test]
+async fn a_printed_letter_takes_a_number_of_the_range_and_the_posts_file_moves_it() {
+    use time::format_description::well_known::Rfc3339;
+    let app = spawn_with(|s| {
+        s.post.mode = "print".into();
+        s.post.tracking_prefix = Some("10100012".into());
+        s.post.tracking_range_start = Some("00041".into());
+        s.post.tracking_range_end = Some("00050".into());
+    })
+    .await;
+    let token = app.standard_citizen("+79261400091", &ivanov()).await;
+    assert_eq!(order(&app, &token).await.status(), 202);
+    app.settle(1).await;
+    let v = letter(&app, &token).await;
+    assert_eq!(v["status"], "accepted");
+    let tracking = v["tracking_number"].as_str().unwrap().to_owned();
+    assert_eq!(&tracking[..13], "1010001200041", "the range's first number");
+    assert!(TrackingNumber::parse(&tracking).is_ok(), "{tracking}");
+    assert!(
+        app.messages().await.iter().all(|m| m.channel != "post"),
+        "nothing simulated"
+    );
+    let unknown = uslugi_domain::TrackingRange::parse("10100012", "00049", "00049")
+        .unwrap()
+        .number(49)
+        .unwrap();
+
+    let config = app.data_dir.join("uslugi.toml");
+    std::fs::write(&config, toml::to_string(&app.settings).unwrap()).unwrap();
+    let file = app.data_dir.join("tracking.csv");
+    let import = |csv: String| {
+        std::fs::write(&file, csv).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_uslugi"))
+            .arg("--config")
+            .arg(&config)
+            .args(["admin", "letters", "import-tracking"])
+            .arg(&file)
+            .env_remove("USLUGI_DATABASE_URL")
+            .env_remove("USLUGI_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+    let at = |hours: i64| {
+        (uslugi_app::clock::Clock::now(&app.clock) + Duration::hours(hours))
+            .format(&Rfc3339)
+            .unwrap()
+    };
+
+    let out = import(format!(
+        "tracking_number,status,time\n{tracking},lost,{}\n",
+        at(1)
+    ));
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("nothing imported") && said.contains("line 2: status \"lost\""),
+        "{said}"
+    );
+    assert_eq!(letter(&app, &token).await["status"], "accepted");
+
+    let out = import(format!(
+        "tracking_number,status,time\n{tracking},in_transit,{}\n{unknown},arrived,{}\n",
+        at(1),
+        at(1)
+    ));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("1 applied") && said.contains("(lines 3)"),
+        "{said}"
+    );
+    assert_eq!(letter(&app, &token).await["status"], "in_transit");
+
+    let out = import(format!(
+        "time,tracking_number,status\n{},{tracking},accepted\n{},{tracking},handed_over\n",
+        at(-1),
+        at(48)
+    ));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 applied, 1 older"), "{said}");
+    assert_eq!(letter(&app, &token).await["status"], "handed_over");
+
+    // Not in print mode: nothing to import into.
+    let mut simulated = app.settings.clone();
+    simulated.post = uslugi::config::PostSettings::default();
+    std::fs::write(&config, toml::to_string(&simulated).unwrap()).unwrap();
+    let out = import(format!(
+        "tracking_number,status,time\n{tracking},arrived,{}\n",
+        at(49)
+    ));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(letter(&app, &token).await["status"], "handed_over");
+}

@@ -125,18 +125,122 @@ impl TrackingNumber {
         {
             return None;
         }
-        let body = format!("{office}{month:02}{:05}", serial % 100_000);
+        Self::of(&format!("{office}{month:02}"), serial % 100_000)
+    }
+
+    /// The number of `serial` after an 8-digit `prefix`, with its check
+    /// digit; `None` unless the prefix is 8 digits and the serial 5.
+    pub fn of(prefix: &str, serial: u32) -> Option<Self> {
+        if prefix.len() != 8 || serial > 99_999 {
+            return None;
+        }
+        let body = format!("{prefix}{serial:05}");
         let first: [u8; 13] = body
             .bytes()
-            .map(|b| b - b'0')
+            .map(|b| b.wrapping_sub(b'0'))
             .collect::<Vec<_>>()
             .try_into()
             .ok()?;
-        Some(Self(format!("{body}{}", tracking_check_digit(&first))))
+        first
+            .iter()
+            .all(|d| *d <= 9)
+            .then(|| Self(format!("{body}{}", tracking_check_digit(&first))))
+    }
+
+    /// The first eight digits: the office's index and the two digits the
+    /// post issues with a range.
+    pub fn prefix(&self) -> &str {
+        &self.0[..8]
+    }
+
+    /// The letter's five-digit serial.
+    pub fn serial(&self) -> u32 {
+        self.0[8..13].parse().expect("digits")
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The tracking numbers the post allocated to a sender who prints its own
+/// letters (`[post] mode = "print"`): an 8-digit prefix (the sending
+/// office's index and the two digits the post issues with the range) and
+/// the serials from `start` to `end`, 5 digits each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingRange {
+    prefix: String,
+    start: u32,
+    end: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TrackingRangeError {
+    #[error(
+        "tracking_prefix must be 8 digits: the sending office's index and the two digits the post issued with the range"
+    )]
+    Prefix,
+    #[error(
+        "tracking_range_start and tracking_range_end must be serials of 5 digits (00000 to 99999)"
+    )]
+    Serial,
+    #[error("tracking_range_start must not be above tracking_range_end")]
+    Order,
+}
+
+impl TrackingRange {
+    pub fn parse(prefix: &str, start: &str, end: &str) -> Result<Self, TrackingRangeError> {
+        let prefix = prefix.trim();
+        if prefix.len() != 8 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(TrackingRangeError::Prefix);
+        }
+        let serial = |s: &str| {
+            let s = s.trim();
+            if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {
+                s.parse::<u32>().map_err(|_| TrackingRangeError::Serial)
+            } else {
+                Err(TrackingRangeError::Serial)
+            }
+        };
+        let (start, end) = (serial(start)?, serial(end)?);
+        if start > end {
+            return Err(TrackingRangeError::Order);
+        }
+        Ok(Self {
+            prefix: prefix.to_owned(),
+            start,
+            end,
+        })
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn start(&self) -> u32 {
+        self.start
+    }
+
+    pub fn end(&self) -> u32 {
+        self.end
+    }
+
+    /// How many numbers the range holds.
+    pub fn count(&self) -> u32 {
+        self.end - self.start + 1
+    }
+
+    /// The number of `serial`, if it is in the range.
+    pub fn number(&self, serial: u32) -> Option<TrackingNumber> {
+        (self.start..=self.end)
+            .contains(&serial)
+            .then(|| TrackingNumber::of(&self.prefix, serial))
+            .flatten()
+    }
+
+    /// Whether `number` was taken from this range.
+    pub fn contains(&self, number: &TrackingNumber) -> bool {
+        number.prefix() == self.prefix && (self.start..=self.end).contains(&number.serial())
     }
 }
 
@@ -167,6 +271,47 @@ pub enum PostStatus {
     Arrived,
     /// Вручено.
     HandedOver,
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    #[test]
+    fn a_range_gives_numbers_with_their_check_digit_and_knows_its_own() {
+        let r = TrackingRange::parse("10100012", "00001", "00003").unwrap();
+        assert_eq!(r.count(), 3);
+        let first = r.number(1).unwrap();
+        assert_eq!(&first.as_str()[..13], "1010001200001");
+        assert_eq!(TrackingNumber::parse(first.as_str()), Ok(first.clone()));
+        assert_eq!((first.prefix(), first.serial()), ("10100012", 1));
+        assert!(r.contains(&first));
+        assert!(r.number(0).is_none() && r.number(4).is_none());
+        let other = TrackingRange::parse("10100013", "00001", "00003").unwrap();
+        assert!(!other.contains(&first));
+        let wider = TrackingRange::parse("10100012", "00004", "99999").unwrap();
+        assert!(!wider.contains(&first));
+    }
+
+    #[test]
+    fn a_wrong_range_is_named() {
+        use TrackingRangeError::*;
+        for (prefix, start, end, error) in [
+            ("1010001", "00001", "00002", Prefix),
+            ("10100012a", "00001", "00002", Prefix),
+            ("1010001a", "00001", "00002", Prefix),
+            ("10100012", "1", "00002", Serial),
+            ("10100012", "00001", "100000", Serial),
+            ("10100012", "0000a", "00002", Serial),
+            ("10100012", "00003", "00002", Order),
+        ] {
+            assert_eq!(
+                TrackingRange::parse(prefix, start, end),
+                Err(error),
+                "{prefix} {start} {end}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -39,7 +39,10 @@ pub use contact::{Channel, LoginKind};
 pub use email::{Email, EmailError};
 pub use factor::{FactorMethod, FactorPurpose};
 pub use ids::{AccountId, OperatorId, RegistrationId};
-pub use letter::{CodeError, LetterCode, LetterStatus, PostStatus, TrackingError, TrackingNumber};
+pub use letter::{
+    CodeError, LetterCode, LetterStatus, PostStatus, TrackingError, TrackingNumber, TrackingRange,
+    TrackingRangeError,
+};
 pub use level::AccountLevel;
 pub use name::{NameError, PersonName};
 pub use network::{IpNetwork, NetworkError};

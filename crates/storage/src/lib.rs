@@ -39,6 +39,8 @@ mod letters;
 #[macro_use]
 mod operators;
 #[macro_use]
+mod post_numbers;
+#[macro_use]
 mod outbox;
 #[macro_use]
 mod rate_limits;
@@ -77,6 +79,7 @@ macro_rules! sql_store {
         letters_sql!($store, $db);
         operators_sql!($store, $db);
         outbox_sql!($store, $db);
+        post_numbers_sql!($store, $db);
         rate_limits_sql!($store, $db);
         recovery_sql!($store, $db);
         registration_sql!($store, $db);

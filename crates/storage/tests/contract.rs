@@ -76,6 +76,9 @@ mod operators;
 #[path = "contract/outbox.rs"]
 mod outbox;
 
+#[path = "contract/post_numbers.rs"]
+mod post_numbers;
+
 #[path = "contract/rate_limits.rs"]
 mod rate_limits;
 

@@ -13,6 +13,7 @@ mod letters;
 mod messaging;
 mod operators;
 mod outbox;
+mod post;
 mod rate_limits;
 mod recovery;
 mod registration;
@@ -30,6 +31,7 @@ pub use letters::*;
 pub use messaging::*;
 pub use operators::*;
 pub use outbox::*;
+pub use post::*;
 pub use rate_limits::*;
 pub use recovery::*;
 pub use registration::*;
@@ -103,5 +105,5 @@ ports!(
     Store: AccountsPorts, VerificationPorts, OperatorsPorts, LettersPorts, RegistrationStore,
         AccountStore, SessionStore, RateLimitStore, VerificationStore, CenterStore, LetterStore,
         AuditStore, OperatorStore, InPersonStore, RecoveryStore, SecondFactorStore,
-        ContactChangeStore, DeskPhoneStore
+        ContactChangeStore, DeskPhoneStore, PostNumberStore
 );
