@@ -1462,3 +1462,105 @@ fn config_check_names_every_problem_and_serve_refuses_before_any_side_effect() {
     assert_eq!(fine.status.code(), Some(0), "{}", text(&fine));
     assert!(text(&fine).contains("# no problems"));
 }
+
+/// An administrator's account commands beside a running node: find by a
+/// login, show, disable (the session in use ends at once; a login with the
+/// right password is told the account is disabled, a wrong one gets the
+/// usual answer), enable; wrong arguments refused before anything opens;
+/// each recorded in an audit log that still verifies.
+#[tokio::test]
+async fn an_administrator_finds_shows_disables_and_enables_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{listen}");
+    let _server = serve(&listen, &data, dir.path(), &[], &[]);
+    wait_for_health(&base).await;
+    let password = "администратор не знает пароля";
+    let phone = "+79265000077";
+    assert!(register(&base, &data, phone, password).await);
+    let client = reqwest::Client::new();
+    let log_in = |password: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            client
+                .post(format!("{base}/api/v1/sessions"))
+                .json(&json!({"login": phone, "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let session: Value = log_in(password).await.json().await.unwrap();
+    let token = session["session_token"].as_str().unwrap().to_owned();
+    let me = || {
+        client
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(me().await.unwrap().status(), 200);
+
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "account"];
+        all.extend_from_slice(args);
+        uslugi(&all, &data)
+    };
+    let found = admin(&["find", "--phone", "8 926 500-00-77"]);
+    assert!(found.status.success(), "{}", text(&found));
+    let id = String::from_utf8(found.stdout).unwrap().trim().to_owned();
+    assert_eq!(
+        admin(&["find", "--phone", "+79265000078"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        admin(&["find", "--email", "not an address"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(admin(&["show", "not-an-id"]).status.code(), Some(2));
+    assert_eq!(
+        admin(&["disable", &id, "--reason", "  "]).status.code(),
+        Some(2),
+        "a reason is required"
+    );
+
+    let shown = text(&admin(&["show", &id]));
+    for line in [
+        "level: simplified",
+        "name: Резервова Анна",
+        "phone: +79265000077",
+        "sessions: 1",
+        "disabled: no",
+    ] {
+        assert!(shown.contains(line), "{line} in {shown}");
+    }
+
+    let disabled = admin(&["disable", &id, "--reason", "обращение № 17"]);
+    assert!(disabled.status.success(), "{}", text(&disabled));
+    assert!(text(&disabled).contains("1 sessions ended"));
+    assert_eq!(
+        me().await.unwrap().status(),
+        401,
+        "the session ended at once"
+    );
+    let refused = log_in(password).await;
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "account_disabled");
+    let wrong = log_in("не тот пароль").await;
+    assert_eq!(wrong.status(), 401, "a wrong password learns nothing");
+    assert!(text(&admin(&["disable", &id, "--reason", "x"])).contains("disabled already"));
+    assert!(text(&admin(&["show", &id])).contains("sessions: 0"));
+
+    assert!(admin(&["enable", &id]).status.success());
+    assert_eq!(
+        admin(&["enable", &id]).status.code(),
+        Some(2),
+        "not disabled"
+    );
+    assert_eq!(log_in(password).await.status(), 201);
+
+    let verified = uslugi(&["admin", "audit", "verify"], &data);
+    assert!(verified.status.success(), "{}", text(&verified));
+}

@@ -41,6 +41,11 @@ pub mod action {
     pub const BACKUP_CODES_RENEWED: &str = "backup_codes_renewed";
     /// A new phone or e-mail, confirmed; the outcome is which.
     pub const CONTACT_CHANGED: &str = "contact_changed";
+    /// `uslugi admin account …`.
+    pub const ACCOUNT_SEARCHED: &str = "account_searched";
+    pub const ACCOUNT_VIEWED: &str = "account_viewed";
+    pub const ACCOUNT_DISABLED: &str = "account_disabled";
+    pub const ACCOUNT_ENABLED: &str = "account_enabled";
 }
 
 /// Who acted.

@@ -70,14 +70,15 @@ macro_rules! accounts_sql {
         mod accounts {
             use async_trait::async_trait;
             use time::OffsetDateTime;
-            use uslugi_app::ports::{AccountRecord, AccountStore, StoreResult};
+            use uslugi_app::ports::{AccountRecord, AccountStore, AuditWrite, StoreResult};
             use uslugi_domain::{AccountId, ConfirmedVia, LoginKind, Token};
 
             use super::$store;
             use $crate::accounts::{AccountRow, COLUMNS};
+            use super::audit::append_audit;
             use super::shared::changed_one;
             use $crate::backend;
-            use $crate::rows::ts;
+            use $crate::rows::{from_ts, ts};
 
             /// Inserts an account inside the caller's transaction.
             pub(crate) async fn insert_account(
@@ -210,6 +211,63 @@ macro_rules! accounts_sql {
                     .await
                     .map_err(backend)?;
                     Ok(())
+                }
+
+                async fn disable_account(
+                    &self,
+                    id: AccountId,
+                    at: OffsetDateTime,
+                    audit: &AuditWrite,
+                ) -> StoreResult<Option<u64>> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    let marked = sqlx::query(
+                        "INSERT INTO account_blocks (account_id, disabled_at) \
+                         SELECT id, $2 FROM accounts WHERE id = $1 \
+                         AND NOT EXISTS (SELECT 1 FROM account_blocks WHERE account_id = $1)",
+                    )
+                    .bind(id.to_string())
+                    .bind(ts(at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    if marked.rows_affected() != 1 {
+                        return Ok(None);
+                    }
+                    let ended = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    append_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(Some(ended))
+                }
+
+                async fn enable_account(&self, id: AccountId, audit: &AuditWrite) -> StoreResult<bool> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    let lifted = sqlx::query("DELETE FROM account_blocks WHERE account_id = $1")
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    if lifted.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    append_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+
+                async fn account_disabled_at(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>> {
+                    let at: Option<i64> = sqlx::query_scalar(
+                        "SELECT disabled_at FROM account_blocks WHERE account_id = $1",
+                    )
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.reader().await.map_err(backend)?)
+                    .await
+                    .map_err(backend)?;
+                    at.map(from_ts).transpose()
                 }
             }
 

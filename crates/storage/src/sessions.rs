@@ -58,16 +58,20 @@ macro_rules! sessions_sql {
             use $crate::rows::ts;
             use $crate::sessions::SessionRow;
 
-            /// Inserts a session inside the caller's transaction.
+            /// Inserts a session inside the caller's transaction, unless an
+            /// administrator disabled the account (checked by the insert
+            /// itself, so a login that began before the account was
+            /// disabled opens nothing): then `NotFound`.
             async fn insert_session_row(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 s: &SessionRecord,
             ) -> StoreResult<()> {
-                sqlx::query(
+                let inserted = sqlx::query(
                     "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, \
                      expires_at, idle_timeout_s, remember, must_change_password, device_hash, \
                      user_agent, network) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
+                     WHERE NOT EXISTS (SELECT 1 FROM account_blocks WHERE account_id = $2)",
                 )
                 .bind(&s.token_hash)
                 .bind(s.account_id.to_string())
@@ -83,7 +87,11 @@ macro_rules! sessions_sql {
                 .execute(&mut **tx)
                 .await
                 .map_err(backend)?;
-                Ok(())
+                if inserted.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err(uslugi_app::ports::StoreError::NotFound)
+                }
             }
 
             /// A login inside the caller's transaction: the failures in a row

@@ -117,6 +117,13 @@ impl ApiError {
             t.account.must_change_intro,
         )
     }
+    pub fn account_disabled(t: &Tr) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "account_disabled",
+            t.account.disabled,
+        )
+    }
     pub fn temporary_password_expired(t: &Tr) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -19,10 +19,12 @@ use crate::password_hasher::{HashError, PasswordHasher};
 use crate::ports::{Messenger, RateDecision, StoreError, StoreResult};
 use crate::settings::Policy;
 
+mod administration;
 mod password;
 mod registration;
 mod sign_in;
 
+pub use administration::*;
 pub use password::*;
 pub use registration::*;
 pub use sign_in::*;
@@ -75,11 +77,12 @@ pub(crate) use into_internal;
 
 /// The `result` labels of `uslugi_logins_total`, every one of which the
 /// metrics listener shows from the start (a rate needs its series).
-pub const LOGIN_RESULTS: [&str; 5] = [
+pub const LOGIN_RESULTS: [&str; 6] = [
     "success",
     "second_factor",
     "refused",
     "temporary_password_expired",
+    "disabled",
     "error",
 ];
 

@@ -18,6 +18,10 @@ pub enum LoginError {
     /// someone who typed it, so it tells a stranger nothing.
     #[error("the temporary password has expired")]
     TemporaryPasswordExpired,
+    /// The right password of an account an administrator disabled: said
+    /// only to someone who typed it.
+    #[error("the account is disabled")]
+    AccountDisabled,
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
@@ -69,12 +73,13 @@ impl Accounts {
         use crate::second_factor::LoginOutcome;
         let result = self.password_step(login, password, remember, client).await;
         // Unknown, wrong and throttled are one answer here as in the reply.
-        let [success, second_factor, refused, expired, error] = super::LOGIN_RESULTS;
+        let [success, second_factor, refused, expired, disabled, error] = super::LOGIN_RESULTS;
         let counted = match &result {
             Ok(LoginOutcome::Session(_)) => success,
             Ok(LoginOutcome::SecondFactor(_)) => second_factor,
             Err(LoginError::BadCredentials) => refused,
             Err(LoginError::TemporaryPasswordExpired) => expired,
+            Err(LoginError::AccountDisabled) => disabled,
             Err(LoginError::Internal(_)) => error,
         };
         metrics::counter!("uslugi_logins_total", "result" => counted).increment(1);
@@ -112,6 +117,12 @@ impl Accounts {
             self.audit_login(account.id, "wrong_password", client, now)
                 .await?;
             return Err(LoginError::BadCredentials);
+        }
+        if self.store.account_disabled_at(account.id).await?.is_some() {
+            self.give_back(attempt).await?;
+            self.audit_login(account.id, "refused_disabled", client, now)
+                .await?;
+            return Err(LoginError::AccountDisabled);
         }
         if account.must_change_password && account.password_expires_at.is_some_and(|at| now >= at) {
             self.give_back(attempt).await?;

@@ -3,7 +3,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, AccountLevel, ConfirmedVia, LoginKind};
 
-use super::{KeyedHash, Sealed, StoreResult};
+use super::{AuditWrite, KeyedHash, Sealed, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRecord {
@@ -70,4 +70,18 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Clears failed logins, throttling and the lock.
     async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()>;
+    /// In one transaction: marks the account disabled at `at`, ends every
+    /// session of it and appends `audit`. The sessions ended, or `None`
+    /// when it was disabled already (nothing written).
+    async fn disable_account(
+        &self,
+        id: AccountId,
+        at: OffsetDateTime,
+        audit: &AuditWrite,
+    ) -> StoreResult<Option<u64>>;
+    /// Lifts the mark and appends `audit`; false when there was none
+    /// (nothing written).
+    async fn enable_account(&self, id: AccountId, audit: &AuditWrite) -> StoreResult<bool>;
+    /// When the account was disabled, if it is.
+    async fn account_disabled_at(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>>;
 }

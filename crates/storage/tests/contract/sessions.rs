@@ -5,7 +5,65 @@ use crate::fixtures::*;
 contract!(
     sessions_live_and_expire,
     devices_are_noted_and_sessions_listed_and_ended,
+    a_disabled_account_opens_no_session_until_enabled,
 );
+
+/// Disabling ends the sessions and appends its record at once; while the
+/// account is disabled no session is written, whoever asks (a login that
+/// began before); enabling lifts it, once.
+async fn a_disabled_account_opens_no_session_until_enabled(store: Arc<dyn Backend>) {
+    let a = registered_account(&store, b"blocked-1").await;
+    let other = registered_account(&store, b"blocked-2").await;
+    store.insert_session(&session_of(&a, b"t-1")).await.unwrap();
+    store.insert_session(&session_of(&a, b"t-2")).await.unwrap();
+    store
+        .insert_session(&session_of(&other, b"t-3"))
+        .await
+        .unwrap();
+    assert_eq!(store.account_disabled_at(a.id).await.unwrap(), None);
+    let before = store.audit_chain(0, 1000).await.unwrap().len();
+    assert_eq!(
+        store
+            .disable_account(a.id, T0, &audit("account_disabled"))
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(store.account_disabled_at(a.id).await.unwrap(), Some(T0));
+    assert!(store.session(b"t-1").await.unwrap().is_none());
+    assert!(
+        store.session(b"t-3").await.unwrap().is_some(),
+        "others keep theirs"
+    );
+    assert_eq!(store.audit_chain(0, 1000).await.unwrap().len(), before + 1);
+    assert_eq!(
+        store
+            .disable_account(a.id, T0, &audit("account_disabled"))
+            .await
+            .unwrap(),
+        None,
+        "once"
+    );
+    assert!(matches!(
+        store.insert_session(&session_of(&a, b"t-4")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.session(b"t-4").await.unwrap().is_none());
+    assert!(
+        store
+            .enable_account(a.id, &audit("account_enabled"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .enable_account(a.id, &audit("account_enabled"))
+            .await
+            .unwrap()
+    );
+    store.insert_session(&session_of(&a, b"t-4")).await.unwrap();
+    assert_eq!(store.audit_chain(0, 1000).await.unwrap().len(), before + 2);
+}
 
 async fn sessions_live_and_expire(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"idx-8").await;

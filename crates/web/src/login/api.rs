@@ -60,6 +60,7 @@ struct LoginInput {
         (status = 202, description = "The password is right and the account has a second factor: no session yet; send the code to /api/v1/sessions/second-factor (an SMS code has been sent when method is sms)",
             body = crate::second_factor::SecondFactorStep),
         (status = 401, description = "Wrong login or password (also for throttled and locked accounts; code bad_credentials); temporary_password_expired when the right temporary password is past its 24 hours", body = ErrorBody),
+        (status = 403, description = "account_disabled: the right password of an account the portal's administrators disabled", body = ErrorBody),
         (status = 422, description = "Missing fields: fields.login, fields.password", body = ErrorBody),
     )
 )]
@@ -110,6 +111,7 @@ async fn create_session(
         Err(LoginError::TemporaryPasswordExpired) => {
             return Err(ApiError::temporary_password_expired(t));
         }
+        Err(LoginError::AccountDisabled) => return Err(ApiError::account_disabled(t)),
         Err(LoginError::Internal(e)) => return Err(ApiError::internal(t, &e)),
     };
     Ok(session_created(&state, &session))

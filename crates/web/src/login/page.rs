@@ -157,6 +157,13 @@ async fn login_submit(
             (next, login, remember),
             errors,
         )),
+        Some(Err(LoginError::AccountDisabled)) => Ok(form_again(
+            ctx,
+            StatusCode::FORBIDDEN,
+            Some(tr.account.disabled),
+            (next, login, remember),
+            errors,
+        )),
         // Unknown, wrong, throttled and locked: one answer for all.
         Some(Err(LoginError::BadCredentials)) => Ok(form_again(
             ctx,

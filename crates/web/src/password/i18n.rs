@@ -11,6 +11,8 @@ pub struct PasswordTr {
     pub err_current: &'static str,
     pub err_unchanged: &'static str,
     pub temporary_expired: &'static str,
+    /// A login with the right password of a disabled account.
+    pub disabled: &'static str,
     pub change_link: &'static str,
 }
 
@@ -25,6 +27,7 @@ pub static RU: PasswordTr = PasswordTr {
     err_current: "Неверный текущий пароль",
     err_unchanged: "Новый пароль совпадает с прежним",
     temporary_expired: "Срок действия временного пароля истёк. Обратитесь в центр обслуживания за новым.",
+    disabled: "Учётная запись заблокирована администратором портала. Обратитесь в центр обслуживания с паспортом.",
     change_link: "Сменить пароль",
 };
 
@@ -39,5 +42,6 @@ pub static EN: PasswordTr = PasswordTr {
     err_current: "Wrong current password",
     err_unchanged: "The new password is the same as the old one",
     temporary_expired: "The temporary password has expired. Ask a service center for a new one.",
+    disabled: "The account is disabled by the portal's administrators. Visit a service center with your passport.",
     change_link: "Change password",
 };
