@@ -1563,4 +1563,75 @@ async fn an_administrator_finds_shows_disables_and_enables_an_account() {
 
     let verified = uslugi(&["admin", "audit", "verify"], &data);
     assert!(verified.status.success(), "{}", text(&verified));
+
+    // The period's records for an auditor, checked with the key alone.
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+3))
+        .date();
+    let (since, until) = (
+        today.previous_day().unwrap().to_string(),
+        today.next_day().unwrap().to_string(),
+    );
+    let export = dir.path().join("audit.jsonl");
+    let exported = uslugi(
+        &[
+            "admin",
+            "audit",
+            "export",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--out",
+            export.to_str().unwrap(),
+        ],
+        &data,
+    );
+    assert!(exported.status.success(), "{}", text(&exported));
+    #[cfg(unix)]
+    assert_eq!(mode(&export), 0o600);
+    let lines = std::fs::read_to_string(&export).unwrap();
+    assert!(lines.contains("account_disabled") && lines.contains("обращение № 17"));
+    assert!(
+        !lines.contains("+79265000077") && !lines.contains("Резервова"),
+        "no personal data"
+    );
+    let check = |file: &std::path::Path| {
+        uslugi(
+            &["admin", "audit", "verify", "--file", file.to_str().unwrap()],
+            &data,
+        )
+    };
+    assert!(check(&export).status.success(), "{}", text(&check(&export)));
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(&tampered, lines.replace("обращение № 17", "обращение № 18")).unwrap();
+    let broken = check(&tampered);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(text(&broken).contains("altered"), "{}", text(&broken));
+    let again = uslugi(
+        &[
+            "admin",
+            "audit",
+            "export",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--out",
+            export.to_str().unwrap(),
+        ],
+        &data,
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an export is never overwritten"
+    );
+    let backwards = uslugi(
+        &[
+            "admin", "audit", "export", "--since", &until, "--until", &since, "--out", "x",
+        ],
+        &data,
+    );
+    assert_eq!(backwards.status.code(), Some(2));
 }

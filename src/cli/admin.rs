@@ -185,7 +185,26 @@ pub(super) enum LettersCommand {
 #[derive(Subcommand)]
 pub(super) enum AuditCommand {
     /// Check that every record links to the one before it (exit 1 if not).
+    /// With --file, check an export instead, with the secrets file alone.
     Verify {
+        /// An export (`admin audit export`) to check without the database.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Write the records of a period as JSON lines (file 0600, never
+    /// overwritten), each with its link and the one before it, for an
+    /// auditor: `verify --file` checks it with the secrets file alone.
+    Export {
+        /// The first day, YYYY-MM-DD or DD.MM.YYYY, in the portal's display time.
+        #[arg(long, value_name = "DATE")]
+        since: String,
+        /// The last day, included.
+        #[arg(long, value_name = "DATE")]
+        until: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
         #[command(flatten)]
         common: Common,
     },
@@ -400,7 +419,110 @@ pub(super) async fn run(
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::Audit {
-            command: AuditCommand::Verify { common },
+            command:
+                AuditCommand::Verify {
+                    file: Some(file),
+                    common,
+                },
+        } => {
+            let settings = settings(config, None, &common)?;
+            let (path, default_location) = settings.secrets_path();
+            let secrets = crate::secrets::load(&path, default_location)?;
+            let log = uslugi_app::audit::AuditLog::new(Arc::new(uslugi_app::crypto::Crypto::new(
+                secrets,
+            )));
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let check = log.verify_export(text.lines());
+            match check.first_problem {
+                None => {
+                    println!(
+                        "the export is whole: {} records, each with its own link and following the one before",
+                        check.records
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((line, problem)) => {
+                    eprintln!(
+                        "the export is broken at line {line}: {problem} ({} lines before it are sound)",
+                        check.records
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AdminCommand::Audit {
+            command:
+                AuditCommand::Export {
+                    since,
+                    until,
+                    out,
+                    common,
+                },
+        } => {
+            let days = crate::letters_file::parse_date(&since)
+                .and_then(|s| Ok((s, crate::letters_file::parse_date(&until)?)));
+            let (since, until) = match days {
+                Ok((s, u)) if s <= u => (s, u),
+                Ok(_) => {
+                    eprintln!("--since must not be after --until");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let settings = settings(config, None, &common)?;
+            let offset = settings.display_offset()?;
+            let start = since.midnight().assume_offset(offset);
+            let end = until
+                .next_day()
+                .context("--until is the last day there is")?
+                .midnight()
+                .assume_offset(offset);
+            let file = match crate::private_files::create_new_private(&out) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let (path, default_location) = settings.secrets_path();
+            let secrets = crate::secrets::load(&path, default_location)?;
+            let store = crate::server::open_store(&settings).await?;
+            let log = uslugi_app::audit::AuditLog::new(Arc::new(uslugi_app::crypto::Crypto::new(
+                secrets,
+            )));
+            let mut writer = std::io::BufWriter::new(file);
+            let written = log
+                .export(store.as_ref(), start, end, |r| {
+                    use std::io::Write as _;
+                    serde_json::to_writer(&mut writer, r)?;
+                    writer.write_all(b"\n")
+                })
+                .await;
+            let flushed = writer
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all());
+            match (written, flushed) {
+                (Ok(n), Ok(())) => {
+                    println!("{n} records of {since} to {until}: {}", out.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                (Err(e), _) => {
+                    let _ = std::fs::remove_file(&out);
+                    Err(e.into())
+                }
+                (_, Err(e)) => {
+                    let _ = std::fs::remove_file(&out);
+                    Err(anyhow::Error::from(e).context("cannot write the export"))
+                }
+            }
+        }
+        AdminCommand::Audit {
+            command: AuditCommand::Verify { file: None, common },
         } => {
             let settings = settings(config, None, &common)?;
             let (path, default_location) = settings.secrets_path();

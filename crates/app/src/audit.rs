@@ -124,6 +124,11 @@ impl AuditLog {
         Self { chain }
     }
 
+    /// The link a record of `entry` at `seq` after `prev` must carry.
+    pub(crate) fn link(&self, prev: &[u8], seq: i64, entry: &AuditEntry) -> Vec<u8> {
+        self.chain.link(prev, seq, entry)
+    }
+
     /// A record of what an operator did: at their center, which the
     /// center's supervisor reads the log of.
     pub fn by_operator(

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod attempts;
 pub mod audit;
+pub mod audit_export;
 pub mod blind_index;
 pub mod centers;
 pub mod challenge;

@@ -57,6 +57,7 @@ macro_rules! audit_sql {
     ($store:ident, $db:ty) => {
         mod audit {
             use async_trait::async_trait;
+            use time::OffsetDateTime;
             use uslugi_app::ports::{AuditFilter, AuditRecord, AuditStore, AuditWrite, StoreResult};
 
             use super::$store;
@@ -150,6 +151,27 @@ macro_rules! audit_sql {
                     self.read_all(
                         sqlx::query_as::<_, AuditRow>(&sql)
                             .bind(from_seq)
+                            .bind(i64::from(limit)),
+                    )
+                    .await
+                }
+
+                async fn audit_between(
+                    &self,
+                    since: OffsetDateTime,
+                    until: OffsetDateTime,
+                    after: i64,
+                    limit: u32,
+                ) -> StoreResult<Vec<AuditRecord>> {
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM audit_log WHERE at >= $1 AND at < $2 AND seq > $3 \
+                         ORDER BY seq LIMIT $4"
+                    );
+                    self.read_all(
+                        sqlx::query_as::<_, AuditRow>(&sql)
+                            .bind(ts(since))
+                            .bind(ts(until))
+                            .bind(after)
                             .bind(i64::from(limit)),
                     )
                     .await

@@ -74,4 +74,13 @@ pub trait AuditStore: Send + Sync {
     ) -> StoreResult<Vec<AuditRecord>>;
     /// Every record from `from_seq` on, oldest first: for checking the chain.
     async fn audit_chain(&self, from_seq: i64, limit: u32) -> StoreResult<Vec<AuditRecord>>;
+    /// Up to `limit` records written from `since` until before `until`, with
+    /// `seq` above `after`, oldest first: for an export by dates.
+    async fn audit_between(
+        &self,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditRecord>>;
 }

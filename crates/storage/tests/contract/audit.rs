@@ -7,7 +7,45 @@ contract!(
     the_audit_log_links_each_record_to_the_one_before,
     concurrent_audit_appends_make_one_chain,
     audit_records_are_read_by_center_operator_and_account,
+    audit_records_are_read_between_two_times_in_pages,
 );
+
+async fn audit_records_are_read_between_two_times_in_pages(store: Arc<dyn Backend>) {
+    let day = Duration::days(1);
+    for (i, at) in [
+        T0,
+        T0 + day,
+        T0 + day,
+        T0 + day + Duration::hours(23),
+        T0 + day * 2,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut w = audit(&format!("a{i}"));
+        w.entry.at = at;
+        store.append_audit(&w).await.unwrap();
+    }
+    let between = |after, limit| {
+        let store = store.clone();
+        async move {
+            store
+                .audit_between(T0 + day, T0 + day * 2, after, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.entry.action)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        between(0, 10).await,
+        ["a1", "a2", "a3"],
+        "the second day, oldest first"
+    );
+    assert_eq!(between(0, 2).await, ["a1", "a2"]);
+    assert_eq!(between(3, 2).await, ["a3"], "the next page after seq 3");
+}
 
 async fn the_audit_log_links_each_record_to_the_one_before(store: Arc<dyn Backend>) {
     for a in ["first", "second", "third"] {
