@@ -1553,6 +1553,28 @@ async fn an_administrator_finds_shows_disables_and_enables_an_account() {
     assert!(text(&admin(&["disable", &id, "--reason", "x"])).contains("disabled already"));
     assert!(text(&admin(&["show", &id])).contains("sessions: 0"));
 
+    // Everything held, for the person's request made in person.
+    let file = dir.path().join("account.json");
+    let exported = admin(&["export", &id, "--out", file.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", text(&exported));
+    #[cfg(unix)]
+    assert_eq!(mode(&file), 0o600);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(doc["account"]["id"], id.as_str());
+    assert_eq!(doc["account"]["phone"], phone);
+    assert!(
+        doc["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["action"] == "account_disabled" && h["by"] == "admin")
+    );
+    assert_eq!(
+        admin(&["export", &id, "--out", file.to_str().unwrap()]).status.code(),
+        Some(2),
+        "never replaced"
+    );
+
     assert!(admin(&["enable", &id]).status.success());
     assert_eq!(
         admin(&["enable", &id]).status.code(),

@@ -154,6 +154,15 @@ pub(super) enum AccountCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Everything the portal holds about the person, as the JSON document
+    /// of «Скачать мои данные» (file 0600, never replaced).
+    Export {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -655,6 +664,7 @@ enum AccountAct {
     Show(uslugi_domain::AccountId),
     Disable(uslugi_domain::AccountId, String),
     Enable(uslugi_domain::AccountId),
+    Export(uslugi_domain::AccountId, PathBuf),
 }
 
 /// The command's arguments, read before anything is opened: what is wrong
@@ -702,6 +712,7 @@ fn account_act(command: AccountCommand) -> Result<(AccountAct, Common), String> 
             )
         }
         AccountCommand::Enable { id: i, common } => (AccountAct::Enable(id(&i)?), common),
+        AccountCommand::Export { id: i, out, common } => (AccountAct::Export(id(&i)?, out), common),
     })
 }
 
@@ -750,6 +761,37 @@ async fn admin_account(
                     None => println!("disabled already"),
                 }
                 ExitCode::SUCCESS
+            }
+        }
+        AccountAct::Export(id, out) => {
+            let data = uslugi_app::subject::account_data(
+                accounts,
+                &app.state.verification,
+                &app.state.letters,
+                id,
+                uslugi_app::audit::Actor::Admin,
+            )
+            .await?;
+            match data {
+                None => missing(id),
+                Some(data) => {
+                    let file = match crate::private_files::create_new_private(&out) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            eprintln!("{e:#}");
+                            return Ok(ExitCode::from(2));
+                        }
+                    };
+                    let mut writer = std::io::BufWriter::new(file);
+                    serde_json::to_writer_pretty(&mut writer, &data)?;
+                    writer
+                        .into_inner()
+                        .map_err(|e| e.into_error())
+                        .and_then(|f| f.sync_all())
+                        .context("cannot write the export")?;
+                    println!("{}", out.display());
+                    ExitCode::SUCCESS
+                }
             }
         }
         AccountAct::Enable(id) => {

@@ -17,5 +17,6 @@ mod registration;
 mod request_ids;
 mod second_factor;
 mod security;
+mod subject;
 mod takeover;
 mod verification;

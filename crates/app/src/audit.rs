@@ -46,6 +46,8 @@ pub mod action {
     pub const ACCOUNT_VIEWED: &str = "account_viewed";
     pub const ACCOUNT_DISABLED: &str = "account_disabled";
     pub const ACCOUNT_ENABLED: &str = "account_enabled";
+    /// Everything held about the person, taken by them or an administrator.
+    pub const DATA_EXPORTED: &str = "data_exported";
 }
 
 /// Who acted.

@@ -28,6 +28,7 @@ pub mod registries;
 pub mod second_factor;
 pub mod security;
 pub mod settings;
+pub mod subject;
 pub mod totp;
 pub mod verification;
 

@@ -14,18 +14,99 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 use crate::api::{ApiRouter, token, token_schema};
-use crate::auth::{AnyApiSession, citizen_or_login};
+use crate::auth::{AnyApiSession, ApiSession, citizen_or_login};
 use crate::error::{ApiError, PageError};
 use crate::http::Language;
 use crate::i18n::Tr;
 use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me", routing::get(me))
+    Router::new()
+        .route("/me", routing::get(me))
+        .route("/me/data.json", routing::get(my_data_file))
 }
 
 pub fn api_routes() -> ApiRouter {
-    OpenApiRouter::new().routes(routes!(get_me))
+    OpenApiRouter::new()
+        .routes(routes!(get_me))
+        .routes(routes!(get_my_data))
+}
+
+/// Everything the portal holds about the person (format 1): the account
+/// and its contacts, the personal data in force, under check and drafted,
+/// the addresses, the registry checks, the second factor, the letter with
+/// a code, the live sessions and the whole history of the account. Never
+/// hashes, keys or codes.
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+struct AccountDataDocument(uslugi_app::subject::AccountData);
+
+/// The file's answer: JSON, to be saved, never cached.
+fn data_file(data: uslugi_app::subject::AccountData) -> Response {
+    let mut response = Json(AccountDataDocument(data)).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static("attachment; filename=\"uslugi-my-data.json\""),
+    );
+    no_store(response)
+}
+
+/// Everything the portal holds about me
+///
+/// The right of access (152-ФЗ, art. 14): one JSON document, offered as a
+/// file (`Content-Disposition: attachment`). The download is recorded in
+/// the account's history.
+#[utoipa::path(
+    get,
+    path = "/me/data",
+    tag = "profile",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The document", body = AccountDataDocument,
+            headers(("Content-Disposition" = String, description = "attachment; filename=\"uslugi-my-data.json\""))),
+    )
+)]
+async fn get_my_data(
+    State(state): State<AppState>,
+    lang: Language,
+    ApiSession(session): ApiSession,
+) -> Result<Response, ApiError> {
+    let t = lang.tr();
+    let data = uslugi_app::subject::account_data(
+        &state.accounts,
+        &state.verification,
+        &state.letters,
+        session.account_id,
+        uslugi_app::audit::Actor::Citizen(session.account_id),
+    )
+    .await
+    .map_err(|e| ApiError::internal(t, &e))?
+    .ok_or_else(|| ApiError::unauthorized(t))?;
+    Ok(data_file(data))
+}
+
+/// «Скачать мои данные» on «Мои данные»: the same file.
+async fn my_data_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let to_login = || see_other("/login?next=%2Fme");
+    let session = citizen_or_login!(state, ctx, headers, "/me/data.json");
+    let data = uslugi_app::subject::account_data(
+        &state.accounts,
+        &state.verification,
+        &state.letters,
+        session.account_id,
+        uslugi_app::audit::Actor::Citizen(session.account_id),
+    )
+    .await
+    .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+    Ok(match data {
+        Some(data) => data_file(data),
+        None => to_login(),
+    })
 }
 
 #[derive(Template)]
