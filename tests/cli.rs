@@ -1570,7 +1570,9 @@ async fn an_administrator_finds_shows_disables_and_enables_an_account() {
             .any(|h| h["action"] == "account_disabled" && h["by"] == "admin")
     );
     assert_eq!(
-        admin(&["export", &id, "--out", file.to_str().unwrap()]).status.code(),
+        admin(&["export", &id, "--out", file.to_str().unwrap()])
+            .status
+            .code(),
         Some(2),
         "never replaced"
     );

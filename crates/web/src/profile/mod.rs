@@ -42,6 +42,21 @@ pub fn api_routes() -> ApiRouter {
 #[schema(value_type = Object)]
 struct AccountDataDocument(uslugi_app::subject::AccountData);
 
+/// Everything held about the session's own account, taken by its holder.
+async fn my_data(
+    state: &AppState,
+    account: AccountId,
+) -> Result<Option<uslugi_app::subject::AccountData>, uslugi_app::InternalError> {
+    uslugi_app::subject::account_data(
+        &state.accounts,
+        &state.verification,
+        &state.letters,
+        account,
+        uslugi_app::audit::Actor::Citizen(account),
+    )
+    .await
+}
+
 /// The file's answer: JSON, to be saved, never cached.
 fn data_file(data: uslugi_app::subject::AccountData) -> Response {
     let mut response = Json(AccountDataDocument(data)).into_response();
@@ -73,16 +88,10 @@ async fn get_my_data(
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
     let t = lang.tr();
-    let data = uslugi_app::subject::account_data(
-        &state.accounts,
-        &state.verification,
-        &state.letters,
-        session.account_id,
-        uslugi_app::audit::Actor::Citizen(session.account_id),
-    )
-    .await
-    .map_err(|e| ApiError::internal(t, &e))?
-    .ok_or_else(|| ApiError::unauthorized(t))?;
+    let data = my_data(&state, session.account_id)
+        .await
+        .map_err(|e| ApiError::internal(t, &e))?
+        .ok_or_else(|| ApiError::unauthorized(t))?;
     Ok(data_file(data))
 }
 
@@ -94,15 +103,9 @@ async fn my_data_file(
 ) -> Result<Response, PageError> {
     let to_login = || see_other("/login?next=%2Fme");
     let session = citizen_or_login!(state, ctx, headers, "/me/data.json");
-    let data = uslugi_app::subject::account_data(
-        &state.accounts,
-        &state.verification,
-        &state.letters,
-        session.account_id,
-        uslugi_app::audit::Actor::Citizen(session.account_id),
-    )
-    .await
-    .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
+    let data = my_data(&state, session.account_id)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?;
     Ok(match data {
         Some(data) => data_file(data),
         None => to_login(),
