@@ -1658,4 +1658,19 @@ async fn an_administrator_finds_shows_disables_and_enables_an_account() {
         &data,
     );
     assert_eq!(backwards.status.code(), Some(2));
+
+    // Erased at once, on a verified request: nothing of the person is
+    // left, the login is free, the audit chain still verifies.
+    let erased = admin(&["delete", &id]);
+    assert!(erased.status.success(), "{}", text(&erased));
+    assert_eq!(admin(&["show", &id]).status.code(), Some(2));
+    assert_eq!(admin(&["delete", &id]).status.code(), Some(2));
+    assert_eq!(admin(&["find", "--phone", phone]).status.code(), Some(2));
+    assert_eq!(log_in(password).await.status(), 401);
+    let verified = uslugi(&["admin", "audit", "verify"], &data);
+    assert!(verified.status.success(), "{}", text(&verified));
+    assert!(
+        register(&base, &data, phone, password).await,
+        "the phone registers anew"
+    );
 }

@@ -154,6 +154,14 @@ pub(super) enum AccountCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Erase the account at once, without a prompt (the request was
+    /// verified): its data, contacts, sessions and everything else it
+    /// holds; the audit log keeps what was done, by id.
+    Delete {
+        id: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Everything the portal holds about the person, as the JSON document
     /// of «Скачать мои данные» (file 0600, never replaced).
     Export {
@@ -665,6 +673,7 @@ enum AccountAct {
     Disable(uslugi_domain::AccountId, String),
     Enable(uslugi_domain::AccountId),
     Export(uslugi_domain::AccountId, PathBuf),
+    Delete(uslugi_domain::AccountId),
 }
 
 /// The command's arguments, read before anything is opened: what is wrong
@@ -713,6 +722,7 @@ fn account_act(command: AccountCommand) -> Result<(AccountAct, Common), String> 
         }
         AccountCommand::Enable { id: i, common } => (AccountAct::Enable(id(&i)?), common),
         AccountCommand::Export { id: i, out, common } => (AccountAct::Export(id(&i)?, out), common),
+        AccountCommand::Delete { id: i, common } => (AccountAct::Delete(id(&i)?), common),
     })
 }
 
@@ -792,6 +802,14 @@ async fn admin_account(
                     println!("{}", out.display());
                     ExitCode::SUCCESS
                 }
+            }
+        }
+        AccountAct::Delete(id) => {
+            if accounts.delete_account(id).await? {
+                println!("erased");
+                ExitCode::SUCCESS
+            } else {
+                missing(id)
             }
         }
         AccountAct::Enable(id) => {

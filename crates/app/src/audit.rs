@@ -46,6 +46,7 @@ pub mod action {
     pub const ACCOUNT_VIEWED: &str = "account_viewed";
     pub const ACCOUNT_DISABLED: &str = "account_disabled";
     pub const ACCOUNT_ENABLED: &str = "account_enabled";
+    pub const ACCOUNT_DELETED: &str = "account_deleted";
     /// Everything held about the person, taken by them or an administrator.
     pub const DATA_EXPORTED: &str = "data_exported";
 }

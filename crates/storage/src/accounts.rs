@@ -259,6 +259,23 @@ macro_rules! accounts_sql {
                     Ok(true)
                 }
 
+                async fn delete_account(&self, id: AccountId, audit: &AuditWrite) -> StoreResult<bool> {
+                    let mut tx = self.begin_write().await.map_err(backend)?;
+                    // Every table of the account's rows references it ON
+                    // DELETE CASCADE (the contract suite checks the rows go).
+                    let deleted = sqlx::query("DELETE FROM accounts WHERE id = $1")
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    if deleted.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    append_audit(&mut tx, audit).await?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+
                 async fn account_disabled_at(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>> {
                     let at: Option<i64> = sqlx::query_scalar(
                         "SELECT disabled_at FROM account_blocks WHERE account_id = $1",

@@ -61,6 +61,9 @@ mod contacts;
 #[path = "contract/desk.rs"]
 mod desk;
 
+#[path = "contract/erasure.rs"]
+mod erasure;
+
 #[path = "contract/in_person.rs"]
 mod in_person;
 

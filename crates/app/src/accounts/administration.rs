@@ -1,7 +1,7 @@
 //! What an administrator does to a citizen's account (`uslugi admin account
 //! …`), on a verified request or in an incident: find it by a login, see
-//! it, disable it (its sessions end at once and no new one opens) and
-//! enable it again. Each writes an audit record by the administrator; none
+//! it, disable it (its sessions end at once and no new one opens),
+//! enable it again, and erase it. Each writes an audit record by the administrator; none
 //! holds the login searched for or the account's data.
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, AccountLevel, Email, FactorMethod, LoginKind, PhoneNumber, Snils};
@@ -143,6 +143,24 @@ impl Accounts {
             .details(serde_json::json!({ "reason": reason }))
             .write();
         Ok(self.store.disable_account(id, now, &write).await?)
+    }
+
+    /// Erases the account at once (an administrator acting on a verified
+    /// request; no grace period): everything it holds goes in one
+    /// transaction, and the audit log keeps what was done to it, by id.
+    /// False when there is no such account.
+    pub async fn delete_account(&self, id: AccountId) -> Result<bool, InternalError> {
+        let write = self
+            .audit
+            .record(
+                Actor::Admin,
+                action::ACCOUNT_DELETED,
+                "erased",
+                self.clock.now(),
+            )
+            .account(id)
+            .write();
+        Ok(self.store.delete_account(id, &write).await?)
     }
 
     /// Enables a disabled account; false when it was not disabled.

@@ -84,4 +84,10 @@ pub trait AccountStore: Send + Sync {
     async fn enable_account(&self, id: AccountId, audit: &AuditWrite) -> StoreResult<bool>;
     /// When the account was disabled, if it is.
     async fn account_disabled_at(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>>;
+    /// Erases the account in one transaction: its row and every row that
+    /// belongs to it (sessions, personal data, checks, letters, messages,
+    /// factors, devices, requests…), sealed values and blind indexes with
+    /// them, and appends `audit`. The audit log keeps its records, which
+    /// name the account by id only. False when there is no such account.
+    async fn delete_account(&self, id: AccountId, audit: &AuditWrite) -> StoreResult<bool>;
 }
