@@ -49,6 +49,14 @@ async fn a_citizen_downloads_everything_held_about_them_and_only_that() {
         .map(|h| h["action"].as_str().unwrap())
         .collect();
     assert!(actions.contains(&"login"), "{actions:?}");
+    assert_eq!(actions[0], "registered", "the first record: {actions:?}");
+    let consents: Vec<&str> = doc["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(consents, ["terms_of_use", "personal_data_processing"]);
     assert!(!text.contains("+79261500002"), "nobody else's data");
     for secret in [
         "password_hash",

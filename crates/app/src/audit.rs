@@ -47,6 +47,9 @@ pub mod action {
     pub const ACCOUNT_DISABLED: &str = "account_disabled";
     pub const ACCOUNT_ENABLED: &str = "account_enabled";
     pub const ACCOUNT_DELETED: &str = "account_deleted";
+    /// A registration completed: the account exists, with the consents
+    /// given to start it.
+    pub const REGISTERED: &str = "registered";
     /// Everything held about the person, taken by them or an administrator.
     pub const DATA_EXPORTED: &str = "data_exported";
 }

@@ -382,9 +382,15 @@ impl Accounts {
                 if r.entry.at < since {
                     break 'pages;
                 }
-                // What operators looked at is for the center's records, not
-                // the person's history; what they did is.
-                if r.entry.action == action::CITIZEN_VIEWED {
+                // What operators and administrators looked at is for their
+                // records, not the person's history; what they did is.
+                if [
+                    action::CITIZEN_VIEWED,
+                    action::ACCOUNT_SEARCHED,
+                    action::ACCOUNT_VIEWED,
+                ]
+                .contains(&r.entry.action.as_str())
+                {
                     continue;
                 }
                 let place = serde_json::from_str::<serde_json::Value>(&r.entry.details)

@@ -30,7 +30,18 @@ pub struct AccountData {
     pub second_factor: Option<FactorPart>,
     pub identity_letter: Option<LetterView>,
     pub sessions: Vec<SessionPart>,
+    /// What the person agreed to, and when (recorded since the portal
+    /// keeps them: older accounts have none here).
+    pub consents: Vec<ConsentPart>,
     pub history: Vec<HistoryPart>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentPart {
+    /// `terms_of_use`, `personal_data_processing`.
+    pub what: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -133,7 +144,7 @@ pub async fn account_data(
             remember: s.remember,
         })
         .collect();
-    let history = history(accounts, id).await?;
+    let (history, consents) = history(accounts, id).await?;
     let now = accounts.clock.now();
     let write = accounts
         .audit
@@ -180,33 +191,56 @@ pub async fn account_data(
         }),
         identity_letter: letters.current(id).await?,
         sessions,
+        consents,
         history,
     }))
 }
 
-/// Every audit record about the account, oldest first.
-async fn history(accounts: &Accounts, id: AccountId) -> Result<Vec<HistoryPart>, InternalError> {
+/// Every audit record about the account, oldest first, and the consents
+/// its registration recorded.
+async fn history(
+    accounts: &Accounts,
+    id: AccountId,
+) -> Result<(Vec<HistoryPart>, Vec<ConsentPart>), InternalError> {
     let filter = AuditFilter {
         account_id: Some(id),
         ..AuditFilter::default()
     };
     let mut out = Vec::new();
+    let mut consents = Vec::new();
     let mut before = None;
     loop {
         let page = accounts.store.audit_records(&filter, before, 500).await?;
         let Some(last) = page.last() else { break };
         before = Some(last.seq);
         let full = page.len() == 500;
-        out.extend(page.into_iter().map(|r| HistoryPart {
-            at: r.entry.at,
-            by: r.entry.actor,
-            action: r.entry.action,
-            outcome: r.entry.outcome,
-        }));
+        for r in page {
+            if r.entry.action == action::REGISTERED
+                && let Ok(details) = serde_json::from_str::<serde_json::Value>(&r.entry.details)
+            {
+                consents.extend(
+                    details["consents"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c.as_str())
+                        .map(|what| ConsentPart {
+                            what: what.to_owned(),
+                            at: r.entry.at,
+                        }),
+                );
+            }
+            out.push(HistoryPart {
+                at: r.entry.at,
+                by: r.entry.actor,
+                action: r.entry.action,
+                outcome: r.entry.outcome,
+            });
+        }
         if !full {
             break;
         }
     }
     out.reverse();
-    Ok(out)
+    Ok((out, consents))
 }

@@ -72,11 +72,12 @@ macro_rules! registration_sql {
         mod registration {
             use async_trait::async_trait;
             use time::OffsetDateTime;
-            use uslugi_app::ports::{AccountRecord, OutboxRecord, RegistrationRecord, RegistrationStore, StoreError, StoreResult};
+            use uslugi_app::ports::{AccountRecord, AuditWrite, OutboxRecord, RegistrationRecord, RegistrationStore, StoreError, StoreResult};
             use uslugi_domain::{RegistrationId, Token};
 
             use super::$store;
             use super::accounts::insert_account;
+            use super::audit::append_audit;
             use super::outbox::insert_outbox;
             use super::shared::changed_one;
             use $crate::backend;
@@ -177,6 +178,7 @@ macro_rules! registration_sql {
                     continuation_hash: &[u8],
                     now: OffsetDateTime,
                     a: &AccountRecord,
+                    audit: &AuditWrite,
                 ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
                     let removed = sqlx::query(
@@ -190,6 +192,7 @@ macro_rules! registration_sql {
                         return Err(StoreError::NotFound);
                     }
                     insert_account(&mut tx, a).await?;
+                    append_audit(&mut tx, audit).await?;
                     tx.commit().await.map_err(backend)
                 }
 

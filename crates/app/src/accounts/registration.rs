@@ -9,6 +9,10 @@ use uslugi_domain::{
 };
 
 use crate::challenge::{self, Continuation, Flow, Secret, resend_due};
+
+/// What a person agrees to by ticking the box that starts a registration
+/// (/terms and /privacy): recorded with the account's first audit record.
+pub const CONSENTS: [&str; 2] = ["terms_of_use", "personal_data_processing"];
 use crate::crypto::{CryptoError, HashPurpose, SealedField};
 use crate::lang::Lang;
 use crate::messages;
@@ -534,9 +538,22 @@ impl Accounts {
                 now,
             )
         };
+        // The account's first record: what its holder agreed to when they
+        // registered (the box they ticked to start), for the history and
+        // «Скачать мои данные».
+        let registered = self
+            .audit
+            .record(
+                crate::audit::Actor::Citizen(account.id),
+                crate::audit::action::REGISTERED,
+                "ok",
+                now,
+            )
+            .details(serde_json::json!({ "consents": CONSENTS }))
+            .write();
         match self
             .store
-            .complete_registration(id, &continuation_hash, now, &account)
+            .complete_registration(id, &continuation_hash, now, &account, &registered)
             .await
         {
             Ok(()) => Ok(account.id),

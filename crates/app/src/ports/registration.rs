@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uslugi_domain::{Channel, RegistrationId};
 
-use super::{AccountRecord, KeyedHash, OutboxRecord, Sealed, StoreResult};
+use super::{AccountRecord, AuditWrite, KeyedHash, OutboxRecord, Sealed, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationRecord {
@@ -89,6 +89,7 @@ pub trait RegistrationStore: Send + Sync {
         continuation_hash: &[u8],
         now: OffsetDateTime,
         account: &AccountRecord,
+        audit: &AuditWrite,
     ) -> StoreResult<()>;
     /// Removes a registration whose message could not be delivered when it
     /// was started, with that message, in one transaction: the person is

@@ -34,7 +34,7 @@ async fn accounts_are_found_by_each_login(store: Arc<dyn Backend>) {
     let r = confirmed_registration(&store, Channel::Email, b"email-idx", b"go").await;
     let b = account_for(&r);
     store
-        .complete_registration(r.id, b"go", T0, &b)
+        .complete_registration(r.id, b"go", T0, &b, &audit("registered"))
         .await
         .unwrap();
     let found = store

@@ -58,7 +58,9 @@ async fn a_registration_completes_only_with_its_live_continuation(store: Arc<dyn
     ] {
         assert!(
             matches!(
-                store.complete_registration(r.id, hash, at, &a).await,
+                store
+                    .complete_registration(r.id, hash, at, &a, &audit("registered"))
+                    .await,
                 Err(StoreError::NotFound)
             ),
             "{why}"
@@ -66,7 +68,13 @@ async fn a_registration_completes_only_with_its_live_continuation(store: Arc<dyn
         assert_eq!(store.account(a.id).await.unwrap(), None, "{why}");
     }
     store
-        .complete_registration(r.id, b"issued", T0 + Duration::minutes(29), &a)
+        .complete_registration(
+            r.id,
+            b"issued",
+            T0 + Duration::minutes(29),
+            &a,
+            &audit("registered"),
+        )
         .await
         .unwrap();
     assert!(store.account(a.id).await.unwrap().is_some());

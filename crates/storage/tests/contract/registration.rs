@@ -116,7 +116,9 @@ async fn completing_a_registration_creates_the_account_atomically(store: Arc<dyn
         .unwrap();
     let a = account_for(&r);
     assert!(matches!(
-        store.complete_registration(r.id, b"go", T0, &a).await,
+        store
+            .complete_registration(r.id, b"go", T0, &a, &audit("registered"))
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
@@ -130,13 +132,15 @@ async fn completing_a_registration_creates_the_account_atomically(store: Arc<dyn
         .await
         .unwrap();
     store
-        .complete_registration(r.id, b"go", T0, &a)
+        .complete_registration(r.id, b"go", T0, &a, &audit("registered"))
         .await
         .unwrap();
     assert_eq!(store.account(a.id).await.unwrap(), Some(a.clone()));
     assert_eq!(store.registration(r.id).await.unwrap(), None);
     assert!(matches!(
-        store.complete_registration(r.id, b"go", T0, &a).await,
+        store
+            .complete_registration(r.id, b"go", T0, &a, &audit("registered"))
+            .await,
         Err(StoreError::NotFound)
     ));
 }
@@ -146,7 +150,9 @@ async fn a_taken_contact_is_a_conflict_and_leaves_the_registration(store: Arc<dy
     let r = confirmed_registration(&store, Channel::Sms, b"idx-5", b"go").await;
     let a = account_for(&r);
     assert!(matches!(
-        store.complete_registration(r.id, b"go", T0, &a).await,
+        store
+            .complete_registration(r.id, b"go", T0, &a, &audit("registered"))
+            .await,
         Err(StoreError::Conflict(UniqueField::Phone))
     ));
     assert!(
@@ -158,13 +164,13 @@ async fn a_taken_contact_is_a_conflict_and_leaves_the_registration(store: Arc<dy
 
     let e = confirmed_registration(&store, Channel::Email, b"idx-6", b"go").await;
     store
-        .complete_registration(e.id, b"go", T0, &account_for(&e))
+        .complete_registration(e.id, b"go", T0, &account_for(&e), &audit("registered"))
         .await
         .unwrap();
     let e2 = confirmed_registration(&store, Channel::Email, b"idx-6", b"go").await;
     assert!(matches!(
         store
-            .complete_registration(e2.id, b"go", T0, &account_for(&e2))
+            .complete_registration(e2.id, b"go", T0, &account_for(&e2), &audit("registered"))
             .await,
         Err(StoreError::Conflict(UniqueField::Email))
     ));

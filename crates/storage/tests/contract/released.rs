@@ -154,7 +154,13 @@ pub async fn fill(store: &Arc<dyn Backend>) {
         .await
         .unwrap();
     store
-        .complete_registration(r.id, b"go", AT, &account())
+        .complete_registration(
+            r.id,
+            b"go",
+            AT,
+            &account(),
+            &crate::fixtures::audit("registered"),
+        )
         .await
         .unwrap();
     store

@@ -195,7 +195,8 @@ struct EventEntry {
     at: String,
     /// login, password_changed, access_recovered, access_restored,
     /// identity_confirmed, identity_confirmed_by_letter,
-    /// identity_letter_ordered, registered_in_person, registration_checked,
+    /// identity_letter_ordered, registered, registered_in_person,
+    /// registration_checked, data_exported, account_disabled, account_enabled,
     /// session_ended, second_factor_enabled, second_factor_disabled,
     /// backup_codes_renewed, contact_changed (login outcomes include
     /// second_factor_asked and wrong_second_factor)
