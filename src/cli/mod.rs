@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Deployment, DevelopmentBecause, Overrides, Settings};
 
 mod admin;
+mod admin_account;
 mod backup;
 mod logging;
 
