@@ -1174,3 +1174,43 @@ async fn requests_the_document_forbids_are_refused_by_name() {
         }
     }
 }
+
+/// An administrator disables the account between the password and the
+/// code: the right code opens nothing (the database refuses the session),
+/// the answer is the step's end, not a failure of the server, and the
+/// backup code is not spent; the next login is told the account is
+/// disabled.
+#[tokio::test]
+async fn an_account_disabled_between_the_password_and_the_code_opens_nothing() {
+    let app = spawn_app().await;
+    let token = app.citizen("+79261700099").await;
+    let (_, codes) = with_app(&app, &token).await;
+    let step = password_step(&app, "+79261700099").await;
+    let me: Value = app
+        .get_bearer("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id: uslugi_domain::AccountId = me["account_id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        app.accounts
+            .disable_account(id, "incident 5")
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    let r = code_step(&app, &step, &codes[0]).await;
+    assert_eq!(r.status(), 404, "the step is over");
+    assert_eq!(error_code(&body_of(r).await), "challenge_not_found");
+    let r = app.log_in("+79261700099", PASSWORD).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(error_code(&body_of(r).await), "account_disabled");
+    assert!(app.accounts.enable_account(id).await.unwrap());
+    let step = password_step(&app, "+79261700099").await;
+    assert_eq!(
+        code_step(&app, &step, &codes[0]).await.status(),
+        201,
+        "the backup code was not spent by the refused step"
+    );
+}

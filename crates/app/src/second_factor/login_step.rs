@@ -11,6 +11,7 @@ use crate::crypto;
 use crate::lang::Lang;
 use crate::ports::{
     AccountRecord, FactorChallengeRecord, FactorProof, SecondFactorRecord, SessionRecord,
+    StoreError,
 };
 use crate::totp;
 
@@ -94,9 +95,17 @@ impl Accounts {
                 let (notice, audit) = self
                     .login_writes(&account, &session, lang, now, Some(how))
                     .await?;
+                // `NotFound`: an administrator disabled the account since
+                // the password step, and the session's insert refused it
+                // (the whole transaction, the proof's spending included,
+                // is undone). The step is over; the next login says why.
                 self.store
                     .complete_factor_login(c.id, proof, &session, notice.as_ref(), &audit)
-                    .await?
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => FactorError::NotFound,
+                        e => e.into(),
+                    })?
                     .then_some((token, session))
             }
             None => None,
