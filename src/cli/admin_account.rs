@@ -7,6 +7,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Subcommand;
 
+use uslugi_app::accounts::Disabling;
+
 use super::{Common, settings};
 
 #[derive(Subcommand)]
@@ -162,17 +164,17 @@ pub(super) async fn run(
             }
             None => missing(id),
         },
-        AccountAct::Disable(id, reason) => {
-            if accounts.profile(id).await?.is_none() {
-                missing(id)
-            } else {
-                match accounts.disable_account(id, &reason).await? {
-                    Some(ended) => println!("disabled; {ended} sessions ended"),
-                    None => println!("disabled already"),
-                }
+        AccountAct::Disable(id, reason) => match accounts.disable_account(id, &reason).await? {
+            Disabling::Disabled { sessions_ended } => {
+                println!("disabled; {sessions_ended} sessions ended");
                 ExitCode::SUCCESS
             }
-        }
+            Disabling::Already => {
+                println!("disabled already");
+                ExitCode::SUCCESS
+            }
+            Disabling::NoSuchAccount => missing(id),
+        },
         AccountAct::Export(id, out) => {
             let data = uslugi_app::subject::account_data(
                 accounts,

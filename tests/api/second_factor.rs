@@ -1198,7 +1198,7 @@ async fn an_account_disabled_between_the_password_and_the_code_opens_nothing() {
             .disable_account(id, "incident 5")
             .await
             .unwrap(),
-        Some(1)
+        uslugi_app::accounts::Disabling::Disabled { sessions_ended: 1 }
     );
     let r = code_step(&app, &step, &codes[0]).await;
     assert_eq!(r.status(), 404, "the step is over");

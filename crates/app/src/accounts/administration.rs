@@ -4,11 +4,10 @@
 //! enable it again, and erase it. Each writes an audit record by the administrator; none
 //! holds the login searched for or the account's data.
 use time::OffsetDateTime;
-use uslugi_domain::{AccountId, AccountLevel, Email, FactorMethod, LoginKind, PhoneNumber, Snils};
+use uslugi_domain::{AccountId, AccountLevel, Email, FactorMethod, PhoneNumber, Snils, Token};
 
 use super::{Accounts, InternalError, Profile};
 use crate::audit::{Actor, action};
-use crate::crypto::HashPurpose;
 
 /// The login an administrator looks an account up by.
 #[derive(Debug, Clone)]
@@ -16,6 +15,14 @@ pub enum AccountLookup {
     Phone(PhoneNumber),
     Email(Email),
     Snils(Snils),
+}
+
+/// What disabling an account did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disabling {
+    Disabled { sessions_ended: u64 },
+    Already,
+    NoSuchAccount,
 }
 
 /// What `admin account show` prints.
@@ -43,26 +50,8 @@ impl Accounts {
         &self,
         by: &AccountLookup,
     ) -> Result<Option<AccountId>, InternalError> {
-        let (kind, index, searched_by) = match by {
-            AccountLookup::Phone(p) => (
-                LoginKind::Phone,
-                self.crypto
-                    .keyed_hash(HashPurpose::PhoneIndex, p.e164().as_bytes()),
-                "phone",
-            ),
-            AccountLookup::Email(e) => (
-                LoginKind::Email,
-                self.crypto
-                    .keyed_hash(HashPurpose::EmailIndex, e.canonical().as_bytes()),
-                "email",
-            ),
-            AccountLookup::Snils(s) => (
-                LoginKind::Snils,
-                self.crypto
-                    .keyed_hash(HashPurpose::SnilsIndex, s.digits().as_bytes()),
-                "snils",
-            ),
-        };
+        let (kind, index) = self.login_index(by);
+        let searched_by = kind.as_str();
         let found = self
             .store
             .account_by_login(kind, &index)
@@ -128,13 +117,15 @@ impl Accounts {
     /// Disables the account: its sessions end in the same transaction and
     /// none opens until it is enabled (a login with the right password is
     /// told so). `reason` goes into the audit record: the request's
-    /// reference, never personal data. The sessions ended; `None` when it
-    /// was disabled already.
+    /// reference, never personal data.
     pub async fn disable_account(
         &self,
         id: AccountId,
         reason: &str,
-    ) -> Result<Option<u64>, InternalError> {
+    ) -> Result<Disabling, InternalError> {
+        if self.store.account(id).await?.is_none() {
+            return Ok(Disabling::NoSuchAccount);
+        }
         let now = self.clock.now();
         let write = self
             .audit
@@ -142,7 +133,10 @@ impl Accounts {
             .account(id)
             .details(serde_json::json!({ "reason": reason }))
             .write();
-        Ok(self.store.disable_account(id, now, &write).await?)
+        Ok(match self.store.disable_account(id, now, &write).await? {
+            Some(sessions_ended) => Disabling::Disabled { sessions_ended },
+            None => Disabling::Already,
+        })
     }
 
     /// Erases the account at once (an administrator acting on a verified

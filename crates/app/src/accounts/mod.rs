@@ -274,29 +274,37 @@ impl Accounts {
     /// The ways a login may be read: a phone, an e-mail, a SNILS. Eleven
     /// digits may be both a phone and a SNILS, so both are tried.
     pub(crate) fn login_candidates(&self, login: &str) -> Vec<(LoginKind, Vec<u8>)> {
-        let mut out = Vec::new();
-        if let Ok(p) = PhoneNumber::parse(login) {
-            out.push((
+        let lookups = [
+            PhoneNumber::parse(login).ok().map(AccountLookup::Phone),
+            Email::parse(login).ok().map(AccountLookup::Email),
+            Snils::parse(login).ok().map(AccountLookup::Snils),
+        ];
+        lookups
+            .into_iter()
+            .flatten()
+            .map(|l| self.login_index(&l))
+            .collect()
+    }
+
+    /// The blind index an account with this login is found by.
+    pub(crate) fn login_index(&self, by: &AccountLookup) -> (LoginKind, Vec<u8>) {
+        match by {
+            AccountLookup::Phone(p) => (
                 LoginKind::Phone,
                 self.crypto
                     .keyed_hash(HashPurpose::PhoneIndex, p.e164().as_bytes()),
-            ));
-        }
-        if let Ok(e) = Email::parse(login) {
-            out.push((
+            ),
+            AccountLookup::Email(e) => (
                 LoginKind::Email,
                 self.crypto
                     .keyed_hash(HashPurpose::EmailIndex, e.canonical().as_bytes()),
-            ));
-        }
-        if let Ok(s) = Snils::parse(login) {
-            out.push((
+            ),
+            AccountLookup::Snils(s) => (
                 LoginKind::Snils,
                 self.crypto
                     .keyed_hash(HashPurpose::SnilsIndex, s.digits().as_bytes()),
-            ));
+            ),
         }
-        out
     }
 
     /// A new password of an existing account, by every rule: the domain's
