@@ -981,11 +981,11 @@ async fn a_backup_taken_while_people_register_starts_a_portal_with_every_account
     let password = "резервная копия на месте";
 
     // People keep registering, one after another, while the copy is taken.
-    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // The phones acknowledged so far, watched (no polling).
+    let (acknowledged, watched) = tokio::sync::watch::channel(Vec::<String>::new());
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let registering = tokio::spawn({
-        let (base, data) = (base.clone(), data.clone());
-        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        let (base, data, stop) = (base.clone(), data.clone(), stop.clone());
         async move {
             for n in 0.. {
                 if stop.load(std::sync::atomic::Ordering::SeqCst) {
@@ -993,15 +993,26 @@ async fn a_backup_taken_while_people_register_starts_a_portal_with_every_account
                 }
                 let phone = format!("+7926{n:07}");
                 if register(&base, &data, &phone, password).await {
-                    acknowledged.lock().unwrap().push(phone);
+                    acknowledged.send_modify(|a| a.push(phone));
                 }
             }
+            acknowledged
         }
     });
-    while acknowledged.lock().unwrap().len() < 5 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let before: Vec<String> = acknowledged.lock().unwrap().clone();
+    let registered = |watched: &tokio::sync::watch::Receiver<Vec<String>>, at_least: usize| {
+        let mut watched = watched.clone();
+        async move {
+            tokio::time::timeout(
+                Duration::from_secs(60),
+                watched.wait_for(|a| a.len() >= at_least),
+            )
+            .await
+            .expect("registrations go on")
+            .unwrap()
+            .clone()
+        }
+    };
+    let before = registered(&watched, 5).await;
     let out = dir.path().join("copy.db");
     let backup = tokio::task::spawn_blocking({
         let (out, data) = (out.clone(), data.clone());
@@ -1010,11 +1021,9 @@ async fn a_backup_taken_while_people_register_starts_a_portal_with_every_account
     .await
     .unwrap();
     assert!(backup.status.success(), "{}", text(&backup));
-    while acknowledged.lock().unwrap().len() < before.len() + 3 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    registered(&watched, before.len() + 3).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    registering.await.unwrap();
+    drop(registering.await.unwrap());
     drop(server);
 
     let keys = dir.path().join("copy.db.secrets.toml");
