@@ -80,7 +80,7 @@ fn describe() {
     );
     describe_counter!(
         "uslugi_logins_total",
-        "Password steps of citizens' logins: success, second_factor, refused (unknown, wrong or throttled alike), temporary_password_expired, error"
+        "Password steps of citizens' logins: success, second_factor, refused (unknown, wrong or throttled alike), temporary_password_expired, disabled, error"
     );
     describe_counter!(
         "uslugi_messages_total",
