@@ -460,7 +460,7 @@ async fn without_javascript_recovery_runs_from_the_login_page_to_a_new_password(
     assert_eq!(s, 200);
     assert!(html.contains("Серия и номер паспорта") && html.contains("name=\"snils\""));
     assert!(
-        !html.contains("id=\"passport_series_number-error\""),
+        !html.contains("has-error") && !html.contains("aria-invalid"),
         "asked, not yet wrong"
     );
     let (s, html, _) = b
