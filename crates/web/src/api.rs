@@ -228,6 +228,22 @@ pub fn token<T: uslugi_domain::Token, S: serde::Serializer>(
     s.serialize_str(value.as_str())
 }
 
+/// What an API handler starts from: the application and the caller's
+/// language with its texts, in that order, taken in one extractor so that every handler
+/// names them the same way.
+pub(crate) struct Api(pub AppState, pub Language, pub &'static Tr);
+
+impl axum::extract::FromRequestParts<AppState> for Api {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Language::from_request_parts(parts, state).await?;
+        Ok(Self(state.clone(), lang, lang.tr()))
+    }
+}
+
 fn error_response(description: &str) -> ResponseBuilder {
     ResponseBuilder::new().description(description).content(
         "application/json",

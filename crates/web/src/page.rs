@@ -61,6 +61,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     }
 }
 
+/// What a page handler starts from: the application, the page context and
+/// the request's headers (the session cookie, the flow cookies), in that
+/// order, taken in one extractor so that every handler names them the same way.
+pub(crate) struct Page(pub AppState, pub Ctx, pub axum::http::HeaderMap);
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        Ok(Self(state.clone(), ctx, parts.headers.clone()))
+    }
+}
+
 pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

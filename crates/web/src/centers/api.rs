@@ -1,6 +1,5 @@
 //! `GET /api/v1/service-centers`.
 use axum::Json;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -11,10 +10,9 @@ use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::AppState;
-use crate::api::ApiRouter;
+use crate::api::{Api, ApiRouter};
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{ApiQuery, Language};
+use crate::http::ApiQuery;
 
 use super::{SearchProblem, some_text};
 
@@ -223,11 +221,9 @@ impl CenterAnswer {
     )
 )]
 async fn search_service_centers(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiQuery(search): ApiQuery<CenterSearch>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let query = search.query().map_err(|p| match p {
         SearchProblem::Service => ApiError::invalid_field(t, "service", t.centers.err_service),
         SearchProblem::OpenNow => ApiError::invalid_field(t, "open_now", t.centers.err_open_now),

@@ -1,6 +1,6 @@
 //! The page «Центры обслуживания»: the search form and each center's card.
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
@@ -11,7 +11,7 @@ use uslugi_domain::{CenterKind, CenterService, ServiceCenter};
 use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, render};
+use crate::page::{Chrome, Page, render};
 
 use super::SearchInput;
 
@@ -124,8 +124,7 @@ struct CentersPage {
 }
 
 async fn page(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     Query(input): Query<SearchInput>,
 ) -> Result<Response, PageError> {
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);

@@ -1,6 +1,6 @@
 //! `/api/v1/me/contacts…`: the same steps as the pages, for apps.
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -13,10 +13,10 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::api::{ApiRouter, token, token_schema};
+use crate::api::{Api, ApiRouter, token, token_schema};
 use crate::auth::ApiSession;
 use crate::error::{ApiError, ErrorBody, FieldErrors};
-use crate::http::{ApiJson, ClientIp, Language};
+use crate::http::{ApiJson, ClientIp};
 use crate::i18n::Tr;
 
 use super::{Kind, change_not_found, contact_change_answer, parse_contact};
@@ -138,13 +138,11 @@ impl ToSchema for ContactChangeRequest {}
     )
 )]
 async fn start_contact_change(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ClientIp(ip): ClientIp,
     ApiSession(session): ApiSession,
     ApiJson(input): ApiJson<StartInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let (kind, value) = match (input.phone, input.email) {
         (Some(p), None) => (Kind::Phone, p),
         (None, Some(e)) => (Kind::Email, e),
@@ -215,13 +213,11 @@ struct ConfirmInput {
     )
 )]
 async fn confirm_contact_change(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let id = parse_id(t, &id)?;
     let with = crate::api::code_or_token(t, input.code, input.token)?;
     let contact = state
@@ -249,13 +245,11 @@ async fn confirm_contact_change(
     )
 )]
 async fn resend_contact_change(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ClientIp(ip): ClientIp,
     ApiSession(session): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let id = parse_id(t, &id)?;
     let started = state
         .accounts

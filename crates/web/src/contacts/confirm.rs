@@ -1,8 +1,8 @@
 //! The change's code page: the code sent to the new phone (or the wait
 //! for the letter to the new address), a new code.
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -16,7 +16,8 @@ use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
 use crate::page::{
-    Chrome, CodeActions, CodeStep, Ctx, EmptyForm, SecretClock, render, resend_refused, see_other,
+    Chrome, CodeActions, CodeStep, Ctx, EmptyForm, Page, SecretClock, render, resend_refused,
+    see_other,
 };
 
 use super::{changed_query, contact_change_answer, page_error};
@@ -112,9 +113,7 @@ async fn change_view(
 }
 
 async fn confirm_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     Query(q): Query<ConfirmQuery>,
 ) -> Result<Response, PageError> {
@@ -143,9 +142,7 @@ struct CodeInput {
 }
 
 async fn confirm_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     CsrfForm(input): CsrfForm<CodeInput>,
 ) -> Result<Response, PageError> {
@@ -173,9 +170,7 @@ async fn confirm_submit(
 }
 
 async fn resend_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,

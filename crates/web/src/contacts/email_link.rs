@@ -1,6 +1,6 @@
 //! The new address's e-mail link: a page with a button, and the button.
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use uslugi_app::Contact;
@@ -9,7 +9,7 @@ use uslugi_app::contacts::ContactChangeError;
 use crate::AppState;
 use crate::error::PageError;
 use crate::http::{CsrfForm, session_token};
-use crate::page::{Ctx, LinkToken, render, see_other};
+use crate::page::{Ctx, LinkToken, Page, render, see_other};
 
 use super::{changed_query, contact_change_answer, page_error};
 
@@ -25,8 +25,7 @@ pub(super) fn routes() -> Router<AppState> {
 /// The e-mail's link: the page names the new address and shows a button;
 /// opening it (a person, or a mail scanner) changes nothing.
 async fn email_link(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     Query(q): Query<LinkToken>,
 ) -> Result<Response, PageError> {
     match state.accounts.contact_change_by_link(&q.token).await {
@@ -50,9 +49,7 @@ async fn email_link(
 
 /// «Подтвердить» on the link's page.
 async fn email_link_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(form): CsrfForm<LinkToken>,
 ) -> Result<Response, PageError> {
     match state

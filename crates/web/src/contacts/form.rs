@@ -1,7 +1,7 @@
 //! The forms «Изменить телефон» and «Изменить почту»: the new value, the
 //! password, and the second factor's code when it is on.
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Router, routing};
@@ -14,7 +14,7 @@ use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, render, see_other};
+use crate::page::{Chrome, Ctx, Page, render, see_other};
 
 use super::{Kind, contact_change_answer, parse_contact};
 
@@ -109,18 +109,14 @@ struct SentQuery {
 }
 
 async fn phone_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<SentQuery>,
 ) -> Result<Response, PageError> {
     show_form(&state, ctx, &headers, Kind::Phone, q.sent.is_some()).await
 }
 
 async fn email_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<SentQuery>,
 ) -> Result<Response, PageError> {
     show_form(&state, ctx, &headers, Kind::Email, q.sent.is_some()).await
@@ -193,9 +189,7 @@ async fn submit(
 }
 
 async fn phone_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(input): CsrfForm<StartInput>,
 ) -> Result<Response, PageError> {
@@ -203,9 +197,7 @@ async fn phone_submit(
 }
 
 async fn email_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(input): CsrfForm<StartInput>,
 ) -> Result<Response, PageError> {

@@ -1,6 +1,5 @@
 //! `/api/v1/me/identity/letter…`.
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,11 +10,10 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::AppState;
-use crate::api::{ApiRouter, token};
+use crate::api::{Api, ApiRouter, token};
 use crate::auth::ApiSession;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{ApiJson, Language};
+use crate::http::ApiJson;
 
 use super::code_error;
 
@@ -109,11 +107,9 @@ impl From<LetterView> for LetterAnswer {
     )
 )]
 async fn order_identity_letter(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let l = t.letter;
     match state.letters.order(session.account_id, lang.0).await {
         Ok(v) => Ok((StatusCode::ACCEPTED, Json(LetterAnswer::from(v))).into_response()),
@@ -147,11 +143,9 @@ async fn order_identity_letter(
     )
 )]
 async fn get_identity_letter(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     match state
         .letters
         .current(session.account_id)
@@ -206,12 +200,10 @@ fn confirmed_schema() -> Object {
     )
 )]
 async fn enter_identity_letter_code(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
     ApiJson(input): ApiJson<CodeInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     // A missing code is an empty one: refused as malformed, on the field.
     let code = input.code.unwrap_or_default();
     match state.letters.enter_code(session.account_id, &code).await {

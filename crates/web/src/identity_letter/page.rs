@@ -1,8 +1,7 @@
 //! `/me/identity`: the letter with the code, its way, and the code typed
 //! in (also from «Мои данные»).
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -14,7 +13,7 @@ use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::http::CsrfForm;
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
+use crate::page::{Chrome, Ctx, Page, local_time, no_store, render, see_other};
 
 use super::{LetterRow, code_error, letter_row};
 
@@ -54,9 +53,7 @@ struct PageQuery {
 }
 
 async fn page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/identity");
@@ -115,9 +112,7 @@ async fn show(
 struct OrderInput {}
 
 async fn order_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(OrderInput {}): CsrfForm<OrderInput>,
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/identity");
@@ -159,9 +154,7 @@ struct CodeInput {
 }
 
 async fn code_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(input): CsrfForm<CodeInput>,
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/identity");

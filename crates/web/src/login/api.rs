@@ -1,6 +1,5 @@
 //! `POST /api/v1/sessions` and `DELETE /api/v1/sessions/current`.
 use axum::Json;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -8,11 +7,10 @@ use uslugi_app::{LoginError, LoginOutcome};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::AppState;
-use crate::api::ApiRouter;
+use crate::api::{Api, ApiRouter};
 use crate::auth::AnyApiSession;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{ApiJson, ClientIp, Language, SESSION_COOKIE, clear_cookie};
+use crate::http::{ApiJson, ClientIp, SESSION_COOKIE, clear_cookie};
 
 use super::{SessionCreated, session_created};
 
@@ -65,13 +63,11 @@ struct LoginInput {
     )
 )]
 async fn create_session(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let mut fields = crate::error::FieldErrors::new();
     let login = input.login.unwrap_or_default();
     let password = input.password.unwrap_or_default();
@@ -135,11 +131,9 @@ async fn create_session(
     )
 )]
 async fn end_current_session(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     session: AnyApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let AnyApiSession(_, token) = session;
     state
         .accounts

@@ -1,7 +1,7 @@
 //! The login page and the logout button.
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::http::{
     ClientIp, CsrfForm, SESSION_COOKIE, clear_cookie, cookie, safe_next, session_token, set_cookie,
 };
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, EmptyForm, render, see_other};
+use crate::page::{Chrome, Ctx, EmptyForm, Page, render, see_other};
 
 use super::{add_device_cookie, session_response};
 
@@ -72,9 +72,7 @@ struct LoginForm {
 }
 
 async fn login_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -207,9 +205,7 @@ fn form_again(
 }
 
 async fn logout_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<Response, PageError> {
     if let Some(token) = session_token(&headers) {

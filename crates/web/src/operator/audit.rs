@@ -1,7 +1,7 @@
 //! The audit records the operator may read.
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use uslugi_app::ports::AuditRecord;
 use crate::AppState;
 use crate::error::PageError;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, local_time, no_store, render};
+use crate::page::{Chrome, Ctx, Page, local_time, no_store, render};
 
 use super::{Desk, desk, operator_or_login};
 
@@ -60,9 +60,7 @@ fn audit_row(state: &AppState, ctx: &Ctx, r: &AuditRecord) -> AuditRow {
 }
 
 async fn audit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::CsrfForm;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
+use crate::page::{Chrome, Ctx, Page, local_time, no_store, render, see_other};
 use crate::personal_data::format_date;
 
 use super::{Desk, GrantQuery, card_row, desk, operator_or_login, parse_account};
@@ -196,9 +196,7 @@ async fn citizen_page(
 }
 
 async fn citizen(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     Query(q): Query<CardQuery>,
 ) -> Result<Response, PageError> {

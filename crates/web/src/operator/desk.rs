@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::CsrfForm;
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, no_store, render, see_other};
+use crate::page::{Chrome, Ctx, Page, no_store, render, see_other};
 use crate::personal_data::summary;
 
 use super::registration::{RegisterForm, empty_registration, register_page, register_submit};
@@ -108,11 +108,7 @@ fn refused(
     phone_page(ctx, op, step, phone, None, (errors, status))
 }
 
-async fn register_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn register_form(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
     if !op.offers(CenterService::Registration) {
         return Err(not_offered(&ctx));
@@ -186,9 +182,7 @@ struct PhoneInput {
 }
 
 async fn phone_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(input): CsrfForm<PhoneInput>,
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
@@ -232,9 +226,7 @@ struct DeskQuery {
 
 /// The code step until the phone is confirmed; then the registration form.
 async fn desk_step(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     Query(q): Query<DeskQuery>,
 ) -> Result<Response, PageError> {
@@ -277,9 +269,7 @@ struct CodeInput {
 }
 
 async fn desk_code(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     CsrfForm(input): CsrfForm<CodeInput>,
 ) -> Result<Response, PageError> {
@@ -300,9 +290,7 @@ async fn desk_code(
 }
 
 async fn desk_resend(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {

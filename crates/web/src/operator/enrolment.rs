@@ -1,7 +1,7 @@
 //! An operator's enrolment by the link a supervisor gave: name, login,
 //! password and the authenticator app's first code.
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::CsrfForm;
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
+use crate::page::{Chrome, Ctx, Page, local_time, no_store, render, see_other};
 use crate::personal_data::summary;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -108,8 +108,7 @@ async fn enrol_page(
 }
 
 async fn enrol_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     Query(q): Query<EnrolQuery>,
 ) -> Result<Response, PageError> {
     enrol_page(
@@ -145,8 +144,7 @@ fn login_error(c: &crate::operator::i18n::ConsoleTr, t: &Tr, e: OperatorLoginErr
 }
 
 async fn enrol_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     CsrfForm(f): CsrfForm<EnrolInputForm>,
 ) -> Result<Response, PageError> {
     let input = EnrolInput {

@@ -2,8 +2,8 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{CsrfForm, clear_cookie, cookie, set_cookie};
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, render};
+use crate::page::{Chrome, Ctx, Page, render};
 use crate::personal_data::summary;
 
 use super::OPERATOR_COOKIE;
@@ -81,8 +81,7 @@ struct LoginInput {
 }
 
 async fn login_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     CsrfForm(input): CsrfForm<LoginInput>,
 ) -> Result<Response, PageError> {
     let mut errors = FieldErrors::new();
@@ -147,9 +146,7 @@ async fn login_submit(
 }
 
 async fn logout(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(_): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     if let Some(token) = cookie(&headers, OPERATOR_COOKIE) {

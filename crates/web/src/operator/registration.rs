@@ -1,8 +1,8 @@
 //! The registration form at the desk, and the page that follows the
 //! registry checks of what it sent (or sends it back corrected).
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::CsrfForm;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, no_store, render, see_other};
+use crate::page::{Chrome, Ctx, Page, no_store, render, see_other};
 use crate::personal_data::{
     CheckRow, PersonalFormInput, check_rows, date_for_input, field_errors, labels, summary,
 };
@@ -150,9 +150,7 @@ fn register_errors(ctx: &Ctx, e: RegisterError) -> Result<(FieldErrors, StatusCo
 /// created with that phone, and the page that follows the checks opens
 /// with a grant of its own.
 pub(super) async fn register_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     CsrfForm(input): CsrfForm<RegisterInput>,
 ) -> Result<Response, PageError> {
@@ -198,9 +196,7 @@ struct RegistrationPage {
 }
 
 async fn registration(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     Query(q): Query<GrantQuery>,
 ) -> Result<Response, PageError> {
@@ -261,9 +257,7 @@ async fn registration(
 }
 
 async fn resubmit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     Query(q): Query<GrantQuery>,
     CsrfForm(input): CsrfForm<RegisterInput>,

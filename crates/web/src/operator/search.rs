@@ -1,7 +1,6 @@
 //! The console's home page: finding a citizen.
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -12,7 +11,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::CsrfForm;
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, no_store, render};
+use crate::page::{Chrome, Page, no_store, render};
 
 use super::{CardRow, Desk, card_row, desk, operator_or_login};
 
@@ -35,11 +34,7 @@ struct HomePage {
     errors: FieldErrors,
 }
 
-async fn home(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn home(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);
     Ok(no_store(render(
         StatusCode::OK,
@@ -66,9 +61,7 @@ struct SearchInput {
 /// A search is a POST: SNILS and passport numbers stay out of addresses,
 /// browser history and access logs.
 async fn search(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(input): CsrfForm<SearchInput>,
 ) -> Result<Response, PageError> {
     let op = operator_or_login!(state, ctx, headers);

@@ -1,8 +1,7 @@
 //! The citizen's own password: set at the first login after a temporary
 //! password from a service center, or changed from «Мои данные».
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use serde::{Deserialize, Serialize};
@@ -12,12 +11,12 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::api::ApiRouter;
+use crate::api::{Api, ApiRouter};
 use crate::auth::{AnyApiSession, citizen_or_login};
 use crate::error::{ApiError, ErrorBody, FieldErrors, PageError};
-use crate::http::{ApiJson, CsrfForm, Language, session_token};
+use crate::http::{ApiJson, CsrfForm, session_token};
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, render, see_other};
+use crate::page::{Chrome, Page, render, see_other};
 
 pub mod i18n;
 
@@ -62,11 +61,7 @@ fn field_errors(t: &Tr, e: &PasswordChangeError) -> Option<FieldErrors> {
     Some(f)
 }
 
-async fn form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn form(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, PAGE);
     Ok(render(
         StatusCode::OK,
@@ -89,9 +84,7 @@ struct PasswordInput {
 }
 
 async fn submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(input): CsrfForm<PasswordInput>,
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, PAGE);
@@ -168,12 +161,10 @@ struct PasswordChanged {
     )
 )]
 async fn change_password(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     session: AnyApiSession,
     ApiJson(input): ApiJson<PasswordJson>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let AnyApiSession(_, token) = session;
     match state
         .accounts

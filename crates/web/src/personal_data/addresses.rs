@@ -1,7 +1,6 @@
 //! The addresses of registration and of residence.
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::http::CsrfForm;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, no_store, render, see_other};
+use crate::page::{Chrome, Page, no_store, render, see_other};
 
 use super::{field_errors, summary};
 
@@ -106,11 +105,7 @@ impl AddressesPage {
     }
 }
 
-async fn addresses_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn addresses_form(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/addresses");
     let view = state
         .verification
@@ -140,9 +135,7 @@ async fn addresses_form(
 }
 
 async fn addresses_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(input): CsrfForm<AddressesInput>,
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/addresses");

@@ -6,7 +6,6 @@
 //! submission made of them, and the addresses, are sent as parsed, so their
 //! schemas are strict.
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -20,10 +19,10 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::api::{ApiRouter, token, token_schema};
+use crate::api::{Api, ApiRouter, token, token_schema};
 use crate::auth::ApiSession;
 use crate::error::{ApiError, ErrorBody, FieldErrors};
-use crate::http::{ApiJson, ClientIp, Language};
+use crate::http::{ApiJson, ClientIp};
 use crate::i18n::Tr;
 use crate::page::no_store;
 
@@ -280,11 +279,9 @@ async fn personal_data(
     )
 )]
 async fn get_personal_data(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let v = personal_data(&state, t, session.account_id).await?;
     let body = PersonalDataAnswer {
         status: v.state.status,
@@ -327,12 +324,10 @@ fn draft_status_schema() -> Object {
     )
 )]
 async fn save_personal_data_draft(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
     ApiJson(draft): ApiJson<Draft>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let form = PersonalDataForm::from(draft);
     state
         .verification
@@ -382,12 +377,10 @@ fn in_progress_schema() -> Object {
     )
 )]
 async fn submit_personal_data(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ClientIp(ip): ClientIp,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let v = personal_data(&state, t, session.account_id).await?;
     if v.state.status == VerificationStatus::InProgress {
         return Err(ApiError::conflict("in_progress", t.pd.err_in_progress));
@@ -431,11 +424,9 @@ async fn submit_personal_data(
     )
 )]
 async fn get_verification(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let s = state
         .verification
         .state(session.account_id)
@@ -510,11 +501,9 @@ fn addresses_answer(a: Option<&uslugi_app::verification::Addresses>) -> Addresse
     )
 )]
 async fn get_addresses(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let v = personal_data(&state, t, session.account_id).await?;
     Ok(no_store(
         Json(addresses_answer(v.addresses.as_ref())).into_response(),
@@ -629,12 +618,10 @@ fn address_errors(t: &Tr, forms: [(&str, &AddressForm); 2]) -> FieldErrors {
     )
 )]
 async fn replace_addresses(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
     ApiJson(input): ApiJson<AddressesInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let (registration, actual) = match (input.registration, input.actual) {
         (Some(r), Some(a)) => (AddressForm::from(r), AddressForm::from(a)),
         (registration, actual) => {

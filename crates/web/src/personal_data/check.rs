@@ -4,8 +4,7 @@ use std::convert::Infallible;
 use std::time::Duration as StdDuration;
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing};
@@ -18,12 +17,11 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
 use crate::AppState;
-use crate::api::{token, token_schema};
+use crate::api::{Api, token, token_schema};
 use crate::auth::{ApiSession, citizen_or_login};
 use crate::error::{ApiError, PageError};
-use crate::http::Language;
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, no_store, render, see_other};
+use crate::page::{Chrome, Page, no_store, render, see_other};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -189,11 +187,7 @@ struct CheckPage {
     snils_taken: bool,
 }
 
-async fn check_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn check_page(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/verification");
     let internal = |e: uslugi_app::InternalError| PageError::internal(ctx.lang.0, &e);
     let s = state
@@ -236,11 +230,9 @@ async fn check_page(
 /// `retry` tells the browser to reconnect (to another node, or this one
 /// restarted) in three seconds.
 async fn check_events(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let account = session.account_id;
     let stream = futures_util::stream::unfold(
         (state, None::<VerificationAnswer>, false),

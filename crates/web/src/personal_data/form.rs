@@ -1,7 +1,6 @@
 //! «Личные данные»: the form, its draft, and its submission to the checks.
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, no_store, render, see_other};
+use crate::page::{Chrome, Ctx, Page, no_store, render, see_other};
 
 use super::{field_errors, labels, summary};
 
@@ -115,9 +114,7 @@ struct NoticeQuery {
 }
 
 async fn personal_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     axum::extract::Query(q): axum::extract::Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/personal-data");
@@ -175,9 +172,7 @@ fn personal_page(
 }
 
 async fn personal_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(input): CsrfForm<PersonalFormInput>,
 ) -> Result<Response, PageError> {

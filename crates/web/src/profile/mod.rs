@@ -1,8 +1,8 @@
 //! «Мои данные» (`/me`) and `GET /api/v1/me`: who the account is, its
 //! level, its personal data and addresses, the letter on its way.
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use serde::{Deserialize, Serialize};
@@ -13,12 +13,11 @@ use utoipa::openapi::schema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::api::{ApiRouter, token, token_schema};
+use crate::api::{Api, ApiRouter, token, token_schema};
 use crate::auth::{AnyApiSession, ApiSession, citizen_or_login};
 use crate::error::{ApiError, PageError};
-use crate::http::Language;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
+use crate::page::{Chrome, Page, local_time, no_store, render, see_other};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -83,11 +82,9 @@ fn data_file(data: uslugi_app::subject::AccountData) -> Response {
     )
 )]
 async fn get_my_data(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let data = my_data(&state, session.account_id)
         .await
         .map_err(|e| ApiError::internal(t, &e))?
@@ -96,11 +93,7 @@ async fn get_my_data(
 }
 
 /// «Скачать мои данные» on «Мои данные»: the same file.
-async fn my_data_file(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn my_data_file(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let to_login = || see_other("/login?next=%2Fme");
     let session = citizen_or_login!(state, ctx, headers, "/me/data.json");
     let data = my_data(&state, session.account_id)
@@ -147,9 +140,7 @@ struct MeQuery {
 }
 
 async fn me(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<MeQuery>,
 ) -> Result<Response, PageError> {
     let to_login = || see_other("/login?next=%2Fme");
@@ -267,11 +258,9 @@ fn confirmed_via_schema() -> schema::Object {
     )
 )]
 async fn get_me(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     AnyApiSession(session, _): AnyApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let profile = state
         .accounts
         .profile(session.account_id)

@@ -1,6 +1,6 @@
 //! `/api/v1/recovery…`: the same steps as the pages, for apps.
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::api::{ApiRouter, token, token_schema};
+use crate::api::{Api, ApiRouter, token, token_schema};
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{ApiJson, ClientIp, Language};
+use crate::http::{ApiJson, ClientIp};
 use crate::i18n::Tr;
 
 use super::{fact_of, recovery_answer, recovery_not_found};
@@ -74,12 +74,10 @@ struct RecoveryAccepted {
     )
 )]
 async fn start_recovery(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<StartInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let login = input.login.unwrap_or_default();
     if login.trim().is_empty() {
         return Err(ApiError::invalid_field(t, "login", t.err_required));
@@ -143,12 +141,10 @@ struct RecoveryConfirmed {
     )
 )]
 async fn confirm_recovery(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let id = parse_id(t, &id)?;
     let with = crate::api::code_or_token(t, input.code, input.token)?;
     let fact = fact_of(
@@ -194,12 +190,10 @@ struct RecoveryCompleted {
     )
 )]
 async fn set_recovery_password(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<PasswordInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let id = parse_id(t, &id)?;
     let (continuation, password, confirmation) = input.parts();
     state

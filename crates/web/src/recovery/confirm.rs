@@ -1,8 +1,8 @@
 //! The code (or the e-mail link's button) and, for a verified account, its
 //! second fact; then this browser continues to the new password.
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{CsrfForm, RECOVERY_CONTINUE_COOKIE, set_cookie};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, LinkToken, local_time, render, see_other};
+use crate::page::{Chrome, Ctx, LinkToken, Page, local_time, render, see_other};
 
 use super::{RECOVERY_COOKIE, fact_of, page_error, recovery_answer, recovery_id};
 
@@ -48,11 +48,7 @@ struct ConfirmPage {
     errors: FieldErrors,
 }
 
-async fn confirm_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn confirm_form(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let Some(id) = recovery_id(&headers) else {
         return Ok(see_other("/recover"));
     };
@@ -185,9 +181,7 @@ async fn confirm_and_continue(
 }
 
 async fn confirm_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(input): CsrfForm<ConfirmInput>,
 ) -> Result<Response, PageError> {
     let Some(id) = recovery_id(&headers) else {
@@ -205,8 +199,7 @@ fn link_no_good(ctx: &Ctx) -> PageError {
 /// The e-mail's link: its page shows a button and confirms nothing; a
 /// mail scanner that opens it changes nothing.
 async fn email_link(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     Query(q): Query<LinkToken>,
 ) -> Result<Response, PageError> {
     if state.accounts.recovery_by_link(&q.token).await.is_err() {
@@ -226,8 +219,7 @@ async fn email_link(
 }
 
 async fn email_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     CsrfForm(input): CsrfForm<ConfirmInput>,
 ) -> Result<Response, PageError> {
     let id = state

@@ -1,7 +1,6 @@
 //! The new password, in the browser that confirmed.
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -11,7 +10,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{CsrfForm, RECOVERY_CONTINUE_COOKIE, clear_cookie, cookie};
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, render, see_other};
+use crate::page::{Chrome, Ctx, Page, render, see_other};
 
 use super::{RECOVERY_COOKIE, page_error, recovery_answer, recovery_id};
 
@@ -41,11 +40,7 @@ fn password_page(ctx: Ctx, status: StatusCode, errors: FieldErrors) -> Response 
     )
 }
 
-async fn password_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn password_form(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let Some(id) = recovery_id(&headers) else {
         return Ok(see_other("/recover"));
     };
@@ -68,9 +63,7 @@ struct PasswordInput {
 }
 
 async fn password_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(input): CsrfForm<PasswordInput>,
 ) -> Result<Response, PageError> {
     let Some(id) = recovery_id(&headers) else {

@@ -1,6 +1,5 @@
 //! «Не удаётся войти?»: the login to recover, and a code or a letter to it.
 use askama::Template;
-use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing};
@@ -11,7 +10,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm, set_cookie};
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, render};
+use crate::page::{Chrome, Ctx, Page, render};
 
 use super::{RECOVERY_COOKIE, recovery_answer};
 
@@ -47,8 +46,7 @@ struct StartInput {
 }
 
 async fn start_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(input): CsrfForm<StartInput>,
 ) -> Result<Response, PageError> {

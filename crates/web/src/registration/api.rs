@@ -1,6 +1,6 @@
 //! `/api/v1/registrations…`: the same steps as the pages, for apps.
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::api::{ApiRouter, token, token_schema};
+use crate::api::{Api, ApiRouter, token, token_schema};
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{ApiJson, ClientIp, Language};
+use crate::http::{ApiJson, ClientIp};
 use crate::i18n::Tr;
 
 use super::input::{self, RegistrationInput};
@@ -51,12 +51,10 @@ fn parse_registration_id(t: &Tr, id: &str) -> Result<RegistrationId, ApiError> {
     )
 )]
 async fn start_registration(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<RegistrationInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let parsed = input::parse_registration(t, &input).map_err(|f| ApiError::invalid(t, f))?;
     let started = state
         .accounts
@@ -132,12 +130,10 @@ struct RegistrationConfirmed {
     )
 )]
 async fn confirm_registration(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let id = parse_registration_id(t, &id)?;
     let with = match (input.code, input.token) {
         (Some(code), None) => Confirmation::Code(code),
@@ -171,12 +167,10 @@ async fn confirm_registration(
     )
 )]
 async fn resend_registration_code(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let id = parse_registration_id(t, &id)?;
     let started = state
         .accounts
@@ -210,12 +204,10 @@ struct AccountCreated {
     )
 )]
 async fn set_registration_password(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<PasswordInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let id = parse_registration_id(t, &id)?;
     let (continuation, password, confirmation) = input.parts();
     let account = state

@@ -1,8 +1,8 @@
 //! The code's page: the code from the SMS (or the letter's wait), a new
 //! code, the countdown.
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -14,8 +14,8 @@ use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
 use crate::page::{
-    Chrome, CodeActions, CodeStep, Ctx, EmptyForm, SecretClock, local_time, render, resend_refused,
-    see_other,
+    Chrome, CodeActions, CodeStep, Ctx, EmptyForm, Page, SecretClock, local_time, render,
+    resend_refused, see_other,
 };
 
 use super::{
@@ -90,9 +90,7 @@ struct ConfirmQuery {
 }
 
 async fn confirm_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<ConfirmQuery>,
 ) -> Result<Response, PageError> {
     let view = current_registration(&state, &ctx, &headers).await?;
@@ -119,9 +117,7 @@ struct CodeForm {
 }
 
 async fn confirm_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, PageError> {
     let view = current_registration(&state, &ctx, &headers).await?;
@@ -147,9 +143,7 @@ async fn confirm_submit(
 }
 
 async fn resend_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<Response, PageError> {

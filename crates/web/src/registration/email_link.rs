@@ -1,6 +1,6 @@
 //! The e-mail's link: a page with a button, and the button, after which
 //! this browser continues to the password.
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
@@ -9,7 +9,7 @@ use uslugi_app::{Confirmation, RegistrationError};
 use crate::AppState;
 use crate::error::PageError;
 use crate::http::CsrfForm;
-use crate::page::{Ctx, LinkConfirmPage, LinkToken, render};
+use crate::page::{Ctx, LinkConfirmPage, LinkToken, Page, render};
 
 use super::{continue_registration, registration_error_page, who_registers};
 
@@ -53,8 +53,7 @@ fn link_gone(ctx: Ctx, e: &RegistrationError) -> Response {
 }
 
 async fn confirm_email_link(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     Query(q): Query<LinkToken>,
 ) -> Result<Response, PageError> {
     let token = q.token;
@@ -76,8 +75,7 @@ async fn confirm_email_link(
 
 /// «Подтвердить» on the link's page: confirms, and this browser continues.
 async fn confirm_email_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     CsrfForm(form): CsrfForm<LinkToken>,
 ) -> Result<Response, PageError> {
     let token = form.token;

@@ -1,7 +1,7 @@
 //! The registration form: name, surname and a phone or an e-mail.
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm, REGISTRATION_COOKIE, set_cookie};
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, render};
+use crate::page::{Chrome, Page, render};
 
 use super::input::{self, RegistrationInput};
 use super::{registration_error_page, registration_id};
@@ -40,9 +40,7 @@ struct RegisterQuery {
 }
 
 async fn register_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<RegisterQuery>,
 ) -> Response {
     let mut values = RegistrationInput::default();
@@ -79,8 +77,7 @@ async fn register_form(
 }
 
 async fn register_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
+    Page(state, ctx, _): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(input): CsrfForm<RegistrationInput>,
 ) -> Result<Response, PageError> {

@@ -1,7 +1,6 @@
 //! The registration's last step: the password, then «Поздравляем!».
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
@@ -14,7 +13,7 @@ use crate::http::{
     CsrfForm, REGISTRATION_CONTINUE_COOKIE, REGISTRATION_COOKIE, clear_cookie, cookie,
 };
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, render, see_other};
+use crate::page::{Chrome, Ctx, Page, render, see_other};
 
 use super::{current_registration, input, registration_error_page};
 
@@ -36,11 +35,7 @@ struct PasswordPage {
     errors: FieldErrors,
 }
 
-async fn password_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn password_form(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let view = current_registration(&state, &ctx, &headers).await?;
     if !view.confirmed {
         return Ok(see_other("/register/confirm"));
@@ -72,9 +67,7 @@ struct PasswordForm {
 }
 
 async fn password_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, PageError> {
     let view = current_registration(&state, &ctx, &headers).await?;

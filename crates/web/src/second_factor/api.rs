@@ -1,7 +1,7 @@
 //! `/api/v1/sessions/second-factor…` (the login's code step) and
 //! `/api/v1/me/second-factor…` (turning it on and off, backup codes).
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -14,10 +14,10 @@ use utoipa::openapi::schema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::api::{ApiRouter, token, token_schema};
+use crate::api::{Api, ApiRouter, token, token_schema};
 use crate::auth::ApiSession;
 use crate::error::{ApiError, ErrorBody, FieldErrors};
-use crate::http::{ApiJson, ClientIp, Language};
+use crate::http::{ApiJson, ClientIp};
 use crate::i18n::Tr;
 
 use super::{SecondFactorStep, factor_answer, step_gone, step_json};
@@ -109,11 +109,9 @@ struct LoginCodeInput {
     )
 )]
 async fn complete_second_factor_login(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiJson(input): ApiJson<LoginCodeInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let mut fields = FieldErrors::new();
     let id = required(
         t,
@@ -153,12 +151,10 @@ struct ResendInput {
     )
 )]
 async fn resend_second_factor_login_code(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<ResendInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let mut fields = FieldErrors::new();
     let id = required(
         t,
@@ -219,11 +215,9 @@ impl FactorView {
     )
 )]
 async fn get_second_factor(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let status = state
         .accounts
         .second_factor_status(session.account_id)
@@ -328,13 +322,11 @@ fn seconds_until(state: &AppState, at: OffsetDateTime) -> i64 {
     )
 )]
 async fn start_second_factor_enrolment(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ClientIp(ip): ClientIp,
     ApiSession(session): ApiSession,
     ApiJson(input): ApiJson<EnrolInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let mut fields = FieldErrors::new();
     // Exactly one of the forms the document lists: no trimming, no case.
     let method = match input.method.as_deref() {
@@ -401,13 +393,11 @@ struct SecondFactorEnabled {
     )
 )]
 async fn confirm_second_factor_enrolment(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ApiSession(session): ApiSession,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let id = parse_id(t, &id)?;
     let mut fields = FieldErrors::new();
     let code = required_code(t, &mut fields, input.code.as_deref());
@@ -492,12 +482,10 @@ impl SecondFactorCodeSent {
     )
 )]
 async fn send_second_factor_code(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ClientIp(ip): ClientIp,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     match state
         .accounts
         .send_manage_code(session.account_id, lang.0, ip)
@@ -560,12 +548,10 @@ struct SecondFactorDisabled {
     )
 )]
 async fn disable_second_factor(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ApiSession(session): ApiSession,
     ApiJson(input): ApiJson<ChangeInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let (password, code) = input.fields(t)?;
     match state
         .accounts
@@ -600,12 +586,10 @@ struct SecondFactorBackupCodes {
     )
 )]
 async fn renew_backup_codes(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     ApiSession(session): ApiSession,
     ApiJson(input): ApiJson<ChangeInput>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let (password, code) = input.fields(t)?;
     match state
         .accounts

@@ -1,7 +1,7 @@
 //! Turning the factor on: the method and the password, then the first
 //! code (and, for an app, its QR code), then the backup codes.
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Router, routing};
@@ -15,7 +15,7 @@ use crate::auth::{Signed, citizen_or_login, signed_in};
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, no_store, render, see_other};
+use crate::page::{Chrome, Ctx, Page, no_store, render, see_other};
 
 use super::{CodeForm, ENROL_START, SECURITY, codes_page, field_error};
 
@@ -43,11 +43,7 @@ struct OnPage {
     errors: FieldErrors,
 }
 
-async fn on_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+async fn on_form(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, ENROL_START);
     let status = state
         .accounts
@@ -81,9 +77,7 @@ struct OnForm {
 }
 
 async fn on_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<OnForm>,
 ) -> Result<Response, PageError> {
@@ -230,9 +224,7 @@ async fn enrol_page_again(
 }
 
 async fn enrol_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (account, id) = match enrol_target(&state, &ctx, &headers, &id).await? {
@@ -251,9 +243,7 @@ async fn enrol_form(
 }
 
 async fn enrol_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, PageError> {
@@ -300,9 +290,7 @@ async fn enrol_submit(
 }
 
 async fn enrol_resend(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,

@@ -1,7 +1,7 @@
 //! The login's code step: `/login/code`, after the password of an account
 //! with «Вход с подтверждением».
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::{Router, routing};
@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm, clear_cookie, cookie, safe_next};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, no_store, render};
+use crate::page::{Chrome, Ctx, Page, no_store, render};
 
 use super::{CodeForm, LOGIN_CODE_PAGE, LOGIN_STEP_COOKIE, field_error};
 
@@ -99,9 +99,7 @@ fn step_over(state: &AppState, ctx: &Ctx, next: String) -> Response {
 }
 
 async fn login_code_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     let next = safe_next(q.next.as_deref());
@@ -129,9 +127,7 @@ async fn login_code_form(
 }
 
 async fn login_code_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref());
@@ -177,9 +173,7 @@ async fn login_code_submit(
 }
 
 async fn login_code_resend(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<NextQuery>,
 ) -> Result<Response, PageError> {

@@ -1,7 +1,7 @@
 //! Turning the factor off and renewing the backup codes: the password and
 //! a code, with «Получить код в SMS» for an SMS factor.
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Router, routing};
@@ -14,7 +14,7 @@ use crate::auth::citizen_or_login;
 use crate::error::{FieldErrors, PageError};
 use crate::http::{ClientIp, CsrfForm};
 use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, no_store, render, see_other};
+use crate::page::{Chrome, Ctx, Page, no_store, render, see_other};
 
 use super::{SECURITY, codes_page, field_error};
 
@@ -139,18 +139,14 @@ async fn manage_form(
 }
 
 async fn off_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<SentQuery>,
 ) -> Result<Response, PageError> {
     manage_form(state, ctx, headers, Manage::Off, q.sent.is_some()).await
 }
 
 async fn renew_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Query(q): Query<SentQuery>,
 ) -> Result<Response, PageError> {
     manage_form(state, ctx, headers, Manage::Renew, q.sent.is_some()).await
@@ -220,18 +216,14 @@ async fn manage_submit(
 }
 
 async fn off_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(form): CsrfForm<ManageForm>,
 ) -> Result<Response, PageError> {
     manage_submit(state, ctx, headers, Manage::Off, form).await
 }
 
 async fn renew_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(form): CsrfForm<ManageForm>,
 ) -> Result<Response, PageError> {
     manage_submit(state, ctx, headers, Manage::Renew, form).await
@@ -244,9 +236,7 @@ struct ManageCodeForm {
 
 /// «Получить код в SMS» on the off and backup-codes pages.
 async fn manage_code_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<ManageCodeForm>,
 ) -> Result<Response, PageError> {

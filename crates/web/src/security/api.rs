@@ -1,6 +1,6 @@
 //! `/api/v1/me/sessions…` and `/api/v1/me/security-events`.
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -10,11 +10,9 @@ use uslugi_app::security::SessionView;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::AppState;
-use crate::api::ApiRouter;
+use crate::api::{Api, ApiRouter};
 use crate::auth::{AnyApiSession, ApiSession};
 use crate::error::{ApiError, ErrorBody};
-use crate::http::Language;
 use crate::i18n::Tr;
 
 use super::event_text;
@@ -99,11 +97,9 @@ impl From<&SessionView> for SessionEntry {
     )
 )]
 async fn list_sessions(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, lang, t): Api,
     session: AnyApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let (session, token) = own_session(t, session)?;
     let list = state
         .accounts
@@ -130,12 +126,10 @@ async fn list_sessions(
     )
 )]
 async fn end_session(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     if state
         .accounts
         .end_session(session.account_id, &id)
@@ -168,11 +162,9 @@ struct Ended {
     )
 )]
 async fn end_other_sessions(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     session: AnyApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let (session, token) = own_session(t, session)?;
     let n = state
         .accounts
@@ -224,11 +216,9 @@ struct EventEntry {
     )
 )]
 async fn list_security_events(
-    State(state): State<AppState>,
-    lang: Language,
+    Api(state, _, t): Api,
     ApiSession(session): ApiSession,
 ) -> Result<Response, ApiError> {
-    let t = lang.tr();
     let events = state
         .accounts
         .security_history(session.account_id)

@@ -1,8 +1,8 @@
 //! The page «Безопасность»: the sessions with «Завершить», the history,
 //! and the second factor's section.
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Router, routing};
 
@@ -11,7 +11,7 @@ use crate::auth::citizen_or_login;
 use crate::error::PageError;
 use crate::http::{CsrfForm, session_token};
 use crate::i18n::Tr;
-use crate::page::{Chrome, Ctx, local_time, no_store, render, see_other};
+use crate::page::{Chrome, Page, local_time, no_store, render, see_other};
 
 use super::event_text;
 
@@ -62,9 +62,7 @@ struct PageQuery {
 }
 
 async fn page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/security");
@@ -121,9 +119,7 @@ async fn page(
 }
 
 async fn end_one(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
@@ -140,9 +136,7 @@ async fn end_one(
 }
 
 async fn end_others(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
+    Page(state, ctx, headers): Page,
     CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let session = citizen_or_login!(state, ctx, headers, "/me/security");
