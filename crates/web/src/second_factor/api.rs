@@ -20,7 +20,7 @@ use crate::error::{ApiError, ErrorBody, FieldErrors};
 use crate::http::{ApiJson, ClientIp};
 use crate::i18n::Tr;
 
-use super::{SecondFactorStep, factor_answer, step_gone, step_json};
+use super::{FactorDelivery, SecondFactorStep, factor_answer, step_gone, step_json};
 
 pub(super) fn routes() -> ApiRouter {
     OpenApiRouter::new()
@@ -426,46 +426,8 @@ async fn confirm_second_factor_enrolment(
 /// An SMS code sent for turning the factor off or renewing its backup codes.
 #[derive(Serialize, ToSchema)]
 struct SecondFactorCodeSent {
-    /// The step the code belongs to (the code alone is sent back)
-    challenge_id: uuid::Uuid,
-    /// Always sms
-    #[serde(serialize_with = "token")]
-    #[schema(schema_with = token_schema::<FactorMethod>)]
-    method: FactorMethod,
-    /// When the code stops working
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    expires_at: OffsetDateTime,
-    /// Seconds the code works (300)
-    expires_in: i64,
-    /// The same as expires_at
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime, required = true)]
-    code_expires_at: Option<OffsetDateTime>,
-    /// When a new code may be asked for
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime, required = true)]
-    resend_at: Option<OffsetDateTime>,
-    /// The masked phone the code went to: +7 (926) ***-**-12
-    #[schema(required = true)]
-    sent_to: Option<String>,
-    /// Tries left at the code
-    attempts_left: u32,
-}
-
-impl SecondFactorCodeSent {
-    fn of(state: &AppState, step: FactorStep) -> Self {
-        Self {
-            challenge_id: step.challenge_id,
-            method: step.method,
-            expires_at: step.expires_at,
-            expires_in: seconds_until(state, step.expires_at),
-            code_expires_at: step.code_expires_at,
-            resend_at: step.resend_at,
-            sent_to: step.sent_to,
-            attempts_left: step.attempts_left,
-        }
-    }
+    #[serde(flatten)]
+    step: FactorDelivery,
 }
 
 /// An SMS code for turning an SMS factor off or renewing its backup codes
@@ -493,7 +455,9 @@ async fn send_second_factor_code(
     {
         Ok(step) => Ok((
             StatusCode::ACCEPTED,
-            Json(SecondFactorCodeSent::of(&state, step)),
+            Json(SecondFactorCodeSent {
+                step: FactorDelivery::of(state.accounts.now(), &step),
+            }),
         )
             .into_response()),
         Err(e) => Err(api_error(t, &state, e)),
@@ -524,6 +488,24 @@ impl ChangeInput {
     }
 }
 
+/// What a change guarded by the password and the factor is refused with.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only its responses are read, by the document")]
+enum GuardedChangeRefusals {
+    /// wrong_password (fields.password); or no session, or it has ended
+    #[response(status = 401)]
+    WrongPassword(ErrorBody),
+    /// second_factor_off
+    #[response(status = 409)]
+    Off(ErrorBody),
+    /// Missing fields; code_wrong, code_malformed, code_expired (for SMS: ask /code first), code_attempts_exhausted
+    #[response(status = 422)]
+    Code(ErrorBody),
+    /// throttled: too many wrong passwords or codes in a row
+    #[response(status = 429)]
+    Throttled(ErrorBody),
+}
+
 /// The factor, off.
 #[derive(Serialize, ToSchema)]
 struct SecondFactorDisabled {
@@ -541,10 +523,7 @@ struct SecondFactorDisabled {
     request_body = ChangeInput,
     responses(
         (status = 200, description = "Off; the backup codes are gone; a notice went to every confirmed contact", body = SecondFactorDisabled),
-        (status = 401, description = "wrong_password (fields.password); or no session, or it has ended", body = ErrorBody),
-        (status = 409, description = "second_factor_off", body = ErrorBody),
-        (status = 422, description = "Missing fields; code_wrong, code_malformed, code_expired (for SMS: ask /code first), code_attempts_exhausted", body = ErrorBody),
-        (status = 429, description = "throttled: too many wrong passwords or codes in a row", body = ErrorBody),
+        GuardedChangeRefusals,
     )
 )]
 async fn disable_second_factor(
@@ -579,10 +558,7 @@ struct SecondFactorBackupCodes {
     request_body = ChangeInput,
     responses(
         (status = 200, description = "The new codes; a notice went to every confirmed contact", body = SecondFactorBackupCodes),
-        (status = 401, description = "wrong_password (fields.password); or no session, or it has ended", body = ErrorBody),
-        (status = 409, description = "second_factor_off", body = ErrorBody),
-        (status = 422, description = "Missing fields; code_wrong, code_malformed, code_expired (for SMS: ask /code first), code_attempts_exhausted", body = ErrorBody),
-        (status = 429, description = "throttled: too many wrong passwords or codes in a row", body = ErrorBody),
+        GuardedChangeRefusals,
     )
 )]
 async fn renew_backup_codes(

@@ -43,15 +43,12 @@ pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 
-/// A login's step waiting for a code, as the API shows it: the `202` of
-/// `POST /api/v1/sessions` when the account has a second factor, and of
-/// `…/sessions/second-factor/resend`.
+/// A step waiting for a second-factor code, as the API shows it: a
+/// login's (in [`SecondFactorStep`]) or a change's (the answer of
+/// `POST /api/v1/me/second-factor/code`).
 #[derive(Serialize, ToSchema)]
-pub struct SecondFactorStep {
-    /// Always `true`: no session yet, the code is asked for next
-    #[schema(schema_with = always_true)]
-    second_factor_required: bool,
-    /// The step waiting for the code; no session
+pub struct FactorDelivery {
+    /// The step waiting for the code (the code alone is sent back with it)
     challenge_id: uuid::Uuid,
     #[serde(serialize_with = "token")]
     #[schema(schema_with = token_schema::<FactorMethod>)]
@@ -60,7 +57,7 @@ pub struct SecondFactorStep {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     expires_at: OffsetDateTime,
-    /// Seconds the step waits (10 minutes)
+    /// Seconds the step waits (a login: 10 minutes; a change: 300 s)
     expires_in: i64,
     /// When the SMS code stops working (300 s after it was sent); `null`
     /// for an app, or when no code could be sent
@@ -79,19 +76,38 @@ pub struct SecondFactorStep {
     attempts_left: u32,
 }
 
+impl FactorDelivery {
+    pub fn of(now: OffsetDateTime, step: &FactorStep) -> Self {
+        Self {
+            challenge_id: step.challenge_id,
+            method: step.method,
+            expires_at: step.expires_at,
+            expires_in: (step.expires_at - now).whole_seconds().max(0),
+            code_expires_at: step.code_expires_at,
+            resend_at: step.resend_at,
+            sent_to: step.sent_to.clone(),
+            attempts_left: step.attempts_left,
+        }
+    }
+}
+
+/// A login's step waiting for a code: the `202` of `POST /api/v1/sessions`
+/// when the account has a second factor, and of
+/// `…/sessions/second-factor/resend`.
+#[derive(Serialize, ToSchema)]
+pub struct SecondFactorStep {
+    /// Always `true`: no session yet, the code is asked for next
+    #[schema(schema_with = always_true)]
+    second_factor_required: bool,
+    #[serde(flatten)]
+    step: FactorDelivery,
+}
+
 /// The step of a login waiting for its code, as the API answers it.
 pub fn step_json(state: &AppState, step: &FactorStep) -> SecondFactorStep {
-    let now = state.accounts.now();
     SecondFactorStep {
         second_factor_required: true,
-        challenge_id: step.challenge_id,
-        method: step.method,
-        expires_at: step.expires_at,
-        expires_in: (step.expires_at - now).whole_seconds().max(0),
-        code_expires_at: step.code_expires_at,
-        resend_at: step.resend_at,
-        sent_to: step.sent_to.clone(),
-        attempts_left: step.attempts_left,
+        step: FactorDelivery::of(state.accounts.now(), step),
     }
 }
 
