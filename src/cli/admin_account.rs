@@ -258,4 +258,11 @@ fn print_summary(a: &uslugi_app::accounts::AccountSummary) {
         "disabled: {}",
         a.disabled_at.map_or_else(|| "no".to_owned(), time)
     );
+    println!(
+        "deletion asked: {}",
+        a.erase_after.map_or_else(
+            || "no".to_owned(),
+            |at| format!("erased after {}", time(at))
+        )
+    );
 }

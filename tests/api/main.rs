@@ -3,6 +3,7 @@ mod helpers;
 
 mod centers;
 mod contacts;
+mod deletion;
 mod desk;
 mod errors;
 mod guessing;

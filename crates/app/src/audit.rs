@@ -52,6 +52,10 @@ pub mod action {
     pub const REGISTERED: &str = "registered";
     /// Everything held about the person, taken by them or an administrator.
     pub const DATA_EXPORTED: &str = "data_exported";
+    /// «Удалить учётную запись»: asked, with the date of the erasure.
+    pub const DELETION_REQUESTED: &str = "deletion_requested";
+    /// A login within the grace cancelled the deletion.
+    pub const DELETION_CANCELLED: &str = "deletion_cancelled";
 }
 
 /// Who acted.

@@ -33,9 +33,9 @@ pub mod totp;
 pub mod verification;
 
 pub use accounts::{
-    Accounts, AuthSession, Confirmation, Contact, InternalError, LoginError, NewSession,
-    PasswordChangeError, Profile, RegistrationError, RegistrationStarted, RegistrationView,
-    StartRegistration,
+    Accounts, AuthSession, Confirmation, Contact, DeletionError, InternalError, LoginError,
+    NewSession, PasswordChangeError, Profile, RegistrationError, RegistrationStarted,
+    RegistrationView, StartRegistration,
 };
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use deps::Deps;

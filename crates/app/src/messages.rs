@@ -481,6 +481,43 @@ pub fn second_factor_changed(lang: Lang, news: FactorNews, when: &str, base_url:
     }
 }
 
+/// Sent to every confirmed contact when the citizen asks to delete the
+/// account: the date it is erased, and that a login before then cancels it.
+pub fn deletion_scheduled(lang: Lang, erase_on: &str, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Учётная запись будет удалена".into(),
+            body: format!(
+                "Вы попросили удалить учётную запись. Она будет удалена {erase_on}: персональные данные и контакты будут уничтожены, восстановить их будет нельзя. Чтобы отменить удаление, войдите до этой даты: {base_url}/login. Если это были не вы, войдите и смените пароль или обратитесь в центр обслуживания. Госуслуги (uslugi)"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Your account will be deleted".into(),
+            body: format!(
+                "You asked to delete your account. It will be deleted on {erase_on}: personal data and contacts will be destroyed and cannot be restored. To cancel, log in before that date: {base_url}/login. If it was not you, log in and change your password or visit a service center. uslugi"
+            ),
+        },
+    }
+}
+
+/// Sent to every confirmed contact when a login cancels a deletion.
+pub fn deletion_cancelled(lang: Lang, when: &str, base_url: &str) -> Letter {
+    match lang {
+        Lang::Ru => Letter {
+            subject: "Удаление учётной записи отменено".into(),
+            body: format!(
+                "Вы вошли в учётную запись ({when}), и её удаление отменено. Если это были не вы, восстановите доступ: {base_url}/recover. Госуслуги (uslugi)"
+            ),
+        },
+        Lang::En => Letter {
+            subject: "Account deletion cancelled".into(),
+            body: format!(
+                "You logged in ({when}), so the deletion of your account is cancelled. If it was not you, recover access: {base_url}/recover. uslugi"
+            ),
+        },
+    }
+}
+
 /// «Изменение телефона»: the code that confirms a new phone, as the only
 /// six-digit number.
 pub fn contact_change_code_sms(lang: Lang, code: &str) -> String {

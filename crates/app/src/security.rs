@@ -13,7 +13,7 @@ use crate::crypto::{Crypto, HashPurpose};
 use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
-use crate::ports::{AccountRecord, AuditFilter, OutboxRecord, SessionRecord};
+use crate::ports::{AccountRecord, AuditFilter, LoginWrites, OutboxRecord, SessionRecord};
 
 /// How far back the history goes.
 pub const HISTORY: Duration = Duration::days(90);
@@ -210,8 +210,8 @@ impl Accounts {
 
     /// What a login writes besides its session: the notice when the device
     /// is new to an account that has used others (the device it was made
-    /// on is no news), and the audit record (with the second factor given,
-    /// if one was).
+    /// on is no news), the audit record (with the second factor given, if
+    /// one was), and the cancellation of a pending deletion.
     pub(crate) async fn login_writes(
         &self,
         account: &AccountRecord,
@@ -219,7 +219,7 @@ impl Accounts {
         lang: Lang,
         now: OffsetDateTime,
         second_factor: Option<&str>,
-    ) -> Result<(Option<OutboxRecord>, crate::ports::AuditWrite), InternalError> {
+    ) -> Result<LoginWrites, InternalError> {
         let device_hash = session.device_hash.clone().unwrap_or_default();
         let seen = self.store.device_seen(account.id, &device_hash).await?;
         let notice = if seen.is_news() {
@@ -256,7 +256,14 @@ impl Accounts {
             .record(Actor::Citizen(account.id), action::LOGIN, outcome, now)
             .details(details)
             .write();
-        Ok((notice, audit))
+        let mut writes = LoginWrites {
+            notices: notice.into_iter().collect(),
+            audit: vec![audit],
+            cancels_deletion: false,
+        };
+        self.cancel_deletion_writes(account, lang, now, &mut writes)
+            .await?;
+        Ok(writes)
     }
 
     /// Writes a login without a second factor: the session with its
@@ -268,12 +275,10 @@ impl Accounts {
         client: &ClientInfo,
         now: OffsetDateTime,
     ) -> Result<(), InternalError> {
-        let (notice, audit) = self
+        let writes = self
             .login_writes(account, session, client.lang, now, None)
             .await?;
-        self.store
-            .open_session(session, notice.as_ref(), &audit)
-            .await?;
+        self.store.open_session(session, &writes).await?;
         Ok(())
     }
 

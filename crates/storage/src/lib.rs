@@ -31,6 +31,8 @@ mod centers;
 #[macro_use]
 mod contacts;
 #[macro_use]
+mod deletions;
+#[macro_use]
 mod desk;
 #[macro_use]
 mod in_person;
@@ -74,6 +76,7 @@ macro_rules! sql_store {
         audit_sql!($store, $db);
         centers_sql!($store, $db);
         contacts_sql!($store, $db);
+        deletions_sql!($store, $db);
         desk_sql!($store, $db);
         in_person_sql!($store, $db);
         letters_sql!($store, $db);

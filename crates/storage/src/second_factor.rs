@@ -95,7 +95,7 @@ macro_rules! second_factor_sql {
         mod second_factor {
             use async_trait::async_trait;
             use time::OffsetDateTime;
-            use uslugi_app::ports::{AuditWrite, FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof, OutboxRecord, SecondFactorRecord, SecondFactorStore, SessionRecord, StoreResult};
+            use uslugi_app::ports::{AuditWrite, FactorChallengeRecord, FactorChange, FactorEnrolment, FactorProof, LoginWrites, OutboxRecord, SecondFactorRecord, SecondFactorStore, SessionRecord, StoreResult};
             use uslugi_domain::{AccountId, FactorPurpose, Token};
 
             use super::$store;
@@ -110,7 +110,7 @@ macro_rules! second_factor_sql {
 
             /// Spends a proof inside the caller's transaction; false when it
             /// was spent already (the caller rolls back).
-            async fn spend_proof(
+            pub(super) async fn spend_proof(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 account: AccountId,
                 challenge: Option<uuid::Uuid>,
@@ -306,8 +306,7 @@ macro_rules! second_factor_sql {
                     challenge: uuid::Uuid,
                     proof: &FactorProof,
                     session: &SessionRecord,
-                    notice: Option<&OutboxRecord>,
-                    audit: &AuditWrite,
+                    writes: &LoginWrites,
                 ) -> StoreResult<bool> {
                     let account = session.account_id;
                     let mut tx = self.begin_write().await.map_err(backend)?;
@@ -328,7 +327,7 @@ macro_rules! second_factor_sql {
                     if !gone || !spent {
                         return Ok(false);
                     }
-                    write_login(&mut tx, session, notice, audit).await?;
+                    write_login(&mut tx, session, writes).await?;
                     tx.commit().await.map_err(backend)?;
                     Ok(true)
                 }

@@ -96,13 +96,12 @@ macro_rules! sessions_sql {
 
             /// A login inside the caller's transaction: the failures in a row
             /// cleared (the attempt that opens it was taken as one), the
-            /// session, its device noted, the notice of a new device (if any)
-            /// and the audit record.
+            /// session, its device noted, a pending deletion cancelled, the
+            /// notices and the audit records.
             pub(crate) async fn write_login(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 s: &SessionRecord,
-                notice: Option<&uslugi_app::ports::OutboxRecord>,
-                audit: &uslugi_app::ports::AuditWrite,
+                writes: &uslugi_app::ports::LoginWrites,
             ) -> StoreResult<()> {
                 sqlx::query(
                     "UPDATE accounts SET failed_logins = 0, throttled_until = NULL, locked = $2 \
@@ -127,10 +126,19 @@ macro_rules! sessions_sql {
                     .await
                     .map_err(backend)?;
                 }
-                if let Some(m) = notice {
+                if writes.cancels_deletion {
+                    sqlx::query("DELETE FROM account_deletions WHERE account_id = $1")
+                        .bind(s.account_id.to_string())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                for m in &writes.notices {
                     insert_outbox(tx, m).await?;
                 }
-                append_audit(tx, audit).await?;
+                for a in &writes.audit {
+                    append_audit(tx, a).await?;
+                }
                 Ok(())
             }
 
@@ -233,11 +241,10 @@ macro_rules! sessions_sql {
                 async fn open_session(
                     &self,
                     s: &SessionRecord,
-                    notice: Option<&uslugi_app::ports::OutboxRecord>,
-                    audit: &uslugi_app::ports::AuditWrite,
+                    writes: &uslugi_app::ports::LoginWrites,
                 ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
-                    write_login(&mut tx, s, notice, audit).await?;
+                    write_login(&mut tx, s, writes).await?;
                     tx.commit().await.map_err(backend)
                 }
 

@@ -58,6 +58,9 @@ mod connections;
 #[path = "contract/contacts.rs"]
 mod contacts;
 
+#[path = "contract/deletions.rs"]
+mod deletions;
+
 #[path = "contract/desk.rs"]
 mod desk;
 

@@ -59,6 +59,7 @@ fn features() -> ApiRouter {
         .merge(crate::security::api_routes())
         .merge(crate::second_factor::api_routes())
         .merge(crate::contacts::api_routes())
+        .merge(crate::deletion::api_routes())
         .fallback(not_found)
 }
 

@@ -30,6 +30,7 @@ pub mod trace;
 // One folder a feature: its pages, its API, its view models, its texts.
 pub mod centers;
 pub mod contacts;
+pub mod deletion;
 pub mod home;
 pub mod identity_letter;
 pub mod login;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(security::routes())
         .merge(second_factor::routes())
         .merge(contacts::routes())
+        .merge(deletion::routes())
         .merge(api::routes())
         .route("/health", routing::get(health))
         .route("/static/app.css", routing::get(css))

@@ -36,6 +36,8 @@ pub struct AccountSummary {
     /// Sessions not yet ended.
     pub sessions: usize,
     pub disabled_at: Option<OffsetDateTime>,
+    /// When the citizen's own deletion erases it, if one is asked.
+    pub erase_after: Option<OffsetDateTime>,
 }
 
 impl AccountSummary {
@@ -104,6 +106,11 @@ impl Accounts {
             second_factor: self.store.second_factor(id).await?.map(|f| f.method),
             sessions,
             disabled_at: self.store.account_disabled_at(id).await?,
+            erase_after: self
+                .store
+                .pending_deletion(id)
+                .await?
+                .map(|d| d.erase_after),
         };
         let write = self
             .audit

@@ -20,11 +20,13 @@ use crate::ports::{Messenger, RateDecision, StoreError, StoreResult};
 use crate::settings::Policy;
 
 mod administration;
+mod deletion;
 mod password;
 mod registration;
 mod sign_in;
 
 pub use administration::*;
+pub use deletion::*;
 pub use password::*;
 pub use registration::*;
 pub use sign_in::*;

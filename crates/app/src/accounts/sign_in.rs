@@ -234,7 +234,7 @@ impl Accounts {
     }
 
     /// Removes what has expired: registrations, sessions, recoveries, contact
-    /// changes, old rate events.
+    /// changes, old rate events; erases the accounts whose deletion is due.
     pub async fn sweep(&self) -> Result<(), InternalError> {
         let now = self.clock.now();
         self.store.delete_expired_registrations(now).await?;
@@ -243,6 +243,7 @@ impl Accounts {
         self.store.delete_expired_factor_challenges(now).await?;
         self.store.delete_expired_contact_changes(now).await?;
         self.store.purge_rate_events(now - RATE_WINDOW * 2).await?;
+        self.erase_due_deletions().await?;
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod centers;
 mod contacts;
+mod deletions;
 mod desk;
 mod in_person;
 mod letters;
@@ -25,6 +26,7 @@ pub use accounts::*;
 pub use audit::*;
 pub use centers::*;
 pub use contacts::*;
+pub use deletions::*;
 pub use desk::*;
 pub use in_person::*;
 pub use letters::*;
@@ -80,7 +82,7 @@ ports!(
     /// not the letters', the centers' or the operators' tables.
     AccountsPorts: RegistrationStore, AccountStore, SessionStore, RateLimitStore,
         RecoveryStore, SecondFactorStore, ContactChangeStore, VerificationStore,
-        InPersonStore, AuditStore
+        InPersonStore, AuditStore, DeletionStore
 );
 ports!(
     /// What identity proofing reaches: personal data, the registry checks,
@@ -105,5 +107,5 @@ ports!(
     Store: AccountsPorts, VerificationPorts, OperatorsPorts, LettersPorts, RegistrationStore,
         AccountStore, SessionStore, RateLimitStore, VerificationStore, CenterStore, LetterStore,
         AuditStore, OperatorStore, InPersonStore, RecoveryStore, SecondFactorStore,
-        ContactChangeStore, DeskPhoneStore, PostNumberStore
+        ContactChangeStore, DeskPhoneStore, PostNumberStore, DeletionStore
 );

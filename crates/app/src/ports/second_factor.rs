@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uslugi_domain::{AccountId, FactorMethod, FactorPurpose};
 
-use super::{AuditWrite, KeyedHash, OutboxRecord, Sealed, SessionRecord, StoreResult};
+use super::{AuditWrite, KeyedHash, LoginWrites, OutboxRecord, Sealed, SessionRecord, StoreResult};
 
 /// The second factor an account has turned on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,15 +113,14 @@ pub trait SecondFactorStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// A login's second step, in one transaction: the challenge used up,
     /// the proof spent, failed logins cleared, the session opened with its
-    /// device, the notice and the audit record. False, with nothing
-    /// written, when the challenge is gone or the proof was spent already.
+    /// device, and what `writes` holds. False, with nothing written, when
+    /// the challenge is gone or the proof was spent already.
     async fn complete_factor_login(
         &self,
         challenge: uuid::Uuid,
         proof: &FactorProof,
         session: &SessionRecord,
-        notice: Option<&OutboxRecord>,
-        audit: &AuditWrite,
+        writes: &LoginWrites,
     ) -> StoreResult<bool>;
     /// Turns the factor on, in one transaction: the challenge used up, the
     /// factor and its backup codes written, the notices and the audit

@@ -5,6 +5,17 @@ use uslugi_domain::AccountId;
 
 use super::{AuditWrite, KeyedHash, OutboxRecord, StoreResult};
 
+/// What a login writes beside its session, in the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct LoginWrites {
+    /// The notice of a new device, and of a deletion the login cancelled.
+    pub notices: Vec<OutboxRecord>,
+    /// The login's audit record, and the cancellation's.
+    pub audit: Vec<AuditWrite>,
+    /// The account's pending deletion ends: a login cancels it.
+    pub cancels_deletion: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub token_hash: KeyedHash,
@@ -62,12 +73,7 @@ pub trait SessionStore: Send + Sync {
     /// Whether the account has logged in from this device before, and
     /// from any device at all. One read, before the login is written.
     async fn device_seen(&self, account: AccountId, device_hash: &[u8]) -> StoreResult<DeviceSeen>;
-    /// A login, in one transaction: the session, its device noted, the
-    /// notice of a new device (if any) and the audit record.
-    async fn open_session(
-        &self,
-        s: &SessionRecord,
-        notice: Option<&OutboxRecord>,
-        audit: &AuditWrite,
-    ) -> StoreResult<()>;
+    /// A login, in one transaction: the session, its device noted, and
+    /// what [`LoginWrites`] holds.
+    async fn open_session(&self, s: &SessionRecord, writes: &LoginWrites) -> StoreResult<()>;
 }

@@ -92,7 +92,7 @@ impl Accounts {
                     FactorProof::TotpStep(_) => "totp",
                     FactorProof::BackupCode(_) => "backup_code",
                 };
-                let (notice, audit) = self
+                let writes = self
                     .login_writes(&account, &session, lang, now, Some(how))
                     .await?;
                 // `NotFound`: an administrator disabled the account since
@@ -100,7 +100,7 @@ impl Accounts {
                 // (the whole transaction, the proof's spending included,
                 // is undone). The step is over; the next login says why.
                 self.store
-                    .complete_factor_login(c.id, proof, &session, notice.as_ref(), &audit)
+                    .complete_factor_login(c.id, proof, &session, &writes)
                     .await
                     .map_err(|e| match e {
                         StoreError::NotFound => FactorError::NotFound,

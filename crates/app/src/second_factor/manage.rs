@@ -20,7 +20,7 @@ use crate::totp;
 use super::*;
 
 impl Accounts {
-    pub(super) fn factor_notices(
+    pub(crate) fn factor_notices(
         &self,
         account: &AccountRecord,
         news: FactorNews,
@@ -104,7 +104,7 @@ impl Accounts {
     /// SMS code of its open «manage» step, or a backup code); the attempt is
     /// counted first, and stays counted unless the caller, having spent the
     /// proof, gives it back. Nothing is spent yet.
-    pub(super) async fn prove_code(
+    pub(crate) async fn prove_code(
         &self,
         record: &AccountRecord,
         factor: &SecondFactorRecord,

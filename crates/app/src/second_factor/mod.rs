@@ -375,7 +375,7 @@ impl Accounts {
         })
     }
 
-    async fn check_password(
+    pub(crate) async fn check_password(
         &self,
         account: &AccountRecord,
         password: &str,
@@ -392,7 +392,10 @@ impl Accounts {
         }
     }
 
-    async fn own_account(&self, account: AccountId) -> Result<AccountRecord, FactorError> {
+    pub(crate) async fn own_account(
+        &self,
+        account: AccountId,
+    ) -> Result<AccountRecord, FactorError> {
         self.store
             .account(account)
             .await?

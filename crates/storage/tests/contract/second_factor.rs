@@ -49,7 +49,7 @@ async fn log_in(
     session: &SessionRecord,
 ) -> bool {
     store
-        .complete_factor_login(step, &proof, session, None, &audit("login"))
+        .complete_factor_login(step, &proof, session, &super::sessions::logged_in(None))
         .await
         .unwrap()
 }
@@ -91,7 +91,7 @@ async fn enable(
 }
 
 /// An account with an app turned on (last step taken: 100) and two backup codes.
-async fn with_app(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
+pub(crate) async fn with_app(store: &Arc<dyn Backend>, index: &[u8]) -> AccountRecord {
     let a = registered_account(store, index).await;
     let c = challenge(&a, FactorPurpose::Enrol, FactorMethod::Totp);
     store.insert_factor_challenge(&c, None).await.unwrap();

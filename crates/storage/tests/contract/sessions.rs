@@ -124,10 +124,7 @@ async fn devices_are_noted_and_sessions_listed_and_ended(store: Arc<dyn Backend>
     );
     let mut login = session_of(&a, b"login-1");
     login.device_hash = Some(b"first".to_vec());
-    store
-        .open_session(&login, None, &audit("login"))
-        .await
-        .unwrap();
+    store.open_session(&login, &logged_in(None)).await.unwrap();
     assert_eq!(
         store.device_seen(a.id, b"first").await.unwrap(),
         DeviceSeen {
@@ -140,7 +137,7 @@ async fn devices_are_noted_and_sessions_listed_and_ended(store: Arc<dyn Backend>
     let mut login = session_of(&a, b"login-2");
     login.device_hash = Some(b"second".to_vec());
     store
-        .open_session(&login, Some(&m("new-device:2")), &audit("login"))
+        .open_session(&login, &logged_in(Some(m("new-device:2"))))
         .await
         .unwrap();
     assert!(store.session(b"login-2").await.unwrap().is_some());
@@ -189,4 +186,16 @@ async fn devices_are_noted_and_sessions_listed_and_ended(store: Arc<dyn Backend>
     );
     assert_eq!(store.delete_other_sessions(a.id, b"s1").await.unwrap(), 1);
     assert_eq!(store.account_sessions(a.id).await.unwrap().len(), 1);
+}
+
+/// What a plain login writes beside its session: the notice, if any, and
+/// its audit record.
+pub(crate) fn logged_in(
+    notice: Option<uslugi_app::ports::OutboxRecord>,
+) -> uslugi_app::ports::LoginWrites {
+    uslugi_app::ports::LoginWrites {
+        notices: notice.into_iter().collect(),
+        audit: vec![audit("login")],
+        cancels_deletion: false,
+    }
 }

@@ -12,6 +12,7 @@ pub const EN: Tr = Tr {
     recovery: &crate::recovery::i18n::EN,
     factor: &crate::second_factor::i18n::EN,
     contacts: &crate::contacts::i18n::EN,
+    deletion: &crate::deletion::i18n::EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

@@ -31,6 +31,8 @@ pub struct Tr {
     pub factor: &'static crate::second_factor::i18n::FactorTr,
     /// A change of phone or e-mail.
     pub contacts: &'static crate::contacts::i18n::ContactsTr,
+    /// «Удалить учётную запись».
+    pub deletion: &'static crate::deletion::i18n::DeletionTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,

@@ -12,6 +12,7 @@ pub const RU: Tr = Tr {
     recovery: &crate::recovery::i18n::RU,
     factor: &crate::second_factor::i18n::RU,
     contacts: &crate::contacts::i18n::RU,
+    deletion: &crate::deletion::i18n::RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",

@@ -245,6 +245,7 @@ async fn manage_code_submit(
     let contact_page = match form.back.as_deref() {
         Some("contact-phone") => Some("/me/contacts/phone"),
         Some("contact-email") => Some("/me/contacts/email"),
+        Some("delete") => Some("/me/delete"),
         _ => None,
     };
     let which = if form.back.as_deref() == Some("backup-codes") {

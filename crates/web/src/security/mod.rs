@@ -58,6 +58,8 @@ pub fn event_text(t: &Tr, e: &SecurityEvent) -> String {
         ("backup_codes_renewed", _) => t.factor.ev_renewed,
         ("contact_changed", "phone") => t.contacts.ev_phone_changed,
         ("contact_changed", _) => t.contacts.ev_email_changed,
+        ("deletion_requested", _) => t.deletion.ev_requested,
+        ("deletion_cancelled", _) => t.deletion.ev_cancelled,
         (other, _) => other,
     };
     let mut text = base.to_owned();

@@ -1,0 +1,62 @@
+//! The texts of «Удалить учётную запись», in Russian and English.
+
+pub struct DeletionTr {
+    pub link: &'static str,
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub what_goes: &'static str,
+    pub what_stays: &'static str,
+    pub grace: &'static str,
+    pub password: &'static str,
+    pub code_hint: &'static str,
+    pub submit: &'static str,
+    pub cancel: &'static str,
+    pub scheduled_title: &'static str,
+    /// `{}`: the date and time of the erasure.
+    pub scheduled_text: &'static str,
+    pub scheduled_cancel: &'static str,
+    pub err_code_required: &'static str,
+    pub err_pending: &'static str,
+    pub ev_requested: &'static str,
+    pub ev_cancelled: &'static str,
+}
+
+pub static RU: DeletionTr = DeletionTr {
+    link: "Удалить учётную запись",
+    title: "Удаление учётной записи",
+    intro: "Учётная запись будет удалена через 30 дней. Все сеансы завершатся сразу, на ваши телефон и почту придёт уведомление.",
+    what_goes: "После удаления персональные данные, контакты, документы, проверки и сеансы будут уничтожены. Восстановить их будет нельзя, а для получения услуг понадобится новая регистрация.",
+    what_stays: "Журнал безопасности сохранит записи о действиях с учётной записью без персональных данных, как того требует закон.",
+    grace: "Передумали? Просто войдите в учётную запись до даты удаления — удаление отменится.",
+    password: "Пароль",
+    code_hint: "Код из SMS или приложения, или резервный код: учётная запись защищена входом с подтверждением.",
+    submit: "Удалить учётную запись",
+    cancel: "Не удалять",
+    scheduled_title: "Учётная запись будет удалена",
+    scheduled_text: "Учётная запись будет удалена {}. Все сеансы завершены.",
+    scheduled_cancel: "Чтобы отменить удаление, войдите в учётную запись до этой даты.",
+    err_code_required: "Введите код из SMS или приложения, или резервный код",
+    err_pending: "Удаление учётной записи уже запрошено",
+    ev_requested: "Запрошено удаление учётной записи",
+    ev_cancelled: "Удаление учётной записи отменено входом",
+};
+
+pub static EN: DeletionTr = DeletionTr {
+    link: "Delete account",
+    title: "Deleting the account",
+    intro: "The account will be deleted in 30 days. Every session ends at once, and a notice goes to your phone and e-mail.",
+    what_goes: "Once deleted, your personal data, contacts, documents, checks and sessions are destroyed. They cannot be restored, and using the services will need a new registration.",
+    what_stays: "The security log keeps the records of what was done to the account, without personal data, as the law requires.",
+    grace: "Changed your mind? Just log in before the deletion date, and the deletion is cancelled.",
+    password: "Password",
+    code_hint: "The code from the SMS or the app, or a backup code: the account has two-step login.",
+    submit: "Delete account",
+    cancel: "Do not delete",
+    scheduled_title: "The account will be deleted",
+    scheduled_text: "The account will be deleted on {}. Every session has ended.",
+    scheduled_cancel: "To cancel the deletion, log in before that date.",
+    err_code_required: "Enter the code from the SMS or the app, or a backup code",
+    err_pending: "The deletion of the account has been asked already",
+    ev_requested: "Deletion of the account asked",
+    ev_cancelled: "Deletion of the account cancelled by a login",
+};
