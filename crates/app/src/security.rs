@@ -256,14 +256,11 @@ impl Accounts {
             .record(Actor::Citizen(account.id), action::LOGIN, outcome, now)
             .details(details)
             .write();
-        let mut writes = LoginWrites {
+        Ok(LoginWrites {
             notices: notice.into_iter().collect(),
-            audit: vec![audit],
-            cancels_deletion: false,
-        };
-        self.cancel_deletion_writes(account, lang, now, &mut writes)
-            .await?;
-        Ok(writes)
+            audit,
+            if_deletion_cancelled: Some(self.cancelled_deletion(account, lang, now)?),
+        })
     }
 
     /// Writes a login without a second factor: the session with its

@@ -126,18 +126,22 @@ macro_rules! sessions_sql {
                     .await
                     .map_err(backend)?;
                 }
-                if writes.cancels_deletion {
-                    sqlx::query("DELETE FROM account_deletions WHERE account_id = $1")
-                        .bind(s.account_id.to_string())
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(backend)?;
-                }
                 for m in &writes.notices {
                     insert_outbox(tx, m).await?;
                 }
-                for a in &writes.audit {
-                    append_audit(tx, a).await?;
+                append_audit(tx, &writes.audit).await?;
+                let cancelled = sqlx::query("DELETE FROM account_deletions WHERE account_id = $1")
+                    .bind(s.account_id.to_string())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected()
+                    == 1;
+                if cancelled && let Some(c) = &writes.if_deletion_cancelled {
+                    for m in &c.notices {
+                        insert_outbox(tx, m).await?;
+                    }
+                    append_audit(tx, &c.audit).await?;
                 }
                 Ok(())
             }

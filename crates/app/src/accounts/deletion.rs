@@ -15,7 +15,9 @@ use crate::audit::{Actor, action};
 use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
-use crate::ports::{AccountRecord, DeletionRequest, LoginWrites, OutboxRecord, PendingDeletion};
+use crate::ports::{
+    AccountRecord, CancelledDeletion, DeletionRequest, OutboxRecord, PendingDeletion,
+};
 use crate::second_factor::FactorError;
 
 /// How long a deletion waits, cancellable by a login.
@@ -123,26 +125,22 @@ impl Accounts {
         Ok(self.store.pending_deletion(account).await?)
     }
 
-    /// What a login of `account` writes to cancel its pending deletion: the
-    /// flag for the login's transaction, the audit record and the notices.
-    pub(crate) async fn cancel_deletion_writes(
+    /// What a login of `account` writes if it cancels a pending deletion:
+    /// the notices and the audit record. Prepared for every login (a few
+    /// seals, no read): the login's transaction decides whether a deletion
+    /// was pending, so one asked a moment before the login is cancelled too.
+    pub(crate) fn cancelled_deletion(
         &self,
         account: &AccountRecord,
         lang: Lang,
         now: OffsetDateTime,
-        writes: &mut LoginWrites,
-    ) -> Result<(), InternalError> {
-        if self.store.pending_deletion(account.id).await?.is_none() {
-            return Ok(());
-        }
+    ) -> Result<CancelledDeletion, InternalError> {
         let when = messages::format_local(now, self.policy.display_offset, lang);
         let letter = messages::deletion_cancelled(lang, &when, &self.policy.base_url);
-        writes.cancels_deletion = true;
-        writes
-            .notices
-            .extend(self.deletion_notices(account, &letter, now)?);
-        writes.audit.push(
-            self.audit
+        Ok(CancelledDeletion {
+            notices: self.deletion_notices(account, &letter, now)?,
+            audit: self
+                .audit
                 .record(
                     Actor::Citizen(account.id),
                     action::DELETION_CANCELLED,
@@ -150,8 +148,7 @@ impl Accounts {
                     now,
                 )
                 .write(),
-        );
-        Ok(())
+        })
     }
 
     /// Erases the accounts whose grace is over. A login that cancels one

@@ -6,14 +6,24 @@ use uslugi_domain::AccountId;
 use super::{AuditWrite, KeyedHash, OutboxRecord, StoreResult};
 
 /// What a login writes beside its session, in the same transaction.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoginWrites {
-    /// The notice of a new device, and of a deletion the login cancelled.
+    /// The notice of a new device, if any.
     pub notices: Vec<OutboxRecord>,
-    /// The login's audit record, and the cancellation's.
-    pub audit: Vec<AuditWrite>,
-    /// The account's pending deletion ends: a login cancels it.
-    pub cancels_deletion: bool,
+    pub audit: AuditWrite,
+    /// A login cancels the account's pending deletion. Whether one is
+    /// pending is decided by the login's own transaction (so a request
+    /// committed a moment before is cancelled too); these are written only
+    /// if it was.
+    pub if_deletion_cancelled: Option<CancelledDeletion>,
+}
+
+/// What a cancelled deletion writes: the notices to the contacts and the
+/// audit record.
+#[derive(Debug, Clone)]
+pub struct CancelledDeletion {
+    pub notices: Vec<OutboxRecord>,
+    pub audit: AuditWrite,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

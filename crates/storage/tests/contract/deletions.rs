@@ -2,7 +2,9 @@
 //! and every session ended; cancelled by a login; erased only once due and
 //! only if no login cancelled it.
 use crate::fixtures::*;
-use uslugi_app::ports::{DeletionRequest, FactorProof, LoginWrites, PendingDeletion};
+use uslugi_app::ports::{
+    CancelledDeletion, DeletionRequest, FactorProof, LoginWrites, PendingDeletion,
+};
 
 contract!(
     a_deletion_is_asked_once_and_ends_every_session,
@@ -96,16 +98,46 @@ async fn a_spent_proof_asks_nothing(store: Arc<dyn Backend>) {
 
 async fn a_login_cancels_a_deletion_and_the_erasure_then_does_nothing(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"del-login").await;
-    assert!(store.schedule_deletion(&request(&a, None)).await.unwrap());
-    let writes = LoginWrites {
-        cancels_deletion: true,
-        ..crate::sessions::logged_in(None)
+    // Every login carries what a cancellation writes; the login's own
+    // transaction decides whether there was one to cancel.
+    let login = |token: &'static [u8]| {
+        let store = Arc::clone(&store);
+        let a = a.clone();
+        async move {
+            let writes = LoginWrites {
+                if_deletion_cancelled: Some(CancelledDeletion {
+                    notices: vec![message(a.id, &format!("cancelled:{token:?}"))],
+                    audit: audit_of("deletion_cancelled", None, None, Some(a.id)),
+                }),
+                ..crate::sessions::logged_in(None)
+            };
+            store
+                .open_session(&session_of(&a, token), &writes)
+                .await
+                .unwrap();
+        }
     };
-    store
-        .open_session(&session_of(&a, b"del-login-t"), &writes)
-        .await
-        .unwrap();
+    let cancellations = |store: Arc<dyn Backend>| async move {
+        all_audit(&store)
+            .await
+            .iter()
+            .filter(|r| r.entry.action == "deletion_cancelled")
+            .count()
+    };
+    login(b"del-login-before").await;
+    assert_eq!(
+        cancellations(Arc::clone(&store)).await,
+        0,
+        "nothing pending, nothing cancelled"
+    );
+
+    assert!(store.schedule_deletion(&request(&a, None)).await.unwrap());
+    login(b"del-login-t").await;
     assert_eq!(store.pending_deletion(a.id).await.unwrap(), None);
+    assert_eq!(cancellations(Arc::clone(&store)).await, 1);
+    login(b"del-login-again").await;
+    assert_eq!(cancellations(Arc::clone(&store)).await, 1, "cancelled once");
+
     let late = T0 + Duration::days(31);
     assert!(store.due_deletions(late, 10).await.unwrap().is_empty());
     let erased = audit_of("account_deleted", None, None, Some(a.id));

@@ -195,7 +195,7 @@ pub(crate) fn logged_in(
 ) -> uslugi_app::ports::LoginWrites {
     uslugi_app::ports::LoginWrites {
         notices: notice.into_iter().collect(),
-        audit: vec![audit("login")],
-        cancels_deletion: false,
+        audit: audit("login"),
+        if_deletion_cancelled: None,
     }
 }
