@@ -35,8 +35,7 @@ pub enum DeletionError {
     /// The account has a second factor and no code was given.
     #[error("the second factor's code is needed")]
     CodeRequired,
-    /// Asked already (from another session, a moment before this one
-    /// ended), or the code was spent by a concurrent request.
+    /// Asked already, from another session a moment before this one ended.
     #[error("the deletion is asked already")]
     Pending,
     #[error(transparent)]
@@ -108,8 +107,15 @@ impl Accounts {
                 .write(),
         };
         if !self.store.schedule_deletion(&request).await? {
-            // Replayed or asked twice: the attempt stays counted.
-            return Err(DeletionError::Pending);
+            // Asked twice at once, or the code was spent by another request
+            // meanwhile (a replay): the attempt stays counted.
+            return Err(match self.store.pending_deletion(account).await? {
+                Some(_) => DeletionError::Pending,
+                None => FactorError::WrongCode {
+                    attempts_left: None,
+                }
+                .into(),
+            });
         }
         if let Some(attempt) = attempt {
             self.give_back(attempt).await?;

@@ -148,17 +148,12 @@ async fn submit(
             {
                 errors.insert("code".into(), ctx.tr.factor.err_send_first.into());
             }
-            Err(e) => {
-                let answer = deletion_answer(ctx.tr, state.accounts.now(), &e);
-                match answer.fields.into_iter().next() {
-                    Some((field, text)) => {
-                        errors.insert(field, text);
-                    }
-                    None => {
-                        errors.insert("password".into(), answer.message);
-                    }
-                }
-            }
+            // Beside the field it names; an answer about none (asked
+            // already) is a page of its own.
+            Err(e) => errors.extend(PageError::form_fields(
+                ctx.lang.0,
+                deletion_answer(ctx.tr, state.accounts.now(), &e),
+            )?),
         }
     }
     page(
