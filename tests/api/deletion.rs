@@ -96,6 +96,15 @@ async fn a_deletion_ends_every_session_and_erases_the_account_after_thirty_days(
             r.entry.details
         );
     }
+    // The chain still links every record, the erased account's included.
+    let (path, generate) = app.settings.secrets_path();
+    let secrets = uslugi::secrets::load(&path, generate).unwrap();
+    let log = uslugi_app::audit::AuditLog::new(std::sync::Arc::new(
+        uslugi_app::crypto::Crypto::new(secrets),
+    ));
+    let report = log.verify(app.store.as_ref()).await.unwrap();
+    assert_eq!(report.first_problem, None);
+    assert!(report.records > 0);
     // The phone is free again.
     app.register_phone(phone).await;
 }
