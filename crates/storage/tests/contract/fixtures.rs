@@ -491,3 +491,18 @@ pub fn taken<T: Into<Option<u32>>>(results: Vec<T>) -> Vec<u32> {
     taken.sort_unstable();
     taken
 }
+
+/// The actions of the audit records that name `account`, newest first.
+pub async fn audit_actions_of(store: &Arc<dyn Backend>, account: AccountId) -> Vec<String> {
+    let about = AuditFilter {
+        account_id: Some(account),
+        ..AuditFilter::default()
+    };
+    store
+        .audit_records(&about, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry.action)
+        .collect()
+}
