@@ -156,31 +156,8 @@ async fn with_a_second_factor_the_deletion_needs_its_code_once() {
     let phone = "+79261800003";
     let token = app.citizen(phone).await;
     let id = account_id(&app, &token).await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/me/second-factor"))
-        .bearer_auth(&token)
-        .json(&json!({"method": "totp", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let started: Value = r.json().await.unwrap();
-    let secret =
-        uslugi_app::totp::TotpSecret::from_base32(started["secret"].as_str().unwrap()).unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/me/second-factor/{}/confirm",
-            started["enrolment_id"].as_str().unwrap()
-        )))
-        .bearer_auth(&token)
-        .json(&json!({"code": totp_now(&app, &secret)}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let codes: Value = r.json().await.unwrap();
-    let backup = codes["backup_codes"][0].as_str().unwrap();
+    let (_, codes) = with_app(&app, &token).await;
+    let backup = &codes[0];
 
     let r = ask(&app, &token, &json!({"password": PASSWORD})).await;
     assert_eq!(r.status(), 422);

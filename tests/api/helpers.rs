@@ -664,3 +664,37 @@ impl Operator<'_> {
         format!("/operator/citizens/{id}/{action}?grant={}", self.grant(id))
     }
 }
+
+/// Turns an app on for the account of `token`; its key and backup codes.
+pub async fn with_app(app: &TestApp, token: &str) -> (uslugi_app::totp::TotpSecret, Vec<String>) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/second-factor"))
+        .bearer_auth(token)
+        .json(&json!({"method": "totp", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let body: Value = r.json().await.unwrap();
+    let secret =
+        uslugi_app::totp::TotpSecret::from_base32(body["secret"].as_str().unwrap()).unwrap();
+    let id = body["enrolment_id"].as_str().unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/me/second-factor/{id}/confirm")))
+        .bearer_auth(token)
+        .json(&json!({"code": totp_now(app, &secret)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let codes = body["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (secret, codes)
+}

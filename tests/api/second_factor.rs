@@ -16,37 +16,6 @@ async fn post_json(app: &TestApp, path: &str, token: &str, body: &Value) -> reqw
         .unwrap()
 }
 
-/// Turns an app on for the account of `token`; its key and backup codes.
-async fn with_app(app: &TestApp, token: &str) -> (TotpSecret, Vec<String>) {
-    let r = post_json(
-        app,
-        "/api/v1/me/second-factor",
-        token,
-        &json!({"method": "totp", "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(r.status(), 202);
-    let body: Value = r.json().await.unwrap();
-    let secret = TotpSecret::from_base32(body["secret"].as_str().unwrap()).unwrap();
-    let id = body["enrolment_id"].as_str().unwrap();
-    let r = post_json(
-        app,
-        &format!("/api/v1/me/second-factor/{id}/confirm"),
-        token,
-        &json!({"code": totp_now(app, &secret)}),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
-    let codes = body["backup_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
-    (secret, codes)
-}
-
 /// Turns SMS codes on for the account of `token` (whose phone is `phone`);
 /// its backup codes.
 async fn with_sms(app: &TestApp, token: &str, phone: &str) -> Vec<String> {
