@@ -157,10 +157,13 @@ async function startRecovery(j, login) {
 
 /** What the confirmation page says, for comparing a known login with an unknown one. */
 async function confirmPageGist(j) {
+  // A running countdown's words change with the seconds (секунд/секунды).
+  const countdown = j.page.locator('main .countdown');
+  const ticking = (await countdown.count()) ? await text(countdown) : '';
   return {
     path: new URL(j.page.url()).pathname,
     h1: await j.h1(),
-    main: gist(await j.mainText()),
+    main: gist((await j.mainText()).replace(ticking, '')),
     fields: await j.page.locator('main input:not([type=hidden])').evaluateAll((els) => els.map((e) => e.id)),
   };
 }
@@ -171,7 +174,10 @@ async function expectCodePage(j) {
   await j.expectPath('/recover/confirm');
   await j.expectH1(s.recoverTitle);
   assert.equal(await text(j.page.locator('main p[role=status]')), s.codeSent);
-  assert.match(await text(j.page.locator('main p.note').first()), s.validUntil, 'until when the code works');
+  // The code's life, as every code page shows it: a countdown with scripts on.
+  const countdown = await text(j.page.locator('main .countdown'));
+  assert.match(countdown, j.cfg.js ? j.t.codeValidSeconds : s.validUntil, 'until when the code works');
+  assert.equal(await j.page.locator('main form.resend').count(), 1, 'a new code can be asked for');
   assert.equal(await j.page.locator('#code').count(), 1, 'a code field');
   assert.equal(await j.page.locator('#passport_series_number').count(), 0, 'no fact asked yet');
 }
@@ -336,7 +342,8 @@ export async function recoverByEmail(j) {
   await j.expectH1(s.recoverTitle);
   assert.equal(await text(page.locator('main p[role=status]')), s.letterSent);
   assert.match(await text(page.locator('main p.note').first()), s.validUntil);
-  assert.equal(await page.locator('main form').count(), 0, 'nothing to type: the letter has a link');
+  assert.equal(await page.locator('main input:not([type=hidden])').count(), 0, 'nothing to type: the letter has a link');
+  assert.equal(await page.locator('main form.resend').count(), 1, 'the letter can be sent again');
   assert.deepEqual(await confirmPageGist(j), unknown, 'a known address gets the very page an unknown one got');
   await j.step('recover-letter');
 

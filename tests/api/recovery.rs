@@ -616,3 +616,171 @@ async fn the_requests_the_document_forbids_are_named_and_those_it_allows_are_tak
     let (s, body) = confirm(&app, &id, &json!({"code": spaced})).await;
     assert_eq!(s, 200, "{body}");
 }
+
+async fn resend(app: &TestApp, id: &str) -> (u16, Value) {
+    let r = app
+        .post(&format!("/api/v1/recovery/{id}/resend"), &json!({}))
+        .await;
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_new_code_once_a_minute_voids_the_last_and_its_attempts_start_again() {
+    let app = spawn_app().await;
+    app.citizen("+79261500041").await;
+    let (_, body) = start(&app, "+79261500041").await;
+    assert_eq!(body["resend_in"], 60);
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let first = app.last_code("+79261500041").await;
+    let wrong = format!("{:06}", (first.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let (s, _) = confirm(&app, &id, &json!({"code": wrong})).await;
+    assert_eq!(s, 422);
+
+    let (s, body) = resend(&app, &id).await;
+    assert_eq!((s, error_code(&body)), (429, "rate_limited"), "too soon");
+    app.advance(Duration::seconds(60));
+    let (s, body) = resend(&app, &id).await;
+    assert_eq!(s, 202, "{body}");
+    assert_eq!(
+        (
+            &body["recovery_id"],
+            &body["channel"],
+            &body["expires_in"],
+            &body["resend_in"]
+        ),
+        (&json!(id), &json!("sms"), &json!(300), &json!(60))
+    );
+    app.settle(1).await;
+    assert_eq!(
+        app.messages_to("+79261500041").await.len(),
+        2 + 1,
+        "registration, then two"
+    );
+    let second = app.last_code("+79261500041").await;
+    if second != first {
+        let (s, body) = confirm(&app, &id, &json!({"code": first})).await;
+        assert_eq!(
+            (s, body["error"]["fields"]["code"].as_str()),
+            (422, Some("Неверный код. Осталось попыток: 2")),
+            "the last code is void, and the new one's attempts start again"
+        );
+    }
+    let (s, body) = confirm(&app, &id, &json!({"code": second})).await;
+    assert_eq!(s, 200, "{body}");
+    app.advance(Duration::seconds(60));
+    let (s, body) = resend(&app, &id).await;
+    assert_eq!(
+        (s, error_code(&body)),
+        (404, "recovery_not_found"),
+        "nothing to resend once confirmed"
+    );
+    assert_eq!(new_password(&app, &id, NEW).await, 200);
+}
+
+#[tokio::test]
+async fn resends_spend_the_contact_s_quota_alike_for_known_and_unknown_logins() {
+    let app = spawn_with(|s| {
+        s.limits.sends_per_ip_per_hour = 10_000;
+        s.limits.sends_per_contact_per_hour = 3;
+    })
+    .await;
+    app.citizen("+79261500042").await;
+    let mut answers = Vec::new();
+    for login in ["+79261500042", "+79261599942"] {
+        let (_, body) = start(&app, login).await;
+        let id = body["recovery_id"].as_str().unwrap().to_owned();
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            app.advance(Duration::seconds(60));
+            let (s, body) = resend(&app, &id).await;
+            statuses.push(s);
+            if s == 202 {
+                let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
+                keys.sort();
+                answers.push((keys, body["channel"].clone(), body["expires_in"].clone()));
+            }
+        }
+        // The registration's code counted for the known phone: the unknown
+        // one is refused one resend later than the known, never earlier.
+        assert_eq!(statuses[..1], [202], "{login}: {statuses:?}");
+        assert_eq!(statuses[2], 429, "{login}: {statuses:?}");
+        app.advance(Duration::hours(1));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    app.settle(1).await;
+    assert!(
+        app.messages_to("+79261599942").await.is_empty(),
+        "nothing is ever sent to a number no account has"
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_resends_send_one_code() {
+    let app = spawn_app().await;
+    app.citizen("+79261500043").await;
+    let (_, body) = start(&app, "+79261500043").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let before = app.messages_to("+79261500043").await.len();
+    app.advance(Duration::seconds(60));
+    let presses: Vec<_> = (0..20)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = app.url(&format!("/api/v1/recovery/{id}/resend"));
+            tokio::spawn(async move {
+                let r = client.post(url).json(&json!({})).send().await.unwrap();
+                r.status().as_u16()
+            })
+        })
+        .collect();
+    let mut sent = 0;
+    for p in presses {
+        match p.await.unwrap() {
+            202 => sent += 1,
+            429 => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(sent, 1);
+    app.settle(1).await;
+    assert_eq!(app.messages_to("+79261500043").await.len(), before + 1);
+}
+
+#[tokio::test]
+async fn the_code_page_sends_a_new_code_once_its_wait_is_over() {
+    let app = spawn_app().await;
+    app.citizen("+79261500044").await;
+    let mut b = Browser::new(&app);
+    b.get("/recover").await;
+    let (s, _, to) = b.post("/recover", &[("login", "+79261500044")]).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/recover/confirm")));
+    let (_, html, _) = b.get("/recover/confirm").await;
+    assert!(
+        html.contains("action=\"/recover/resend\"") && html.contains("Получить новый код"),
+        "{html}"
+    );
+    assert!(
+        html.contains("data-countdown-until"),
+        "the code's countdown"
+    );
+    let (s, html, _) = b.post("/recover/resend", &[]).await;
+    assert_eq!(s, 429);
+    assert!(html.contains("id=\"resend\""), "the wait beside the button");
+    app.settle(1).await;
+    let first = app.last_code("+79261500044").await;
+    app.advance(Duration::seconds(60));
+    let (s, _, to) = b.post("/recover/resend", &[]).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/recover/confirm?sent=1")));
+    let (_, html, _) = b.get("/recover/confirm?sent=1").await;
+    assert!(html.contains("Новый код отправлен. Предыдущий код больше не действует."));
+    app.settle(1).await;
+    let second = app.last_code("+79261500044").await;
+    assert_eq!(app.messages_to("+79261500044").await.len(), 3);
+    if first != second {
+        let (s, _, _) = b.post("/recover/confirm", &[("code", &first)]).await;
+        assert_eq!(s, 422, "the last code is void");
+    }
+    let (s, _, to) = b.post("/recover/confirm", &[("code", &second)]).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/recover/password")));
+}

@@ -18,12 +18,13 @@ use uslugi_domain::{
 
 use crate::accounts::{Accounts, Confirmation, InternalError};
 use crate::audit::{Actor, action};
-use crate::challenge::{self, Continuation, Flow, Proved, Secret};
+use crate::challenge::{self, Continuation, Flow, Issued, Proved, Secret, resend_due};
 use crate::crypto::{self, HashPurpose, SealedField};
 use crate::lang::Lang;
 use crate::messages;
 use crate::notices::Contacts;
-use crate::ports::{OutboxRecord, RecoveryCompletion, RecoveryRecord, StoreError};
+use crate::ports::{AccountRecord, OutboxRecord, RecoveryCompletion, RecoveryRecord, StoreError};
+use crate::settings::Policy;
 
 /// How long after its code or link a person has to set the password.
 const PASSWORD_WINDOW: Duration = Duration::minutes(30);
@@ -33,6 +34,7 @@ pub struct RecoveryStarted {
     pub id: uuid::Uuid,
     pub channel: Channel,
     pub secret_expires_at: OffsetDateTime,
+    pub resend_at: OffsetDateTime,
 }
 
 /// The second fact a verified account is asked for.
@@ -84,9 +86,41 @@ pub struct RecoveryView {
     pub id: uuid::Uuid,
     pub channel: Channel,
     pub secret_expires_at: OffsetDateTime,
+    pub resend_at: OffsetDateTime,
+    /// A recovery made before resends existed has no quota to spend.
+    pub can_resend: bool,
+    pub attempts_left: u32,
     pub confirmed: bool,
     /// The SNILS may stand for the second fact (the login was not one).
     pub snils_allowed: bool,
+}
+
+/// Only a contact the account has confirmed ever receives anything: the
+/// one the person gave, or for a SNILS the phone (else the e-mail).
+fn sends_to_email(account: Option<&AccountRecord>, kind: LoginKind) -> bool {
+    match (account, kind) {
+        (_, LoginKind::Email) => true,
+        (Some(a), LoginKind::Snils) => a.phone.is_none(),
+        _ => false,
+    }
+}
+
+/// The blind index of the contact a recovery's messages go to; `None` for
+/// a login no account has (its own index stands in).
+fn destination_of(account: Option<&AccountRecord>, kind: LoginKind) -> Option<Vec<u8>> {
+    let a = account?;
+    if sends_to_email(Some(a), kind) {
+        a.email_index.clone()
+    } else {
+        a.phone_index.clone()
+    }
+}
+
+fn recovery_ttl(policy: &Policy, channel: Channel) -> Duration {
+    match channel {
+        Channel::Sms => policy.sms_code_ttl,
+        Channel::Email => Duration::hours(24),
+    }
 }
 
 impl Accounts {
@@ -125,104 +159,24 @@ impl Accounts {
             LoginKind::Email => Channel::Email,
             LoginKind::Phone | LoginKind::Snils => Channel::Sms,
         };
-        // Only a contact the account has confirmed ever receives anything:
-        // the one the person gave, or the phone (else the e-mail) for a SNILS.
-        let to_email = match (&account, kind) {
-            (_, LoginKind::Email) => true,
-            (Some(a), LoginKind::Snils) => a.phone.is_none(),
-            _ => false,
-        };
         // One quota per destination across every flow that sends to it
         // (registration, recovery, contact changes, the second factor).
-        let destination = match &account {
-            Some(a) if to_email => a.email_index.clone(),
-            Some(a) => a.phone_index.clone(),
-            None => None,
-        }
-        .unwrap_or_else(|| first_index.clone());
+        let destination = destination_of(account.as_ref(), kind).unwrap_or(first_index);
         if let Some(retry_at) = self.message_quota(&destination, client_ip).await? {
             return Err(RecoveryError::RateLimited { retry_at });
         }
-        let ttl = match channel {
-            Channel::Sms => self.policy.sms_code_ttl,
-            Channel::Email => Duration::hours(24),
-        };
+        let ttl = recovery_ttl(&self.policy, channel);
         // For an unknown login the secret is never sent: nothing matches.
         let issued = Flow::Recovery.issue(&self.crypto, channel, ttl, now, account.is_none());
-        let secret = &issued.secret;
         let id = uuid::Uuid::new_v4();
-        let message = match &account {
-            Some(a) => {
-                let (to, subject, body) = match (channel, to_email) {
-                    (Channel::Sms, false) => (
-                        self.crypto
-                            .open(
-                                SealedField::Phone,
-                                a.id,
-                                a.phone.as_deref().unwrap_or_default(),
-                            )
-                            .map_err(InternalError::from)?,
-                        String::new(),
-                        messages::recovery_code_sms(lang, secret),
-                    ),
-                    (Channel::Sms, true) | (Channel::Email, _) => {
-                        let letter = if channel == Channel::Sms {
-                            messages::recovery_code_letter(lang, secret)
-                        } else {
-                            let link = format!(
-                                "{}/recover/confirm-email?token={secret}",
-                                self.policy.base_url
-                            );
-                            let until =
-                                messages::format_local(now + ttl, self.policy.display_offset, lang);
-                            messages::recovery_link_letter(lang, &link, &until)
-                        };
-                        (
-                            self.crypto
-                                .open(
-                                    SealedField::Email,
-                                    a.id,
-                                    a.email.as_deref().unwrap_or_default(),
-                                )
-                                .map_err(InternalError::from)?,
-                            letter.subject,
-                            letter.body,
-                        )
-                    }
-                };
-                Some(crate::verification::outbox_message(
-                    &self.crypto,
-                    format!("recovery:{id}"),
-                    Some(a.id),
-                    if to_email {
-                        Channel::Email
-                    } else {
-                        Channel::Sms
-                    },
-                    &to,
-                    &subject,
-                    &body,
-                    now,
-                ))
-            }
-            // An unknown login writes a message row too, one that is never
-            // sent (delivered already, nothing in it): the same writes in the
-            // same transaction, so the answer's time does not tell whether
-            // the login has an account.
-            None => Some(OutboxRecord {
-                delivered_at: Some(now),
-                ..crate::verification::outbox_message(
-                    &self.crypto,
-                    format!("recovery:{id}"),
-                    None,
-                    channel,
-                    "",
-                    "",
-                    "",
-                    now,
-                )
-            }),
-        };
+        let message = self.recovery_message(
+            format!("recovery:{id}"),
+            account.as_ref(),
+            (kind, channel),
+            lang,
+            &issued,
+            now,
+        )?;
         let record = RecoveryRecord {
             id,
             account_id: account.as_ref().map(|a| a.id),
@@ -237,12 +191,150 @@ impl Accounts {
             continuation: None,
             created_at: now,
             expires_at: now + ttl + PASSWORD_WINDOW,
+            sent_at: now,
+            sends: 1,
+            quota_key: Some(destination),
         };
-        self.store.start_recovery(&record, message.as_ref()).await?;
+        self.store.start_recovery(&record, Some(&message)).await?;
         Ok(RecoveryStarted {
             id,
             channel,
             secret_expires_at: record.secret_expires_at,
+            resend_at: now + self.policy.resend_interval,
+        })
+    }
+
+    /// The message that carries a recovery's code or link: to the confirmed
+    /// contact of `account`, or for a login no account has a row that is
+    /// never sent (delivered already, nothing in it), so that known and
+    /// unknown logins write the same rows in the same transaction and the
+    /// answer's time does not tell them apart.
+    fn recovery_message(
+        &self,
+        dedupe_key: String,
+        account: Option<&AccountRecord>,
+        (kind, channel): (LoginKind, Channel),
+        lang: Lang,
+        issued: &Issued,
+        now: OffsetDateTime,
+    ) -> Result<OutboxRecord, RecoveryError> {
+        let to_email = sends_to_email(account, kind);
+        let Some(a) = account else {
+            return Ok(OutboxRecord {
+                delivered_at: Some(now),
+                ..crate::verification::outbox_message(
+                    &self.crypto,
+                    dedupe_key,
+                    None,
+                    channel,
+                    "",
+                    "",
+                    "",
+                    now,
+                )
+            });
+        };
+        let secret = &issued.secret;
+        let (to, subject, body) = if to_email {
+            let letter = if channel == Channel::Sms {
+                messages::recovery_code_letter(lang, secret)
+            } else {
+                let link = format!(
+                    "{}/recover/confirm-email?token={secret}",
+                    self.policy.base_url
+                );
+                let until =
+                    messages::format_local(issued.expires_at, self.policy.display_offset, lang);
+                messages::recovery_link_letter(lang, &link, &until)
+            };
+            let to = self
+                .crypto
+                .open(
+                    SealedField::Email,
+                    a.id,
+                    a.email.as_deref().unwrap_or_default(),
+                )
+                .map_err(InternalError::from)?;
+            (to, letter.subject, letter.body)
+        } else {
+            let to = self
+                .crypto
+                .open(
+                    SealedField::Phone,
+                    a.id,
+                    a.phone.as_deref().unwrap_or_default(),
+                )
+                .map_err(InternalError::from)?;
+            (to, String::new(), messages::recovery_code_sms(lang, secret))
+        };
+        Ok(crate::verification::outbox_message(
+            &self.crypto,
+            dedupe_key,
+            Some(a.id),
+            if to_email {
+                Channel::Email
+            } else {
+                Channel::Sms
+            },
+            &to,
+            &subject,
+            &body,
+            now,
+        ))
+    }
+
+    /// «Получить новый код»: a new code or letter, which voids the last,
+    /// once the resend interval is over; it spends the quota of the contact
+    /// the recovery sends to. A login no account has is answered the same.
+    pub async fn resend_recovery(
+        &self,
+        id: uuid::Uuid,
+        client_ip: IpAddr,
+    ) -> Result<RecoveryStarted, RecoveryError> {
+        let now = self.clock.now();
+        let r = self.live_recovery(id).await?;
+        let (None, Some(destination)) = (r.confirmed_at, r.quota_key.as_deref()) else {
+            return Err(RecoveryError::NotFound);
+        };
+        resend_due(r.sent_at, self.policy.resend_interval, now)
+            .map_err(|retry_at| RecoveryError::RateLimited { retry_at })?;
+        if let Some(retry_at) = self.message_quota(destination, client_ip).await? {
+            return Err(RecoveryError::RateLimited { retry_at });
+        }
+        let account = match r.account_id {
+            Some(a) => Some(
+                self.store
+                    .account(a)
+                    .await?
+                    .ok_or(RecoveryError::NotFound)?,
+            ),
+            None => None,
+        };
+        let ttl = recovery_ttl(&self.policy, r.channel);
+        let issued = Flow::Recovery.issue(&self.crypto, r.channel, ttl, now, account.is_none());
+        let message = self.recovery_message(
+            format!("recovery:{id}:{}", r.sends + 1),
+            account.as_ref(),
+            (r.login_kind, r.channel),
+            Lang::parse(&r.lang).unwrap_or_default(),
+            &issued,
+            now,
+        )?;
+        let replaced = self
+            .store
+            .replace_recovery_secret(id, r.sent_at, &issued.hash, issued.expires_at, &message)
+            .await?;
+        if !replaced {
+            // A concurrent resend won; its message is on the way.
+            return Err(RecoveryError::RateLimited {
+                retry_at: now + self.policy.resend_interval,
+            });
+        }
+        Ok(RecoveryStarted {
+            id,
+            channel: r.channel,
+            secret_expires_at: issued.expires_at,
+            resend_at: now + self.policy.resend_interval,
         })
     }
 
@@ -259,6 +351,9 @@ impl Accounts {
             id: r.id,
             channel: r.channel,
             secret_expires_at: r.secret_expires_at,
+            resend_at: r.sent_at + self.policy.resend_interval,
+            can_resend: r.quota_key.is_some(),
+            attempts_left: self.policy.code_max_attempts.saturating_sub(r.attempts),
             confirmed: r.confirmed_at.is_some(),
             snils_allowed: r.login_kind != LoginKind::Snils,
         })

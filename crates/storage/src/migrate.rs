@@ -198,6 +198,7 @@ mod tests {
             "hash",
             "device_hash",
             "continuation_hash",
+            "quota_key",
         ];
         let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
             .await

@@ -9,15 +9,15 @@ use crate::secrets::Secret;
 
 pub(crate) const COLUMNS: &str = "id, account_id, login_kind, channel, lang, secret_hash, \
     secret_expires_at, attempts, confirmed_at, completed_at, continuation_hash, \
-    continuation_expires_at, created_at, expires_at";
+    continuation_expires_at, created_at, expires_at, sent_at, sends, quota_key";
 
-/// A recovery's code or link; never resent, so neither `sent_at` nor
-/// `sends` is kept.
+/// A recovery's code or link: tried and resent until it is completed (a
+/// confirmed one may be confirmed again, by a double press).
 pub(crate) const SECRET: Secret = Secret {
     table: "recoveries",
     prefix: "secret",
-    counts_sends: false,
-    live: "",
+    counts_sends: true,
+    live: "completed_at IS NULL",
 };
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +36,9 @@ pub(crate) struct RecoveryRow {
     continuation_expires_at: Option<i64>,
     created_at: i64,
     expires_at: i64,
+    sent_at: i64,
+    sends: i64,
+    quota_key: Option<Vec<u8>>,
 }
 
 impl TryFrom<RecoveryRow> for RecoveryRecord {
@@ -56,6 +59,9 @@ impl TryFrom<RecoveryRow> for RecoveryRecord {
             continuation: continuation(r.continuation_hash, r.continuation_expires_at)?,
             created_at: from_ts(r.created_at)?,
             expires_at: from_ts(r.expires_at)?,
+            sent_at: from_ts(r.sent_at)?,
+            sends: count(r.sends),
+            quota_key: r.quota_key,
         })
     }
 }
@@ -75,6 +81,7 @@ macro_rules! recovery_sql {
             use $crate::backend;
             use $crate::recovery::{COLUMNS, RecoveryRow, SECRET};
             use $crate::rows::ts;
+            use $crate::secrets::NewSecret;
 
             #[async_trait]
             impl RecoveryStore for $store {
@@ -87,8 +94,8 @@ macro_rules! recovery_sql {
                     sqlx::query(
                         "INSERT INTO recoveries (id, account_id, login_kind, channel, lang, \
                          secret_hash, secret_expires_at, attempts, confirmed_at, completed_at, \
-                         created_at, expires_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                         created_at, expires_at, sent_at, sends, quota_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                     )
                     .bind(r.id.to_string())
                     .bind(r.account_id.map(|a| a.to_string()))
@@ -102,6 +109,9 @@ macro_rules! recovery_sql {
                     .bind(r.completed_at.map(ts))
                     .bind(ts(r.created_at))
                     .bind(ts(r.expires_at))
+                    .bind(ts(r.sent_at))
+                    .bind(i64::from(r.sends))
+                    .bind(r.quota_key.as_deref())
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
@@ -128,6 +138,23 @@ macro_rules! recovery_sql {
 
                 async fn take_recovery_attempt(&self, id: uuid::Uuid, max: u32) -> StoreResult<Option<u32>> {
                     self.take_attempt(&SECRET, id.to_string(), max).await
+                }
+
+                async fn replace_recovery_secret(
+                    &self,
+                    id: uuid::Uuid,
+                    previous_sent_at: OffsetDateTime,
+                    secret_hash: &[u8],
+                    secret_expires_at: OffsetDateTime,
+                    message: &OutboxRecord,
+                ) -> StoreResult<bool> {
+                    let new = NewSecret {
+                        hash: secret_hash,
+                        expires_at: secret_expires_at,
+                        sent_at: message.created_at,
+                    };
+                    self.replace_secret(&SECRET, id.to_string(), previous_sent_at, new, message)
+                        .await
                 }
 
                 async fn give_back_recovery_attempt(&self, id: uuid::Uuid) -> StoreResult<()> {

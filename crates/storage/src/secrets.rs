@@ -185,10 +185,13 @@ mod tests {
                 &crate::recovery::SECRET,
                 Some(
                     "UPDATE recoveries SET attempts = attempts + 1 WHERE id = $1 \
-                 AND attempts < $2 RETURNING attempts",
+                 AND attempts < $2 AND completed_at IS NULL RETURNING attempts",
                 ),
-                // Never replaced: a recovery has no `sent_at`.
-                None,
+                Some(
+                    "UPDATE recoveries SET secret_hash = $1, secret_expires_at = $2, \
+                     sent_at = $3, attempts = 0, sends = sends + 1 WHERE id = $4 AND sent_at = $5 \
+                     AND completed_at IS NULL",
+                ),
             ),
             (
                 &crate::letters::SECRET,

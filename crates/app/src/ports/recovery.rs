@@ -26,6 +26,13 @@ pub struct RecoveryRecord {
     pub continuation: Option<ContinuationRecord>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// When the code or link was last sent, and how many times.
+    pub sent_at: OffsetDateTime,
+    pub sends: u32,
+    /// Blind index of the contact the messages go to (for a login no
+    /// account has, of what was typed): a resend spends its quota. `None`
+    /// for a recovery made before resends existed, which cannot be resent.
+    pub quota_key: Option<KeyedHash>,
 }
 
 /// What the end of a recovery writes, all at once.
@@ -57,6 +64,18 @@ pub trait RecoveryStore: Send + Sync {
     async fn take_recovery_attempt(&self, id: uuid::Uuid, max: u32) -> StoreResult<Option<u32>>;
     /// Gives back an attempt taken by a code that turned out right, so
     /// only mistakes cost a try (never below zero).
+    /// Replaces the code or link of a recovery not completed, only if it was last sent at `previous_sent_at` (of two
+    /// concurrent resends one wins), with the attempts reset, the sends
+    /// counted and `message` written in the same transaction. False, with
+    /// nothing written, otherwise.
+    async fn replace_recovery_secret(
+        &self,
+        id: uuid::Uuid,
+        previous_sent_at: OffsetDateTime,
+        secret_hash: &[u8],
+        secret_expires_at: OffsetDateTime,
+        message: &OutboxRecord,
+    ) -> StoreResult<bool>;
     async fn give_back_recovery_attempt(&self, id: uuid::Uuid) -> StoreResult<()>;
     /// Marks the recovery confirmed (first time only) and stores the
     /// continuation of whoever confirmed, replacing an earlier one.

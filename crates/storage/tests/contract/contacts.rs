@@ -52,18 +52,6 @@ fn completion(c: &ContactChangeRecord, notice_key: &str) -> ContactChangeComplet
     }
 }
 
-async fn outbox_keys(store: &Arc<dyn Backend>) -> Vec<String> {
-    let mut keys: Vec<String> = store
-        .lease_outbox(T0 + Duration::DAY, T0 + Duration::DAY, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.dedupe_key)
-        .collect();
-    keys.sort();
-    keys
-}
-
 async fn a_new_change_voids_the_last_of_its_kind(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"cc-phone-1").await;
     let first = change(a.id, LoginKind::Phone, b"cc-new-1", b"cc-secret-1");

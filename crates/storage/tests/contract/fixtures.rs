@@ -395,6 +395,9 @@ pub fn recovery(account: Option<AccountId>, secret: &[u8]) -> uslugi_app::ports:
         continuation: None,
         created_at: T0,
         expires_at: T0 + Duration::minutes(35),
+        sent_at: T0,
+        sends: 1,
+        quota_key: Some(b"destination".to_vec()),
     }
 }
 
@@ -505,4 +508,17 @@ pub async fn audit_actions_of(store: &Arc<dyn Backend>, account: AccountId) -> V
         .into_iter()
         .map(|r| r.entry.action)
         .collect()
+}
+
+/// The keys of every message in the outbox, sorted (leases them all).
+pub async fn outbox_keys(store: &Arc<dyn Backend>) -> Vec<String> {
+    let mut keys: Vec<String> = store
+        .lease_outbox(T0 + Duration::DAY, T0 + Duration::DAY, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.dedupe_key)
+        .collect();
+    keys.sort();
+    keys
 }

@@ -1,7 +1,10 @@
 //! Access recovery: started, confirmed and completed once.
 use crate::fixtures::*;
 
-contract!(a_recovery_is_started_confirmed_and_completed_once,);
+contract!(
+    a_recovery_is_started_confirmed_and_completed_once,
+    a_recovery_s_code_is_replaced_by_one_resend_and_not_once_completed,
+);
 
 async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"recover-1").await;
@@ -78,4 +81,74 @@ async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backe
             .unwrap(),
         2
     );
+}
+
+async fn a_recovery_s_code_is_replaced_by_one_resend_and_not_once_completed(
+    store: Arc<dyn Backend>,
+) {
+    let a = registered_account(&store, b"recover-2").await;
+    let r = recovery(Some(a.id), b"secret-2a");
+    store
+        .start_recovery(&r, Some(&message(a.id, "rc:2:1")))
+        .await
+        .unwrap();
+    assert_eq!(store.take_recovery_attempt(r.id, 3).await.unwrap(), Some(1));
+    let mut again = message(a.id, "rc:2:2");
+    again.created_at = T0 + Duration::seconds(61);
+    let expires = T0 + Duration::seconds(361);
+    assert!(
+        store
+            .replace_recovery_secret(r.id, T0, b"secret-2b", expires, &again)
+            .await
+            .unwrap()
+    );
+    let mut late = message(a.id, "rc:2:3");
+    late.created_at = T0 + Duration::seconds(62);
+    assert!(
+        !store
+            .replace_recovery_secret(r.id, T0, b"secret-2c", expires, &late)
+            .await
+            .unwrap(),
+        "the second resend from the same state loses"
+    );
+    let now = store.recovery(r.id).await.unwrap().unwrap();
+    assert_eq!(
+        (now.secret_hash.as_slice(), now.attempts, now.sends),
+        (b"secret-2b".as_slice(), 0, 2)
+    );
+    assert_eq!(
+        (now.sent_at, now.secret_expires_at),
+        (T0 + Duration::seconds(61), expires)
+    );
+    assert_eq!(now.quota_key.as_deref(), Some(b"destination".as_slice()));
+
+    store
+        .mark_recovery_confirmed(r.id, T0, &continuation(b"go-2"))
+        .await
+        .unwrap();
+    let completion = uslugi_app::ports::RecoveryCompletion {
+        recovery_id: r.id,
+        continuation_hash: b"go-2".to_vec(),
+        account_id: a.id,
+        password_hash: "$argon2id$recovered".into(),
+        notices: vec![],
+        audit: audit("access_recovered"),
+        at: T0 + Duration::seconds(70),
+    };
+    assert!(store.complete_recovery(&completion).await.unwrap());
+    let mut after = message(a.id, "rc:2:4");
+    after.created_at = T0 + Duration::seconds(130);
+    assert!(
+        !store
+            .replace_recovery_secret(r.id, now.sent_at, b"secret-2d", expires, &after)
+            .await
+            .unwrap(),
+        "a completed recovery sends nothing more"
+    );
+    assert_eq!(
+        store.take_recovery_attempt(r.id, 3).await.unwrap(),
+        None,
+        "nor takes attempts"
+    );
+    assert_eq!(outbox_keys(&store).await, ["rc:2:1", "rc:2:2"]);
 }

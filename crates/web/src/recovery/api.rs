@@ -20,6 +20,7 @@ use super::{fact_of, recovery_answer, recovery_not_found};
 pub(super) fn routes() -> ApiRouter {
     OpenApiRouter::new()
         .routes(routes!(start_recovery))
+        .routes(routes!(resend_recovery))
         .routes(routes!(confirm_recovery))
         .routes(routes!(set_recovery_password))
 }
@@ -55,6 +56,19 @@ struct RecoveryAccepted {
     channel: Channel,
     /// Seconds the code (300) or link (86400) is valid
     expires_in: i64,
+    /// Seconds until a new code or letter may be asked for
+    resend_in: i64,
+}
+
+fn recovery_accepted(state: &AppState, r: &uslugi_app::recovery::RecoveryStarted) -> Response {
+    let now = state.accounts.now();
+    let body = RecoveryAccepted {
+        recovery_id: r.id,
+        channel: r.channel,
+        expires_in: (r.secret_expires_at - now).whole_seconds(),
+        resend_in: (r.resend_at - now).whole_seconds(),
+    };
+    (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
 /// «Не удаётся войти?»: send a code or a link to the account's confirmed contact
@@ -87,12 +101,36 @@ async fn start_recovery(
         .start_recovery(&login, lang.0, ip)
         .await
         .map_err(|e| api_error(t, &state, e))?;
-    let body = RecoveryAccepted {
-        recovery_id: r.id,
-        channel: r.channel,
-        expires_in: (r.secret_expires_at - state.accounts.now()).whole_seconds(),
-    };
-    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+    Ok(recovery_accepted(&state, &r))
+}
+
+/// Send a new code or link; the previous one stops working
+///
+/// Once a minute, within the hourly quota of the contact it goes to; the
+/// same answers for logins no account has.
+#[utoipa::path(
+    post,
+    path = "/recovery/{id}/resend",
+    tag = "recovery",
+    params(("id" = uuid::Uuid, Path, description = "The recovery_id")),
+    responses(
+        (status = 202, description = "Sent", body = RecoveryAccepted),
+        (status = 404, description = "recovery_not_found (also once it is confirmed or used)", body = ErrorBody),
+        (status = 429, description = "rate_limited: too soon (one per 60 s) or too many messages to this contact or from this address", body = ErrorBody),
+    )
+)]
+async fn resend_recovery(
+    Api(state, _, t): Api,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(t, &id)?;
+    let r = state
+        .accounts
+        .resend_recovery(id, ip)
+        .await
+        .map_err(|e| api_error(t, &state, e))?;
+    Ok(recovery_accepted(&state, &r))
 }
 
 /// The SMS code or the link's token (the code counts when both are sent),

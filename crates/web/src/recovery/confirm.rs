@@ -7,14 +7,17 @@ use axum::response::Response;
 use axum::{Router, routing};
 use serde::Deserialize;
 use uslugi_app::Confirmation;
-use uslugi_app::recovery::RecoveryError;
+use uslugi_app::recovery::{RecoveryError, RecoveryView};
 use uslugi_domain::Channel;
 
 use crate::AppState;
 use crate::error::{FieldErrors, PageError};
-use crate::http::{CsrfForm, RECOVERY_CONTINUE_COOKIE, set_cookie};
-use crate::i18n::{Tr, fill};
-use crate::page::{Chrome, Ctx, LinkToken, Page, local_time, render, see_other};
+use crate::http::{ClientIp, CsrfForm, RECOVERY_CONTINUE_COOKIE, set_cookie};
+use crate::i18n::Tr;
+use crate::page::{
+    Chrome, CodeActions, CodeStep, Ctx, EmptyForm, LinkToken, Page, SecretClock, render,
+    resend_refused, see_other,
+};
 
 use super::{RECOVERY_COOKIE, fact_of, page_error, recovery_answer, recovery_id};
 
@@ -28,6 +31,7 @@ pub(super) fn routes() -> Router<AppState> {
             "/recover/confirm-email",
             routing::get(email_link).post(email_submit),
         )
+        .route("/recover/resend", routing::post(resend_submit))
 }
 
 #[derive(Template)]
@@ -36,8 +40,12 @@ struct ConfirmPage {
     tr: &'static Tr,
     chrome: Chrome,
     by_email: bool,
-    action: &'static str,
-    valid_until: String,
+    /// The code step every code page shows; its action is where this
+    /// page's form goes (the code, or the link's button and its fact).
+    step: CodeStep,
+    /// A recovery made before resends existed is only started again.
+    can_resend: bool,
+    notice: Option<&'static str>,
     /// The code or token already given, kept while the fact is asked.
     code: String,
     token: String,
@@ -48,7 +56,69 @@ struct ConfirmPage {
     errors: FieldErrors,
 }
 
-async fn confirm_form(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
+/// What a confirmation page was sent, kept when it is shown again.
+#[derive(Default)]
+struct Given {
+    input: ConfirmInput,
+    ask_fact: bool,
+}
+
+fn confirm_page(
+    state: &AppState,
+    ctx: Ctx,
+    view: &RecoveryView,
+    link: bool,
+    (given, notice, errors): (Given, Option<&'static str>, FieldErrors),
+) -> ConfirmPage {
+    let by_email = view.channel == Channel::Email;
+    let r = ctx.tr.recovery;
+    ConfirmPage {
+        by_email,
+        step: CodeStep::new(
+            state,
+            &ctx,
+            CodeActions {
+                confirm: if link {
+                    "/recover/confirm-email".into()
+                } else {
+                    "/recover/confirm".into()
+                },
+                submit_label: r.confirm,
+                resend: "/recover/resend".into(),
+            },
+            ctx.tr.resend_email,
+            r.code_valid_until,
+            &SecretClock {
+                by_email,
+                expires_at: view.secret_expires_at,
+                resend_at: view.resend_at,
+                attempts_left: view.attempts_left,
+            },
+        ),
+        can_resend: view.can_resend,
+        notice,
+        code: given.input.code,
+        token: given.input.token,
+        ask_fact: given.ask_fact,
+        snils_allowed: view.snils_allowed,
+        passport: given.input.passport_series_number,
+        snils: given.input.snils,
+        errors,
+        tr: ctx.tr,
+        chrome: ctx.chrome,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmQuery {
+    sent: Option<String>,
+}
+
+async fn confirm_form(
+    Page(state, ctx, headers): Page,
+    Query(q): Query<ConfirmQuery>,
+) -> Result<Response, PageError> {
     let Some(id) = recovery_id(&headers) else {
         return Ok(see_other("/recover"));
     };
@@ -59,27 +129,22 @@ async fn confirm_form(Page(state, ctx, headers): Page) -> Result<Response, PageE
     if view.confirmed {
         return Ok(see_other("/recover/password"));
     }
-    let valid_until = fill(
-        ctx.tr.recovery.code_valid_until,
-        local_time(&state, view.secret_expires_at, &ctx),
+    let notice = q
+        .sent
+        .is_some()
+        .then_some(if view.channel == Channel::Email {
+            ctx.tr.new_letter_sent
+        } else {
+            ctx.tr.new_code_sent
+        });
+    let page = confirm_page(
+        &state,
+        ctx,
+        &view,
+        false,
+        (Given::default(), notice, FieldErrors::new()),
     );
-    Ok(render(
-        StatusCode::OK,
-        &ConfirmPage {
-            tr: ctx.tr,
-            chrome: ctx.chrome,
-            by_email: view.channel == Channel::Email,
-            action: "/recover/confirm",
-            valid_until,
-            code: String::new(),
-            token: String::new(),
-            ask_fact: false,
-            snils_allowed: false,
-            passport: String::new(),
-            snils: String::new(),
-            errors: FieldErrors::new(),
-        },
-    ))
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize, Default)]
@@ -152,30 +217,16 @@ async fn confirm_and_continue(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            Ok(render(
-                status,
-                &ConfirmPage {
-                    valid_until: fill(
-                        ctx.tr.recovery.code_valid_until,
-                        local_time(state, view.secret_expires_at, &ctx),
-                    ),
-                    tr: ctx.tr,
-                    chrome: ctx.chrome,
-                    by_email,
-                    action: if by_email {
-                        "/recover/confirm-email"
-                    } else {
-                        "/recover/confirm"
-                    },
-                    code: if secret_ok { input.code } else { String::new() },
-                    token: input.token,
-                    ask_fact: secret_ok,
-                    snils_allowed: view.snils_allowed,
-                    passport: input.passport_series_number,
-                    snils: input.snils,
-                    errors,
-                },
-            ))
+            let mut input = input;
+            if !secret_ok {
+                input.code.clear();
+            }
+            let given = Given {
+                input,
+                ask_fact: secret_ok,
+            };
+            let page = confirm_page(state, ctx, &view, by_email, (given, None, errors));
+            Ok(render(status, &page))
         }
     }
 }
@@ -228,4 +279,29 @@ async fn email_submit(
         .await
         .map_err(|_| link_no_good(&ctx))?;
     confirm_and_continue(&state, ctx, id, input, true).await
+}
+
+/// «Получить новый код» (or the letter again): the new one voids the last.
+async fn resend_submit(
+    Page(state, ctx, headers): Page,
+    ClientIp(ip): ClientIp,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<Response, PageError> {
+    let Some(id) = recovery_id(&headers) else {
+        return Ok(see_other("/recover"));
+    };
+    match state.accounts.resend_recovery(id, ip).await {
+        Ok(_) => Ok(see_other("/recover/confirm?sent=1")),
+        Err(RecoveryError::RateLimited { retry_at }) => {
+            let view = state
+                .accounts
+                .recovery(id)
+                .await
+                .map_err(|e| page_error(&ctx, &state, e))?;
+            Ok(resend_refused(&state, ctx.tr, retry_at, |errors| {
+                confirm_page(&state, ctx, &view, false, (Given::default(), None, errors))
+            }))
+        }
+        Err(e) => Err(page_error(&ctx, &state, e)),
+    }
 }
