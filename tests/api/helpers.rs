@@ -311,6 +311,27 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Runs `statements` on the application's database behind its back:
+    /// for staging what a test cannot reach through the product (a race).
+    pub async fn sql(&self, statements: &[&str]) {
+        use sqlx::Connection;
+        match &self._db {
+            Some(db) => {
+                let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+                for s in statements {
+                    sqlx::raw_sql(s).execute(&mut c).await.unwrap();
+                }
+            }
+            None => {
+                let url = format!("sqlite://{}", self.data_dir.join("uslugi.db").display());
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                for s in statements {
+                    sqlx::raw_sql(s).execute(&mut c).await.unwrap();
+                }
+            }
+        }
+    }
+
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }

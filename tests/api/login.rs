@@ -234,3 +234,56 @@ async fn logging_out_without_a_live_session_answers_401_like_any_authenticated_c
         assert_eq!(error_code(&body), "unauthorized", "{why}");
     }
 }
+
+/// An administrator disables the account while a login with the right
+/// password is being written (staged by a trigger that blocks the account
+/// inside the login's own transaction, after the disabled check): no
+/// session opens, and the answer is the disabled account's, not a failure
+/// of the server. It was a 500.
+#[tokio::test]
+async fn an_account_disabled_while_its_login_is_written_opens_nothing_and_says_so() {
+    let app = spawn_app().await;
+    app.citizen("+79101234590").await;
+    // One wrong try first, so the login's own reset of the count is the
+    // update the trigger sees.
+    assert_eq!(app.log_in("+79101234590", "wrong").await.status(), 401);
+    if app.on_postgres {
+        app.sql(&[
+            "CREATE FUNCTION disable_during_login() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN INSERT INTO account_blocks (account_id, disabled_at) VALUES (NEW.id, 0); \
+             RETURN NEW; END $$",
+            "CREATE TRIGGER disable_during_login AFTER UPDATE OF failed_logins ON accounts \
+             FOR EACH ROW WHEN (OLD.failed_logins > 0 AND NEW.failed_logins = 0) \
+             EXECUTE FUNCTION disable_during_login()",
+        ])
+        .await;
+    } else {
+        app.sql(&[
+            "CREATE TRIGGER disable_during_login AFTER UPDATE OF failed_logins ON accounts \
+             WHEN OLD.failed_logins > 0 AND NEW.failed_logins = 0 \
+             BEGIN INSERT INTO account_blocks (account_id, disabled_at) VALUES (NEW.id, 0); END",
+        ])
+        .await;
+    }
+    let r = app.log_in("+79101234590", PASSWORD).await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (status.as_u16(), error_code(&body)),
+        (403, "account_disabled")
+    );
+    let audit = app.store.audit_chain(1, 1000).await.unwrap();
+    assert_eq!(
+        audit.last().map(|r| r.entry.outcome.as_str()),
+        Some("refused_disabled")
+    );
+    // The staged block went with the refused transaction: once the trigger
+    // is gone the same password opens a session, the attempt given back.
+    app.sql(&[if app.on_postgres {
+        "DROP TRIGGER disable_during_login ON accounts"
+    } else {
+        "DROP TRIGGER disable_during_login"
+    }])
+    .await;
+    assert_eq!(app.log_in("+79101234590", PASSWORD).await.status(), 201);
+}

@@ -144,7 +144,18 @@ impl Accounts {
             network: Some(crate::security::network_of(client.ip)),
             ..self.session_record(&account, &token, remember, now)
         };
-        self.open_session(&account, &session, client, now).await?;
+        match self.open_session(&account, &session, client, now).await {
+            Ok(()) => {}
+            // An administrator disabled the account after the check above:
+            // the session's insert refused it and nothing was written.
+            Err(InternalError::Store(StoreError::NotFound)) => {
+                self.give_back(attempt).await?;
+                self.audit_login(account.id, "refused_disabled", client, now)
+                    .await?;
+                return Err(LoginError::AccountDisabled);
+            }
+            Err(e) => return Err(e.into()),
+        }
         Ok(LoginOutcome::Session(NewSession {
             token,
             account_id: account.id,
