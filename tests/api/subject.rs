@@ -107,7 +107,8 @@ async fn a_citizen_downloads_everything_held_about_them_and_only_that() {
         (r.status(), r.text().await.unwrap(), ())
     };
     assert!(
-        page.contains("href=\"/me/data.json\" download>Скачать мои данные"),
+        page.contains("href=\"/me/data.pdf\" download>Скачать мои данные (PDF)")
+            && page.contains("href=\"/me/data.json\" download>JSON"),
         "{page}"
     );
     let file = app
@@ -126,4 +127,93 @@ async fn a_citizen_downloads_everything_held_about_them_and_only_that() {
     );
     let doc: Value = file.json().await.unwrap();
     assert_eq!(doc["account"]["phone"], "+79261500001");
+}
+
+/// The PDF of «Скачать мои данные» behind the cookie session, read back as
+/// a viewer reads it.
+async fn my_data_pdf(
+    app: &TestApp,
+    token: &str,
+    lang: &str,
+) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<String>) {
+    let r = app
+        .client
+        .get(app.url("/me/data.pdf"))
+        .header(
+            "cookie",
+            format!("__Host-uslugi-session={token}; __Host-uslugi-lang={lang}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (r.status(), r.headers().clone());
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let texts = if status == 200 {
+        uslugi_print::readback::Pdf::parse(bytes)
+            .texts()
+            .iter()
+            .map(|t| uslugi_print::readback::flat(t))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (status, headers, texts)
+}
+
+#[tokio::test]
+async fn the_readable_copy_is_a_pdf_of_the_same_document_in_the_person_s_language() {
+    let app = spawn_app().await;
+    let token = app.standard_citizen("+79261500003", &ivanov()).await;
+    let mut b = Browser::new(&app);
+    let (status, _, location) = b.get("/me/data.pdf").await;
+    assert_eq!(status, 303, "a session first");
+    assert!(location.unwrap().starts_with("/login"));
+
+    let (status, headers, pages) = my_data_pdf(&app, &token, "ru").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"uslugi-my-data.pdf\""
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    let all = pages.join(" ");
+    for expected in [
+        "Мои данные на портале",
+        "Уровень учётной записи стандартная",
+        "Мобильный телефон +79261500003",
+        "Иванов Иван Иванович",
+        "112-233-445 95",
+        "4510 123456",
+        "Проверка СНИЛС и персональных данных в Социальном фонде России",
+        "На обработку персональных данных",
+        "История действий",
+        "Сеансы",
+    ] {
+        assert!(all.contains(expected), "«{expected}» in {all}");
+    }
+    for (i, page) in pages.iter().enumerate() {
+        assert!(
+            page.contains(&format!("стр. {} из {}", i + 1, pages.len())),
+            "{page}"
+        );
+    }
+    // Nothing that opens the account: no hashes, no codes.
+    assert!(!all.contains("argon2"));
+
+    let (_, _, pages) = my_data_pdf(&app, &token, "en").await;
+    let all = pages.join(" ");
+    assert!(
+        all.contains("My data on the portal") && all.contains("Account level standard"),
+        "{all}"
+    );
+    // Each download is in the history, as the JSON file's is.
+    let audit = app.store.audit_chain(1, 1000).await.unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|r| r.entry.action == "data_exported")
+            .count(),
+        2
+    );
 }

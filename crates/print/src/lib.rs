@@ -1,7 +1,8 @@
-//! The identity-confirmation letters of one mailing batch as one printable
-//! PDF: an A4 page per letter with the addresses placed for a right-window
+//! Printable PDFs. The identity-confirmation letters of one mailing batch:
+//! an A4 page per letter with the addresses placed for a right-window
 //! envelope, the tracking number with its barcode, the code and what to do
-//! with it.
+//! with it. And a document of labelled values over as many pages as it
+//! needs (what the portal holds about a person, «Скачать мои данные»).
 //!
 //! The PDF is written here rather than with a PDF crate: it needs one kind of
 //! font, text, rectangles and nothing else, and the whole of it fits in
@@ -11,6 +12,8 @@ mod font;
 mod itf;
 mod layout;
 mod pdf;
+#[cfg(feature = "readback")]
+pub mod readback;
 
 use std::fmt;
 
@@ -66,6 +69,53 @@ pub fn letters_pdf(sender: &Sender, batch_date: &str, letters: &[PrintedLetter])
         &pages,
         &format!("Письма с кодом подтверждения личности, партия от {batch_date}"),
     )
+}
+
+/// A document of labelled values: a title and a line under it, then
+/// sections of rows, flowing over A4 pages, each with a footer.
+///
+/// Its `Debug` shows nothing of it: it is personal data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Document {
+    pub title: String,
+    /// For example when it was made.
+    pub subtitle: String,
+    pub sections: Vec<Section>,
+    /// On every page, before the page number: the portal's name.
+    pub footer: String,
+    /// The page number's words: the first `{}` is the page, the second the
+    /// number of pages («стр. {} из {}»).
+    pub page_of: String,
+}
+
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Document(***)")
+    }
+}
+
+/// A heading and its rows; a section without rows shows its heading alone.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Section {
+    pub heading: String,
+    pub rows: Vec<Row>,
+}
+
+/// A label (in gray, at the left) and its value; both wrap.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Row {
+    pub label: String,
+    pub value: String,
+}
+
+/// The document as a PDF. Nothing here fails: a row too long for a page is
+/// cut with «…», a character outside the bundled fonts prints as a box but
+/// still extracts as itself.
+#[must_use]
+pub fn document_pdf(doc: &Document) -> Vec<u8> {
+    let fonts = font::Fonts::load();
+    let pages = layout::document_pages(&fonts, doc);
+    pdf::document(&fonts, &pages, &doc.title)
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 //! top-left corner of the page, the way the layout is thought about; the PDF
 //! writer flips them.
 
+mod document;
 mod letter;
 mod pen;
 mod wrap;
 
 use crate::font::{Fonts, Style};
 use crate::{PrintedLetter, Sender};
+pub(crate) use document::pages as document_pages;
 use letter::{empty_batch_page, letter_page};
 
 pub(crate) const PAGE_WIDTH: f32 = 595.0;

@@ -4,7 +4,7 @@ use super::wrap::{clean, wrap};
 use super::{Page, Paint, Rect, TextLine};
 use crate::font::{Fonts, Style};
 
-const LEADING: f32 = 1.3;
+pub(super) const LEADING: f32 = 1.3;
 /// Baseline below the top of a line box, about DejaVu's ascender.
 pub(super) const ASCENT: f32 = 0.93;
 const CAP_HEIGHT: f32 = 0.73;

@@ -13,6 +13,7 @@ pub const EN: Tr = Tr {
     factor: &crate::second_factor::i18n::EN,
     contacts: &crate::contacts::i18n::EN,
     deletion: &crate::deletion::i18n::EN,
+    export: &crate::profile::i18n::EN,
     other_lang: "ru",
     other_lang_name: "Русский",
     brand: "State Services",

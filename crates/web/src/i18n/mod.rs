@@ -33,6 +33,8 @@ pub struct Tr {
     pub contacts: &'static crate::contacts::i18n::ContactsTr,
     /// «Удалить учётную запись».
     pub deletion: &'static crate::deletion::i18n::DeletionTr,
+    /// The readable copy of «Скачать мои данные».
+    pub export: &'static crate::profile::i18n::ExportTr,
     pub other_lang: &'static str,
     pub other_lang_name: &'static str,
     pub brand: &'static str,

@@ -13,6 +13,7 @@ pub const RU: Tr = Tr {
     factor: &crate::second_factor::i18n::RU,
     contacts: &crate::contacts::i18n::RU,
     deletion: &crate::deletion::i18n::RU,
+    export: &crate::profile::i18n::RU,
     other_lang: "en",
     other_lang_name: "English",
     brand: "Госуслуги",

@@ -14,8 +14,6 @@ pub struct PasswordTr {
     /// A login with the right password of a disabled account.
     pub disabled: &'static str,
     pub change_link: &'static str,
-    /// «Скачать мои данные»: everything held, as a file.
-    pub my_data_link: &'static str,
 }
 
 pub static RU: PasswordTr = PasswordTr {
@@ -31,7 +29,6 @@ pub static RU: PasswordTr = PasswordTr {
     temporary_expired: "Срок действия временного пароля истёк. Обратитесь в центр обслуживания за новым.",
     disabled: "Учётная запись заблокирована администратором портала. Обратитесь в центр обслуживания с паспортом.",
     change_link: "Сменить пароль",
-    my_data_link: "Скачать мои данные",
 };
 
 pub static EN: PasswordTr = PasswordTr {
@@ -47,5 +44,4 @@ pub static EN: PasswordTr = PasswordTr {
     temporary_expired: "The temporary password has expired. Ask a service center for a new one.",
     disabled: "The account is disabled by the portal's administrators. Visit a service center with your passport.",
     change_link: "Change password",
-    my_data_link: "Download my data",
 };

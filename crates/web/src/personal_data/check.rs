@@ -49,7 +49,7 @@ pub fn reason_text(t: &Tr, reason: FailureReason) -> &'static str {
     }
 }
 
-fn check_state_text(t: &Tr, status: CheckStatus) -> &'static str {
+pub(crate) fn check_state_text(t: &Tr, status: CheckStatus) -> &'static str {
     match status {
         CheckStatus::Pending => t.pd.state_pending,
         CheckStatus::Retrying => t.pd.state_retrying,

@@ -12,10 +12,12 @@ pub mod i18n;
 mod messages;
 mod my_data;
 
-pub(crate) use check::{CheckRow, check_rows};
+pub(crate) use check::{CheckRow, check_rows, check_state_text, reason_text};
 pub(crate) use form::{PersonalFormInput, date_for_input};
 pub(crate) use messages::{field_errors, labels, summary};
-pub(crate) use my_data::{MyPersonalData, format_date, full_name, my_personal_data};
+pub(crate) use my_data::{
+    MyPersonalData, address_line, data_rows, format_date, full_name, my_personal_data,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

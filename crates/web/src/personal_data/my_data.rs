@@ -47,7 +47,7 @@ pub(crate) fn full_name(d: &PersonalData) -> String {
     name
 }
 
-fn data_rows(t: &Tr, d: &PersonalData) -> Vec<(&'static str, String)> {
+pub(crate) fn data_rows(t: &Tr, d: &PersonalData) -> Vec<(&'static str, String)> {
     let p = t.pd;
     vec![
         (t.me_name, full_name(d)),

@@ -19,10 +19,14 @@ use crate::error::{ApiError, PageError};
 use crate::i18n::Tr;
 use crate::page::{Chrome, Page, local_time, no_store, render, see_other};
 
+mod export;
+pub mod i18n;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/me", routing::get(me))
         .route("/me/data.json", routing::get(my_data_file))
+        .route("/me/data.pdf", routing::get(my_data_pdf))
 }
 
 pub fn api_routes() -> ApiRouter {
@@ -103,6 +107,32 @@ async fn my_data_file(Page(state, ctx, headers): Page) -> Result<Response, PageE
         Some(data) => data_file(data),
         None => to_login(),
     })
+}
+
+/// «Скачать мои данные (PDF)»: the same document, readable, in the
+/// person's language; recorded in the history as the JSON file is.
+async fn my_data_pdf(Page(state, ctx, headers): Page) -> Result<Response, PageError> {
+    let session = citizen_or_login!(state, ctx, headers, "/me/data.pdf");
+    let Some(data) = my_data(&state, session.account_id)
+        .await
+        .map_err(|e| PageError::internal(ctx.lang.0, &e))?
+    else {
+        return Ok(see_other("/login?next=%2Fme"));
+    };
+    let pdf = uslugi_print::document_pdf(&export::document(&state, &ctx, &data));
+    let mut response = (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/pdf"),
+        )],
+        pdf,
+    )
+        .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static("attachment; filename=\"uslugi-my-data.pdf\""),
+    );
+    Ok(no_store(response))
 }
 
 #[derive(Template)]
