@@ -40,6 +40,17 @@ const TEXTS = {
     methodApp: 'Код из приложения-аутентификатора',
     methodSms: (masked) => `Код в SMS на номер ${masked}`,
     errPassword: 'Неверный пароль',
+    // «Скачать мои данные», «Удалить учётную запись» (profile/i18n.rs, deletion/i18n.rs, messages.rs)
+    pdfLink: 'Скачать мои данные (PDF)',
+    deleteLink: 'Удалить учётную запись',
+    deleteTitle: 'Удаление учётной записи',
+    deleteButton: 'Удалить учётную запись',
+    scheduledTitle: 'Учётная запись будет удалена',
+    scheduledText: /^Учётная запись будет удалена \d{2}\.\d{2}\.\d{4} \d{2}:\d{2} \(МСК\)\. Все сеансы завершены\.$/,
+    deletionNotice: /^Вы попросили удалить учётную запись\. Она будет удалена /,
+    cancelledNotice: /^Вы вошли в учётную запись \(.*\), и её удаление отменено\./,
+    evDeletionAsked: 'Запрошено удаление учётной записи',
+    evDeletionCancelled: 'Удаление учётной записи отменено входом',
     enrolTitle: 'Подключение входа с подтверждением',
     enrolQrAlt: 'QR-код для приложения-аутентификатора',
     enrolAppCode: 'Код из приложения',
@@ -105,6 +116,16 @@ const TEXTS = {
     methodApp: 'A code from an authenticator app',
     methodSms: (masked) => `A code by SMS to ${masked}`,
     errPassword: 'Wrong password',
+    pdfLink: 'Download my data (PDF)',
+    deleteLink: 'Delete account',
+    deleteTitle: 'Deleting the account',
+    deleteButton: 'Delete account',
+    scheduledTitle: 'The account will be deleted',
+    scheduledText: /^The account will be deleted on \d{2}\.\d{2}\.\d{4} \d{2}:\d{2} \(Moscow time\)\. Every session has ended\.$/,
+    deletionNotice: /^You asked to delete your account\. It will be deleted on /,
+    cancelledNotice: /^You logged in \(.*\), so the deletion of your account is cancelled\./,
+    evDeletionAsked: 'Deletion of the account asked',
+    evDeletionCancelled: 'Deletion of the account cancelled by a login',
     enrolTitle: 'Setting up two-step login',
     enrolQrAlt: 'QR code for the authenticator app',
     enrolAppCode: 'Code from the app',
@@ -764,4 +785,73 @@ export async function addEmail(j) {
     await j.expectPath('/me');
     await j.expectText(phone.typed);
   });
+}
+
+// ------------------------------------------------------------------ my data, deletion
+
+/** Clicks the link `name` and returns the file it downloads: its name and bytes. */
+async function download(j, name) {
+  const [file] = await Promise.all([
+    j.page.waitForEvent('download'),
+    j.page.getByRole('link', { name, exact: true }).first().click(),
+  ]);
+  const path = await file.path();
+  const fs = await import('node:fs');
+  return { name: file.suggestedFilename(), bytes: fs.readFileSync(path) };
+}
+
+/**
+ * «Мои данные» → «Скачать мои данные (PDF)» (a PDF file) and its JSON for
+ * programs (the account's own phone, the download in its history) →
+ * «Удалить учётную запись» → a wrong password (named) → the password → «Учётная
+ * запись будет удалена …» with the date, logged out → the notice by SMS →
+ * logging in again cancels it (told by SMS) → the history shows both.
+ */
+export async function myDataAndDeletion(j) {
+  const { t, page } = j;
+  const s = TEXTS[j.cfg.lang];
+  const phone = j.phone();
+  await createAccount(j.baseUrl, j.outbox, { surname: t.people.surname, givenName: t.people.givenName, phone, password: t.password, lang: t.lang });
+  assert.equal(await quietLogIn(j, phone.typed), 200);
+  await j.expectPath('/me');
+  await step(j, 'me');
+
+  const pdf = await download(j, s.pdfLink);
+  assert.equal(pdf.name, 'uslugi-my-data.pdf');
+  assert.equal(pdf.bytes.subarray(0, 5).toString('latin1'), '%PDF-', 'a PDF file');
+  const json = await download(j, 'JSON');
+  assert.equal(json.name, 'uslugi-my-data.json');
+  const doc = JSON.parse(json.bytes.toString('utf8'));
+  assert.equal(doc.account.phone, phone.e164, 'the account\'s own data');
+  // The PDF's download is in the history; this one is recorded once taken.
+  assert.equal(doc.history.filter((h) => h.action === 'data_exported').length, 1, 'the PDF\'s download in the history');
+
+  await clickLink(j, s.deleteLink);
+  await j.expectPath('/me/delete');
+  await j.expectH1(s.deleteTitle);
+  await step(j, 'delete-form');
+  await page.fill('#password', `${t.password}!`);
+  assert.equal(await clickButton(j, s.deleteButton), 422);
+  await expectFieldError(j, 'password', s.errPassword);
+  await expectErrorSummaryFocused(j);
+  await step(j, 'delete-wrong-password');
+  await page.fill('#password', t.password);
+  assert.equal(await clickButton(j, s.deleteButton), 200);
+  await j.expectH1(s.scheduledTitle);
+  assert.match(await text(page.locator('main p[role=status]')), s.scheduledText);
+  await step(j, 'delete-scheduled');
+  await j.outbox.waitFor(phone.e164, s.deletionNotice, { channel: 'sms' });
+  await navigate(j, () => j.goto('/me'));
+  await j.expectPath('/login?next=%2Fme');
+
+  // Changed their mind: logging in again cancels it.
+  assert.equal(await quietLogIn(j, phone.typed), 200);
+  await j.expectPath('/me');
+  await j.outbox.waitFor(phone.e164, s.cancelledNotice, { channel: 'sms' });
+  await openSecurity(j);
+  const history = await historyWhat(j);
+  for (const ev of [s.evDeletionAsked, s.evDeletionCancelled]) {
+    assert.ok(history.includes(ev), `«${ev}» in the history: ${JSON.stringify(history.slice(0, 8))}`);
+  }
+  await step(j, 'deletion-cancelled');
 }

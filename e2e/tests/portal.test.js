@@ -105,6 +105,7 @@ const ACCOUNT_JOURNEYS = [
   ['keyboard only: second factor by the app → login with its code', 'keyboard-factor', A.keyboardSecondFactor, [config('desktop', true, 'ru'), config('desktop', false, 'ru')]],
   ['contact: a new phone → code to the new number → the old one logs in no more', 'contact-phone', A.changePhone, CONFIGS],
   ['contact: an e-mail added → the link in another browser → shown, logs in', 'contact-email', A.addEmail, TWO_CONFIGS],
+  ['my data: the PDF and the JSON → delete the account → wrong password → scheduled, logged out → a login cancels it', 'my-data-deletion', A.myDataAndDeletion, [config('desktop', true, 'ru'), config('phone', false, 'en')]],
 ];
 
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY || 3);
