@@ -45,6 +45,12 @@ struct Cli {
     /// The server binary (default: target/release/uslugi, built if missing).
     #[arg(long, value_name = "PATH")]
     server_bin: Option<PathBuf>,
+    /// The account counts to measure at, comma-separated: every figure at
+    /// the first, login and /me side by side at each (default 10000, and
+    /// 1000000 in a full run). The national-scale run of docs/scale.md:
+    /// `--engine postgres --accounts 10000,10000000`.
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',')]
+    accounts: Vec<usize>,
     /// A PostgreSQL server where a fresh database may be created and dropped.
     #[arg(
         long,
@@ -156,7 +162,14 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let started = Instant::now();
-    let plan = Plan::new(cli.quick);
+    let mut plan = Plan::new(cli.quick);
+    if !cli.accounts.is_empty() {
+        anyhow::ensure!(
+            cli.accounts.iter().all(|&n| n >= 1_000),
+            "--accounts: at least 1000 accounts each"
+        );
+        plan.scales.clone_from(&cli.accounts);
+    }
     let server_bin = server_binary(cli.server_bin.as_deref())?;
     let engines: &[Engine] = match cli.engine {
         EngineChoice::Sqlite => &[Engine::Sqlite],
