@@ -87,7 +87,6 @@ macro_rules! contacts_sql {
             use $crate::backend;
             use $crate::contacts::{COLUMNS, ContactChangeRow, SECRET};
             use $crate::rows::ts;
-            use $crate::secrets::NewSecret;
 
             #[async_trait]
             impl ContactChangeStore for $store {
@@ -171,12 +170,8 @@ macro_rules! contacts_sql {
                     secret_expires_at: OffsetDateTime,
                     message: &OutboxRecord,
                 ) -> StoreResult<bool> {
-                    let new = NewSecret {
-                        hash: secret_hash,
-                        expires_at: secret_expires_at,
-                        sent_at: message.created_at,
-                    };
-                    self.replace_secret(&SECRET, id.to_string(), previous_sent_at, new, message)
+                    let new = (secret_hash, secret_expires_at);
+                    self.replace_secret_sent_by(&SECRET, id.to_string(), previous_sent_at, new, message)
                         .await
                 }
 

@@ -68,7 +68,6 @@ macro_rules! desk_sql {
             use $crate::backend;
             use $crate::desk::{COLUMNS, DeskPhoneRow, SECRET};
             use $crate::rows::{count, ts};
-            use $crate::secrets::NewSecret;
 
             #[async_trait]
             impl DeskPhoneStore for $store {
@@ -149,12 +148,8 @@ macro_rules! desk_sql {
                     code_expires_at: OffsetDateTime,
                     code: &OutboxRecord,
                 ) -> StoreResult<bool> {
-                    let new = NewSecret {
-                        hash: code_hash,
-                        expires_at: code_expires_at,
-                        sent_at: code.created_at,
-                    };
-                    self.replace_secret(&SECRET, id.to_string(), previous_sent_at, new, code)
+                    let new = (code_hash, code_expires_at);
+                    self.replace_secret_sent_by(&SECRET, id.to_string(), previous_sent_at, new, code)
                         .await
                 }
 

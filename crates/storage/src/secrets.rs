@@ -98,6 +98,25 @@ macro_rules! secrets_sql {
                     Ok(taken.map(count))
                 }
 
+                /// [`Self::replace_secret`] with a secret sent when its
+                /// message was made.
+                pub(crate) async fn replace_secret_sent_by(
+                    &self,
+                    secret: &Secret,
+                    id: String,
+                    previous_sent_at: OffsetDateTime,
+                    (hash, expires_at): (&[u8], OffsetDateTime),
+                    message: &OutboxRecord,
+                ) -> StoreResult<bool> {
+                    let new = NewSecret {
+                        hash,
+                        expires_at,
+                        sent_at: message.created_at,
+                    };
+                    self.replace_secret(secret, id, previous_sent_at, new, message)
+                        .await
+                }
+
                 /// See [`Secret::replace_sql`]; the message that sends the
                 /// new secret is written in the same transaction. False when
                 /// the record changed or is gone.

@@ -4,10 +4,7 @@
 use std::mem;
 
 use super::pen::{ASCENT, LEADING, Pen};
-use super::{
-    CONTENT_BOTTOM, FOOTER_BASELINE, LABEL_GRAY, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MIN_SIZE,
-    Page,
-};
+use super::{CONTENT_BOTTOM, LABEL_GRAY, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, Page};
 use crate::font::{Fonts, Style};
 use crate::{Document, Section};
 
@@ -147,19 +144,11 @@ pub(crate) fn pages(fonts: &Fonts, doc: &Document) -> Vec<Page> {
     let mut pages = flow.pages;
     for (i, page) in pages.iter_mut().enumerate() {
         let mut pen = Pen::new(fonts);
-        let text = format!("{} · {}", doc.footer, fill2(&doc.page_of, i + 1, total));
-        let line = pen
-            .fit(Style::Regular, MIN_SIZE, 0.0, &text, width, 1)
-            .remove(0);
-        pen.text(
-            Style::Regular,
-            MIN_SIZE,
-            MARGIN_LEFT,
-            FOOTER_BASELINE,
-            0.0,
-            LABEL_GRAY,
-            line,
-        );
+        pen.footer(&format!(
+            "{} · {}",
+            doc.footer,
+            fill2(&doc.page_of, i + 1, total)
+        ));
         page.lines.append(&mut pen.page.lines);
     }
     pages

@@ -3,8 +3,8 @@
 //! steps, the footer; squeezed in turn until it fits.
 use super::pen::{Block, Pen};
 use super::{
-    CONTENT_BOTTOM, FOOTER_BASELINE, LABEL_GRAY, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MIN_SIZE,
-    Page, Paint, Rect, SENDER_WIDTH, WINDOW_LEFT, WINDOW_TOP,
+    CONTENT_BOTTOM, LABEL_GRAY, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MIN_SIZE, Page, Paint, Rect,
+    SENDER_WIDTH, WINDOW_LEFT, WINDOW_TOP,
 };
 use crate::font::{Fonts, Style};
 use crate::{PrintedLetter, Sender, itf};
@@ -243,20 +243,9 @@ fn letter_page_at(
 }
 
 fn footer(pen: &mut Pen, batch_date: &str, number: usize, total: usize) {
-    let text = format!("Партия писем от {batch_date} · лист {number} из {total}");
-    let width = MARGIN_RIGHT - MARGIN_LEFT;
-    let line = pen
-        .fit(Style::Regular, MIN_SIZE, 0.0, &text, width, 1)
-        .remove(0);
-    pen.text(
-        Style::Regular,
-        MIN_SIZE,
-        MARGIN_LEFT,
-        FOOTER_BASELINE,
-        0.0,
-        LABEL_GRAY,
-        line,
-    );
+    pen.footer(&format!(
+        "Партия писем от {batch_date} · лист {number} из {total}"
+    ));
 }
 
 /// The postal code goes on a line of its own in large type, where the sorting
@@ -280,7 +269,7 @@ fn split_postal_code(lines: &[String]) -> (Option<&str>, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::super::pen::ASCENT;
-    use super::super::{TextLine, batch};
+    use super::super::{FOOTER_BASELINE, TextLine, batch};
     use super::*;
 
     /// Below the baseline, a bit more than DejaVu's descender.

@@ -1,7 +1,9 @@
 //! Setting text: a pen that measures and places lines on the page, and
 //! blocks, the columns that text flows down.
 use super::wrap::{clean, wrap};
-use super::{Page, Paint, Rect, TextLine};
+use super::{
+    FOOTER_BASELINE, LABEL_GRAY, MARGIN_LEFT, MARGIN_RIGHT, MIN_SIZE, Page, Paint, Rect, TextLine,
+};
 use crate::font::{Fonts, Style};
 
 pub(super) const LEADING: f32 = 1.3;
@@ -44,6 +46,29 @@ impl<'f> Pen<'f> {
             width,
             text,
         });
+    }
+
+    /// The page's one line at its foot, in gray, cut with «…» if too long.
+    pub(super) fn footer(&mut self, text: &str) {
+        let line = self
+            .fit(
+                Style::Regular,
+                MIN_SIZE,
+                0.0,
+                text,
+                MARGIN_RIGHT - MARGIN_LEFT,
+                1,
+            )
+            .remove(0);
+        self.text(
+            Style::Regular,
+            MIN_SIZE,
+            MARGIN_LEFT,
+            FOOTER_BASELINE,
+            0.0,
+            LABEL_GRAY,
+            line,
+        );
     }
 
     /// Wrapped to `width`, cut to `max_lines` with an ellipsis so that the cut shows.
