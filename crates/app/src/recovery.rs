@@ -195,7 +195,7 @@ impl Accounts {
             sends: 1,
             quota_key: Some(destination),
         };
-        self.store.start_recovery(&record, Some(&message)).await?;
+        self.store.start_recovery(&record, &message).await?;
         Ok(RecoveryStarted {
             id,
             channel,

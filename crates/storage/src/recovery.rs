@@ -87,7 +87,7 @@ macro_rules! recovery_sql {
                 async fn start_recovery(
                     &self,
                     r: &RecoveryRecord,
-                    message: Option<&OutboxRecord>,
+                    message: &OutboxRecord,
                 ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await.map_err(backend)?;
                     sqlx::query(
@@ -114,9 +114,7 @@ macro_rules! recovery_sql {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                    if let Some(m) = message {
-                        insert_outbox(&mut tx, m).await?;
-                    }
+                    insert_outbox(&mut tx, message).await?;
                     tx.commit().await.map_err(backend)
                 }
 

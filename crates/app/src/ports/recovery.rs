@@ -53,11 +53,7 @@ pub struct RecoveryCompletion {
 pub trait RecoveryStore: Send + Sync {
     /// The recovery and, for a known account, the message with its code or
     /// link, in one transaction.
-    async fn start_recovery(
-        &self,
-        r: &RecoveryRecord,
-        message: Option<&OutboxRecord>,
-    ) -> StoreResult<()>;
+    async fn start_recovery(&self, r: &RecoveryRecord, message: &OutboxRecord) -> StoreResult<()>;
     async fn recovery(&self, id: uuid::Uuid) -> StoreResult<Option<RecoveryRecord>>;
     async fn recovery_by_secret(&self, secret_hash: &[u8]) -> StoreResult<Option<RecoveryRecord>>;
     /// Takes one attempt if fewer than `max` were taken (atomic).

@@ -34,11 +34,17 @@ async fn equal_code_hashes_do_not_collide_in_storage(store: Arc<dyn Backend>) {
     let a = registered_account(&store, b"same-code-3").await;
     let b = registered_account(&store, b"same-code-4").await;
     store
-        .start_recovery(&recovery(Some(a.id), b"hash-of-654321"), None)
+        .start_recovery(
+            &recovery(Some(a.id), b"hash-of-654321"),
+            &message(a.id, "rc:same:a"),
+        )
         .await
         .unwrap();
     store
-        .start_recovery(&recovery(Some(b.id), b"hash-of-654321"), None)
+        .start_recovery(
+            &recovery(Some(b.id), b"hash-of-654321"),
+            &message(b.id, "rc:same:b"),
+        )
         .await
         .unwrap();
     super::contacts::start_two_changes_with_one_secret(&store, &a, &b).await;
@@ -90,8 +96,14 @@ async fn a_recovery_completes_only_with_its_live_continuation_and_ends_what_othe
         .unwrap();
     let owners = recovery(Some(a.id), b"owners-secret");
     let strangers = recovery(Some(a.id), b"strangers-secret");
-    store.start_recovery(&owners, None).await.unwrap();
-    store.start_recovery(&strangers, None).await.unwrap();
+    store
+        .start_recovery(&owners, &message(a.id, "rc:owners"))
+        .await
+        .unwrap();
+    store
+        .start_recovery(&strangers, &message(a.id, "rc:strangers"))
+        .await
+        .unwrap();
     let change = super::contacts::pending_change(&store, &a).await;
     store
         .mark_recovery_confirmed(owners.id, T0, &continuation(b"owners"))

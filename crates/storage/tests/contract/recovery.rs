@@ -10,14 +10,26 @@ async fn a_recovery_is_started_confirmed_and_completed_once(store: Arc<dyn Backe
     let a = registered_account(&store, b"recover-1").await;
     store.insert_session(&session_of(&a, b"old")).await.unwrap();
     let unknown = recovery(None, b"nobody-knows");
-    store.start_recovery(&unknown, None).await.unwrap();
+    store
+        .start_recovery(
+            &unknown,
+            // What the product writes for a login no account has: a row
+            // delivered already, never sent.
+            &uslugi_app::ports::OutboxRecord {
+                account_id: None,
+                delivered_at: Some(T0),
+                ..message(a.id, "rc:unknown")
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(
         store.recovery(unknown.id).await.unwrap(),
         Some(unknown.clone())
     );
     let r = recovery(Some(a.id), b"secret-1");
     store
-        .start_recovery(&r, Some(&message(a.id, &format!("recovery:{}", r.id))))
+        .start_recovery(&r, &message(a.id, &format!("recovery:{}", r.id)))
         .await
         .unwrap();
     assert_eq!(
@@ -89,7 +101,7 @@ async fn a_recovery_s_code_is_replaced_by_one_resend_and_not_once_completed(
     let a = registered_account(&store, b"recover-2").await;
     let r = recovery(Some(a.id), b"secret-2a");
     store
-        .start_recovery(&r, Some(&message(a.id, "rc:2:1")))
+        .start_recovery(&r, &message(a.id, "rc:2:1"))
         .await
         .unwrap();
     assert_eq!(store.take_recovery_attempt(r.id, 3).await.unwrap(), Some(1));
