@@ -20,6 +20,15 @@ pub fn api_routes() -> crate::api::ApiRouter {
     api::routes()
 }
 
+/// «В центре обслуживания» or «Кодом из письма»: how the identity was
+/// confirmed, as «Мои данные» and the data's PDF say it.
+pub(crate) fn confirmed_via_text(t: &Tr, via: Option<uslugi_domain::ConfirmedVia>) -> &'static str {
+    match via {
+        Some(uslugi_domain::ConfirmedVia::Letter) => t.letter.confirmed_via_letter,
+        _ => t.letter.confirmed_via_center,
+    }
+}
+
 pub(crate) fn status_text(t: &Tr, status: &str) -> &'static str {
     let l = t.letter;
     match status {

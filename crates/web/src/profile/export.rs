@@ -4,7 +4,9 @@
 use uslugi_app::registries::Registry;
 use uslugi_app::subject::AccountData;
 use uslugi_app::verification::FailureReason;
-use uslugi_domain::{AccountLevel, CheckStatus, Token, VerificationStatus};
+use uslugi_domain::{
+    AccountLevel, CheckStatus, ConfirmedVia, FactorMethod, Token, VerificationStatus,
+};
 use uslugi_print::{Document, Row, Section};
 
 use crate::AppState;
@@ -36,7 +38,7 @@ pub(super) fn document(state: &AppState, ctx: &Ctx, data: &AccountData) -> Docum
                 Some(f) => {
                     let mut rows = vec![row(
                         x.status,
-                        if f.method == "sms" {
+                        if FactorMethod::parse(f.method) == Some(FactorMethod::Sms) {
                             fill(t.factor.on_sms, data.account.phone.as_deref().unwrap_or(""))
                         } else {
                             t.factor.on_app.to_owned()
@@ -157,10 +159,10 @@ fn account(t: &Tr, data: &AccountData, at: &dyn Fn(time::OffsetDateTime) -> Stri
         row(x.registered_at, at(a.created_at)),
     ];
     if let Some(confirmed) = a.confirmed_at {
-        let via = match a.confirmed_via {
-            Some("letter") => t.letter.confirmed_via_letter,
-            _ => t.letter.confirmed_via_center,
-        };
+        let via = crate::identity_letter::confirmed_via_text(
+            t,
+            a.confirmed_via.and_then(ConfirmedVia::parse),
+        );
         rows.push(row(x.confirmed, format!("{via}, {}", at(confirmed))));
     }
     rows.push(row(x.account_id, a.id.to_string()));

@@ -198,10 +198,7 @@ async fn me(
         _ => None,
     };
     let confirmed = profile.confirmed_at.map(|at| {
-        let via = match profile.confirmed_via {
-            Some(uslugi_domain::ConfirmedVia::Letter) => ctx.tr.letter.confirmed_via_letter,
-            _ => ctx.tr.letter.confirmed_via_center,
-        };
+        let via = crate::identity_letter::confirmed_via_text(ctx.tr, profile.confirmed_via);
         format!("{via}, {}", local_time(&state, at, &ctx))
     });
     Ok(no_store(render(
