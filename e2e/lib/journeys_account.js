@@ -4,6 +4,7 @@
 // the e-mail of «Мои данные». The accounts are made through the JSON API:
 // registration has journeys of its own.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { createAccount } from './api.js';
 import {
   clickButton,
@@ -795,9 +796,7 @@ async function download(j, name) {
     j.page.waitForEvent('download'),
     j.page.getByRole('link', { name, exact: true }).first().click(),
   ]);
-  const path = await file.path();
-  const fs = await import('node:fs');
-  return { name: file.suggestedFilename(), bytes: fs.readFileSync(path) };
+  return { name: file.suggestedFilename(), bytes: fs.readFileSync(await file.path()) };
 }
 
 /**

@@ -32,6 +32,37 @@ async fn new_password(app: &TestApp, id: &str, password: &str) -> u16 {
 
 const NEW: &str = "синий кит плывёт на север";
 
+/// An account registered by e-mail alone, with [`PASSWORD`].
+async fn email_citizen(app: &TestApp, email: &str) {
+    let r = app
+        .post(
+            "/api/v1/registrations",
+            &json!({"surname": "Волков", "given_name": "Иван", "email": email, "accept_terms": true}),
+        )
+        .await;
+    let reg = r.json::<Value>().await.unwrap()["registration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = app.last_link(email).await;
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    app.confirm_registration(&reg, &json!({"token": token}))
+        .await;
+    assert_eq!(app.set_password(&reg, PASSWORD).await.status(), 201);
+}
+
+/// The token of the newest recovery letter to `email`.
+async fn recovery_token(app: &TestApp, email: &str) -> String {
+    let mail = app.messages_to(email).await.remove(0);
+    let link = mail
+        .body
+        .split_whitespace()
+        .find(|w| w.contains("/recover/confirm-email?token="))
+        .expect("the letter holds a link")
+        .to_owned();
+    link.split("token=").nth(1).unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn a_simplified_account_recovers_by_phone_with_the_code_alone() {
     let app = spawn_app().await;
@@ -90,21 +121,7 @@ async fn a_simplified_account_recovers_by_phone_with_the_code_alone() {
 #[tokio::test]
 async fn an_e_mail_account_recovers_with_the_link_built_from_the_configured_address() {
     let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/v1/registrations",
-            &json!({"surname": "Волков", "given_name": "Иван", "email": "volkov@example.org", "accept_terms": true}),
-        )
-        .await;
-    let reg = r.json::<Value>().await.unwrap()["registration_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let link = app.last_link("volkov@example.org").await;
-    let token = link.split("token=").nth(1).unwrap().to_owned();
-    app.confirm_registration(&reg, &json!({"token": token}))
-        .await;
-    assert_eq!(app.set_password(&reg, PASSWORD).await.status(), 201);
+    email_citizen(&app, "volkov@example.org").await;
 
     // A forged Host header changes nothing in the link.
     let r = app
@@ -156,21 +173,7 @@ async fn an_e_mail_account_recovers_with_the_link_built_from_the_configured_addr
 #[tokio::test]
 async fn an_e_mail_link_works_for_24_hours() {
     let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/v1/registrations",
-            &json!({"surname": "Волков", "given_name": "Иван", "email": "volkov2@example.org", "accept_terms": true}),
-        )
-        .await;
-    let reg = r.json::<Value>().await.unwrap()["registration_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let link = app.last_link("volkov2@example.org").await;
-    let token = link.split("token=").nth(1).unwrap().to_owned();
-    app.confirm_registration(&reg, &json!({"token": token}))
-        .await;
-    app.set_password(&reg, PASSWORD).await;
+    email_citizen(&app, "volkov2@example.org").await;
     let (_, body) = start(&app, "volkov2@example.org").await;
     let id = body["recovery_id"].as_str().unwrap().to_owned();
     app.settle(1).await;
@@ -783,4 +786,31 @@ async fn the_code_page_sends_a_new_code_once_its_wait_is_over() {
     }
     let (s, _, to) = b.post("/recover/confirm", &[("code", &second)]).await;
     assert_eq!((s, to.as_deref()), (303, Some("/recover/password")));
+}
+
+#[tokio::test]
+async fn a_new_letter_voids_the_last_link() {
+    let app = spawn_app().await;
+    email_citizen(&app, "volkov3@example.org").await;
+    let (_, body) = start(&app, "volkov3@example.org").await;
+    let id = body["recovery_id"].as_str().unwrap().to_owned();
+    app.settle(1).await;
+    let first = recovery_token(&app, "volkov3@example.org").await;
+    app.advance(Duration::seconds(60));
+    let (s, body) = resend(&app, &id).await;
+    assert_eq!(
+        (s, &body["channel"], &body["expires_in"]),
+        (202, &json!("email"), &json!(86_400))
+    );
+    app.settle(1).await;
+    let second = recovery_token(&app, "volkov3@example.org").await;
+    assert_ne!(first, second);
+    let (s, body) = confirm(&app, &id, &json!({"token": first})).await;
+    assert_eq!(
+        (s, error_code(&body)),
+        (422, "token_invalid"),
+        "the last link is void"
+    );
+    let (s, _) = confirm(&app, &id, &json!({"token": second})).await;
+    assert_eq!(s, 200);
 }
