@@ -1093,12 +1093,14 @@ async fn sigterm_ends_the_live_check_streams_and_exits_within_the_grace_period()
     let data = dir.path().join("data");
     let listen = format!("127.0.0.1:{}", free_port());
     let base = format!("http://{listen}");
-    // The registries take ten minutes: the checks stay in progress.
+    // The registries take ten minutes: the checks stay in progress. They
+    // never fail here: a simulated timeout would hold the worker's call up
+    // to the gateway's timeout, and the stop up to its grace period.
     let mut server = serve(
         &listen,
         &data,
         dir.path(),
-        &["--sim-delay-ms", "600000"],
+        &["--sim-delay-ms", "600000", "--sim-failure-rate", "0"],
         &[("USLUGI_SHUTDOWN_GRACE_S", "5")],
     );
     wait_for_health(&base).await;
